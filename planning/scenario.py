@@ -1,0 +1,283 @@
+"""The :class:`Scenario`: every choice that changes a result, as validated data.
+
+A scenario round-trips through JSON (:meth:`Scenario.to_json` / :meth:`Scenario.from_json`);
+unknown keys are refused and named. The app builds one from its widgets, the command line from
+its options, and every export writes it next to the results as ``scenario.json``.
+
+Defaults describe the Putian (莆田市) demo and the national policy (精康融合行动, 2023):
+
+* registered prevalence 4.60 per mille: registered patients with severe mental disorders in
+  China at the end of 2020, 6,430,587 / 1,396,537,459 (Zhang Wufang et al., Chin J Psychiatry
+  2021; see ``data/smd_prevalence_sources.csv``);
+* in-scope share 1.0: every registered patient is counted as potential demand for community
+  rehabilitation. Lower it to plan for the share expected to use services;
+* travel: straight-line distance x 1.4 detour factor (Boscoe, Henry & Zdeb 2012, mean
+  road/straight-line ratio 1.417) at 30 km/h in urban and 45 km/h in rural areas (planning
+  assumptions for mixed urban traffic and county roads; edit them for your area);
+* milestones 2023/2024/2025: 50/65/80 % of counties offering services and 30/45/60 % of
+  registered patients in regular service.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from planning.errors import ScenarioError
+
+ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
+SolverName = Literal["highs", "cbc"]
+CoordSystemName = Literal["wgs84", "gcj02", "bd09", "cgcs2000"]
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class TravelSettings(_Frozen):
+    """How travel minutes between patients and sites are obtained.
+
+    ``mode="estimated"``: geodesic distance x ``detour_factor`` / speed, where the speed of a
+    trip is the harmonic blend of ``urban_speed_kmh`` and ``rural_speed_kmh`` by the origin
+    county's urban population share (2020 census). Labelled "estimated (straight-line)".
+
+    ``mode="network"``: shortest paths on the OpenStreetMap road network (downloaded and cached,
+    or read from ``osm_file``), with per-road-class speeds (``road_speeds_kmh`` overrides the
+    defaults), plus an access leg at ``access_speed_kmh`` from each point to its snapped node.
+    """
+
+    mode: Literal["estimated", "network"] = "estimated"
+    detour_factor: Annotated[float, Field(ge=1.0, le=5.0)] = 1.4
+    urban_speed_kmh: PositiveFloat = 30.0
+    rural_speed_kmh: PositiveFloat = 45.0
+    network_type: Literal["drive", "walk"] = "drive"
+    osm_file: str | None = None
+    road_speeds_kmh: dict[str, PositiveFloat] = Field(default_factory=dict)
+    access_speed_kmh: PositiveFloat = 4.5
+    max_snap_m: PositiveFloat = 2000.0
+
+
+class CandidateType(_Frozen):
+    """A kind of site that can be opened, with its opening cost and capacity.
+
+    ``name`` matches the ``type`` column of the facility table (for example
+    ``"community_service_centre"``, ``"community_health_centre"``, ``"new_build"``);
+    ``"generated"`` applies to generated grid candidates.
+    """
+
+    name: str
+    opening_cost: Annotated[float, Field(ge=0)] = 0.0
+    capacity: PositiveFloat | None = None
+
+
+class Constraints(_Frozen):
+    """Requirements any model can add (each ``None``/``False`` means "not imposed")."""
+
+    capacitated: bool = False
+    default_capacity: PositiveFloat | None = None
+    budget: Annotated[float, Field(ge=0)] | None = None
+    site_in_every_county: bool = False
+    min_county_share_with_site: Share | None = None
+    county_coverage_target: Share | None = None
+    hub_per_prefecture: bool = False
+    max_referral_min: PositiveFloat | None = None
+    urban_max_travel_min: PositiveFloat | None = None
+    rural_max_travel_min: PositiveFloat | None = None
+
+
+class Phase(_Frozen):
+    """One period (year) of a phased rollout, with its resources and milestone targets."""
+
+    year: int
+    new_sites: Annotated[int, Field(ge=0)] | None = None
+    budget: Annotated[float, Field(ge=0)] | None = None
+    county_share_target: Share = 0.0
+    patient_share_target: Share = 0.0
+
+
+def _policy_phases() -> tuple[Phase, ...]:
+    return (
+        Phase(year=2023, new_sites=2, county_share_target=0.50, patient_share_target=0.30),
+        Phase(year=2024, new_sites=2, county_share_target=0.65, patient_share_target=0.45),
+        Phase(year=2025, new_sites=2, county_share_target=0.80, patient_share_target=0.60),
+    )
+
+
+class RolloutSettings(_Frozen):
+    """Multi-year plan settings; defaults are the 2023-2025 milestones of 精康融合行动."""
+
+    phases: tuple[Phase, ...] = Field(default_factory=_policy_phases)
+    early_year_weight: Annotated[float, Field(ge=1.0)] = 1.0
+
+    @field_validator("phases")
+    @classmethod
+    def _years_increase(cls, phases: tuple[Phase, ...]) -> tuple[Phase, ...]:
+        years = [p.year for p in phases]
+        if years != sorted(set(years)):
+            msg = f"rollout phases must have strictly increasing years (got {years})"
+            raise ValueError(msg)
+        return phases
+
+
+class Scenario(_Frozen):
+    """Every choice that changes a result.
+
+    Distances are in metres (``*_m``), times in minutes (``*_min``), speeds in km/h.
+    Construct with keywords; invalid values raise :class:`~planning.errors.ScenarioError`
+    naming the field and what to enter instead.
+
+    Examples
+    --------
+    >>> s = Scenario(name="demo", model="p-median", n_facilities=4)
+    >>> s.model
+    'p_median'
+    >>> Scenario.from_json(s.to_json()) == s
+    True
+    """
+
+    name: str = "莆田市示范方案"
+    region: str = "莆田市"
+    counties: tuple[str, ...] | None = None
+    prevalence_per_mille: Annotated[float, Field(gt=0, le=100)] = 4.60
+    in_scope_share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    cell_size_m: Annotated[float, Field(ge=200, le=50_000)] = 2000.0
+    weight_layer: str | None = None
+    patients_file: str | None = None
+    candidate_source: Literal["grid", "facilities", "grid+facilities"] = "grid"
+    candidate_spacing_m: Annotated[float, Field(ge=200, le=100_000)] = 5000.0
+    facilities_file: str | None = None
+    facilities_crs: CoordSystemName | str = "wgs84"
+    travel: TravelSettings = Field(default_factory=TravelSettings)
+    model: ModelName = "mclp"
+    n_facilities: Annotated[int, Field(ge=1)] | None = 6
+    max_travel_min: PositiveFloat = 30.0
+    constraints: Constraints = Field(default_factory=Constraints)
+    candidate_types: tuple[CandidateType, ...] = ()
+    solver: SolverName = "highs"
+    time_limit_s: PositiveFloat = 60.0
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    privacy_threshold: Annotated[int, Field(ge=0)] = 5
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _normalise_model(cls, value: Any) -> Any:
+        return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
+
+    @field_validator("solver", mode="before")
+    @classmethod
+    def _normalise_solver(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_model_options(self) -> Scenario:
+        needs_p = self.model in {"mclp", "p_median", "p_center"}
+        if needs_p and self.n_facilities is None and self.constraints.budget is None:
+            msg = (
+                f"model {self.model!r} needs a number of sites (n_facilities / --sites) "
+                "or a budget"
+            )
+            raise ValueError(msg)
+        return self
+
+    # ---------------------------------------------------------------- construction & JSON
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise ScenarioError(_explain(err, data.get("name"))) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain JSON-compatible data."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        """Return the scenario as JSON text (sorted keys, UTF-8 characters kept)."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        """Build a scenario from plain data; unknown keys raise ``ScenarioError`` naming them."""
+        if not isinstance(data, dict):
+            msg = f"A scenario must be a JSON object (got {type(data).__name__})."
+            raise ScenarioError(msg)
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        """Parse JSON text produced by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            msg = f"Scenario JSON is not valid JSON: {err}. Re-export it from the app or CLI."
+            raise ScenarioError(msg) from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        """Read a ``scenario.json`` file."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except OSError as err:
+            msg = f"Cannot read scenario file {str(p)!r}: {err.strerror}."
+            raise ScenarioError(msg) from None
+        return cls.from_json(text)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the scenario as JSON to ``path`` and return the path."""
+        p = Path(path)
+        p.write_text(self.to_json() + "\n", encoding="utf-8")
+        return p
+
+    def replace(self, **changes: Any) -> Scenario:
+        """Return a copy with ``changes`` applied and validated (nested models as dicts too)."""
+        data = self.to_dict()
+        data.update(
+            {k: (v.to_dict() if isinstance(v, Scenario) else v) for k, v in changes.items()}
+        )
+        return Scenario.from_dict(_jsonable(data))
+
+    @property
+    def travel_label(self) -> str:
+        """Human label of the travel mode, shown with every result."""
+        if self.travel.mode == "estimated":
+            return "estimated (straight-line)"
+        return "road network (OpenStreetMap)"
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    return data
+
+
+def _explain(err: ValidationError, name: Any) -> str:
+    label = f"Scenario {name!r}" if name else "Scenario"
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(scenario)"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown option {loc!r}: remove it or check its spelling")
+        else:
+            got = e.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            parts.append(f"{loc}: {e['msg']}{shown}")
+    return f"{label} is invalid: " + "; ".join(parts) + "."

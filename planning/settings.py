@@ -1,0 +1,35 @@
+"""Environment settings: where to cache, how long to wait, how much to log.
+
+Nothing here changes a result; everything that does lives in :class:`planning.scenario.Scenario`.
+Each value can be set by an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """Folder for downloaded road networks and other cached inputs.
+
+    ``KANGLE_CACHE_DIR`` if set, else ``~/.cache/kangle-planner``.
+    """
+    env = os.environ.get("KANGLE_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "kangle-planner"
+
+
+def network_timeout_s() -> float:
+    """Seconds to wait for an online download (``KANGLE_NETWORK_TIMEOUT_S``, default 180)."""
+    return float(os.environ.get("KANGLE_NETWORK_TIMEOUT_S", "180"))
+
+
+def log_level() -> str:
+    """Log level used by the app and the command line (``KANGLE_LOG_LEVEL``, default INFO)."""
+    return os.environ.get("KANGLE_LOG_LEVEL", "INFO").upper()
+
+
+def scenario_library_dir() -> Path:
+    """Folder where the app keeps saved scenarios (``KANGLE_SCENARIO_DIR``)."""
+    env = os.environ.get("KANGLE_SCENARIO_DIR")
+    return Path(env) if env else Path.home() / ".local" / "share" / "kangle-planner" / "scenarios"
