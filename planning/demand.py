@@ -1,0 +1,201 @@
+"""Estimate patients per county and spread them over grid cells.
+
+Estimated registered patients of a county =
+``population (2020 census) x prevalence_per_mille / 1000 x in_scope_share``.
+The county estimate is spread over square grid cells clipped to the county, in proportion to
+cell area (uniform) or to a weight layer; each county's cells sum to the county estimate.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planning._validate import require_columns
+from planning.data import utm_crs
+from planning.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+URBAN_THRESHOLD = 0.5  # a cell is "urban" when its county's urban population share >= 50 %
+
+
+def estimate_patients(
+    counties: gpd.GeoDataFrame,
+    *,
+    prevalence_per_mille: float,
+    in_scope_share: float = 1.0,
+    patients_by_county: pd.Series | None = None,
+) -> gpd.GeoDataFrame:
+    """Return ``counties`` with a ``patients`` column (estimated registered patients).
+
+    Parameters
+    ----------
+    counties
+        From :func:`planning.data.load_counties`; needs ``population`` and ``name``.
+    prevalence_per_mille
+        Registered prevalence of severe mental disorders per 1,000 residents.
+    in_scope_share
+        Share (0-1] of registered patients counted as demand.
+    patients_by_county
+        Known patient counts (index ``county_id``) replacing the estimate where given; the
+        column ``patients_source`` says which counties use them.
+
+    Raises
+    ------
+    DataError
+        A county with neither census population nor a known count.
+    """
+    require_columns(counties, ["population", "name"], name="counties")
+    out = counties.copy()
+    est = out["population"] * prevalence_per_mille / 1000.0 * in_scope_share
+    source = pd.Series("census 2020 x prevalence", index=out.index, dtype=object)
+    if patients_by_county is not None:
+        known = patients_by_county.reindex(out.index)
+        has = known.notna()
+        est = est.where(~has, known)
+        source = source.where(~has, "patient table")
+    missing = out.index[est.isna()]
+    if len(missing):
+        names = ", ".join(out.loc[missing, "name"])
+        msg = (
+            f"No population for {names}: the census table in data/ covers Fujian only. "
+            "Provide a patient-count table (--patients) for these counties or leave them out."
+        )
+        raise DataError(msg)
+    out["patients"] = est.astype(float)
+    out["patients_source"] = source
+    return out
+
+
+def build_demand_cells(
+    counties: gpd.GeoDataFrame,
+    *,
+    cell_size_m: float,
+    weights: gpd.GeoDataFrame | None = None,
+    weight_column: str = "weight",
+) -> gpd.GeoDataFrame:
+    """Spread each county's ``patients`` over square cells clipped to the county.
+
+    Parameters
+    ----------
+    counties
+        Index ``county_id``; columns ``patients``, ``name``, ``prefecture``,
+        ``prefecture_name``, ``urban_share``; WGS-84 polygons.
+    cell_size_m
+        Cell side in metres, laid out in the region's UTM zone.
+    weights
+        Optional weight layer (points or polygons, any CRS) with column ``weight_column``:
+        a cell's share of its county is the weight inside it (polygons by overlapped area).
+        Counties without any weight fall back to area shares, with a warning.
+
+    Returns
+    -------
+    demand
+        Index ``demand_id`` (``"<county_id>-<nnnn>"``, numbered north-west to south-east);
+        columns ``weight`` (patients), ``county``, ``county_name``, ``prefecture``,
+        ``prefecture_name``, ``urban_share``, ``urban``, ``area_km2``, ``lon``, ``lat``
+        (representative point, WGS-84); geometry: cell polygons in WGS-84. For every county
+        the cell weights sum to its ``patients`` (to floating-point rounding).
+    """
+    require_columns(counties, ["patients", "name", "prefecture", "urban_share"], name="counties")
+    if cell_size_m <= 0:
+        msg = f"cell_size_m must be > 0 (got {cell_size_m}); use metres, e.g. 2000."
+        raise DataError(msg)
+    crs = utm_crs(counties)
+    proj = counties.to_crs(crs)
+    minx, miny, maxx, maxy = proj.total_bounds
+    xs = np.arange(np.floor(minx / cell_size_m) * cell_size_m, maxx, cell_size_m)
+    ys = np.arange(np.floor(miny / cell_size_m) * cell_size_m, maxy, cell_size_m)[::-1]
+    gx, gy = np.meshgrid(xs, ys)
+    boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_size_m, gy.ravel() + cell_size_m)
+    grid = gpd.GeoDataFrame({"cell": np.arange(boxes.size)}, geometry=boxes, crs=crs)
+    pieces = gpd.overlay(
+        grid,
+        proj[["geometry"]].reset_index(),
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces = pieces[pieces.area > 0].copy()
+    pieces["area_m2"] = pieces.area
+    pieces = pieces.sort_values(["county_id", "cell"]).reset_index(drop=True)
+    pieces["share"] = _shares(pieces, proj, weights, weight_column, crs)
+    patients = counties["patients"]
+    pieces["weight"] = pieces["share"] * pieces["county_id"].map(patients).to_numpy()
+    # make each county's cells sum exactly to its estimate: put the rounding residual on its
+    # largest cell
+    for cid, grp in pieces.groupby("county_id", sort=False):
+        residual = float(patients[cid]) - float(grp["weight"].sum())
+        pieces.loc[grp["weight"].idxmax(), "weight"] += residual
+    pieces["n"] = pieces.groupby("county_id").cumcount() + 1
+    ids = pieces["county_id"].astype(str) + "-" + pieces["n"].map("{:04d}".format)
+    rep = pieces.geometry.representative_point().to_crs("EPSG:4326")
+    meta = counties.loc[pieces["county_id"]]
+    demand = gpd.GeoDataFrame(
+        {
+            "weight": pieces["weight"].to_numpy(dtype=float),
+            "county": pieces["county_id"].astype(str).to_numpy(),
+            "county_name": meta["name"].to_numpy(),
+            "prefecture": meta["prefecture"].astype(str).to_numpy(),
+            "prefecture_name": meta["prefecture_name"].to_numpy(),
+            "urban_share": meta["urban_share"].fillna(0.0).to_numpy(dtype=float),
+            "area_km2": (pieces["area_m2"] / 1e6).to_numpy(),
+            "lon": rep.x.to_numpy(),
+            "lat": rep.y.to_numpy(),
+        },
+        index=pd.Index(ids.to_numpy(), name="demand_id"),
+        geometry=pieces.geometry.to_crs("EPSG:4326").to_numpy(),
+        crs="EPSG:4326",
+    )
+    demand.insert(6, "urban", demand["urban_share"] >= URBAN_THRESHOLD)
+    logger.info("Demand: %d cells of %.0f m over %d counties", len(demand), cell_size_m, len(counties))
+    return demand
+
+
+def _shares(
+    pieces: gpd.GeoDataFrame,
+    proj_counties: gpd.GeoDataFrame,
+    weights: gpd.GeoDataFrame | None,
+    weight_column: str,
+    crs: str,
+) -> np.ndarray:
+    by_area = pieces["area_m2"] / pieces.groupby("county_id")["area_m2"].transform("sum")
+    if weights is None:
+        return by_area.to_numpy(dtype=float)
+    require_columns(weights, [weight_column], name="weight layer")
+    if weights.crs is None:
+        msg = "Weight layer has no CRS. Save it with one (e.g. EPSG:4326 for lon/lat)."
+        raise DataError(msg)
+    w = weights.to_crs(crs)
+    vals = pd.to_numeric(w[weight_column], errors="coerce")
+    if vals.isna().any() or (vals < 0).any():
+        msg = f"Weight layer column {weight_column!r} must hold numbers >= 0 in every row."
+        raise DataError(msg)
+    w = w.assign(_w=vals.to_numpy())
+    cells = pieces[["geometry"]].reset_index(names="piece")
+    if (w.geom_type.isin(["Point", "MultiPoint"])).all():
+        hit = gpd.sjoin(w[["_w", "geometry"]], cells, how="inner", predicate="within")
+        raw = hit.groupby("piece")["_w"].sum()
+    else:
+        w["_area"] = w.area
+        inter = gpd.overlay(w[["_w", "_area", "geometry"]], cells, how="intersection")
+        inter["_part"] = inter["_w"] * inter.area / inter["_area"]
+        raw = inter.groupby("piece")["_part"].sum()
+    raw = raw.reindex(pieces.index, fill_value=0.0)
+    totals = raw.groupby(pieces["county_id"]).transform("sum")
+    empty = totals <= 0
+    if empty.any():
+        names = sorted(set(pieces.loc[empty, "county_id"].map(proj_counties["name"])))
+        warnings.warn(
+            f"Weight layer has no weight inside {', '.join(names)}; patients there are spread "
+            "uniformly by area.",
+            UserWarning,
+            stacklevel=3,
+        )
+    share = (raw / totals.where(~empty, 1.0)).where(~empty, by_area)
+    return share.to_numpy(dtype=float)

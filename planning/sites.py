@@ -1,0 +1,191 @@
+"""Candidate and existing sites: a generated grid and/or the planner's facility table.
+
+Generated candidates are points of a regular grid inside the region (``source="generated"``,
+``candidate_type="generated"``); they are a demo stand-in for real premises and are labelled
+as such everywhere. Facilities of type ``rehab_existing`` are existing sites, kept open by
+every model; ``psychiatric_hospital`` rows are referral targets, not candidates; every other
+type is a candidate of that type.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planning.data import utm_crs
+from planning.errors import DataError, ScenarioError
+from planning.scenario import CandidateType
+
+logger = logging.getLogger(__name__)
+
+CandidateSource = Literal["grid", "facilities", "grid+facilities"]
+SITE_COLUMNS = [
+    "name", "kind", "source", "candidate_type", "fixed", "cost", "capacity",
+    "county", "prefecture", "lon", "lat",
+]
+NOT_CANDIDATES = {"psychiatric_hospital"}
+
+
+def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFrame:
+    """Grid points every ``spacing_m`` metres inside ``counties`` (cell centres, UTM zone).
+
+    Returns sites (see :func:`build_sites`) with ids ``G0001``... numbered north-west to
+    south-east. A county too small to hold a grid point gets its representative point, so
+    every county has at least one candidate.
+    """
+    crs = utm_crs(counties)
+    proj = counties.to_crs(crs)
+    minx, miny, maxx, maxy = proj.total_bounds
+    xs = np.arange(np.floor(minx / spacing_m) * spacing_m + spacing_m / 2, maxx, spacing_m)
+    ys = np.arange(np.floor(miny / spacing_m) * spacing_m + spacing_m / 2, maxy, spacing_m)[::-1]
+    gx, gy = np.meshgrid(xs, ys)
+    pts = gpd.GeoDataFrame(geometry=shapely.points(gx.ravel(), gy.ravel()), crs=crs)
+    hit = gpd.sjoin(pts, proj[["geometry"]].reset_index(), how="inner", predicate="within")
+    hit = hit[~hit.index.duplicated()]
+    parts = [hit[["county_id", "geometry"]]]
+    missing = proj.index.difference(hit["county_id"].unique())
+    if len(missing):
+        rep = proj.loc[missing].geometry.representative_point()
+        parts.append(gpd.GeoDataFrame({"county_id": missing}, geometry=rep.to_numpy(), crs=crs))
+    pts = pd.concat(parts)
+    order = np.lexsort((pts.geometry.x.to_numpy(), -pts.geometry.y.to_numpy()))
+    pts = pts.iloc[order]
+    pts = pts.to_crs("EPSG:4326")
+    ids = [f"G{i:04d}" for i in range(1, len(pts) + 1)]
+    out = gpd.GeoDataFrame(
+        {
+            "name": [f"生成候选点 {i}" for i in ids],
+            "kind": "candidate",
+            "source": "generated",
+            "candidate_type": "generated",
+            "fixed": False,
+            "cost": 0.0,
+            "capacity": np.nan,
+            "county": pts["county_id"].astype(str).to_numpy(),
+        },
+        index=pd.Index(ids, name="site_id"),
+        geometry=pts.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+    return out
+
+
+def build_sites(
+    counties: gpd.GeoDataFrame,
+    *,
+    source: CandidateSource,
+    spacing_m: float,
+    facilities: gpd.GeoDataFrame | None = None,
+    candidate_types: Sequence[CandidateType] = (),
+) -> gpd.GeoDataFrame:
+    """Build the site layer: candidates and existing sites, in WGS-84.
+
+    Parameters
+    ----------
+    counties
+        Planning region (index ``county_id``, columns ``prefecture``), WGS-84.
+    source
+        ``"grid"``, ``"facilities"`` or ``"grid+facilities"``. Existing rehab sites from the
+        facility table are included whatever the source.
+    facilities
+        Facility layer (index ``facility_id``; columns ``name``, ``type``, ``capacity``),
+        WGS-84 points, already checked to lie in the region.
+    candidate_types
+        Opening cost and capacity per candidate type; a facility's own capacity wins.
+
+    Returns
+    -------
+    sites
+        Index ``site_id``; columns ``name``, ``kind`` (``existing``/``candidate``), ``source``
+        (``generated``/``facility``), ``candidate_type``, ``fixed``, ``cost``, ``capacity``
+        (NaN = unlimited), ``county``, ``prefecture``, ``lon``, ``lat``; Point geometry.
+
+    Raises
+    ------
+    ScenarioError
+        ``source`` needs facilities but none were given.
+    DataError
+        The facility table is empty or its ids clash with generated ids.
+    """
+    parts: list[gpd.GeoDataFrame] = []
+    if "grid" in source:
+        parts.append(generate_candidate_grid(counties, spacing_m=spacing_m))
+    if facilities is not None:
+        if facilities.empty:
+            msg = (
+                "The facility table has no rows. Add facilities (name, type, lon, lat) or "
+                "choose generated grid candidates."
+            )
+            raise DataError(msg)
+        fac = facilities[~facilities["type"].isin(NOT_CANDIDATES)]
+        if source == "grid":
+            fac = fac[fac["type"] == "rehab_existing"]
+        if not fac.empty:
+            located = gpd.sjoin(
+                fac[["geometry"]], counties[["geometry"]].reset_index(), how="left",
+                predicate="within",
+            )
+            located = located[~located.index.duplicated()]
+            existing = fac["type"] == "rehab_existing"
+            part = gpd.GeoDataFrame(
+                {
+                    "name": fac["name"].astype(str).to_numpy(),
+                    "kind": np.where(existing, "existing", "candidate"),
+                    "source": "facility",
+                    "candidate_type": fac["type"].astype(str).to_numpy(),
+                    "fixed": existing.to_numpy(),
+                    "cost": 0.0,
+                    "capacity": pd.to_numeric(fac.get("capacity"), errors="coerce").to_numpy()
+                    if "capacity" in fac
+                    else np.nan,
+                    "county": located["county_id"].astype(str).to_numpy(),
+                },
+                index=pd.Index(fac.index.astype(str), name="site_id"),
+                geometry=fac.geometry.to_numpy(),
+                crs="EPSG:4326",
+            )
+            parts.append(part)
+    elif source != "grid":
+        msg = (
+            f"Candidate source {source!r} needs a facility table. Upload one (--facilities "
+            "FILE) or choose 'grid'."
+        )
+        raise ScenarioError(msg)
+    if not parts:
+        msg = "No candidate sites: choose grid candidates or upload candidate facilities."
+        raise ScenarioError(msg)
+    sites = pd.concat(parts)
+    if sites.index.duplicated().any():
+        dup = sites.index[sites.index.duplicated()].unique()[:5]
+        msg = f"Site ids {list(dup)} are used twice; give facilities ids that do not start with G."
+        raise DataError(msg)
+    sites = gpd.GeoDataFrame(sites, geometry="geometry", crs="EPSG:4326")
+    types = {t.name: t for t in candidate_types}
+    cost = sites["candidate_type"].map(lambda t: types[t].opening_cost if t in types else 0.0)
+    cap = sites["candidate_type"].map(
+        lambda t: types[t].capacity if t in types and types[t].capacity else np.nan
+    )
+    sites["cost"] = np.where(sites["fixed"], 0.0, cost.astype(float))
+    sites["capacity"] = sites["capacity"].astype(float).fillna(cap.astype(float))
+    sites["prefecture"] = sites["county"].map(counties["prefecture"]).astype(str)
+    sites["lon"] = sites.geometry.x
+    sites["lat"] = sites.geometry.y
+    logger.info(
+        "Sites: %d candidates, %d existing", int((sites["kind"] == "candidate").sum()),
+        int(sites["fixed"].sum()),
+    )
+    return sites[[*SITE_COLUMNS, "geometry"]]
+
+
+def psychiatric_hospitals(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Facilities of type ``psychiatric_hospital`` (referral targets), or ``None``."""
+    if facilities is None:
+        return None
+    hosp = facilities[facilities["type"] == "psychiatric_hospital"]
+    return hosp if not hosp.empty else None
