@@ -33,3 +33,8 @@ def scenario_library_dir() -> Path:
     """Folder where the app keeps saved scenarios (``KANGLE_SCENARIO_DIR``)."""
     env = os.environ.get("KANGLE_SCENARIO_DIR")
     return Path(env) if env else Path.home() / ".local" / "share" / "kangle-planner" / "scenarios"
+
+
+def log_level_quiet() -> str:
+    """Log level of the command line without ``--verbose`` (``KANGLE_LOG_LEVEL`` or WARNING)."""
+    return os.environ.get("KANGLE_LOG_LEVEL", "WARNING").upper()

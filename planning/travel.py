@@ -153,3 +153,51 @@ def compute_estimated_travel_times(
         len(demand), len(sites), len(table), cutoff, time.perf_counter() - t0,
     )
     return TravelTimes(table=table, cutoff_min=cutoff, mode="estimated", label=ESTIMATED_LABEL)
+
+
+def compute_travel_times(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    settings: TravelSettings,
+    cutoff_min: float | None,
+    region: gpd.GeoDataFrame | None = None,
+    hospitals: gpd.GeoDataFrame | None = None,
+    progress: Progress | None = None,
+) -> TravelTimes:
+    """Travel times in the mode ``settings.mode`` (the one entry point the pipeline calls).
+
+    ``"estimated"`` uses :func:`compute_estimated_travel_times` (hospitals' referral times are
+    estimated the same way). ``"network"`` uses :mod:`planning.network` (road network from
+    OpenStreetMap) and falls back to the labelled estimate, with a warning, when no road data
+    can be had.
+
+    Parameters
+    ----------
+    region
+        County polygons (WGS-84) whose union bounds the road network to load.
+    hospitals
+        Psychiatric hospitals (WGS-84 points); when given, ``referral_min`` holds each site's
+        minutes to the nearest one.
+    """
+    if settings.mode == "network":
+        from planning import network  # noqa: PLC0415 - heavy optional step
+
+        return network.compute_travel_times_for_region(
+            demand, sites, settings=settings, cutoff_min=cutoff_min, region=region,
+            hospitals=hospitals, progress=progress,
+        )
+    result = compute_estimated_travel_times(
+        demand, sites, settings=settings, cutoff_min=cutoff_min, progress=progress
+    )
+    if hospitals is None or hospitals.empty:
+        return result
+    # referral: site -> nearest psychiatric hospital, estimated with the site's county speed
+    site_pts = sites.assign(urban_share=sites.get("urban_share", 0.0))
+    ref = compute_estimated_travel_times(site_pts, hospitals, settings=settings, cutoff_min=None)
+    referral = ref.table.groupby("demand_id")["travel_min"].min().rename("referral_min")
+    referral.index = referral.index.rename("site_id")
+    return TravelTimes(
+        table=result.table, cutoff_min=result.cutoff_min, mode=result.mode, label=result.label,
+        referral_min=referral,
+    )

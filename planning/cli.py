@@ -1,0 +1,183 @@
+"""Command line: ``python -m planning <command> ...`` (also installed as ``kangle``).
+
+Commands
+--------
+solve
+    Site rehab centres for a region (or for your own travel-time tables) and write the plan.
+
+Every error the library raises on purpose (:class:`~planning.errors.PlanningError`) is printed
+as one message on stderr with exit status 2; nothing else is caught, so bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from planning import settings
+from planning.errors import PlanningError
+from planning.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace], int]
+MODEL_CHOICES = ["mclp", "p-median", "lscp", "p-center"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit status 2 with a hint, like argparse
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+
+
+def _scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Start from ``--scenario FILE`` (or the defaults) and apply the options given."""
+    base = Scenario.load(args.scenario) if args.scenario else Scenario()
+    changes: dict[str, Any] = {}
+    simple = {
+        "name": "name", "region": "region", "model": "model", "max_minutes": "max_travel_min",
+        "solver": "solver", "time_limit": "time_limit_s", "mip_gap": "mip_gap",
+        "prevalence": "prevalence_per_mille", "in_scope_share": "in_scope_share",
+        "cell_size": "cell_size_m", "candidate_spacing": "candidate_spacing_m",
+        "candidate_source": "candidate_source", "coords": "facilities_crs",
+        "privacy_threshold": "privacy_threshold",
+    }
+    for arg, field in simple.items():
+        value = getattr(args, arg, None)
+        if value is not None:
+            changes[field] = value
+    if args.counties:
+        changes["counties"] = [c.strip() for c in args.counties.split(",") if c.strip()]
+    if args.sites is not None:
+        changes["n_facilities"] = args.sites
+    elif args.model == "lscp":
+        changes["n_facilities"] = None
+    if args.facilities:
+        changes["facilities_file"] = str(Path(args.facilities).resolve())
+        if "candidate_source" not in changes and base.candidate_source == "grid":
+            changes["candidate_source"] = "grid+facilities"
+    if args.patients:
+        changes["patients_file"] = str(Path(args.patients).resolve())
+    travel = base.travel.model_dump(mode="json")
+    if getattr(args, "travel", None):
+        travel["mode"] = args.travel
+    if getattr(args, "osm_file", None):
+        travel["osm_file"] = str(Path(args.osm_file).resolve())
+        travel["mode"] = "network" if not getattr(args, "travel", None) else travel["mode"]
+    changes["travel"] = travel
+    return base.replace(**changes)
+
+
+def _print_summary(plan: Any, out: Path | None) -> None:
+    k = plan.tables.kpis
+    sol = plan.solution
+    gap = "" if sol.gap is None else f", gap {sol.gap:.2%}"
+    lines = [
+        f"Scenario: {plan.scenario.name} | region {plan.scenario.region} | model {sol.model}",
+        f"Solver: {sol.solver} -> {sol.status}{gap} in {sol.solve_time_s:.1f} s; "
+        f"objective {sol.objective:,.2f}",
+        f"Travel: {k['travel_label']}",
+        f"Sites: {k['n_sites']} ({k['n_sites_existing']} existing, {k['n_sites_new']} new)",
+        f"Patients within {k['max_travel_min']:g} min: {k['patients_within']:,.0f} of "
+        f"{k['patients_total']:,.0f} ({k['share_within']:.1%})",
+        f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
+        f"({k['county_share_with_site']:.0%})",
+        f"Mean travel: {k['mean_travel_min']:.1f} min; max {k['max_travel_min_observed']:.1f} min",
+    ]
+    if out is not None:
+        lines.append(f"Written to {out}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from planning import export, pipeline  # noqa: PLC0415
+
+    scenario = _scenario_from_args(args)
+    plan = pipeline.run(scenario)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        export.export_plan(plan, out)
+    if args.json:
+        sys.stdout.write(json.dumps(export.plan_summary(plan), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_summary(plan, out)
+    return 0
+
+
+def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "solve",
+        help="choose rehab sites for a region and write the plan",
+        description=(
+            "Choose community rehabilitation sites for a region (default 莆田市) and write the "
+            "chosen sites (GeoJSON, CSV), assignments, a per-county summary and scenario.json. "
+            "Example: python -m planning solve --region 莆田市 --model mclp --sites 6 "
+            "--max-minutes 30 --out plan/"
+        ),
+    )
+    p.add_argument("--scenario", metavar="FILE", help="start from this scenario.json")
+    p.add_argument("--name", help="scenario name shown in outputs")
+    p.add_argument("--region", help="province, city or county: Chinese name or adcode (default 莆田市)")
+    p.add_argument("--counties", metavar="LIST", help="comma-separated subset of the region's counties")
+    p.add_argument("--model", choices=MODEL_CHOICES, help="siting model (default mclp)")
+    p.add_argument("--sites", type=int, metavar="P", help="number of sites, existing included (not for lscp)")
+    p.add_argument("--max-minutes", type=float, metavar="T", help="travel-time threshold in minutes (default 30)")
+    p.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="solver time limit (default 60)")
+    p.add_argument("--mip-gap", type=float, metavar="GAP", help="relative MIP gap to stop at (default 0)")
+    p.add_argument("--prevalence", type=float, metavar="PER_MILLE", help="registered prevalence per 1,000 residents (default 4.60)")
+    p.add_argument("--in-scope-share", type=float, metavar="SHARE", help="share of registered patients counted (default 1.0)")
+    p.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size (default 2000)")
+    p.add_argument("--candidate-spacing", type=float, metavar="METRES", help="generated candidate grid spacing (default 5000)")
+    p.add_argument("--candidate-source", choices=["grid", "facilities", "grid+facilities"], help="where candidates come from")
+    p.add_argument("--facilities", metavar="FILE", help="facility table (CSV/XLSX/GeoJSON/GPKG/zipped SHP)")
+    p.add_argument("--coords", metavar="SYSTEM", help="coordinate system of --facilities/--patients: wgs84, gcj02, bd09, cgcs2000 or EPSG:<code>")
+    p.add_argument("--patients", metavar="FILE", help="patient counts per county or per point, replacing the estimate")
+    p.add_argument("--privacy-threshold", type=int, metavar="N", help="counts below N are shown as <N (default 5)")
+    p.add_argument("--out", metavar="DIR", help="write the plan to this folder")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.set_defaults(handler=_cmd_solve)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_solve]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m planning`` argument parser."""
+    parser = _Parser(
+        prog="python -m planning",
+        description="Kangle Planner (康乐家园选址规划): site community rehabilitation services.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else settings.log_level_quiet(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.handler(args))
+        except PlanningError as err:
+            sys.stderr.write(f"error: {err}\n")
+            return 2
+
+
+def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+    sys.stderr.write(f"warning: {message}\n")

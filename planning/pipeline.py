@@ -1,0 +1,238 @@
+"""Run the whole pipeline for a :class:`~planning.scenario.Scenario`.
+
+data -> demand -> sites -> travel -> model -> results. The app, the command line, the
+notebooks and the end-to-end tests all call :func:`run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planning import data as data_step
+from planning import demand as demand_step
+from planning import results as results_step
+from planning import sites as sites_step
+from planning import travel as travel_step
+from planning.models import ModelInput, Solution
+from planning.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+COVERAGE_MODELS = {"mclp", "lscp"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """Everything prepared before the model: layers and travel times (all WGS-84)."""
+
+    scenario: Scenario
+    counties: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame | None
+    travel: travel_step.TravelTimes
+
+    def model_input(self) -> ModelInput:
+        """The id-keyed tables a siting model needs."""
+        demand = pd.DataFrame(
+            self.demand[
+                ["weight", "county", "county_name", "prefecture", "prefecture_name", "urban"]
+            ]
+        )
+        sites = pd.DataFrame(
+            self.sites[
+                ["name", "kind", "fixed", "cost", "capacity", "county", "prefecture",
+                 "candidate_type"]
+            ]
+        )
+        ref = self.travel.referral_min
+        sites["referral_min"] = ref.reindex(sites.index) if ref is not None else float("nan")
+        return ModelInput(travel=self.travel.table, demand=demand, sites=sites)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """A solved scenario: its inputs, the model's solution and the result tables."""
+
+    scenario: Scenario
+    counties: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame | None
+    travel: travel_step.TravelTimes
+    solution: Solution
+    tables: results_step.ResultTables
+
+    @property
+    def inputs(self) -> Inputs:
+        """The prepared inputs of this plan."""
+        return Inputs(
+            scenario=self.scenario, counties=self.counties, demand=self.demand,
+            sites=self.sites, facilities=self.facilities, travel=self.travel,
+        )
+
+
+def travel_cutoff_min(scenario: Scenario) -> float | None:
+    """Travel-time cut-off used when building the table for ``scenario``.
+
+    Coverage models (MCLP, LSCP) need only pairs within their largest threshold. p-median and
+    p-center need pairs beyond it; in estimated mode every pair is kept (``None``), on the
+    road network pairs up to ``max(4 x max_travel_min, 120)`` minutes.
+    """
+    c = scenario.constraints
+    thresholds = [scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min]
+    t = max(x for x in thresholds if x is not None)
+    if scenario.model in COVERAGE_MODELS:
+        return t
+    if scenario.travel.mode == "estimated":
+        return None
+    return max(4 * t, 120.0)
+
+
+def _step(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda frac, text: progress(lo + (hi - lo) * frac, text)
+
+
+def load_facilities_for(
+    scenario: Scenario, counties: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame | None:
+    """Read the scenario's facility table (``scenario.facilities_file``), if any."""
+    if not scenario.facilities_file:
+        return None
+    from planning import io  # noqa: PLC0415
+
+    return io.load_facilities(
+        Path(scenario.facilities_file), crs=scenario.facilities_crs, region=counties
+    )
+
+
+def prepare(
+    scenario: Scenario,
+    *,
+    facilities: gpd.GeoDataFrame | None = None,
+    patients_by_county: pd.Series | None = None,
+    progress: Progress | None = None,
+) -> Inputs:
+    """Run every step before the model: region, patients, cells, sites, travel times.
+
+    Parameters
+    ----------
+    facilities
+        An already-loaded facility layer (e.g. an app upload); otherwise read from
+        ``scenario.facilities_file`` when set.
+    patients_by_county
+        Known patient counts by ``county_id`` replacing the census estimate; otherwise read
+        from ``scenario.patients_file`` when set.
+    """
+    t0 = time.perf_counter()
+    if progress:
+        progress(0.0, "loading region")
+    counties = data_step.load_counties(scenario.region, counties=scenario.counties)
+    if facilities is None:
+        facilities = load_facilities_for(scenario, counties)
+    points = None
+    if patients_by_county is None and scenario.patients_file:
+        from planning import io  # noqa: PLC0415
+
+        counts = io.load_patient_counts(
+            Path(scenario.patients_file), crs=scenario.facilities_crs, region=counties,
+            privacy_threshold=scenario.privacy_threshold,
+        )
+        patients_by_county, points = counts.by_county, counts.points
+        if points is not None:
+            joined = gpd.sjoin(points, counties[["geometry"]].reset_index(), predicate="within")
+            patients_by_county = joined.groupby("county_id")["count"].sum()
+    counties = demand_step.estimate_patients(
+        counties,
+        prevalence_per_mille=scenario.prevalence_per_mille,
+        in_scope_share=scenario.in_scope_share,
+        patients_by_county=patients_by_county,
+    )
+    weights = None
+    if points is not None:
+        weights = points.rename(columns={"count": "weight"})
+    elif scenario.weight_layer:
+        weights = gpd.read_file(scenario.weight_layer)
+    if progress:
+        progress(0.1, "building demand cells")
+    cells = demand_step.build_demand_cells(
+        counties, cell_size_m=scenario.cell_size_m, weights=weights
+    )
+    sites = sites_step.build_sites(
+        counties,
+        source=scenario.candidate_source,
+        spacing_m=scenario.candidate_spacing_m,
+        facilities=facilities,
+        candidate_types=scenario.candidate_types,
+    )
+    sites_for_travel = sites.assign(
+        urban_share=sites["county"].map(counties["urban_share"]).fillna(0.0)
+    )
+    travel = travel_step.compute_travel_times(
+        cells,
+        sites_for_travel,
+        settings=scenario.travel,
+        cutoff_min=travel_cutoff_min(scenario),
+        region=counties,
+        hospitals=sites_step.psychiatric_hospitals(facilities),
+        progress=_step(progress, 0.2, 0.6),
+    )
+    logger.info("Prepared inputs in %.1f s", time.perf_counter() - t0)
+    return Inputs(
+        scenario=scenario, counties=counties, demand=cells, sites=sites,
+        facilities=facilities, travel=travel,
+    )
+
+
+def solve(inputs: Inputs, scenario: Scenario | None = None, *, progress: Progress | None = None) -> Plan:
+    """Solve ``scenario`` (default: the one ``inputs`` were prepared for) on ``inputs``.
+
+    Only model options may differ between ``scenario`` and ``inputs.scenario`` (number of
+    sites, solver, constraints...); the app uses this to re-solve without recomputing travel
+    times. Options that change the inputs require :func:`prepare` again.
+    """
+    from planning import models  # noqa: PLC0415
+
+    scenario = scenario or inputs.scenario
+    if progress:
+        progress(0.6, "solving the siting model")
+    solution = models.solve(inputs.model_input(), scenario)
+    if progress:
+        progress(0.95, "summarising results")
+    tables = results_step.summarise(
+        solution, scenario=scenario, demand=inputs.demand, sites=inputs.sites,
+        counties=inputs.counties, travel=inputs.travel,
+    )
+    if progress:
+        progress(1.0, "done")
+    return Plan(
+        scenario=scenario, counties=inputs.counties, demand=inputs.demand, sites=inputs.sites,
+        facilities=inputs.facilities, travel=inputs.travel, solution=solution, tables=tables,
+    )
+
+
+def run(
+    scenario: Scenario,
+    *,
+    facilities: gpd.GeoDataFrame | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Run every step for ``scenario`` and return the :class:`Plan`.
+
+    Raises
+    ------
+    PlanningError
+        Any input or scenario problem, with a message that says what to change.
+    """
+    inputs = prepare(scenario, facilities=facilities, progress=progress)
+    return solve(inputs, progress=progress)
