@@ -1,0 +1,81 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from planning import data, demand
+from planning.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def putian():
+    return demand.estimate_patients(data.load_counties("莆田市"), prevalence_per_mille=4.60)
+
+
+def test_estimate_is_census_times_prevalence(putian):
+    assert putian.loc["350322", "patients"] == pytest.approx(905068 * 4.60 / 1000)
+    assert putian["patients"].sum() == pytest.approx(3210714 * 0.0046)
+    half = demand.estimate_patients(putian, prevalence_per_mille=4.6, in_scope_share=0.5)
+    assert half["patients"].sum() == pytest.approx(putian["patients"].sum() / 2)
+
+
+def test_cells_sum_to_county_estimate(putian):
+    cells = demand.build_demand_cells(putian, cell_size_m=3000)
+    sums = cells.groupby("county")["weight"].sum()
+    for cid, total in putian["patients"].items():
+        assert abs(sums[cid] - total) < 1e-9 * total
+    assert cells.index.is_unique and cells.index.name == "demand_id"
+    assert (cells["weight"] >= 0).all()
+    assert cells.crs.to_epsg() == 4326
+    # uniform: weight proportional to area within a county
+    xianyou = cells[cells["county"] == "350322"]
+    density = xianyou["weight"] / xianyou["area_km2"]
+    assert density.std() / density.mean() < 1e-6 or len(xianyou) < 3
+
+
+def test_weight_layer_replaces_uniform(putian):
+    # two weight points in 城厢区 cells: all its patients go to the cells holding them
+    sub = putian.loc[["350302"]]
+    cells0 = demand.build_demand_cells(sub, cell_size_m=5000)
+    pts = cells0.geometry.representative_point().iloc[[0, 3]]
+    layer = gpd.GeoDataFrame({"weight": [1.0, 3.0]}, geometry=pts.to_numpy(), crs="EPSG:4326")
+    cells = demand.build_demand_cells(sub, cell_size_m=5000, weights=layer)
+    nz = cells[cells["weight"] > 1e-9]
+    assert list(nz.index) == [cells0.index[0], cells0.index[3]]
+    assert nz["weight"].iloc[1] == pytest.approx(3 * nz["weight"].iloc[0])
+    assert cells["weight"].sum() == pytest.approx(sub["patients"].iloc[0])
+
+
+def test_weight_layer_missing_county_warns(putian):
+    far = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
+    with pytest.warns(UserWarning, match="no weight inside 城厢区"):
+        cells = demand.build_demand_cells(putian.loc[["350302"]], cell_size_m=5000, weights=far)
+    assert cells["weight"].sum() == pytest.approx(putian.loc["350302", "patients"])
+
+
+def test_known_counts_replace_estimate(putian):
+    out = demand.estimate_patients(
+        putian, prevalence_per_mille=4.6, patients_by_county=pd.Series({"350302": 1234.0})
+    )
+    assert out.loc["350302", "patients"] == 1234.0
+    assert out.loc["350302", "patients_source"] == "patient table"
+    assert out.loc["350303", "patients_source"].startswith("census")
+
+
+def test_missing_population_is_a_clear_error():
+    kinmen = data.load_counties("350527")  # no census row
+    with pytest.raises(DataError, match="No population for 金门县.*--patients"):
+        demand.estimate_patients(kinmen, prevalence_per_mille=4.6)
+
+
+def test_bad_cell_size(putian):
+    with pytest.raises(DataError, match="cell_size_m must be > 0"):
+        demand.build_demand_cells(putian, cell_size_m=0)
+
+
+def test_demand_ids_are_stable(putian):
+    a = demand.build_demand_cells(putian, cell_size_m=4000)
+    b = demand.build_demand_cells(putian, cell_size_m=4000)
+    assert list(a.index) == list(b.index)
+    np.testing.assert_array_equal(a["weight"].to_numpy(), b["weight"].to_numpy())

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from planning.errors import ScenarioError
+from planning.scenario import Constraints, Scenario
+
+
+def test_defaults_are_the_putian_demo_and_policy():
+    s = Scenario()
+    assert s.region == "莆田市" and s.prevalence_per_mille == 4.60 and s.in_scope_share == 1.0
+    assert [p.year for p in s.rollout.phases] == [2023, 2024, 2025]
+    assert [p.county_share_target for p in s.rollout.phases] == [0.5, 0.65, 0.8]
+    assert [p.patient_share_target for p in s.rollout.phases] == [0.3, 0.45, 0.6]
+    assert s.travel_label == "estimated (straight-line)"
+
+
+def test_json_round_trip_with_nested_options(tmp_path):
+    s = Scenario(name="测试", model="p-center", n_facilities=3, constraints=Constraints(budget=100, site_in_every_county=True))
+    assert Scenario.from_json(s.to_json()) == s
+    path = s.save(tmp_path / "scenario.json")
+    assert Scenario.load(path) == s
+    assert json.loads(path.read_text(encoding="utf-8"))["name"] == "测试"
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(ScenarioError, match="unknown option 'n_sites'"):
+        Scenario.from_dict({"n_sites": 3})
+    with pytest.raises(ScenarioError, match="unknown option 'travel.speed'"):
+        Scenario.from_dict({"travel": {"speed": 3}})
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [({"max_travel_min": 0}, "max_travel_min"), ({"max_travel_min": -5}, "max_travel_min"),
+     ({"model": "kmeans"}, "model"), ({"prevalence_per_mille": 0}, "prevalence_per_mille"),
+     ({"n_facilities": 0}, "n_facilities"), ({"model": "mclp", "n_facilities": None}, "needs a number of sites")],
+)
+def test_invalid_values_say_which_field(changes, fragment):
+    with pytest.raises(ScenarioError, match=fragment):
+        Scenario(**changes)
+
+
+def test_replace_validates():
+    s = Scenario()
+    assert s.replace(n_facilities=4).n_facilities == 4
+    with pytest.raises(ScenarioError, match="max_travel_min"):
+        s.replace(max_travel_min=-1)
+
+
+def test_bad_json_text():
+    with pytest.raises(ScenarioError, match="not valid JSON"):
+        Scenario.from_json("{nope")
