@@ -181,9 +181,8 @@ def list_units(parent: RegionRef | str | None = None) -> pd.DataFrame:
 def _children(ref: RegionRef) -> pd.DataFrame:
     index = _index()
     if ref.level == "province":
-        kids = index[(index["province"] == ref.province) & (index["level"] == "prefecture")]
         # municipalities (北京市 ...) list their districts under a same-named city
-        return kids
+        return index[(index["province"] == ref.province) & (index["level"] == "prefecture")]
     if ref.level == "prefecture":
         return index[
             (index["province"] == ref.province)
@@ -254,7 +253,9 @@ def load_census() -> pd.DataFrame:
     return grouped
 
 
-def load_counties(region: str, *, counties: tuple[str, ...] | list[str] | None = None) -> gpd.GeoDataFrame:
+def load_counties(
+    region: str, *, counties: tuple[str, ...] | list[str] | None = None
+) -> gpd.GeoDataFrame:
     """Load the county-level units of ``region`` with boundaries and census population.
 
     Parameters
@@ -281,12 +282,16 @@ def load_counties(region: str, *, counties: tuple[str, ...] | list[str] | None =
     if counties:
         wanted = []
         for c in counties:
-            hit = units[(units["adcode"] == str(c)) | units["name"].map(lambda n, c=c: _same_name(n, str(c)))]
+            hit = units[
+                (units["adcode"] == str(c))
+                | units["name"].map(lambda n, c=c: _same_name(n, str(c)))
+            ]
             if hit.empty:
                 close = difflib.get_close_matches(str(c), units["name"].tolist(), n=5, cutoff=0.3)
                 msg = (
                     f"County {c!r} is not in {ref.name}. Counties there: "
-                    f"{', '.join(units['name'])}" + (f" (close: {', '.join(close)})" if close else "")
+                    f"{', '.join(units['name'])}"
+                    + (f" (close: {', '.join(close)})" if close else "")
                     + "."
                 )
                 raise DataError(msg)
@@ -296,7 +301,9 @@ def load_counties(region: str, *, counties: tuple[str, ...] | list[str] | None =
     index = _index().set_index("adcode")
     pref_codes = [
         a if lvl != "county" else str(pc)
-        for a, lvl, pc in zip(units["adcode"], units["level"], units["prefecture_code"], strict=True)
+        for a, lvl, pc in zip(
+            units["adcode"], units["level"], units["prefecture_code"], strict=True
+        )
     ]
     pref_names = [index["name"].get(pc, None) if pc in index.index else None for pc in pref_codes]
     frame = gpd.GeoDataFrame(

@@ -153,7 +153,9 @@ def build_demand_cells(
         crs="EPSG:4326",
     )
     demand.insert(6, "urban", demand["urban_share"] >= URBAN_THRESHOLD)
-    logger.info("Demand: %d cells of %.0f m over %d counties", len(demand), cell_size_m, len(counties))
+    logger.info(
+        "Demand: %d cells of %.0f m over %d counties", len(demand), cell_size_m, len(counties)
+    )
     return demand
 
 

@@ -41,7 +41,7 @@ class Inputs:
     travel: travel_step.TravelTimes
 
     def model_input(self) -> ModelInput:
-        """The id-keyed tables a siting model needs."""
+        """Return the id-keyed tables a siting model needs."""
         demand = pd.DataFrame(
             self.demand[
                 ["weight", "county", "county_name", "prefecture", "prefecture_name", "urban"]
@@ -49,8 +49,16 @@ class Inputs:
         )
         sites = pd.DataFrame(
             self.sites[
-                ["name", "kind", "fixed", "cost", "capacity", "county", "prefecture",
-                 "candidate_type"]
+                [
+                    "name",
+                    "kind",
+                    "fixed",
+                    "cost",
+                    "capacity",
+                    "county",
+                    "prefecture",
+                    "candidate_type",
+                ]
             ]
         )
         ref = self.travel.referral_min
@@ -75,8 +83,12 @@ class Plan:
     def inputs(self) -> Inputs:
         """The prepared inputs of this plan."""
         return Inputs(
-            scenario=self.scenario, counties=self.counties, demand=self.demand,
-            sites=self.sites, facilities=self.facilities, travel=self.travel,
+            scenario=self.scenario,
+            counties=self.counties,
+            demand=self.demand,
+            sites=self.sites,
+            facilities=self.facilities,
+            travel=self.travel,
         )
 
 
@@ -103,9 +115,7 @@ def _step(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     return lambda frac, text: progress(lo + (hi - lo) * frac, text)
 
 
-def load_facilities_for(
-    scenario: Scenario, counties: gpd.GeoDataFrame
-) -> gpd.GeoDataFrame | None:
+def load_facilities_for(scenario: Scenario, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Read the scenario's facility table (``scenario.facilities_file``), if any."""
     if not scenario.facilities_file:
         return None
@@ -145,7 +155,9 @@ def prepare(
         from planning import io  # noqa: PLC0415
 
         counts = io.load_patient_counts(
-            Path(scenario.patients_file), crs=scenario.facilities_crs, region=counties,
+            Path(scenario.patients_file),
+            crs=scenario.facilities_crs,
+            region=counties,
             privacy_threshold=scenario.privacy_threshold,
         )
         patients_by_county, points = counts.by_county, counts.points
@@ -189,12 +201,18 @@ def prepare(
     )
     logger.info("Prepared inputs in %.1f s", time.perf_counter() - t0)
     return Inputs(
-        scenario=scenario, counties=counties, demand=cells, sites=sites,
-        facilities=facilities, travel=travel,
+        scenario=scenario,
+        counties=counties,
+        demand=cells,
+        sites=sites,
+        facilities=facilities,
+        travel=travel,
     )
 
 
-def solve(inputs: Inputs, scenario: Scenario | None = None, *, progress: Progress | None = None) -> Plan:
+def solve(
+    inputs: Inputs, scenario: Scenario | None = None, *, progress: Progress | None = None
+) -> Plan:
     """Solve ``scenario`` (default: the one ``inputs`` were prepared for) on ``inputs``.
 
     Only model options may differ between ``scenario`` and ``inputs.scenario`` (number of
@@ -210,14 +228,24 @@ def solve(inputs: Inputs, scenario: Scenario | None = None, *, progress: Progres
     if progress:
         progress(0.95, "summarising results")
     tables = results_step.summarise(
-        solution, scenario=scenario, demand=inputs.demand, sites=inputs.sites,
-        counties=inputs.counties, travel=inputs.travel,
+        solution,
+        scenario=scenario,
+        demand=inputs.demand,
+        sites=inputs.sites,
+        counties=inputs.counties,
+        travel=inputs.travel,
     )
     if progress:
         progress(1.0, "done")
     return Plan(
-        scenario=scenario, counties=inputs.counties, demand=inputs.demand, sites=inputs.sites,
-        facilities=inputs.facilities, travel=inputs.travel, solution=solution, tables=tables,
+        scenario=scenario,
+        counties=inputs.counties,
+        demand=inputs.demand,
+        sites=inputs.sites,
+        facilities=inputs.facilities,
+        travel=inputs.travel,
+        solution=solution,
+        tables=tables,
     )
 
 

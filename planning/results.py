@@ -123,15 +123,26 @@ def summarise(
         ref.reindex(open_sites.index) if ref is not None else pd.Series(np.nan, open_sites.index)
     )
     site_cols = [
-        "name", "kind", "candidate_type", "county", "county_name", "lon", "lat", "capacity",
-        "assigned_patients", "load_share", "mean_travel_min", "max_travel_min", "referral_min",
+        "name",
+        "kind",
+        "candidate_type",
+        "county",
+        "county_name",
+        "lon",
+        "lat",
+        "capacity",
+        "assigned_patients",
+        "load_share",
+        "mean_travel_min",
+        "max_travel_min",
+        "referral_min",
     ]
     site_table = open_sites[site_cols].sort_index()
 
     # ---- counties
     ctab = counties[["name", "population", "patients"]].copy()
-    ctab["patients_within"] = within.groupby("county")["patients"].sum().reindex(
-        ctab.index, fill_value=0.0
+    ctab["patients_within"] = (
+        within.groupby("county")["patients"].sum().reindex(ctab.index, fill_value=0.0)
     )
     ctab["share_within"] = ctab["patients_within"] / ctab["patients"]
     n_sites = open_sites.groupby("county").size()

@@ -26,8 +26,17 @@ logger = logging.getLogger(__name__)
 
 CandidateSource = Literal["grid", "facilities", "grid+facilities"]
 SITE_COLUMNS = [
-    "name", "kind", "source", "candidate_type", "fixed", "cost", "capacity",
-    "county", "prefecture", "lon", "lat",
+    "name",
+    "kind",
+    "source",
+    "candidate_type",
+    "fixed",
+    "cost",
+    "capacity",
+    "county",
+    "prefecture",
+    "lon",
+    "lat",
 ]
 NOT_CANDIDATES = {"psychiatric_hospital"}
 
@@ -58,7 +67,7 @@ def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> 
     pts = pts.iloc[order]
     pts = pts.to_crs("EPSG:4326")
     ids = [f"G{i:04d}" for i in range(1, len(pts) + 1)]
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "name": [f"生成候选点 {i}" for i in ids],
             "kind": "candidate",
@@ -73,7 +82,6 @@ def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> 
         geometry=pts.geometry.to_numpy(),
         crs="EPSG:4326",
     )
-    return out
 
 
 def build_sites(
@@ -128,7 +136,9 @@ def build_sites(
             fac = fac[fac["type"] == "rehab_existing"]
         if not fac.empty:
             located = gpd.sjoin(
-                fac[["geometry"]], counties[["geometry"]].reset_index(), how="left",
+                fac[["geometry"]],
+                counties[["geometry"]].reset_index(),
+                how="left",
                 predicate="within",
             )
             located = located[~located.index.duplicated()]
@@ -177,7 +187,8 @@ def build_sites(
     sites["lon"] = sites.geometry.x
     sites["lat"] = sites.geometry.y
     logger.info(
-        "Sites: %d candidates, %d existing", int((sites["kind"] == "candidate").sum()),
+        "Sites: %d candidates, %d existing",
+        int((sites["kind"] == "candidate").sum()),
         int(sites["fixed"].sum()),
     )
     return sites[[*SITE_COLUMNS, "geometry"]]

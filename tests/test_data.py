@@ -5,7 +5,13 @@ import shapely
 from planning import data
 from planning.errors import DataError
 
-PUTIAN = {"350302": "城厢区", "350303": "涵江区", "350304": "荔城区", "350305": "秀屿区", "350322": "仙游县"}
+PUTIAN = {
+    "350302": "城厢区",
+    "350303": "涵江区",
+    "350304": "荔城区",
+    "350305": "秀屿区",
+    "350322": "仙游县",
+}
 
 
 def test_putian_counties_with_census():
@@ -33,8 +39,14 @@ def test_fujian_sums_to_official_total_and_merged_units():
 
 @pytest.mark.parametrize(
     ("query", "adcode", "level"),
-    [("莆田市", "350300", "prefecture"), ("莆田", "350300", "prefecture"), ("350322", "350322", "county"),
-     ("福建省", "350000", "province"), ("福建省/福州市/鼓楼区", "350102", "county"), ("仙游县", "350322", "county")],
+    [
+        ("莆田市", "350300", "prefecture"),
+        ("莆田", "350300", "prefecture"),
+        ("350322", "350322", "county"),
+        ("福建省", "350000", "province"),
+        ("福建省/福州市/鼓楼区", "350102", "county"),
+        ("仙游县", "350322", "county"),
+    ],
 )
 def test_resolve_region(query, adcode, level):
     ref = data.resolve_region(query)

@@ -16,7 +16,12 @@ def test_defaults_are_the_putian_demo_and_policy():
 
 
 def test_json_round_trip_with_nested_options(tmp_path):
-    s = Scenario(name="测试", model="p-center", n_facilities=3, constraints=Constraints(budget=100, site_in_every_county=True))
+    s = Scenario(
+        name="测试",
+        model="p-center",
+        n_facilities=3,
+        constraints=Constraints(budget=100, site_in_every_county=True),
+    )
     assert Scenario.from_json(s.to_json()) == s
     path = s.save(tmp_path / "scenario.json")
     assert Scenario.load(path) == s
@@ -32,9 +37,14 @@ def test_unknown_keys_are_named():
 
 @pytest.mark.parametrize(
     ("changes", "fragment"),
-    [({"max_travel_min": 0}, "max_travel_min"), ({"max_travel_min": -5}, "max_travel_min"),
-     ({"model": "kmeans"}, "model"), ({"prevalence_per_mille": 0}, "prevalence_per_mille"),
-     ({"n_facilities": 0}, "n_facilities"), ({"model": "mclp", "n_facilities": None}, "needs a number of sites")],
+    [
+        ({"max_travel_min": 0}, "max_travel_min"),
+        ({"max_travel_min": -5}, "max_travel_min"),
+        ({"model": "kmeans"}, "model"),
+        ({"prevalence_per_mille": 0}, "prevalence_per_mille"),
+        ({"n_facilities": 0}, "n_facilities"),
+        ({"model": "mclp", "n_facilities": None}, "needs a number of sites"),
+    ],
 )
 def test_invalid_values_say_which_field(changes, fragment):
     with pytest.raises(ScenarioError, match=fragment):

@@ -15,7 +15,11 @@ def putian():
 
 def facility_layer(rows):
     return gpd.GeoDataFrame(
-        {"name": [r[1] for r in rows], "type": [r[2] for r in rows], "capacity": [r[5] for r in rows]},
+        {
+            "name": [r[1] for r in rows],
+            "type": [r[2] for r in rows],
+            "capacity": [r[5] for r in rows],
+        },
         index=[r[0] for r in rows],
         geometry=[shapely.Point(r[3], r[4]) for r in rows],
         crs="EPSG:4326",
@@ -40,14 +44,21 @@ def test_tiny_county_still_gets_a_candidate(putian):
 
 
 def test_facilities_existing_fixed_and_hospital_excluded(putian):
-    fac = facility_layer([
-        ("F1", "示例康复站", "rehab_existing", 119.0, 25.45, 30.0),
-        ("F2", "示例卫生院", "community_health_centre", 118.75, 25.38, np.nan),
-        ("H1", "示例精神专科医院", "psychiatric_hospital", 119.01, 25.43, np.nan),
-    ])
+    fac = facility_layer(
+        [
+            ("F1", "示例康复站", "rehab_existing", 119.0, 25.45, 30.0),
+            ("F2", "示例卫生院", "community_health_centre", 118.75, 25.38, np.nan),
+            ("H1", "示例精神专科医院", "psychiatric_hospital", 119.01, 25.43, np.nan),
+        ]
+    )
     s = sites.build_sites(
-        putian, source="grid+facilities", spacing_m=8000, facilities=fac,
-        candidate_types=[CandidateType(name="community_health_centre", opening_cost=50, capacity=40)],
+        putian,
+        source="grid+facilities",
+        spacing_m=8000,
+        facilities=fac,
+        candidate_types=[
+            CandidateType(name="community_health_centre", opening_cost=50, capacity=40)
+        ],
     )
     assert "H1" not in s.index
     assert s.loc["F1", "fixed"] and s.loc["F1", "kind"] == "existing"
@@ -55,7 +66,9 @@ def test_facilities_existing_fixed_and_hospital_excluded(putian):
     assert s.loc["F1", "capacity"] == 30  # the facility's own capacity wins
     assert s.loc["F1", "county"] in putian.index
     only_grid = sites.build_sites(putian, source="grid", spacing_m=8000, facilities=fac)
-    assert "F1" in only_grid.index and "F2" not in only_grid.index  # existing kept, others not candidates
+    assert (
+        "F1" in only_grid.index and "F2" not in only_grid.index
+    )  # existing kept, others not candidates
     hosp = sites.psychiatric_hospitals(fac)
     assert list(hosp.index) == ["H1"]
 

@@ -11,7 +11,9 @@ from planning.travel import ESTIMATED_LABEL, compute_estimated_travel_times, com
 
 
 def pts(coords, ids, **cols):
-    return gpd.GeoDataFrame(cols, index=pd.Index(ids), geometry=[shapely.Point(c) for c in coords], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        cols, index=pd.Index(ids), geometry=[shapely.Point(c) for c in coords], crs="EPSG:4326"
+    )
 
 
 def test_estimated_minutes_by_hand():
@@ -41,13 +43,27 @@ def test_blended_speed_and_cutoff_sparse():
 
 def test_straight_line_is_a_lower_bound_at_top_speed():
     rng = np.random.default_rng(1)
-    demand = pts(list(zip(rng.uniform(118.6, 119.3, 50), rng.uniform(25.0, 25.7, 50), strict=True)), [f"d{i}" for i in range(50)])
-    sites = pts(list(zip(rng.uniform(118.6, 119.3, 7), rng.uniform(25.0, 25.7, 7), strict=True)), [f"s{i}" for i in range(7)])
+    demand = pts(
+        list(zip(rng.uniform(118.6, 119.3, 50), rng.uniform(25.0, 25.7, 50), strict=True)),
+        [f"d{i}" for i in range(50)],
+    )
+    sites = pts(
+        list(zip(rng.uniform(118.6, 119.3, 7), rng.uniform(25.0, 25.7, 7), strict=True)),
+        [f"s{i}" for i in range(7)],
+    )
     tt = compute_estimated_travel_times(demand, sites).table
     assert len(tt) == 350
     d = demand.loc[tt["demand_id"]]
     s = sites.loc[tt["site_id"]]
-    km = haversine_m(d.geometry.x.to_numpy(), d.geometry.y.to_numpy(), s.geometry.x.to_numpy(), s.geometry.y.to_numpy()) / 1000
+    km = (
+        haversine_m(
+            d.geometry.x.to_numpy(),
+            d.geometry.y.to_numpy(),
+            s.geometry.x.to_numpy(),
+            s.geometry.y.to_numpy(),
+        )
+        / 1000
+    )
     assert (tt["travel_min"].to_numpy() >= km / 45 * 60 - 1e-9).all()
 
 
@@ -61,7 +77,9 @@ def test_referral_minutes_to_nearest_hospital():
     demand = pts([(119.0, 25.4)], ["a"])
     sites = pts([(119.0, 25.5), (119.2, 25.5)], ["s1", "s2"])
     hosp = pts([(119.0, 25.52), (119.3, 25.5)], ["h1", "h2"])
-    tt = compute_travel_times(demand, sites, settings=TravelSettings(), cutoff_min=None, hospitals=hosp)
+    tt = compute_travel_times(
+        demand, sites, settings=TravelSettings(), cutoff_min=None, hospitals=hosp
+    )
     ref = tt.referral_min
     assert ref.index.name == "site_id"
     assert ref["s1"] < ref["s2"]

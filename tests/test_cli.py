@@ -1,0 +1,121 @@
+"""The command line, run as a user would (python -m planning ...)."""
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from planning.cli import main
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "planning", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_putian_mclp_writes_the_plan(tmp_path):
+    out = tmp_path / "plan"
+    res = run_cli(
+        "solve",
+        "--region",
+        "莆田市",
+        "--model",
+        "mclp",
+        "--sites",
+        "6",
+        "--max-minutes",
+        "30",
+        "--out",
+        str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    assert "estimated (straight-line)" in res.stdout
+    for name in (
+        "sites.geojson",
+        "sites.csv",
+        "assignments.csv",
+        "counties.csv",
+        "summary.json",
+        "scenario.json",
+    ):
+        assert (out / name).is_file(), name
+    sites = gpd.read_file(out / "sites.geojson")
+    assert len(sites) == 6 and (sites["travel_mode"] == "estimated (straight-line)").all()
+    counties = pd.read_csv(out / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str})
+    census = {
+        "350302": 547422,
+        "350303": 479605,
+        "350304": 673935,
+        "350305": 604684,
+        "350322": 905068,
+    }
+    for cid, patients in zip(counties["county_id"], counties["patients"], strict=True):
+        assert int(patients) == round(census[cid] * 4.6 / 1000)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] in {"optimal", "feasible"}
+    scenario = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
+    assert scenario["n_facilities"] == 6 and scenario["model"] == "mclp"
+
+
+def test_help_documents_every_option():
+    res = run_cli("solve", "--help")
+    assert res.returncode == 0
+    for opt in (
+        "--region",
+        "--model",
+        "--sites",
+        "--max-minutes",
+        "--out",
+        "--solver",
+        "--time-limit",
+    ):
+        assert opt in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--region", "蒲田市"], "Unknown region '蒲田市'. Close matches: 莆田市"),
+        (["--max-minutes", "0"], "max_travel_min"),
+        (["--max-minutes", "-5"], "max_travel_min"),
+        (["--sites", "100000"], "candidate"),
+        (["--model", "lscp", "--max-minutes", "1", "--cell-size", "5000"], "cannot"),
+    ],
+)
+def test_bad_input_is_one_message_exit_2(args, fragment, capsys):
+    code = main(["solve", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_empty_facility_table(tmp_path, capsys):
+    f = tmp_path / "facilities.csv"
+    f.write_text("name,type,lon,lat\n", encoding="utf-8")
+    code = main(["solve", "--facilities", str(f), "--cell-size", "5000"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "facilit" in err.lower() and "Traceback" not in err
+
+
+def test_facility_outside_region_warns(tmp_path, capsys):
+    f = tmp_path / "facilities.csv"
+    f.write_text(
+        "name,type,lon,lat\n示例康复站,rehab_existing,119.0,25.45\n示例福州站,rehab_existing,119.30,26.08\n",
+        encoding="utf-8",
+    )
+    code = main(["solve", "--facilities", str(f), "--cell-size", "5000", "--sites", "3"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "outside" in captured.err.lower()

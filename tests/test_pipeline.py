@@ -1,0 +1,136 @@
+"""End-to-end: the Putian demo through planning.pipeline, checked against enumeration."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planning import pipeline
+from planning.errors import InfeasibleError, ScenarioError
+from planning.scenario import Scenario
+
+SMALL = {
+    "region": "莆田市",
+    "counties": ("城厢区", "荔城区"),
+    "cell_size_m": 4000,
+    "candidate_spacing_m": 7000,
+}
+
+
+@pytest.fixture(scope="module")
+def small_inputs():
+    return pipeline.prepare(Scenario(model="mclp", n_facilities=2, max_travel_min=12, **SMALL))
+
+
+def coverage_of(combo, table, weights, t_max):
+    ok = table[(table["site_id"].isin(combo)) & (table["travel_min"] <= t_max)]
+    return weights.loc[ok["demand_id"].unique()].sum()
+
+
+def patient_minutes_of(combo, table, weights):
+    best = table[table["site_id"].isin(combo)].groupby("demand_id")["travel_min"].min()
+    if len(best) < len(weights):
+        return np.inf
+    return float((best * weights.loc[best.index]).sum())
+
+
+def test_putian_default_plan_end_to_end():
+    plan = pipeline.run(Scenario(model="mclp", n_facilities=6, max_travel_min=30, cell_size_m=3000))
+    k = plan.tables.kpis
+    assert (
+        plan.solution.status == "optimal"
+        and plan.solution.gap in (0, 0.0, None)
+        or plan.solution.gap < 1e-6
+    )
+    assert len(plan.solution.selected_sites) == 6
+    # county totals = census x 4.60 per mille
+    census = {
+        "350302": 547422,
+        "350303": 479605,
+        "350304": 673935,
+        "350305": 604684,
+        "350322": 905068,
+    }
+    for cid, pop in census.items():
+        assert plan.tables.counties.loc[cid, "patients"] == pytest.approx(pop * 4.6 / 1000)
+    assert k["patients_total"] == pytest.approx(3210714 * 0.0046)
+    assert k["travel_label"] == "estimated (straight-line)"
+    assert 0 < k["share_within"] <= 1
+    assert k["objective"] == pytest.approx(k["patients_within"], rel=1e-6)
+    assert set(plan.tables.sites.index) == set(plan.solution.selected_sites)
+    assert plan.tables.policy.index.tolist() == [2023, 2024, 2025]
+
+
+def test_mclp_equals_enumeration(small_inputs):
+    s = small_inputs.scenario
+    plan = pipeline.solve(small_inputs)
+    table = small_inputs.travel.table
+    weights = small_inputs.demand["weight"]
+    best = max(
+        coverage_of(c, table, weights, s.max_travel_min)
+        for c in itertools.combinations(small_inputs.sites.index, s.n_facilities)
+    )
+    assert plan.solution.status == "optimal"
+    assert plan.solution.objective == pytest.approx(best, rel=1e-7)
+    assert plan.tables.kpis["patients_within"] == pytest.approx(best, rel=1e-7)
+
+
+def test_p_median_equals_enumeration():
+    inputs = pipeline.prepare(Scenario(model="p_median", n_facilities=2, **SMALL))
+    plan = pipeline.solve(inputs)
+    table = inputs.travel.table
+    weights = inputs.demand["weight"]
+    best = min(
+        patient_minutes_of(c, table, weights) for c in itertools.combinations(inputs.sites.index, 2)
+    )
+    assert plan.solution.status == "optimal"
+    assert plan.solution.objective == pytest.approx(best, rel=1e-6)
+
+
+def test_lscp_equals_enumeration():
+    inputs = pipeline.prepare(Scenario(model="lscp", n_facilities=None, max_travel_min=15, **SMALL))
+    plan = pipeline.solve(inputs)
+    table = inputs.travel.table
+    weights = inputs.demand["weight"]
+    need = set(weights.index[weights > 0])
+    fewest = None
+    for p in range(1, len(inputs.sites) + 1):
+        for c in itertools.combinations(inputs.sites.index, p):
+            ok = set(table[(table["site_id"].isin(c)) & (table["travel_min"] <= 15)]["demand_id"])
+            if need <= ok:
+                fewest = p
+                break
+        if fewest:
+            break
+    assert plan.solution.status == "optimal"
+    assert len(plan.solution.selected_sites) == fewest
+    assert plan.tables.kpis["share_within"] == pytest.approx(1.0)
+
+
+def test_resolve_reuses_inputs(small_inputs):
+    a = pipeline.solve(small_inputs, small_inputs.scenario.replace(n_facilities=1))
+    b = pipeline.solve(small_inputs, small_inputs.scenario.replace(n_facilities=3))
+    assert a.tables.kpis["patients_within"] <= b.tables.kpis["patients_within"]
+    assert a.travel is b.travel
+
+
+def test_p_larger_than_candidates(small_inputs):
+    n = len(small_inputs.sites)
+    with pytest.raises(ScenarioError, match=str(n)):
+        pipeline.solve(small_inputs, small_inputs.scenario.replace(n_facilities=n + 1))
+
+
+def test_lscp_infeasible_names_the_county(small_inputs):
+    with pytest.raises(InfeasibleError, match="城厢区|荔城区"):
+        pipeline.solve(
+            small_inputs,
+            small_inputs.scenario.replace(model="lscp", n_facilities=None, max_travel_min=1),
+        )
+
+
+def test_deterministic(small_inputs):
+    a = pipeline.solve(small_inputs)
+    b = pipeline.solve(small_inputs)
+    assert a.solution.selected_sites == b.solution.selected_sites
+    pd.testing.assert_frame_equal(a.tables.assignments, b.tables.assignments)
