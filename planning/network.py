@@ -137,8 +137,8 @@ _WALK_EXCLUDED = frozenset(
      "motorway_link", "trunk", "trunk_link"}
 )
 _MPH = 1.609344
-URBAN_NODE_DENSITY_PER_KM2 = 40.0
-"""Fallback urban test when no urban areas are given: road nodes per km² (1 km grid)."""
+URBAN_ROAD_DENSITY_KM_PER_KM2 = 10.0
+"""Fallback urban test when no urban areas are given: km of directed road per km² (1 km grid)."""
 
 
 # --------------------------------------------------------------------------- the network
@@ -339,7 +339,7 @@ def edge_speeds_kmh(
         ``"urban:<class>"`` / ``"rural:<class>"`` one of them, ``"walk"`` the walking speed
         (default ``access_speed_kmh``). Unknown classes use ``"road"``.
     urban
-        Per edge: ``True`` where the urban speed applies. ``None``: from road-node density
+        Per edge: ``True`` where the urban speed applies. ``None``: from road density
         (:func:`urban_edges_by_density`).
 
     Returns
@@ -370,22 +370,25 @@ def edge_speeds_kmh(
 
 
 def urban_edges_by_density(
-    network: RoadNetwork, *, threshold_per_km2: float = URBAN_NODE_DENSITY_PER_KM2
+    network: RoadNetwork, *, threshold_km_per_km2: float = URBAN_ROAD_DENSITY_KM_PER_KM2
 ) -> npt.NDArray[np.bool_]:
-    """Mark edges urban where the road-node density of their 1 km grid cell is high.
+    """Mark edges urban where the road density of their 1 km grid cell is high.
 
     A fallback when no urban areas are known (planning assumption: at least
-    ``threshold_per_km2`` graph nodes per km² means built-up streets).
+    ``threshold_km_per_km2`` km of directed drivable road per km² means built-up streets;
+    counting length, not nodes, makes the test independent of graph simplification).
     """
-    if network.n_nodes == 0:
-        return np.zeros(network.n_edges, dtype=bool)
-    lat0 = float(np.mean(network.lat))
-    x = np.radians(network.lon) * EARTH_RADIUS_M * math.cos(math.radians(lat0)) / 1000.0
-    y = np.radians(network.lat) * EARTH_RADIUS_M / 1000.0
+    if network.n_edges == 0:
+        return np.zeros(0, dtype=bool)
+    mid_lon = (network.lon[network.edge_u] + network.lon[network.edge_v]) / 2
+    mid_lat = (network.lat[network.edge_u] + network.lat[network.edge_v]) / 2
+    lat0 = float(np.mean(mid_lat))
+    x = np.radians(mid_lon) * EARTH_RADIUS_M * math.cos(math.radians(lat0)) / 1000.0
+    y = np.radians(mid_lat) * EARTH_RADIUS_M / 1000.0
     cell = np.floor(x).astype(np.int64) * 10_000_019 + np.floor(y).astype(np.int64)
-    _, inv, counts = np.unique(cell, return_inverse=True, return_counts=True)
-    node_urban = counts[inv] >= threshold_per_km2
-    return np.asarray(node_urban[network.edge_u] | node_urban[network.edge_v])
+    _, inv = np.unique(cell, return_inverse=True)
+    km = np.bincount(inv, weights=network.length_m / 1000.0)
+    return np.asarray(km[inv] >= threshold_km_per_km2)
 
 
 def urban_edges_from_areas(
@@ -538,7 +541,8 @@ def compute_network_travel_times(
         Psychiatric hospitals (WGS-84 points, any index). When given, ``referral_min`` holds
         each site's minutes to the nearest one (``NaN`` if unreachable or unsnapped).
     urban_areas
-        Polygons where urban speeds apply; ``None`` uses road-node density.
+        Polygons where urban speeds apply; ``None`` uses road density
+        (:func:`urban_edges_by_density`).
 
     Returns
     -------
@@ -1011,7 +1015,9 @@ def _load_xml(p: Path, *, network_type: NetworkType) -> RoadNetwork:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g = ox.graph_from_xml(p, bidirectional=network_type == "walk", retain_all=True)
+            g = ox.graph_from_xml(
+                p, bidirectional=network_type == "walk", simplify=False, retain_all=True
+            )
     except Exception as err:  # osmnx raises many types for bad XML
         msg = f"Cannot read OSM XML file {p.name!r}: {err}. Is it an OSM XML export?"
         raise NetworkError(msg) from err

