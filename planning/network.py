@@ -940,14 +940,14 @@ def _protobuf_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
         if wire == 0:
             val, i = _varint(buf, i)
             yield field_no, val
-        elif wire == 2:  # noqa: PLR2004 - protobuf wire type "length-delimited"
+        elif wire == 2:
             n, i = _varint(buf, i)
             yield field_no, buf[i : i + n]
             i += n
         elif wire == 1:
             yield field_no, buf[i : i + 8]
             i += 8
-        elif wire == 5:  # noqa: PLR2004 - protobuf wire type "32-bit"
+        elif wire == 5:
             yield field_no, buf[i : i + 4]
             i += 4
         else:

@@ -11,6 +11,7 @@ from xml.sax.saxutils import quoteattr
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx as ox
 import pandas as pd
 import pytest
 import requests
@@ -363,12 +364,10 @@ def test_download_is_cached_and_second_run_offline_identical(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import osmnx as ox
-
     xml = _write_osm_xml(drive, tmp_path / "served.osm", timestamp="2026-01-01T00:00:00Z")
     calls: list[str] = []
 
-    def fake_download(polygon: object, network_type: str) -> nx.MultiDiGraph:
+    def fake_download(_polygon: object, network_type: str) -> nx.MultiDiGraph:
         calls.append(network_type)
         return ox.graph_from_xml(xml, retain_all=True)  # what Overpass would have served
 
@@ -379,8 +378,9 @@ def test_download_is_cached_and_second_run_offline_identical(
     assert first.data_date_source == "download date"
     assert list((cache / "roads").glob("drive-*.npz"))
 
-    def offline(polygon: object, network_type: str) -> nx.MultiDiGraph:
-        raise requests.ConnectionError("no network")
+    def offline(_polygon: object, _network_type: str) -> nx.MultiDiGraph:
+        msg = "no network"
+        raise requests.ConnectionError(msg)
 
     monkeypatch.setattr(netmod, "_download_graph", offline)
     second = netmod.download_road_network(region, network_type="drive")
@@ -394,11 +394,10 @@ def test_download_is_cached_and_second_run_offline_identical(
         netmod.download_road_network(region, network_type="walk")
 
 
+@pytest.mark.usefixtures("cache")
 def test_offline_without_cache_is_a_clear_error(
-    drive: netmod.RoadNetwork, cache: Path, monkeypatch: pytest.MonkeyPatch
+    drive: netmod.RoadNetwork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import osmnx as ox
-
     # an unreachable endpoint (nothing listens on localhost:9): no internet is touched
     monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")
     with pytest.raises(NetworkError) as info:
@@ -423,13 +422,13 @@ def test_dispatcher_network_mode_with_osm_file(
     pd.testing.assert_frame_equal(tt.table, again.table)
 
 
+@pytest.mark.usefixtures("cache")
 def test_dispatcher_falls_back_to_estimate_when_offline(
-    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame],
-    cache: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def offline(polygon: object, network_type: str) -> nx.MultiDiGraph:
-        raise requests.ConnectionError("Name or service not known")
+    def offline(_polygon: object, _network_type: str) -> nx.MultiDiGraph:
+        msg = "Name or service not known"
+        raise requests.ConnectionError(msg)
 
     monkeypatch.setattr(netmod, "_download_graph", offline)
     demand, sites = points
