@@ -1,0 +1,913 @@
+"""Formulate, solve and decode every siting model (shared by the public model modules).
+
+See :mod:`planning.models.mclp`, :mod:`~planning.models.lscp`, :mod:`~planning.models.p_median`
+and :mod:`~planning.models.p_center` for the formulations; this module assembles them as sparse
+matrices (:class:`~planning.models._mip.MipBuilder`) together with the side constraints every
+model can take (:data:`FAMILIES`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from planning.models._heuristic import dense_costs, p_median_heuristic
+from planning.models._mip import (
+    INF,
+    BoolArray,
+    FloatArray,
+    HighsSession,
+    IntArray,
+    Mip,
+    MipBuilder,
+    RawResult,
+    sanitize_names,
+    solve_mip,
+)
+from planning.models._prep import Prepared
+from planning.models.base import Status
+from planning.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+ModelKind = Literal["mclp", "p_median", "lscp", "p_center", "cover_check"]
+
+#: Constraint families that infeasibility diagnosis relaxes one at a time (most specific first).
+FAMILIES = (
+    "max_travel_min",
+    "travel_thresholds",
+    "county_coverage_target",
+    "site_in_every_county",
+    "min_county_share_with_site",
+    "hub_per_prefecture",
+    "budget",
+    "capacity",
+    "max_referral_min",
+    "n_facilities",
+)
+
+
+# ============================================================================ options
+@dataclass(frozen=True)
+class Options:
+    """Model options read from a scenario, with some families possibly relaxed."""
+
+    p: int | None
+    budget: float | None
+    capacitated: bool
+    site_in_every_county: bool
+    min_county_share: float | None
+    county_target: float | None
+    hub_per_prefecture: bool
+    relaxed: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, relax: frozenset[str] = frozenset()) -> Options:
+        """Read the options (``relax``: families to drop)."""
+        c = scenario.constraints
+        return cls(
+            p=None if "n_facilities" in relax else scenario.n_facilities,
+            budget=None if "budget" in relax else c.budget,
+            capacitated=c.capacitated and "capacity" not in relax,
+            site_in_every_county=c.site_in_every_county and "site_in_every_county" not in relax,
+            min_county_share=None
+            if "min_county_share_with_site" in relax
+            else c.min_county_share_with_site,
+            county_target=None if "county_coverage_target" in relax else c.county_coverage_target,
+            hub_per_prefecture=c.hub_per_prefecture and "hub_per_prefecture" not in relax,
+            relaxed=relax,
+        )
+
+
+def relax_prep(prep: Prepared, scenario: Scenario, relax: frozenset[str]) -> Prepared:
+    """Return ``prep`` with the data-level families in ``relax`` removed."""
+    changes: dict[str, object] = {}
+    if "max_referral_min" in relax:
+        changes["openable"] = np.ones(prep.m, dtype=bool)
+    if "travel_thresholds" in relax:
+        changes["threshold"] = np.full(prep.n, float(scenario.max_travel_min))
+    if "max_travel_min" in relax:
+        changes["threshold"] = np.full(prep.n, INF)
+    return dataclasses.replace(prep, **changes) if changes else prep  # type: ignore[arg-type]
+
+
+# ============================================================================ formulation
+@dataclass
+class Radius:
+    """Per-client distance levels of the p-median radius formulation (allowed pairs only)."""
+
+    pairs: IntArray  # indices into prep pair arrays, sorted by (i, t, j)
+    level: IntArray  # level of each pair within its client (0 = nearest distance)
+    n_levels: IntArray  # K_i per client (0 = client has no allowed pair)
+    level_dist: list[FloatArray]  # distinct distances per client
+    keep: IntArray  # L_i: levels currently modelled (1..K_i)
+
+
+@dataclass
+class Formulation:
+    """A built model and what is needed to read its answer back."""
+
+    kind: ModelKind
+    mip: Mip
+    y0: int
+    x0: int | None = None
+    xpairs: IntArray | None = None  # prep pair index of each assignment column
+    count_row: int | None = None
+    radius: Radius | None = None
+    radius_z0: IntArray | None = None  # first z column per client (radius formulation)
+    allowed: BoolArray | None = None  # pair mask a demand point may be assigned along
+    notes: dict[str, object] = field(default_factory=dict)
+
+
+def _count_sense(opts: Options, kind: ModelKind) -> Literal["eq", "le"] | None:
+    if kind == "lscp" or opts.p is None:
+        return None
+    if kind == "cover_check":
+        return "le"
+    return "le" if opts.budget is not None else "eq"
+
+
+def _y_cols(b: MipBuilder, prep: Prepared, *, cost: float | FloatArray) -> int:
+    return b.add_cols(
+        prep.m,
+        cost=cost,
+        lb=prep.fixed.astype(float),
+        ub=prep.openable.astype(float),
+        integer=True,
+        names=sanitize_names("y", list(prep.site_ids)),
+    )
+
+
+def _demand_counties(prep: Prepared) -> list[str]:
+    pos = prep.weight > 0
+    return sorted({c for c in prep.county[pos] if c})
+
+
+def _add_side(  # noqa: PLR0917 - internal helper
+    b: MipBuilder,
+    prep: Prepared,
+    opts: Options,
+    y0: int,
+    kind: ModelKind,
+    coverage_terms: tuple[IntArray, IntArray, FloatArray] | None,
+) -> int | None:
+    """Add count, budget, county, hub and coverage-target rows; return the count row."""
+    m = prep.m
+    jj = np.arange(m)
+    count_row = None
+    sense = _count_sense(opts, kind)
+    if sense is not None and opts.p is not None:
+        lb = float(opts.p) if sense == "eq" else -INF
+        count_row = b.add_rows(
+            1,
+            np.zeros(m, dtype=np.int64),
+            y0 + jj,
+            1.0,
+            lb=lb,
+            ub=float(opts.p),
+            family="n_facilities",
+            names=["n_facilities"],
+        )
+    if opts.budget is not None:
+        new = ~prep.fixed
+        cols = y0 + jj[new]
+        b.add_rows(
+            1,
+            np.zeros(cols.size, dtype=np.int64),
+            cols,
+            prep.cost[new],
+            ub=float(opts.budget),
+            family="budget",
+            names=["budget"],
+        )
+    counties = _demand_counties(prep)
+    site_c = prep.site_county
+    if opts.site_in_every_county and counties:
+        rows, cols = [], []
+        for r, c in enumerate(counties):
+            js = np.flatnonzero(site_c == c)
+            rows.append(np.full(js.size, r))
+            cols.append(y0 + js)
+        b.add_rows(
+            len(counties),
+            np.concatenate(rows),
+            np.concatenate(cols),
+            1.0,
+            lb=1.0,
+            family="site_in_every_county",
+            names=sanitize_names("county_site", counties),
+        )
+    if opts.min_county_share is not None and counties:
+        need = math.ceil(opts.min_county_share * len(counties) - 1e-9)
+        v0 = b.add_cols(
+            len(counties), ub=1.0, integer=True, names=sanitize_names("county_open", counties)
+        )
+        rows, cols, vals = [], [], []
+        for r, c in enumerate(counties):
+            js = np.flatnonzero(site_c == c)
+            rows += [np.full(js.size + 1, r)]
+            cols += [np.concatenate([[v0 + r], y0 + js])]
+            vals += [np.concatenate([[1.0], -np.ones(js.size)])]
+        b.add_rows(
+            len(counties),
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            ub=0.0,
+            family="min_county_share_with_site",
+            names=sanitize_names("county_open_link", counties),
+        )
+        b.add_rows(
+            1,
+            np.zeros(len(counties), dtype=np.int64),
+            v0 + np.arange(len(counties)),
+            1.0,
+            lb=float(need),
+            family="min_county_share_with_site",
+            names=["county_share"],
+        )
+    if opts.hub_per_prefecture:
+        prefs = sorted({p for p in prep.prefecture[prep.weight > 0] if p})
+        rows, cols = [], []
+        for r, pf in enumerate(prefs):
+            js = np.flatnonzero(prep.site_prefecture == pf)
+            rows.append(np.full(js.size, r))
+            cols.append(y0 + js)
+        if prefs:
+            b.add_rows(
+                len(prefs),
+                np.concatenate(rows),
+                np.concatenate(cols),
+                1.0,
+                lb=1.0,
+                family="hub_per_prefecture",
+                names=sanitize_names("hub", prefs),
+            )
+    if opts.county_target is not None and kind != "lscp" and counties:
+        if coverage_terms is None:
+            coverage_terms = _coverage_vars(b, prep, y0)
+        county_of, col, coef = coverage_terms
+        c_index = {c: k for k, c in enumerate(counties)}
+        total = pd.Series(prep.weight).groupby(prep.county).sum()
+        r = np.array([c_index.get(c, -1) for c in county_of], dtype=np.int64)
+        ok = r >= 0
+        rhs = np.array([opts.county_target * float(total.get(c, 0.0)) for c in counties])
+        b.add_rows(
+            len(counties),
+            r[ok],
+            col[ok],
+            coef[ok],
+            lb=rhs - 1e-7,
+            family="county_coverage_target",
+            names=sanitize_names("county_target", counties),
+        )
+    return count_row
+
+
+def _coverage_vars(b: MipBuilder, prep: Prepared, y0: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Add ``u_i <= sum_{j covers i} y_j`` and return (county, column, weight) terms."""
+    cover = prep.covering_pairs()
+    pos = np.flatnonzero(prep.weight > 0)
+    u0 = b.add_cols(pos.size, ub=1.0, prefix="covered")
+    local = np.full(prep.n, -1)
+    local[pos] = np.arange(pos.size)
+    sel = cover & (local[prep.pi] >= 0)
+    rows = np.concatenate([np.arange(pos.size), local[prep.pi[sel]]])
+    cols = np.concatenate([u0 + np.arange(pos.size), y0 + prep.pj[sel]])
+    vals = np.concatenate([np.ones(pos.size), -np.ones(int(sel.sum()))])
+    b.add_rows(pos.size, rows, cols, vals, ub=0.0, family="coverage_link")
+    return prep.county[pos], u0 + np.arange(pos.size), prep.weight[pos]
+
+
+def _group_sets(
+    prep: Prepared, mask: BoolArray, demand: IntArray, *, by_county: bool
+) -> tuple[IntArray, list[IntArray]]:
+    """Group demand points by identical site sets (within ``mask``); return (group, sets)."""
+    sel = mask & np.isin(prep.pi, demand)
+    pi, pj = prep.pi[sel], prep.pj[sel]
+    order = np.lexsort((pj, pi))
+    pi, pj = pi[order], pj[order]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]]) if pi.size else np.zeros(0, int)
+    ends = np.r_[starts[1:], pi.size] if starts.size else np.zeros(0, int)
+    keys: dict[tuple[str, bytes], int] = {}
+    group = np.full(prep.n, -1, dtype=np.int64)
+    sets: list[IntArray] = []
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        i = int(pi[s])
+        js = pj[s:e]
+        key = (prep.county[i] if by_county else "", js.tobytes())
+        g = keys.get(key)
+        if g is None:
+            g = len(sets)
+            keys[key] = g
+            sets.append(js)
+        group[i] = g
+    return group, sets
+
+
+def _assignment_block(
+    b: MipBuilder,
+    prep: Prepared,
+    y0: int,
+    pairs: IntArray,
+    *,
+    cost: FloatArray,
+    demand_rows: Literal["eq", "le"],
+) -> int:
+    """Add x_ij (share of i served by j) for ``pairs`` with demand and capacity rows."""
+    pi, pj = prep.pi[pairs], prep.pj[pairs]
+    x0 = b.add_cols(pairs.size, cost=cost, ub=1.0, prefix="x")
+    xcols = x0 + np.arange(pairs.size)
+    dem = np.unique(pi)
+    local = np.searchsorted(dem, pi)
+    b.add_rows(
+        dem.size,
+        local,
+        xcols,
+        1.0,
+        lb=1.0 if demand_rows == "eq" else -INF,
+        ub=1.0,
+        family="assign",
+        names=sanitize_names("assign", list(prep.demand_ids[dem])),
+    )
+    cap = prep.capacity
+    finite = np.flatnonzero(np.isfinite(cap))
+    if finite.size:
+        loc = np.full(prep.m, -1)
+        loc[finite] = np.arange(finite.size)
+        sel = loc[pj] >= 0
+        rows = np.concatenate([loc[pj[sel]], np.arange(finite.size)])
+        cols = np.concatenate([xcols[sel], y0 + finite])
+        vals = np.concatenate([prep.weight[pi[sel]], -cap[finite]])
+        b.add_rows(
+            finite.size,
+            rows,
+            cols,
+            vals,
+            ub=0.0,
+            family="capacity",
+            names=sanitize_names("capacity", list(prep.site_ids[finite])),
+        )
+    inf_sel = ~np.isfinite(cap[pj])
+    k = int(inf_sel.sum())
+    if k:
+        rows = np.concatenate([np.arange(k), np.arange(k)])
+        cols = np.concatenate([xcols[inf_sel], y0 + pj[inf_sel]])
+        vals = np.concatenate([np.ones(k), -np.ones(k)])
+        b.add_rows(k, rows, cols, vals, ub=0.0, family="open_link")
+    return x0
+
+
+def _integral(values: FloatArray) -> bool:
+    return bool(np.all(np.abs(values - np.round(values)) < 1e-9))
+
+
+def formulate(
+    prep: Prepared,
+    scenario: Scenario,
+    kind: ModelKind,
+    *,
+    opts: Options,
+    radius_keep: IntArray | None = None,
+    max_minutes: float | None = None,
+) -> Formulation:
+    """Build the matrix model of ``kind`` with every side constraint in ``opts``."""
+    b = MipBuilder(sense="max" if kind == "mclp" else "min")
+    w = prep.weight
+    pos_demand = np.flatnonzero(w > 0)
+    if kind == "mclp":
+        y0 = _y_cols(b, prep, cost=0.0)
+        cover = prep.covering_pairs() & prep.openable[prep.pj]
+        if opts.capacitated:
+            pairs = np.flatnonzero(cover & (w[prep.pi] > 0))
+            x0 = _assignment_block(b, prep, y0, pairs, cost=w[prep.pi[pairs]], demand_rows="le")
+            terms = (prep.county[prep.pi[pairs]], x0 + np.arange(pairs.size), w[prep.pi[pairs]])
+            count_row = _add_side(b, prep, opts, y0, kind, terms)
+            mip = b.build(integral_objective=_integral(w))
+            return Formulation(
+                kind, mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=cover
+            )
+        group, sets = _group_sets(prep, cover, pos_demand, by_county=opts.county_target is not None)
+        gw = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=len(sets))
+        z0 = b.add_cols(len(sets), cost=gw, ub=1.0, prefix="covered")
+        rows = np.concatenate(
+            [np.arange(len(sets))] + [np.full(s.size, g) for g, s in enumerate(sets)]
+        )
+        cols = np.concatenate([z0 + np.arange(len(sets))] + [y0 + s for s in sets])
+        vals = np.concatenate([np.ones(len(sets))] + [-np.ones(s.size) for s in sets])
+        b.add_rows(len(sets), rows, cols, vals, ub=0.0, family="cover")
+        gcounty = np.full(len(sets), "", dtype=object)
+        has = group >= 0
+        gcounty[group[has]] = prep.county[has]
+        terms = (gcounty, z0 + np.arange(len(sets)), gw)
+        count_row = _add_side(b, prep, opts, y0, kind, terms)
+        mip = b.build(integral_objective=_integral(w))
+        return Formulation(
+            kind, mip, y0, count_row=count_row, allowed=cover, notes={"groups": len(sets)}
+        )
+
+    has_thresholds = (
+        scenario.constraints.urban_max_travel_min is not None
+        or scenario.constraints.rural_max_travel_min is not None
+    ) and "travel_thresholds" not in opts.relaxed
+    if kind in ("lscp", "cover_check"):
+        y0 = _y_cols(b, prep, cost=1.0 if kind == "lscp" else 0.0)
+        if kind == "lscp":
+            limit = prep.threshold
+        else:  # p-center check: the tested radius, within urban/rural limits if any
+            thr = prep.threshold if has_thresholds else np.full(prep.n, INF)
+            limit = np.minimum(thr, INF if max_minutes is None else max_minutes)
+        cover = (prep.pt <= limit[prep.pi] + 1e-9) & prep.openable[prep.pj]
+        x0 = xpairs = None
+        if opts.capacitated:
+            xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
+            x0 = _assignment_block(
+                b, prep, y0, xpairs, cost=np.zeros(xpairs.size), demand_rows="eq"
+            )
+        else:
+            _, sets = _group_sets(prep, cover, pos_demand, by_county=False)
+            rows = (
+                np.concatenate([np.full(s.size, g) for g, s in enumerate(sets)])
+                if sets
+                else np.zeros(0, dtype=np.int64)
+            )
+            cols = np.concatenate([y0 + s for s in sets]) if sets else np.zeros(0, np.int64)
+            b.add_rows(len(sets), rows, cols, 1.0, lb=1.0, family="cover")
+        count_row = _add_side(b, prep, opts, y0, kind, None)
+        mip = b.build(integral_objective=True)
+        return Formulation(kind, mip, y0, x0=x0, xpairs=xpairs, count_row=count_row, allowed=cover)
+
+    # p-median (p-center's final step is a p-median restricted to pairs <= its optimum)
+    thr = prep.threshold if has_thresholds else np.full(prep.n, INF)
+    limit = np.minimum(thr, INF if max_minutes is None else max_minutes)
+    allowed = prep.openable[prep.pj].copy()
+    if has_thresholds or max_minutes is not None:
+        allowed &= prep.pt <= limit[prep.pi] + 1e-9
+    y0 = _y_cols(b, prep, cost=0.0)
+    if opts.capacitated:
+        pairs = np.flatnonzero(allowed & (w[prep.pi] > 0))
+        x0 = _assignment_block(
+            b, prep, y0, pairs, cost=w[prep.pi[pairs]] * prep.pt[pairs], demand_rows="eq"
+        )
+        count_row = _add_side(b, prep, opts, y0, "p_median", None)
+        mip = b.build(integral_objective=_integral(w) and _integral(prep.pt[pairs]))
+        return Formulation(
+            "p_median", mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=allowed
+        )
+    radius = radius_levels(prep, allowed)
+    if radius_keep is not None:
+        radius.keep = np.minimum(np.maximum(radius_keep, 1), radius.n_levels)
+    z_first = _radius_block(b, prep, y0, radius)
+    count_row = _add_side(b, prep, opts, y0, "p_median", None)
+    mip = b.build(integral_objective=_integral(w) and _integral(prep.pt[radius.pairs]))
+    return Formulation(
+        "p_median", mip, y0, count_row=count_row, radius=radius, radius_z0=z_first, allowed=allowed
+    )
+
+
+def radius_levels(prep: Prepared, allowed: BoolArray) -> Radius:
+    """Distinct-distance levels per client over ``allowed`` pairs (positive demand only)."""
+    pairs = np.flatnonzero(allowed & (prep.weight[prep.pi] > 0))
+    pi, pt = prep.pi[pairs], prep.pt[pairs]
+    new_client = np.r_[True, pi[1:] != pi[:-1]] if pi.size else np.zeros(0, bool)
+    new_level = new_client | np.r_[True, pt[1:] != pt[:-1]] if pi.size else new_client
+    lvl_global = np.cumsum(new_level) - 1
+    first_lvl = (
+        np.maximum.accumulate(np.where(new_client, lvl_global, 0)) if pi.size else lvl_global
+    )
+    level = lvl_global - first_lvl
+    n_levels = np.zeros(prep.n, dtype=np.int64)
+    if pi.size:
+        np.maximum.at(n_levels, pi, level + 1)
+    level_dist: list[FloatArray] = [np.zeros(0)] * prep.n
+    starts = np.flatnonzero(new_level)
+    lv_client = pi[starts]
+    lv_dist = pt[starts]
+    bounds = (
+        np.flatnonzero(np.r_[True, lv_client[1:] != lv_client[:-1]])
+        if starts.size
+        else np.zeros(0, int)
+    )
+    ends = np.r_[bounds[1:], lv_client.size] if bounds.size else np.zeros(0, int)
+    for s, e in zip(bounds.tolist(), ends.tolist(), strict=True):
+        level_dist[int(lv_client[s])] = lv_dist[s:e]
+    return Radius(pairs, level.astype(np.int64), n_levels, level_dist, n_levels.copy())
+
+
+def _radius_block(b: MipBuilder, prep: Prepared, y0: int, rad: Radius) -> IntArray:
+    """Add z_i^k and the chain rows; return the first z column per client (-1 if none).
+
+    Chain (levels ``k = 0..L_i-1`` kept, ``D_i^k`` the k-th distinct distance)::
+
+        z_i^0 + sum_{j: d_ij = D_i^0} y_j >= 1
+        z_i^k - z_i^{k-1} + sum_{j: d_ij = D_i^k} y_j >= 0      k = 1..L_i-2
+        (full list only) -z_i^{K-2} + sum_{j: d_ij = D_i^{K-1}} y_j >= 0
+    """
+    w = prep.weight
+    clients = np.flatnonzero(rad.n_levels > 0)
+    keep, k_all = rad.keep[clients], rad.n_levels[clients]
+    full = keep == k_all
+    nz = keep - 1  # z variables per client
+    nrows = np.where(full, k_all, keep - 1)  # rows per client
+    z_first = np.full(prep.n, -1, dtype=np.int64)
+    z_off = np.cumsum(nz) - nz
+    r_off = np.cumsum(nrows) - nrows
+    total_z, total_r = int(nz.sum()), int(nrows.sum())
+    costs = np.zeros(total_z)
+    offset = 0.0
+    for c, i in enumerate(clients.tolist()):
+        dist = rad.level_dist[i]
+        offset += w[i] * dist[0]
+        if nz[c]:
+            costs[z_off[c] : z_off[c] + nz[c]] = w[i] * np.diff(dist[: keep[c]])
+    z0 = b.add_cols(total_z, cost=costs, lb=0.0, ub=INF, prefix="z")
+    b.offset += offset
+    z_first[clients] = z0 + z_off
+    # y entries: pair at level l of client c goes to row r_off[c] + l, if that row exists
+    pc = np.searchsorted(clients, prep.pi[rad.pairs])
+    lvl = rad.level
+    row_exists = lvl < nrows[pc]
+    y_rows = r_off[pc[row_exists]] + lvl[row_exists]
+    y_cols = y0 + prep.pj[rad.pairs[row_exists]]
+    # z entries: z^k (+1) in row k for k < nz; z^{k-1} (-1) in row k for 1 <= k < nrows
+    zc = np.repeat(np.arange(clients.size), nz)
+    zk = np.arange(total_z) - np.repeat(z_off, nz)
+    plus_rows = r_off[zc] + zk
+    minus_ok = zk + 1 < np.repeat(nrows, nz)
+    minus_rows = r_off[zc[minus_ok]] + zk[minus_ok] + 1
+    zcols = z0 + np.arange(total_z)
+    rows = np.concatenate([y_rows, plus_rows, minus_rows])
+    cols = np.concatenate([y_cols, zcols, zcols[minus_ok]])
+    vals = np.concatenate([np.ones(y_rows.size), np.ones(total_z), -np.ones(int(minus_ok.sum()))])
+    rlb = np.zeros(total_r)
+    rlb[r_off[nrows > 0]] = 1.0
+    b.add_rows(total_r, rows, cols, vals, lb=rlb, family="radius")
+    return z_first
+
+
+# ============================================================================ solving
+@dataclass
+class Outcome:
+    """A solved formulation: open sites and how they were found."""
+
+    is_open: BoolArray
+    x: FloatArray
+    raw: RawResult
+    objective: float
+    bound: float | None
+    status: Status
+    gap: float | None
+    solve_time_s: float
+    build_time_s: float
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+class Deadline:
+    """Remaining share of the scenario's time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        """Seconds left (at least a sliver, so the solver can report an incumbent)."""
+        return max(self.end - time.perf_counter(), 0.05)
+
+    def expired(self) -> bool:
+        """Whether the time limit has passed."""
+        return time.perf_counter() >= self.end
+
+
+def start_vector(form: Formulation, prep: Prepared, is_open: BoolArray) -> FloatArray | None:
+    """Return a start point for ``form`` from open sites (uncapacitated)."""
+    if form.x0 is not None:
+        return None
+    mip = form.mip
+    x = np.zeros(mip.n_cols)
+    x[form.y0 : form.y0 + prep.m] = is_open
+    if form.kind == "p_median" and form.radius is not None and form.radius_z0 is not None:
+        rad = form.radius
+        _, served = prep.nearest_open(is_open, form.allowed)
+        for i in np.flatnonzero(rad.n_levels > 0).tolist():
+            zf = int(form.radius_z0[i])
+            nz = int(rad.keep[i]) - 1
+            if nz <= 0 or zf < 0:
+                continue
+            # z_i^k = 1 while no open site within D_i^k
+            x[zf : zf + nz] = (rad.level_dist[i][:nz] < served[i] - 1e-9).astype(float)
+        return x
+    # coverage models: the y values fix the rest; let the solver complete z / u
+    r = mip.a @ x
+    bad = (r < mip.row_lb - 1e-9) | (r > mip.row_ub + 1e-9)
+    if form.kind == "mclp":
+        zs = np.flatnonzero(mip.integer == 0)
+        # z_g = min(1, covered): set to 1 where allowed by the rows
+        x2 = x.copy()
+        x2[zs] = 1.0
+        viol = (mip.a @ x2) > mip.row_ub + 1e-9
+        rows = np.flatnonzero(viol)
+        if rows.size:
+            sub = mip.a[rows][:, zs]
+            x2[zs[np.unique(sub.nonzero()[1])]] = 0.0
+        return x2 if bool(((mip.a @ x2) >= mip.row_lb - 1e-9).all()) else None
+    return None if bad.any() else x
+
+
+def run_solver(
+    form: Formulation,
+    scenario: Scenario,
+    deadline: Deadline,
+    *,
+    start: FloatArray | None = None,
+    session: HighsSession | None = None,
+) -> RawResult:
+    """Solve ``form.mip`` within the remaining time."""
+    if scenario.solver == "highs":
+        sess = session or HighsSession(form.mip)
+        return sess.solve(time_limit_s=deadline.left(), mip_gap=scenario.mip_gap, start=start)
+    return solve_mip(
+        form.mip, solver="cbc", time_limit_s=deadline.left(), mip_gap=scenario.mip_gap, start=start
+    )
+
+
+def heuristic_open(prep: Prepared, p: int, allowed: BoolArray) -> BoolArray | None:
+    """Heuristic p-median open-site mask (dense instances only)."""
+    d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
+    if d is None:
+        return None
+    return p_median_heuristic(d, prep.weight, p, fixed=prep.fixed, openable=prep.openable)
+
+
+def solve_p_median_radius(
+    prep: Prepared,
+    scenario: Scenario,
+    opts: Options,
+    deadline: Deadline,
+    *,
+    max_minutes: float | None = None,
+    initial_open: BoolArray | None = None,
+    initial_keep: IntArray | None = None,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Formulation]:
+    """p-median by the radius formulation with lazily extended radii (see ``p_median``)."""
+    t_build = time.perf_counter()
+    form = formulate(
+        prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=initial_keep
+    )
+    assert form.radius is not None  # noqa: S101 - uncapacitated p-median uses radii
+    rad = form.radius
+    start_open = initial_open
+    if start_open is None and opts.p is not None:
+        start_open = heuristic_open(
+            prep, opts.p, form.allowed if form.allowed is not None else np.ones(prep.pi.size, bool)
+        )
+    if initial_keep is None:
+        if start_open is not None:
+            _, near_t = prep.nearest_open(start_open, form.allowed)
+            keep = np.ones(prep.n, dtype=np.int64)
+            for i in np.flatnonzero(rad.n_levels > 0).tolist():
+                if not math.isfinite(near_t[i]):
+                    keep[i] = rad.n_levels[i]
+                    continue
+                keep[i] = int(np.searchsorted(rad.level_dist[i], near_t[i] + 1e-9))
+            # one level of slack: keeps most clients' optimal distance inside the model
+            keep = np.minimum(keep + 1, rad.n_levels)
+        else:
+            keep = np.minimum(rad.n_levels, 8)
+        form = formulate(
+            prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=keep
+        )
+        rad = form.radius
+        assert rad is not None  # noqa: S101
+    build_time = time.perf_counter() - t_build
+    solve_time = 0.0
+    iterations = 0
+    best_open: BoolArray | None = None
+    best_val = INF
+    while True:
+        iterations += 1
+        start = start_vector(form, prep, start_open) if start_open is not None else None
+        t0 = time.perf_counter()
+        raw = run_solver(form, scenario, deadline, start=start)
+        solve_time += time.perf_counter() - t0
+        if raw.x is None:
+            if raw.status == "infeasible":
+                raise _Infeasible(raw)
+            if best_open is None:
+                raise _NoSolution(raw)
+            break
+        is_open = raw.x[form.y0 : form.y0 + prep.m] > 0.5
+        _, served_t = prep.nearest_open(is_open, form.allowed)
+        pos = np.flatnonzero(rad.n_levels > 0)
+        true_val = float(np.dot(prep.weight[pos], served_t[pos]))
+        if true_val < best_val:
+            best_val, best_open = true_val, is_open
+        limit = np.array([rad.level_dist[i][rad.keep[i] - 1] for i in pos.tolist()])
+        outside = pos[served_t[pos] > limit + 1e-9]
+        if progress is not None:
+            progress(min(0.9, 0.2 + 0.1 * iterations), f"p-median round {iterations}")
+        logger.info(
+            "p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
+            iterations,
+            raw.objective or 0.0,
+            true_val,
+            outside.size,
+        )
+        if outside.size == 0 or raw.status != "optimal" or deadline.expired():
+            break
+        new_keep = rad.keep.copy()
+        for i in outside.tolist():
+            lv = int(np.searchsorted(rad.level_dist[i], served_t[i] + 1e-9))
+            new_keep[i] = min(int(rad.n_levels[i]), max(lv, 2 * int(rad.keep[i])))
+        t_b = time.perf_counter()
+        form = formulate(
+            prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=new_keep
+        )
+        rad = form.radius
+        assert rad is not None  # noqa: S101
+        build_time += time.perf_counter() - t_b
+        start_open = best_open
+    assert best_open is not None  # noqa: S101
+    # the truncated model is a relaxation: its bound is valid for the full problem, and when
+    # every client is served within its modelled radius the relaxation optimum is attained
+    bound = raw.bound
+    proven = raw.status == "optimal" and outside.size == 0
+    if bound is not None:
+        gap = 0.0 if proven else abs(best_val - bound) / max(abs(best_val), 1e-10)
+    else:
+        gap = 0.0 if proven else None
+    status: Status = "optimal" if proven else "feasible"
+    if proven:
+        bound = best_val if bound is None else min(bound, best_val)
+    x = np.zeros(form.mip.n_cols)
+    x[form.y0 : form.y0 + prep.m] = best_open
+    out = Outcome(
+        best_open,
+        x,
+        raw,
+        best_val,
+        bound,
+        status,
+        gap,
+        solve_time,
+        build_time,
+        extras={
+            "radius_rounds": iterations,
+            "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
+            "radius_levels_total": int(rad.n_levels.sum()),
+        },
+    )
+    return out, form
+
+
+class _Infeasible(Exception):  # noqa: N818 - internal signal
+    def __init__(self, raw: RawResult) -> None:
+        super().__init__(raw.message)
+        self.raw = raw
+
+
+class _NoSolution(Exception):  # noqa: N818 - internal signal
+    def __init__(self, raw: RawResult) -> None:
+        super().__init__(raw.message)
+        self.raw = raw
+
+
+def solve_plain(
+    form: Formulation,
+    prep: Prepared,
+    scenario: Scenario,
+    deadline: Deadline,
+    *,
+    build_time_s: float,
+    start_open: BoolArray | None = None,
+) -> Outcome:
+    """Solve a formulation that needs no iteration (coverage models, capacitated ones)."""
+    start = start_vector(form, prep, start_open) if start_open is not None else None
+    raw = run_solver(form, scenario, deadline, start=start)
+    if raw.x is None:
+        if raw.status == "infeasible":
+            raise _Infeasible(raw)
+        raise _NoSolution(raw)
+    is_open = raw.x[form.y0 : form.y0 + prep.m] > 0.5
+    obj = float(raw.objective if raw.objective is not None else 0.0)
+    if form.kind == "lscp":
+        obj = float(is_open.sum())
+    status: Status = "optimal" if raw.status == "optimal" else "feasible"
+    return Outcome(
+        is_open, raw.x, raw, obj, raw.bound, status, raw.gap, raw.solve_time_s, build_time_s
+    )
+
+
+def solve_p_center(
+    prep: Prepared,
+    scenario: Scenario,
+    opts: Options,
+    deadline: Deadline,
+    *,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Formulation]:
+    """p-center by bisection over distinct travel times, then a p-median tie-break."""
+    t0 = time.perf_counter()
+    allowed = prep.openable[prep.pj] & (prep.weight[prep.pi] > 0)
+    has_thr = (
+        scenario.constraints.urban_max_travel_min is not None
+        or scenario.constraints.rural_max_travel_min is not None
+    )
+    if has_thr and "travel_thresholds" not in opts.relaxed:
+        allowed &= prep.pt <= prep.threshold[prep.pi] + 1e-9
+    pos = np.flatnonzero(prep.weight > 0)
+    nearest = np.full(prep.n, INF)
+    np.minimum.at(nearest, prep.pi[allowed], prep.pt[allowed])
+    lower = float(nearest[pos].max()) if pos.size else 0.0
+    values = np.unique(prep.pt[allowed])
+    values = values[values >= lower - 1e-9]
+    if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
+        values = np.array([lower])
+    lo, hi = 0, len(values) - 1  # answer index in [lo, hi]
+    inconclusive = False
+    checks = 0
+    solve_time = 0.0
+    build_time = time.perf_counter() - t0
+    feasible_hi = False
+    # bisection for the smallest feasible value; values[hi] must be checked too
+    while lo <= hi and not deadline.expired():
+        mid = (lo + hi) // 2
+        tb = time.perf_counter()
+        chk = formulate(prep, scenario, "cover_check", opts=opts, max_minutes=float(values[mid]))
+        build_time += time.perf_counter() - tb
+        raw = run_solver(chk, scenario.replace(mip_gap=0.0), deadline)
+        solve_time += raw.solve_time_s
+        checks += 1
+        if progress is not None:
+            progress(min(0.8, 0.1 + 0.05 * checks), f"p-center: testing {values[mid]:g} min")
+        if raw.x is not None:
+            feasible_hi = True
+            hi_val = mid
+            if mid == lo:
+                break
+            hi = mid
+        else:
+            if raw.status != "infeasible":
+                inconclusive = True
+            lo = mid + 1
+            if lo > hi:
+                break
+    if not feasible_hi:
+        if inconclusive or deadline.expired():
+            raise _NoSolution(
+                RawResult(
+                    "no_solution",
+                    None,
+                    None,
+                    None,
+                    None,
+                    solve_time,
+                    scenario.solver,
+                    "time limit during p-center search",
+                )
+            )
+        raise _Infeasible(
+            RawResult(
+                "infeasible",
+                None,
+                None,
+                None,
+                None,
+                solve_time,
+                scenario.solver,
+                "no radius admits a plan",
+            )
+        )
+    best = float(values[hi_val])
+    lower_bound = float(values[lo]) if inconclusive else best
+    # final step: the p-median among plans within `best` minutes (ties: least patient-minutes)
+    if opts.capacitated:
+        form = formulate(prep, scenario, "p_median", opts=opts, max_minutes=best)
+        tb = time.perf_counter()
+        out = solve_plain(form, prep, scenario, deadline, build_time_s=0.0)
+        build_time += time.perf_counter() - tb - out.solve_time_s
+    else:
+        out, form = solve_p_median_radius(prep, scenario, opts, deadline, max_minutes=best)
+        build_time += out.build_time_s
+    solve_time += out.solve_time_s
+    status: Status = "feasible" if inconclusive else "optimal"
+    gap = (best - lower_bound) / best if best > 0 else 0.0
+    out = dataclasses.replace(
+        out,
+        objective=best,
+        bound=lower_bound,
+        status=status,
+        gap=gap,
+        solve_time_s=solve_time,
+        build_time_s=build_time,
+        extras={"bisection_checks": checks, "tie_break_status": out.status},
+    )
+    return out, form

@@ -1,0 +1,504 @@
+"""A small matrix-form mixed-integer program and the two solvers behind every model.
+
+Models are assembled as sparse matrices with numpy (fast even for a million non-zeros), then
+either passed straight to HiGHS (:mod:`highspy`, ``passModel``) or converted to a
+:class:`pulp.LpProblem` (for inspection, and for CBC, which pulp runs through an MPS file).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pulp
+import scipy.sparse as sp
+
+from planning.errors import SolverError
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+RawStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
+
+INF = math.inf
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_]")
+
+
+def sanitize_names(prefix: str, labels: list[str]) -> list[str]:
+    """Return unique solver-safe names ``prefix_label`` (ASCII letters, digits, ``_``)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for k, lab in enumerate(labels):
+        base = f"{prefix}_{_NAME_BAD.sub('_', str(lab))}"
+        name = base if base not in seen else f"{base}_{k}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+@dataclass
+class MipBuilder:
+    """Accumulate columns and rows of a MIP as numpy blocks.
+
+    Columns are added in blocks (:meth:`add_cols`), rows as COO triplets (:meth:`add_rows`)
+    with local row numbers; :meth:`build` returns the finished :class:`Mip`.
+    """
+
+    sense: Literal["min", "max"] = "min"
+    _cost: list[FloatArray] = field(default_factory=list)
+    _lb: list[FloatArray] = field(default_factory=list)
+    _ub: list[FloatArray] = field(default_factory=list)
+    _int: list[BoolArray] = field(default_factory=list)
+    _cnames: list[list[str]] = field(default_factory=list)
+    _rr: list[IntArray] = field(default_factory=list)
+    _rc: list[IntArray] = field(default_factory=list)
+    _rv: list[FloatArray] = field(default_factory=list)
+    _rlb: list[FloatArray] = field(default_factory=list)
+    _rub: list[FloatArray] = field(default_factory=list)
+    _rnames: list[list[str]] = field(default_factory=list)
+    families: dict[str, tuple[int, int]] = field(default_factory=dict)
+    n_cols: int = 0
+    n_rows: int = 0
+    offset: float = 0.0
+
+    def add_cols(
+        self,
+        n: int,
+        *,
+        cost: float | FloatArray = 0.0,
+        lb: float | FloatArray = 0.0,
+        ub: float | FloatArray = INF,
+        integer: bool = False,
+        names: list[str] | None = None,
+        prefix: str = "x",
+    ) -> int:
+        """Add ``n`` columns; return the index of the first."""
+        start = self.n_cols
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
+        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
+        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
+        self._int.append(np.full(n, integer))
+        self._cnames.append(names if names is not None else [f"{prefix}_{k}" for k in range(n)])
+        self.n_cols += n
+        return start
+
+    def add_rows(
+        self,
+        n: int,
+        rows: IntArray,
+        cols: IntArray,
+        vals: float | FloatArray,
+        *,
+        lb: float | FloatArray = -INF,
+        ub: float | FloatArray = INF,
+        family: str,
+        names: list[str] | None = None,
+    ) -> int:
+        """Add ``n`` rows given COO entries (``rows`` local, 0..n-1); return the first row."""
+        start = self.n_rows
+        if n == 0:
+            return start
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        self._rr.append(rows + start)
+        self._rc.append(cols)
+        self._rv.append(np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).copy())
+        self._rlb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
+        self._rub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
+        self._rnames.append(names if names is not None else [f"{family}_{k}" for k in range(n)])
+        old = self.families.get(family)
+        # families are contiguous unless added in several calls; keep the overall span
+        self.families[family] = (old[0] if old else start, start + n)
+        self.n_rows += n
+        return start
+
+    def build(self, *, integral_objective: bool = False) -> Mip:
+        """Return the assembled :class:`Mip` (rows in CSR form)."""
+        cat = np.concatenate
+        if self._rr:
+            a = sp.csr_matrix(
+                (cat(self._rv), (cat(self._rr), cat(self._rc))),
+                shape=(self.n_rows, self.n_cols),
+            )
+            a.sum_duplicates()
+            a.sort_indices()
+            rlb, rub = cat(self._rlb), cat(self._rub)
+        else:
+            a = sp.csr_matrix((0, self.n_cols))
+            rlb = rub = np.zeros(0)
+        return Mip(
+            sense=self.sense,
+            cost=cat(self._cost) if self._cost else np.zeros(0),
+            lb=cat(self._lb) if self._lb else np.zeros(0),
+            ub=cat(self._ub) if self._ub else np.zeros(0),
+            integer=cat(self._int) if self._int else np.zeros(0, dtype=bool),
+            col_names=[n for block in self._cnames for n in block],
+            a=a,
+            row_lb=rlb,
+            row_ub=rub,
+            row_names=[n for block in self._rnames for n in block],
+            families=dict(self.families),
+            integral_objective=integral_objective,
+            offset=self.offset,
+        )
+
+
+@dataclass
+class Mip:
+    """A MIP ``min/max cost @ x  s.t.  row_lb <= A x <= row_ub, lb <= x <= ub``."""
+
+    sense: Literal["min", "max"]
+    cost: FloatArray
+    lb: FloatArray
+    ub: FloatArray
+    integer: BoolArray
+    col_names: list[str]
+    a: sp.csr_matrix
+    row_lb: FloatArray
+    row_ub: FloatArray
+    row_names: list[str]
+    families: dict[str, tuple[int, int]]
+    integral_objective: bool = False
+    offset: float = 0.0
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns (variables)."""
+        return int(self.cost.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (constraints)."""
+        return int(self.row_lb.shape[0])
+
+    def to_pulp(self, name: str) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+        """Return the equivalent :class:`pulp.LpProblem` and its variables in column order."""
+        sense = pulp.LpMinimize if self.sense == "min" else pulp.LpMaximize
+        prob = pulp.LpProblem(_NAME_BAD.sub("_", name), sense)
+        variables = [
+            pulp.LpVariable(
+                nm,
+                lowBound=None if math.isinf(lo) else float(lo),
+                upBound=None if math.isinf(hi) else float(hi),
+                cat=pulp.LpInteger if isint else pulp.LpContinuous,
+            )
+            for nm, lo, hi, isint in zip(
+                self.col_names,
+                self.lb.tolist(),
+                self.ub.tolist(),
+                self.integer.tolist(),
+                strict=True,
+            )
+        ]
+        nz = np.flatnonzero(self.cost)
+        prob += pulp.LpAffineExpression(
+            [(variables[k], float(self.cost[k])) for k in nz], constant=float(self.offset)
+        )
+        indptr, indices, data = self.a.indptr, self.a.indices, self.a.data
+        for r in range(self.n_rows):
+            lo, hi = float(self.row_lb[r]), float(self.row_ub[r])
+            sl = slice(indptr[r], indptr[r + 1])
+            terms = [(variables[c], float(v)) for c, v in zip(indices[sl], data[sl], strict=True)]
+            rname = self.row_names[r]
+            if lo == hi:
+                prob += pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms), pulp.LpConstraintEQ, rname, lo
+                )
+                continue
+            if not math.isinf(lo):
+                prob += pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms),
+                    pulp.LpConstraintGE,
+                    rname if math.isinf(hi) else f"{rname}_lo",
+                    lo,
+                )
+            if not math.isinf(hi):
+                prob += pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms),
+                    pulp.LpConstraintLE,
+                    rname if math.isinf(lo) else f"{rname}_hi",
+                    hi,
+                )
+        return prob, variables
+
+
+@dataclass
+class RawResult:
+    """What a solver returned, by column position."""
+
+    status: RawStatus
+    x: FloatArray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_time_s: float
+    solver: str
+    message: str = ""
+
+
+def _rel_gap(obj: float | None, bound: float | None) -> float | None:
+    if obj is None or bound is None or not math.isfinite(bound):
+        return None
+    diff = abs(obj - bound)
+    if diff <= 1e-9:
+        return 0.0
+    return diff / max(abs(obj), 1e-10)
+
+
+def _proven(obj: float | None, bound: float | None, *, integral: bool) -> bool:
+    if obj is None or bound is None or not math.isfinite(bound):
+        return False
+    diff = abs(obj - bound)
+    if integral:
+        return diff < 0.999
+    return diff <= 1e-6 * max(1.0, abs(obj))
+
+
+class HighsSession:
+    """A HiGHS instance holding one :class:`Mip`, solvable repeatedly after small changes."""
+
+    def __init__(self, mip: Mip, *, threads: int | None = None) -> None:
+        import highspy  # noqa: PLC0415 - heavy import, only when solving
+
+        self.mip = mip
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)  # noqa: FBT003
+        if threads is not None:
+            self.h.setOptionValue("threads", threads)
+        a = mip.a
+        integrality = mip.integer.astype(np.int32)
+        inf = self.h.getInfinity()
+        status = self.h.passModel(
+            mip.n_cols,
+            mip.n_rows,
+            int(a.nnz),
+            2,
+            1 if mip.sense == "min" else -1,
+            float(mip.offset),
+            mip.cost,
+            np.clip(mip.lb, -inf, inf),
+            np.clip(mip.ub, -inf, inf),
+            np.clip(mip.row_lb, -inf, inf),
+            np.clip(mip.row_ub, -inf, inf),
+            a.indptr.astype(np.int32),
+            a.indices.astype(np.int32),
+            a.data.astype(float),
+            integrality,
+        )
+        if status == highspy.HighsStatus.kError:
+            msg = "HiGHS refused the model (internal error building it); please report this."
+            raise SolverError(msg)
+        self._highspy = highspy
+
+    def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
+        """Change the bounds of one row."""
+        inf = self.h.getInfinity()
+        self.h.changeRowBounds(row, max(lb, -inf), min(ub, inf))
+        self.mip.row_lb[row], self.mip.row_ub[row] = lb, ub
+
+    def solve(
+        self,
+        *,
+        time_limit_s: float,
+        mip_gap: float,
+        start: FloatArray | None = None,
+    ) -> RawResult:
+        """Solve; ``start`` is an optional feasible point (all columns) to warm-start from."""
+        hs = self._highspy
+        h = self.h
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+        if self.mip.integral_objective and mip_gap == 0:
+            h.setOptionValue("mip_abs_gap", 0.999)
+        if start is not None:
+            h.setSolution(
+                self.mip.n_cols, np.arange(self.mip.n_cols, dtype=np.int32), start.astype(float)
+            )
+        t0 = time.perf_counter()
+        h.run()
+        elapsed = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        has_sol = info.primal_solution_status == 2
+        x = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
+        obj = float(info.objective_function_value) if has_sol else None
+        is_mip = bool(self.mip.integer.any())
+        bound: float | None
+        if is_mip:
+            bound = float(info.mip_dual_bound)
+            if not math.isfinite(bound):
+                bound = None
+        else:
+            bound = obj if ms == hs.HighsModelStatus.kOptimal else None
+        if ms == hs.HighsModelStatus.kInfeasible:
+            return RawResult(
+                "infeasible",
+                None,
+                None,
+                None,
+                None,
+                elapsed,
+                "highs",
+                "HiGHS proved the model infeasible",
+            )
+        if ms == hs.HighsModelStatus.kUnboundedOrInfeasible:
+            return RawResult(
+                "infeasible",
+                None,
+                None,
+                None,
+                None,
+                elapsed,
+                "highs",
+                "HiGHS: unbounded or infeasible",
+            )
+        if x is None:
+            if ms == hs.HighsModelStatus.kTimeLimit:
+                return RawResult(
+                    "no_solution",
+                    None,
+                    None,
+                    bound,
+                    None,
+                    elapsed,
+                    "highs",
+                    "time limit reached before any feasible plan was found",
+                )
+            return RawResult(
+                "error",
+                None,
+                None,
+                None,
+                None,
+                elapsed,
+                "highs",
+                f"HiGHS stopped: {h.modelStatusToString(ms)}",
+            )
+        gap = _rel_gap(obj, bound) if is_mip else 0.0
+        proven = ms == hs.HighsModelStatus.kOptimal and (
+            not is_mip or _proven(obj, bound, integral=self.mip.integral_objective)
+        )
+        status: RawStatus = "optimal" if proven else "feasible"
+        if proven:
+            gap = 0.0 if gap is None or gap < 1e-9 else gap
+        return RawResult(
+            status, x, obj, bound, gap, elapsed, "highs", f"HiGHS: {h.modelStatusToString(ms)}"
+        )
+
+
+def solve_highs(
+    mip: Mip, *, time_limit_s: float, mip_gap: float, start: FloatArray | None = None
+) -> RawResult:
+    """Solve ``mip`` once with HiGHS."""
+    return HighsSession(mip).solve(time_limit_s=time_limit_s, mip_gap=mip_gap, start=start)
+
+
+_CBC_BOUND = re.compile(r"(?:Lower|Upper) bound:\s*(-?[0-9.eE+]+)")
+_CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
+
+
+def solve_cbc(
+    mip: Mip, *, time_limit_s: float, mip_gap: float, start: FloatArray | None = None
+) -> RawResult:
+    """Solve ``mip`` with CBC through pulp (MPS file), reading ``status`` and ``sol_status``."""
+    prob, variables = mip.to_pulp("model")
+    if start is not None:
+        for v, val in zip(variables, start.tolist(), strict=True):
+            v.setInitialValue(round(val) if v.cat == pulp.LpInteger else val)
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "cbc.log"
+        cmd = pulp.PULP_CBC_CMD(
+            msg=False,
+            timeLimit=max(1, math.ceil(time_limit_s)),
+            gapRel=mip_gap,
+            gapAbs=0.999 if (mip.integral_objective and mip_gap == 0) else None,
+            logPath=str(log_path),
+            warmStart=start is not None,
+            threads=1,
+        )
+        t0 = time.perf_counter()
+        try:
+            prob.solve(cmd)
+        except pulp.PulpSolverError as err:
+            msg = f"CBC failed to run: {err}. Try --solver highs."
+            raise SolverError(msg) from None
+        elapsed = time.perf_counter() - t0
+        log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    status, sol_status = prob.status, prob.sol_status
+    if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
+        return RawResult(
+            "infeasible", None, None, None, None, elapsed, "cbc", "CBC proved the model infeasible"
+        )
+    if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return RawResult(
+            "no_solution",
+            None,
+            None,
+            None,
+            None,
+            elapsed,
+            "cbc",
+            f"CBC: {pulp.LpStatus[status]}, no feasible plan found",
+        )
+    x = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+    obj = float(mip.cost @ x) + mip.offset
+    bound: float | None = None
+    m = _CBC_BOUND.search(log)
+    if m:
+        bound = float(m.group(1))
+        m_obj = _CBC_OBJ.search(log)
+        if m_obj:  # align the log's objective (constant may be left out) with ours
+            bound += obj - float(m_obj.group(1))
+    is_mip = bool(mip.integer.any())
+    proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
+    if proven and mip_gap > 0 and bound is not None:
+        proven = _proven(obj, bound, integral=mip.integral_objective)
+    if proven and bound is None:
+        bound = obj
+    gap = (
+        0.0
+        if (proven and (bound is None or _rel_gap(obj, bound) in (None, 0.0)))
+        else (_rel_gap(obj, bound) if is_mip else 0.0)
+    )
+    return RawResult(
+        "optimal" if proven else "feasible",
+        x,
+        obj,
+        bound,
+        gap,
+        elapsed,
+        "cbc",
+        f"CBC: {pulp.LpStatus[status]} / sol_status {sol_status}",
+    )
+
+
+def solve_mip(
+    mip: Mip,
+    *,
+    solver: Literal["highs", "cbc"],
+    time_limit_s: float,
+    mip_gap: float,
+    start: FloatArray | None = None,
+) -> RawResult:
+    """Solve with the named solver."""
+    fn = solve_highs if solver == "highs" else solve_cbc
+    res = fn(mip, time_limit_s=time_limit_s, mip_gap=mip_gap, start=start)
+    logger.debug(
+        "%s: %s obj=%s bound=%s in %.2f s",
+        solver,
+        res.status,
+        res.objective,
+        res.bound,
+        res.solve_time_s,
+    )
+    return res

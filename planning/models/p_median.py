@@ -1,0 +1,66 @@
+r"""p-median: fewest total patient-minutes with p sites, by the radius formulation.
+
+Notes
+-----
+For demand point :math:`i` let :math:`D_i^0 < D_i^1 < \dots < D_i^{K_i-1}` be the distinct
+travel minutes to the sites it has a pair with (a point can only be assigned along a pair of
+the sparse table). With :math:`y_j \in \{0,1\}` and :math:`z_i^k \ge 0` ("no open site
+within :math:`D_i^k`"), the radius formulation (Elloumi 2010; García, Labbé & Marín 2011) is
+
+.. math::
+
+    \min \sum_i w_i \Big(D_i^0 + \sum_{k=0}^{K_i-2} (D_i^{k+1} - D_i^k)\, z_i^k\Big)
+
+    z_i^0 + \sum_{j: t_{ij} = D_i^0} y_j \ge 1, \qquad
+    z_i^k - z_i^{k-1} + \sum_{j: t_{ij} = D_i^k} y_j \ge 0 \; (1 \le k \le K_i - 2),
+
+    -z_i^{K_i-2} + \sum_{j: t_{ij} = D_i^{K_i-1}} y_j \ge 0, \qquad
+    \sum_j y_j = p, \qquad y_j = 1 \;\forall j \text{ existing}.
+
+Telescoping gives :math:`z_i^k \ge 1 - \sum_{j: t_{ij} \le D_i^k} y_j`, so the LP bound
+equals Elloumi's, with one non-zero per pair instead of one per pair and level.
+
+**Lazy radii.** :func:`~planning.models.solve` starts from a heuristic plan (greedy +
+vertex substitution) and models for each client only the levels up to one beyond its
+heuristic distance, :math:`L_i \le K_i`; the rest of the chain (and the final "must be
+served" row) is left out. That truncated model is a relaxation: for every :math:`y` its value
+is :math:`\sum_i w_i \min(d_i(y), D_i^{L_i-1})`. If in its optimum every client's true
+distance is within its modelled radius, the optimum is proven for the full problem; else the
+radii of the clients outside are extended and the model re-solved (warm-started).
+
+Capacitated variant: assignment variables :math:`x_{ij} \in [0,1]` over the pairs,
+:math:`\min \sum w_i t_{ij} x_{ij}`, :math:`\sum_j x_{ij} = 1`,
+:math:`\sum_i w_i x_{ij} \le C_j y_j`.
+"""
+
+from __future__ import annotations
+
+import pulp
+
+from planning.models._build import build_pulp
+from planning.models.base import ModelInput
+from planning.scenario import Scenario
+
+
+def build_p_median(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
+    r"""Build (without solving) the full radius-formulation p-median.
+
+    Parameters
+    ----------
+    data
+        Sparse travel minutes, demand weights and sites, keyed by ids.
+    scenario
+        ``n_facilities`` (p) and ``constraints``.
+
+    Returns
+    -------
+    problem
+        The :class:`pulp.LpProblem` with every radius level (variables ``y_<site_id>``,
+        ``z_<k>``); :func:`~planning.models.solve` uses a lazily truncated version.
+
+    Notes
+    -----
+    :math:`\min \sum_i w_i (D_i^0 + \sum_k (D_i^{k+1} - D_i^k) z_i^k)` s.t. the chain rows of
+    the module docstring, :math:`\sum_j y_j = p`, existing sites fixed open.
+    """
+    return build_pulp(data, scenario, "p_median", name=f"p_median_{scenario.name}")

@@ -1,0 +1,167 @@
+"""Siting models: hand-checked toy problems and exhaustive enumeration."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pulp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planning.errors import InfeasibleError, ScenarioError
+from planning.models import (
+    build_lscp,
+    build_mclp,
+    build_p_center,
+    build_p_median,
+    solve,
+)
+from planning.scenario import Scenario
+from tests._model_fixtures import brute_force, line_input, make_input
+
+MODELS = ["mclp", "p_median", "lscp", "p_center"]
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize(
+    ("model", "expected", "sites"),
+    [
+        ("mclp", 7.0, ("s2",)),  # s2 reaches d1, d2, d3 within 10 min: 2 + 3 + 2
+        ("p_median", 80.0, ("s2",)),  # 1*20 + 2*10 + 0 + 2*10 + 1*20
+        ("p_center", 20.0, ("s2",)),
+    ],
+)
+def test_line_one_site(model: str, expected: float, sites: tuple[str, ...], solver: str) -> None:
+    sol = solve(
+        line_input(), Scenario(model=model, n_facilities=1, max_travel_min=10, solver=solver)
+    )
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expected)
+    assert sol.selected_sites == sites
+    assert sol.gap == 0.0
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_line_lscp_needs_two_sites(solver: str) -> None:
+    sol = solve(line_input(), Scenario(model="lscp", max_travel_min=10, solver=solver))
+    assert sol.status == "optimal"
+    assert sol.objective == 2.0
+    assert len(sol.selected_sites) == 2
+    assert set(sol.allocation["demand_id"]) == {f"d{i}" for i in range(5)}
+    assert (sol.allocation["travel_min"] <= 10).all()
+
+
+def test_line_mclp_two_sites_and_allocation() -> None:
+    sol = solve(line_input(), Scenario(model="mclp", n_facilities=2, max_travel_min=10))
+    assert sol.objective == 9.0
+    assert sol.extras["coverage_share"] == pytest.approx(1.0)
+    alloc = sol.allocation.set_index("demand_id")
+    assert alloc["patients"].sum() == pytest.approx(9.0)
+    # every demand point served by a site within 10 minutes
+    assert (alloc["travel_min"] <= 10).all()
+
+
+def test_fixed_site_counts_towards_p() -> None:
+    data = line_input()
+    data.sites.loc["s0", "fixed"] = True
+    sol = solve(data, Scenario(model="p_median", n_facilities=2))
+    assert "s0" in sol.selected_sites
+    assert len(sol.selected_sites) == 2
+    # s0 + s3: 0 + 2*10 + 3*10 + 0 + 1*10 = 60 is the best with s0 kept
+    assert sol.objective == pytest.approx(60.0)
+
+
+def test_mclp_uncovered_demand_has_no_allocation_row() -> None:
+    sol = solve(line_input(), Scenario(model="mclp", n_facilities=1, max_travel_min=10))
+    assert set(sol.allocation["demand_id"]) == {"d1", "d2", "d3"}
+
+
+def test_p_larger_than_candidates() -> None:
+    with pytest.raises(ScenarioError, match="6 sites requested but there are only 5"):
+        solve(line_input(), Scenario(model="mclp", n_facilities=6))
+
+
+def test_lscp_infeasible_names_county_and_nearest() -> None:
+    travel = {("a", "s1"): 5.0, ("b", "s1"): 34.0}
+    data = make_input(travel, {"a": 10, "b": 312}, ["s1"])
+    demand = data.demand.assign(county="350322", county_name="仙游县")
+    data = type(data)(travel=data.travel, demand=demand, sites=data.sites)
+    with pytest.raises(
+        InfeasibleError, match=r"312 patients in 仙游县: nearest candidate 34"
+    ) as info:
+        solve(data, Scenario(model="lscp", max_travel_min=20))
+    assert info.value.culprit == "max_travel_min"
+
+
+def test_p_median_demand_without_pair() -> None:
+    data = make_input({("a", "s1"): 5.0}, {"a": 1, "b": 2}, ["s1"])
+    with pytest.raises(InfeasibleError, match="no candidate in the travel-time table") as info:
+        solve(data, Scenario(model="p_median", n_facilities=1))
+    assert "b" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("builder", "model"),
+    [
+        (build_mclp, "mclp"),
+        (build_p_median, "p_median"),
+        (build_lscp, "lscp"),
+        (build_p_center, "p_center"),
+    ],
+)
+def test_builders_return_unsolved_pulp_problem(builder, model: str) -> None:
+    prob = builder(line_input(), Scenario(model=model, n_facilities=1, max_travel_min=10))
+    assert isinstance(prob, pulp.LpProblem)
+    assert prob.status == pulp.LpStatusNotSolved
+    names = {v.name for v in prob.variables()}
+    assert {f"y_s{i}" for i in range(5)} <= names
+    prob.solve(pulp.HiGHS(msg=False))
+    expected = {"mclp": 7.0, "p_median": 80.0, "lscp": 2.0, "p_center": 20.0}[model]
+    assert pulp.value(prob.objective) == pytest.approx(expected)
+
+
+def test_deterministic_ties() -> None:
+    # a symmetric instance with many optimal plans: same input, same answer
+    travel = {(f"d{a}", f"s{b}"): 10.0 for a in range(4) for b in range(4)}
+    data = make_input(travel, {f"d{a}": 1 for a in range(4)}, [f"s{b}" for b in range(4)])
+    sc = Scenario(model="p_median", n_facilities=2)
+    first = solve(data, sc)
+    for _ in range(3):
+        again = solve(data, sc)
+        assert again.selected_sites == first.selected_sites
+        pd.testing.assert_frame_equal(again.allocation, first.allocation)
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[dict, dict, list[str]]:
+    n = draw(st.integers(2, 6))
+    m = draw(st.integers(2, 5))
+    sites = [f"s{j}" for j in range(m)]
+    weights = {f"d{i}": float(draw(st.integers(0, 9))) for i in range(n)}
+    travel = {}
+    for i in range(n):
+        for j in range(m):
+            if draw(st.booleans()) or j == i % m:  # sparse, but every point has a pair
+                travel[(f"d{i}", sites[j])] = float(draw(st.integers(1, 40)))
+    return travel, weights, sites
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inst=instances(), model=st.sampled_from(MODELS), p=st.integers(1, 3), n_fixed=st.integers(0, 1)
+)
+def test_models_equal_enumeration(inst, model: str, p: int, n_fixed: int) -> None:
+    travel, weights, sites = inst
+    p = min(p, len(sites))
+    fixed = set(sites[:n_fixed]) if n_fixed <= p else set()
+    data = make_input(travel, weights, sites, fixed=tuple(fixed))
+    scenario = Scenario(model=model, n_facilities=p, max_travel_min=20)
+    expected = brute_force(travel, weights, sites, model, p=p, max_min=20, fixed=fixed)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve(data, scenario)
+        return
+    sol = solve(data, scenario)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expected)
+    assert set(fixed) <= set(sol.selected_sites)
