@@ -1,0 +1,386 @@
+"""A printable map of a plan (PDF / PNG, A4 or A3 landscape) for coordination meetings.
+
+Drawn with matplotlib only, offline (no web tiles): counties shaded by the share of their
+patients within the travel-time threshold (classes at the 30 / 45 / 60 / 80 % policy
+milestones), county boundaries, open sites by kind (existing / new / hub), a title, a legend,
+key figures, a scale bar (matplotlib-scalebar), a north arrow, and the data sources and date.
+Chinese text is set in Noto Sans CJK SC, shipped by the PyPI package ``noto-cjk-sans-otc``
+(SIL Open Font License 1.1), registered with matplotlib on first use.
+
+The map is drawn in the region's UTM zone (metres), so the scale bar is true and grid north
+is within a degree or two of true north at county scale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from planning.errors import DataError, ScenarioError
+from planning.export import count_text, data_sources, text
+
+if TYPE_CHECKING:
+    from planning.pipeline import Plan
+
+logger = logging.getLogger(__name__)
+
+Paper = Literal["a4", "a3"]
+PAPER_MM: dict[str, tuple[float, float]] = {"a4": (297.0, 210.0), "a3": (420.0, 297.0)}
+CJK_FAMILY = "Noto Sans CJK SC"
+FALLBACK_FAMILIES = ["DejaVu Sans"]
+
+# Layout in figure fractions (left, bottom, width, height); tests look for the legend here.
+MAP_BOX = (0.02, 0.165, 0.665, 0.725)
+PANEL_BOX = (0.705, 0.165, 0.275, 0.725)
+FOOTER_TOP = 0.145
+LEGEND_BOX = (0.705, 0.60, 0.275, 0.29)
+
+# Coverage classes: share of a county's patients within the threshold.
+COVERAGE_BREAKS = (0.0, 0.30, 0.45, 0.60, 0.80, 1.0000001)
+COVERAGE_COLOURS = ("#f7f4f0", "#d9ecd0", "#a6d5a0", "#5fb37c", "#22875a")
+NO_DATA_COLOUR = "#dddddd"
+SITE_STYLE: dict[str, dict[str, Any]] = {
+    "existing": {"marker": "s", "color": "#1f4e9c", "size": 70},
+    "new": {"marker": "o", "color": "#d7301f", "size": 80},
+    "hub": {"marker": "*", "color": "#6a1b9a", "size": 260},
+}
+_LABELS: dict[str, dict[str, str]] = {
+    "title": {"zh": "{region} 社区精神康复服务站点规划图",
+              "en": "{region}: community mental health rehabilitation sites"},
+    "subtitle": {"zh": "方案：{name}｜模型 {model}｜{n} 个站点｜出行时间阈值 {t:g} 分钟",
+                 "en": "Scenario: {name} | model {model} | {n} sites | threshold {t:g} min"},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "coverage": {"zh": "{t:g} 分钟内可达患者比例", "en": "Patients within {t:g} min"},
+    "existing": {"zh": "现有站点", "en": "Existing site"},
+    "new": {"zh": "新建站点", "en": "New site"},
+    "hub": {"zh": "枢纽站点", "en": "Hub site"},
+    "boundary": {"zh": "区县界", "en": "County boundary"},
+    "key": {"zh": "主要指标", "en": "Key figures"},
+    "k_sites": {"zh": "站点：{n} 个 (现有 {e}，新建 {w})",
+                "en": "Sites: {n} ({e} existing, {w} new)"},
+    "k_within": {"zh": "{t:g} 分钟内可达：{share:.1%} (约 {p} / {tot} 人)",
+                 "en": "Within {t:g} min: {share:.1%} ({p} of {tot} patients)"},
+    "k_counties": {"zh": "有站点区县：{c} / {n} ({s:.0%})",
+                   "en": "Counties with a site: {c} of {n} ({s:.0%})"},
+    "k_mean": {"zh": "平均出行时间：{m:.1f} 分钟", "en": "Mean travel time: {m:.1f} min"},
+    "k_policy": {"zh": "{y} 年目标 (区县 {ct:.0%} / 患者 {pt:.0%})：{res}",
+                 "en": "{y} targets (counties {ct:.0%} / patients {pt:.0%}): {res}"},
+    "met_both": {"zh": "均达标", "en": "both met"},
+    "met_county": {"zh": "区县达标", "en": "counties met"},
+    "met_patient": {"zh": "患者达标", "en": "patients met"},
+    "met_none": {"zh": "未达标", "en": "not met"},
+    "north": {"zh": "北", "en": "N"},
+    "sources": {"zh": "数据来源", "en": "Sources"},
+    "made": {"zh": "制图日期 {d}｜康乐家园选址规划 (Kangle Planner)",
+             "en": "Made {d} | Kangle Planner (康乐家园选址规划)"},
+    "travel": {"zh": "出行时间：{label}", "en": "Travel times: {label}"},
+}
+
+
+def _l(key: str, lang: str, **kw: Any) -> str:
+    return _LABELS[key][lang].format(**kw)
+
+
+@lru_cache(maxsize=1)
+def register_cjk_font() -> str:
+    """Register the project's CJK font with matplotlib and return its family name.
+
+    The font file comes from the ``noto-cjk-sans-otc`` package (a runtime dependency),
+    located with :mod:`importlib.resources`. When it is missing a ``UserWarning`` says how to
+    install it and the fallback family is returned (Chinese text then shows as boxes).
+    """
+    from matplotlib import font_manager  # noqa: PLC0415
+
+    try:
+        from importlib.resources import as_file, files  # noqa: PLC0415
+
+        resource = files("noto_cjk_sans_otc").joinpath("NotoSansCJK-Regular.ttc")
+        with as_file(resource) as path:
+            font_manager.fontManager.addfont(str(path))
+    except (ModuleNotFoundError, FileNotFoundError, OSError) as err:
+        warnings.warn(
+            f"The CJK font package is not available ({err}); Chinese text on printed maps will "
+            "not render. Install it with `pip install noto-cjk-sans-otc`.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return FALLBACK_FAMILIES[0]
+    # matplotlib >= 3.10 registers every face of the collection; older ones only the first
+    names = {f.name for f in font_manager.fontManager.ttflist if "Noto Sans CJK" in f.name}
+    if CJK_FAMILY in names:
+        return CJK_FAMILY
+    return sorted(names)[0] if names else FALLBACK_FAMILIES[0]
+
+
+def _display_width(s: str) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in s)
+
+
+def _wrap(line: str, width: int) -> str:
+    """Wrap ``line`` to ``width`` columns, counting CJK characters as two columns."""
+    out: list[str] = []
+    current = ""
+    for word in line.replace("\n", " ").split(" "):
+        # CJK runs have no spaces: split them into characters so they can wrap anywhere
+        pieces = [word] if _display_width(word) == len(word) else list(word)
+        for j, piece in enumerate(pieces):
+            sep = " " if current and (j == 0) else ""
+            cand = current + sep + piece
+            if current and _display_width(cand) > width:
+                out.append(current)
+                current = piece
+            else:
+                current = cand
+    if current:
+        out.append(current)
+    return "\n".join(out)
+
+
+def _coverage_colour(share: float) -> str:
+    if pd.isna(share):
+        return NO_DATA_COLOUR
+    idx = int(np.searchsorted(COVERAGE_BREAKS, share, side="right")) - 1
+    return COVERAGE_COLOURS[min(max(idx, 0), len(COVERAGE_COLOURS) - 1)]
+
+
+def _coverage_labels(lang: str) -> list[str]:
+    b = COVERAGE_BREAKS
+    labels = []
+    for i in range(len(COVERAGE_COLOURS)):
+        lo, hi = b[i], min(b[i + 1], 1.0)
+        if i == len(COVERAGE_COLOURS) - 1:
+            labels.append(f"≥ {lo:.0%}")
+        elif i == 0:
+            labels.append(f"< {hi:.0%}")
+        else:
+            labels.append(f"{lo:.0%} – {hi:.0%}" if lang == "en" else f"{lo:.0%} ～ {hi:.0%}")
+    return labels
+
+
+def _policy_line(plan: Plan, lang: str) -> list[str]:
+    lines = []
+    for year, p in plan.tables.policy.iterrows():
+        c_ok, p_ok = bool(p["county_target_met"]), bool(p["patient_target_met"])
+        res = (
+            "met_both" if c_ok and p_ok else "met_county" if c_ok
+            else "met_patient" if p_ok else "met_none"
+        )
+        lines.append(
+            _l("k_policy", lang, y=year, ct=p["county_share_target"],
+               pt=p["patient_share_target"], res=_l(res, lang))
+        )
+    return lines
+
+
+def render_print_map(
+    plan: Plan, *, paper: Paper = "a4", lang: Literal["zh", "en"] = "zh",
+    date: str | None = None, title: str | None = None,
+) -> Figure:
+    """Draw the printable map of ``plan`` on a landscape ``paper`` sheet.
+
+    Parameters
+    ----------
+    paper
+        ``"a4"`` (297 x 210 mm) or ``"a3"`` (420 x 297 mm), landscape.
+    lang
+        ``"zh"`` or ``"en"`` for every label.
+    date
+        Date printed in the footer (ISO); default today (UTC).
+    title
+        Replaces the default title (region name + "社区精神康复服务站点规划图").
+
+    Returns
+    -------
+    figure
+        A matplotlib ``Figure`` (not attached to pyplot); save it with ``savefig``.
+    """
+    from matplotlib_scalebar.scalebar import ScaleBar  # noqa: PLC0415
+
+    from planning.data import utm_crs  # noqa: PLC0415
+
+    if paper not in PAPER_MM:
+        msg = f"Unknown paper size {paper!r}; use 'a4' or 'a3' (landscape)."
+        raise ScenarioError(msg)
+    if lang not in ("zh", "en"):
+        msg = f"Unknown map language {lang!r}; use 'zh' or 'en'."
+        raise ScenarioError(msg)
+    family = register_cjk_font()
+    w_mm, h_mm = PAPER_MM[paper]
+    scale = w_mm / 297.0  # text grows with the sheet
+    fig = Figure(figsize=(w_mm / 25.4, h_mm / 25.4))
+    fig.patch.set_facecolor("white")
+    fonts = {"family": [family, *FALLBACK_FAMILIES]}
+
+    def fs(pt: float) -> float:
+        return pt * scale
+
+    sc = plan.scenario
+    k = plan.tables.kpis
+    thr = sc.privacy_threshold
+    t_max = sc.max_travel_min
+    date = date or dt.datetime.now(dt.UTC).date().isoformat()
+
+    # ---- title
+    fig.text(0.02, 0.955, title or _l("title", lang, region=sc.region), fontsize=fs(19),
+             va="center", fontdict=fonts)
+    fig.text(0.02, 0.915,
+             _l("subtitle", lang, name=sc.name, model=k["model"], n=k["n_sites"], t=t_max),
+             fontsize=fs(10.5), va="center", color="#333333", fontdict=fonts)
+
+    # ---- map
+    ax = fig.add_axes(MAP_BOX)
+    counties = plan.counties
+    crs = utm_crs(counties)
+    cgeo = counties.to_crs(crs)
+    share = plan.tables.counties["share_within"].reindex(cgeo.index)
+    small = plan.tables.counties["patients"].reindex(cgeo.index)
+    share = share.where(~((small > 0) & (small < thr)))
+    colours = [_coverage_colour(s) for s in share]
+    cgeo.plot(ax=ax, color=colours, edgecolor="#4d4d4d", linewidth=0.8 * scale)
+    cgeo.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.6 * scale)
+    halo = [patheffects.withStroke(linewidth=3 * scale, foreground="white")]
+    for cid, geom in cgeo.geometry.items():
+        pt = geom.representative_point()
+        s = share.get(cid)
+        label = str(counties.loc[cid, "name"])
+        if not pd.isna(s):
+            label += f"\n{s:.0%}"
+        ax.text(pt.x, pt.y, label, ha="center", va="center", fontsize=fs(9), color="#111111",
+                path_effects=halo, fontdict=fonts, zorder=4)
+
+    sites = plan.tables.sites
+    if len(sites):
+        sgeo = plan.sites.loc[sites.index].to_crs(crs)
+        for kind, style in SITE_STYLE.items():
+            sel = sites.index[sites["kind"] == kind]
+            if len(sel) == 0:
+                continue
+            g = sgeo.loc[sel]
+            ax.scatter(g.geometry.x, g.geometry.y, marker=style["marker"], c=style["color"],
+                       s=style["size"] * scale**2, edgecolors="white",
+                       linewidths=0.9 * scale, zorder=5)
+        for sid, geom in sgeo.geometry.items():
+            ax.annotate(str(sid), (geom.x, geom.y), xytext=(4 * scale, 4 * scale),
+                        textcoords="offset points", fontsize=fs(6.5), color="#222222",
+                        path_effects=halo, zorder=6, fontfamily=fonts["family"])
+
+    minx, miny, maxx, maxy = cgeo.total_bounds
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_color("#888888")
+        spine.set_linewidth(0.8)
+    ax.set_facecolor("#eef4f8")
+    ax.add_artist(
+        ScaleBar(1.0, "m", location="lower left", length_fraction=0.25, box_alpha=0.85,
+                 font_properties={"family": fonts["family"], "size": fs(8)})
+    )
+    ax.annotate(
+        "", xy=(0.955, 0.95), xytext=(0.955, 0.84), xycoords="axes fraction",
+        arrowprops={"facecolor": "black", "edgecolor": "black", "width": 5 * scale,
+                    "headwidth": 14 * scale, "headlength": 14 * scale},
+    )
+    ax.text(0.955, 0.81, _l("north", lang), transform=ax.transAxes, ha="center", va="top",
+            fontsize=fs(11), fontdict=fonts)
+
+    # ---- right panel: legend, key figures
+    legend_ax = fig.add_axes(LEGEND_BOX)
+    legend_ax.set_axis_off()
+    handles: list[Any] = [
+        Patch(facecolor=c, edgecolor="#4d4d4d", label=lab)
+        for c, lab in zip(COVERAGE_COLOURS, _coverage_labels(lang), strict=True)
+    ]
+    cov_title = _l("coverage", lang, t=t_max)
+    site_handles = [
+        Line2D([], [], linestyle="none", marker=st["marker"], markerfacecolor=st["color"],
+               markeredgecolor="white", markersize=(st["size"] ** 0.5) * 0.9 * scale,
+               label=_l(kind, lang))
+        for kind, st in SITE_STYLE.items()
+    ]
+    boundary = Line2D([], [], color="#4d4d4d", linewidth=1.0, label=_l("boundary", lang))
+    leg = legend_ax.legend(
+        handles=[*handles, *site_handles, boundary],
+        loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=True, fancybox=False,
+        edgecolor="#888888", title=f"{_l('legend', lang)} — {cov_title}",
+        prop={"family": fonts["family"], "size": fs(8.5)},
+        title_fontproperties={"family": fonts["family"], "size": fs(9.5)},
+        borderpad=0.8, labelspacing=0.55, alignment="left",
+    )
+    leg.get_frame().set_linewidth(0.8)
+
+    key_lines = [
+        _l("k_sites", lang, n=k["n_sites"], e=k["n_sites_existing"], w=k["n_sites_new"]),
+        _l("k_within", lang, t=t_max, share=k["share_within"],
+           p=count_text(k["patients_within"], threshold=thr),
+           tot=count_text(k["patients_total"], threshold=thr)),
+        _l("k_counties", lang, c=k["counties_with_site"], n=k["n_counties"],
+           s=k["county_share_with_site"]),
+    ]
+    if not pd.isna(k["mean_travel_min"]):
+        key_lines.append(_l("k_mean", lang, m=k["mean_travel_min"]))
+    key_lines += _policy_line(plan, lang)
+    key_lines.append(_l("travel", lang, label=plan.travel.label))
+    body = "\n".join(_wrap(line, 58) for line in key_lines)
+    fig.text(PANEL_BOX[0], LEGEND_BOX[1] - 0.025, _l("key", lang), fontsize=fs(10),
+             va="top", fontdict=fonts)
+    fig.text(PANEL_BOX[0], LEGEND_BOX[1] - 0.065, body, fontsize=fs(8), va="top",
+             linespacing=1.45, fontdict=fonts)
+
+    # ---- footer: sources (left), notes and date (right)
+    src_lines = [f"{what}: {where}" for what, where in data_sources(plan, lang=lang)]
+    fig.text(0.02, FOOTER_TOP, f"{_l('sources', lang)}", fontsize=fs(7), va="top",
+             color="#222222", fontdict=fonts)
+    left = "\n".join(_wrap(line, 150) for line in src_lines)
+    fig.text(0.02, FOOTER_TOP - 0.02, left, fontsize=fs(6), va="top", color="#333333",
+             linespacing=1.3, fontdict=fonts)
+    notes = [text(key, lang).format(n=thr)
+             for key in ("note_proxy", "note_estimated", "note_privacy")]
+    notes.append(_l("made", lang, d=date))
+    right = "\n".join(_wrap(line, 64) for line in notes)
+    fig.text(PANEL_BOX[0], FOOTER_TOP - 0.02, right, fontsize=fs(6), va="top",
+             color="#333333", linespacing=1.3, fontdict=fonts)
+    return fig
+
+
+def export_print_map(
+    plan: Plan, path: str | Path, *, paper: Paper = "a4", lang: Literal["zh", "en"] = "zh",
+    dpi: int = 200, date: str | None = None,
+) -> Path:
+    """Save :func:`render_print_map` to ``path``; the suffix (``.pdf`` / ``.png``) picks the format.
+
+    The PDF embeds the CJK font (TrueType/OpenType subset), so text stays selectable and
+    searchable; ``dpi`` applies to PNG.
+    """
+    p = Path(path)
+    fmt = p.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "png"):
+        msg = f"Printable map {str(p)!r}: use a .pdf or .png file name."
+        raise DataError(msg)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"Cannot create output folder {str(p.parent)!r}: {err.strerror}."
+        raise DataError(msg) from None
+    fig = render_print_map(plan, paper=paper, lang=lang, date=date)
+    meta = {"Title": _l("title", lang, region=plan.scenario.region),
+            "Creator": "Kangle Planner"} if fmt == "pdf" else None
+    fig.savefig(p, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+    logger.info("Printable map (%s, %s) written to %s", paper, fmt, p)
+    return p
