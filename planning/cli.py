@@ -4,6 +4,9 @@ Commands
 --------
 solve
     Site rehab centres for a region (or for your own travel-time tables) and write the plan.
+export
+    Solve a saved ``scenario.json`` and write the meeting kit: XLSX workbook, GeoPackage,
+    GeoJSON, CSV, HTML map, printable PDF/PNG map.
 
 Every error the library raises on purpose (:class:`~planning.errors.PlanningError`) is printed
 as one message on stderr with exit status 2; nothing else is caught, so bugs keep their traceback.
@@ -38,7 +41,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Start from ``--scenario FILE`` (or the defaults) and apply the options given."""
-    base = Scenario.load(args.scenario) if args.scenario else Scenario()
+    if args.scenario:
+        from planning.export import load_scenario_for_run  # noqa: PLC0415
+
+        base = load_scenario_for_run(args.scenario)  # relative input paths: next to the file
+    else:
+        base = Scenario()
     changes: dict[str, Any] = {}
     simple = {
         "name": "name", "region": "region", "model": "model", "max_minutes": "max_travel_min",
@@ -145,7 +153,49 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(handler=_cmd_solve)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_solve]
+def _cmd_export(args: argparse.Namespace) -> int:
+    from planning import export, pipeline  # noqa: PLC0415
+
+    scenario = export.load_scenario_for_run(args.scenario_file)
+    formats = export.parse_formats(args.format or ["all"])
+    plan = pipeline.run(scenario)
+    paths = export.export(
+        plan, Path(args.out), formats=formats, papers=args.paper or ["a4"], lang=args.lang,
+        dpi=args.dpi,
+    )
+    sys.stdout.write("\n".join(str(p) for p in paths) + "\n")
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "export",
+        help="solve a saved scenario and write the meeting kit (XLSX, GIS layers, maps)",
+        description=(
+            "Run the pipeline for SCENARIO.json and write the chosen formats plus scenario.json "
+            "(with copies of its input files) to --out. Formats: xlsx (facility plan "
+            "workbook), gpkg (GeoPackage: sites, demand_cells, counties, assignments), geojson, "
+            "csv, html (interactive map), pdf and png (printable map), or all. Example: "
+            "python -m planning export plan/scenario.json --format xlsx --format pdf "
+            "--paper a3 --out meeting/"
+        ),
+    )
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
+    p.add_argument(
+        "--format", action="append", metavar="FORMAT",
+        help="xlsx, gpkg, geojson, csv, html, pdf, png or all (repeat or comma-separate; "
+             "default all)",
+    )
+    p.add_argument("--paper", action="append", choices=["a4", "a3"],
+                   help="printable map size, landscape (repeatable; default a4)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh",
+                   help="language of headers and map text (default zh)")
+    p.add_argument("--dpi", type=int, default=200, help="PNG map resolution (default 200)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
+    p.set_defaults(handler=_cmd_export)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_solve, _add_export]
 
 
 def build_parser() -> argparse.ArgumentParser:
