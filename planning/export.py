@@ -1001,31 +1001,48 @@ def _zip_folder(folder: Path) -> bytes:
     return buf.getvalue()
 
 
+DOWNLOAD_FORMATS: tuple[str, ...] = (*FORMATS, "scenario", "all")
+
+
+def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
+    """File name :func:`export_bytes` gives ``fmt`` (known before the bytes are built)."""
+    slug = _slug(plan.scenario.name)
+    names = {
+        "xlsx": WORKBOOK_NAME, "gpkg": GPKG_NAME, "html": HTML_NAME,
+        "pdf": map_file_name(paper, "pdf"), "png": map_file_name(paper, "png"),
+    }
+    if fmt in names:
+        return f"{slug}_{names[fmt]}"
+    if fmt in ("geojson", "csv", "scenario", "all"):
+        return f"{slug}_{fmt}.zip"
+    parse_formats([fmt])  # raises ScenarioError listing the formats
+    return f"{slug}_{fmt}"
+
+
+def download_mime(fmt: str) -> str:
+    """MIME type of :func:`export_bytes` for ``fmt``."""
+    return MIME.get(fmt, MIME["zip"])
+
+
 def export_bytes(
     plan: Plan, fmt: str, *, lang: Lang = "zh", paper: Paper = "a4", dpi: int = 200
 ) -> ExportFile:
-    """One format as bytes for a download button.
+    """Return one format as bytes for a download button.
 
     ``xlsx``, ``gpkg``, ``html``, ``pdf`` and ``png`` give the file itself; ``geojson`` and
     ``csv`` give a ZIP of the four layers with ``scenario.json`` (and its inputs);
-    ``scenario`` gives a ZIP of ``scenario.json`` and its inputs; ``all`` a ZIP of every format.
+    ``scenario`` a ZIP of ``scenario.json`` and its inputs; ``all`` a ZIP of every format.
     """
-    slug = _slug(plan.scenario.name)
+    name = download_name(plan, fmt, paper=paper)
     with tempfile.TemporaryDirectory(prefix="kangle-export-") as tmp:
         folder = Path(tmp)
-        if fmt in ("geojson", "csv", "all"):
-            export(plan, folder, formats=[fmt], papers=[paper], lang=lang, dpi=dpi)
-            return ExportFile(f"{slug}_{fmt}.zip", _zip_folder(folder), MIME["zip"])
         if fmt == "scenario":
             export_scenario(plan, folder)
-            if (folder / INPUTS_DIR).exists():
-                return ExportFile(f"{slug}_scenario.zip", _zip_folder(folder), MIME["zip"])
-            return ExportFile(SCENARIO_NAME, (folder / SCENARIO_NAME).read_bytes(), MIME["json"])
-        if fmt not in FORMATS:
-            parse_formats([fmt])  # raises with the list of formats
+            return ExportFile(name, _zip_folder(folder), MIME["zip"])
         paths = export(plan, folder, formats=[fmt], papers=[paper], lang=lang, dpi=dpi)
-        main = paths[0]
-        return ExportFile(f"{slug}_{main.name}", main.read_bytes(), MIME[fmt])
+        if fmt in ("geojson", "csv", "all"):
+            return ExportFile(name, _zip_folder(folder), MIME["zip"])
+        return ExportFile(name, paths[0].read_bytes(), MIME[fmt])
 
 
 def _slug(name: str) -> str:
