@@ -817,7 +817,7 @@ def _copy_input(src: Path, inputs: Path, role: str) -> str:
         )
         raise DataError(msg)
     _mkdir(inputs)
-    stem = f"{role}_{src.stem}"
+    stem = src.stem if src.stem.startswith(f"{role}_") else f"{role}_{src.stem}"
     if src.suffix.lower() == ".shp":
         for part in src.parent.glob(src.stem + ".*"):
             if part.suffix.lower() in _SHAPEFILE_PARTS:

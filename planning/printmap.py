@@ -43,7 +43,7 @@ FALLBACK_FAMILIES = ["DejaVu Sans"]
 # Layout in figure fractions (left, bottom, width, height); tests look for the legend here.
 MAP_BOX = (0.02, 0.165, 0.665, 0.725)
 PANEL_BOX = (0.705, 0.165, 0.275, 0.725)
-FOOTER_TOP = 0.145
+FOOTER_TOP = 0.148
 LEGEND_BOX = (0.705, 0.60, 0.275, 0.29)
 
 # Coverage classes: share of a county's patients within the threshold.
@@ -120,7 +120,7 @@ def register_cjk_font() -> str:
     names = {f.name for f in font_manager.fontManager.ttflist if "Noto Sans CJK" in f.name}
     if CJK_FAMILY in names:
         return CJK_FAMILY
-    return sorted(names)[0] if names else FALLBACK_FAMILIES[0]
+    return min(names) if names else FALLBACK_FAMILIES[0]
 
 
 def _display_width(s: str) -> int:
@@ -250,18 +250,30 @@ def render_print_map(
     cgeo.plot(ax=ax, color=colours, edgecolor="#4d4d4d", linewidth=0.8 * scale)
     cgeo.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.6 * scale)
     halo = [patheffects.withStroke(linewidth=3 * scale, foreground="white")]
+    sites = plan.tables.sites
+    sgeo = plan.sites.loc[sites.index].to_crs(crs) if len(sites) else None
+    minx, miny, maxx, maxy = cgeo.total_bounds
+    extent = max(maxx - minx, maxy - miny)
+
+    def label(x: float, y: float, s: str, **kw: Any) -> None:
+        # a white halo (drawn as outlines) under plain text, so labels stay searchable in PDF
+        ax.text(x, y, s, color="white", path_effects=halo, **kw)
+        ax.text(x, y, s, color="#111111", **kw)
+
     for cid, geom in cgeo.geometry.items():
         pt = geom.representative_point()
-        s = share.get(cid)
-        label = str(counties.loc[cid, "name"])
-        if not pd.isna(s):
-            label += f"\n{s:.0%}"
-        ax.text(pt.x, pt.y, label, ha="center", va="center", fontsize=fs(9), color="#111111",
-                path_effects=halo, fontdict=fonts, zorder=4)
+        x, y = pt.x, pt.y
+        if sgeo is not None and len(sgeo):
+            near = np.hypot(sgeo.geometry.x - x, sgeo.geometry.y - y).min()
+            if near < 0.04 * extent:  # keep the label clear of a site marker
+                y -= 0.05 * extent
+        share_c = share.get(cid)
+        text_c = str(counties.loc[cid, "name"])
+        if not pd.isna(share_c):
+            text_c += f"\n{share_c:.0%}"
+        label(x, y, text_c, ha="center", va="center", fontsize=fs(9), fontdict=fonts, zorder=4)
 
-    sites = plan.tables.sites
-    if len(sites):
-        sgeo = plan.sites.loc[sites.index].to_crs(crs)
+    if sgeo is not None and len(sgeo):
         for kind, style in SITE_STYLE.items():
             sel = sites.index[sites["kind"] == kind]
             if len(sel) == 0:
@@ -270,12 +282,11 @@ def render_print_map(
             ax.scatter(g.geometry.x, g.geometry.y, marker=style["marker"], c=style["color"],
                        s=style["size"] * scale**2, edgecolors="white",
                        linewidths=0.9 * scale, zorder=5)
+        offset = 0.008 * extent
         for sid, geom in sgeo.geometry.items():
-            ax.annotate(str(sid), (geom.x, geom.y), xytext=(4 * scale, 4 * scale),
-                        textcoords="offset points", fontsize=fs(6.5), color="#222222",
-                        path_effects=halo, zorder=6, fontfamily=fonts["family"])
+            label(geom.x + offset, geom.y + offset, str(sid), fontsize=fs(6.5), zorder=6,
+                  fontdict=fonts, ha="left", va="bottom")
 
-    minx, miny, maxx, maxy = cgeo.total_bounds
     pad = 0.04 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
     ax.set_ylim(miny - pad, maxy + pad)
@@ -345,16 +356,15 @@ def render_print_map(
 
     # ---- footer: sources (left), notes and date (right)
     src_lines = [f"{what}: {where}" for what, where in data_sources(plan, lang=lang)]
-    fig.text(0.02, FOOTER_TOP, f"{_l('sources', lang)}", fontsize=fs(7), va="top",
-             color="#222222", fontdict=fonts)
-    left = "\n".join(_wrap(line, 150) for line in src_lines)
-    fig.text(0.02, FOOTER_TOP - 0.02, left, fontsize=fs(6), va="top", color="#333333",
+    src_lines[0] = f"{_l('sources', lang)} — {src_lines[0]}"
+    left = "\n".join(_wrap(line, 180) for line in src_lines)
+    fig.text(0.02, FOOTER_TOP, left, fontsize=fs(5.8), va="top", color="#333333",
              linespacing=1.3, fontdict=fonts)
     notes = [text(key, lang).format(n=thr)
              for key in ("note_proxy", "note_estimated", "note_privacy")]
     notes.append(_l("made", lang, d=date))
     right = "\n".join(_wrap(line, 64) for line in notes)
-    fig.text(PANEL_BOX[0], FOOTER_TOP - 0.02, right, fontsize=fs(6), va="top",
+    fig.text(PANEL_BOX[0], FOOTER_TOP, right, fontsize=fs(5.8), va="top",
              color="#333333", linespacing=1.3, fontdict=fonts)
     return fig
 
