@@ -430,14 +430,91 @@ def _csr(
 ) -> sp.csr_matrix:
     """Sparse adjacency (parallel edges reduced to their minimum)."""
     u, v = (network.edge_v, network.edge_u) if reverse else (network.edge_u, network.edge_v)
-    n = network.n_nodes
+    return _Graph(*_dedupe(u, v, minutes, network.n_nodes), network.n_nodes).csr()
+
+
+@dataclass(frozen=True, eq=False)
+class _Graph:
+    """A weighted directed graph as edge arrays over nodes ``0..n-1`` (minutes)."""
+
+    u: IntArray
+    v: IntArray
+    w: FloatArray
+    n: int
+
+    def csr(self, *, reverse: bool = False) -> sp.csr_matrix:
+        u, v = (self.v, self.u) if reverse else (self.u, self.v)
+        return sp.csr_matrix((self.w, (u, v)), shape=(self.n, self.n))
+
+
+def _dedupe(
+    u: IntArray, v: IntArray, w: FloatArray, n: int
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Drop self-loops; keep the smallest weight of parallel edges; sort by (u, v)."""
+    ok = u != v
+    u, v, w = u[ok], v[ok], w[ok]
     key = u * n + v
-    order = np.lexsort((minutes, key))
+    order = np.lexsort((w, key))
     key_sorted = key[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = key_sorted[1:] != key_sorted[:-1]
     keep = order[first]
-    return sp.csr_matrix((minutes[keep], (u[keep], v[keep])), shape=(n, n))
+    return u[keep], v[keep], w[keep]
+
+
+def contract_graph(
+    u: IntArray, v: IntArray, w: FloatArray, n: int, *, keep: npt.NDArray[np.bool_]
+) -> tuple[_Graph, IntArray]:
+    """Remove pass-through nodes (degree-2 chains), keeping shortest paths between the others.
+
+    A node is removed when it is not in ``keep`` and it only passes traffic through: one way
+    in and one way out to two different neighbours, or two-way to exactly two neighbours.
+    Every chain of such nodes becomes one edge with the summed weight, so shortest-path
+    distances between the remaining nodes are unchanged (weights are positive, so a shortest
+    path never turns back inside a chain). Unsimplified OSM graphs (pyrosm) lose ~80-90 % of
+    their nodes. Chains that form a closed loop without any remaining node are dropped.
+
+    Returns
+    -------
+    graph, new_index
+        The contracted graph and, for every old node, its new position (``-1`` if removed).
+    """
+    u, v, w = _dedupe(u, v, w, n)
+    n_e = len(u)
+    outdeg = np.bincount(u, minlength=n)
+    indeg = np.bincount(v, minlength=n)
+    indptr = np.concatenate([[0], np.cumsum(outdeg)])
+    ukey = np.unique(np.minimum(u, v) * n + np.maximum(u, v))
+    nbrs = np.bincount(ukey // n, minlength=n) + np.bincount(ukey % n, minlength=n)
+    one_way = (indeg == 1) & (outdeg == 1) & (nbrs == 2)
+    two_way = (indeg == 2) & (outdeg == 2) & (nbrs == 2)
+    removable = (one_way | two_way) & ~keep
+    # successor edge of every edge entering a removable node: continue away from the tail
+    succ = np.full(n_e, -1, dtype=np.int64)
+    enter = np.flatnonzero(removable[v])
+    x = v[enter]
+    nxt_edge = indptr[x]
+    turn_back = (outdeg[x] == 2) & (v[nxt_edge] == u[enter])
+    succ[enter] = nxt_edge + turn_back
+    # pointer jumping (list ranking): sum weights to the end of each chain in O(log length)
+    acc = w.copy()
+    last = np.arange(n_e)
+    nxt = succ
+    for _ in range(64):
+        idx = np.flatnonzero(nxt >= 0)
+        if idx.size == 0:
+            break
+        j = nxt[idx]
+        acc[idx] += acc[j]
+        last[idx] = last[j]
+        nxt[idx] = nxt[j]
+    start = ~removable[u] & (nxt < 0)
+    new_index = np.cumsum(~removable) - 1
+    new_index[removable] = -1
+    su = new_index[u[start]]
+    sv = new_index[v[last[start]]]
+    cu, cv, cw = _dedupe(su, sv, acc[start], int((~removable).sum()))
+    return _Graph(cu, cv, cw, int((~removable).sum())), new_index.astype(np.int64)
 
 
 def largest_component_mask(network: RoadNetwork) -> npt.NDArray[np.bool_]:
@@ -508,8 +585,13 @@ def snap_points(
 
 
 # --------------------------------------------------------------------------- routing
-def _chunk_size(n_nodes: int, *, budget_floats: int = 10_000_000) -> int:
-    return max(1, min(512, budget_floats // max(n_nodes, 1)))
+def _chunk_size(n_nodes: int, *, budget_floats: int = 2_000_000) -> int:
+    """Return the number of sources per Dijkstra call.
+
+    The dense (sources x nodes) result stays ~16 MB, below glibc's largest mmap threshold, so
+    its memory is reused without page faults; at least 8 sources per call (call overhead).
+    """
+    return max(8, min(256, budget_floats // max(n_nodes, 1)))
 
 
 def compute_network_travel_times(
@@ -587,8 +669,22 @@ def compute_network_travel_times(
     if progress is not None:
         progress(0.05, "snapping points to the road network")
 
+    snap_h: Snapped | None = None
+    if hospitals is not None:
+        h_lon, h_lat = _lonlat(hospitals, name="hospitals")
+        snap_h = snap_points(network, h_lon, h_lat, max_snap_m=settings.max_snap_m, mask=mask)
+        unsnapped.append(_unsnapped_rows(hospitals.index, snap_h, "hospital"))
+    # route on the graph without pass-through nodes (exact; every snapped node is kept)
+    keep = np.zeros(network.n_nodes, dtype=bool)
+    for snap in (snap_d, snap_s, snap_h):
+        if snap is not None:
+            keep[snap.node[snap.node >= 0]] = True
+    graph, new_index = contract_graph(
+        network.edge_u, network.edge_v, minutes, network.n_nodes, keep=keep
+    )
+    snap_d, snap_s = _remap(snap_d, new_index), _remap(snap_s, new_index)
     table = _route_table(
-        network, minutes, snap_d, snap_s,
+        graph, snap_d, snap_s,
         demand_index=demand.index, site_index=sites.index, demand_lonlat=(d_lon, d_lat),
         site_lonlat=(s_lon, s_lat), walk_min_per_m=walk_min_per_m, cutoff=cutoff,
         progress=progress,
@@ -596,13 +692,10 @@ def compute_network_travel_times(
     n_src = len(np.unique(snap_s.node[snap_s.node >= 0]))
 
     referral: pd.Series | None = None
-    if hospitals is not None:
-        h_lon, h_lat = _lonlat(hospitals, name="hospitals")
-        snap_h = snap_points(network, h_lon, h_lat, max_snap_m=settings.max_snap_m, mask=mask)
-        unsnapped.append(_unsnapped_rows(hospitals.index, snap_h, "hospital"))
+    if hospitals is not None and snap_h is not None:
         referral = _referral_minutes(
-            network, minutes, snap_s, snap_h, walk_min_per_m=walk_min_per_m, index=sites.index,
-            site_lonlat=(s_lon, s_lat), hospital_lonlat=(h_lon, h_lat),
+            graph, snap_s, _remap(snap_h, new_index), walk_min_per_m=walk_min_per_m,
+            index=sites.index, site_lonlat=(s_lon, s_lat), hospital_lonlat=(h_lon, h_lat),
         )
     unsnapped_df = pd.concat([u for u in unsnapped if len(u)], ignore_index=True) if any(
         len(u) for u in unsnapped
@@ -620,9 +713,9 @@ def compute_network_travel_times(
         progress(1.0, "road travel times done")
     logger.info(
         "Network travel: %d demand x %d sites (%d source nodes) -> %d pairs within %.0f min "
-        "on %d nodes / %d edges in %.2f s",
+        "on %d nodes / %d edges (%d nodes after contraction) in %.2f s",
         len(demand), len(sites), n_src, len(table), cutoff, network.n_nodes, network.n_edges,
-        time.perf_counter() - t0,
+        graph.n, time.perf_counter() - t0,
     )
     return TravelTimes(
         table=table,
@@ -635,9 +728,13 @@ def compute_network_travel_times(
     )
 
 
+def _remap(snap: Snapped, new_index: IntArray) -> Snapped:
+    node = np.where(snap.node >= 0, new_index[np.maximum(snap.node, 0)], -1)
+    return Snapped(node.astype(np.int64), snap.distance_m)
+
+
 def _route_table(
-    network: RoadNetwork,
-    minutes: FloatArray,
+    graph: _Graph,
     snap_d: Snapped,
     snap_s: Snapped,
     *,
@@ -652,19 +749,18 @@ def _route_table(
     """Chunked Dijkstra from unique site nodes on the reversed graph; pairs <= cutoff only."""
     d_lon, d_lat = demand_lonlat
     s_lon, s_lat = site_lonlat
-    rev = _csr(network, minutes, reverse=True)
+    rev = graph.csr(reverse=True)
     d_ok = np.flatnonzero(snap_d.node >= 0)
     d_node = snap_d.node[d_ok]
     d_access = snap_d.distance_m[d_ok] * walk_min_per_m
-    d_ids = demand_index.to_numpy()[d_ok]
+    d_ids = demand_index[d_ok]
     s_ok = np.flatnonzero(snap_s.node >= 0)
     s_access_all = snap_s.distance_m * walk_min_per_m
     uniq_nodes, site_to_uniq = np.unique(snap_s.node[s_ok], return_inverse=True)
     # sites sharing a node are processed together: group site positions by unique node
     order = np.argsort(site_to_uniq, kind="stable")
     starts = np.searchsorted(site_to_uniq[order], np.arange(len(uniq_nodes) + 1))
-    site_ids = site_index.to_numpy()
-    chunk = _chunk_size(network.n_nodes)
+    chunk = _chunk_size(graph.n)
     hit_d: list[IntArray] = []
     hit_s: list[IntArray] = []
     hit_t: list[FloatArray] = []
@@ -697,16 +793,15 @@ def _route_table(
     s_pos = np.concatenate(hit_s) if hit_s else np.zeros(0, dtype=np.int64)
     return pd.DataFrame(
         {
-            "demand_id": pd.Series(d_ids[d_pos], dtype=demand_index.dtype),
-            "site_id": pd.Series(site_ids[s_pos], dtype=site_index.dtype),
+            "demand_id": d_ids.take(d_pos).array,  # Index.take keeps the id dtype, fast
+            "site_id": site_index.take(s_pos).array,
             "travel_min": np.concatenate(hit_t) if hit_t else np.zeros(0),
         }
     )
 
 
 def _referral_minutes(
-    network: RoadNetwork,
-    minutes: FloatArray,
+    graph: _Graph,
     snap_s: Snapped,
     snap_h: Snapped,
     *,
@@ -721,26 +816,15 @@ def _referral_minutes(
     h_ok = snap_h.node >= 0
     out = np.full(len(snap_s.node), np.nan)
     if h_ok.any():
-        n = network.n_nodes
+        n = graph.n
         # reversed graph plus a virtual node n with edges n -> hospital node (its access leg)
         h_nodes = snap_h.node[h_ok]
         h_access = snap_h.distance_m[h_ok] * walk_min_per_m + 1e-9
-        u = np.concatenate([network.edge_v, np.full(len(h_nodes), n)])
-        v = np.concatenate([network.edge_u, h_nodes])
-        w = np.concatenate([minutes, h_access])
-        aug = RoadNetwork(
-            node_id=np.zeros(n + 1, dtype=np.int64),
-            lon=np.zeros(n + 1),
-            lat=np.zeros(n + 1),
-            edge_u=u,
-            edge_v=v,
-            length_m=w,
-            highway=np.zeros(len(w), dtype="<U1"),
-            maxspeed_kmh=np.full(len(w), np.nan),
-            network_type=network.network_type,
-            source=network.source,
-        )
-        dist = dijkstra(_csr(aug, w), directed=True, indices=n)
+        u = np.concatenate([graph.v, np.full(len(h_nodes), n)])
+        v = np.concatenate([graph.u, h_nodes])
+        w = np.concatenate([graph.w, h_access])
+        aug = _Graph(*_dedupe(u, v, w, n + 1), n + 1)
+        dist = dijkstra(aug.csr(), directed=True, indices=n)
         ok = snap_s.node >= 0
         out[ok] = dist[snap_s.node[ok]] + snap_s.distance_m[ok] * walk_min_per_m
         # a hospital at the same node: walking straight across may be quicker

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import requests
 import shapely
+from scipy.sparse.csgraph import dijkstra
 
 from planning import network as netmod
 from planning.coords import haversine_m
@@ -449,3 +450,20 @@ def test_dispatcher_bad_osm_file_raises(
         warnings.simplefilter("error")
         with pytest.raises(NetworkError, match="does not exist"):
             compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
+
+
+@pytest.mark.parametrize("network_type", ["drive", "walk"])
+def test_contraction_keeps_shortest_paths_exact(network_type: str) -> None:
+    net = netmod.load_osm_file(HELSINKI, network_type=network_type)  # type: ignore[arg-type]
+    minutes = netmod.edge_minutes(net)
+    keep = np.zeros(net.n_nodes, dtype=bool)
+    keep[np.random.default_rng(7).choice(net.n_nodes, 150, replace=False)] = True
+    graph, new_index = netmod.contract_graph(
+        net.edge_u, net.edge_v, minutes, net.n_nodes, keep=keep
+    )
+    assert graph.n < 0.7 * net.n_nodes  # pyrosm graphs are unsimplified: many chain nodes
+    assert np.all(new_index[keep] >= 0)
+    kept = np.flatnonzero(keep)
+    before = dijkstra(netmod._csr(net, minutes), indices=kept)[:, kept]
+    after = dijkstra(graph.csr(), indices=new_index[kept])[:, new_index[kept]]
+    np.testing.assert_allclose(after, before, rtol=1e-12)
