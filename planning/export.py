@@ -144,7 +144,7 @@ def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
         encoding="utf-8",
     )
     written.append(summary)
-    written.append(plan.scenario.save(out / "scenario.json"))
+    written.append(export_scenario(plan, out))  # with copies of its input files
     logger.info("Exported %d files to %s", len(written), out)
     return written
 

@@ -459,6 +459,14 @@ def test_uploaded_facilities_are_written_as_an_input(
     assert again.tables.kpis["n_sites_existing"] == 1
 
 
+def test_solve_out_folder_is_self_sufficient(plan: pipeline.Plan, tmp_path: Path) -> None:
+    paths = export.export_plan(plan, tmp_path)
+    assert tmp_path / "scenario.json" in paths
+    sc = export.load_scenario_for_run(tmp_path / "scenario.json")
+    assert sc.facilities_file == str(tmp_path / "inputs" / "facilities_facilities.csv")
+    assert sc.replace(facilities_file=plan.scenario.facilities_file) == plan.scenario
+
+
 def test_load_scenario_for_run_paths(tmp_path: Path) -> None:
     (tmp_path / "inputs").mkdir()
     (tmp_path / "inputs" / "f.csv").write_text("x", encoding="utf-8")
