@@ -179,7 +179,7 @@ def test_workbook_english(plan: pipeline.Plan, tmp_path: Path) -> None:
         export.export_workbook(plan, tmp_path / "fr.xlsx", lang="fr")  # type: ignore[arg-type]
 
 
-def test_workbook_text_is_never_a_formula(plan: pipeline.Plan, kit: Path) -> None:
+def test_workbook_text_is_never_a_formula(kit: Path) -> None:
     path = kit / export.WORKBOOK_NAME
     wb = openpyxl.load_workbook(path)
     dangerous = []
@@ -504,7 +504,9 @@ def test_export_bytes_each_format(plan: pipeline.Plan) -> None:
         export.export_bytes(plan, "docx")
 
 
-def test_cli_export(plan: pipeline.Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export(
+    plan: pipeline.Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from planning.cli import main  # noqa: PLC0415
 
     scen = export.export_scenario(plan, tmp_path / "saved")
