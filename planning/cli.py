@@ -148,6 +148,8 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--coords", metavar="SYSTEM", help="coordinate system of --facilities/--patients: wgs84, gcj02, bd09, cgcs2000 or EPSG:<code>")
     p.add_argument("--patients", metavar="FILE", help="patient counts per county or per point, replacing the estimate")
     p.add_argument("--privacy-threshold", type=int, metavar="N", help="counts below N are shown as <N (default 5)")
+    p.add_argument("--travel", choices=["estimated", "network"], help="travel times: straight-line estimate (default) or OpenStreetMap road network (downloaded once and cached; falls back to the estimate with a warning when offline)")
+    p.add_argument("--osm-file", metavar="FILE", help="local OpenStreetMap extract (.osm.pbf, .osm, .osm.xml) for --travel network, e.g. fujian-latest.osm.pbf from download.geofabrik.de; implies --travel network")
     p.add_argument("--out", metavar="DIR", help="write the plan to this folder")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.set_defaults(handler=_cmd_solve)
