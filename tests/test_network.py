@@ -18,6 +18,7 @@ import requests
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from planning import cli
 from planning import network as netmod
 from planning.coords import haversine_m
 from planning.errors import DataError, NetworkError
@@ -467,3 +468,25 @@ def test_contraction_keeps_shortest_paths_exact(network_type: str) -> None:
     before = dijkstra(netmod._csr(net, minutes), indices=kept)[:, kept]
     after = dijkstra(graph.csr(), indices=new_index[kept])[:, new_index[kept]]
     np.testing.assert_allclose(after, before, rtol=1e-12)
+
+
+def test_cli_travel_options_reach_the_scenario(tmp_path: Path) -> None:
+    osm = tmp_path / "fujian.osm.pbf"
+    args = cli.build_parser().parse_args(["solve", "--osm-file", str(osm)])
+    scenario = cli._scenario_from_args(args)
+    assert scenario.travel.mode == "network"
+    assert scenario.travel.osm_file == str(osm.resolve())
+    args = cli.build_parser().parse_args(["solve", "--travel", "estimated"])
+    assert cli._scenario_from_args(args).travel.mode == "estimated"
+    args = cli.build_parser().parse_args(["solve", "--travel", "network"])
+    assert cli._scenario_from_args(args).travel.mode == "network"
+
+
+def test_cli_osm_file_not_covering_region_is_an_error(
+    capsys: pytest.CaptureFixture[str], cache: Path
+) -> None:
+    rc = cli.main(["solve", "--region", "莆田市", "--sites", "2", "--osm-file", str(HELSINKI)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "contains no drive roads inside the planning region" in err
+    assert not list((cache / "roads").glob("*.npz"))
