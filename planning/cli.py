@@ -163,7 +163,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     plan = pipeline.run(scenario)
     paths = export.export(
         plan, Path(args.out), formats=formats, papers=args.paper or ["a4"], lang=args.lang,
-        dpi=args.dpi,
+        dpi=args.dpi, include_patient_counts=args.include_patient_counts,
     )
     sys.stdout.write("\n".join(str(p) for p in paths) + "\n")
     return 0
@@ -193,6 +193,11 @@ def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--lang", choices=["zh", "en"], default="zh",
                    help="language of headers and map text (default zh)")
     p.add_argument("--dpi", type=int, default=200, help="PNG map resolution (default 200)")
+    p.add_argument(
+        "--include-patient-counts", action="store_true",
+        help="copy the scenario's patient-count file into DIR/inputs (exact counts: keep the "
+             "folder private); by default scenario.json refers to the original file",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
     p.set_defaults(handler=_cmd_export)
 

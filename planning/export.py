@@ -20,6 +20,7 @@ import json
 import logging
 import shutil
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -827,14 +828,21 @@ def _copy_input(src: Path, inputs: Path, role: str) -> str:
     return f"{INPUTS_DIR}/{stem}{src.suffix}"
 
 
-def export_scenario(plan: Plan, out_dir: str | Path) -> Path:
+def export_scenario(
+    plan: Plan, out_dir: str | Path, *, include_patient_counts: bool = False
+) -> Path:
     """Write ``scenario.json`` into ``out_dir`` so the folder alone reproduces the plan.
 
-    Input files the scenario refers to (``facilities_file``, ``patients_file``,
-    ``weight_layer``, ``travel.osm_file``) are copied into ``out_dir/inputs/`` and the
-    scenario written with paths relative to ``out_dir``; read it back with
-    :func:`load_scenario_for_run`. A facility layer given to the pipeline directly (an app
-    upload) is written as ``inputs/facilities.geojson`` (WGS-84).
+    Input files the scenario refers to (``facilities_file``, ``weight_layer``,
+    ``travel.osm_file``) are copied into ``out_dir/inputs/`` and the scenario written with
+    paths relative to ``out_dir``; read it back with :func:`load_scenario_for_run`. A
+    facility layer given to the pipeline directly (an app upload) is written as
+    ``inputs/facilities.geojson`` (WGS-84).
+
+    Privacy: a ``patients_file`` holds exact counts, possibly below the privacy threshold, so
+    it is copied only with ``include_patient_counts=True`` (for the planner's own archive,
+    not for sharing). Otherwise ``scenario.json`` keeps the absolute path of the original,
+    which reproduces the plan where that file is readable, and a ``UserWarning`` says so.
     """
     out = _mkdir(Path(out_dir))
     sc = plan.scenario
@@ -842,8 +850,20 @@ def export_scenario(plan: Plan, out_dir: str | Path) -> Path:
     changes: dict[str, Any] = {}
     for field, role in _INPUT_FIELDS:
         value = getattr(sc, field)
-        if value:
-            changes[field] = _copy_input(Path(value), inputs, role)
+        if not value:
+            continue
+        if field == "patients_file" and not include_patient_counts:
+            changes[field] = str(Path(value).resolve())
+            warnings.warn(
+                f"The patient-count file {Path(value).name!r} was not copied into the export, "
+                "because it holds exact counts (some may be below the privacy threshold). "
+                "scenario.json refers to the original file; to archive a copy for yourself, "
+                "export with include_patient_counts=True (--include-patient-counts).",
+                UserWarning,
+                stacklevel=2,
+            )
+            continue
+        changes[field] = _copy_input(Path(value), inputs, role)
     if not sc.facilities_file and plan.facilities is not None and len(plan.facilities):
         _mkdir(inputs)
         fac = plan.facilities.reset_index()
@@ -918,6 +938,7 @@ def export(
     papers: Iterable[Paper] = ("a4",),
     lang: Lang = "zh",
     dpi: int = 200,
+    include_patient_counts: bool = False,
 ) -> list[Path]:
     """Write ``plan`` in the requested formats plus ``scenario.json`` (and its inputs).
 
@@ -931,6 +952,8 @@ def export(
         ``"zh"`` (default) or ``"en"`` headers and map text.
     dpi
         Resolution of the PNG map.
+    include_patient_counts
+        Copy the scenario's patient-count file into ``inputs/`` (see :func:`export_scenario`).
 
     Returns
     -------
@@ -967,7 +990,9 @@ def export(
                 )
                 for paper in paper_list
             )
-    written.append(export_scenario(plan, out))
+    written.append(
+        export_scenario(plan, out, include_patient_counts=include_patient_counts)
+    )
     logger.info("Exported %s to %s (%d files)", ", ".join(wanted), out, len(written))
     return written
 

@@ -396,6 +396,37 @@ def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -
     assert "患者数少于 5 人" in text or "<5" in text
 
 
+def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
+    """A county with 3 known patients: '<5' everywhere, and the counts file is not copied."""
+    counts = tmp_path / "counts.csv"
+    counts.write_text("区县,人数\n城厢区,3\n荔城区,2000\n", encoding="utf-8")
+    plan = pipeline.run(Scenario(name="known", patients_file=str(counts), **SMALL))
+    assert plan.tables.counties.loc["350302", "patients"] == pytest.approx(3)
+    out = tmp_path / "kit"
+    with pytest.warns(UserWarning, match="not copied into the export"):
+        export.export(plan, out, formats=["xlsx", "gpkg", "csv"])
+    assert not (out / "inputs").exists()
+    raw = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
+    assert raw["patients_file"] == str(counts.resolve())
+    wb = openpyxl.load_workbook(out / export.WORKBOOK_NAME)
+    row = next(r for r in wb["区县汇总"].iter_rows(values_only=True) if r[1] == "城厢区")
+    assert row[3] == "<5"  # patients
+    assert row[5] is None  # the share would reveal the count with the within-count
+    layer = gpd.read_file(out / export.GPKG_NAME, layer="counties").set_index("county_id")
+    assert layer.loc["350302", "patients"] == "<5"
+    assert np.isnan(layer.loc["350302", "share_within"])
+    assert layer.loc["350304", "patients"] == "2000"
+    csv = pd.read_csv(out / "counties.csv", encoding="utf-8-sig", dtype=str)
+    assert csv.loc[csv["county_id"] == "350302", "patients"].item() == "<5"
+    # the planner's own archive may include the file, on request
+    private = tmp_path / "archive"
+    export.export(plan, private, formats=["csv"], include_patient_counts=True)
+    copied = json.loads((private / "scenario.json").read_text(encoding="utf-8"))
+    assert copied["patients_file"] == "inputs/patients_counts.csv"
+    again = pipeline.run(export.load_scenario_for_run(private / "scenario.json"))
+    assert again.tables.kpis["patients_total"] == plan.tables.kpis["patients_total"]
+
+
 def test_no_patient_level_records(tiny_plan: pipeline.Plan, tiny_kit: Path) -> None:
     cells = gpd.read_file(tiny_kit / export.GPKG_NAME, layer="demand_cells")
     # one row per grid cell (an aggregate over an area), never finer
