@@ -1,0 +1,36 @@
+"""Kangle Planner (康乐家园选址规划) - the Streamlit app.
+
+Run with ``streamlit run app.py``. This script only sets the page, configures logging once,
+registers the pages and draws the shared sidebar; each page lives in ``ui/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import sidebar, state
+from ui.i18n import t
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="康乐家园选址规划 · Kangle Planner", page_icon="🏡", layout="wide")
+state.configure_logging()
+state.scenario_dict()  # the Putian demo on first visit
+
+pages = [
+    st.Page(
+        "ui/page_scenario.py", title=t("page_scenario"), icon="🗺️", url_path="scenario", default=True
+    ),
+    st.Page("ui/page_region.py", title=t("page_region"), icon="📍", url_path="region"),
+    st.Page("ui/page_compare.py", title=t("page_compare"), icon="⚖️", url_path="compare"),
+    st.Page("ui/page_tradeoff.py", title=t("page_tradeoff"), icon="📈", url_path="tradeoff"),
+]
+if (HERE / "ui" / "rollout_page.py").exists():
+    pages.append(
+        st.Page("ui/page_rollout.py", title=t("page_rollout"), icon="🗓️", url_path="rollout")
+    )
+current = st.navigation(pages)
+sidebar.render()
+current.run()

@@ -1,0 +1,913 @@
+"""Folium maps of a solved plan or of a region's inputs, with toggleable layers and a legend.
+
+The maps are plain :class:`folium.Map` objects: the app shows them with ``streamlit-folium`` and
+the exports save them as standalone HTML. They work offline: Leaflet is embedded from a copy
+shipped with the package (``planning/_vendor/leaflet``, BSD-2-Clause) instead of a CDN, tiles
+are optional (``basemap="none"``) and county boundaries are always drawn.
+
+Layers (each a :class:`folium.FeatureGroup` listed in the layer control):
+
+``coverage``
+    Counties shaded by the share of their patients within ``max_travel_min`` of an open site.
+``demand``
+    Demand cells shaded by estimated patients.
+``sites``
+    Open sites by kind: existing (kept open), new, hub.
+``candidates``
+    Candidate sites that were not chosen (hidden by default).
+``assignments``
+    A line from each demand cell to the site serving it (hidden by default).
+``catchments``
+    The cells each open site serves, merged per site (hidden by default).
+``facilities``
+    The facility table by type (existing rehab sites, hospitals, ...).
+``reach``
+    Cells within ``max_travel_min`` of the site given as ``selected_site``.
+
+Privacy: every patient count in a tooltip or the legend passes
+:func:`planning.results.suppress_small`, so counts below the scenario's ``privacy_threshold``
+read ``"<5"``. The travel-mode label (e.g. "estimated (straight-line)") is always shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement, Template
+
+from planning.errors import ScenarioError
+from planning.results import suppress_small
+
+if TYPE_CHECKING:
+    from planning.pipeline import Plan
+
+logger = logging.getLogger(__name__)
+
+Lang = Literal["zh", "en"]
+Basemap = Literal["none", "cartodb", "osm"]
+
+LAYER_NAMES = (
+    "coverage",
+    "demand",
+    "sites",
+    "candidates",
+    "assignments",
+    "catchments",
+    "facilities",
+    "reach",
+)
+DEFAULT_LAYERS = LAYER_NAMES
+SHOWN_BY_DEFAULT = frozenset({"coverage", "demand", "sites", "facilities", "reach"})
+BASEMAPS: dict[str, tuple[str, str] | None] = {
+    "none": None,
+    "cartodb": (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        "&copy; OpenStreetMap contributors &copy; CARTO",
+    ),
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "&copy; OpenStreetMap contributors",
+    ),
+}
+
+# Simplification tolerance (degrees; ~0.0005 deg is ~50 m) and coordinate decimals (5 ~ 1 m).
+COUNTY_TOLERANCE_DEG = 0.0005
+CELL_TOLERANCE_DEG = 0.0005
+DECIMALS = 5
+CELL_DECIMALS = 4
+
+SITE_COLOURS = {"existing": "#1f4e9c", "new": "#d7301f", "hub": "#6a3d9a"}
+FACILITY_COLOURS = {
+    "rehab_existing": "#1f78b4",
+    "psychiatric_hospital": "#e31a1c",
+    "community_health_centre": "#33a02c",
+    "community_service_centre": "#ff7f00",
+    "new_build": "#b15928",
+    "other": "#6a6a6a",
+}
+COVERAGE_BREAKS = (0.2, 0.4, 0.6, 0.8)
+COVERAGE_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+PATIENT_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+CATCHMENT_COLOURS = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#666666",
+    "#1f78b4",
+    "#b2df8a",
+    "#fb9a99",
+    "#cab2d6",
+)
+REACH_COLOUR = "#08519c"
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "coverage": "区县覆盖率",
+        "demand": "需求网格（估算患者）",
+        "sites": "康复站点",
+        "candidates": "未选中的候选点",
+        "assignments": "服务分配连线",
+        "catchments": "服务范围",
+        "facilities": "现有设施",
+        "reach": "所选站点可达范围",
+        "boundaries": "区县边界",
+        "county": "区县",
+        "patients": "估算患者（人）",
+        "patients_within": "时限内患者（人）",
+        "share_within": "时限内覆盖率",
+        "n_sites": "站点数",
+        "cell": "网格",
+        "site": "站点",
+        "kind": "类型",
+        "assigned": "服务患者（人）",
+        "mean_travel": "平均出行（分钟）",
+        "max_travel": "最长出行（分钟）",
+        "travel": "出行时间（分钟）",
+        "type": "设施类型",
+        "capacity": "容量（人）",
+        "address": "地址",
+        "name": "名称",
+        "existing": "现有站点（保留）",
+        "new": "新建站点",
+        "hub": "枢纽站点",
+        "candidate": "候选点",
+        "rehab_existing": "现有康复站",
+        "psychiatric_hospital": "精神专科医院",
+        "community_health_centre": "社区卫生服务中心",
+        "community_service_centre": "社区综合服务中心",
+        "new_build": "新建",
+        "other": "其他",
+        "legend": "图例",
+        "travel_mode": "出行时间",
+        "estimated (straight-line)": "估算（直线距离×绕行系数）",
+        "unknown": "未知",
+        "reach_of": "可达范围：",
+        "within": "分钟内",
+        "population": "常住人口（2020）",
+    },
+    "en": {
+        "coverage": "County coverage",
+        "demand": "Demand cells (estimated patients)",
+        "sites": "Rehabilitation sites",
+        "candidates": "Candidates not chosen",
+        "assignments": "Assignment lines",
+        "catchments": "Catchments",
+        "facilities": "Existing facilities",
+        "reach": "Reach of selected site",
+        "boundaries": "County boundaries",
+        "county": "County",
+        "patients": "Estimated patients",
+        "patients_within": "Patients within limit",
+        "share_within": "Share within limit",
+        "n_sites": "Sites",
+        "cell": "Cell",
+        "site": "Site",
+        "kind": "Kind",
+        "assigned": "Patients served",
+        "mean_travel": "Mean travel (min)",
+        "max_travel": "Max travel (min)",
+        "travel": "Travel (min)",
+        "type": "Facility type",
+        "capacity": "Capacity (patients)",
+        "address": "Address",
+        "name": "Name",
+        "existing": "Existing site (kept)",
+        "new": "New site",
+        "hub": "Hub site",
+        "candidate": "Candidate",
+        "rehab_existing": "Existing rehab site",
+        "psychiatric_hospital": "Psychiatric hospital",
+        "community_health_centre": "Community health centre",
+        "community_service_centre": "Community service centre",
+        "new_build": "New build",
+        "other": "Other",
+        "legend": "Legend",
+        "travel_mode": "Travel times",
+        "estimated (straight-line)": "estimated (straight-line)",
+        "unknown": "unknown",
+        "reach_of": "Reach of ",
+        "within": "min",
+        "population": "Population (2020)",
+    },
+}
+
+_VENDOR = Path(__file__).resolve().parent / "_vendor" / "leaflet"
+
+
+@cache
+def _data_url(name: str, mime: str) -> str:
+    raw = (_VENDOR / name).read_bytes()
+    return f"data:{mime};base64," + base64.b64encode(raw).decode("ascii")
+
+
+def _texts(lang: str) -> dict[str, str]:
+    if lang not in TEXT:
+        msg = f"Unknown map language {lang!r}; use 'zh' (Chinese) or 'en' (English)."
+        raise ScenarioError(msg)
+    return TEXT[lang]
+
+
+def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
+    """Return the travel-mode label as shown on maps (e.g. "出行时间：估算（…） · estimated …").
+
+    The original (English) label is always kept so an estimate is never mistaken for road
+    travel times, whatever the language.
+    """
+    t = _texts(lang)
+    local = t.get(label, label)
+    shown = local if local == label else f"{local} · {label}"
+    sep = "：" if lang == "zh" else ": "
+    return f"{t['travel_mode']}{sep}{shown}"
+
+
+# ----------------------------------------------------------------------------- geometry helpers
+def _round_geoms(geoms: gpd.GeoSeries, tolerance_deg: float, decimals: int) -> np.ndarray:
+    simple = geoms.to_numpy()
+    if tolerance_deg > 0:
+        simple = shapely.simplify(simple, tolerance_deg, preserve_topology=True)
+    return shapely.transform(simple, lambda c: np.round(c, decimals))
+
+
+def _features(
+    frame: gpd.GeoDataFrame,
+    props: pd.DataFrame,
+    *,
+    tolerance_deg: float = 0.0,
+    decimals: int = DECIMALS,
+) -> dict[str, Any]:
+    """Return a GeoJSON FeatureCollection with string properties.
+
+    Feature ``id`` is the row number (short, so folium's per-feature style switch stays
+    small); the row's own id belongs in ``props`` when a tooltip shows it.
+    """
+    geoms = _round_geoms(frame.geometry, tolerance_deg, decimals)
+    records = props.astype(object).where(props.notna(), "").to_dict(orient="records")
+    features = []
+    for i, (geom, rec) in enumerate(zip(geoms, records, strict=True)):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "properties": {k: str(v) for k, v in rec.items()},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _fmt_min(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+
+
+def _fmt_share(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")
+
+
+def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
+    return np.searchsorted(
+        np.asarray(breaks, dtype=float), values.to_numpy(dtype=float), side="right"
+    )
+
+
+def _patient_breaks(weights: pd.Series) -> tuple[float, ...]:
+    positive = weights[weights > 0]
+    if positive.empty:
+        return (1.0, 2.0, 3.0, 4.0)
+    qs = np.quantile(positive.to_numpy(dtype=float), [0.2, 0.4, 0.6, 0.8])
+    out: list[float] = []
+    for q in qs:
+        v = float(np.ceil(q))
+        out.append(max(v, out[-1] + 1) if out else max(v, 1.0))
+    return tuple(out)
+
+
+def _tooltip(fields: Sequence[str], aliases: Sequence[str]) -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(
+        fields=list(fields),
+        aliases=list(aliases),
+        sticky=True,
+        localize=False,
+        labels=True,
+    )
+
+
+# ----------------------------------------------------------------------------- map shell
+class _Control(MacroElement):  # type: ignore[misc]
+    """A Leaflet control holding fixed HTML (legend, travel-mode label)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create('div', 'kangle-control');
+                div.innerHTML = {{ this.html|tojson }};
+                div.style.background = 'rgba(255,255,255,0.92)';
+                div.style.padding = '6px 9px';
+                div.style.borderRadius = '5px';
+                div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.35)';
+                div.style.font = '12px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif';
+                div.style.maxWidth = '300px';
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str) -> None:
+        super().__init__()
+        self._name = "KangleControl"
+        self.html = html_text
+        self.position = position
+
+
+def _base_map(bounds: tuple[float, float, float, float], *, basemap: str) -> folium.Map:
+    if basemap not in BASEMAPS:
+        msg = f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}."
+        raise ScenarioError(msg)
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
+    # Offline-safe: Leaflet from the packaged copy; no jQuery/Bootstrap/icon fonts needed.
+    m.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]
+    m.default_css = [("leaflet_css", _data_url("leaflet.css", "text/css"))]
+    tiles = BASEMAPS[basemap]
+    if tiles is not None:
+        url, attribution = tiles
+        folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _legend_html(sections: list[tuple[str, list[tuple[str, str, str]]]], title: str) -> str:
+    parts = [f"<b>{html.escape(title)}</b>"]
+    for head, rows in sections:
+        parts.append(f"<div style='margin-top:4px'><i>{html.escape(head)}</i></div>")
+        for colour, label, shape in rows:
+            radius = "50%" if shape == "circle" else "2px"
+            parts.append(
+                "<div><span style='display:inline-block;width:11px;height:11px;"
+                f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
+                f"background:{colour};vertical-align:middle'></span>{html.escape(label)}</div>"
+            )
+    return "".join(parts)
+
+
+def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson:
+    data = _features(
+        counties,
+        pd.DataFrame({"name": counties["name"].astype(str)}, index=counties.index),
+        tolerance_deg=COUNTY_TOLERANCE_DEG,
+    )
+    return folium.GeoJson(
+        data,
+        name=t["boundaries"],
+        style_function=lambda _f: {
+            "color": "#333333",
+            "weight": 1.6,
+            "fillOpacity": 0.0,
+            "fill": False,
+        },
+        interactive=False,
+        control=False,
+    )
+
+
+def _county_labels(counties: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """County names at a representative point (always drawn, so the map reads without tiles)."""
+    group = folium.FeatureGroup(name="labels", control=False)
+    pts = counties.geometry.representative_point()
+    for name, pt in zip(counties["name"].astype(str), pts, strict=True):
+        folium.Marker(
+            [round(pt.y, DECIMALS), round(pt.x, DECIMALS)],
+            icon=folium.DivIcon(
+                html=(
+                    '<div style=\'font:bold 12px "Noto Sans CJK SC","Microsoft YaHei",'
+                    "sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;"
+                    f"white-space:nowrap;transform:translate(-50%,-50%)'>{html.escape(name)}</div>"
+                ),
+                icon_size=(0, 0),
+            ),
+            interactive=False,
+        ).add_to(group)
+    return group
+
+
+def _point_layer(
+    frame: gpd.GeoDataFrame,
+    props: pd.DataFrame,
+    colour_of: Callable[[str], str],
+    *,
+    colour_field: str,
+    name: str,
+    show: bool,
+    radius: float,
+    fields: Sequence[str],
+    aliases: Sequence[str],
+) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, show=show)
+    if frame.empty:
+        return group
+    data = _features(frame, props)
+    folium.GeoJson(
+        data,
+        marker=folium.CircleMarker(radius=radius, weight=1.5, fill=True, fill_opacity=0.9),
+        style_function=lambda f: {
+            "color": "#ffffff",
+            "fillColor": colour_of(f["properties"][colour_field]),
+            "radius": radius,
+            "weight": 1.5,
+            "fillOpacity": 0.9,
+        },
+        tooltip=_tooltip(fields, aliases),
+    ).add_to(group)
+    return group
+
+
+# ----------------------------------------------------------------------------- plan map
+def build_map(
+    plan: Plan,
+    *,
+    layers: Sequence[str] = DEFAULT_LAYERS,
+    basemap: Basemap | str = "cartodb",
+    lang: Lang | str = "zh",
+    selected_site: str | None = None,
+) -> folium.Map:
+    """Map a solved plan: counties, demand, sites, assignments, facilities, a site's reach.
+
+    Parameters
+    ----------
+    plan
+        A solved :class:`~planning.pipeline.Plan` (layers in WGS-84).
+    layers
+        Names from :data:`LAYER_NAMES` to include; each becomes a toggle in the layer
+        control. County boundaries and names are always drawn.
+    basemap
+        ``"cartodb"`` (light), ``"osm"`` or ``"none"`` (no tiles: boundaries only, works
+        offline).
+    lang
+        ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend.
+    selected_site
+        A ``site_id``: the ``reach`` layer highlights the demand cells within
+        ``max_travel_min`` of it (from the plan's travel-time table).
+
+    Returns
+    -------
+    folium.Map
+        Leaflet embedded (no CDN); tooltips suppress patient counts below the scenario's
+        ``privacy_threshold``.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown layer name, basemap or language, or a ``selected_site`` not in the plan.
+    """
+    t = _texts(lang)
+    unknown = [name for name in layers if name not in LAYER_NAMES]
+    if unknown:
+        msg = f"Unknown map layer(s) {unknown}; choose from {', '.join(LAYER_NAMES)}."
+        raise ScenarioError(msg)
+    if selected_site is not None and selected_site not in plan.sites.index:
+        msg = f"Site {selected_site!r} is not a site of this plan; pick one of its site ids."
+        raise ScenarioError(msg)
+    thr = plan.scenario.privacy_threshold
+    t_max = plan.scenario.max_travel_min
+    counties = plan.counties
+    m = _base_map(tuple(counties.total_bounds), basemap=basemap)
+    legend: list[tuple[str, list[tuple[str, str, str]]]] = []
+    tables = plan.tables
+
+    if "demand" in layers:
+        legend.append(_demand_layer(plan.demand, t, thr=thr).add_to_map(m))
+
+    assignments = tables.assignments
+    if "catchments" in layers and not assignments.empty:
+        _catchment_layer(plan, t).add_to(m)
+    if "coverage" in layers:
+        ctab = tables.counties.reindex(counties.index)
+        share = ctab["share_within"].fillna(0.0)
+        cls = _classify(share, COVERAGE_BREAKS)
+        props = pd.DataFrame(
+            {
+                "name": counties["name"].astype(str),
+                "patients": suppress_small(ctab["patients"].astype(float), threshold=thr),
+                "within": suppress_small(ctab["patients_within"].astype(float), threshold=thr),
+                "share": _fmt_share(ctab["share_within"]),
+                "n_sites": ctab["n_sites"].astype("Int64").astype(str),
+                "mean_min": _fmt_min(ctab["mean_travel_min"]),
+                "colour": [COVERAGE_COLOURS[i] for i in cls],
+            },
+            index=counties.index,
+        )
+        group = folium.FeatureGroup(name=t["coverage"], show="coverage" in SHOWN_BY_DEFAULT)
+        folium.GeoJson(
+            _features(counties, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
+            # a thick coloured outline without fill, drawn above the demand cells so both
+            # stay readable (and the cells keep their tooltips)
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "weight": 6,
+                "opacity": 0.85,
+                "fill": False,
+            },
+            tooltip=_tooltip(
+                ["name", "patients", "within", "share", "n_sites", "mean_min"],
+                [
+                    t["county"],
+                    t["patients"],
+                    f"{t['patients_within']} ({t_max:g})",
+                    t["share_within"],
+                    t["n_sites"],
+                    t["mean_travel"],
+                ],
+            ),
+        ).add_to(group)
+        group.add_to(m)
+        labels = ["<20%", "20–40%", "40–60%", "60–80%", "≥80%"]
+        legend.append(
+            (
+                f"{t['share_within']} (≤{t_max:g} min)",
+                [(c, lab, "square") for c, lab in zip(COVERAGE_COLOURS, labels, strict=True)],
+            )
+        )
+
+    if "assignments" in layers and not assignments.empty:
+        _assignment_layer(plan, t).add_to(m)
+
+    if "reach" in layers and selected_site is not None:
+        _reach_layer(plan, selected_site, t, thr=thr).add_to(m)
+
+    if "facilities" in layers and plan.facilities is not None and len(plan.facilities):
+        group, rows = _facility_layer(plan.facilities, t)
+        group.add_to(m)
+        legend.append((t["facilities"], rows))
+
+    if "candidates" in layers:
+        chosen = set(tables.sites.index)
+        cand = plan.sites[~plan.sites.index.isin(chosen)]
+        props = pd.DataFrame(
+            {
+                "site": cand.index.astype(str),
+                "name": cand["name"].astype(str),
+                "kind": t["candidate"],
+                "c": "candidate",
+            },
+            index=cand.index,
+        )
+        _point_layer(
+            cand,
+            props,
+            lambda _k: "#9e9e9e",
+            colour_field="c",
+            name=t["candidates"],
+            show="candidates" in SHOWN_BY_DEFAULT,
+            radius=3,
+            fields=["site", "name"],
+            aliases=[t["site"], t["name"]],
+        ).add_to(m)
+
+    if "sites" in layers:
+        st_ = tables.sites
+        geo = plan.sites.loc[st_.index]
+        props = pd.DataFrame(
+            {
+                "site": st_.index.astype(str),
+                "name": st_["name"].astype(str),
+                "kind_key": st_["kind"].astype(str),
+                "kind": st_["kind"].map(lambda k: t.get(str(k), str(k))),
+                "county": st_["county_name"].astype(str),
+                "assigned": suppress_small(st_["assigned_patients"].astype(float), threshold=thr),
+                "mean_min": _fmt_min(st_["mean_travel_min"]),
+                "max_min": _fmt_min(st_["max_travel_min"]),
+            },
+            index=st_.index,
+        )
+        _point_layer(
+            geo,
+            props,
+            lambda k: SITE_COLOURS.get(k, "#000000"),
+            colour_field="kind_key",
+            name=t["sites"],
+            show=True,
+            radius=8,
+            fields=["site", "name", "kind", "county", "assigned", "mean_min", "max_min"],
+            aliases=[
+                t["site"],
+                t["name"],
+                t["kind"],
+                t["county"],
+                t["assigned"],
+                t["mean_travel"],
+                t["max_travel"],
+            ],
+        ).add_to(m)
+        present = [k for k in ("existing", "new", "hub") if (st_["kind"] == k).any()]
+        legend.append((t["sites"], [(SITE_COLOURS[k], t[k], "circle") for k in present]))
+
+    _boundaries(counties, t).add_to(m)
+    _county_labels(counties).add_to(m)
+    _finish(m, legend, plan.travel.label, t, lang=lang)
+    return m
+
+
+LegendSection = tuple[str, list[tuple[str, str, str]]]
+
+
+class _LayerWithLegend:
+    def __init__(self, group: folium.FeatureGroup, legend: LegendSection) -> None:
+        self.group = group
+        self.legend = legend
+
+    def add_to_map(self, m: folium.Map) -> tuple[str, list[tuple[str, str, str]]]:
+        self.group.add_to(m)
+        return self.legend
+
+
+def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _LayerWithLegend:
+    weights = demand["weight"].astype(float)
+    breaks = _patient_breaks(weights)
+    colours = [PATIENT_COLOURS[i] for i in _classify(weights, breaks)]
+    props = pd.DataFrame(
+        {
+            "county": demand["county_name"].astype(str),
+            "patients": suppress_small(weights, threshold=thr),
+        },
+        index=demand.index,
+    )
+    group = folium.FeatureGroup(name=t["demand"], show="demand" in SHOWN_BY_DEFAULT)
+    folium.GeoJson(
+        _features(demand, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
+        style_function=lambda f: {
+            "color": "#999999",
+            "weight": 0.2,
+            "fillColor": colours[f["id"]],
+            "fillOpacity": 0.55,
+        },
+        tooltip=_tooltip(["county", "patients"], [t["county"], t["patients"]]),
+    ).add_to(group)
+    # legend bounds of patient classes, small values suppressed like any count
+    edges = [0.0, *breaks]
+    shown = suppress_small(pd.Series(edges, dtype=float), threshold=thr).tolist()
+    labels = [f"{shown[i]}–{shown[i + 1]}" for i in range(len(breaks))] + [f"≥{shown[-1]}"]
+    labels[0] = f"<{shown[1]}" if not str(shown[1]).startswith("<") else shown[1]
+    rows = [(c, lab, "square") for c, lab in zip(PATIENT_COLOURS, labels, strict=True)]
+    return _LayerWithLegend(group, (t["patients"], rows))
+
+
+def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
+    thr = plan.scenario.privacy_threshold
+    alloc = plan.tables.assignments
+    main = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
+    main = main.drop_duplicates("demand_id").set_index("demand_id")["site_id"]
+    cells = plan.demand.loc[main.index, ["geometry"]].copy()
+    cells["site_id"] = main.to_numpy()
+    merged = cells.dissolve(by="site_id")
+    sites = plan.tables.sites.reindex(merged.index)
+    order = {sid: i for i, sid in enumerate(sorted(merged.index))}
+    props = pd.DataFrame(
+        {
+            "site": merged.index.astype(str),
+            "name": sites["name"].astype(str),
+            "assigned": suppress_small(sites["assigned_patients"].astype(float), threshold=thr),
+            "mean_min": _fmt_min(sites["mean_travel_min"]),
+            "colour": [CATCHMENT_COLOURS[order[s] % len(CATCHMENT_COLOURS)] for s in merged.index],
+        },
+        index=merged.index,
+    )
+    group = folium.FeatureGroup(name=t["catchments"], show="catchments" in SHOWN_BY_DEFAULT)
+    folium.GeoJson(
+        _features(merged, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
+        style_function=lambda f: {
+            "color": f["properties"]["colour"],
+            "weight": 1.5,
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.3,
+        },
+        tooltip=_tooltip(
+            ["site", "name", "assigned", "mean_min"],
+            [t["site"], t["name"], t["assigned"], t["mean_travel"]],
+        ),
+    ).add_to(group)
+    return group
+
+
+def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
+    alloc = plan.tables.assignments
+    d = plan.demand.loc[alloc["demand_id"], ["lon", "lat"]].to_numpy()
+    s = plan.sites.loc[alloc["site_id"], ["lon", "lat"]].to_numpy()
+    lines = shapely.linestrings(np.stack([d, s], axis=1))
+    frame = gpd.GeoDataFrame(
+        index=pd.Index(alloc["demand_id"] + ">" + alloc["site_id"]),
+        geometry=lines,
+        crs="EPSG:4326",
+    )
+    within = alloc["travel_min"].to_numpy() <= plan.scenario.max_travel_min
+    props = pd.DataFrame(
+        {
+            "cell": alloc["demand_id"].to_numpy(),
+            "site": alloc["site_id"].to_numpy(),
+            "travel": _fmt_min(alloc["travel_min"]).to_numpy(),
+            "colour": np.where(within, "#3b6fb6", "#c0392b"),
+        },
+        index=frame.index,
+    )
+    group = folium.FeatureGroup(name=t["assignments"], show="assignments" in SHOWN_BY_DEFAULT)
+    folium.GeoJson(
+        _features(frame, props, decimals=CELL_DECIMALS),
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 1, "opacity": 0.6},
+        tooltip=_tooltip(["cell", "site", "travel"], [t["cell"], t["site"], t["travel"]]),
+    ).add_to(group)
+    return group
+
+
+def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> folium.FeatureGroup:
+    t_max = plan.scenario.max_travel_min
+    table = plan.travel.table
+    pairs = table[(table["site_id"] == site_id) & (table["travel_min"] <= t_max)]
+    cells = plan.demand.loc[plan.demand.index.intersection(pairs["demand_id"])]
+    minutes = pairs.set_index("demand_id")["travel_min"].reindex(cells.index)
+    props = pd.DataFrame(
+        {
+            "cell": cells.index.astype(str),
+            "county": cells["county_name"].astype(str),
+            "patients": suppress_small(cells["weight"].astype(float), threshold=thr),
+            "travel": _fmt_min(minutes),
+        },
+        index=cells.index,
+    )
+    name = f"{t['reach']}: {site_id} (≤{t_max:g} {t['within']})"
+    group = folium.FeatureGroup(name=name, show=True)
+    if not cells.empty:
+        folium.GeoJson(
+            _features(cells, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
+            style_function=lambda _f: {
+                "color": REACH_COLOUR,
+                "weight": 0.8,
+                "fillColor": REACH_COLOUR,
+                "fillOpacity": 0.35,
+            },
+            tooltip=_tooltip(
+                ["county", "cell", "patients", "travel"],
+                [t["county"], t["cell"], t["patients"], t["travel"]],
+            ),
+        ).add_to(group)
+    site = plan.sites.loc[site_id]
+    total = suppress_small(pd.Series([float(cells["weight"].sum())]), threshold=thr).iloc[0]
+    folium.CircleMarker(
+        [round(float(site["lat"]), DECIMALS), round(float(site["lon"]), DECIMALS)],
+        radius=12,
+        color=REACH_COLOUR,
+        weight=3,
+        fill=False,
+        tooltip=f"{t['reach_of']}{site['name']} · ≤{t_max:g} {t['within']}: {total} "
+        f"({t['patients']})",
+    ).add_to(group)
+    return group
+
+
+def _facility_layer(
+    facilities: gpd.GeoDataFrame, t: dict[str, str]
+) -> tuple[folium.FeatureGroup, list[tuple[str, str, str]]]:
+    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
+    types = fac["type"].astype(str) if "type" in fac else pd.Series("other", index=fac.index)
+    cap = fac["capacity"] if "capacity" in fac else pd.Series(np.nan, index=fac.index)
+    props = pd.DataFrame(
+        {
+            "name": fac["name"].astype(str) if "name" in fac else fac.index.astype(str),
+            "type_key": types,
+            "type": types.map(lambda k: t.get(k, k)),
+            "capacity": cap.map(lambda v: t["unknown"] if pd.isna(v) else f"{v:.0f}"),
+            "address": fac["address"].fillna("").astype(str) if "address" in fac else "",
+        },
+        index=fac.index,
+    )
+    group = _point_layer(
+        fac,
+        props,
+        lambda k: FACILITY_COLOURS.get(k, FACILITY_COLOURS["other"]),
+        colour_field="type_key",
+        name=t["facilities"],
+        show="facilities" in SHOWN_BY_DEFAULT,
+        radius=5,
+        fields=["name", "type", "capacity", "address"],
+        aliases=[t["name"], t["type"], t["capacity"], t["address"]],
+    )
+    present = [k for k in FACILITY_COLOURS if (types == k).any()]
+    rows = [(FACILITY_COLOURS[k], t[k], "circle") for k in present]
+    return group, rows
+
+
+def _finish(
+    m: folium.Map,
+    legend: list[tuple[str, list[tuple[str, str, str]]]],
+    travel_label: str | None,
+    t: dict[str, str],
+    *,
+    lang: str,
+) -> None:
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if legend:
+        m.add_child(_Control(_legend_html(legend, t["legend"]), position="bottomright"))
+    if travel_label:
+        text = html.escape(travel_label_text(travel_label, lang=lang))  # type: ignore[arg-type]
+        m.add_child(_Control(f"<b>{text}</b>", position="bottomleft"))
+
+
+# ----------------------------------------------------------------------------- inputs map
+def build_region_map(
+    counties: gpd.GeoDataFrame,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    privacy_threshold: int = 5,
+    travel_label: str | None = None,
+    basemap: Basemap | str = "cartodb",
+    lang: Lang | str = "zh",
+) -> folium.Map:
+    """Map a region's inputs before solving: counties, optional demand cells and facilities.
+
+    Parameters
+    ----------
+    counties
+        County layer (index ``county_id``; ``name``, optional ``population`` and ``patients``),
+        WGS-84.
+    demand
+        Optional demand cells (``weight``, ``county_name``), shaded by estimated patients.
+    facilities
+        Optional facility table (``name``, ``type``, ``capacity``, ``address``), by type.
+    privacy_threshold
+        Patient counts below it read ``"<N"``.
+    travel_label
+        Shown in a corner when given (e.g. ``"estimated (straight-line)"``).
+    """
+    t = _texts(lang)
+    m = _base_map(tuple(counties.total_bounds), basemap=basemap)
+    legend: list[tuple[str, list[tuple[str, str, str]]]] = []
+    fields = ["name"]
+    aliases = [t["county"]]
+    props = pd.DataFrame({"name": counties["name"].astype(str)}, index=counties.index)
+    if "population" in counties:
+        props["population"] = counties["population"].map(
+            lambda v: "" if pd.isna(v) else f"{v:,.0f}"
+        )
+        fields.append("population")
+        aliases.append(t["population"])
+    if "patients" in counties:
+        props["patients"] = suppress_small(
+            counties["patients"].astype(float), threshold=privacy_threshold
+        )
+        fields.append("patients")
+        aliases.append(t["patients"])
+    group = folium.FeatureGroup(name=t["county"], show=True)
+    folium.GeoJson(
+        _features(counties, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
+        style_function=lambda _f: {
+            "color": "#555555",
+            "weight": 0.5,
+            "fillColor": "#9ecae1",
+            "fillOpacity": 0.15,
+        },
+        tooltip=_tooltip(fields, aliases),
+    ).add_to(group)
+    group.add_to(m)
+    if demand is not None and len(demand):
+        legend.append(_demand_layer(demand, t, thr=privacy_threshold).add_to_map(m))
+    if facilities is not None and len(facilities):
+        fgroup, rows = _facility_layer(facilities, t)
+        fgroup.add_to(m)
+        legend.append((t["facilities"], rows))
+    _boundaries(counties, t).add_to(m)
+    _county_labels(counties).add_to(m)
+    _finish(m, legend, travel_label, t, lang=lang)
+    return m
+
+
+def map_html(m: folium.Map) -> str:
+    """Return the map as one standalone HTML page (Leaflet embedded; tiles need a network)."""
+    return str(m.get_root().render())

@@ -1,0 +1,196 @@
+"""Cached wrappers around :mod:`planning` for the app (the library itself never caches).
+
+* ``@st.cache_data`` for frames: each caller gets its own copy.
+* Prepared inputs (region, patients, cells, sites, travel times) are keyed by the scenario
+  fields that change them (:func:`inputs_key`), so changing a model option (number of sites,
+  solver, constraints...) re-solves on the same inputs via :func:`planning.pipeline.solve`.
+* Road networks are loaded and cached on disk by :mod:`planning.network` inside ``prepare``;
+  the prepared travel-time table, not the graph, is what the app keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from planning import data as data_step
+from planning import demand as demand_step
+from planning import pipeline
+from planning.pipeline import Inputs, Plan
+from planning.scenario import Scenario
+
+Progress = Callable[[float, str], None]
+
+INPUT_FIELDS = (
+    "region",
+    "counties",
+    "prevalence_per_mille",
+    "in_scope_share",
+    "cell_size_m",
+    "weight_layer",
+    "patients_file",
+    "candidate_source",
+    "candidate_spacing_m",
+    "facilities_file",
+    "facilities_crs",
+    "travel",
+    "candidate_types",
+    "privacy_threshold",
+)
+"""Scenario fields that change the prepared inputs (everything else only changes the model)."""
+
+
+def _file_stamp(path: str | None) -> list[Any] | None:
+    if not path:
+        return None
+    p = Path(path)
+    try:
+        st_ = p.stat()
+    except OSError:
+        return [path, None]
+    return [path, st_.st_mtime_ns, st_.st_size]
+
+
+def inputs_key(scenario: Scenario) -> str:
+    """Cache key of the prepared inputs of ``scenario`` (JSON text).
+
+    Input fields, the files they name (path, modification time, size) and the travel-time
+    cut-off (which depends on the model and its thresholds).
+    """
+    data = scenario.to_dict()
+    key: dict[str, Any] = {k: data[k] for k in INPUT_FIELDS}
+    key["cutoff_min"] = pipeline.travel_cutoff_min(scenario)
+    key["files"] = [
+        _file_stamp(scenario.facilities_file),
+        _file_stamp(scenario.patients_file),
+        _file_stamp(scenario.weight_layer),
+        _file_stamp(scenario.travel.osm_file),
+    ]
+    return json.dumps(key, sort_keys=True, ensure_ascii=False)
+
+
+def _warning_texts(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    out: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if issubclass(w.category, UserWarning) and text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=6)
+def _prepared(key: str, _scenario_json: str) -> tuple[Inputs, tuple[str, ...]]:
+    del key  # the cache key; the scenario itself is not hashed
+    scenario = Scenario.from_json(_scenario_json)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        inputs = pipeline.prepare(scenario)
+    return inputs, _warning_texts(caught)
+
+
+def prepared_inputs(scenario: Scenario) -> tuple[Inputs, tuple[str, ...]]:
+    """Prepared inputs of ``scenario`` and the warnings raised while preparing them."""
+    return _prepared(inputs_key(scenario), scenario.to_json())
+
+
+def solve_plan(
+    scenario: Scenario, *, progress: Progress | None = None
+) -> tuple[Plan, tuple[str, ...]]:
+    """Solve ``scenario``, reusing prepared inputs when only model options changed."""
+    if progress:
+        progress(0.02, "preparing inputs")
+    inputs, warns = prepared_inputs(scenario)
+    return pipeline.solve(inputs, scenario, progress=progress), warns
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _solved(key: str, _scenario_json: str) -> tuple[Plan, tuple[str, ...]]:
+    del key
+    return solve_plan(Scenario.from_json(_scenario_json))
+
+
+def solved_plan(scenario: Scenario) -> tuple[Plan, tuple[str, ...]]:
+    """Cached plan of a saved scenario (compare and trade-off pages)."""
+    text = scenario.to_json()
+    key = json.dumps([json.loads(text), json.loads(inputs_key(scenario))], sort_keys=True)
+    return _solved(key, text)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _curve(key: str, _scenario_json: str, p_values: tuple[int, ...]) -> pd.DataFrame:
+    del key
+    from planning import models  # noqa: PLC0415
+
+    scenario = Scenario.from_json(_scenario_json)
+    inputs, _ = prepared_inputs(scenario)
+    curve: pd.DataFrame = models.trade_off_curve(inputs.model_input(), scenario, list(p_values))
+    return curve
+
+
+def trade_off(scenario: Scenario, p_values: tuple[int, ...]) -> pd.DataFrame:
+    """Coverage and mean travel against the number of sites (see ``models.trade_off_curve``)."""
+    text = scenario.to_json()
+    key = json.dumps([json.loads(text), json.loads(inputs_key(scenario))], sort_keys=True)
+    return _curve(key, text, p_values)
+
+
+# ----------------------------------------------------------------------------- region pickers
+@st.cache_data(show_spinner=False)
+def units(parent: str | None) -> pd.DataFrame:
+    """Administrative units below ``parent`` (provinces when ``None``)."""
+    return data_step.list_units(parent)
+
+
+@st.cache_data(show_spinner=False)
+def region_ref(query: str) -> data_step.RegionRef:
+    """The unit ``query`` names (adcode, name, level, province, prefecture)."""
+    return data_step.resolve_region(query)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def county_overview(
+    region: str,
+    counties: tuple[str, ...] | None,
+    prevalence_per_mille: float,
+    in_scope_share: float,
+) -> gpd.GeoDataFrame:
+    """Counties of the region with census population and estimated patients."""
+    layer = data_step.load_counties(region, counties=counties)
+    return demand_step.estimate_patients(
+        layer, prevalence_per_mille=prevalence_per_mille, in_scope_share=in_scope_share
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def facilities(
+    path: str, crs: str, region: str, counties: tuple[str, ...] | None, stamp: str
+) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+    """The scenario's facility file, loaded and checked against the region."""
+    del stamp  # part of the key only (file modification time and size)
+    from planning import io  # noqa: PLC0415
+
+    layer = data_step.load_counties(region, counties=counties)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        fac = io.load_facilities(Path(path), crs=crs, region=layer)
+    return fac, _warning_texts(caught)
+
+
+def scenario_facilities(scenario: Scenario) -> tuple[gpd.GeoDataFrame | None, tuple[str, ...]]:
+    """The facility layer of ``scenario`` (``None`` without a facility file)."""
+    if not scenario.facilities_file:
+        return None, ()
+    return facilities(
+        scenario.facilities_file,
+        scenario.facilities_crs,
+        scenario.region,
+        scenario.counties,
+        json.dumps(_file_stamp(scenario.facilities_file)),
+    )

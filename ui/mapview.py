@@ -1,0 +1,36 @@
+"""Showing folium maps in the app: display only, so panning never re-runs the page."""
+
+from __future__ import annotations
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from planning.maps import BASEMAPS
+from ui.i18n import lang, t
+
+
+def map_lang() -> str:
+    """Language code of :mod:`planning.maps` for the current app language."""
+    return "zh" if lang() == "zh" else "en"
+
+
+def basemap_picker(key: str) -> str:
+    """A basemap switch (light map, OpenStreetMap, no tiles); returns the basemap name."""
+    options = ["cartodb", "osm", "none"]
+    assert set(options) == set(BASEMAPS)  # noqa: S101 - keep the switch in step with maps
+    if key not in st.session_state:
+        st.session_state[key] = "cartodb"
+    choice: str = st.selectbox(
+        t("basemap"),
+        options,
+        key=key,
+        format_func=lambda b: t(f"basemap_{b}"),
+        help=t("basemap_help"),
+    )
+    return choice
+
+
+def show(m: folium.Map, *, key: str, height: int = 560) -> None:
+    """Display ``m`` (no values returned, so panning and zooming do not re-run the page)."""
+    st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])

@@ -1,0 +1,144 @@
+"""Compare page: 2-4 saved scenarios side by side (metrics with differences, maps, site changes).
+
+The first scenario picked is the baseline; differences and added/removed sites are against it.
+Each scenario is solved once and cached (``ui.cache.solved_plan``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from planning import maps
+from planning.errors import PlanningError
+from planning.pipeline import Plan
+from ui import cache, mapview, state
+from ui.i18n import t
+from ui.results_view import format_status, kpi_numbers, kpi_values, metric_label
+
+METRICS = [
+    "share_within",
+    "counties_with_site",
+    "mean_travel_min",
+    "max_travel_min",
+    "n_sites",
+    "patients_within",
+]
+COMPARE_LAYERS = ("coverage", "demand", "sites", "facilities")
+
+
+def _diff_text(metric: str, delta: float) -> str:
+    if math.isnan(delta):
+        return "—"
+    if abs(delta) < 1e-9:
+        return "±0"
+    sign = "+" if delta > 0 else "−"
+    mag = abs(delta)
+    if metric == "share_within":
+        return f"{sign}{100 * mag:.1f} {t('unit_pct_points')}"
+    if metric in ("mean_travel_min", "max_travel_min"):
+        return f"{sign}{mag:.1f} {t('unit_min')}"
+    if metric == "patients_within":
+        return f"{sign}{mag:,.0f}" if mag >= 5 else f"{sign}<5"
+    return f"{sign}{mag:g}"
+
+
+def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
+    base_n = kpi_numbers(plans[0])
+    rows = []
+    for metric in METRICS:
+        row: dict[str, str] = {t("col_metric"): metric_label(metric, plans[0])}
+        for name, plan in zip(names, plans, strict=True):
+            row[name] = kpi_values(plan)[metric]
+        for name, plan in zip(names[1:], plans[1:], strict=True):
+            delta = kpi_numbers(plan)[metric] - base_n[metric]
+            row[t("col_diff", name=name)] = _diff_text(metric, delta)
+        rows.append(row)
+    travel = {t("col_metric"): t("travel_mode")}
+    for name, plan in zip(names, plans, strict=True):
+        travel[name] = plan.travel.label
+    rows.append(travel)
+    return pd.DataFrame(rows).set_index(t("col_metric")).fillna("")
+
+
+def _site_changes(base: Plan, other: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    a = set(base.solution.selected_sites)
+    b = set(other.solution.selected_sites)
+
+    def frame(ids: list[str], plan: Plan) -> pd.DataFrame:
+        s = plan.sites.loc[ids]
+        return pd.DataFrame(
+            {
+                t("col_name"): s["name"].astype(str),
+                t("col_county"): s["county"].map(plan.counties["name"]).astype(str),
+            },
+            index=pd.Index(ids, name=t("col_site")),
+        )
+
+    return frame(sorted(b - a), other), frame(sorted(a - b), base)
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title(t("compare_title"))
+    names = state.store().names()
+    if len(names) < 2:
+        st.info(t("compare_need_two"))
+        return
+    if "cmp_pick" in st.session_state:
+        st.session_state["cmp_pick"] = [n for n in st.session_state["cmp_pick"] if n in names]
+    picked = st.multiselect(
+        t("compare_pick"), names, key="cmp_pick", max_selections=4, help=t("compare_pick_help")
+    )
+    if len(picked) < 2:
+        st.info(t("compare_pick_two"))
+        return
+    plans: list[Plan] = []
+    ok_names: list[str] = []
+    with st.spinner(t("compare_solving")):
+        for name in picked:
+            try:
+                scenario = state.store().load(name)
+                plan, _ = cache.solved_plan(scenario)
+            except PlanningError as err:
+                state.show_error(err, lead="err_compare")
+                st.caption(t("compare_failed", name=name))
+                continue
+            plans.append(plan)
+            ok_names.append(name)
+    if len(plans) < 2:
+        st.stop()
+    st.subheader(t("compare_metrics"))
+    st.caption(t("compare_baseline", name=ok_names[0]))
+    st.dataframe(_metrics_table(ok_names, plans), width="stretch")
+
+    st.subheader(t("compare_maps"))
+    basemap = mapview.basemap_picker("cmp_basemap")
+    cols = st.columns(len(plans))
+    for i, (col, name, plan) in enumerate(zip(cols, ok_names, plans, strict=True)):
+        with col:
+            st.markdown(f"**{name}**")
+            st.caption(format_status(plan))
+            m = maps.build_map(
+                plan, layers=COMPARE_LAYERS, basemap=basemap, lang=mapview.map_lang()
+            )
+            mapview.show(m, key=f"map_compare_{i}", height=420)
+
+    st.subheader(t("compare_sites"))
+    for name, plan in zip(ok_names[1:], plans[1:], strict=True):
+        added, removed = _site_changes(plans[0], plan)
+        st.markdown(t("compare_vs", name=name, base=ok_names[0]))
+        c1, c2 = st.columns(2)
+        with c1:
+            st.markdown(t("sites_added", n=len(added)))
+            if len(added):
+                st.dataframe(added, width="stretch")
+        with c2:
+            st.markdown(t("sites_removed", n=len(removed)))
+            if len(removed):
+                st.dataframe(removed, width="stretch")
+
+
+render()

@@ -1,0 +1,283 @@
+"""Region and data page: province -> city -> counties; people and facilities per county; upload.
+
+The picked region and counties are written into the current scenario. An uploaded facility
+table is checked by :func:`planning.io.load_facilities` (with a column-mapping step when the
+headers are not recognised), kept in the scenario library as a clean WGS-84 CSV and referred
+to by the scenario's ``facilities_file``, so it survives reloads and restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from planning import io, maps
+from planning.errors import PlanningError
+from planning.io_columns import KIND_FIELDS
+from planning.scenario import Scenario
+from ui import cache, mapview, state
+from ui.i18n import t
+from ui.results_view import fmt_count
+
+WHOLE = "__whole__"
+CRS_OPTIONS = ["wgs84", "gcj02", "bd09", "cgcs2000"]
+UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
+
+
+def _on_province() -> None:
+    for key in ("rg_city", "rg_counties"):
+        st.session_state.pop(key, None)
+
+
+def _on_city() -> None:
+    st.session_state.pop("rg_counties", None)
+
+
+def _initial_picks(s: dict[str, Any]) -> tuple[str, str, list[str] | None]:
+    """Province, city (or WHOLE) and counties of the scenario's region."""
+    ref = cache.region_ref(s["region"])
+    if ref.level == "province":
+        return ref.province, WHOLE, None
+    if ref.level == "prefecture":
+        return ref.province, ref.name, list(s["counties"]) if s["counties"] else None
+    # a single county: its city, with that county picked
+    return ref.province, ref.prefecture or ref.name, [ref.name]
+
+
+def _pickers(s: dict[str, Any]) -> tuple[str, tuple[str, ...] | None]:
+    """Draw the pickers; return (region, counties) for the scenario."""
+    with state.planning_errors():
+        province0, city0, counties0 = _initial_picks(s)
+        provinces = cache.units(None)["name"].tolist()
+    state.init_widget("rg_province", province0 if province0 in provinces else provinces[0])
+    c1, c2 = st.columns(2)
+    province = c1.selectbox(t("province"), provinces, key="rg_province", on_change=_on_province)
+    cities = cache.units(province)["name"].tolist()
+    options = [WHOLE, *cities]
+    if "rg_city" not in st.session_state:
+        fallback = cities[0] if cities else WHOLE
+        st.session_state["rg_city"] = city0 if city0 in options else fallback
+    city = c2.selectbox(
+        t("city"),
+        options,
+        key="rg_city",
+        on_change=_on_city,
+        format_func=lambda c: t("whole_province") if c == WHOLE else c,
+    )
+    if city == WHOLE:
+        return province, None
+    region = city
+    with state.planning_errors():
+        if cache.region_ref(city).province != province:  # same city name in two provinces
+            region = f"{province}/{city}"
+        names = cache.units(region)["name"].tolist()
+    if not names:
+        st.caption(t("no_counties", city=city))
+        return region, None
+    if "rg_counties" not in st.session_state:
+        picked = counties0 if counties0 and set(counties0) <= set(names) else names
+        st.session_state["rg_counties"] = list(picked)
+    chosen = st.multiselect(t("counties"), names, key="rg_counties", help=t("counties_help"))
+    if not chosen:
+        st.error(t("pick_a_county"))
+        st.stop()
+    counties = None if set(chosen) == set(names) else tuple(n for n in names if n in chosen)
+    return region, counties
+
+
+def _update_scenario(s: dict[str, Any], **changes: Any) -> Scenario:
+    with state.planning_errors(lead="err_params"):
+        scenario = Scenario.from_dict({**s, **changes})
+    if scenario.to_dict() != s:
+        state.set_scenario(scenario)
+    return scenario
+
+
+def _facility_counts(counties: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    if fac is None or fac.empty:
+        return pd.DataFrame(index=counties.index)
+    table = pd.crosstab(fac["county"], fac["type"]).reindex(counties.index, fill_value=0)
+    table.columns = [t(f"ftype_{c}") for c in table.columns]
+    return table
+
+
+def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    with state.planning_errors():
+        counties = cache.county_overview(
+            scenario.region,
+            scenario.counties,
+            scenario.prevalence_per_mille,
+            scenario.in_scope_share,
+        )
+        fac, warns = cache.scenario_facilities(scenario)
+    for text in warns:
+        st.warning(f"**{t('warn_lead')}** {text}")
+    thr = scenario.privacy_threshold
+    table = pd.DataFrame(index=counties.index)
+    table[t("col_county")] = counties["name"].astype(str)
+    table[t("col_population")] = counties["population"].map(
+        lambda v: "—" if pd.isna(v) else f"{v:,.0f}"
+    )
+    table[t("col_patients")] = [fmt_count(v, threshold=thr) for v in counties["patients"]]
+    table = table.join(_facility_counts(counties, fac))
+    table.index.name = t("col_adcode")
+    st.subheader(t("overview_title"))
+    st.caption(
+        t(
+            "overview_caption",
+            prevalence=f"{scenario.prevalence_per_mille:g}",
+            share=f"{100 * scenario.in_scope_share:g}",
+        )
+    )
+    st.dataframe(table, width="stretch")
+    if counties["population"].isna().any():
+        st.warning(t("no_census"))
+    return counties, fac
+
+
+def _column_mapping(frame: pd.DataFrame, token: str) -> dict[str, str]:
+    guess = io.guess_columns(frame, kind="facilities")
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    needed = ["name"] if spatial else ["name", "lon", "lat"]
+    unsure = any(guess.get(f) is None for f in needed)
+    headers = [str(c) for c in frame.columns if str(c) != "geometry"]
+    if unsure:
+        st.warning(t("mapping_unsure"))
+    chosen: dict[str, str] = {}
+    with st.expander(t("mapping_title"), expanded=unsure):
+        cols = st.columns(4)
+        for i, field in enumerate(KIND_FIELDS["facilities"]):
+            key = f"rg_map_{field}_{token}"
+            state.init_widget(key, guess.get(field))
+            value = cols[i % 4].selectbox(
+                t(f"field_{field}") + (" *" if field in needed else ""),
+                headers,
+                index=None,
+                key=key,
+                placeholder=t("mapping_none"),
+            )
+            if value:
+                chosen[field] = value
+    return chosen
+
+
+def _store_facilities(fac: gpd.GeoDataFrame) -> Path:
+    """Keep the checked facility table as a WGS-84 CSV in the library; return its path."""
+    clean = pd.DataFrame(
+        {
+            "id": fac.index.astype(str),
+            "name": fac["name"].astype(str),
+            "type": fac["type"].astype(str),
+            "lon": fac.geometry.x.round(7),
+            "lat": fac.geometry.y.round(7),
+            "capacity": fac["capacity"],
+            "address": fac["address"].fillna("").astype(str) if "address" in fac else "",
+            "county": fac["county"].astype(object).where(fac["county"].notna(), ""),
+        }
+    )
+    data = clean.to_csv(index=False).encode("utf-8-sig")
+    return state.store().store_file(data, suffix=".csv")
+
+
+def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
+    st.subheader(t("upload_title"))
+    st.caption(t("upload_caption"))
+    if scenario.facilities_file:
+        c1, c2 = st.columns([3, 1])
+        c1.info(t("facilities_in_use", file=Path(scenario.facilities_file).name))
+        if c2.button(t("facilities_remove"), key="rg_fac_remove"):
+            _update_scenario(state.scenario_dict(), facilities_file=None, candidate_source="grid")
+            st.session_state.pop("sc_candidate_source", None)
+            state.set_plan(None)
+            st.rerun()
+    upload = st.file_uploader(t("upload_label"), type=UPLOAD_TYPES, key="rg_fac_upload")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    token = hashlib.sha256(data).hexdigest()[:10]
+    state.init_widget("rg_fac_crs", "wgs84")
+    crs = st.selectbox(
+        t("coord_system"),
+        CRS_OPTIONS,
+        key="rg_fac_crs",
+        format_func=lambda c: t(f"crs_{c}"),
+        help=t("coord_help"),
+    )
+    try:
+        frame = io.read_table(data, filename=upload.name)
+    except io.InputFileError as err:
+        _problems(err)
+        return
+    column_map = _column_mapping(frame, token)
+    st.dataframe(frame.drop(columns="geometry", errors="ignore").head(8), width="stretch")
+    if not st.button(t("facilities_use"), key="rg_fac_use", type="primary"):
+        return
+    try:
+        with state.shown_warnings():
+            fac = io.load_facilities(
+                frame, filename=upload.name, crs=crs, region=counties, column_map=column_map
+            )
+    except io.InputFileError as err:
+        _problems(err)
+        return
+    except PlanningError as err:
+        state.show_error(err, lead="err_upload")
+        return
+    path = _store_facilities(fac)
+    source = scenario.candidate_source
+    if source == "grid" and (fac["type"] != "rehab_existing").any():
+        source = "grid+facilities"
+    _update_scenario(
+        state.scenario_dict(),
+        facilities_file=str(path),
+        facilities_crs="wgs84",
+        candidate_source=source,
+    )
+    state.set_plan(None)
+    st.session_state.pop("sc_candidate_source", None)
+    st.success(t("facilities_loaded", n=len(fac), file=upload.name))
+
+
+def _problems(err: io.InputFileError) -> None:
+    st.error(f"**{t('err_upload')}** {t('upload_fix')}")
+    rows = [
+        {
+            t("col_file"): p.file,
+            t("col_row"): p.row,
+            t("col_column"): p.column,
+            t("col_problem"): p.message,
+        }
+        for p in err.problems
+    ]
+    st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title(t("region_title"))
+    s = state.scenario_dict()
+    region, counties = _pickers(s)
+    scenario = _update_scenario(s, region=region, counties=counties)
+    c_map, c_table = st.columns([3, 2])
+    with c_table:
+        layer, fac = _overview(scenario)
+    with c_map:
+        basemap = mapview.basemap_picker("rg_basemap")
+        m = maps.build_region_map(
+            layer,
+            facilities=fac,
+            privacy_threshold=scenario.privacy_threshold,
+            travel_label=scenario.travel_label,
+            basemap=basemap,
+            lang=mapview.map_lang(),
+        )
+        mapview.show(m, key="map_region", height=480)
+    _upload(scenario, layer)
+
+
+render()

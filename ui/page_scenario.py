@@ -1,0 +1,438 @@
+"""Scenario page: model, travel criteria, constraints and solver in the sidebar; Solve; results.
+
+Widgets (sidebar, keys ``sc_*``) start from the current scenario and write it back; Solve
+re-uses prepared inputs when only model options changed (``ui.cache.solve_plan``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planning import maps
+from planning.pipeline import Plan
+from planning.results import suppress_small
+from planning.scenario import Scenario
+from ui import cache, mapview, state
+from ui.i18n import progress_text, t
+from ui.results_view import (
+    county_table,
+    format_status,
+    metrics_row,
+    policy_table,
+    site_table,
+    travel_caption,
+)
+
+MODELS = ["mclp", "p_median", "lscp", "p_center"]
+SOURCES = ["grid", "grid+facilities", "facilities"]
+CANDIDATE_TYPES = [
+    "generated",
+    "community_health_centre",
+    "community_service_centre",
+    "new_build",
+    "other",
+]
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100.0 * value, 4)
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else float(value) / 100.0
+
+
+def _init_widgets(s: dict[str, Any]) -> None:
+    tr, c = s["travel"], s["constraints"]
+    init = state.init_widget
+    init("sc_model", s["model"])
+    init("sc_n_facilities", int(s["n_facilities"]) if s["n_facilities"] is not None else None)
+    init("sc_max_travel_min", float(s["max_travel_min"]))
+    init("sc_travel_mode", tr["mode"])
+    init("sc_urban_speed", float(tr["urban_speed_kmh"]))
+    init("sc_rural_speed", float(tr["rural_speed_kmh"]))
+    init("sc_detour", float(tr["detour_factor"]))
+    init("sc_network_type", tr["network_type"])
+    init("sc_capacitated", bool(c["capacitated"]))
+    init("sc_default_capacity", c["default_capacity"])
+    init("sc_budget", c["budget"])
+    init("sc_every_county", bool(c["site_in_every_county"]))
+    init("sc_min_county_share_pct", _pct(c["min_county_share_with_site"]))
+    init("sc_county_target_pct", _pct(c["county_coverage_target"]))
+    init("sc_hub", bool(c["hub_per_prefecture"]))
+    init("sc_max_referral_min", c["max_referral_min"])
+    init("sc_urban_max_min", c["urban_max_travel_min"])
+    init("sc_rural_max_min", c["rural_max_travel_min"])
+    init("sc_candidate_source", s["candidate_source"])
+    init("sc_spacing_km", float(s["candidate_spacing_m"]) / 1000.0)
+    init("sc_cell_km", float(s["cell_size_m"]) / 1000.0)
+    init("sc_prevalence", float(s["prevalence_per_mille"]))
+    init("sc_in_scope_pct", float(_pct(s["in_scope_share"]) or 100.0))
+    init("sc_solver", s["solver"])
+    init("sc_time_limit_s", float(s["time_limit_s"]))
+    init("sc_mip_gap_pct", float(_pct(s["mip_gap"]) or 0.0))
+    init("sc_privacy", int(s["privacy_threshold"]))
+
+
+def _candidate_frame(s: dict[str, Any]) -> pd.DataFrame:
+    known = {ct["name"]: ct for ct in s.get("candidate_types", [])}
+    names = [*CANDIDATE_TYPES, *[n for n in known if n not in CANDIDATE_TYPES]]
+    rows = []
+    for name in names:
+        ct = known.get(name, {})
+        rows.append(
+            {
+                "type": name,
+                "opening_cost": float(ct.get("opening_cost", 0.0) or 0.0),
+                "capacity": ct.get("capacity"),
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("type")
+    frame["capacity"] = pd.to_numeric(frame["capacity"], errors="coerce")
+    return frame
+
+
+def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
+    """Draw the parameter widgets; return the scenario dict they describe."""
+    _init_widgets(s)
+    sb = st.sidebar
+    sb.subheader(t("params_title"))
+    with sb.expander(t("grp_model"), expanded=True):
+        model = st.selectbox(
+            t("model"),
+            MODELS,
+            key="sc_model",
+            format_func=lambda m: t(f"model_{m}"),
+            help=t("model_help"),
+        )
+        n = st.number_input(
+            t("n_facilities"),
+            min_value=1,
+            max_value=500,
+            step=1,
+            key="sc_n_facilities",
+            disabled=model == "lscp",
+            help=t("n_facilities_help"),
+        )
+        t_max = st.number_input(
+            t("max_travel_min"),
+            min_value=1.0,
+            max_value=600.0,
+            step=5.0,
+            key="sc_max_travel_min",
+            help=t("max_travel_help"),
+        )
+    with sb.expander(t("grp_travel")):
+        mode = st.radio(
+            t("travel_mode"),
+            ["estimated", "network"],
+            key="sc_travel_mode",
+            format_func=lambda m: t(f"travel_{m}"),
+            help=t("travel_mode_help"),
+        )
+        urban = st.number_input(
+            t("urban_speed"), min_value=1.0, max_value=150.0, step=5.0, key="sc_urban_speed"
+        )
+        rural = st.number_input(
+            t("rural_speed"), min_value=1.0, max_value=150.0, step=5.0, key="sc_rural_speed"
+        )
+        detour = st.number_input(
+            t("detour"),
+            min_value=1.0,
+            max_value=5.0,
+            step=0.1,
+            key="sc_detour",
+            help=t("detour_help"),
+        )
+        network_type = st.selectbox(
+            t("network_type"),
+            ["drive", "walk"],
+            key="sc_network_type",
+            format_func=lambda m: t(f"network_{m}"),
+            disabled=mode != "network",
+        )
+    with sb.expander(t("grp_constraints")):
+        capacitated = st.checkbox(t("capacitated"), key="sc_capacitated")
+        default_capacity = st.number_input(
+            t("default_capacity"),
+            min_value=1.0,
+            value=None,
+            step=10.0,
+            key="sc_default_capacity",
+            help=t("optional_help"),
+        )
+        budget = st.number_input(
+            t("budget"),
+            min_value=0.0,
+            value=None,
+            step=10.0,
+            key="sc_budget",
+            help=t("budget_help"),
+        )
+        every = st.checkbox(t("every_county"), key="sc_every_county")
+        min_share = st.number_input(
+            t("min_county_share"),
+            min_value=0.0,
+            max_value=100.0,
+            value=None,
+            step=5.0,
+            key="sc_min_county_share_pct",
+            help=t("optional_help"),
+        )
+        county_target = st.number_input(
+            t("county_target"),
+            min_value=0.0,
+            max_value=100.0,
+            value=None,
+            step=5.0,
+            key="sc_county_target_pct",
+            help=t("county_target_help"),
+        )
+        hub = st.checkbox(t("hub"), key="sc_hub", help=t("hub_help"))
+        referral = st.number_input(
+            t("max_referral"),
+            min_value=1.0,
+            value=None,
+            step=5.0,
+            key="sc_max_referral_min",
+            help=t("max_referral_help"),
+        )
+        urban_max = st.number_input(
+            t("urban_max"),
+            min_value=1.0,
+            value=None,
+            step=5.0,
+            key="sc_urban_max_min",
+            help=t("optional_help"),
+        )
+        rural_max = st.number_input(
+            t("rural_max"),
+            min_value=1.0,
+            value=None,
+            step=5.0,
+            key="sc_rural_max_min",
+            help=t("optional_help"),
+        )
+    with sb.expander(t("grp_candidates")):
+        source = st.selectbox(
+            t("candidate_source"),
+            SOURCES,
+            key="sc_candidate_source",
+            format_func=lambda x: t(f"source_{x}"),
+        )
+        spacing = st.number_input(
+            t("spacing_km"), min_value=0.2, max_value=100.0, step=0.5, key="sc_spacing_km"
+        )
+        cell = st.number_input(
+            t("cell_km"), min_value=0.2, max_value=50.0, step=0.5, key="sc_cell_km"
+        )
+        st.caption(t("candidate_types_help"))
+        edited = st.data_editor(
+            _candidate_frame(s),
+            key="sc_candidate_types",
+            width="stretch",
+            column_config={
+                "opening_cost": st.column_config.NumberColumn(t("opening_cost"), min_value=0.0),
+                "capacity": st.column_config.NumberColumn(t("capacity"), min_value=1.0),
+            },
+            disabled=["type"],
+        )
+    with sb.expander(t("grp_demand")):
+        prevalence = st.number_input(
+            t("prevalence"),
+            min_value=0.01,
+            max_value=100.0,
+            step=0.1,
+            format="%.2f",
+            key="sc_prevalence",
+            help=t("prevalence_help"),
+        )
+        in_scope = st.number_input(
+            t("in_scope"),
+            min_value=1.0,
+            max_value=100.0,
+            step=5.0,
+            key="sc_in_scope_pct",
+            help=t("in_scope_help"),
+        )
+        privacy = st.number_input(
+            t("privacy"),
+            min_value=0,
+            max_value=100,
+            step=1,
+            key="sc_privacy",
+            help=t("privacy_help"),
+        )
+    with sb.expander(t("grp_solver")):
+        solver = st.selectbox(
+            t("solver"), ["highs", "cbc"], key="sc_solver", format_func=lambda x: x.upper()
+        )
+        time_limit = st.number_input(
+            t("time_limit"), min_value=1.0, max_value=3600.0, step=10.0, key="sc_time_limit_s"
+        )
+        gap = st.number_input(
+            t("mip_gap"), min_value=0.0, max_value=50.0, step=0.5, key="sc_mip_gap_pct"
+        )
+
+    candidate_types = []
+    for name, row in edited.iterrows():
+        cost = float(row["opening_cost"]) if pd.notna(row["opening_cost"]) else 0.0
+        cap = float(row["capacity"]) if pd.notna(row["capacity"]) else None
+        if cost > 0 or cap is not None:
+            candidate_types.append({"name": str(name), "opening_cost": cost, "capacity": cap})
+
+    new = dict(s)
+    new.update(
+        model=model,
+        n_facilities=None if model == "lscp" or n is None else int(n),
+        max_travel_min=float(t_max),
+        travel={
+            **s["travel"],
+            "mode": mode,
+            "urban_speed_kmh": float(urban),
+            "rural_speed_kmh": float(rural),
+            "detour_factor": float(detour),
+            "network_type": network_type,
+        },
+        constraints={
+            **s["constraints"],
+            "capacitated": bool(capacitated),
+            "default_capacity": default_capacity,
+            "budget": budget,
+            "site_in_every_county": bool(every),
+            "min_county_share_with_site": _share(min_share),
+            "county_coverage_target": _share(county_target),
+            "hub_per_prefecture": bool(hub),
+            "max_referral_min": referral,
+            "urban_max_travel_min": urban_max,
+            "rural_max_travel_min": rural_max,
+        },
+        candidate_source=source,
+        candidate_spacing_m=float(spacing) * 1000.0,
+        cell_size_m=float(cell) * 1000.0,
+        candidate_types=candidate_types,
+        prevalence_per_mille=float(prevalence),
+        in_scope_share=float(in_scope) / 100.0,
+        privacy_threshold=int(privacy),
+        solver=solver,
+        time_limit_s=float(time_limit),
+        mip_gap=float(gap) / 100.0,
+    )
+    return new
+
+
+def _same_problem(a: Scenario, b: Scenario) -> bool:
+    return a.replace(name="") == b.replace(name="")
+
+
+def _solve(scenario: Scenario) -> None:
+    bar = st.progress(0.0, text=t("progress_start"))
+
+    def progress(frac: float, text: str) -> None:
+        bar.progress(min(max(float(frac), 0.0), 1.0), text=progress_text(text))
+
+    with state.planning_errors(lead="err_solve"):
+        plan, warns = cache.solve_plan(scenario, progress=progress)
+    bar.empty()
+    for text in warns:
+        st.warning(f"**{t('warn_lead')}** {text}")
+    state.set_plan(plan)
+
+
+def _results(plan: Plan, scenario: Scenario) -> None:
+    if not _same_problem(plan.scenario, scenario):
+        st.warning(t("stale_plan"))
+    st.markdown(format_status(plan))
+    metrics_row(plan, key="sc")
+    travel_caption(plan)
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        basemap = mapview.basemap_picker("sc_basemap")
+    site_ids = list(plan.tables.sites.index)
+    names = plan.tables.sites["name"].astype(str)
+    if st.session_state.get("sc_reach") not in [None, *site_ids]:
+        st.session_state["sc_reach"] = None
+    with c2:
+        reach = st.selectbox(
+            t("reach_site"),
+            site_ids,
+            index=None,
+            key="sc_reach",
+            format_func=lambda sid: f"{sid} · {names.get(sid, '')}",
+            placeholder=t("reach_none"),
+        )
+    m = maps.build_map(plan, basemap=basemap, lang=mapview.map_lang(), selected_site=reach)
+    mapview.show(m, key="map_scenario")
+    tab_policy, tab_counties, tab_sites, tab_downloads = st.tabs(
+        [t("tab_policy"), t("tab_counties"), t("tab_sites"), t("tab_downloads")]
+    )
+    with tab_policy:
+        st.dataframe(policy_table(plan), width="stretch")
+        st.caption(t("policy_note"))
+    with tab_counties:
+        st.dataframe(county_table(plan), width="stretch")
+    with tab_sites:
+        st.dataframe(site_table(plan), width="stretch")
+    with tab_downloads:
+        from ui import downloads  # noqa: PLC0415
+
+        downloads.render(plan)
+
+
+def _inputs_map(scenario: Scenario) -> None:
+    with state.planning_errors():
+        counties = cache.county_overview(
+            scenario.region,
+            scenario.counties,
+            scenario.prevalence_per_mille,
+            scenario.in_scope_share,
+        )
+        facilities, _ = cache.scenario_facilities(scenario)
+    total = float(counties["patients"].sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("m_counties"), f"{len(counties)}")
+    c2.metric(
+        t("m_population"),
+        f"{counties['population'].sum():,.0f}" if counties["population"].notna().any() else "—",
+    )
+    shown = suppress_small(pd.Series([total]), threshold=scenario.privacy_threshold).iloc[0]
+    c3.metric(t("m_patients_total"), shown)
+    basemap = mapview.basemap_picker("sc_basemap")
+    m = maps.build_region_map(
+        counties,
+        facilities=facilities,
+        privacy_threshold=scenario.privacy_threshold,
+        travel_label=scenario.travel_label,
+        basemap=basemap,
+        lang=mapview.map_lang(),
+    )
+    mapview.show(m, key="map_inputs")
+
+
+def render() -> None:
+    """Draw the page."""
+    s = state.scenario_dict()
+    new = _sidebar(s)
+    st.title(t("scenario_title"))
+    with state.planning_errors(lead="err_params"):
+        scenario = Scenario.from_dict(new)
+    if scenario.to_dict() != s:
+        state.set_scenario(scenario)
+    region = scenario.region
+    counties = "、".join(scenario.counties) if scenario.counties else t("all_counties")
+    st.caption(t("scenario_caption", name=scenario.name, region=region, counties=counties))
+    solve_clicked = st.button(t("solve"), key="solve", type="primary")
+    if solve_clicked:
+        _solve(scenario)
+    plan = state.plan()
+    if plan is None:
+        st.info(t("press_solve"))
+        _inputs_map(scenario)
+        return
+    _results(plan, scenario)
+
+
+render()

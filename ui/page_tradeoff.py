@@ -1,0 +1,124 @@
+"""Trade-off page: coverage and mean travel time against the number of sites.
+
+The curve comes from :func:`planning.models.trade_off_curve` on the current scenario's
+prepared inputs. Picking a number of sites opens that plan (map and figures), and a button
+makes it the current scenario on the Scenario page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from planning import maps
+from ui import cache, mapview, state
+from ui.i18n import t
+from ui.results_view import fmt_min, fmt_pct, format_status, metrics_row, travel_caption
+
+MAX_POINTS = 30
+
+
+def _open_plan(p: int) -> None:
+    scenario = state.current_scenario().replace(n_facilities=p)
+    state.set_scenario(scenario, reset_widgets=True)
+    plan, _ = cache.solved_plan(scenario)
+    state.set_plan(plan)
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title(t("tradeoff_title"))
+    scenario = state.current_scenario()
+    if scenario.model == "lscp":
+        st.info(t("tradeoff_lscp"))
+        st.stop()
+    st.caption(
+        t(
+            "tradeoff_caption",
+            model=t(f"model_{scenario.model}"),
+            T=f"{scenario.max_travel_min:g}",
+            region=scenario.region,
+        )
+    )
+    p0 = scenario.n_facilities or 6
+    state.init_widget("to_p_min", max(1, p0 - 3))
+    state.init_widget("to_p_max", p0 + 4)
+    c1, c2, c3 = st.columns(3)
+    p_min = int(c1.number_input(t("p_min"), min_value=1, max_value=500, step=1, key="to_p_min"))
+    p_max = int(c2.number_input(t("p_max"), min_value=1, max_value=500, step=1, key="to_p_max"))
+    state.init_widget("to_step", 1)
+    step = int(c3.number_input(t("p_step"), min_value=1, max_value=50, step=1, key="to_step"))
+    if p_max < p_min:
+        st.error(t("p_range_bad"))
+        st.stop()
+    p_values = tuple(range(p_min, p_max + 1, step))
+    if len(p_values) > MAX_POINTS:
+        st.error(t("p_range_long", n=len(p_values), max=MAX_POINTS))
+        st.stop()
+    wanted = [scenario.to_json(), list(p_values)]
+    if st.button(t("tradeoff_run"), key="to_run", type="primary"):
+        st.session_state["to_curve_for"] = wanted
+    if st.session_state.get("to_curve_for") != wanted:
+        st.info(t("tradeoff_press"))
+        return
+    spinner = st.spinner(t("tradeoff_solving", n=len(p_values)))
+    with spinner, state.planning_errors(lead="err_solve"):
+        curve = cache.trade_off(scenario, p_values)
+    st.caption("🚗 " + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang()))  # type: ignore[arg-type]
+    chart = curve.set_index("p")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('curve_coverage', T=f'{scenario.max_travel_min:g}')}**")
+        st.line_chart(
+            (100 * chart["coverage_share"]).rename(t("curve_coverage_axis")),
+            x_label=t("p_axis"),
+            y_label="%",
+        )
+    with c2:
+        st.markdown(f"**{t('curve_travel')}**")
+        st.line_chart(
+            chart["mean_travel_min"].rename(t("curve_travel_axis")),
+            x_label=t("p_axis"),
+            y_label=t("unit_min"),
+        )
+    table = pd.DataFrame(
+        {
+            t("p_axis"): curve["p"].astype(int),
+            t("curve_coverage_axis"): [fmt_pct(v) for v in curve["coverage_share"]],
+            t("curve_travel_axis"): [fmt_min(v) for v in curve["mean_travel_min"]],
+            t("col_status"): [t(f"solstatus_{s}") for s in curve["status"].astype(str)],
+            t("col_gap"): [fmt_pct(v, 2) if pd.notna(v) else "—" for v in curve["gap"]],
+        }
+    ).set_index(t("p_axis"))
+    st.dataframe(table, width="stretch")
+
+    st.subheader(t("tradeoff_pick_title"))
+    feasible = [
+        int(p)
+        for p, s in zip(curve["p"], curve["status"].astype(str), strict=True)
+        if s in ("optimal", "feasible")
+    ]
+    if not feasible:
+        st.warning(t("tradeoff_none_feasible"))
+        return
+    if st.session_state.get("to_pick") not in feasible:
+        st.session_state["to_pick"] = feasible[0]
+    pick = st.selectbox(t("tradeoff_pick"), feasible, key="to_pick")
+    with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
+        plan, _ = cache.solved_plan(scenario.replace(n_facilities=int(pick)))
+    st.markdown(format_status(plan))
+    metrics_row(plan, key="to")
+    travel_caption(plan)
+    basemap = mapview.basemap_picker("to_basemap")
+    m = maps.build_map(
+        plan,
+        layers=("coverage", "demand", "sites", "facilities"),
+        basemap=basemap,
+        lang=mapview.map_lang(),
+    )
+    mapview.show(m, key="map_tradeoff", height=480)
+    if st.button(t("tradeoff_open", p=pick), key="to_open", on_click=_open_plan, args=(int(pick),)):
+        st.switch_page("ui/page_scenario.py")
+
+
+render()

@@ -1,0 +1,182 @@
+"""Result figures and tables of a plan, translated, with small patient counts suppressed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planning.maps import travel_label_text
+from planning.pipeline import Plan
+from planning.results import POLICY_TARGETS, suppress_small
+from ui.i18n import lang, t
+
+
+def _num(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    """``0.7177`` -> ``"71.8%"``; NaN -> ``"—"``."""
+    v = _num(value)
+    return "—" if math.isnan(v) else f"{100 * v:.{digits}f}%"
+
+
+def fmt_min(value: Any, digits: int = 1) -> str:
+    """Minutes with the unit, e.g. ``"12.3 分钟"``; NaN -> ``"—"``."""
+    v = _num(value)
+    return "—" if math.isnan(v) else f"{v:.{digits}f} {t('unit_min')}"
+
+
+def fmt_count(value: Any, *, threshold: int) -> str:
+    """A patient count, suppressed below ``threshold`` (``"<5"``)."""
+    v = _num(value)
+    if math.isnan(v):
+        return "—"
+    text = str(suppress_small(pd.Series([v]), threshold=threshold).iloc[0])
+    return text if text.startswith("<") else f"{int(text):,}"
+
+
+def kpi_values(plan: Plan) -> dict[str, str]:
+    """Headline figures as display text, keyed by metric id (for metrics and comparisons)."""
+    k = plan.tables.kpis
+    thr = plan.scenario.privacy_threshold
+    return {
+        "share_within": fmt_pct(k["share_within"]),
+        "counties_with_site": f"{k['counties_with_site']} / {k['n_counties']}",
+        "mean_travel_min": fmt_min(k["mean_travel_min"]),
+        "max_travel_min": fmt_min(k["max_travel_min_observed"]),
+        "n_sites": f"{k['n_sites']} ({k['n_sites_existing']} + {k['n_sites_new']})",
+        "patients_within": fmt_count(k["patients_within"], threshold=thr),
+        "patients_total": fmt_count(k["patients_total"], threshold=thr),
+    }
+
+
+def kpi_numbers(plan: Plan) -> dict[str, float]:
+    """Headline figures as numbers, keyed like :func:`kpi_values` (for differences)."""
+    k = plan.tables.kpis
+    return {
+        "share_within": _num(k["share_within"]),
+        "counties_with_site": _num(k["counties_with_site"]),
+        "mean_travel_min": _num(k["mean_travel_min"]),
+        "max_travel_min": _num(k["max_travel_min_observed"]),
+        "n_sites": _num(k["n_sites"]),
+        "patients_within": _num(k["patients_within"]),
+        "patients_total": _num(k["patients_total"]),
+    }
+
+
+def metric_label(metric: str, plan: Plan) -> str:
+    """Translated label of a headline metric."""
+    return t(f"m_{metric}", T=f"{plan.scenario.max_travel_min:g}")
+
+
+def metrics_row(plan: Plan, *, key: str) -> None:
+    """The four headline metrics of issue 2 plus sites and patients (st.metric)."""
+    del key
+    values = kpi_values(plan)
+    order = [
+        "share_within",
+        "counties_with_site",
+        "mean_travel_min",
+        "max_travel_min",
+        "n_sites",
+        "patients_within",
+    ]
+    cols = st.columns(len(order))
+    for col, metric in zip(cols, order, strict=True):
+        col.metric(metric_label(metric, plan), values[metric])
+
+
+def travel_caption(plan: Plan) -> None:
+    """The travel-mode label, shown with every result."""
+    st.caption("🚗 " + travel_label_text(plan.travel.label, lang="zh" if lang() == "zh" else "en"))
+
+
+def format_status(plan: Plan) -> str:
+    """Solver status line: proven optimal or best found (with its gap), solver, time."""
+    sol = plan.solution
+    if sol.is_optimal:
+        status = t("status_optimal")
+    elif sol.status == "feasible":
+        gap = "—" if sol.gap is None else fmt_pct(sol.gap, 2)
+        status = t("status_feasible", gap=gap)
+    else:
+        status = t("status_other", status=sol.status)
+    return t(
+        "status_line",
+        status=status,
+        model=t(f"model_{sol.model}"),
+        solver=(sol.solver or plan.scenario.solver).upper(),
+        seconds=f"{sol.solve_time_s:.1f}",
+    )
+
+
+def _mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def policy_table(plan: Plan) -> pd.DataFrame:
+    """Milestones 2023/2024/2025: targets, achieved shares and whether each is met."""
+    pol = plan.tables.policy
+    rows = []
+    for year, row in pol.iterrows():
+        rows.append(
+            {
+                t("col_year"): str(year),
+                t("col_county_target"): fmt_pct(row["county_share_target"], 0),
+                t("col_county_achieved"): fmt_pct(row["county_share"]),
+                t("col_county_met"): _mark(bool(row["county_target_met"])),
+                t("col_patient_target"): fmt_pct(row["patient_share_target"], 0),
+                t("col_patient_achieved"): fmt_pct(row["patient_share"]),
+                t("col_patient_met"): _mark(bool(row["patient_target_met"])),
+            }
+        )
+    return pd.DataFrame(rows).set_index(t("col_year"))
+
+
+def county_table(plan: Plan) -> pd.DataFrame:
+    """Per-county results against the patient targets (30/45/60 % for 2023/24/25)."""
+    c = plan.tables.counties
+    thr = plan.scenario.privacy_threshold
+    out = pd.DataFrame(index=c.index)
+    out[t("col_county")] = c["name"].astype(str)
+    out[t("col_population")] = c["population"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
+    out[t("col_patients")] = [fmt_count(v, threshold=thr) for v in c["patients"]]
+    out[t("col_within")] = [fmt_count(v, threshold=thr) for v in c["patients_within"]]
+    out[t("col_share")] = [fmt_pct(v) for v in c["share_within"]]
+    out[t("col_sites")] = c["n_sites"].astype(int)
+    out[t("col_service")] = [_mark(bool(v)) for v in c["has_site"]]
+    out[t("col_mean")] = [fmt_min(v) for v in c["mean_travel_min"]]
+    out[t("col_max")] = [fmt_min(v) for v in c["max_travel_min"]]
+    for year, tgt in POLICY_TARGETS.items():
+        share = c["share_within"].fillna(0.0)
+        label = t("col_target_year", year=year, pct=f"{100 * tgt['patient_share']:.0f}")
+        out[label] = [_mark(bool(v)) for v in share >= tgt["patient_share"]]
+    out.index.name = t("col_adcode")
+    return out
+
+
+def site_table(plan: Plan) -> pd.DataFrame:
+    """Open sites: kind, county, patients served (suppressed), load and travel."""
+    s = plan.tables.sites
+    thr = plan.scenario.privacy_threshold
+    out = pd.DataFrame(index=s.index)
+    out[t("col_name")] = s["name"].astype(str)
+    out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
+    out[t("col_county")] = s["county_name"].astype(str)
+    out[t("col_served")] = [fmt_count(v, threshold=thr) for v in s["assigned_patients"]]
+    out[t("col_load")] = [fmt_pct(v, 0) for v in s["load_share"]]
+    out[t("col_mean")] = [fmt_min(v) for v in s["mean_travel_min"]]
+    out[t("col_max")] = [fmt_min(v) for v in s["max_travel_min"]]
+    out[t("col_lonlat")] = [
+        f"{lo:.5f}, {la:.5f}" for lo, la in zip(s["lon"], s["lat"], strict=True)
+    ]
+    out.index.name = t("col_site")
+    return out
