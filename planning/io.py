@@ -407,7 +407,9 @@ def _finish_xy(
     rows = np.asarray(rows_in, dtype=np.int64)
     valid = np.isfinite(x) & np.isfinite(y)
     if system.geographic:
-        metres = valid & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        inside = _in_china(x, y)
+        swapped = valid & ~inside & _in_china(y, x)
+        metres = valid & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for r in rows[metres]:
             col.add(
                 int(r), lon_col,
@@ -415,8 +417,6 @@ def _finish_xy(
                 "degrees. Choose the file's EPSG code as the coordinate system (e.g. "
                 "'EPSG:4547'), or enter longitude/latitude in decimal degrees.",
             )
-        inside = _in_china(x, y)
-        swapped = valid & ~metres & ~inside & _in_china(y, x)
         usable = valid & ~metres
         if swapped.any() and swapped.sum() == usable.sum():
             x, y = np.where(valid, y, x), np.where(valid, x, y)
