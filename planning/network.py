@@ -65,6 +65,7 @@ import socket
 import struct
 import time
 import warnings
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -355,7 +356,7 @@ def edge_speeds_kmh(
         return np.full(network.n_edges, walk, dtype=np.float64)
     if urban is None:
         urban = urban_edges_by_density(network)
-    classes, inverse = np.unique(network.highway, return_inverse=True)
+    classes, inverse = _road_classes(network)
     urban_kmh = np.empty(len(classes))
     rural_kmh = np.empty(len(classes))
     for i, cls in enumerate(classes):
@@ -367,6 +368,15 @@ def edge_speeds_kmh(
     speed = np.where(urban, urban_kmh[inverse], rural_kmh[inverse])
     capped = np.fmin(speed, network.maxspeed_kmh)  # fmin ignores NaN (untagged)
     return np.asarray(capped, dtype=np.float64)
+
+
+def _road_classes(network: RoadNetwork) -> tuple[npt.NDArray[np.str_], IntArray]:
+    cached = _CLASS_CACHE.get(network)
+    if cached is None:
+        classes, inverse = np.unique(network.highway, return_inverse=True)
+        cached = (classes, inverse.astype(np.int64))
+        _CLASS_CACHE[network] = cached
+    return cached
 
 
 def urban_edges_by_density(
@@ -519,12 +529,30 @@ def contract_graph(
 
 def largest_component_mask(network: RoadNetwork) -> npt.NDArray[np.bool_]:
     """Nodes of the largest strongly connected component (the ones points snap to)."""
+    cached = _LSCC_CACHE.get(network)
+    if cached is not None:
+        return cached
     if network.n_nodes == 0:
         return np.zeros(0, dtype=bool)
     ones = np.ones(network.n_edges, dtype=np.float64)
     _, labels = connected_components(_csr(network, ones), directed=True, connection="strong")
     biggest = np.bincount(labels).argmax()
-    return np.asarray(labels == biggest)
+    mask = np.asarray(labels == biggest)
+    mask.flags.writeable = False
+    _LSCC_CACHE[network] = mask
+    return mask
+
+
+# Derived, read-only data per network object (networks are immutable; entries die with them)
+_LSCC_CACHE: weakref.WeakKeyDictionary[RoadNetwork, npt.NDArray[np.bool_]] = (
+    weakref.WeakKeyDictionary()
+)
+_CLASS_CACHE: weakref.WeakKeyDictionary[RoadNetwork, tuple[npt.NDArray[np.str_], IntArray]] = (
+    weakref.WeakKeyDictionary()
+)
+_TREE_CACHE: weakref.WeakKeyDictionary[RoadNetwork, tuple[bytes, cKDTree]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _unit_xyz(lon: FloatArray, lat: FloatArray) -> FloatArray:
@@ -576,7 +604,13 @@ def snap_points(
         return Snapped(np.zeros(0, dtype=np.int64), np.zeros(0))
     if len(allowed) == 0:
         return Snapped(np.full(len(lon_a), -1, dtype=np.int64), np.full(len(lon_a), np.inf))
-    tree = cKDTree(_unit_xyz(network.lon[allowed], network.lat[allowed]))
+    mask_key = hashlib.sha1(np.packbits(mask).tobytes(), usedforsecurity=False).digest()
+    hit = _TREE_CACHE.get(network)
+    if hit is not None and hit[0] == mask_key:
+        tree = hit[1]
+    else:
+        tree = cKDTree(_unit_xyz(network.lon[allowed], network.lat[allowed]))
+        _TREE_CACHE[network] = (mask_key, tree)
     chord, pos = tree.query(_unit_xyz(lon_a, lat_a), k=1)
     dist_m = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2, 0.0, 1.0))
     node = allowed[np.asarray(pos, dtype=np.int64)]
