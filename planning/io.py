@@ -81,6 +81,7 @@ __all__ = [
     "check_zip_members",
     "decode_text",
     "detect_format",
+    "escape_formulas",
     "format_problems",
     "guess_columns",
     "load_facilities",
@@ -1013,3 +1014,31 @@ def load_patient_counts(
     logger.info("%s: patient counts for %d counties", file, len(by_county))
     return PatientCounts(by_county=by_county, points=None,
                          privacy_threshold=privacy_threshold, file=file)
+
+
+# ------------------------------------------------------------------------------ exports
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy safe to open in Excel: text cells that look like formulas are quoted.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (for example a
+    facility name copied from an upload) would be run as a formula when a CSV/XLSX export is
+    opened in Excel or WPS ("CSV injection"). Such cells get a leading apostrophe, which Excel
+    shows as plain text. Numbers (also negative ones) are left alone; the input is not changed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> escape_formulas(pd.DataFrame({"name": ["=1+1", "站A"], "x": [-1.5, 2.0]}))["name"].tolist()
+    ["'=1+1", '站A']
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(
+                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return out

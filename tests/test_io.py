@@ -467,6 +467,16 @@ def test_csv_cells_that_look_like_formulas_are_plain_text():
     assert fac["type"].iloc[0] == "other"
 
 
+def test_escape_formulas_for_exports():
+    frame = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "+1", "-x", "@SUM(1)", "站A", None],
+                          "value": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    safe = pio.escape_formulas(frame)
+    assert safe["name"].tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(1)", "站A"]
+    assert pd.isna(safe["name"].iloc[5])
+    assert safe["value"].tolist() == frame["value"].tolist()
+    assert frame["name"].iloc[0].startswith("=")  # input unchanged
+
+
 def test_xlsx_formula_uses_saved_value():
     data = xlsx_bytes([["A", "现有康复站", "=118+1", 25.4, 1, "", ""]])
     # Put a saved result into the formula cell, as Excel does when it saves the workbook.
