@@ -14,10 +14,16 @@ Steps (each a public function, composed by :func:`compute_network_travel_times`)
    strongly connected component (so every snapped point can reach every other one); the access
    leg from the point to that node is walked at ``access_speed_kmh``; points farther than
    ``max_snap_m`` are *reported* (``TravelTimes.unsnapped`` and a ``UserWarning``), never
-   silently dropped. Routing itself uses the whole graph.
-4. **Routing** -> :func:`compute_network_travel_times`: ``scipy.sparse.csgraph.dijkstra`` with
-   ``limit=cutoff`` from the unique snapped *site* nodes on the reversed graph (so the times are
-   demand -> site on one-way streets), in chunks; only pairs within the cut-off are kept.
+   silently dropped. Points snap to *nodes*, not edges: OSM files read here keep every way
+   node (pyrosm, unsimplified XML), so nodes lie every few dozen metres along a road; on a
+   simplified download the access leg can be longer. A shortest path between two nodes of a
+   strongly connected component never leaves it, so the pieces not snapped to cannot distort
+   the times.
+4. **Routing** -> :func:`compute_network_travel_times`: pass-through nodes (degree-2 chains)
+   that no point snapped to are contracted away exactly (:func:`contract_graph`), then
+   ``scipy.sparse.csgraph.dijkstra`` with ``limit=cutoff`` runs from the unique snapped *site*
+   nodes on the reversed graph (so the times are demand -> site on one-way streets), in chunks;
+   only pairs within the cut-off are kept.
    Referral times (site -> nearest psychiatric hospital) come from one extra Dijkstra run from
    a virtual source joined to every hospital node.
 

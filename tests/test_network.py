@@ -490,3 +490,42 @@ def test_cli_osm_file_not_covering_region_is_an_error(
     err = capsys.readouterr().err
     assert "contains no drive roads inside the planning region" in err
     assert not list((cache / "roads").glob("*.npz"))
+
+
+def test_pbf_read_is_clipped_to_the_region(drive: netmod.RoadNetwork) -> None:
+    west = shapely.box(
+        float(drive.lon.min()), float(drive.lat.min()), float(np.median(drive.lon)),
+        float(drive.lat.max()),
+    )
+    part = netmod.load_osm_file(HELSINKI, network_type="drive", region=west)
+    assert 0 < part.n_nodes < drive.n_nodes
+    assert np.median(part.lon) < np.median(drive.lon)
+
+
+def test_urban_cells_set_urban_speeds(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    rural = TravelSettings(road_speeds_kmh={"urban:unclassified": 5.0, "urban:residential": 5.0,
+                                            "urban:secondary": 5.0, "urban:primary": 5.0,
+                                            "urban:tertiary": 5.0})
+    everywhere = gpd.GeoSeries([_region(drive).buffer(0.01)], crs="EPSG:4326")
+    nowhere = gpd.GeoSeries([shapely.box(0, 0, 0.001, 0.001)], crs="EPSG:4326")
+    slow = netmod.compute_network_travel_times(demand, sites, network=drive, settings=rural,
+                                               cutoff_min=None, urban_areas=everywhere)
+    fast = netmod.compute_network_travel_times(demand, sites, network=drive, settings=rural,
+                                               cutoff_min=None, urban_areas=nowhere)
+    assert slow.table["travel_min"].sum() > 1.5 * fast.table["travel_min"].sum()
+
+
+@pytest.mark.network
+def test_real_download_small_area_is_cached(cache: Path) -> None:
+    # 1 km² of central Putian (莆田市城厢区); needs the Overpass API
+    area = shapely.box(119.000, 25.430, 119.010, 25.440)
+    first = netmod.download_road_network(area, network_type="drive", buffer_m=0)
+    assert first.n_edges > 0
+    assert first.data_date_source == "download date"
+    assert list((cache / "roads").glob("drive-*.npz"))
+    second = netmod.download_road_network(area, network_type="drive", buffer_m=0)
+    assert np.array_equal(first.edge_u, second.edge_u)
+    assert np.array_equal(first.length_m, second.length_m)
