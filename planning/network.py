@@ -70,6 +70,7 @@ import re
 import socket
 import struct
 import time
+import urllib.request
 import warnings
 import weakref
 import zlib
@@ -1237,6 +1238,8 @@ def _osmnx_settings() -> Iterator[Any]:
 
 def _check_reachable(url: str, timeout_s: float) -> None:
     """Fail fast (instead of osmnx's 60 s pause) when the Overpass host is unreachable."""
+    if urllib.request.getproxies():  # behind a proxy only requests knows the way: let it try
+        return
     parsed = urlparse(url)
     host = parsed.hostname or url
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
