@@ -86,6 +86,7 @@ from planning.errors import DataError, InfeasibleError, ScenarioError, SolverErr
 from planning.models import _prep
 from planning.models._mip import (
     FloatArray,
+    HighsSession,
     IntArray,
     Mip,
     MipBuilder,
@@ -145,7 +146,9 @@ class RolloutResult:
         Long table ``year``, ``county_id``, ``county_name``, ``n_sites``, ``has_site``,
         ``patients``, ``patients_within``, ``share_within``.
     objective
-        Weighted sum over periods of the model's objective (stage 2).
+        Weighted sum over periods of the model's value in each year,
+        :math:`\\sum_t \\omega_t v_t` (``v_t`` in ``years_table["objective"]``: patients covered,
+        patient-minutes, minutes, or number of sites).
     """
 
     scenario: Scenario
@@ -343,6 +346,48 @@ def _add_coverage(
     return terms
 
 
+def _uncovered_terms(
+    mb: MipBuilder, s: _Setup, built: _Built, t: int, threshold: FloatArray
+) -> _Terms:
+    """``-sum_i w_i u_i`` over coverable demand, ``u_i`` = share of ``i`` left uncovered.
+
+    Uncapacitated: ``u_i + sum_{j covers i} y_jt >= 1``; capacitated:
+    ``sum_j x_ijt + u_i = 1`` with the capacity rows (the LSCP constraints made soft).
+    """
+    p = s.prep
+    ok = (p.pt <= threshold[p.pi] + 1e-9) & (p.fixed[p.pj] | (s.cand_of[p.pj] >= 0))
+    ok &= p.weight[p.pi] > 0
+    pi, pj = p.pi[ok], p.pj[ok]
+    terms = _Terms()
+    if not s.capacitated:
+        fixed_cov = np.zeros(p.n, dtype=bool)
+        fixed_cov[pi[p.fixed[pj]]] = True
+        sel = ~fixed_cov[pi]
+        pi, pj = pi[sel], pj[sel]
+    dem = np.unique(pi)
+    if dem.size == 0:
+        return terms
+    u0 = mb.add_cols(dem.size, lb=0.0, ub=1.0, prefix=f"uncovered_{t}")
+    uc = u0 + np.arange(dem.size)
+    row_of = np.searchsorted(dem, pi)
+    if not s.capacitated:
+        mb.add_rows(
+            dem.size, np.concatenate([np.arange(dem.size), row_of]),
+            np.concatenate([uc, _y(built, s, t, s.cand_of[pj])]), 1.0, lb=1.0,
+            family=f"full_cover_{t}",
+        )
+    else:
+        x0 = mb.add_cols(pi.size, lb=0.0, ub=1.0, prefix=f"xf_{t}")
+        xc = x0 + np.arange(pi.size)
+        mb.add_rows(
+            dem.size, np.concatenate([np.arange(dem.size), row_of]),
+            np.concatenate([uc, xc]), 1.0, lb=1.0, ub=1.0, family=f"full_cover_{t}",
+        )
+        _link_rows(mb, s, built, t, pi, pj, xc, "f")
+    terms.add(uc, -p.weight[dem])
+    return terms
+
+
 def _link_rows(
     mb: MipBuilder, s: _Setup, built: _Built, t: int, pi: IntArray, pj: IntArray,
     xc: IntArray, tag: str,
@@ -395,6 +440,8 @@ def _assignment_block(
     terms = _Terms()
     if dem.size == 0:
         return terms
+    if not s.capacitated:
+        return _radius_chain(mb, s, built, t, pi, pj, pt, dem, center=center)
     u0 = mb.add_cols(dem.size, lb=0.0, ub=1.0, prefix=f"u_{t}")
     uc = u0 + np.arange(dem.size)
     x0 = mb.add_cols(pi.size, lb=0.0, ub=1.0, prefix=f"x_{t}")
@@ -419,6 +466,67 @@ def _assignment_block(
         np.concatenate([xc, uc, np.full(dem.size, r)]),
         np.concatenate([pt, np.full(dem.size, big_u), -np.ones(dem.size)]),
         ub=0.0, family=f"radius_{t}",
+    )
+    terms.add(np.array([r]), 1.0)
+    return terms
+
+
+def _radius_chain(
+    mb: MipBuilder, s: _Setup, built: _Built, t: int, pi: IntArray, pj: IntArray,
+    pt: FloatArray, dem: IntArray, *, center: bool,
+) -> _Terms:
+    """Uncapacitated distance by distinct-distance levels (tighter than assignments).
+
+    For demand ``i`` let ``D^0 < ... < D^{K-1}`` be the distinct minutes to its candidate
+    sites closer than its terminal distance ``D^K`` (nearest existing site, else the unserved
+    penalty ``U``). ``z^k = 1`` while no open site is within ``D^k``::
+
+        z^0 + sum_{j: d_ij = D^0} y_jt >= 1
+        z^k - z^{k-1} + sum_{j: d_ij = D^k} y_jt >= 0
+        dist_i = D^0 + sum_k (D^{k+1} - D^k) z^k
+    """
+    p = s.prep
+    terminal = np.full(p.n, s.unserved_penalty_min)
+    fx = p.fixed[pj]
+    np.minimum.at(terminal, pi[fx], pt[fx])
+    cand = ~fx & (pt < terminal[pi] - 1e-9)
+    ci, cj, ct = pi[cand], pj[cand], pt[cand]  # sorted by (i, minutes, j) as in Prepared
+    terms = _Terms()
+    new_client = np.r_[True, ci[1:] != ci[:-1]] if ci.size else np.zeros(0, dtype=bool)
+    new_level = (new_client | np.r_[True, ct[1:] != ct[:-1]]) if ci.size else new_client
+    level_id = np.cumsum(new_level) - 1  # global row / z index of each pair's level
+    n_lv = int(level_id[-1] + 1) if ci.size else 0
+    lv_start = np.flatnonzero(new_level)
+    lv_client = ci[lv_start]
+    lv_dist = ct[lv_start]
+    last_of_client = np.r_[lv_client[1:] != lv_client[:-1], True] if n_lv else new_level
+    next_dist = np.where(last_of_client, terminal[lv_client], np.r_[lv_dist[1:], 0.0])
+    first_of_client = np.r_[True, lv_client[1:] != lv_client[:-1]] if n_lv else new_level
+    # base distance per client: D^0 if it has candidate levels, else its terminal
+    base = terminal.copy()
+    base[lv_client[first_of_client]] = lv_dist[first_of_client]
+    z0 = mb.add_cols(n_lv, lb=0.0, ub=1.0, prefix=f"z_{t}")
+    zc = z0 + np.arange(n_lv)
+    prev_ok = np.flatnonzero(~first_of_client)
+    rows = np.concatenate([level_id, np.arange(n_lv), prev_ok])
+    cols = np.concatenate([_y(built, s, t, s.cand_of[cj]), zc, zc[prev_ok - 1]])
+    vals = np.concatenate([np.ones(ci.size), np.ones(n_lv), -np.ones(prev_ok.size)])
+    if n_lv:
+        mb.add_rows(n_lv, rows, cols, vals, lb=np.where(first_of_client, 1.0, 0.0),
+                    family=f"radius_{t}")
+    step = next_dist - lv_dist
+    if not center:
+        terms.add(zc, p.weight[lv_client] * step)
+        terms.const += float(p.weight[dem] @ base[dem])
+        return terms
+    r = mb.add_cols(1, lb=0.0, prefix=f"radius_{t}")
+    row_of = np.searchsorted(dem, lv_client)
+    mb.add_rows(
+        dem.size,
+        np.concatenate([row_of, np.arange(dem.size)]),
+        np.concatenate([zc, np.full(dem.size, r)]),
+        np.concatenate([step, -np.ones(dem.size)]),
+        ub=-base[dem], family=f"center_{t}",
     )
     terms.add(np.array([r]), 1.0)
     return terms
@@ -535,10 +643,10 @@ def _build(
             cov = cov_m if (same_thr and cov_m is not None) else _add_coverage(
                 mb, s, built, t, mile_thr, "m")
             need_specs.append(("patients", ph.patient_share_target * total_w, cov, total_w))
-        if model == "lscp" and t == last and cov_m is not None:
-            coverable = _coverable_weight(s, model_thr)
-            if coverable > 0:
-                need_specs.append(("full_coverage", coverable * (1 - 1e-9), cov_m, total_w))
+        if model == "lscp" and t == last and _coverable_weight(s, model_thr) > 0:
+            # -sum_i w_i u_i + shortfall >= 0, u_i = patients of i left uncovered
+            need_specs.append(
+                ("full_coverage", 0.0, _uncovered_terms(mb, s, built, t, model_thr), total_w))
         for measure, need, terms, norm in need_specs:
             is_target = target == (t, measure)
             if stage == "extra" and not is_target:
@@ -639,9 +747,23 @@ def _objective(
 
 
 # --------------------------------------------------------------------------- solving
-def _run(mip: Mip, scenario: Scenario, what: str) -> RawResult:
-    res = solve_mip(mip, solver=scenario.solver, time_limit_s=scenario.time_limit_s,
-                    mip_gap=scenario.mip_gap)
+def _run(
+    mip: Mip, scenario: Scenario, what: str,
+    *, start: tuple[IntArray, FloatArray] | None = None,
+) -> RawResult:
+    """Solve ``mip``; ``start`` = (columns, values) of the site variables to warm-start from.
+
+    HiGHS completes a partial start itself (it fixes the given integer columns and solves for
+    the rest); CBC is run without a start.
+    """
+    if start is not None and scenario.solver == "highs":
+        session = HighsSession(mip)
+        cols, vals = start
+        session.h.setSolution(int(cols.size), cols.astype(np.int32), vals.astype(float))
+        res = session.solve(time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap)
+    else:
+        res = solve_mip(mip, solver=scenario.solver, time_limit_s=scenario.time_limit_s,
+                        mip_gap=scenario.mip_gap)
     logger.info("rollout %s: %s (obj %s) in %.2f s", what, res.status, res.objective,
                 res.solve_time_s)
     if res.status == "error":
@@ -698,6 +820,7 @@ def solve_rollout(
     shortfall_star = 0.0
     solve_time = 0.0
     stage1 = _build(s, scenario, stage="shortfall")
+    y1: np.ndarray | None = None
     if stage1.slack:
         r1 = _run(stage1.mip, scenario, "shortfall")
         solve_time += r1.solve_time_s
@@ -706,22 +829,27 @@ def solve_rollout(
                    f"({r1.message}). Raise the time limit or coarsen the demand cells.")
             raise InfeasibleError(msg, culprit="time_limit_s")
         shortfall_star = max(float(r1.objective or 0.0), 0.0)
-        if r1.status != "optimal" and r1.bound is not None:
-            shortfall_star = max(shortfall_star, 0.0)
+        y1 = _nested(r1.x, stage1, s)
     if progress:
         progress(0.35, "rollout: optimising the opening order")
     cap = shortfall_star * (1 + 1e-6) + 1e-7
     stage2 = _build(s, scenario, stage="plan", shortfall_max=cap)
-    r2 = _run(stage2.mip, scenario, "plan")
+    start_y = _greedy(s, scenario)
+    if start_y is None or _shortfall_of(s, scenario, start_y) > cap - 1e-7:
+        start_y = y1  # the shortfall solution is always feasible for the plan stage
+    start = None
+    if start_y is not None:
+        start = (_y(stage2, s, 0, np.arange(s.n_periods * s.nc)),
+                 start_y.reshape(-1).astype(float))
+    r2 = _run(stage2.mip, scenario, "plan", start=start)
     solve_time += r2.solve_time_s
     if r2.x is None:
         msg = (f"No rollout plan found within {scenario.time_limit_s:g} s ({r2.message}). "
                "Raise the time limit (time_limit_s) or coarsen the demand cells.")
         raise InfeasibleError(msg, culprit="time_limit_s")
-    x = r2.x
-    y = np.rint(x[stage2.y0: stage2.y0 + s.n_periods * s.nc]).reshape(s.n_periods, s.nc) > 0.5
-    for t in range(1, s.n_periods):  # enforce nesting against solver round-off
-        y[t] |= y[t - 1]
+    y = _nested(r2.x, stage2, s)
+    x = r2.x.copy()
+    x[stage2.y0: stage2.y0 + s.n_periods * s.nc] = y.reshape(-1)
     period_values = [
         float(vals @ x[cols]) + const for cols, vals, const in stage2.period_terms
     ]
@@ -738,7 +866,7 @@ def solve_rollout(
     return RolloutResult(
         scenario=scenario, model=scenario.model, years=tuple(p.year for p in s.phases),
         status=r2.status, gap=r2.gap,
-        objective=float(stage2.obj_sign * (r2.objective or 0.0)),
+        objective=float(np.dot(s.weights, period_values)),
         sites=result["sites"], years_table=result["years"], milestones=milestones,
         counties_by_year=result["counties"], solve_time_s=solve_time, solver=r2.solver,
         extras={
@@ -747,6 +875,128 @@ def solve_rollout(
             "period_weights": [float(w) for w in s.weights],
         },
     )
+
+
+def _nested(x: FloatArray, built: _Built, s: _Setup) -> np.ndarray:
+    """Open-site matrix ``(periods, candidates)`` from a solution, nested against round-off."""
+    y = np.rint(x[built.y0: built.y0 + s.n_periods * s.nc]).reshape(s.n_periods, s.nc) > 0.5
+    for t in range(1, s.n_periods):
+        y[t] |= y[t - 1]
+    return y
+
+
+MAX_DENSE_CELLS = 6_000_000
+
+
+def _period_value(
+    s: _Setup, model: str, dist: FloatArray, cov_model: FloatArray
+) -> FloatArray:
+    """Model value (lower is better) of candidate states: ``dist``/``cov_model`` are n x k."""
+    w = s.prep.weight
+    if model in {"mclp", "lscp"}:
+        return np.asarray(-(w @ cov_model), dtype=float)
+    d = np.minimum(dist, s.unserved_penalty_min)
+    if model == "p_median":
+        return np.asarray(w @ d, dtype=float)
+    pos = w > 0
+    radius = d[pos].max(axis=0) if pos.any() else np.zeros(d.shape[1])
+    return np.asarray(radius + 1e-9 * (w @ d), dtype=float)
+
+
+def _greedy(s: _Setup, scenario: Scenario) -> np.ndarray | None:
+    """Greedy opening order: each year add the site that best reduces (shortfall, value).
+
+    A warm start for the plan stage (uncapacitated figures); ``None`` on large instances.
+    """
+    p = s.prep
+    if p.n * p.m > MAX_DENSE_CELLS or s.nc == 0:
+        return None
+    d = np.full((p.n, p.m), np.inf)
+    d[p.pi, p.pj] = p.pt
+    dc = d[:, s.cand]
+    cov_m = dc <= p.threshold[:, None] + 1e-9
+    cov_t = dc <= s.milestone_threshold + 1e-9
+    base = d[:, p.fixed].min(axis=1) if p.fixed.any() else np.full(p.n, np.inf)
+    cur_d = base
+    cur_cm = base <= p.threshold + 1e-9
+    cur_ct = base <= s.milestone_threshold + 1e-9
+    county_pos = {c: k for k, c in enumerate(s.county_ids)}
+    cand_county = np.array([county_pos.get(str(c), -1) for c in p.site_county[s.cand]])
+    has_c = np.zeros(len(s.county_ids), dtype=bool)
+    for c in p.site_county[p.fixed]:
+        if str(c) in county_pos:
+            has_c[county_pos[str(c)]] = True
+    w = p.weight
+    total_w = max(float(w.sum()), 1e-12)
+    cost = p.cost[s.cand]
+    is_open = np.zeros(s.nc, dtype=bool)
+    n_open_total = int(p.fixed.sum())
+    spend_total = 0.0
+    y = np.zeros((s.n_periods, s.nc), dtype=bool)
+    for t, ph in enumerate(s.phases):
+        added, spend = 0, 0.0
+        while True:
+            ok = ~is_open
+            if ph.new_sites is not None and added >= ph.new_sites:
+                break
+            if s.cap_total_sites is not None and n_open_total >= s.cap_total_sites:
+                break
+            if ph.budget is not None:
+                ok &= spend + cost <= ph.budget + 1e-9
+            if s.cap_total_budget is not None:
+                ok &= spend_total + cost <= s.cap_total_budget + 1e-9
+            ks = np.flatnonzero(ok)
+            if ks.size == 0:
+                break
+            new_d = np.minimum(cur_d[:, None], dc[:, ks])
+            new_cm = cur_cm[:, None] | cov_m[:, ks]
+            new_ct = cur_ct[:, None] | cov_t[:, ks]
+            short = np.zeros(ks.size)
+            if ph.patient_share_target > 0:
+                short += np.maximum(ph.patient_share_target - (w @ new_ct) / total_w, 0.0)
+            if ph.county_share_target > 0 and s.county_ids:
+                n_has = has_c.sum() + np.array(
+                    [cand_county[k] >= 0 and not has_c[cand_county[k]] for k in ks], dtype=float)
+                need = s.county_need(ph.county_share_target)
+                short += np.maximum(need - n_has, 0.0) / len(s.county_ids)
+            value = _period_value(s, scenario.model, new_d, new_cm)
+            now_value = _period_value(s, scenario.model, cur_d[:, None], cur_cm[:, None])[0]
+            best = int(np.lexsort((value, np.round(short, 12)))[0])
+            if scenario.model == "lscp" and value[best] >= now_value - 1e-12 and short[best] <= 0:
+                break
+            k = int(ks[best])
+            is_open[k] = True
+            cur_d, cur_cm, cur_ct = new_d[:, best], new_cm[:, best], new_ct[:, best]
+            if cand_county[k] >= 0:
+                has_c[cand_county[k]] = True
+            added += 1
+            spend += float(cost[k])
+            spend_total += float(cost[k])
+            n_open_total += 1
+        y[t] = is_open
+    return y
+
+
+def _shortfall_of(s: _Setup, scenario: Scenario, y: np.ndarray) -> float:
+    """Normalised milestone shortfall ``S`` of an opening plan (as in the model)."""
+    p = s.prep
+    total_w = float(p.weight.sum())
+    short = 0.0
+    for t, ph in enumerate(s.phases):
+        is_open = p.fixed.copy()
+        is_open[s.cand[y[t]]] = True
+        if ph.county_share_target > 0 and s.county_ids:
+            has = {str(c) for c in p.site_county[is_open]}
+            n_has = sum(c in has for c in s.county_ids)
+            short += max(s.county_need(ph.county_share_target) - n_has, 0) / len(s.county_ids)
+        if ph.patient_share_target > 0 and total_w > 0:
+            cov = float(_covered_share(s, is_open, scenario).sum())
+            short += max(ph.patient_share_target * total_w - cov, 0.0) / total_w
+        if scenario.model == "lscp" and t == s.n_periods - 1 and total_w > 0:
+            coverable = _coverable_weight(s, p.threshold)
+            cov = float(_covered_share(s, is_open, scenario, p.threshold).sum())
+            short += max(coverable - cov, 0.0) / total_w
+    return short
 
 
 def plan_rollout(
