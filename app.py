@@ -21,15 +21,36 @@ state.scenario_dict()  # the Putian demo on first visit
 
 pages = [
     st.Page(
-        "ui/page_scenario.py", title=t("page_scenario"), icon="🗺️", url_path="scenario", default=True
+        "ui/page_scenario.py",
+        title=t("page_scenario"),
+        icon=":material/map:",
+        url_path="scenario",
+        default=True,
     ),
-    st.Page("ui/page_region.py", title=t("page_region"), icon="📍", url_path="region"),
-    st.Page("ui/page_compare.py", title=t("page_compare"), icon="⚖️", url_path="compare"),
-    st.Page("ui/page_tradeoff.py", title=t("page_tradeoff"), icon="📈", url_path="tradeoff"),
+    st.Page(
+        "ui/page_region.py",
+        title=t("page_region"),
+        icon=":material/location_on:",
+        url_path="region",
+    ),
+    st.Page(
+        "ui/page_compare.py", title=t("page_compare"), icon=":material/compare:", url_path="compare"
+    ),
+    st.Page(
+        "ui/page_tradeoff.py",
+        title=t("page_tradeoff"),
+        icon=":material/show_chart:",
+        url_path="tradeoff",
+    ),
 ]
 if (HERE / "ui" / "rollout_page.py").exists():
     pages.append(
-        st.Page("ui/page_rollout.py", title=t("page_rollout"), icon="🗓️", url_path="rollout")
+        st.Page(
+            "ui/page_rollout.py",
+            title=t("page_rollout"),
+            icon=":material/event:",
+            url_path="rollout",
+        )
     )
 current = st.navigation(pages)
 sidebar.render()

@@ -13,12 +13,12 @@ import streamlit as st
 
 from planning import maps
 from planning.pipeline import Plan
-from planning.results import suppress_small
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import progress_text, t
 from ui.results_view import (
     county_table,
+    fmt_count,
     format_status,
     metrics_row,
     policy_table,
@@ -398,8 +398,7 @@ def _inputs_map(scenario: Scenario) -> None:
         t("m_population"),
         f"{counties['population'].sum():,.0f}" if counties["population"].notna().any() else "—",
     )
-    shown = suppress_small(pd.Series([total]), threshold=scenario.privacy_threshold).iloc[0]
-    c3.metric(t("m_patients_total"), shown)
+    c3.metric(t("m_patients_total"), fmt_count(total, threshold=scenario.privacy_threshold))
     basemap = mapview.basemap_picker("sc_basemap")
     m = maps.build_region_map(
         counties,

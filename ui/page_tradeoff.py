@@ -64,7 +64,10 @@ def render() -> None:
     spinner = st.spinner(t("tradeoff_solving", n=len(p_values)))
     with spinner, state.planning_errors(lead="err_solve"):
         curve = cache.trade_off(scenario, p_values)
-    st.caption("🚗 " + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang()))  # type: ignore[arg-type]
+    st.caption(
+        ":material/directions_car: "
+        + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang())
+    )
     chart = curve.set_index("p")
     c1, c2 = st.columns(2)
     with c1:

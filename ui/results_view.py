@@ -96,7 +96,10 @@ def metrics_row(plan: Plan, *, key: str) -> None:
 
 def travel_caption(plan: Plan) -> None:
     """The travel-mode label, shown with every result."""
-    st.caption("🚗 " + travel_label_text(plan.travel.label, lang="zh" if lang() == "zh" else "en"))
+    st.caption(
+        ":material/directions_car: "
+        + travel_label_text(plan.travel.label, lang="zh" if lang() == "zh" else "en")
+    )
 
 
 def format_status(plan: Plan) -> str:
@@ -119,7 +122,7 @@ def format_status(plan: Plan) -> str:
 
 
 def _mark(ok: bool) -> str:
-    return "✅" if ok else "❌"
+    return t("yes_met") if ok else t("no_met")
 
 
 def policy_table(plan: Plan) -> pd.DataFrame:
@@ -152,7 +155,7 @@ def county_table(plan: Plan) -> pd.DataFrame:
     out[t("col_within")] = [fmt_count(v, threshold=thr) for v in c["patients_within"]]
     out[t("col_share")] = [fmt_pct(v) for v in c["share_within"]]
     out[t("col_sites")] = c["n_sites"].astype(int)
-    out[t("col_service")] = [_mark(bool(v)) for v in c["has_site"]]
+    out[t("col_service")] = [t("yes") if v else t("no") for v in c["has_site"]]
     out[t("col_mean")] = [fmt_min(v) for v in c["mean_travel_min"]]
     out[t("col_max")] = [fmt_min(v) for v in c["max_travel_min"]]
     for year, tgt in POLICY_TARGETS.items():
