@@ -449,6 +449,17 @@ def _finish_xy(
         lon[valid], lat[valid] = _transform(x[valid], y[valid], system)
     if not system.geographic:
         outside = valid & ~_in_china(lon, lat)
+        if outside.any() and outside.sum() == valid.sum():
+            # Chinese survey tables often name northing X and easting Y (Gauss-Kruger usage).
+            s_lon, s_lat = _transform(y[valid], x[valid], system)
+            if _in_china(s_lon, s_lat).all():
+                lon[valid], lat[valid] = s_lon, s_lat
+                outside = valid & ~_in_china(lon, lat)
+                col.notes.append(
+                    f"{col.file}: the columns {lon_col or 'x'} / {lat_col or 'y'} hold northing / "
+                    f"easting (the surveying convention X = north); they were read the other "
+                    f"way round for {system.label}."
+                )
         for r in rows[outside]:
             col.add(
                 int(r), lon_col,

@@ -641,6 +641,22 @@ def _frame_from_rows(
 
 
 # ----------------------------------------------------------------------------------- xlsx
+MAX_BLANK_ROWS = 10_000
+"""Reading a sheet stops after this many blank rows in a row (whole formatted columns)."""
+
+
+def _sheet_cells(ws: Any) -> list[list[tuple[Any, str | None]]]:
+    cells: list[list[tuple[Any, str | None]]] = []
+    blank_run = 0
+    for row in ws.iter_rows():
+        values = [(c.value, getattr(c, "data_type", None)) for c in row]
+        blank_run = blank_run + 1 if all(_blank(v) for v, _ in values) else 0
+        if blank_run > MAX_BLANK_ROWS:
+            break
+        cells.append(values)
+    return cells[: len(cells) - blank_run] if blank_run else cells
+
+
 def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
     from openpyxl import load_workbook  # noqa: PLC0415
 
@@ -653,11 +669,9 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
                     msg = "the workbook has no worksheet; put the table on the first sheet."
                     raise fail(name, msg)
                 ws = wb.worksheets[0]
-                cells = [
-                    [(c.value, getattr(c, "data_type", None)) for c in row]
-                    for row in ws.iter_rows()
-                ]
+                cells = _sheet_cells(ws)
                 sheet = ws.title
+                others = [w.title for w in wb.worksheets[1:]]
             finally:
                 wb.close()
             formulas = [
@@ -681,6 +695,11 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
             "not a real .xlsx. Open it in Excel/WPS and save it again as .xlsx."
         )
         raise fail(name, msg) from None
+    if not any(not _blank(v) for row in cells for v, _ in row):
+        where = f" (the other sheets, {', '.join(map(repr, others))}, are not read)" if others \
+            else ""
+        msg = f"the first sheet {sheet!r} is empty{where}; put the table on the first sheet."
+        raise fail(name, msg)
     problems: list[Problem] = []
     rows: list[list[Any]] = []
     for r, row in enumerate(cells):

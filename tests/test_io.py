@@ -619,10 +619,36 @@ def test_projected_epsg_table_and_gpkg(tmp_path: Path):
     assert err2.max() < 0.01
 
 
+def test_survey_x_northing_y_easting_is_recognised():
+    truth = facilities_gdf()
+    gk = truth.to_crs("EPSG:4549")  # CGCS2000 / 3-degree Gauss-Kruger CM 120E
+    rows = [[n, t, y, x] for n, t, x, y in
+            zip(gk["名称"], gk["类型"], gk.geometry.x, gk.geometry.y, strict=True)]
+    with pytest.warns(UserWarning, match="surveying convention X = north"):
+        fac = pio.load_facilities(csv_bytes(rows, ["名称", "类型", "X坐标", "Y坐标"]),
+                                  filename="gk.csv", crs="EPSG:4549")
+    err = coords.haversine_m(fac.geometry.x, fac.geometry.y, truth.geometry.x, truth.geometry.y)
+    assert err.max() < 0.01
+
+
+def test_empty_first_sheet_names_the_other_sheets():
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    ws = wb.create_sheet("数据")
+    ws.append(HEADER)
+    ws.append(ROWS[0])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(InputFileError, match=r"first sheet '说明' is empty .*'数据'"):
+        pio.load_facilities(buf.getvalue(), filename="s.xlsx")
+
+
 def test_projected_point_outside_china_after_conversion():
     with pytest.raises(InputFileError, match="after conversion from EPSG:32650"):
-        pio.load_facilities(csv_bytes([["A", "", 500000.0, 100.0]], ["名称", "类型", "x", "y"]),
-                            filename="utm.csv", crs="EPSG:32650")
+        pio.load_facilities(
+            csv_bytes([["A", "", 500000.0, 7_000_000.0]], ["名称", "类型", "x", "y"]),
+            filename="utm.csv", crs="EPSG:32650",
+        )
 
 
 def test_cgcs2000_geographic_file_is_accepted(tmp_path: Path):
