@@ -443,6 +443,13 @@ def _finish_xy(
                 "that longitude and latitude are in the right columns.",
             )
         valid = valid & ~metres & ~outside
+    elif valid.any() and _in_china(x[valid], y[valid]).all():
+        col.add(
+            None, lon_col,
+            f"the coordinates look like longitude/latitude degrees, but the coordinate system "
+            f"given is {system.label} (metres). Choose 'wgs84', 'gcj02' or 'bd09' instead.",
+        )
+        valid = np.zeros(len(x), dtype=bool)
     lon = np.full(len(x), np.nan)
     lat = np.full(len(x), np.nan)
     if valid.any():

@@ -205,6 +205,9 @@ BAD: list[Bad] = [
         "row 3, column '经度': longitude and latitude look swapped"),
     Bad("metres-as-degrees", lambda _: csv_bytes([["A", "", 560000.0, 2810000.0, 1, "", ""]]),
         "look like metres of a projected coordinate system"),
+    Bad("degrees-with-projected-crs", lambda _: csv_bytes(ROWS),
+        "look like longitude/latitude degrees, but the coordinate system given is EPSG:4547",
+        kwargs={"crs": "EPSG:4547"}),
     Bad("duplicate-ids", lambda _: csv_bytes([["1", "A", 119.0, 25.4], ["1", "B", 119.1, 25.4]],
                                              ["编号", "名称", "经度", "纬度"]),
         "row 3, column '编号': the id '1' is also used in row 2"),
@@ -541,6 +544,16 @@ def test_canonical_type(text, expected):
 def test_guess_columns(headers, kind, expected):
     frame = pd.DataFrame(columns=headers)
     assert pio.guess_columns(frame, kind=kind) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(headers=st.lists(st.text(max_size=10), max_size=8, unique=True),
+       kind=st.sampled_from(["facilities", "patients"]))
+def test_fuzz_guess_columns(headers, kind):
+    mapping = pio.guess_columns(pd.DataFrame(columns=headers), kind=kind)
+    used = [h for h in mapping.values() if h is not None]
+    assert len(used) == len(set(used))
+    assert set(used) <= set(headers)
 
 
 def test_guess_columns_rejects_unknown_kind():
