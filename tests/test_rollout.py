@@ -1,0 +1,398 @@
+"""Phased rollout (issue #8): enumeration over opening orders, one-shot optimum, milestones."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planning import models, rollout
+from planning.errors import DataError, ScenarioError
+from planning.models.base import ModelInput
+from planning.scenario import Scenario
+
+COUNTY_NAMES = {"C1": "城厢区", "C2": "涵江区", "C3": "荔城区", "C4": "秀屿区", "C5": "仙游县"}
+
+
+# ------------------------------------------------------------------ hand-made instances
+def make_instance(
+    seed: int,
+    *,
+    n: int = 9,
+    m: int = 5,
+    n_fixed: int = 0,
+    density: float = 0.8,
+    capacity: float | None = None,
+) -> ModelInput:
+    """Random small instance: demand in 5 counties, sites with costs, sparse travel minutes."""
+    rng = np.random.default_rng(seed)
+    counties = list(COUNTY_NAMES)
+    dem_c = [counties[i % len(counties)] for i in range(n)]
+    demand = pd.DataFrame(
+        {
+            "weight": rng.integers(1, 40, n).astype(float),
+            "county": dem_c,
+            "county_name": [COUNTY_NAMES[c] for c in dem_c],
+        },
+        index=[f"d{i:02d}" for i in range(n)],
+    )
+    site_ids = [f"E{j}" for j in range(n_fixed)] + [f"S{j}" for j in range(m)]
+    sites = pd.DataFrame(
+        {
+            "fixed": [True] * n_fixed + [False] * m,
+            "cost": [0.0] * n_fixed + rng.integers(1, 5, m).astype(float).tolist(),
+            "capacity": capacity if capacity is not None else np.nan,
+            "county": [counties[(j * 2) % len(counties)] for j in range(n_fixed + m)],
+        },
+        index=site_ids,
+    )
+    rows = [
+        (d, s, float(rng.integers(2, 60)))
+        for d in demand.index
+        for s in sites.index
+        if rng.random() < density
+    ]
+    travel = pd.DataFrame(rows, columns=["demand_id", "site_id", "travel_min"])
+    return ModelInput(travel=travel, demand=demand, sites=sites)
+
+
+PHASES_COUNT = [
+    {"year": 2023, "new_sites": 1, "county_share_target": 0.4, "patient_share_target": 0.3},
+    {"year": 2024, "new_sites": 1, "county_share_target": 0.6, "patient_share_target": 0.45},
+    {"year": 2025, "new_sites": 2, "county_share_target": 0.8, "patient_share_target": 0.6},
+]
+PHASES_BUDGET = [
+    {"year": 2023, "budget": 3.0, "county_share_target": 0.2, "patient_share_target": 0.3},
+    {"year": 2024, "budget": 4.0, "county_share_target": 0.4, "patient_share_target": 0.5},
+    {"year": 2025, "new_sites": 1, "budget": 4.0, "county_share_target": 0.6,
+     "patient_share_target": 0.7},
+]
+
+
+def scenario_for(model: str, phases: list[dict], *, gamma: float = 1.0, **kw: object) -> Scenario:
+    n_fac = kw.pop("n_facilities", None if model == "lscp" else 4)
+    return Scenario(
+        model=model, n_facilities=n_fac, max_travel_min=kw.pop("max_travel_min", 25.0),
+        rollout={"phases": phases, "early_year_weight": gamma}, **kw,
+    )
+
+
+# ------------------------------------------------------------------ brute force
+def brute_force(data: ModelInput, scenario: Scenario, penalty_min: float) -> dict:
+    """Enumerate every opening order; best by (shortfall, model objective) lexicographically."""
+    demand, sites = data.demand, data.sites
+    phases = scenario.rollout.phases
+    n_t = len(phases)
+    gamma = scenario.rollout.early_year_weight
+    omega = [gamma ** (n_t - 1 - t) for t in range(n_t)]
+    d = (
+        data.travel.pivot(index="demand_id", columns="site_id", values="travel_min")
+        .reindex(index=demand.index, columns=sites.index)
+        .to_numpy(dtype=float)
+    )
+    d = np.where(np.isnan(d), np.inf, d)
+    w = demand["weight"].to_numpy()
+    total = w.sum()
+    t_max = scenario.max_travel_min
+    fixed = sites["fixed"].to_numpy(dtype=bool)
+    cost = sites["cost"].to_numpy(dtype=float)
+    cap = sites["capacity"].to_numpy(dtype=float) if "capacity" in sites else np.full(len(sites), np.nan)
+    capacitated = scenario.constraints.capacitated
+    counties = sorted(set(demand["county"]))
+    cand = np.flatnonzero(~fixed)
+    coverable = w[(d[:, ~fixed | fixed] <= t_max).any(axis=1)].sum()
+
+    def covered(is_open: np.ndarray) -> float:
+        if not capacitated:
+            return float(w[(d[:, is_open] <= t_max).any(axis=1)].sum())
+        return covered_capacitated(d, w, cap, is_open, t_max)
+
+    best = None
+    for order in itertools.product(range(n_t + 1), repeat=cand.size):  # n_t = never
+        order = np.array(order)
+        ok = True
+        for t, ph in enumerate(phases):
+            new = cand[order == t]
+            if ph.new_sites is not None and new.size > ph.new_sites:
+                ok = False
+            if ph.budget is not None and cost[new].sum() > ph.budget + 1e-9:
+                ok = False
+        n_final = fixed.sum() + (order < n_t).sum()
+        if scenario.model != "lscp" and scenario.n_facilities is not None:
+            ok &= n_final <= scenario.n_facilities
+        if not ok:
+            continue
+        short, values = 0.0, []
+        for t, ph in enumerate(phases):
+            is_open = fixed.copy()
+            is_open[cand[order <= t]] = True
+            has = {sites["county"].iloc[j] for j in np.flatnonzero(is_open)}
+            n_has = sum(c in has for c in counties)
+            need = int(np.ceil(ph.county_share_target * len(counties) - 1e-9))
+            short += max(need - n_has, 0) / len(counties) if ph.county_share_target > 0 else 0
+            if ph.patient_share_target > 0:
+                short += max(ph.patient_share_target * total - covered(is_open), 0) / total
+            near = d[:, is_open].min(axis=1) if is_open.any() else np.full(len(w), np.inf)
+            near = np.minimum(near, penalty_min)
+            if scenario.model == "mclp":
+                values.append(covered(is_open))
+            elif scenario.model == "p_median":
+                values.append(float(w @ near))
+            elif scenario.model == "p_center":
+                values.append(float(near[w > 0].max()))
+            else:  # lscp: sites, with coverage as tie-break
+                values.append(float(is_open.sum()))
+                if t == n_t - 1:
+                    short += max(coverable - covered(is_open), 0) / total
+        weighted = float(np.dot(omega, values))
+        if scenario.model == "mclp":
+            key = (round(short, 9), -weighted)
+        elif scenario.model == "lscp":
+            cov_w = sum(
+                om * covered(np.r_[fixed] | np.isin(np.arange(len(fixed)), cand[order <= t]))
+                for t, om in enumerate(omega)
+            )
+            key = (round(short, 9), values[-1], -cov_w)
+        else:
+            key = (round(short, 9), weighted)
+        if best is None or key < best["key"]:
+            best = {"key": key, "order": order, "values": values, "objective": weighted,
+                    "shortfall": short}
+    assert best is not None
+    return best
+
+
+def covered_capacitated(d, w, cap, is_open, t_max) -> float:
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    pairs = [(i, j) for i in range(len(w)) for j in np.flatnonzero(is_open) if d[i, j] <= t_max]
+    if not pairs:
+        return 0.0
+    c = -np.ones(len(pairs))
+    a_ub, b_ub = [], []
+    for i in range(len(w)):
+        a_ub.append([1.0 if p[0] == i else 0.0 for p in pairs])
+        b_ub.append(w[i])
+    for j in np.flatnonzero(is_open):
+        if np.isfinite(cap[j]):
+            a_ub.append([1.0 if p[1] == j else 0.0 for p in pairs])
+            b_ub.append(cap[j])
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=(0, None), method="highs")
+    return float(-res.fun)
+
+
+# ------------------------------------------------------------------ enumeration tests
+@pytest.mark.parametrize("model", ["mclp", "p_median", "p_center", "lscp"])
+@pytest.mark.parametrize(
+    ("seed", "phases", "gamma", "n_fixed"),
+    [(1, PHASES_COUNT, 1.0, 0), (2, PHASES_BUDGET, 2.0, 0), (3, PHASES_COUNT, 3.0, 1)],
+)
+def test_rollout_equals_enumeration_over_opening_orders(model, seed, phases, gamma, n_fixed):
+    data = make_instance(seed, n_fixed=n_fixed)
+    scenario = scenario_for(model, phases, gamma=gamma)
+    res = rollout.solve_rollout(data, scenario)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    # same smallest shortfall, then the same model objective
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    if model == "lscp":
+        assert res.years_table["objective"].iloc[-1] == best["values"][-1]
+    else:
+        assert res.objective == pytest.approx(best["objective"], rel=1e-7, abs=1e-7)
+    # sites stay open; yearly limits respected
+    yt = res.years_table
+    assert (yt["sites_open"].diff().dropna() >= 0).all()
+    for ph in scenario.rollout.phases:
+        if ph.new_sites is not None:
+            assert yt.loc[ph.year, "new_sites"] <= ph.new_sites
+        if ph.budget is not None:
+            assert yt.loc[ph.year, "spend"] <= ph.budget + 1e-9
+    assert (res.sites.loc[res.sites["kind"] == "existing", "opening_year"].isna()).all()
+    assert yt["sites_open"].iloc[0] >= n_fixed
+
+
+def test_capacitated_mclp_equals_enumeration():
+    data = make_instance(4, capacity=45.0)
+    scenario = scenario_for(
+        "mclp", PHASES_COUNT, gamma=2.0, constraints={"capacitated": True}
+    )
+    res = rollout.solve_rollout(data, scenario)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-7)
+    # patients within reach never exceed the open capacity
+    cap_open = 45.0 * res.years_table["sites_open"]
+    assert (res.years_table["patients_within"] <= cap_open + 1e-6).all()
+
+
+def test_early_year_weight_opens_the_most_valuable_site_first():
+    # one site serves most patients alone; a pair of others is better together later
+    demand = pd.DataFrame(
+        {"weight": [50.0, 30.0, 30.0], "county": ["C1", "C2", "C3"]},
+        index=["a", "b", "c"],
+    )
+    sites = pd.DataFrame({"fixed": [False] * 3, "county": ["C1", "C2", "C3"]},
+                         index=["S1", "S2", "S3"])
+    travel = pd.DataFrame(
+        [("a", "S1", 5.0), ("b", "S2", 5.0), ("c", "S3", 5.0), ("a", "S2", 20.0)],
+        columns=["demand_id", "site_id", "travel_min"],
+    )
+    data = ModelInput(travel=travel, demand=demand, sites=sites)
+    phases = [{"year": 2023, "new_sites": 1}, {"year": 2024, "new_sites": 2}]
+    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=3))
+    assert res.sites.loc["S2", "opening_year"] == 2023  # covers a and b: 80 patients
+    assert res.years_table.loc[2023, "objective"] == 80.0
+    assert res.years_table.loc[2024, "objective"] == 110.0
+
+
+# ------------------------------------------------------------------ one-shot optimum
+@pytest.mark.parametrize("model", ["mclp", "p_median", "p_center", "lscp"])
+def test_enough_budget_gives_the_one_shot_optimum_in_the_last_year(model):
+    data = make_instance(7, n=10, m=6, density=1.0)
+    budget = float(data.sites["cost"].sum())
+    phases = [
+        {"year": 2023, "budget": budget, "county_share_target": 0.2},
+        {"year": 2024, "budget": budget, "patient_share_target": 0.3},
+        {"year": 2025, "budget": budget},
+    ]
+    scenario = scenario_for(
+        model, phases, gamma=1.5, n_facilities=None if model == "lscp" else 3,
+        max_travel_min=45.0 if model == "lscp" else 25.0,
+    )
+    res = rollout.solve_rollout(data, scenario)
+    one_shot = models.solve(data, scenario)
+    assert one_shot.is_optimal
+    last = res.years_table["objective"].iloc[-1]
+    assert last == pytest.approx(one_shot.objective, rel=1e-7)
+    assert res.all_met
+
+
+def test_tight_yearly_limits_never_beat_the_one_shot_optimum():
+    data = make_instance(8, n=10, m=6, density=1.0)
+    phases = [{"year": 2023, "new_sites": 1}, {"year": 2024, "new_sites": 1},
+              {"year": 2025, "new_sites": 1}]
+    scenario = scenario_for("p_median", phases, gamma=4.0, n_facilities=3)
+    res = rollout.solve_rollout(data, scenario)
+    one_shot = models.solve(data, scenario)
+    assert res.years_table["objective"].iloc[-1] >= one_shot.objective - 1e-7
+    assert list(res.years_table["sites_open"]) == [1, 2, 3]
+
+
+# ------------------------------------------------------------------ milestones
+def five_county_instance(costs=(1.0, 1.0, 1.0, 1.0, 1.0)) -> ModelInput:
+    """One site per county, each serving only its county's patients."""
+    counties = list(COUNTY_NAMES)
+    weights = [100.0, 80.0, 60.0, 40.0, 20.0]
+    demand = pd.DataFrame(
+        {"weight": weights, "county": counties,
+         "county_name": [COUNTY_NAMES[c] for c in counties]},
+        index=[f"d{c}" for c in counties],
+    )
+    sites = pd.DataFrame(
+        {"fixed": False, "cost": list(costs), "county": counties},
+        index=[f"S{c}" for c in counties],
+    )
+    travel = pd.DataFrame(
+        [(f"d{c}", f"S{c}", 10.0) for c in counties],
+        columns=["demand_id", "site_id", "travel_min"],
+    )
+    return ModelInput(travel=travel, demand=demand, sites=sites)
+
+
+def test_met_milestones_are_reported_with_their_figures():
+    phases = [{"year": 2023, "new_sites": 3, "county_share_target": 0.5,
+               "patient_share_target": 0.3}]
+    res = rollout.solve_rollout(five_county_instance(), scenario_for("mclp", phases,
+                                                                      n_facilities=5))
+    assert res.all_met
+    ms = res.milestones.set_index("measure")
+    assert ms.loc["counties", "achieved"] == pytest.approx(0.6)
+    assert ms.loc["patients", "achieved"] == pytest.approx(240 / 300)
+    assert res.messages == [
+        "2023: counties with a site 60 % ≥ 50 % target (3 of 5): met",
+        "2023: patients within reach 80 % ≥ 30 % target (within 25 min): met",
+    ]
+
+
+def test_missed_county_milestone_names_the_extra_site_and_where():
+    phases = [
+        {"year": 2023, "new_sites": 2, "county_share_target": 0.5, "patient_share_target": 0.3},
+        {"year": 2024, "new_sites": 2, "county_share_target": 0.8, "patient_share_target": 0.6},
+    ]
+    res = rollout.solve_rollout(five_county_instance(), scenario_for("mclp", phases,
+                                                                      n_facilities=5))
+    ms = res.milestones.set_index(["year", "measure"])
+    row = ms.loc[(2023, "counties")]
+    assert not row["met"]
+    assert row["extra_sites"] == 1
+    # the two largest counties open first; the extra site goes to a county without one
+    assert set(res.open_sites(2023)) == {"SC1", "SC2"}
+    assert row["where"] in {"荔城区", "秀屿区", "仙游县"}
+    msg = res.messages[0]
+    assert re.fullmatch(
+        r"2023: counties with a site 40 % < 50 % target \(2 of 5\): open 1 more site in 2023 "
+        r"\(e\.g\. in (荔城区|秀屿区|仙游县)\)",
+        msg,
+    ), msg
+    assert ms.loc[(2023, "patients"), "met"]
+    assert ms.loc[(2024, "counties"), "met"]
+    assert res.messages[1].endswith("met")
+
+
+def test_missed_patient_milestone_with_a_budget_names_the_extra_budget():
+    # budget 2 buys the cheap small counties only; 60 % of patients needs C1 (cost 5)
+    data = five_county_instance(costs=(5.0, 4.0, 1.0, 1.0, 1.0))
+    phases = [{"year": 2023, "budget": 2.0, "patient_share_target": 0.6}]
+    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=None,
+                                                   constraints={"budget": 100.0}))
+    row = res.milestones.iloc[0]
+    assert not row["met"]
+    assert row["achieved"] == pytest.approx(100 / 300)  # C3 + C4 (60 + 40)
+    # cheapest way to 180 patients: C2 + C3 + C4 (80 + 60 + 40) for 4 + 1 + 1 = 6
+    assert row["extra_budget"] == pytest.approx(4.0)
+    assert pd.isna(row["extra_sites"])
+    assert "add 4 to the 2023 budget" in res.messages[0]
+    assert res.messages[0].startswith("2023: patients within reach 33.3 % < 60 % target")
+
+
+def test_unreachable_county_milestone_says_where_candidates_are_missing():
+    data = five_county_instance()
+    data = ModelInput(travel=data.travel[data.travel["site_id"] != "SC5"],
+                      demand=data.demand, sites=data.sites.drop(index="SC5"))
+    phases = [{"year": 2025, "new_sites": 5, "county_share_target": 1.0}]
+    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=5))
+    row = res.milestones.iloc[0]
+    assert not row["met"]
+    assert pd.isna(row["extra_sites"])
+    assert "add candidates in 仙游县" in res.messages[0]
+
+
+def test_existing_sites_count_from_the_start():
+    data = five_county_instance()
+    sites = data.sites.copy()
+    sites.loc["SC5", "fixed"] = True
+    data = ModelInput(travel=data.travel, demand=data.demand, sites=sites)
+    phases = [{"year": 2023, "new_sites": 0, "county_share_target": 0.2}]
+    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=5))
+    assert res.open_sites(2023) == ("SC5",)
+    assert res.all_met
+    assert res.sites.loc["SC5", "kind"] == "existing"
+
+
+def test_errors_name_the_problem():
+    data = five_county_instance()
+    sites = data.sites.assign(fixed=[True, True, True, False, False])
+    with pytest.raises(ScenarioError, match="n_facilities=2 caps"):
+        rollout.solve_rollout(
+            ModelInput(travel=data.travel, demand=data.demand, sites=sites),
+            scenario_for("mclp", PHASES_COUNT, n_facilities=2),
+        )
+    no_county = ModelInput(travel=data.travel, demand=data.demand[["weight"]], sites=data.sites)
+    with pytest.raises(DataError, match="County milestones need"):
+        rollout.solve_rollout(no_county, scenario_for("mclp", PHASES_COUNT))
+    res = rollout.solve_rollout(data, scenario_for("mclp", PHASES_COUNT))
+    with pytest.raises(ScenarioError, match="not a rollout phase"):
+        res.open_sites(2030)
