@@ -91,7 +91,7 @@ def tiled_helsinki(tiles_x: int, tiles_y: int) -> netmod.RoadNetwork:
             if ty + 1 < tiles_y:
                 links_u.append(t * n + north)
                 links_v.append((t + tiles_x) * n + south)
-    lu, lv = np.array(links_u), np.array(links_v)
+    lu, lv = np.array(links_u, dtype=np.int64), np.array(links_v, dtype=np.int64)
     link_len = haversine_m(lon[lu], lat[lu], lon[lv], lat[lv]) * 1.3  # winding rural road
     us += [lu, lv]
     vs += [lv, lu]

@@ -418,14 +418,11 @@ def urban_edges_from_areas(
     )
     mid_lon = (network.lon[network.edge_u] + network.lon[network.edge_v]) / 2
     mid_lat = (network.lat[network.edge_u] + network.lat[network.edge_v]) / 2
-    out = np.zeros(network.n_edges, dtype=bool)
     if len(geoms) == 0 or network.n_edges == 0:
-        return out
-    tree = shapely.STRtree(geoms)
-    pts = shapely.points(mid_lon, mid_lat)
-    hits = tree.query(pts, predicate="intersects")
-    out[np.unique(hits[0])] = True
-    return out
+        return np.zeros(network.n_edges, dtype=bool)
+    area = shapely.union_all(geoms)
+    shapely.prepare(area)
+    return np.asarray(shapely.intersects_xy(area, mid_lon, mid_lat), dtype=bool)
 
 
 def edge_minutes(
@@ -501,8 +498,12 @@ def contract_graph(
     outdeg = np.bincount(u, minlength=n)
     indeg = np.bincount(v, minlength=n)
     indptr = np.concatenate([[0], np.cumsum(outdeg)])
-    ukey = np.unique(np.minimum(u, v) * n + np.maximum(u, v))
-    nbrs = np.bincount(ukey // n, minlength=n) + np.bincount(ukey % n, minlength=n)
+    # distinct neighbours = out + in - reciprocal pairs (edges are sorted by u * n + v)
+    key = u * n + v
+    rkey = v * n + u
+    pos = np.minimum(np.searchsorted(key, rkey), max(n_e - 1, 0))
+    mutual = key[pos] == rkey if n_e else np.zeros(0, dtype=bool)
+    nbrs = outdeg + indeg - np.bincount(u[mutual], minlength=n)
     one_way = (indeg == 1) & (outdeg == 1) & (nbrs == 2)
     two_way = (indeg == 2) & (outdeg == 2) & (nbrs == 2)
     removable = (one_way | two_way) & ~keep
