@@ -346,9 +346,9 @@ def _base_map(bounds: tuple[float, float, float, float], *, basemap: str) -> fol
     if basemap not in BASEMAPS:
         msg = f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}."
         raise ScenarioError(msg)
-    minx, miny, maxx, maxy = bounds
+    minx, miny, maxx, maxy = (round(float(v), DECIMALS) for v in bounds)
     m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        location=[round((miny + maxy) / 2, DECIMALS), round((minx + maxx) / 2, DECIMALS)],
         zoom_start=9,
         tiles=None,
         control_scale=True,
