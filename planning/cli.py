@@ -7,6 +7,8 @@ solve
 export
     Solve a saved ``scenario.json`` and write the meeting kit: XLSX workbook, GeoPackage,
     GeoJSON, CSV, HTML map, printable PDF/PNG map.
+rollout
+    Plan which sites open in which year to meet the yearly policy milestones (phased rollout).
 
 Every error the library raises on purpose (:class:`~planning.errors.PlanningError`) is printed
 as one message on stderr with exit status 2; nothing else is caught, so bugs keep their traceback.
@@ -202,7 +204,44 @@ def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(handler=_cmd_export)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [_add_solve, _add_export]
+def _cmd_rollout(args: argparse.Namespace) -> int:
+    from planning import export, pipeline, rollout, rollout_export  # noqa: PLC0415
+
+    scenario = export.load_scenario_for_run(args.scenario_file)
+    inputs = pipeline.prepare(scenario)
+    result = rollout.plan_rollout(inputs, suggest=not args.no_suggest)
+    rollout_export.export_rollout(
+        result, Path(args.out), sites=inputs.sites, counties=inputs.counties,
+        travel_label=inputs.travel.label,
+    )
+    sys.stdout.write(rollout.format_rollout(result) + f"\nWritten to {args.out}\n")
+    return 0
+
+
+def _add_rollout(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "rollout",
+        help="plan which sites open in which year to meet the yearly milestones",
+        description=(
+            "Phased rollout (issue #8): for the years, new sites / budgets and milestone targets "
+            "in SCENARIO.json (rollout.phases; default 2023-2025 with 50/65/80 %% of counties "
+            "and 30/45/60 %% of patients), choose the opening year of each site. Prints the "
+            "year-by-year table with met/SHORT and, for each missed milestone, the smallest "
+            "extra sites or budget that would meet it; writes rollout.xlsx (a sheet per year), "
+            "rollout.gpkg, rollout_*.csv and scenario.json to --out. Example: "
+            "python -m planning rollout scenario.json --out rollout/"
+        ),
+    )
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
+    p.add_argument("--no-suggest", action="store_true",
+                   help="skip the search for the smallest change meeting each missed milestone")
+    p.set_defaults(handler=_cmd_rollout)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [
+    _add_solve, _add_export, _add_rollout,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1281,3 +1281,35 @@ def _message(s: _Setup, row: object) -> str:
     if where:
         fix += f" (e.g. in {where})"
     return f"{head}: {fix}"
+
+
+# --------------------------------------------------------------------------- text summary
+def format_rollout(result: RolloutResult) -> str:
+    """Year-by-year table and milestone lines as plain text (the CLI prints it).
+
+    Patient numbers appear as shares only, so no small count is shown.
+    """
+    yt = result.years_table
+    gap = "" if result.gap is None else f", gap {result.gap:.2%}"
+    head = (
+        f"Rollout: {result.scenario.name} | model {result.model} | {result.solver} -> "
+        f"{result.status}{gap} in {result.solve_time_s:.1f} s"
+    )
+    cols = (f"{'year':<6}{'new':>5}{'open':>6}{'spend':>12}{'counties':>10}{'target':>8}"
+            f"{'':>7}{'patients':>10}{'target':>8}{'':>7}")
+    lines = [head, cols]
+
+    def flag(met: object) -> str:
+        return "met" if bool(met) else "SHORT"
+
+    for year, row in yt.iterrows():
+        lines.append(
+            f"{year!s:<6}{int(row['new_sites']):>5}{int(row['sites_open']):>6}"
+            f"{float(row['spend']):>12,.0f}{_fmt_share(float(row['county_share'])):>10}"
+            f"{_fmt_share(float(row['county_target'])):>8}{flag(row['county_met']):>7}"
+            f"{_fmt_share(float(row['patient_share'])):>10}"
+            f"{_fmt_share(float(row['patient_target'])):>8}{flag(row['patient_met']):>7}"
+        )
+    lines.append("")
+    lines.extend(result.messages)
+    return "\n".join(lines)
