@@ -7,10 +7,12 @@ travel mode label (``travel_mode``), so an estimate is never mistaken for road t
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -18,6 +20,9 @@ import pandas as pd
 from planning.errors import DataError
 from planning.results import suppress_small
 from planning.rollout import RolloutResult
+
+if TYPE_CHECKING:
+    import folium
 
 logger = logging.getLogger(__name__)
 
@@ -262,3 +267,126 @@ def export_rollout(
     written.append(result.scenario.save(out / "scenario.json"))
     logger.info("Exported the rollout (%d files) to %s", len(written), out)
     return written
+
+
+# --------------------------------------------------------------------------- map
+EXISTING_COLOUR = "#1f4e9c"
+YEAR_COLOURS = ("#b30000", "#e34a33", "#fc8d59", "#fdbb84", "#fdd49e", "#fee8c8")
+LATER_COLOUR = "#969696"
+_MAP_TEXT = {
+    "zh": {"sites": "站点（按开设年份）", "counties": "已有站点的县区（按首个站点年份）",
+           "existing": "现有站点", "opens": "{year}年开设", "later": "以后开设",
+           "site": "站点", "county": "县区", "year": "开设年份", "cost": "开设成本",
+           "legend": "分期推进", "upto": "截至{year}年"},
+    "en": {"sites": "Sites by opening year", "counties": "Counties with a site (first year)",
+           "existing": "existing site", "opens": "opens {year}", "later": "opens later",
+           "site": "Site", "county": "County", "year": "Opening year", "cost": "Opening cost",
+           "legend": "Rollout", "upto": "up to {year}"},
+}
+
+
+def year_colours(years: tuple[int, ...]) -> dict[int, str]:
+    """Colour of each phase year: darkest first (the sites that matter most open first)."""
+    n = len(YEAR_COLOURS)
+    return {y: YEAR_COLOURS[min(k, n - 1)] for k, y in enumerate(years)}
+
+
+def build_rollout_map(
+    result: RolloutResult,
+    *,
+    sites: gpd.GeoDataFrame,
+    counties: gpd.GeoDataFrame,
+    year: int | None = None,
+    travel_label: str | None = None,
+    basemap: str = "cartodb",
+    lang: str = "zh",
+) -> folium.Map:
+    """Map the rollout: sites coloured by opening year, counties by their first site's year.
+
+    Parameters
+    ----------
+    sites, counties
+        The layers the plan was solved on (WGS-84; index ``site_id`` / ``county_id``).
+    year
+        Show the plan as of this year: later openings are drawn hollow and grey. Default:
+        the last year.
+    basemap, lang
+        As :func:`planning.maps.build_region_map` (``"cartodb"``, ``"osm"``, ``"none"``;
+        ``"zh"`` or ``"en"``).
+
+    Raises
+    ------
+    ScenarioError
+        ``year`` is not a phase year, or an unknown basemap.
+    """
+    import folium  # noqa: PLC0415 - only for maps
+
+    from planning.maps import build_region_map  # noqa: PLC0415
+
+    year = result.years[-1] if year is None else year
+    result.open_sites(year)  # raises ScenarioError for a year outside the phases
+    txt = _MAP_TEXT["zh" if lang == "zh" else "en"]
+    colours = year_colours(result.years)
+    m = build_region_map(
+        counties[["name", "geometry"]], travel_label=travel_label, basemap=basemap, lang=lang
+    )
+    cby = result.counties_by_year
+    first = cby[cby["has_site"] & (cby["year"] <= year)].groupby("county_id")["year"].min()
+    cgroup = folium.FeatureGroup(name=txt["counties"], show=True)
+    for cid, yr in first.items():
+        if cid not in counties.index:
+            continue
+        geom = counties.geometry.loc[cid].simplify(0.0005)
+        colour = colours.get(int(yr), LATER_COLOUR)
+        folium.GeoJson(
+            geom.__geo_interface__,
+            style_function=lambda _f, c=colour: {
+                "color": c, "weight": 0.5, "fillColor": c, "fillOpacity": 0.18,
+            },
+            tooltip=f"{counties.loc[cid, 'name']}: {int(yr)}",
+        ).add_to(cgroup)
+    cgroup.add_to(m)
+    sgroup = folium.FeatureGroup(name=txt["sites"], show=True)
+    pts = sites.geometry.to_crs("EPSG:4326")
+    for sid, row in result.sites.sort_values("opening_year", na_position="first").iterrows():
+        if sid not in pts.index:
+            continue
+        pt = pts.loc[sid]
+        oy = row["opening_year"]
+        existing = pd.isna(oy)
+        later = not existing and int(oy) > year
+        colour = EXISTING_COLOUR if existing else colours.get(int(oy), LATER_COLOUR)
+        name = str(sites.loc[sid, "name"]) if "name" in sites.columns else str(sid)
+        when = txt["existing"] if existing else txt["opens"].format(year=int(oy))
+        tip = (f"<b>{html.escape(name)}</b> ({html.escape(str(sid))})<br>"
+               f"{txt['county']}: {html.escape(str(row['county_name']))}<br>{html.escape(when)}")
+        folium.CircleMarker(
+            [round(pt.y, 5), round(pt.x, 5)],
+            radius=6 if later else 8,
+            color=LATER_COLOUR if later else "#ffffff",
+            weight=2,
+            dash_array="3" if later else None,
+            fill=not later,
+            fill_color=colour,
+            fill_opacity=0.0 if later else 0.95,
+            tooltip=tip,
+        ).add_to(sgroup)
+    sgroup.add_to(m)
+    rows = [(EXISTING_COLOUR, txt["existing"])]
+    rows += [(colours[y], txt["opens"].format(year=y)) for y in result.years if y <= year]
+    if year < result.years[-1]:
+        rows.append((LATER_COLOUR, txt["later"]))
+    items = "".join(
+        "<div><span style='display:inline-block;width:11px;height:11px;margin-right:5px;"
+        f"border:1px solid #444;border-radius:50%;background:{c};vertical-align:middle'>"
+        f"</span>{html.escape(label)}</div>"
+        for c, label in rows
+    )
+    legend = (
+        "<div style='position:fixed;bottom:30px;right:10px;z-index:9999;background:#fff;"
+        "padding:6px 8px;border:1px solid #999;border-radius:4px;font-size:12px'>"
+        f"<b>{html.escape(txt['legend'])} · {html.escape(txt['upto'].format(year=year))}</b>"
+        f"{items}</div>"
+    )
+    m.get_root().html.add_child(folium.Element(legend))
+    return m
