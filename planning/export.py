@@ -129,7 +129,7 @@ def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
 
     def _csv(frame: pd.DataFrame, name: str, *, index: bool = True) -> None:
         path = out / name
-        frame = frame.drop(columns="geometry", errors="ignore")
+        frame = _csv_safe(frame.drop(columns="geometry", errors="ignore"))
         frame.to_csv(path, index=index, encoding="utf-8-sig")
         written.append(path)
 
@@ -519,13 +519,9 @@ def export_geojson(plan: Plan, out_dir: str | Path) -> list[Path]:
 
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text starting with = + - @ with an apostrophe so spreadsheets never evaluate it."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
-    return out
+    from planning.io import escape_formulas  # noqa: PLC0415
+
+    return escape_formulas(frame)
 
 
 def export_csv(plan: Plan, out_dir: str | Path) -> list[Path]:

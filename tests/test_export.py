@@ -511,7 +511,7 @@ def test_load_scenario_for_run_paths(tmp_path: Path) -> None:
 
 
 def test_missing_input_file_is_reported(plan: pipeline.Plan, tmp_path: Path) -> None:
-    broken = plan.scenario.replace(patients_file=str(tmp_path / "gone.csv"))
+    broken = plan.scenario.replace(weight_layer=str(tmp_path / "gone.csv"))
     fake = pipeline.Plan(**{**plan.__dict__, "scenario": broken})
     with pytest.raises(DataError, match=r"gone\.csv.*does not exist"):
         export.export_scenario(fake, tmp_path / "out")
