@@ -396,3 +396,149 @@ def test_errors_name_the_problem():
     res = rollout.solve_rollout(data, scenario_for("mclp", PHASES_COUNT))
     with pytest.raises(ScenarioError, match="not a rollout phase"):
         res.open_sites(2030)
+
+
+# ------------------------------------------------------------------ Putian end to end
+@pytest.fixture(scope="module")
+def putian():
+    from planning import pipeline  # noqa: PLC0415
+
+    scenario = Scenario(cell_size_m=5000)
+    inputs = pipeline.prepare(scenario)
+    return inputs, rollout.plan_rollout(inputs)
+
+
+def test_putian_policy_defaults_end_to_end(putian):
+    inputs, res = putian
+    assert res.years == (2023, 2024, 2025)
+    assert res.status == "optimal"
+    yt = res.years_table
+    assert list(yt["new_sites"]) == [2, 2, 2]  # the default phases: 2 new sites a year
+    assert list(yt["sites_open"]) == [2, 4, 6]
+    assert list(yt["county_target"]) == [0.5, 0.65, 0.8]
+    assert list(yt["patient_target"]) == [0.3, 0.45, 0.6]
+    assert yt["n_counties"].iloc[0] == 5
+    assert (yt["patient_share"].diff().dropna() >= 0).all()
+    # the figures agree with the one-year result tables for the sites open in 2025
+    from planning import pipeline, results  # noqa: PLC0415
+
+    final = res.open_sites(2025)
+    assert len(final) == 6
+    # two sites in 2023 can reach at most 2 of 5 counties: the 50 % milestone is short by one
+    row = res.milestones.set_index(["year", "measure"]).loc[(2023, "counties")]
+    assert not row["met"] and row["extra_sites"] == 1
+    assert re.match(
+        r"2023: counties with a site 40 % < 50 % target \(2 of 5\): open 1 more site in 2023 "
+        r"\(e\.g\. in (城厢区|涵江区|荔城区|秀屿区|仙游县)\)",
+        res.messages[0],
+    )
+    patients = res.milestones[res.milestones["measure"] == "patients"]
+    assert patients["met"].all()
+    # share of patients within 30 min of the 2025 sites = the result tables' share
+    plan = pipeline.solve(inputs, inputs.scenario.replace(n_facilities=6))
+    nearest = results.nearest_open_times(inputs.travel.table, final)
+    within = nearest[nearest["travel_min"] <= 30]
+    share = inputs.demand["weight"].loc[within["demand_id"]].sum() / inputs.demand["weight"].sum()
+    assert yt.loc[2025, "patient_share"] == pytest.approx(share)
+    # the one-shot MCLP with 6 sites covers at least as many as the phased plan's last year
+    assert plan.tables.kpis["patients_within"] >= yt.loc[2025, "patients_within"] - 1e-6
+
+
+def test_putian_exports(putian, tmp_path):
+    import geopandas as gpd  # noqa: PLC0415
+    import openpyxl  # noqa: PLC0415
+
+    from planning import rollout_export  # noqa: PLC0415
+
+    inputs, res = putian
+    paths = rollout_export.export_rollout(
+        res, tmp_path, sites=inputs.sites, counties=inputs.counties,
+        travel_label=inputs.travel.label,
+    )
+    names = {p.name for p in paths}
+    assert {"rollout.xlsx", "rollout.gpkg", "rollout_years.csv", "rollout_milestones.csv",
+            "rollout_sites.csv", "rollout_counties.csv", "scenario.json"} <= names
+    assert Scenario.load(tmp_path / "scenario.json") == res.scenario
+    wb = openpyxl.load_workbook(tmp_path / "rollout.xlsx", read_only=True)
+    assert {"summary", "milestones", "2023", "2024", "2025", "counties"} <= set(wb.sheetnames)
+    sheet_2024 = pd.read_excel(tmp_path / "rollout.xlsx", sheet_name="2024", nrows=4)
+    assert len(sheet_2024) == 4
+    assert sheet_2024["new_this_year"].sum() == 2
+    sites = gpd.read_file(tmp_path / "rollout.gpkg", layer="sites")
+    assert sorted(sites["opening_year"].tolist()) == [2023, 2023, 2024, 2024, 2025, 2025]
+    assert sites.crs.to_epsg() == 4326
+    assert (sites["travel_mode"] == "estimated (straight-line)").all()
+    counties = gpd.read_file(tmp_path / "rollout.gpkg", layer="counties")
+    assert len(counties) == 5
+    assert counties["first_year_with_site"].notna().sum() == 4
+
+
+def test_export_suppresses_small_patient_counts():
+    from planning import rollout_export  # noqa: PLC0415
+
+    data = five_county_instance()
+    demand = data.demand.assign(weight=[100.0, 80.0, 60.0, 40.0, 3.0])
+    data = ModelInput(travel=data.travel, demand=demand, sites=data.sites)
+    phases = [{"year": 2023, "new_sites": 5, "patient_share_target": 0.3}]
+    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=5))
+    tables = rollout_export.rollout_tables(res)
+    cty = tables["counties"].set_index("county_id")
+    assert cty.loc["C5", "patients"] == "<5"
+    assert cty.loc["C5", "patients_within"] == "<5"
+    assert cty.loc["C1", "patients"] == "100"
+    assert tables["years"].loc[2023, "patients_within"] == "283"
+    assert tables["2023"]["new_this_year"].all()
+
+
+def test_rollout_map_colours_sites_by_opening_year(putian):
+    from planning import rollout_export  # noqa: PLC0415
+    from planning.maps import map_html  # noqa: PLC0415
+
+    inputs, res = putian
+    colours = rollout_export.year_colours(res.years)
+    html_2023 = map_html(rollout_export.build_rollout_map(
+        res, sites=inputs.sites, counties=inputs.counties, year=2023, basemap="none",
+        lang="en", travel_label=inputs.travel.label,
+    ))
+    assert "opens 2023" in html_2023 and "opens later" in html_2023
+    assert colours[2023] in html_2023
+    html_last = map_html(rollout_export.build_rollout_map(
+        res, sites=inputs.sites, counties=inputs.counties, basemap="none", lang="zh"))
+    assert "2025年开设" in html_last and "以后开设" not in html_last
+    with pytest.raises(ScenarioError, match="not a rollout phase"):
+        rollout_export.build_rollout_map(res, sites=inputs.sites, counties=inputs.counties,
+                                         year=2031)
+
+
+def test_cli_rollout_writes_files_and_prints_the_table(tmp_path, capsys):
+    from planning.cli import main  # noqa: PLC0415
+
+    scenario_file = Scenario(cell_size_m=5000).save(tmp_path / "scenario.json")
+    out = tmp_path / "out"
+    assert main(["rollout", str(scenario_file), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^2023\s+2\s+2\s+0\s+40 %\s+50 %\s+SHORT", text, re.MULTILINE), text
+    assert re.search(r"^2025\s+2\s+6\s+.*met\s*$", text, re.MULTILINE), text
+    assert "open 1 more site in 2023" in text
+    assert (out / "rollout.xlsx").exists() and (out / "rollout.gpkg").exists()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rollout": {"phases": [{"year": 2024}, {"year": 2023}]}}', encoding="utf-8")
+    assert main(["rollout", str(bad), "--out", str(out)]) == 2
+    assert "strictly increasing years" in capsys.readouterr().err
+
+
+def test_rollout_page_plans_and_shows_the_year_table():
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415
+
+    at = AppTest.from_string("from ui.rollout_page import render\nrender()", default_timeout=120)
+    at.session_state["scenario"] = Scenario(cell_size_m=5000).to_dict()
+    at.run()
+    assert not at.exception
+    at.button(key="ro_run").click().run()
+    assert not at.exception
+    assert any("open 1 more site in 2023" in w.value for w in at.warning)
+    table = at.dataframe[1].value
+    assert list(table.index) == [2023, 2024, 2025]
+    at.select_slider(key="ro_year").set_value(2024).run()
+    assert not at.exception
+    assert len(at.dataframe[2].value) == 2  # the two sites opening in 2024
