@@ -91,6 +91,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from planning import settings as env_settings
+from planning._validate import require_unique_index
 from planning.coords import haversine_m
 from planning.errors import DataError, NetworkError
 from planning.scenario import TravelSettings
@@ -679,11 +680,13 @@ def compute_network_travel_times(
     Raises
     ------
     DataError
-        A layer is not in WGS-84.
+        A layer is not in WGS-84, or ids repeat.
 
     Notes
     -----
-    Dijkstra runs from each unique site node on the *reversed* graph with ``limit`` equal to
+    Pass-through nodes no point snapped to are first contracted away (exact,
+    :func:`contract_graph`). Dijkstra then runs from each unique site node on the *reversed*
+    graph with ``limit`` equal to
     the cut-off (minus the smallest site access leg), a chunk of sources at a time; only the
     demand nodes' columns are read and only pairs within the cut-off are stored, so memory is
     ``O(chunk x n_nodes + pairs kept)``, never ``n_demand x n_sites``.
@@ -692,6 +695,8 @@ def compute_network_travel_times(
 
     settings = settings or TravelSettings()
     t0 = time.perf_counter()
+    require_unique_index(demand, name="demand")
+    require_unique_index(sites, name="sites")
     cutoff = math.inf if cutoff_min is None else float(cutoff_min)
     d_lon, d_lat = _lonlat(demand, name="demand")
     s_lon, s_lat = _lonlat(sites, name="sites")
