@@ -98,8 +98,15 @@ def _print_summary(plan: Any, out: Path | None) -> None:
         f"{k['patients_total']:,.0f} ({k['share_within']:.1%})",
         f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
         f"({k['county_share_with_site']:.0%})",
-        f"Mean travel: {k['mean_travel_min']:.1f} min; max {k['max_travel_min_observed']:.1f} min",
+        f"Mean travel to the nearest open site: {k['mean_travel_min']:.1f} min; "
+        f"max {k['max_travel_min_observed']:.1f} min",
     ]
+    if k["patients_beyond_cutoff"] > 0.5:
+        cutoff = plan.travel.cutoff_min
+        lines.append(
+            f"Patients with no open site within {cutoff:g} min (not in the mean): "
+            f"{k['patients_beyond_cutoff']:,.0f}"
+        )
     if out is not None:
         lines.append(f"Written to {out}")
     sys.stdout.write("\n".join(lines) + "\n")
@@ -109,6 +116,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from planning import export, pipeline  # noqa: PLC0415
 
     scenario = _scenario_from_args(args)
+    if args.travel_times:  # bring your own travel times: skip region, demand and travel steps
+        from planning.models.tables import solve_tables_command  # noqa: PLC0415
+
+        return solve_tables_command(args, scenario)
     plan = pipeline.run(scenario)
     out = Path(args.out) if args.out else None
     if out is not None:
@@ -154,6 +165,17 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--osm-file", metavar="FILE", help="local OpenStreetMap extract (.osm.pbf, .osm, .osm.xml) for --travel network, e.g. fujian-latest.osm.pbf from download.geofabrik.de; implies --travel network")
     p.add_argument("--out", metavar="DIR", help="write the plan to this folder")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    own = p.add_argument_group(
+        "bring your own travel times",
+        "solve from your own tables instead of a region (see planning/models/tables.py)",
+    )
+    own.add_argument("--travel-times", metavar="TT.csv",
+                     help="long table demand_id, site_id, minutes (CSV or XLSX)")
+    own.add_argument("--demand", metavar="D.csv", help="table demand_id, weight (patients)")
+    own.add_argument("--candidates", metavar="C.csv",
+                     help="table site_id with optional cost, capacity, fixed (true/false)")
+    own.add_argument("--capacity-column", metavar="COL",
+                     help="candidate column holding capacities; makes the model capacitated")
     p.set_defaults(handler=_cmd_solve)
 
 

@@ -95,15 +95,18 @@ class Plan:
 def travel_cutoff_min(scenario: Scenario) -> float | None:
     """Travel-time cut-off used when building the table for ``scenario``.
 
-    Coverage models (MCLP, LSCP) need only pairs within their largest threshold. p-median and
-    p-center need pairs beyond it; in estimated mode every pair is kept (``None``), on the
-    road network pairs up to ``max(4 x max_travel_min, 120)`` minutes.
+    Coverage models (MCLP, LSCP) count only pairs within their thresholds, but the table keeps
+    pairs up to twice the largest threshold so that results can report the travel time of
+    uncovered patients to their nearest open site, and an infeasible LSCP can say how far the
+    nearest candidate is. p-median and p-center need pairs beyond it; in estimated mode every
+    pair is kept (``None``), on the road network pairs up to ``max(4 x max_travel_min, 120)``
+    minutes.
     """
     c = scenario.constraints
     thresholds = [scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min]
     t = max(x for x in thresholds if x is not None)
     if scenario.model in COVERAGE_MODELS:
-        return t
+        return 2 * t
     if scenario.travel.mode == "estimated":
         return None
     return max(4 * t, 120.0)
