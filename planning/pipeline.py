@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,16 @@ def prepare(
         if points is not None:
             joined = gpd.sjoin(points, counties[["geometry"]].reset_index(), predicate="within")
             patients_by_county = joined.groupby("county_id")["count"].sum()
+    if patients_by_county is not None:
+        uncounted = counties.index.difference(patients_by_county.dropna().index)
+        if len(uncounted) and len(uncounted) < len(counties):
+            warnings.warn(
+                "The patient table has no counts for "
+                f"{', '.join(counties.loc[uncounted, 'name'])}; those counties use the census "
+                "estimate. Add rows for them (0 if none) to use your counts everywhere.",
+                UserWarning,
+                stacklevel=2,
+            )
     counties = demand_step.estimate_patients(
         counties,
         prevalence_per_mille=scenario.prevalence_per_mille,
