@@ -1,4 +1,4 @@
-"""Phased rollout: which sites open in which year to meet the yearly policy milestones.
+r"""Phased rollout: which sites open in which year to meet the yearly policy milestones.
 
 A multi-period model on top of any siting model (``scenario.model``): each phase (year) of
 ``scenario.rollout.phases`` has a number of new sites and/or an opening budget, and milestone
@@ -11,59 +11,59 @@ the smallest change that would meet it (extra sites and/or extra budget in that 
 
 Notes
 -----
-Symbols: demand points :math:`i` with patients :math:`w_i`; candidate sites :math:`j \\in J`
+Symbols: demand points :math:`i` with patients :math:`w_i`; candidate sites :math:`j \in J`
 (existing sites are constants, always open) with opening cost :math:`c_j` and capacity
 :math:`q_j`; travel minutes :math:`d_{ij}` (sparse pairs); periods :math:`t = 1..T` (phase
 years, increasing); per period a new-site limit :math:`n_t` and/or budget :math:`B_t`
-(``None`` = no limit) and milestone targets :math:`\\alpha_t` (share of the :math:`C`
-counties with a site) and :math:`\\beta_t` (share of the :math:`W = \\sum_i w_i` patients
+(``None`` = no limit) and milestone targets :math:`\alpha_t` (share of the :math:`C`
+counties with a site) and :math:`\beta_t` (share of the :math:`W = \sum_i w_i` patients
 within ``max_travel_min`` of an open site, within capacity when capacitated).
 
-Variables: :math:`y_{jt} \\in \\{0,1\\}` site :math:`j` open in period :math:`t`;
-:math:`h_{ct} \\in [0,1]` county :math:`c` has a site; :math:`z_{it} \\in [0,1]` demand
-covered (uncapacitated) or allocations :math:`x_{ijt} \\in [0,1]` (capacitated, p-median,
-p-center); :math:`u_{it} \\in [0,1]` demand not served by any open site;
-:math:`s^{C}_t, s^{P}_t \\ge 0` milestone shortfalls.
+Variables: :math:`y_{jt} \in \{0,1\}` site :math:`j` open in period :math:`t`;
+:math:`h_{ct} \in [0,1]` county :math:`c` has a site; :math:`z_{it} \in [0,1]` demand
+covered (uncapacitated) or allocations :math:`x_{ijt} \in [0,1]` (capacitated, p-median,
+p-center); :math:`u_{it} \in [0,1]` demand not served by any open site;
+:math:`s^{C}_t, s^{P}_t \ge 0` milestone shortfalls.
 
 Constraints, every :math:`t`:
 
-* stay open: :math:`y_{j,t-1} \\le y_{jt}`;
-* new sites: :math:`\\sum_j (y_{jt} - y_{j,t-1}) \\le n_t`; spend:
-  :math:`\\sum_j c_j (y_{jt} - y_{j,t-1}) \\le B_t` (yearly; unused allowance does not carry
-  over); overall caps on the last period: :math:`|F| + \\sum_j y_{jT} \\le`
-  ``n_facilities`` and :math:`\\sum_j c_j y_{jT} \\le` ``constraints.budget`` when set;
-* counties: :math:`h_{ct} \\le \\sum_{j \\in J_c} y_{jt}` (1 if an existing site is in
-  :math:`c`), :math:`\\sum_c h_{ct} + s^{C}_t \\ge \\lceil \\alpha_t C \\rceil`;
-* patients: :math:`z_{it} \\le \\sum_{j: d_{ij} \\le T_{max}} y_{jt}` (1 if an existing site
-  covers :math:`i`), or with capacities :math:`\\sum_j x_{ijt} \\le 1`,
-  :math:`x_{ijt} \\le y_{jt}`, :math:`\\sum_i w_i x_{ijt} \\le q_j y_{jt}`; then
-  :math:`\\sum_i w_i z_{it} + s^{P}_t \\ge \\beta_t W`.
+* stay open: :math:`y_{j,t-1} \le y_{jt}`;
+* new sites: :math:`\sum_j (y_{jt} - y_{j,t-1}) \le n_t`; spend:
+  :math:`\sum_j c_j (y_{jt} - y_{j,t-1}) \le B_t` (yearly; unused allowance does not carry
+  over); overall caps on the last period: :math:`|F| + \sum_j y_{jT} \le`
+  ``n_facilities`` and :math:`\sum_j c_j y_{jT} \le` ``constraints.budget`` when set;
+* counties: :math:`h_{ct} \le \sum_{j \in J_c} y_{jt}` (1 if an existing site is in
+  :math:`c`), :math:`\sum_c h_{ct} + s^{C}_t \ge \lceil \alpha_t C \rceil`;
+* patients: :math:`z_{it} \le \sum_{j: d_{ij} \le T_{max}} y_{jt}` (1 if an existing site
+  covers :math:`i`), or with capacities :math:`\sum_j x_{ijt} \le 1`,
+  :math:`x_{ijt} \le y_{jt}`, :math:`\sum_i w_i x_{ijt} \le q_j y_{jt}`; then
+  :math:`\sum_i w_i z_{it} + s^{P}_t \ge \beta_t W`.
 
-Objective, with period weights :math:`\\omega_t = \\gamma^{T-t}` (``early_year_weight``
-:math:`\\gamma \\ge 1`, so early years count more), solved lexicographically:
+Objective, with period weights :math:`\omega_t = \gamma^{T-t}` (``early_year_weight``
+:math:`\gamma \ge 1`, so early years count more), solved lexicographically:
 
-1. minimise the normalised shortfall :math:`S = \\sum_t s^{C}_t / C + s^{P}_t / W`;
-2. keep :math:`S \\le S^*` and optimise the chosen model summed over periods:
+1. minimise the normalised shortfall :math:`S = \sum_t s^{C}_t / C + s^{P}_t / W`;
+2. keep :math:`S \le S^*` and optimise the chosen model summed over periods:
 
-   * ``mclp``: maximise :math:`\\sum_t \\omega_t \\sum_i w_i z_{it}` (coverage within each
+   * ``mclp``: maximise :math:`\sum_t \omega_t \sum_i w_i z_{it}` (coverage within each
      demand point's threshold, urban/rural thresholds included);
-   * ``p_median``: minimise :math:`\\sum_t \\omega_t \\sum_i w_i (\\sum_j d_{ij} x_{ijt} + U
-     u_{it})` with :math:`\\sum_j x_{ijt} + u_{it} = 1`, :math:`x_{ijt} \\le y_{jt}`;
-   * ``p_center``: minimise :math:`\\sum_t \\omega_t r_t` with :math:`r_t \\ge \\sum_j d_{ij}
+   * ``p_median``: minimise :math:`\sum_t \omega_t \sum_i w_i (\sum_j d_{ij} x_{ijt} + U
+     u_{it})` with :math:`\sum_j x_{ijt} + u_{it} = 1`, :math:`x_{ijt} \le y_{jt}`;
+   * ``p_center``: minimise :math:`\sum_t \omega_t r_t` with :math:`r_t \ge \sum_j d_{ij}
      x_{ijt} + U u_{it}` for every :math:`i` with :math:`w_i > 0`;
    * ``lscp``: every coverable patient must be covered in the last period (a further
      milestone, soft like the others); minimise the number of sites in the last period, then
-     maximise weighted coverage: :math:`K \\sum_j y_{jT} - \\sum_t \\omega_t \\,
-     \\mathrm{cov}_t / W` with :math:`K = 1 + \\sum_t \\omega_t`.
+     maximise weighted coverage: :math:`K \sum_j y_{jT} - \sum_t \omega_t \,
+     \mathrm{cov}_t / W` with :math:`K = 1 + \sum_t \omega_t`.
 
    :math:`U` (``unserved_penalty_min``) is twice the longest travel time in the table: a
    patient with no open site in reach costs more than any served one, so early years reach
    the unserved first.
 
 Smallest change for a missed milestone :math:`(t, k)`: the same model with that milestone
-hard, the other milestones dropped, an integer :math:`e \\ge 0` added to :math:`n_t` (and to
-the ``n_facilities`` cap) and :math:`b \\ge 0` to :math:`B_t` (and to ``constraints.budget``);
-minimise :math:`e + b / (1 + \\sum_j c_j)`, i.e. fewest extra sites first, then least extra
+hard, the other milestones dropped, an integer :math:`e \ge 0` added to :math:`n_t` (and to
+the ``n_facilities`` cap) and :math:`b \ge 0` to :math:`B_t` (and to ``constraints.budget``);
+minimise :math:`e + b / (1 + \sum_j c_j)`, i.e. fewest extra sites first, then least extra
 money. Infeasible means no number of sites can meet it (e.g. counties without candidates).
 
 Other scenario constraints (``site_in_every_county``, hubs, referral limits except the
@@ -77,7 +77,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,7 @@ import pandas as pd
 from planning.errors import DataError, InfeasibleError, ScenarioError, SolverError
 from planning.models import _prep
 from planning.models._mip import (
+    BoolArray,
     FloatArray,
     HighsSession,
     IntArray,
@@ -115,7 +116,7 @@ _EPS = 1e-6
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True, kw_only=True)
 class RolloutResult:
-    """A phased rollout plan and its year-by-year figures, keyed by ids and years.
+    r"""A phased rollout plan and its year-by-year figures, keyed by ids and years.
 
     Attributes
     ----------
@@ -147,7 +148,7 @@ class RolloutResult:
         ``patients``, ``patients_within``, ``share_within``.
     objective
         Weighted sum over periods of the model's value in each year,
-        :math:`\\sum_t \\omega_t v_t` (``v_t`` in ``years_table["objective"]``: patients covered,
+        :math:`\sum_t \omega_t v_t` (``v_t`` in ``years_table["objective"]``: patients covered,
         patient-minutes, minutes, or number of sites).
     """
 
@@ -213,9 +214,7 @@ class _Setup:
         return math.ceil(share * len(self.county_ids) - 1e-9)
 
 
-def _setup(
-    data: ModelInput, scenario: Scenario, counties: pd.Series | None
-) -> _Setup:
+def _setup(data: ModelInput, scenario: Scenario, counties: pd.Series | None) -> _Setup:
     phases = scenario.rollout.phases
     if not phases:
         msg = "The rollout has no phases; add at least one year (scenario.rollout.phases)."
@@ -256,8 +255,14 @@ def _setup(
     weights = np.array([gamma ** (n_t - 1 - t) for t in range(n_t)], dtype=float)
     longest = float(prep.pt.max()) if prep.pt.size else scenario.max_travel_min
     return _Setup(
-        prep=prep, phases=phases, weights=weights, cand=cand, cand_of=cand_of,
-        county_ids=county_ids, county_names=names, cap_total_sites=cap_sites,
+        prep=prep,
+        phases=phases,
+        weights=weights,
+        cand=cand,
+        cand_of=cand_of,
+        county_ids=county_ids,
+        county_names=names,
+        cap_total_sites=cap_sites,
         cap_total_budget=scenario.constraints.budget,
         milestone_threshold=float(scenario.max_travel_min),
         unserved_penalty_min=2.0 * max(longest, scenario.max_travel_min),
@@ -308,7 +313,7 @@ def _y(b: _Built, s: _Setup, t: int, k: IntArray | int) -> IntArray:
 
 
 def _add_coverage(
-    mb: MipBuilder, s: _Setup, built: _Built, t: int, threshold: FloatArray, tag: str
+    mb: MipBuilder, s: _Setup, built: _Built, t: int, threshold: FloatArray, *, tag: str
 ) -> _Terms:
     """Patients covered in period ``t`` within ``threshold`` (per demand) as an expression."""
     p = s.prep
@@ -341,7 +346,7 @@ def _add_coverage(
     xc = x0 + np.arange(pi.size)
     dem, row_of = np.unique(pi, return_inverse=True)
     mb.add_rows(dem.size, row_of, xc, 1.0, ub=1.0, family=f"assign{tag}_{t}")
-    _link_rows(mb, s, built, t, pi, pj, xc, tag)
+    _link_rows(mb, s, built, t, pi=pi, pj=pj, xc=xc, tag=tag)
     terms.add(xc, p.weight[pi])
     return terms
 
@@ -372,25 +377,40 @@ def _uncovered_terms(
     row_of = np.searchsorted(dem, pi)
     if not s.capacitated:
         mb.add_rows(
-            dem.size, np.concatenate([np.arange(dem.size), row_of]),
-            np.concatenate([uc, _y(built, s, t, s.cand_of[pj])]), 1.0, lb=1.0,
+            dem.size,
+            np.concatenate([np.arange(dem.size), row_of]),
+            np.concatenate([uc, _y(built, s, t, s.cand_of[pj])]),
+            1.0,
+            lb=1.0,
             family=f"full_cover_{t}",
         )
     else:
         x0 = mb.add_cols(pi.size, lb=0.0, ub=1.0, prefix=f"xf_{t}")
         xc = x0 + np.arange(pi.size)
         mb.add_rows(
-            dem.size, np.concatenate([np.arange(dem.size), row_of]),
-            np.concatenate([uc, xc]), 1.0, lb=1.0, ub=1.0, family=f"full_cover_{t}",
+            dem.size,
+            np.concatenate([np.arange(dem.size), row_of]),
+            np.concatenate([uc, xc]),
+            1.0,
+            lb=1.0,
+            ub=1.0,
+            family=f"full_cover_{t}",
         )
-        _link_rows(mb, s, built, t, pi, pj, xc, "f")
+        _link_rows(mb, s, built, t, pi=pi, pj=pj, xc=xc, tag="f")
     terms.add(uc, -p.weight[dem])
     return terms
 
 
 def _link_rows(
-    mb: MipBuilder, s: _Setup, built: _Built, t: int, pi: IntArray, pj: IntArray,
-    xc: IntArray, tag: str,
+    mb: MipBuilder,
+    s: _Setup,
+    built: _Built,
+    t: int,
+    *,
+    pi: IntArray,
+    pj: IntArray,
+    xc: IntArray,
+    tag: str,
 ) -> None:
     """Rows ``x_ijt <= y_jt`` (candidates) and ``sum_i w_i x_ijt <= q_j y_jt`` (capacitated)."""
     p = s.prep
@@ -401,7 +421,8 @@ def _link_rows(
             np.concatenate([np.arange(kc.size), np.arange(kc.size)]),
             np.concatenate([xc[kc], _y(built, s, t, s.cand_of[pj[kc]])]),
             np.concatenate([np.ones(kc.size), -np.ones(kc.size)]),
-            ub=0.0, family=f"xy{tag}_{t}",
+            ub=0.0,
+            family=f"xy{tag}_{t}",
         )
     if not s.capacitated:
         return
@@ -418,13 +439,12 @@ def _link_rows(
         np.concatenate([np.searchsorted(sites, pj[limited]), np.flatnonzero(cand_sites)]),
         np.concatenate([xc[limited], _y(built, s, t, s.cand_of[sites[cand_sites]])]),
         np.concatenate([p.weight[pi[limited]], -cap[sites[cand_sites]]]),
-        ub=ub, family=f"capacity{tag}_{t}",
+        ub=ub,
+        family=f"capacity{tag}_{t}",
     )
 
 
-def _assignment_block(
-    mb: MipBuilder, s: _Setup, built: _Built, t: int, *, center: bool
-) -> _Terms:
+def _assignment_block(mb: MipBuilder, s: _Setup, built: _Built, t: int, *, center: bool) -> _Terms:
     """p-median / p-center allocation in period ``t``; returns the period's cost expression."""
     p = s.prep
     ok = (p.fixed[p.pj] | (s.cand_of[p.pj] >= 0)) & (p.weight[p.pi] > 0)
@@ -441,7 +461,7 @@ def _assignment_block(
     if dem.size == 0:
         return terms
     if not s.capacitated:
-        return _radius_chain(mb, s, built, t, pi, pj, pt, dem, center=center)
+        return _radius_chain(mb, s, built, t, pi=pi, pj=pj, pt=pt, dem=dem, center=center)
     u0 = mb.add_cols(dem.size, lb=0.0, ub=1.0, prefix=f"u_{t}")
     uc = u0 + np.arange(dem.size)
     x0 = mb.add_cols(pi.size, lb=0.0, ub=1.0, prefix=f"x_{t}")
@@ -451,9 +471,12 @@ def _assignment_block(
         dem.size,
         np.concatenate([row_of, np.arange(dem.size)]),
         np.concatenate([xc, uc]),
-        1.0, lb=1.0, ub=1.0, family=f"assign_{t}",
+        1.0,
+        lb=1.0,
+        ub=1.0,
+        family=f"assign_{t}",
     )
-    _link_rows(mb, s, built, t, pi, pj, xc, "")
+    _link_rows(mb, s, built, t, pi=pi, pj=pj, xc=xc, tag="")
     big_u = s.unserved_penalty_min
     if not center:
         terms.add(xc, p.weight[pi] * pt)
@@ -465,15 +488,24 @@ def _assignment_block(
         np.concatenate([row_of, np.arange(dem.size), np.arange(dem.size)]),
         np.concatenate([xc, uc, np.full(dem.size, r)]),
         np.concatenate([pt, np.full(dem.size, big_u), -np.ones(dem.size)]),
-        ub=0.0, family=f"radius_{t}",
+        ub=0.0,
+        family=f"radius_{t}",
     )
     terms.add(np.array([r]), 1.0)
     return terms
 
 
 def _radius_chain(
-    mb: MipBuilder, s: _Setup, built: _Built, t: int, pi: IntArray, pj: IntArray,
-    pt: FloatArray, dem: IntArray, *, center: bool,
+    mb: MipBuilder,
+    s: _Setup,
+    built: _Built,
+    t: int,
+    *,
+    pi: IntArray,
+    pj: IntArray,
+    pt: FloatArray,
+    dem: IntArray,
+    center: bool,
 ) -> _Terms:
     """Uncapacitated distance by distinct-distance levels (tighter than assignments).
 
@@ -512,8 +544,9 @@ def _radius_chain(
     cols = np.concatenate([_y(built, s, t, s.cand_of[cj]), zc, zc[prev_ok - 1]])
     vals = np.concatenate([np.ones(ci.size), np.ones(n_lv), -np.ones(prev_ok.size)])
     if n_lv:
-        mb.add_rows(n_lv, rows, cols, vals, lb=np.where(first_of_client, 1.0, 0.0),
-                    family=f"radius_{t}")
+        mb.add_rows(
+            n_lv, rows, cols, vals, lb=np.where(first_of_client, 1.0, 0.0), family=f"radius_{t}"
+        )
     step = next_dist - lv_dist
     if not center:
         terms.add(zc, p.weight[lv_client] * step)
@@ -526,7 +559,8 @@ def _radius_chain(
         np.concatenate([row_of, np.arange(dem.size)]),
         np.concatenate([zc, np.full(dem.size, r)]),
         np.concatenate([step, -np.ones(dem.size)]),
-        ub=-base[dem], family=f"center_{t}",
+        ub=-base[dem],
+        family=f"center_{t}",
     )
     terms.add(np.array([r]), 1.0)
     return terms
@@ -550,9 +584,15 @@ def _build(
     mb = MipBuilder(sense="min")
     n_t, nc = s.n_periods, s.nc
     y0 = mb.add_cols(
-        n_t * nc, lb=0.0, ub=1.0, integer=True,
-        names=[f"{nm}_{ph.year}" for ph in s.phases
-               for nm in sanitize_names("y", [str(v) for v in p.site_ids[s.cand]])],
+        n_t * nc,
+        lb=0.0,
+        ub=1.0,
+        integer=True,
+        names=[
+            f"{nm}_{ph.year}"
+            for ph in s.phases
+            for nm in sanitize_names("y", [str(v) for v in p.site_ids[s.cand]])
+        ],
     )
     built = _Built(mip=None, y0=y0, slack={}, period_terms=[])  # type: ignore[arg-type]
     k_all = np.arange(nc)
@@ -570,11 +610,13 @@ def _build(
         if stay_close is not None:
             base_y, e_ub, b_ub = stay_close
             e_cost = b_cost = 0.0
-            built.add_cost(_y(built, s, 0, np.arange(n_t * nc)),
-                           np.where(base_y.reshape(-1), -1.0, 1.0))
+            built.add_cost(
+                _y(built, s, 0, np.arange(n_t * nc)), np.where(base_y.reshape(-1), -1.0, 1.0)
+            )
         if ph.new_sites is not None or s.cap_total_sites is not None:
-            e_col = mb.add_cols(1, lb=0.0, ub=e_ub, cost=e_cost, integer=True,
-                                names=["extra_sites"])
+            e_col = mb.add_cols(
+                1, lb=0.0, ub=e_ub, cost=e_cost, integer=True, names=["extra_sites"]
+            )
         if ph.budget is not None or s.cap_total_budget is not None:
             b_col = mb.add_cols(1, lb=0.0, ub=b_ub, cost=b_cost, names=["extra_budget"])
     built.extra_sites_col, built.extra_budget_col = e_col, b_col
@@ -585,8 +627,12 @@ def _build(
         prev = np.concatenate([_y(built, s, t, k_all) for t in range(n_t - 1)])
         nxt = np.concatenate([_y(built, s, t + 1, k_all) for t in range(n_t - 1)])
         mb.add_rows(
-            (n_t - 1) * nc, rows, np.concatenate([prev, nxt]),
-            np.concatenate([np.ones(prev.size), -np.ones(nxt.size)]), ub=0.0, family="stay_open",
+            (n_t - 1) * nc,
+            rows,
+            np.concatenate([prev, nxt]),
+            np.concatenate([np.ones(prev.size), -np.ones(nxt.size)]),
+            ub=0.0,
+            family="stay_open",
         )
     for t, ph in enumerate(s.phases):
         for limit, coef, extra, fam in (
@@ -604,8 +650,14 @@ def _build(
                 cols.append(np.array([extra]))
                 vals.append(np.array([-1.0]))
             c = np.concatenate(cols)
-            mb.add_rows(1, np.zeros(c.size, dtype=np.int64), c, np.concatenate(vals),
-                        ub=float(limit), family=f"{fam}_{ph.year}")
+            mb.add_rows(
+                1,
+                np.zeros(c.size, dtype=np.int64),
+                c,
+                np.concatenate(vals),
+                ub=float(limit),
+                family=f"{fam}_{ph.year}",
+            )
     last = n_t - 1
     for cap, coef, extra, fam, base in (
         (s.cap_total_sites, np.ones(nc), e_col, "n_facilities", float(p.fixed.sum())),
@@ -619,8 +671,14 @@ def _build(
             cols.append(np.array([extra]))
             vals.append(np.array([-1.0]))
         c = np.concatenate(cols)
-        mb.add_rows(1, np.zeros(c.size, dtype=np.int64), c, np.concatenate(vals),
-                    ub=float(cap) - base, family=fam)
+        mb.add_rows(
+            1,
+            np.zeros(c.size, dtype=np.int64),
+            c,
+            np.concatenate(vals),
+            ub=float(cap) - base,
+            family=fam,
+        )
 
     # milestones (soft: shortfall columns)
     model_thr = p.threshold
@@ -632,33 +690,48 @@ def _build(
         need_specs: list[tuple[str, float, _Terms, float]] = []
         if ph.county_share_target > 0 and s.county_ids:
             need_specs.append(
-                ("counties", float(s.county_need(ph.county_share_target)),
-                 _county_terms(mb, s, built, t), float(len(s.county_ids)))
+                (
+                    "counties",
+                    float(s.county_need(ph.county_share_target)),
+                    _county_terms(mb, s, built, t),
+                    float(len(s.county_ids)),
+                )
             )
         cov_m: _Terms | None = None
         if model in {"mclp", "lscp"}:
-            cov_m = _add_coverage(mb, s, built, t, model_thr, "")
+            cov_m = _add_coverage(mb, s, built, t, model_thr, tag="")
             covered_model.append(cov_m)
         if ph.patient_share_target > 0 and total_w > 0:
-            cov = cov_m if (same_thr and cov_m is not None) else _add_coverage(
-                mb, s, built, t, mile_thr, "m")
+            cov = (
+                cov_m
+                if (same_thr and cov_m is not None)
+                else _add_coverage(mb, s, built, t, mile_thr, tag="m")
+            )
             need_specs.append(("patients", ph.patient_share_target * total_w, cov, total_w))
         if model == "lscp" and t == last and _coverable_weight(s, model_thr) > 0:
             # -sum_i w_i u_i + shortfall >= 0, u_i = patients of i left uncovered
             need_specs.append(
-                ("full_coverage", 0.0, _uncovered_terms(mb, s, built, t, model_thr), total_w))
+                ("full_coverage", 0.0, _uncovered_terms(mb, s, built, t, model_thr), total_w)
+            )
         for measure, need, terms, norm in need_specs:
             is_target = target == (t, measure)
             if stage == "extra" and not is_target:
                 continue
-            cols, vals = terms.arrays()
-            sl = mb.add_cols(1, lb=0.0, ub=0.0 if is_target else math.inf,
-                             names=[f"short_{measure}_{ph.year}"])
+            tcols, tvals = terms.arrays()
+            sl = mb.add_cols(
+                1, lb=0.0, ub=0.0 if is_target else math.inf, names=[f"short_{measure}_{ph.year}"]
+            )
             built.slack[(t, measure)] = (sl, norm)
-            c = np.concatenate([cols, [sl]])
-            v = np.concatenate([vals, [1.0]])
-            mb.add_rows(1, np.zeros(c.size, dtype=np.int64), c, v,
-                        lb=need - terms.const, family=f"milestone_{measure}_{ph.year}")
+            c = np.concatenate([tcols, [sl]])
+            v = np.concatenate([tvals, [1.0]])
+            mb.add_rows(
+                1,
+                np.zeros(c.size, dtype=np.int64),
+                c,
+                v,
+                lb=need - terms.const,
+                family=f"milestone_{measure}_{ph.year}",
+            )
 
     # objective
     if stage == "shortfall":
@@ -666,10 +739,16 @@ def _build(
             built.add_cost(np.array([col]), 1.0 / norm)
     elif stage == "plan":
         if built.slack and math.isfinite(shortfall_max):
-            cols = np.array([c for c, _ in built.slack.values()], dtype=np.int64)
-            vals = np.array([1.0 / n for _, n in built.slack.values()])
-            mb.add_rows(1, np.zeros(cols.size, dtype=np.int64), cols, vals,
-                        ub=shortfall_max, family="shortfall_cap")
+            scols = np.array([c for c, _ in built.slack.values()], dtype=np.int64)
+            svals = np.array([1.0 / n for _, n in built.slack.values()])
+            mb.add_rows(
+                1,
+                np.zeros(scols.size, dtype=np.int64),
+                scols,
+                svals,
+                ub=shortfall_max,
+                family="shortfall_cap",
+            )
         built.period_terms, built.obj_sign = _objective(mb, s, built, model, covered_model)
     return _finish(mb, built)
 
@@ -748,8 +827,11 @@ def _objective(
 
 # --------------------------------------------------------------------------- solving
 def _run(
-    mip: Mip, scenario: Scenario, what: str,
-    *, start: tuple[IntArray, FloatArray] | None = None,
+    mip: Mip,
+    scenario: Scenario,
+    what: str,
+    *,
+    start: tuple[IntArray, FloatArray] | None = None,
 ) -> RawResult:
     """Solve ``mip``; ``start`` = (columns, values) of the site variables to warm-start from.
 
@@ -762,10 +844,15 @@ def _run(
         session.h.setSolution(int(cols.size), cols.astype(np.int32), vals.astype(float))
         res = session.solve(time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap)
     else:
-        res = solve_mip(mip, solver=scenario.solver, time_limit_s=scenario.time_limit_s,
-                        mip_gap=scenario.mip_gap)
-    logger.info("rollout %s: %s (obj %s) in %.2f s", what, res.status, res.objective,
-                res.solve_time_s)
+        res = solve_mip(
+            mip,
+            solver=scenario.solver,
+            time_limit_s=scenario.time_limit_s,
+            mip_gap=scenario.mip_gap,
+        )
+    logger.info(
+        "rollout %s: %s (obj %s) in %.2f s", what, res.status, res.objective, res.solve_time_s
+    )
     if res.status == "error":
         msg = f"The solver failed on the rollout {what} model: {res.message}. Try --solver cbc."
         raise SolverError(msg)
@@ -825,8 +912,10 @@ def solve_rollout(
         r1 = _run(stage1.mip, scenario, "shortfall")
         solve_time += r1.solve_time_s
         if r1.x is None:
-            msg = (f"No rollout plan found within {scenario.time_limit_s:g} s "
-                   f"({r1.message}). Raise the time limit or coarsen the demand cells.")
+            msg = (
+                f"No rollout plan found within {scenario.time_limit_s:g} s "
+                f"({r1.message}). Raise the time limit or coarsen the demand cells."
+            )
             raise InfeasibleError(msg, culprit="time_limit_s")
         shortfall_star = max(float(r1.objective or 0.0), 0.0)
         y1 = _nested(r1.x, stage1, s)
@@ -839,20 +928,19 @@ def solve_rollout(
         start_y = y1  # the shortfall solution is always feasible for the plan stage
     start = None
     if start_y is not None:
-        start = (_y(stage2, s, 0, np.arange(s.n_periods * s.nc)),
-                 start_y.reshape(-1).astype(float))
+        start = (_y(stage2, s, 0, np.arange(s.n_periods * s.nc)), start_y.reshape(-1).astype(float))
     r2 = _run(stage2.mip, scenario, "plan", start=start)
     solve_time += r2.solve_time_s
     if r2.x is None:
-        msg = (f"No rollout plan found within {scenario.time_limit_s:g} s ({r2.message}). "
-               "Raise the time limit (time_limit_s) or coarsen the demand cells.")
+        msg = (
+            f"No rollout plan found within {scenario.time_limit_s:g} s ({r2.message}). "
+            "Raise the time limit (time_limit_s) or coarsen the demand cells."
+        )
         raise InfeasibleError(msg, culprit="time_limit_s")
     y = _nested(r2.x, stage2, s)
     x = r2.x.copy()
-    x[stage2.y0: stage2.y0 + s.n_periods * s.nc] = y.reshape(-1)
-    period_values = [
-        float(vals @ x[cols]) + const for cols, vals, const in stage2.period_terms
-    ]
+    x[stage2.y0 : stage2.y0 + s.n_periods * s.nc] = y.reshape(-1)
+    period_values = [float(vals @ x[cols]) + const for cols, vals, const in stage2.period_terms]
     if progress:
         progress(0.6, "rollout: year-by-year figures")
     result = _tables(s, scenario, y, period_values)
@@ -864,11 +952,18 @@ def solve_rollout(
     if progress:
         progress(1.0, "rollout: done")
     return RolloutResult(
-        scenario=scenario, model=scenario.model, years=tuple(p.year for p in s.phases),
-        status=r2.status, gap=r2.gap,
+        scenario=scenario,
+        model=scenario.model,
+        years=tuple(p.year for p in s.phases),
+        status=r2.status,
+        gap=r2.gap,
         objective=float(np.dot(s.weights, period_values)),
-        sites=result["sites"], years_table=result["years"], milestones=milestones,
-        counties_by_year=result["counties"], solve_time_s=solve_time, solver=r2.solver,
+        sites=result["sites"],
+        years_table=result["years"],
+        milestones=milestones,
+        counties_by_year=result["counties"],
+        solve_time_s=solve_time,
+        solver=r2.solver,
         extras={
             "shortfall": shortfall_star,
             "unserved_penalty_min": s.unserved_penalty_min,
@@ -879,7 +974,7 @@ def solve_rollout(
 
 def _nested(x: FloatArray, built: _Built, s: _Setup) -> np.ndarray:
     """Open-site matrix ``(periods, candidates)`` from a solution, nested against round-off."""
-    y = np.rint(x[built.y0: built.y0 + s.n_periods * s.nc]).reshape(s.n_periods, s.nc) > 0.5
+    y = np.rint(x[built.y0 : built.y0 + s.n_periods * s.nc]).reshape(s.n_periods, s.nc) > 0.5
     for t in range(1, s.n_periods):
         y[t] |= y[t - 1]
     return y
@@ -888,9 +983,7 @@ def _nested(x: FloatArray, built: _Built, s: _Setup) -> np.ndarray:
 MAX_DENSE_CELLS = 6_000_000
 
 
-def _period_value(
-    s: _Setup, model: str, dist: FloatArray, cov_model: FloatArray
-) -> FloatArray:
+def _period_value(s: _Setup, model: str, dist: FloatArray, cov_model: BoolArray) -> FloatArray:
     """Model value (lower is better) of candidate states: ``dist``/``cov_model`` are n x k."""
     w = s.prep.weight
     if model in {"mclp", "lscp"}:
@@ -956,7 +1049,8 @@ def _greedy(s: _Setup, scenario: Scenario) -> np.ndarray | None:
                 short += np.maximum(ph.patient_share_target - (w @ new_ct) / total_w, 0.0)
             if ph.county_share_target > 0 and s.county_ids:
                 n_has = has_c.sum() + np.array(
-                    [cand_county[k] >= 0 and not has_c[cand_county[k]] for k in ks], dtype=float)
+                    [cand_county[k] >= 0 and not has_c[cand_county[k]] for k in ks], dtype=float
+                )
                 need = s.county_need(ph.county_share_target)
                 short += np.maximum(need - n_has, 0.0) / len(s.county_ids)
             value = _period_value(s, scenario.model, new_d, new_cm)
@@ -1009,8 +1103,11 @@ def plan_rollout(
     """Solve the rollout on prepared pipeline inputs (all the region's counties count)."""
     scenario = scenario or inputs.scenario
     return solve_rollout(
-        inputs.model_input(), scenario, counties=inputs.counties["name"],
-        suggest=suggest, progress=progress,
+        inputs.model_input(),
+        scenario,
+        counties=inputs.counties["name"],
+        suggest=suggest,
+        progress=progress,
     )
 
 
@@ -1061,8 +1158,9 @@ def _tables(
     ids = p.site_ids
     final_open = p.fixed | np.isin(np.arange(p.m), s.cand[open_year >= 0])
     sel = np.flatnonzero(final_open)
-    oy = pd.array([pd.NA if p.fixed[j] else int(open_year[s.cand_of[j]]) for j in sel],
-                  dtype="Int64")
+    oy = pd.array(
+        [pd.NA if p.fixed[j] else int(open_year[s.cand_of[j]]) for j in sel], dtype="Int64"
+    )
     sites = pd.DataFrame(
         {
             "county": p.site_county[sel],
@@ -1092,42 +1190,53 @@ def _tables(
         covered = _covered_share(s, is_open, scenario)
         within = float(covered.sum())
         nc_ = len(s.county_ids)
-        rows.append({
-            "year": ph.year,
-            "new_sites": int(new.sum()),
-            "new_site_ids": ", ".join(str(v) for v in ids[s.cand[new]]),
-            "sites_open": int(is_open.sum()),
-            "spend": spend,
-            "cumulative_spend": cum_spend,
-            "new_sites_limit": ph.new_sites,
-            "budget_limit": ph.budget,
-            "counties_with_site": with_site,
-            "n_counties": nc_,
-            "county_share": with_site / nc_ if nc_ else float("nan"),
-            "county_target": ph.county_share_target,
-            "county_met": (with_site >= s.county_need(ph.county_share_target)) if nc_
-            else ph.county_share_target <= 0,
-            "patients_within": within,
-            "patients_total": total_w,
-            "patient_share": within / total_w if total_w > 0 else float("nan"),
-            "patient_target": ph.patient_share_target,
-            "patient_met": within >= ph.patient_share_target * total_w - 1e-6 * max(total_w, 1),
-            "objective": period_values[t] if t < len(period_values) else float("nan"),
-        })
+        rows.append(
+            {
+                "year": ph.year,
+                "new_sites": int(new.sum()),
+                "new_site_ids": ", ".join(str(v) for v in ids[s.cand[new]]),
+                "sites_open": int(is_open.sum()),
+                "spend": spend,
+                "cumulative_spend": cum_spend,
+                "new_sites_limit": ph.new_sites,
+                "budget_limit": ph.budget,
+                "counties_with_site": with_site,
+                "n_counties": nc_,
+                "county_share": with_site / nc_ if nc_ else float("nan"),
+                "county_target": ph.county_share_target,
+                "county_met": (with_site >= s.county_need(ph.county_share_target))
+                if nc_
+                else ph.county_share_target <= 0,
+                "patients_within": within,
+                "patients_total": total_w,
+                "patient_share": within / total_w if total_w > 0 else float("nan"),
+                "patient_target": ph.patient_share_target,
+                "patient_met": within >= ph.patient_share_target * total_w - 1e-6 * max(total_w, 1),
+                "objective": period_values[t] if t < len(period_values) else float("nan"),
+            }
+        )
         if scenario.model == "lscp" and t == s.n_periods - 1:
             cov_model = float(_covered_share(s, is_open, scenario, p.threshold).sum())
             rows[-1]["full_coverage_share"] = cov_model / max(
-                _coverable_weight(s, p.threshold), 1e-12)
+                _coverable_weight(s, p.threshold), 1e-12
+            )
         dem_c = pd.DataFrame({"county": county_arr, "w": p.weight, "cov": covered})
         agg = dem_c.groupby("county")[["w", "cov"]].sum()
         for c in s.county_ids:
             pts = float(agg["w"].get(c, 0.0))
             cv = float(agg["cov"].get(c, 0.0))
-            crow.append({
-                "year": ph.year, "county_id": c, "county_name": s.county_names.get(c, c),
-                "n_sites": n_sites_c[c], "has_site": n_sites_c[c] > 0, "patients": pts,
-                "patients_within": cv, "share_within": cv / pts if pts > 0 else float("nan"),
-            })
+            crow.append(
+                {
+                    "year": ph.year,
+                    "county_id": c,
+                    "county_name": s.county_names.get(c, c),
+                    "n_sites": n_sites_c[c],
+                    "has_site": n_sites_c[c] > 0,
+                    "patients": pts,
+                    "patients_within": cv,
+                    "share_within": cv / pts if pts > 0 else float("nan"),
+                }
+            )
         prev = y[t]
     years_t = pd.DataFrame(rows).set_index("year")
     for col in ("new_sites_limit",):
@@ -1135,34 +1244,68 @@ def _tables(
     years_t["budget_limit"] = years_t["budget_limit"].astype(float)
     counties_t = pd.DataFrame(crow)
     if counties_t.empty:
-        counties_t = pd.DataFrame(columns=["year", "county_id", "county_name", "n_sites",
-                                           "has_site", "patients", "patients_within",
-                                           "share_within"])
+        counties_t = pd.DataFrame(
+            columns=[
+                "year",
+                "county_id",
+                "county_name",
+                "n_sites",
+                "has_site",
+                "patients",
+                "patients_within",
+                "share_within",
+            ]
+        )
     return {"sites": sites.sort_index(), "years": years_t, "counties": counties_t}
 
 
 def _milestones(s: _Setup, years: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for t, ph in enumerate(s.phases):
-        yr = years.loc[ph.year]
+        yr: dict[Any, Any] = years.loc[ph.year].to_dict()
         if ph.county_share_target > 0 and s.county_ids:
-            rows.append({"t": t, "year": ph.year, "measure": "counties",
-                         "target": ph.county_share_target, "achieved": float(yr["county_share"]),
-                         "met": bool(yr["county_met"]),
-                         "count": int(yr["counties_with_site"]),
-                         "of": int(yr["n_counties"]),
-                         "need": s.county_need(ph.county_share_target)})
+            rows.append(
+                {
+                    "t": t,
+                    "year": ph.year,
+                    "measure": "counties",
+                    "target": ph.county_share_target,
+                    "achieved": float(yr["county_share"]),
+                    "met": bool(yr["county_met"]),
+                    "count": int(yr["counties_with_site"]),
+                    "of": int(yr["n_counties"]),
+                    "need": s.county_need(ph.county_share_target),
+                }
+            )
         if ph.patient_share_target > 0:
-            rows.append({"t": t, "year": ph.year, "measure": "patients",
-                         "target": ph.patient_share_target, "achieved": float(yr["patient_share"]),
-                         "met": bool(yr["patient_met"]),
-                         "count": float(yr["patients_within"]), "of": float(yr["patients_total"]),
-                         "need": ph.patient_share_target * float(yr["patients_total"])})
-        if "full_coverage_share" in years.columns and t == s.n_periods - 1:
+            rows.append(
+                {
+                    "t": t,
+                    "year": ph.year,
+                    "measure": "patients",
+                    "target": ph.patient_share_target,
+                    "achieved": float(yr["patient_share"]),
+                    "met": bool(yr["patient_met"]),
+                    "count": float(yr["patients_within"]),
+                    "of": float(yr["patients_total"]),
+                    "need": ph.patient_share_target * float(yr["patients_total"]),
+                }
+            )
+        if "full_coverage_share" in yr and t == s.n_periods - 1:
             share = float(yr["full_coverage_share"])
-            rows.append({"t": t, "year": ph.year, "measure": "full_coverage", "target": 1.0,
-                         "achieved": share, "met": share >= 1 - 1e-6, "count": share,
-                         "of": 1.0, "need": 1.0})
+            rows.append(
+                {
+                    "t": t,
+                    "year": ph.year,
+                    "measure": "full_coverage",
+                    "target": 1.0,
+                    "achieved": share,
+                    "met": share >= 1 - 1e-6,
+                    "count": share,
+                    "of": 1.0,
+                    "need": 1.0,
+                }
+            )
     cols = ["t", "year", "measure", "target", "achieved", "met", "count", "of", "need"]
     out = pd.DataFrame(rows, columns=cols)
     out["shortfall"] = np.maximum(out["target"].astype(float) - out["achieved"].astype(float), 0.0)
@@ -1175,29 +1318,34 @@ def _milestones(s: _Setup, years: pd.DataFrame) -> pd.DataFrame:
 
 
 def _suggest(
-    s: _Setup, scenario: Scenario, y: np.ndarray, milestones: pd.DataFrame,
+    s: _Setup,
+    scenario: Scenario,
+    y: np.ndarray,
+    milestones: pd.DataFrame,
     progress: Progress | None,
 ) -> pd.DataFrame:
     """For each missed milestone, the smallest extra sites / budget in its year that meet it."""
     out = milestones.copy()
-    short = out.index[~out["met"].astype(bool)]
-    for n_done, idx in enumerate(short):
-        t = int(out.at[idx, "t"])
-        measure = str(out.at[idx, "measure"])
+    short = list(out.index[~out["met"].astype(bool)])
+    records = out.loc[short].to_dict("records")
+    for n_done, (idx, rec) in enumerate(zip(short, records, strict=True)):
+        t, measure, year = int(rec["t"]), str(rec["measure"]), int(rec["year"])
         if progress:
-            progress(0.6 + 0.4 * n_done / max(len(short), 1),
-                     f"rollout: smallest fix for {out.at[idx, 'year']} {measure}")
+            progress(
+                0.6 + 0.4 * n_done / max(len(short), 1),
+                f"rollout: smallest fix for {year} {measure}",
+            )
         reason = _unreachable_reason(s, t, measure)
         if reason:
-            out.at[idx, "note"] = reason
+            out.loc[idx, "note"] = reason
             continue
         built = _build(s, scenario, stage="extra", target=(t, measure))
-        res = _run(built.mip, scenario, f"extra resources {out.at[idx, 'year']} {measure}")
+        res = _run(built.mip, scenario, f"extra resources {year} {measure}")
         if res.x is None:
-            out.at[idx, "note"] = (
-                "cannot be met in this year by adding sites or budget "
-                f"({res.message})" if res.status != "no_solution" else
-                f"no plan found within {scenario.time_limit_s:g} s; raise time_limit_s"
+            out.loc[idx, "note"] = (
+                f"cannot be met in this year by adding sites or budget ({res.message})"
+                if res.status != "no_solution"
+                else f"no plan found within {scenario.time_limit_s:g} s; raise time_limit_s"
             )
             continue
         x = res.x
@@ -1208,17 +1356,25 @@ def _suggest(
         if built.extra_budget_col is not None:
             b_val = float(x[built.extra_budget_col])
             out.loc[idx, "extra_budget"] = b_val
-        close = _build(s, scenario, stage="extra", target=(t, measure),
-                       stay_close=(y, e_val, b_val * (1 + 1e-7) + 1e-6))
+        close = _build(
+            s,
+            scenario,
+            stage="extra",
+            target=(t, measure),
+            stay_close=(y, e_val, b_val * (1 + 1e-7) + 1e-6),
+        )
         res_close = _run(close.mip, scenario, "closest plan with the extra resources")
         if res_close.x is not None:
             built, x = close, res_close.x
-        y2 = np.rint(x[built.y0: built.y0 + s.n_periods * s.nc]).reshape(
-            s.n_periods, s.nc) > 0.5
+        y2 = _nested(x, built, s)
         added = y2[t] & ~y[t]
-        where = sorted({s.county_names.get(c, c) or "unknown county"
-                        for c in s.prep.site_county[s.cand[added]]})
-        out.at[idx, "where"] = ", ".join(where)
+        where = sorted(
+            {
+                s.county_names.get(c, c) or "unknown county"
+                for c in s.prep.site_county[s.cand[added]]
+            }
+        )
+        out.loc[idx, "where"] = ", ".join(where)
     return out
 
 
@@ -1231,15 +1387,19 @@ def _unreachable_reason(s: _Setup, t: int, measure: str) -> str:
         need = s.county_need(ph.county_share_target)
         if len(reachable) < need:
             missing = [s.county_names.get(c, c) for c in s.county_ids if c not in has]
-            return (f"only {len(reachable)} of {len(s.county_ids)} counties have a candidate or "
-                    f"existing site; add candidates in {', '.join(missing[:5])}")
+            return (
+                f"only {len(reachable)} of {len(s.county_ids)} counties have a candidate or "
+                f"existing site; add candidates in {', '.join(missing[:5])}"
+            )
     elif measure == "patients" and not s.capacitated:
         share = _coverable_weight(s, np.full(p.n, s.milestone_threshold))
         total = float(p.weight.sum())
         if share < ph.patient_share_target * total - 1e-9 * max(total, 1.0):
-            return (f"even with every candidate open only {share / total:.1%} of patients are "
-                    f"within {s.milestone_threshold:g} min; add candidates or raise "
-                    "max_travel_min")
+            return (
+                f"even with every candidate open only {share / total:.1%} of patients are "
+                f"within {s.milestone_threshold:g} min; add candidates or raise "
+                "max_travel_min"
+            )
     return ""
 
 
@@ -1259,8 +1419,9 @@ def _message(s: _Setup, row: object) -> str:
     else:
         figures = f"within {s.milestone_threshold:g} min"
     if met:
-        return (f"{year}: {label} {_fmt_share(achieved)} ≥ {_fmt_share(target)} target "
-                f"({figures}): met")
+        return (
+            f"{year}: {label} {_fmt_share(achieved)} ≥ {_fmt_share(target)} target ({figures}): met"
+        )
     head = f"{year}: {label} {_fmt_share(achieved)} < {_fmt_share(target)} target ({figures})"
     note = str(getattr(row, "note"))  # noqa: B009
     if note:
@@ -1295,8 +1456,10 @@ def format_rollout(result: RolloutResult) -> str:
         f"Rollout: {result.scenario.name} | model {result.model} | {result.solver} -> "
         f"{result.status}{gap} in {result.solve_time_s:.1f} s"
     )
-    cols = (f"{'year':<6}{'new':>5}{'open':>6}{'spend':>12}{'counties':>10}{'target':>8}"
-            f"{'':>7}{'patients':>10}{'target':>8}{'':>7}")
+    cols = (
+        f"{'year':<6}{'new':>5}{'open':>6}{'spend':>12}{'counties':>10}{'target':>8}"
+        f"{'':>7}{'patients':>10}{'target':>8}{'':>7}"
+    )
     lines = [head, cols]
 
     def flag(met: object) -> str:

@@ -45,7 +45,7 @@ def rollout_tables(
     sites: gpd.GeoDataFrame | None = None,
     travel_label: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The rollout's tables as they are written (patient counts suppressed, labelled).
+    """Return the rollout's tables as they are written (patient counts suppressed, labelled).
 
     Parameters
     ----------
@@ -78,9 +78,7 @@ def rollout_tables(
     milestones.loc[pat, "count"] = suppress_small(
         milestones.loc[pat, "count"].astype(float), threshold=thr
     ).to_numpy()
-    milestones = milestones.drop(columns=["of", "need"], errors="ignore").assign(
-        travel_mode=label
-    )
+    milestones = milestones.drop(columns=["of", "need"], errors="ignore").assign(travel_mode=label)
     counties = _suppressed(result.counties_by_year, thr).assign(travel_mode=label)
     out: dict[str, pd.DataFrame] = {
         "years": years,
@@ -117,8 +115,10 @@ def rollout_layers(
     site_tab = tables["sites"]
     missing = site_tab.index.difference(sites.index)
     if len(missing):
-        msg = (f"The site layer lacks {len(missing)} site(s) of the rollout plan "
-               f"(e.g. {list(missing[:3])}); pass the layer the plan was solved on.")
+        msg = (
+            f"The site layer lacks {len(missing)} site(s) of the rollout plan "
+            f"(e.g. {list(missing[:3])}); pass the layer the plan was solved on."
+        )
         raise DataError(msg)
     pts = sites.geometry.loc[site_tab.index]
     layers = {
@@ -175,7 +175,7 @@ def rollout_xlsx_bytes(
     sites: gpd.GeoDataFrame | None = None,
     travel_label: str | None = None,
 ) -> bytes:
-    """The XLSX workbook of :func:`write_rollout_xlsx` as bytes (for downloads)."""
+    """Return the XLSX workbook of :func:`write_rollout_xlsx` as bytes (for downloads)."""
     buf = io.BytesIO()
     write_rollout_xlsx(result, buf, sites=sites, travel_label=travel_label)
     return buf.getvalue()
@@ -206,10 +206,13 @@ def rollout_gpkg_bytes(
     counties: gpd.GeoDataFrame | None = None,
     travel_label: str | None = None,
 ) -> bytes:
-    """The GeoPackage of :func:`write_rollout_gpkg` as bytes (for downloads)."""
+    """Return the GeoPackage of :func:`write_rollout_gpkg` as bytes (for downloads)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_rollout_gpkg(
-            result, Path(tmp) / GPKG_NAME, sites=sites, counties=counties,
+            result,
+            Path(tmp) / GPKG_NAME,
+            sites=sites,
+            counties=counties,
             travel_label=travel_label,
         )
         return path.read_bytes()
@@ -252,15 +255,20 @@ def export_rollout(
         msg = f"Cannot create output folder {str(out)!r}: {err.strerror}. Choose another --out."
         raise DataError(msg) from None
     written = [
-        write_rollout_gpkg(result, out / GPKG_NAME, sites=sites, counties=counties,
-                           travel_label=travel_label)
+        write_rollout_gpkg(
+            result, out / GPKG_NAME, sites=sites, counties=counties, travel_label=travel_label
+        )
     ]
     xlsx = out / XLSX_NAME
     write_rollout_xlsx(result, xlsx, sites=sites, travel_label=travel_label)
     written.append(xlsx)
     tables = rollout_tables(result, sites=sites, travel_label=travel_label)
-    for key, index in (("years", True), ("milestones", False), ("sites", True),
-                       ("counties", False)):
+    for key, index in (
+        ("years", True),
+        ("milestones", False),
+        ("sites", True),
+        ("counties", False),
+    ):
         path = out / f"rollout_{key}.csv"
         tables[key].to_csv(path, index=index, encoding="utf-8-sig")
         written.append(path)
@@ -274,14 +282,32 @@ EXISTING_COLOUR = "#1f4e9c"
 YEAR_COLOURS = ("#b30000", "#e34a33", "#fc8d59", "#fdbb84", "#fdd49e", "#fee8c8")
 LATER_COLOUR = "#969696"
 _MAP_TEXT = {
-    "zh": {"sites": "站点（按开设年份）", "counties": "已有站点的县区（按首个站点年份）",
-           "existing": "现有站点", "opens": "{year}年开设", "later": "以后开设",
-           "site": "站点", "county": "县区", "year": "开设年份", "cost": "开设成本",
-           "legend": "分期推进", "upto": "截至{year}年"},
-    "en": {"sites": "Sites by opening year", "counties": "Counties with a site (first year)",
-           "existing": "existing site", "opens": "opens {year}", "later": "opens later",
-           "site": "Site", "county": "County", "year": "Opening year", "cost": "Opening cost",
-           "legend": "Rollout", "upto": "up to {year}"},
+    "zh": {
+        "sites": "站点（按开设年份）",
+        "counties": "已有站点的县区（按首个站点年份）",
+        "existing": "现有站点",
+        "opens": "{year}年开设",
+        "later": "以后开设",
+        "site": "站点",
+        "county": "县区",
+        "year": "开设年份",
+        "cost": "开设成本",
+        "legend": "分期推进",
+        "upto": "截至{year}年",
+    },
+    "en": {
+        "sites": "Sites by opening year",
+        "counties": "Counties with a site (first year)",
+        "existing": "existing site",
+        "opens": "opens {year}",
+        "later": "opens later",
+        "site": "Site",
+        "county": "County",
+        "year": "Opening year",
+        "cost": "Opening cost",
+        "legend": "Rollout",
+        "upto": "up to {year}",
+    },
 }
 
 
@@ -320,6 +346,7 @@ def build_rollout_map(
         ``year`` is not a phase year, or an unknown basemap.
     """
     import folium  # noqa: PLC0415 - only for maps
+    from branca.element import Figure  # noqa: PLC0415
 
     from planning.maps import build_region_map  # noqa: PLC0415
 
@@ -341,7 +368,10 @@ def build_rollout_map(
         folium.GeoJson(
             geom.__geo_interface__,
             style_function=lambda _f, c=colour: {
-                "color": c, "weight": 0.5, "fillColor": c, "fillOpacity": 0.18,
+                "color": c,
+                "weight": 0.5,
+                "fillColor": c,
+                "fillOpacity": 0.18,
             },
             tooltip=f"{counties.loc[cid, 'name']}: {int(yr)}",
         ).add_to(cgroup)
@@ -358,8 +388,10 @@ def build_rollout_map(
         colour = EXISTING_COLOUR if existing else colours.get(int(oy), LATER_COLOUR)
         name = str(sites.loc[sid, "name"]) if "name" in sites.columns else str(sid)
         when = txt["existing"] if existing else txt["opens"].format(year=int(oy))
-        tip = (f"<b>{html.escape(name)}</b> ({html.escape(str(sid))})<br>"
-               f"{txt['county']}: {html.escape(str(row['county_name']))}<br>{html.escape(when)}")
+        tip = (
+            f"<b>{html.escape(name)}</b> ({html.escape(str(sid))})<br>"
+            f"{txt['county']}: {html.escape(str(row['county_name']))}<br>{html.escape(when)}"
+        )
         folium.CircleMarker(
             [round(pt.y, 5), round(pt.x, 5)],
             radius=6 if later else 8,
@@ -388,5 +420,7 @@ def build_rollout_map(
         f"<b>{html.escape(txt['legend'])} · {html.escape(txt['upto'].format(year=year))}</b>"
         f"{items}</div>"
     )
-    m.get_root().html.add_child(folium.Element(legend))
+    root = m.get_root()
+    if isinstance(root, Figure):
+        root.html.add_child(folium.Element(legend))
     return m

@@ -67,16 +67,24 @@ PHASES_COUNT = [
 PHASES_BUDGET = [
     {"year": 2023, "budget": 3.0, "county_share_target": 0.2, "patient_share_target": 0.3},
     {"year": 2024, "budget": 4.0, "county_share_target": 0.4, "patient_share_target": 0.5},
-    {"year": 2025, "new_sites": 1, "budget": 4.0, "county_share_target": 0.6,
-     "patient_share_target": 0.7},
+    {
+        "year": 2025,
+        "new_sites": 1,
+        "budget": 4.0,
+        "county_share_target": 0.6,
+        "patient_share_target": 0.7,
+    },
 ]
 
 
 def scenario_for(model: str, phases: list[dict], *, gamma: float = 1.0, **kw: object) -> Scenario:
     n_fac = kw.pop("n_facilities", None if model == "lscp" else 4)
     return Scenario(
-        model=model, n_facilities=n_fac, max_travel_min=kw.pop("max_travel_min", 25.0),
-        rollout={"phases": phases, "early_year_weight": gamma}, **kw,
+        model=model,
+        n_facilities=n_fac,
+        max_travel_min=kw.pop("max_travel_min", 25.0),
+        rollout={"phases": phases, "early_year_weight": gamma},
+        **kw,
     )
 
 
@@ -89,7 +97,7 @@ def brute_force(data: ModelInput, scenario: Scenario, penalty_min: float) -> dic
     gamma = scenario.rollout.early_year_weight
     omega = [gamma ** (n_t - 1 - t) for t in range(n_t)]
     d = (
-        data.travel.pivot(index="demand_id", columns="site_id", values="travel_min")
+        data.travel.pivot_table(index="demand_id", columns="site_id", values="travel_min")
         .reindex(index=demand.index, columns=sites.index)
         .to_numpy(dtype=float)
     )
@@ -99,7 +107,11 @@ def brute_force(data: ModelInput, scenario: Scenario, penalty_min: float) -> dic
     t_max = scenario.max_travel_min
     fixed = sites["fixed"].to_numpy(dtype=bool)
     cost = sites["cost"].to_numpy(dtype=float)
-    cap = sites["capacity"].to_numpy(dtype=float) if "capacity" in sites else np.full(len(sites), np.nan)
+    cap = (
+        sites["capacity"].to_numpy(dtype=float)
+        if "capacity" in sites
+        else np.full(len(sites), np.nan)
+    )
     capacitated = scenario.constraints.capacitated
     counties = sorted(set(demand["county"]))
     cand = np.flatnonzero(~fixed)
@@ -111,8 +123,8 @@ def brute_force(data: ModelInput, scenario: Scenario, penalty_min: float) -> dic
         return covered_capacitated(d, w, cap, is_open, t_max)
 
     best = None
-    for order in itertools.product(range(n_t + 1), repeat=cand.size):  # n_t = never
-        order = np.array(order)
+    for combo in itertools.product(range(n_t + 1), repeat=cand.size):  # n_t = never
+        order = np.array(combo)
         ok = True
         for t, ph in enumerate(phases):
             new = cand[order == t]
@@ -159,8 +171,13 @@ def brute_force(data: ModelInput, scenario: Scenario, penalty_min: float) -> dic
         else:
             key = (round(short, 9), weighted)
         if best is None or key < best["key"]:
-            best = {"key": key, "order": order, "values": values, "objective": weighted,
-                    "shortfall": short}
+            best = {
+                "key": key,
+                "order": order,
+                "values": values,
+                "objective": weighted,
+                "shortfall": short,
+            }
     assert best is not None
     return best
 
@@ -216,9 +233,7 @@ def test_rollout_equals_enumeration_over_opening_orders(model, seed, phases, gam
 
 def test_capacitated_mclp_equals_enumeration():
     data = make_instance(4, capacity=45.0)
-    scenario = scenario_for(
-        "mclp", PHASES_COUNT, gamma=2.0, constraints={"capacitated": True}
-    )
+    scenario = scenario_for("mclp", PHASES_COUNT, gamma=2.0, constraints={"capacitated": True})
     res = rollout.solve_rollout(data, scenario)
     best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
     assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
@@ -234,8 +249,9 @@ def test_early_year_weight_opens_the_most_valuable_site_first():
         {"weight": [50.0, 30.0, 30.0], "county": ["C1", "C2", "C3"]},
         index=["a", "b", "c"],
     )
-    sites = pd.DataFrame({"fixed": [False] * 3, "county": ["C1", "C2", "C3"]},
-                         index=["S1", "S2", "S3"])
+    sites = pd.DataFrame(
+        {"fixed": [False] * 3, "county": ["C1", "C2", "C3"]}, index=["S1", "S2", "S3"]
+    )
     travel = pd.DataFrame(
         [("a", "S1", 5.0), ("b", "S2", 5.0), ("c", "S3", 5.0), ("a", "S2", 20.0)],
         columns=["demand_id", "site_id", "travel_min"],
@@ -259,7 +275,10 @@ def test_enough_budget_gives_the_one_shot_optimum_in_the_last_year(model):
         {"year": 2025, "budget": budget},
     ]
     scenario = scenario_for(
-        model, phases, gamma=1.5, n_facilities=None if model == "lscp" else 3,
+        model,
+        phases,
+        gamma=1.5,
+        n_facilities=None if model == "lscp" else 3,
         max_travel_min=45.0 if model == "lscp" else 25.0,
     )
     res = rollout.solve_rollout(data, scenario)
@@ -272,8 +291,11 @@ def test_enough_budget_gives_the_one_shot_optimum_in_the_last_year(model):
 
 def test_tight_yearly_limits_never_beat_the_one_shot_optimum():
     data = make_instance(8, n=10, m=6, density=1.0)
-    phases = [{"year": 2023, "new_sites": 1}, {"year": 2024, "new_sites": 1},
-              {"year": 2025, "new_sites": 1}]
+    phases = [
+        {"year": 2023, "new_sites": 1},
+        {"year": 2024, "new_sites": 1},
+        {"year": 2025, "new_sites": 1},
+    ]
     scenario = scenario_for("p_median", phases, gamma=4.0, n_facilities=3)
     res = rollout.solve_rollout(data, scenario)
     one_shot = models.solve(data, scenario)
@@ -287,8 +309,7 @@ def five_county_instance(costs=(1.0, 1.0, 1.0, 1.0, 1.0)) -> ModelInput:
     counties = list(COUNTY_NAMES)
     weights = [100.0, 80.0, 60.0, 40.0, 20.0]
     demand = pd.DataFrame(
-        {"weight": weights, "county": counties,
-         "county_name": [COUNTY_NAMES[c] for c in counties]},
+        {"weight": weights, "county": counties, "county_name": [COUNTY_NAMES[c] for c in counties]},
         index=[f"d{c}" for c in counties],
     )
     sites = pd.DataFrame(
@@ -303,10 +324,12 @@ def five_county_instance(costs=(1.0, 1.0, 1.0, 1.0, 1.0)) -> ModelInput:
 
 
 def test_met_milestones_are_reported_with_their_figures():
-    phases = [{"year": 2023, "new_sites": 3, "county_share_target": 0.5,
-               "patient_share_target": 0.3}]
-    res = rollout.solve_rollout(five_county_instance(), scenario_for("mclp", phases,
-                                                                      n_facilities=5))
+    phases = [
+        {"year": 2023, "new_sites": 3, "county_share_target": 0.5, "patient_share_target": 0.3}
+    ]
+    res = rollout.solve_rollout(
+        five_county_instance(), scenario_for("mclp", phases, n_facilities=5)
+    )
     assert res.all_met
     ms = res.milestones.set_index("measure")
     assert ms.loc["counties", "achieved"] == pytest.approx(0.6)
@@ -322,8 +345,9 @@ def test_missed_county_milestone_names_the_extra_site_and_where():
         {"year": 2023, "new_sites": 2, "county_share_target": 0.5, "patient_share_target": 0.3},
         {"year": 2024, "new_sites": 2, "county_share_target": 0.8, "patient_share_target": 0.6},
     ]
-    res = rollout.solve_rollout(five_county_instance(), scenario_for("mclp", phases,
-                                                                      n_facilities=5))
+    res = rollout.solve_rollout(
+        five_county_instance(), scenario_for("mclp", phases, n_facilities=5)
+    )
     ms = res.milestones.set_index(["year", "measure"])
     row = ms.loc[(2023, "counties")]
     assert not row["met"]
@@ -346,8 +370,9 @@ def test_missed_patient_milestone_with_a_budget_names_the_extra_budget():
     # budget 2 buys the cheap small counties only; 60 % of patients needs C1 (cost 5)
     data = five_county_instance(costs=(5.0, 4.0, 1.0, 1.0, 1.0))
     phases = [{"year": 2023, "budget": 2.0, "patient_share_target": 0.6}]
-    res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=None,
-                                                   constraints={"budget": 100.0}))
+    res = rollout.solve_rollout(
+        data, scenario_for("mclp", phases, n_facilities=None, constraints={"budget": 100.0})
+    )
     row = res.milestones.iloc[0]
     assert not row["met"]
     assert row["achieved"] == pytest.approx(100 / 300)  # C3 + C4 (60 + 40)
@@ -360,8 +385,11 @@ def test_missed_patient_milestone_with_a_budget_names_the_extra_budget():
 
 def test_unreachable_county_milestone_says_where_candidates_are_missing():
     data = five_county_instance()
-    data = ModelInput(travel=data.travel[data.travel["site_id"] != "SC5"],
-                      demand=data.demand, sites=data.sites.drop(index="SC5"))
+    data = ModelInput(
+        travel=data.travel[data.travel["site_id"] != "SC5"],
+        demand=data.demand,
+        sites=data.sites.drop(index="SC5"),
+    )
     phases = [{"year": 2025, "new_sites": 5, "county_share_target": 1.0}]
     res = rollout.solve_rollout(data, scenario_for("mclp", phases, n_facilities=5))
     row = res.milestones.iloc[0]
@@ -426,7 +454,8 @@ def test_putian_policy_defaults_end_to_end(putian):
     assert len(final) == 6
     # two sites in 2023 can reach at most 2 of 5 counties: the 50 % milestone is short by one
     row = res.milestones.set_index(["year", "measure"]).loc[(2023, "counties")]
-    assert not row["met"] and row["extra_sites"] == 1
+    assert not row["met"]
+    assert row["extra_sites"] == 1
     assert re.match(
         r"2023: counties with a site 40 % < 50 % target \(2 of 5\): open 1 more site in 2023 "
         r"\(e\.g\. in (城厢区|涵江区|荔城区|秀屿区|仙游县)\)",
@@ -452,12 +481,22 @@ def test_putian_exports(putian, tmp_path):
 
     inputs, res = putian
     paths = rollout_export.export_rollout(
-        res, tmp_path, sites=inputs.sites, counties=inputs.counties,
+        res,
+        tmp_path,
+        sites=inputs.sites,
+        counties=inputs.counties,
         travel_label=inputs.travel.label,
     )
     names = {p.name for p in paths}
-    assert {"rollout.xlsx", "rollout.gpkg", "rollout_years.csv", "rollout_milestones.csv",
-            "rollout_sites.csv", "rollout_counties.csv", "scenario.json"} <= names
+    assert {
+        "rollout.xlsx",
+        "rollout.gpkg",
+        "rollout_years.csv",
+        "rollout_milestones.csv",
+        "rollout_sites.csv",
+        "rollout_counties.csv",
+        "scenario.json",
+    } <= names
     assert Scenario.load(tmp_path / "scenario.json") == res.scenario
     wb = openpyxl.load_workbook(tmp_path / "rollout.xlsx", read_only=True)
     assert {"summary", "milestones", "2023", "2024", "2025", "counties"} <= set(wb.sheetnames)
@@ -496,18 +535,31 @@ def test_rollout_map_colours_sites_by_opening_year(putian):
 
     inputs, res = putian
     colours = rollout_export.year_colours(res.years)
-    html_2023 = map_html(rollout_export.build_rollout_map(
-        res, sites=inputs.sites, counties=inputs.counties, year=2023, basemap="none",
-        lang="en", travel_label=inputs.travel.label,
-    ))
-    assert "opens 2023" in html_2023 and "opens later" in html_2023
+    html_2023 = map_html(
+        rollout_export.build_rollout_map(
+            res,
+            sites=inputs.sites,
+            counties=inputs.counties,
+            year=2023,
+            basemap="none",
+            lang="en",
+            travel_label=inputs.travel.label,
+        )
+    )
+    assert "opens 2023" in html_2023
+    assert "opens later" in html_2023
     assert colours[2023] in html_2023
-    html_last = map_html(rollout_export.build_rollout_map(
-        res, sites=inputs.sites, counties=inputs.counties, basemap="none", lang="zh"))
-    assert "2025年开设" in html_last and "以后开设" not in html_last
+    html_last = map_html(
+        rollout_export.build_rollout_map(
+            res, sites=inputs.sites, counties=inputs.counties, basemap="none", lang="zh"
+        )
+    )
+    assert "2025年开设" in html_last
+    assert "以后开设" not in html_last
     with pytest.raises(ScenarioError, match="not a rollout phase"):
-        rollout_export.build_rollout_map(res, sites=inputs.sites, counties=inputs.counties,
-                                         year=2031)
+        rollout_export.build_rollout_map(
+            res, sites=inputs.sites, counties=inputs.counties, year=2031
+        )
 
 
 def test_cli_rollout_writes_files_and_prints_the_table(tmp_path, capsys):
@@ -520,7 +572,8 @@ def test_cli_rollout_writes_files_and_prints_the_table(tmp_path, capsys):
     assert re.search(r"^2023\s+2\s+2\s+0\s+40 %\s+50 %\s+SHORT", text, re.MULTILINE), text
     assert re.search(r"^2025\s+2\s+6\s+.*met\s*$", text, re.MULTILINE), text
     assert "open 1 more site in 2023" in text
-    assert (out / "rollout.xlsx").exists() and (out / "rollout.gpkg").exists()
+    assert (out / "rollout.xlsx").exists()
+    assert (out / "rollout.gpkg").exists()
     bad = tmp_path / "bad.json"
     bad.write_text('{"rollout": {"phases": [{"year": 2024}, {"year": 2023}]}}', encoding="utf-8")
     assert main(["rollout", str(bad), "--out", str(out)]) == 2

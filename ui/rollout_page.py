@@ -28,11 +28,16 @@ RESULT = "ro_result"
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("分期推进计划", "Phased rollout plan"),
     "intro": (
-        "按年份分配新站点或预算，使每年达到精康融合行动的阶段目标（区县覆盖率、患者覆盖率）。"
-        "已开设的站点保持开放；现有站点从第一年起计入。",
-        "Give each year its new sites or budget; the plan chooses which sites open in which "
-        "year to meet the yearly milestones (share of counties with a site, share of patients "
-        "within reach). Opened sites stay open; existing sites count from the first year.",
+        (
+            "按年份分配新站点或预算，使每年达到精康融合行动的阶段目标（区县覆盖率、患者覆盖率）。"
+            "已开设的站点保持开放；现有站点从第一年起计入。"
+        ),
+        (
+            "Give each year its new sites or budget; the plan chooses which sites open in which "
+            "year to meet the yearly milestones (share of counties with a site, share of "
+            "patients within reach). Opened sites stay open; existing sites count from the "
+            "first year."
+        ),
     ),
     "phases": ("各年度资源与目标", "Resources and targets by year"),
     "year": ("年份", "Year"),
@@ -42,15 +47,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "patient_pct": ("患者覆盖目标 %", "Patient target %"),
     "weight": ("早年权重", "Early-year weight"),
     "weight_help": (
-        "1 = 各年同等重要；大于 1 时越早的年份权重越大（第 t 年权重 = w^(T-t)），优先开设最重要的站点。",
-        "1 = every year counts the same; above 1 earlier years weigh more (year t: w^(T-t)), "
-        "so the sites that matter most open first.",
+        (
+            "1 = 各年同等重要；大于 1 时越早的年份权重越大（第 t 年权重 = w^(T-t)），"
+            "优先开设最重要的站点。"
+        ),
+        (
+            "1 = every year counts the same; above 1 earlier years weigh more "
+            "(year t: w^(T-t)), so the sites that matter most open first."
+        ),
     ),
-    "suggest": ("为未达标的目标计算最小补充（站点或预算）", "Find the smallest fix for missed milestones"),
+    "suggest": (
+        "为未达标的目标计算最小补充（站点或预算）",
+        "Find the smallest fix for missed milestones",
+    ),
     "run": ("生成分期计划", "Plan the rollout"),
-    "none": ("设置好年度资源后点击“生成分期计划”。", "Set the yearly resources, then press 'Plan the rollout'."),
+    "none": (
+        "设置好年度资源后点击“生成分期计划”。",
+        "Set the yearly resources, then press 'Plan the rollout'.",
+    ),
     "progress": ("正在求解…", "Solving…"),
-    "status": ("求解状态：{status}{gap}，用时 {secs:.1f} 秒", "Solver: {status}{gap} in {secs:.1f} s"),
+    "status": (
+        "求解状态：{status}{gap}，用时 {secs:.1f} 秒",
+        "Solver: {status}{gap} in {secs:.1f} s",
+    ),
     "table": ("逐年进展与目标", "Year by year against the milestones"),
     "show_year": ("显示年份", "Show year"),
     "opened": ("{year} 年开设的站点", "Sites opening in {year}"),
@@ -122,13 +141,15 @@ def rollout_settings(table: pd.DataFrame, early_year_weight: float) -> dict[str,
         if year is None:
             continue
         sites = _num(row.get("new_sites"))
-        phases.append({
-            "year": int(year),
-            "new_sites": None if sites is None else int(sites),
-            "budget": _num(row.get("budget")),
-            "county_share_target": (_num(row.get("county_pct")) or 0.0) / 100.0,
-            "patient_share_target": (_num(row.get("patient_pct")) or 0.0) / 100.0,
-        })
+        phases.append(
+            {
+                "year": int(year),
+                "new_sites": None if sites is None else int(sites),
+                "budget": _num(row.get("budget")),
+                "county_share_target": (_num(row.get("county_pct")) or 0.0) / 100.0,
+                "patient_share_target": (_num(row.get("patient_pct")) or 0.0) / 100.0,
+            }
+        )
     phases.sort(key=lambda p: p["year"])
     return {"phases": phases, "early_year_weight": float(early_year_weight)}
 
@@ -174,21 +195,30 @@ def _controls(scenario: Scenario) -> tuple[pd.DataFrame, float, bool]:
         num_rows="dynamic",
         hide_index=True,
         column_config={
-            "year": st.column_config.NumberColumn(T("year"), min_value=2000, max_value=2100,
-                                                  step=1, format="%d"),
+            "year": st.column_config.NumberColumn(
+                T("year"), min_value=2000, max_value=2100, step=1, format="%d"
+            ),
             "new_sites": st.column_config.NumberColumn(T("new_sites"), min_value=0, step=1),
             "budget": st.column_config.NumberColumn(T("budget"), min_value=0.0),
-            "county_pct": st.column_config.NumberColumn(T("county_pct"), min_value=0.0,
-                                                        max_value=100.0),
-            "patient_pct": st.column_config.NumberColumn(T("patient_pct"), min_value=0.0,
-                                                         max_value=100.0),
+            "county_pct": st.column_config.NumberColumn(
+                T("county_pct"), min_value=0.0, max_value=100.0
+            ),
+            "patient_pct": st.column_config.NumberColumn(
+                T("patient_pct"), min_value=0.0, max_value=100.0
+            ),
         },
     )
     c1, c2 = st.columns(2)
     state.init_widget("ro_early_weight", float(scenario.rollout.early_year_weight))
-    weight = c1.number_input(T("weight"), min_value=1.0, max_value=10.0, step=0.5,
-                             key="ro_early_weight", help=T("weight_help"))
-    state.init_widget("ro_suggest", True)
+    weight = c1.number_input(
+        T("weight"),
+        min_value=1.0,
+        max_value=10.0,
+        step=0.5,
+        key="ro_early_weight",
+        help=T("weight_help"),
+    )
+    state.init_widget("ro_suggest", value=True)
     suggest = c2.checkbox(T("suggest"), key="ro_suggest")
     return table, float(weight), bool(suggest)
 
@@ -201,27 +231,39 @@ def _downloads(result: rollout.RolloutResult, inputs: Any) -> None:
     cols = st.columns(4)
     cols[0].download_button(
         T("xlsx"),
-        data=lambda: rollout_export.rollout_xlsx_bytes(result, sites=inputs.sites,
-                                                       travel_label=label),
+        data=lambda: rollout_export.rollout_xlsx_bytes(
+            result, sites=inputs.sites, travel_label=label
+        ),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="ro_dl_xlsx", on_click="ignore",
+        key="ro_dl_xlsx",
+        on_click="ignore",
     )
     cols[1].download_button(
         T("gpkg"),
         data=lambda: rollout_export.rollout_gpkg_bytes(
-            result, sites=inputs.sites, counties=inputs.counties, travel_label=label),
-        file_name=f"{stem}.gpkg", mime="application/geopackage+sqlite3",
-        key="ro_dl_gpkg", on_click="ignore",
+            result, sites=inputs.sites, counties=inputs.counties, travel_label=label
+        ),
+        file_name=f"{stem}.gpkg",
+        mime="application/geopackage+sqlite3",
+        key="ro_dl_gpkg",
+        on_click="ignore",
     )
     years_csv = rollout_export.rollout_tables(result, travel_label=label)["years"]
     cols[2].download_button(
-        T("csv"), data=years_csv.to_csv().encode("utf-8-sig"), file_name=f"{stem}-years.csv",
-        mime="text/csv", key="ro_dl_csv", on_click="ignore",
+        T("csv"),
+        data=years_csv.to_csv().encode("utf-8-sig"),
+        file_name=f"{stem}-years.csv",
+        mime="text/csv",
+        key="ro_dl_csv",
+        on_click="ignore",
     )
     cols[3].download_button(
-        T("scenario"), data=result.scenario.to_json().encode("utf-8"),
-        file_name="scenario.json", mime="application/json", key="ro_dl_scenario",
+        T("scenario"),
+        data=result.scenario.to_json().encode("utf-8"),
+        file_name="scenario.json",
+        mime="application/json",
+        key="ro_dl_scenario",
         on_click="ignore",
     )
 
@@ -231,8 +273,10 @@ def _show(result: rollout.RolloutResult) -> None:
         inputs, _ = cache.prepared_inputs(result.scenario)
     gap = "" if result.gap is None or result.gap == 0 else f", gap {result.gap:.2%}"
     st.caption(T("status", status=result.status, gap=gap, secs=result.solve_time_s))
-    st.caption(":material/directions_car: " + travel_label_text(
-        inputs.travel.label, lang="zh" if lang() == "zh" else "en"))
+    st.caption(
+        ":material/directions_car: "
+        + travel_label_text(inputs.travel.label, lang="zh" if lang() == "zh" else "en")
+    )
     st.subheader(T("table"))
     st.dataframe(year_table(result), key="ro_table")
     for row, text in zip(result.milestones.itertuples(), result.messages, strict=True):
@@ -245,8 +289,12 @@ def _show(result: rollout.RolloutResult) -> None:
     basemap = mapview.basemap_picker("ro_basemap")
     with state.planning_errors():
         m = rollout_export.build_rollout_map(
-            result, sites=inputs.sites, counties=inputs.counties, year=int(year),
-            travel_label=inputs.travel.label, basemap=basemap,
+            result,
+            sites=inputs.sites,
+            counties=inputs.counties,
+            year=int(year),
+            travel_label=inputs.travel.label,
+            basemap=basemap,
             lang="zh" if lang() == "zh" else "en",
         )
     mapview.show(m, key="ro_map")
@@ -254,11 +302,13 @@ def _show(result: rollout.RolloutResult) -> None:
     st.markdown(f"**{T('opened', year=year)}**")
     names = inputs.sites["name"].reindex(opened.index) if "name" in inputs.sites else opened.index
     st.dataframe(
-        pd.DataFrame({
-            T("c_name"): names,
-            T("c_county_name"): opened["county_name"],
-            T("c_cost"): opened["cost"],
-        }).rename_axis(T("c_site")),
+        pd.DataFrame(
+            {
+                T("c_name"): names,
+                T("c_county_name"): opened["county_name"],
+                T("c_cost"): opened["cost"],
+            }
+        ).rename_axis(T("c_site")),
         key="ro_opened",
     )
     _downloads(result, inputs)
