@@ -396,6 +396,9 @@ def urban_edges_by_density(
     ``threshold_km_per_km2`` km of directed drivable road per km² means built-up streets;
     counting length, not nodes, makes the test independent of graph simplification).
     """
+    per_net = _DENSITY_CACHE.setdefault(network, {})
+    if threshold_km_per_km2 in per_net:
+        return per_net[threshold_km_per_km2]
     if network.n_edges == 0:
         return np.zeros(0, dtype=bool)
     mid_lon = (network.lon[network.edge_u] + network.lon[network.edge_v]) / 2
@@ -406,7 +409,10 @@ def urban_edges_by_density(
     cell = np.floor(x).astype(np.int64) * 10_000_019 + np.floor(y).astype(np.int64)
     _, inv = np.unique(cell, return_inverse=True)
     km = np.bincount(inv, weights=network.length_m / 1000.0)
-    return np.asarray(km[inv] >= threshold_km_per_km2)
+    urban = np.asarray(km[inv] >= threshold_km_per_km2)
+    urban.flags.writeable = False
+    per_net[threshold_km_per_km2] = urban
+    return urban
 
 
 def urban_edges_from_areas(
@@ -477,8 +483,60 @@ def _dedupe(
     return u[keep], v[keep], w[keep]
 
 
+@dataclass(frozen=True, eq=False)
+class _Topology:
+    """Weight-independent structure of a graph, computed once per network and reused."""
+
+    order: IntArray  # positions of the non-loop edges, sorted by (u, v)
+    starts: IntArray  # start of each group of parallel edges within ``order``
+    u: IntArray  # one edge per group (sorted by (u, v))
+    v: IntArray
+    outdeg: IntArray
+    indptr: IntArray
+    passthrough: npt.NDArray[np.bool_]  # one way in/out, or two-way, to two distinct neighbours
+    n: int
+
+
+def _topology(u: IntArray, v: IntArray, n: int) -> _Topology:
+    nonloop = np.flatnonzero(u != v)
+    key = u[nonloop] * n + v[nonloop]
+    srt = np.argsort(key, kind="stable")
+    order = nonloop[srt]
+    key_sorted = key[srt]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    starts = np.flatnonzero(first)
+    uu, vv, kk = u[order[starts]], v[order[starts]], key_sorted[starts]
+    n_e = len(uu)
+    outdeg = np.bincount(uu, minlength=n)
+    indeg = np.bincount(vv, minlength=n)
+    indptr = np.concatenate([[0], np.cumsum(outdeg)])
+    # distinct neighbours = out + in - reciprocal pairs (kk is sorted)
+    rkey = vv * n + uu
+    pos = np.minimum(np.searchsorted(kk, rkey), max(n_e - 1, 0))
+    mutual = kk[pos] == rkey if n_e else np.zeros(0, dtype=bool)
+    nbrs = outdeg + indeg - np.bincount(uu[mutual], minlength=n)
+    one_way = (indeg == 1) & (outdeg == 1) & (nbrs == 2)
+    two_way = (indeg == 2) & (outdeg == 2) & (nbrs == 2)
+    return _Topology(order, starts, uu, vv, outdeg, indptr, one_way | two_way, n)
+
+
+def _network_topology(network: RoadNetwork) -> _Topology:
+    topo = _TOPOLOGY_CACHE.get(network)
+    if topo is None:
+        topo = _topology(network.edge_u, network.edge_v, network.n_nodes)
+        _TOPOLOGY_CACHE[network] = topo
+    return topo
+
+
 def contract_graph(
-    u: IntArray, v: IntArray, w: FloatArray, n: int, *, keep: npt.NDArray[np.bool_]
+    u: IntArray,
+    v: IntArray,
+    w: FloatArray,
+    n: int,
+    *,
+    keep: npt.NDArray[np.bool_],
+    topology: _Topology | None = None,
 ) -> tuple[_Graph, IntArray]:
     """Remove pass-through nodes (degree-2 chains), keeping shortest paths between the others.
 
@@ -488,26 +546,18 @@ def contract_graph(
     distances between the remaining nodes are unchanged (weights are positive, so a shortest
     path never turns back inside a chain). Unsimplified OSM graphs (pyrosm) lose ~80-90 % of
     their nodes. Chains that form a closed loop without any remaining node are dropped.
+    Parallel edges keep their smallest weight; self-loops are dropped.
 
     Returns
     -------
     graph, new_index
         The contracted graph and, for every old node, its new position (``-1`` if removed).
     """
-    u, v, w = _dedupe(u, v, w, n)
+    topo = topology if topology is not None else _topology(u, v, n)
+    u, v, outdeg, indptr = topo.u, topo.v, topo.outdeg, topo.indptr
     n_e = len(u)
-    outdeg = np.bincount(u, minlength=n)
-    indeg = np.bincount(v, minlength=n)
-    indptr = np.concatenate([[0], np.cumsum(outdeg)])
-    # distinct neighbours = out + in - reciprocal pairs (edges are sorted by u * n + v)
-    key = u * n + v
-    rkey = v * n + u
-    pos = np.minimum(np.searchsorted(key, rkey), max(n_e - 1, 0))
-    mutual = key[pos] == rkey if n_e else np.zeros(0, dtype=bool)
-    nbrs = outdeg + indeg - np.bincount(u[mutual], minlength=n)
-    one_way = (indeg == 1) & (outdeg == 1) & (nbrs == 2)
-    two_way = (indeg == 2) & (outdeg == 2) & (nbrs == 2)
-    removable = (one_way | two_way) & ~keep
+    w = np.minimum.reduceat(w[topo.order], topo.starts) if n_e else np.zeros(0)
+    removable = topo.passthrough & ~keep
     # successor edge of every edge entering a removable node: continue away from the tail
     succ = np.full(n_e, -1, dtype=np.int64)
     enter = np.flatnonzero(removable[v])
@@ -528,12 +578,13 @@ def contract_graph(
         last[idx] = last[j]
         nxt[idx] = nxt[j]
     start = ~removable[u] & (nxt < 0)
+    n_kept = int((~removable).sum())
     new_index = np.cumsum(~removable) - 1
     new_index[removable] = -1
     su = new_index[u[start]]
     sv = new_index[v[last[start]]]
-    cu, cv, cw = _dedupe(su, sv, acc[start], int((~removable).sum()))
-    return _Graph(cu, cv, cw, int((~removable).sum())), new_index.astype(np.int64)
+    cu, cv, cw = _dedupe(su, sv, acc[start], n_kept)
+    return _Graph(cu, cv, cw, n_kept), new_index.astype(np.int64)
 
 
 def largest_component_mask(network: RoadNetwork) -> npt.NDArray[np.bool_]:
@@ -559,6 +610,10 @@ _LSCC_CACHE: weakref.WeakKeyDictionary[RoadNetwork, npt.NDArray[np.bool_]] = (
 _CLASS_CACHE: weakref.WeakKeyDictionary[RoadNetwork, tuple[npt.NDArray[np.str_], IntArray]] = (
     weakref.WeakKeyDictionary()
 )
+_DENSITY_CACHE: weakref.WeakKeyDictionary[RoadNetwork, dict[float, npt.NDArray[np.bool_]]] = (
+    weakref.WeakKeyDictionary()
+)
+_TOPOLOGY_CACHE: weakref.WeakKeyDictionary[RoadNetwork, _Topology] = weakref.WeakKeyDictionary()
 _TREE_CACHE: weakref.WeakKeyDictionary[RoadNetwork, tuple[bytes, cKDTree]] = (
     weakref.WeakKeyDictionary()
 )
@@ -727,7 +782,8 @@ def compute_network_travel_times(
         if snap is not None:
             keep[snap.node[snap.node >= 0]] = True
     graph, new_index = contract_graph(
-        network.edge_u, network.edge_v, minutes, network.n_nodes, keep=keep
+        network.edge_u, network.edge_v, minutes, network.n_nodes, keep=keep,
+        topology=_network_topology(network),
     )
     snap_d, snap_s = _remap(snap_d, new_index), _remap(snap_s, new_index)
     table = _route_table(
