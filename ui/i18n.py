@@ -8,6 +8,7 @@ lead-in (``err_*`` keys).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -110,8 +111,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model_p_center": ("p-中心（最长出行最短）", "p-center (shortest longest trip)"),
     "n_facilities": ("站点数（含现有站点）", "Number of sites (existing included)"),
     "n_facilities_help": (
-        "LSCP 自行决定站点数，此项不适用。",
-        "LSCP chooses the number of sites itself; not used there.",
+        "LSCP 自行决定站点数，此项不适用。设置了预算时可留空，由预算限制站点数。",
+        "LSCP chooses the number of sites itself; not used there. With a budget it may be left empty: the budget then limits the sites.",
     ),
     "max_travel_min": ("出行时限（分钟）", "Travel time limit (minutes)"),
     "max_travel_help": (
@@ -439,13 +440,23 @@ def lang() -> str:
     return value if value in LANGS else DEFAULT_LANG
 
 
-def t(key: str, **values: Any) -> str:
-    """The text ``key`` in the current language, formatted with ``values``."""
+def t(key: str, *, in_lang: str | None = None, **values: Any) -> str:
+    """The text ``key`` in the current language (or ``in_lang``), formatted with ``values``."""
     pair = STRINGS.get(key)
     if pair is None:  # a missing key is a bug; show the key rather than break the page
         return key
-    text = pair[0] if lang() == "zh" else pair[1]
+    text = pair[0] if (in_lang or lang()) == "zh" else pair[1]
     return text.format(**values) if values else text
+
+
+def labels(prefix: str) -> Callable[[Any], str]:
+    """A ``format_func`` for choices: ``value -> t(prefix + value)`` in today's language.
+
+    The language is fixed when the widget is drawn, so a widget's labels never change under
+    it between runs (Streamlit matches the browser's choice by its label).
+    """
+    code = lang()
+    return lambda value: t(f"{prefix}{value}", in_lang=code)
 
 
 def progress_text(message: str) -> str:

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from planning.maps import BASEMAPS
-from ui.i18n import lang, t
+from ui.i18n import labels, lang, t
 
 
 def map_lang() -> str:
@@ -25,7 +25,7 @@ def basemap_picker(key: str) -> str:
         t("basemap"),
         options,
         key=key,
-        format_func=lambda b: t(f"basemap_{b}"),
+        format_func=labels("basemap_"),
         help=t("basemap_help"),
     )
     return choice

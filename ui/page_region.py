@@ -9,6 +9,7 @@ to by the scenario's ``facilities_file``, so it survives reloads and restarts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,17 @@ from planning.errors import PlanningError
 from planning.io_columns import KIND_FIELDS
 from planning.scenario import Scenario
 from ui import cache, mapview, state
-from ui.i18n import t
+from ui.i18n import labels, lang, t
 from ui.results_view import fmt_count
 
 WHOLE = "__whole__"
 CRS_OPTIONS = ["wgs84", "gcj02", "bd09", "cgcs2000"]
 UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
+
+
+def _city_label() -> Callable[[str], str]:
+    code = lang()
+    return lambda c: t("whole_province", in_lang=code) if c == WHOLE else c
 
 
 def _on_province() -> None:
@@ -67,7 +73,7 @@ def _pickers(s: dict[str, Any]) -> tuple[str, tuple[str, ...] | None]:
         options,
         key="rg_city",
         on_change=_on_city,
-        format_func=lambda c: t("whole_province") if c == WHOLE else c,
+        format_func=_city_label(),
     )
     if city == WHOLE:
         return province, None
@@ -205,7 +211,7 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
         t("coord_system"),
         CRS_OPTIONS,
         key="rg_fac_crs",
-        format_func=lambda c: t(f"crs_{c}"),
+        format_func=labels("crs_"),
         help=t("coord_help"),
     )
     try:

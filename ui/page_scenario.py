@@ -15,7 +15,7 @@ from planning import maps
 from planning.pipeline import Plan
 from planning.scenario import Scenario
 from ui import cache, mapview, state
-from ui.i18n import progress_text, t
+from ui.i18n import labels, progress_text, t
 from ui.results_view import (
     county_table,
     fmt_count,
@@ -105,7 +105,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             t("model"),
             MODELS,
             key="sc_model",
-            format_func=lambda m: t(f"model_{m}"),
+            format_func=labels("model_"),
             help=t("model_help"),
         )
         n = st.number_input(
@@ -113,6 +113,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             min_value=1,
             max_value=500,
             step=1,
+            value=None,
             key="sc_n_facilities",
             disabled=model == "lscp",
             help=t("n_facilities_help"),
@@ -130,7 +131,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             t("travel_mode"),
             ["estimated", "network"],
             key="sc_travel_mode",
-            format_func=lambda m: t(f"travel_{m}"),
+            format_func=labels("travel_"),
             help=t("travel_mode_help"),
         )
         urban = st.number_input(
@@ -151,7 +152,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             t("network_type"),
             ["drive", "walk"],
             key="sc_network_type",
-            format_func=lambda m: t(f"network_{m}"),
+            format_func=labels("network_"),
             disabled=mode != "network",
         )
     with sb.expander(t("grp_constraints")):
@@ -221,7 +222,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             t("candidate_source"),
             SOURCES,
             key="sc_candidate_source",
-            format_func=lambda x: t(f"source_{x}"),
+            format_func=labels("source_"),
         )
         spacing = st.number_input(
             t("spacing_km"), min_value=0.2, max_value=100.0, step=0.5, key="sc_spacing_km"

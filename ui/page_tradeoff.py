@@ -120,7 +120,8 @@ def render() -> None:
         lang=mapview.map_lang(),
     )
     mapview.show(m, key="map_tradeoff", height=480)
-    if st.button(t("tradeoff_open", p=pick), key="to_open", on_click=_open_plan, args=(int(pick),)):
+    if st.button(t("tradeoff_open", p=pick), key="to_open"):
+        _open_plan(int(pick))
         st.switch_page("ui/page_scenario.py")
 
 

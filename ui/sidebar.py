@@ -135,6 +135,33 @@ def _on_import() -> None:
     state.notify("success", t("lib_imported", name=scenario.name))
 
 
+TRANSLATED_CHOICES = (
+    "sc_model",
+    "sc_travel_mode",
+    "sc_network_type",
+    "sc_candidate_source",
+    "sc_basemap",
+    "rg_basemap",
+    "cmp_basemap",
+    "to_basemap",
+    "rg_city",
+    "rg_fac_crs",
+)
+"""Select boxes and radios whose option labels are translated (see _keep_translated_choices)."""
+
+
+def _keep_translated_choices() -> None:
+    """Keep translated choices when the language changes.
+
+    The browser reports a choice by its label; after a language switch the old-language label
+    matches no option and Streamlit would fall back to the first option (silently changing,
+    e.g., the model). Re-setting each value through session state keeps the choice.
+    """
+    for key in TRANSLATED_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def render() -> None:
     """Draw the shared sidebar (every page)."""
     with st.sidebar:
@@ -144,6 +171,7 @@ def render() -> None:
             "语言 / Language",
             list(LANGS),
             key="lang",
+            on_change=_keep_translated_choices,
             format_func=lambda code: LANGS[code],
             horizontal=True,
         )

@@ -1,0 +1,473 @@
+"""The Streamlit app through AppTest (widgets by key): every page, solve, library, languages.
+
+Most tests run a small scenario (two counties of Putian, coarse cells) so a solve takes well
+under a second; the scenario library is an empty temporary folder (tests/conftest.py).
+AppTest cannot look inside the folium map (a custom component); tests/test_maps.py tests
+the maps and tests/test_browser.py checks that the map renders in a real browser.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from planning import pipeline
+from planning.io_columns import FACILITY_TYPES, KIND_FIELDS
+from planning.scenario import Scenario
+from planning.scenario_store import ScenarioStore, scenario_json_bytes
+from ui import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SMALL = Scenario(
+    name="测试方案",
+    counties=("城厢区", "荔城区"),
+    cell_size_m=4000,
+    candidate_spacing_m=6000,
+    n_facilities=2,
+)
+TEMPLATE = ROOT / "data" / "facilities_template.csv"
+
+
+def page_scenario_options(name: str) -> list[str]:
+    """A list constant of ui/page_scenario.py (read, not imported: the page runs on import)."""
+    tree = ast.parse((ROOT / "ui" / "page_scenario.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return list(ast.literal_eval(node.value))
+    raise AssertionError(name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    st.cache_data.clear()
+
+
+def start(scenario: Scenario | None = SMALL) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if scenario is not None:
+        at.session_state["scenario"] = scenario.to_dict()
+    return at.run()
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def solve(at: AppTest) -> AppTest:
+    at.button(key="solve").click().run()
+    ok(at)
+    return at
+
+
+# ------------------------------------------------------------------------ scenario page
+def test_opens_on_the_putian_demo() -> None:
+    at = start(scenario=None)
+    ok(at)
+    assert at.title[0].value == "康乐家园选址方案"
+    assert "莆田市" in at.caption[0].value
+    shown = metrics(at)
+    assert shown["区县数"] == "5"
+    assert shown["常住人口（2020）"].replace(",", "").isdigit()
+    assert at.info[0].value.startswith("已载入区域数据")
+    assert at.selectbox(key="sc_model").value == "mclp"
+    assert at.number_input(key="sc_n_facilities").value == 6
+    assert at.radio(key="lang").value == "zh"
+
+
+def test_solve_shows_metrics_tables_and_travel_label() -> None:
+    at = solve(start())
+    shown = metrics(at)
+    share = shown["30 分钟内患者占比"]
+    assert share.endswith("%")
+    assert 0 < float(share[:-1]) <= 100
+    assert shown["有站点的区县"].endswith("/ 2")
+    assert shown["平均出行时间"].endswith("分钟")
+    assert shown["最长出行时间"].endswith("分钟")
+    assert any("已证明最优" in md.value for md in at.markdown)
+    assert any("estimated (straight-line)" in c.value for c in at.caption)
+    # policy targets, per-county table against targets, site list
+    tables = [d.value for d in at.dataframe]
+    policy = next(t for t in tables if "区县目标" in t.columns)
+    assert list(policy.index) == ["2023", "2024", "2025"]
+    assert list(policy["区县目标"]) == ["50%", "65%", "80%"]
+    assert list(policy["患者目标"]) == ["30%", "45%", "60%"]
+    counties = next(t for t in tables if "时限内比例" in t.columns)
+    assert set(counties["区县"]) == {"城厢区", "荔城区"}
+    assert {"2023 患者目标 30%", "2024 患者目标 45%", "2025 患者目标 60%"} <= set(counties.columns)
+    sites = next(t for t in tables if "服务患者（人）" in t.columns)
+    assert len(sites) == 2
+    plan = at.session_state["plan"]
+    assert isinstance(plan, pipeline.Plan)
+    assert plan.scenario.n_facilities == 2
+
+
+def test_resolve_after_one_change_reuses_prepared_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = pipeline.prepare
+
+    def counting(scenario: Scenario, **kwargs: object) -> pipeline.Inputs:
+        calls.append(scenario.name)
+        return real(scenario, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "prepare", counting)
+    at = solve(start())
+    first = at.session_state["plan"]
+    assert len(calls) == 1
+    at.number_input(key="sc_n_facilities").set_value(3).run()
+    ok(at)
+    assert any("参数已修改" in w.value for w in at.warning)  # stale results are flagged
+    solve(at)
+    second = at.session_state["plan"]
+    assert len(calls) == 1  # travel times not recomputed
+    assert second.scenario.n_facilities == 3
+    assert len(second.solution.selected_sites) == 3
+    assert second.travel is first.travel or second.travel.table.equals(first.travel.table)
+    assert not any("参数已修改" in w.value for w in at.warning)
+    # a change of an input field prepares again
+    at.number_input(key="sc_cell_km").set_value(5.0).run()
+    solve(at)
+    assert len(calls) == 2
+
+
+def test_bad_parameters_show_an_error_not_a_traceback() -> None:
+    at = start()
+    at.selectbox(key="sc_model").set_value("p_median").run()
+    at.number_input(key="sc_n_facilities").set_value(None).run()
+    ok(at)
+    assert at.error, "expected an in-page error"
+    assert at.error[0].value.startswith("**参数有误")
+    assert "needs a number of sites" in at.error[0].value
+
+
+def test_unsolvable_scenario_says_what_to_change() -> None:
+    at = start()
+    at.number_input(key="sc_n_facilities").set_value(400).run()
+    solve(at)
+    assert at.error
+    text = at.error[0].value
+    assert text.startswith("**无法求解该方案")
+    assert "400" in text
+    assert at.session_state["plan"] is None if "plan" in at.session_state else True
+
+
+def test_lscp_disables_the_number_of_sites() -> None:
+    at = start(SMALL.replace(max_travel_min=60))
+    at.selectbox(key="sc_model").set_value("lscp").run()
+    ok(at)
+    assert at.number_input(key="sc_n_facilities").disabled
+    solve(at)
+    assert not at.error
+    assert at.session_state["scenario"]["n_facilities"] is None
+    assert "集合覆盖" in " ".join(md.value for md in at.markdown)
+
+
+def test_language_switch_translates_the_page() -> None:
+    at = solve(start())
+    at.radio(key="lang").set_value("en").run()
+    ok(at)
+    assert at.title[0].value == "Community rehabilitation siting scenario"
+    shown = metrics(at)
+    assert {
+        "Patients within 30 min",
+        "Counties with a site",
+        "Mean travel time",
+        "Longest travel time",
+    } <= set(shown)
+    assert shown["Mean travel time"].endswith("min")
+    assert at.button(key="solve").label == "Solve"
+    assert at.button(key="lib_save").label == "Save current scenario"
+    assert any("Proven optimal" in md.value for md in at.markdown)
+    policy = next(d.value for d in at.dataframe if "County target" in d.value.columns)
+    assert set(policy["County target met"]) <= {"met", "not met"}
+    # nothing Chinese left in the widget labels of the scenario page (names of places aside)
+    labels = [w.label for w in [*at.number_input, *at.selectbox, *at.checkbox, *at.button]]
+    assert not [x for x in labels if any("\u4e00" <= ch <= "\u9fff" for ch in x)], labels
+    at.radio(key="lang").set_value("zh").run()
+    assert at.title[0].value == "康乐家园选址方案"
+
+
+def test_every_text_key_is_translated() -> None:
+    used: set[str] = set()
+    for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py")]:
+        used |= set(re.findall(r"\bt\(\s*\"([a-z0-9_+]+)\"", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"lead=\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
+    # choice labels built from a prefix (format_func=labels("model_"), f"kind_{k}" ...)
+    used |= {f"model_{m}" for m in page_scenario_options("MODELS")}
+    used |= {f"source_{x}" for x in page_scenario_options("SOURCES")}
+    used |= {f"travel_{m}" for m in ("estimated", "network")}
+    used |= {f"network_{m}" for m in ("drive", "walk")}
+    used |= {f"basemap_{b}" for b in ("cartodb", "osm", "none")}
+    used |= {f"crs_{c}" for c in ("wgs84", "gcj02", "bd09", "cgcs2000")}
+    used |= {f"kind_{k}" for k in ("existing", "new", "hub")}
+    used |= {f"solstatus_{k}" for k in ("optimal", "feasible", "infeasible", "error")}
+    used |= {f"ftype_{k}" for k in FACILITY_TYPES}
+    used |= {f"field_{k}" for k in KIND_FIELDS["facilities"]}
+    used |= {
+        f"m_{k}"
+        for k in (
+            "share_within",
+            "counties_with_site",
+            "mean_travel_min",
+            "max_travel_min",
+            "n_sites",
+            "patients_within",
+        )
+    }
+    missing = sorted(k for k in used if k not in i18n.STRINGS)
+    assert not missing
+    for key, (zh, en) in i18n.STRINGS.items():
+        assert zh.strip(), key
+        assert en.strip(), key
+        assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
+
+
+# ------------------------------------------------------------------------ scenario library
+def test_save_load_rename_duplicate_delete(scenario_dir: Path) -> None:
+    at = start()
+    at.text_input(key="lib_name").set_value("方案甲").run()
+    at.button(key="lib_save").click().run()
+    ok(at)
+    assert any("已保存方案“方案甲”" in s.value for s in at.success)
+    store = ScenarioStore(scenario_dir)
+    assert store.names() == ["方案甲"]
+    assert store.load("方案甲").n_facilities == 2
+
+    # change the scenario, then load the saved one back: widgets follow
+    at.number_input(key="sc_n_facilities").set_value(5).run()
+    assert at.session_state["scenario"]["n_facilities"] == 5
+    at.selectbox(key="lib_pick").set_value("方案甲").run()
+    at.button(key="lib_load").click().run()
+    ok(at)
+    assert at.number_input(key="sc_n_facilities").value == 2
+    assert any("已载入方案“方案甲”" in s.value for s in at.success)
+
+    # saving under an existing name needs the overwrite box
+    at.button(key="lib_save").click().run()
+    assert any("already saved" in e.value for e in at.error)
+    at.checkbox(key="lib_overwrite").check().run()
+    at.button(key="lib_save").click().run()
+    assert any("已保存方案" in s.value for s in at.success)
+
+    at.selectbox(key="lib_pick").set_value("方案甲").run()
+    at.button(key="lib_duplicate").click().run()
+    assert sorted(store.names()) == ["方案甲", "方案甲 (copy)"]
+    at.text_input(key="lib_new_name").set_value("方案乙").run()
+    at.button(key="lib_rename").click().run()
+    ok(at)
+    assert sorted(store.names()) == ["方案乙", "方案甲"]
+    assert at.selectbox(key="lib_pick").value == "方案乙"
+
+    at.button(key="lib_delete").click().run()  # not confirmed: nothing deleted
+    assert any("确认删除" in w.value for w in at.warning)
+    assert sorted(store.names()) == ["方案乙", "方案甲"]
+    at.checkbox(key="lib_confirm_delete").check().run()
+    at.button(key="lib_delete").click().run()
+    ok(at)
+    assert store.names() == ["方案甲"]
+    assert list((scenario_dir / ".deleted").glob("*.json"))
+
+
+def test_saved_scenarios_survive_a_new_session() -> None:
+    at = start()
+    at.text_input(key="lib_name").set_value("持久方案").run()
+    at.button(key="lib_save").click().run()
+    again = start(scenario=None)  # a browser reload: new session, same library
+    assert "持久方案" in again.selectbox(key="lib_pick").options
+    again.selectbox(key="lib_pick").set_value("持久方案").run()
+    again.button(key="lib_load").click().run()
+    ok(again)
+    assert again.session_state["scenario"]["counties"] == ["城厢区", "荔城区"]
+
+
+def test_scenario_json_download_and_upload(scenario_dir: Path) -> None:
+    at = start()
+    assert at.get("download_button")  # the current scenario as JSON
+    uploaded = SMALL.replace(name="上传的方案", n_facilities=3, max_travel_min=20)
+    at.file_uploader(key="lib_upload").upload(
+        "plan.json", scenario_json_bytes(uploaded), "application/json"
+    ).run()
+    at.button(key="lib_import").click().run()
+    ok(at)
+    assert any("已导入并保存方案“上传的方案”" in s.value for s in at.success)
+    assert at.number_input(key="sc_n_facilities").value == 3
+    assert at.number_input(key="sc_max_travel_min").value == 20
+    assert ScenarioStore(scenario_dir).names() == ["上传的方案"]
+
+
+def test_bad_scenario_upload_is_an_error_message(scenario_dir: Path) -> None:
+    at = start()
+    bad = json.dumps({"name": "x", "colour": "red"}).encode()
+    at.file_uploader(key="lib_upload").upload("bad.json", bad, "application/json").run()
+    at.button(key="lib_import").click().run()
+    ok(at)
+    assert any("unknown option 'colour'" in e.value for e in at.error)
+    assert ScenarioStore(scenario_dir).names() == []
+
+
+def test_corrupted_library_file_is_reported(scenario_dir: Path) -> None:
+    scenario_dir.mkdir(parents=True, exist_ok=True)
+    (scenario_dir / "broken.json").write_text("{oops", encoding="utf-8")
+    at = start()
+    ok(at)
+    assert any("broken.json" in w.value and "未删除" in w.value for w in at.warning)
+    assert list((scenario_dir / ".corrupt").glob("broken*.json"))
+
+
+# ------------------------------------------------------------------------ region page
+def test_region_page_pickers_update_the_scenario() -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    ok(at)
+    assert at.title[0].value == "区域与数据"
+    assert at.selectbox(key="rg_province").value == "福建省"
+    assert at.selectbox(key="rg_city").value == "莆田市"
+    assert sorted(at.multiselect(key="rg_counties").value) == ["城厢区", "荔城区"]
+    table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
+    assert set(table["区县"]) == {"城厢区", "荔城区"}
+    at.multiselect(key="rg_counties").set_value(["城厢区", "涵江区", "荔城区", "秀屿区", "仙游县"])
+    at.run()
+    ok(at)
+    assert at.session_state["scenario"]["counties"] is None  # all counties of the city
+    at.selectbox(key="rg_city").set_value("厦门市").run()
+    ok(at)
+    assert at.session_state["scenario"]["region"] == "厦门市"
+    assert "思明区" in at.multiselect(key="rg_counties").options
+    at.multiselect(key="rg_counties").set_value([]).run()
+    assert any("至少选择一个区县" in e.value for e in at.error)
+
+
+def test_facility_upload_with_template(scenario_dir: Path) -> None:
+    at = start(SMALL.replace(counties=None))
+    at.switch_page("ui/page_region.py").run()
+    at.file_uploader(key="rg_fac_upload").upload(
+        "facilities.csv", TEMPLATE.read_bytes(), "text/csv"
+    ).run()
+    ok(at)
+    at.button(key="rg_fac_use").click().run()
+    ok(at)
+    assert any("已载入 6 个设施" in s.value for s in at.success)
+    scenario = at.session_state["scenario"]
+    stored = Path(scenario["facilities_file"])
+    assert stored.parent == scenario_dir / "files"
+    assert scenario["candidate_source"] == "grid+facilities"
+    clean = pd.read_csv(stored, encoding="utf-8-sig")
+    assert set(clean["type"]) >= {"rehab_existing", "psychiatric_hospital"}
+    # facilities per county in the overview; the scenario page solves with them
+    at.run()
+    table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
+    assert "现有康复站" in table.columns
+    at.switch_page("ui/page_scenario.py").run()
+    at.number_input(key="sc_n_facilities").set_value(6).run()
+    solve(at)
+    plan = at.session_state["plan"]
+    assert plan.facilities is not None
+    assert len(plan.facilities) == 6
+    assert plan.tables.kpis["n_sites_existing"] == 1
+
+
+def test_facility_upload_asks_for_columns_it_cannot_guess() -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    data = "机构,东西,南北\n甲,119.0071,25.4316\n".encode()
+    at.file_uploader(key="rg_fac_upload").upload("odd.csv", data, "text/csv").run()
+    ok(at)
+    assert any("未能识别全部必需的列" in w.value for w in at.warning)
+    keys = [s.key for s in at.selectbox if s.key and s.key.startswith("rg_map_")]
+    lon_key = next(k for k in keys if k.startswith("rg_map_lon_"))
+    lat_key = next(k for k in keys if k.startswith("rg_map_lat_"))
+    at.selectbox(key=lon_key).set_value("东西")
+    at.selectbox(key=lat_key).set_value("南北").run()
+    at.button(key="rg_fac_use").click().run()
+    ok(at)
+    assert any("已载入 1 个设施" in s.value for s in at.success)
+
+
+def test_bad_facility_file_lists_its_problems() -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    data = "名称,类型,经度,纬度\n甲,现有康复站,abc,25.43\n乙,卫生院,,\n".encode()
+    at.file_uploader(key="rg_fac_upload").upload("bad.csv", data, "text/csv").run()
+    at.button(key="rg_fac_use").click().run()
+    ok(at)
+    assert at.error[0].value.startswith("**上传的文件无法使用")
+    problems = next(d.value for d in at.dataframe if "问题与修改方法" in d.value.columns)
+    assert len(problems) >= 2
+    assert at.session_state["scenario"]["facilities_file"] is None
+
+
+# ------------------------------------------------------------------------ compare page
+def test_compare_two_saved_scenarios(scenario_dir: Path) -> None:
+    store = ScenarioStore(scenario_dir)
+    store.save(SMALL.replace(name="两个站点"))
+    store.save(SMALL.replace(name="三个站点", n_facilities=3))
+    at = start()
+    at.switch_page("ui/page_compare.py").run()
+    ok(at)
+    assert at.title[0].value == "方案对比"
+    assert set(at.multiselect(key="cmp_pick").options) == {"两个站点", "三个站点"}
+    at.multiselect(key="cmp_pick").set_value(["两个站点", "三个站点"]).run()
+    ok(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["两个站点", "三个站点", "与基准相比：三个站点"]
+    assert table.loc["站点数（现有＋新建）", "三个站点"].startswith("3")
+    assert table.loc["站点数（现有＋新建）", "与基准相比：三个站点"] == "+1"
+    subheaders = [h.value for h in at.subheader]
+    assert {"主要指标", "地图对照", "站点增减"} <= set(subheaders)
+    added = [md.value for md in at.markdown if md.value.startswith("新增站点")]
+    assert added
+    assert added[0] != "新增站点：0 个"
+
+
+def test_compare_needs_two_saved_scenarios() -> None:
+    at = start()
+    at.switch_page("ui/page_compare.py").run()
+    ok(at)
+    assert "至少两个方案" in at.info[0].value
+
+
+# ------------------------------------------------------------------------ trade-off page
+def test_trade_off_curve_and_opening_a_point() -> None:
+    models = pytest.importorskip("planning.models")
+    if not hasattr(models, "trade_off_curve"):
+        pytest.skip("planning.models.trade_off_curve is not available yet")
+    at = start()
+    at.switch_page("ui/page_tradeoff.py").run()
+    ok(at)
+    at.number_input(key="to_p_min").set_value(1)
+    at.number_input(key="to_p_max").set_value(4).run()
+    at.button(key="to_run").click().run()
+    ok(at)
+    table = at.dataframe[0].value
+    assert list(table.index) == [1, 2, 3, 4]
+    shares = [float(v.rstrip("%")) for v in table["时限内患者占比（%）"]]
+    assert shares == sorted(shares)  # more sites never cover fewer patients
+    at.selectbox(key="to_pick").set_value(3).run()
+    ok(at)
+    assert metrics(at)["站点数（现有＋新建）"].startswith("3")
+    at.button(key="to_open").click().run()
+    ok(at)
+    assert at.title[0].value == "康乐家园选址方案"
+    assert at.session_state["scenario"]["n_facilities"] == 3
+    assert at.number_input(key="sc_n_facilities").value == 3
+    assert len(at.session_state["plan"].solution.selected_sites) == 3
+
+
+def test_trade_off_refuses_a_bad_range() -> None:
+    at = start()
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.number_input(key="to_p_min").set_value(5)
+    at.number_input(key="to_p_max").set_value(2).run()
+    ok(at)
+    assert any("不能小于" in e.value for e in at.error)
