@@ -1,0 +1,94 @@
+"""App responsiveness on Putian: re-solve after changing one model parameter vs a full run.
+
+The app keeps prepared inputs (region, patients, demand cells, sites, travel times) in
+``st.cache_data`` keyed by the input fields of the scenario (``ui.cache.inputs_key``), so a
+change of a model option (number of sites, a constraint, the solver...) only re-runs the model
+and the result tables (``pipeline.solve(inputs, scenario)``). This script measures, in one
+process:
+
+1. a full run (``pipeline.run``: prepare + solve) of the Putian demo (MCLP, 6 sites, 30 min);
+2. re-solves after changing one parameter, through the app's cached wrapper
+   (``ui.cache.solve_plan``: cache hit for the inputs, then ``pipeline.solve``), split into the
+   time spent in the solver and the time of everything else (cache hit, tables);
+
+and prints both with their ratio. Run: ``python benchmarks/app_resolve.py [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+from planning import pipeline  # noqa: E402
+from planning.scenario import Scenario  # noqa: E402
+
+CHANGES: dict[str, dict[str, object]] = {
+    "n_facilities 6 -> 7": {"n_facilities": 7},
+    "n_facilities 6 -> 5": {"n_facilities": 5},
+    "site_in_every_county on": {"constraints": {"site_in_every_county": True}},
+    "mip_gap 0 -> 1 %": {"mip_gap": 0.01},
+}
+
+
+def _quiet_streamlit() -> None:
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="re-solves per change")
+    args = parser.parse_args()
+
+    base = Scenario(name="莆田市示范方案")
+    t0 = time.perf_counter()
+    full = pipeline.run(base)
+    full_s = time.perf_counter() - t0
+    full_solver = full.solution.solve_time_s + full.solution.build_time_s
+    print(f"full run (prepare + solve), Putian MCLP p=6 T=30: {full_s:.2f} s "
+          f"(solver {full_solver:.2f} s, status {full.solution.status})")
+
+    from ui import cache  # noqa: PLC0415 - imports streamlit
+
+    _quiet_streamlit()
+    t0 = time.perf_counter()
+    cache.prepared_inputs(base)  # the app's first Solve fills the cache
+    print(f"first prepare through ui.cache (fills the cache): {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
+    cache.prepared_inputs(base)
+    hit_s = time.perf_counter() - t0
+    print(f"prepared-inputs cache hit: {hit_s * 1000:.0f} ms")
+
+    resolve_times: list[float] = []
+    for label, change in CHANGES.items():
+        data = base.to_dict()
+        for key, value in change.items():
+            data[key] = {**data[key], **value} if isinstance(value, dict) else value
+        scenario = Scenario.from_dict(data)
+        assert cache.inputs_key(scenario) == cache.inputs_key(base), label  # noqa: S101
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            plan, _ = cache.solve_plan(scenario)
+            total = time.perf_counter() - t0
+            solver = plan.solution.solve_time_s + plan.solution.build_time_s
+            resolve_times.append(total)
+            print(f"re-solve after {label}: {total:.2f} s (solver {solver:.2f} s, "
+                  f"other {total - solver:.2f} s, status {plan.solution.status}, "
+                  f"share within {100 * plan.tables.kpis['share_within']:.1f} %)")
+    median = statistics.median(resolve_times)
+    print(f"median re-solve: {median:.2f} s; full run: {full_s:.2f} s; "
+          f"ratio full/re-solve: {full_s / median:.1f}; target re-solve <= 2 s: "
+          f"{'met' if median <= 2.0 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
