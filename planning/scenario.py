@@ -57,6 +57,10 @@ class TravelSettings(_Frozen):
     ``mode="network"``: shortest paths on the OpenStreetMap road network (downloaded and cached,
     or read from ``osm_file``), with per-road-class speeds (``road_speeds_kmh`` overrides the
     defaults), plus an access leg at ``access_speed_kmh`` from each point to its snapped node.
+    ``road_speeds_kmh`` keys: an OSM ``highway`` class (``"primary"``: urban and rural),
+    ``"urban:<class>"`` / ``"rural:<class>"`` (one of them) or ``"walk"`` (walking network;
+    default ``access_speed_kmh``); defaults and sources in :mod:`planning.network`. Points
+    farther than ``max_snap_m`` from the road network are reported, not routed.
     """
 
     mode: Literal["estimated", "network"] = "estimated"
