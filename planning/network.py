@@ -14,9 +14,9 @@ Steps (each a public function, composed by :func:`compute_network_travel_times`)
    strongly connected component (so every snapped point can reach every other one); the access
    leg from the point to that node is walked at ``access_speed_kmh``; points farther than
    ``max_snap_m`` are *reported* (``TravelTimes.unsnapped`` and a ``UserWarning``), never
-   silently dropped. Points snap to *nodes*, not edges: OSM files read here keep every way
-   node (pyrosm, unsimplified XML), so nodes lie every few dozen metres along a road; on a
-   simplified download the access leg can be longer. A shortest path between two nodes of a
+   silently dropped. Points snap to *nodes*, not edges: every way node is kept (pyrosm,
+   unsimplified XML and downloads), so nodes lie every few dozen metres along a road and the
+   access leg is close to the distance to the road. A shortest path between two nodes of a
    strongly connected component never leaves it, so the pieces not snapped to cannot distort
    the times.
 4. **Routing** -> :func:`compute_network_travel_times`: pass-through nodes (degree-2 chains)
@@ -1314,7 +1314,9 @@ def _download_graph(polygon: BaseGeometry, network_type: NetworkType) -> nx.Mult
     with _osmnx_settings() as ox:
         _check_reachable(str(ox.settings.overpass_url), float(ox.settings.requests_timeout))
         graph: nx.MultiDiGraph = ox.graph_from_polygon(
-            polygon, network_type=network_type, simplify=True, retain_all=False
+            # unsimplified: nodes every few dozen metres along roads give short access legs;
+            # routing contracts the pass-through nodes anyway (contract_graph)
+            polygon, network_type=network_type, simplify=False, retain_all=False
         )
         return graph
 
