@@ -529,3 +529,25 @@ def test_real_download_small_area_is_cached(cache: Path) -> None:
     second = netmod.download_road_network(area, network_type="drive", buffer_m=0)
     assert np.array_equal(first.edge_u, second.edge_u)
     assert np.array_equal(first.length_m, second.length_m)
+
+
+@pytest.mark.usefixtures("cache")
+def test_dispatcher_uses_urban_cells_for_speeds(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    demand, sites = points
+    cells = demand.copy()
+    cells["geometry"] = demand.geometry.to_crs(3067).buffer(150, cap_style="square").to_crs(4326)
+    cells["urban"] = np.arange(len(cells)) % 2 == 0
+    settings = TravelSettings(mode="network", osm_file=str(HELSINKI),
+                              road_speeds_kmh={"urban:secondary": 7.0, "urban:primary": 7.0})
+    via_dispatcher = compute_travel_times(cells, sites, settings=settings, cutoff_min=20)
+    direct = netmod.compute_network_travel_times(
+        cells, sites, network=drive, settings=settings, cutoff_min=20,
+        urban_areas=cells.loc[cells["urban"]].geometry,
+    )
+    pd.testing.assert_frame_equal(via_dispatcher.table, direct.table)
+    by_density = netmod.compute_network_travel_times(
+        cells, sites, network=drive, settings=settings, cutoff_min=20
+    )
+    assert not via_dispatcher.table["travel_min"].equals(by_density.table["travel_min"])
