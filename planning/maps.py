@@ -342,7 +342,9 @@ class _Control(MacroElement):  # type: ignore[misc]
         self.position = position
 
 
-def _base_map(bounds: tuple[float, float, float, float], *, basemap: str) -> folium.Map:
+def _base_map(
+    bounds: tuple[float, float, float, float], *, basemap: str, compact: bool = False
+) -> folium.Map:
     if basemap not in BASEMAPS:
         msg = f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}."
         raise ScenarioError(msg)
@@ -361,7 +363,11 @@ def _base_map(bounds: tuple[float, float, float, float], *, basemap: str) -> fol
     if tiles is not None:
         url, attribution = tiles
         folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # keep the region clear of the layer switch (top left) and the legend (bottom right)
+    left, right = ((50, 10), (10, 10)) if compact else ((230, 10), (170, 10))
+    m.fit_bounds(
+        [[miny, minx], [maxy, maxx]], padding_top_left=left, padding_bottom_right=right
+    )
     return m
 
 
@@ -458,6 +464,7 @@ def build_map(
     basemap: Basemap | str = "cartodb",
     lang: Lang | str = "zh",
     selected_site: str | None = None,
+    compact: bool = False,
 ) -> folium.Map:
     """Map a solved plan: counties, demand, sites, assignments, facilities, a site's reach.
 
@@ -476,6 +483,8 @@ def build_map(
     selected_site
         A ``site_id``: the ``reach`` layer highlights the demand cells within
         ``max_travel_min`` of it (from the plan's travel-time table).
+    compact
+        For small maps side by side: the layer switch is collapsed to an icon.
 
     Returns
     -------
@@ -499,7 +508,7 @@ def build_map(
     thr = plan.scenario.privacy_threshold
     t_max = plan.scenario.max_travel_min
     counties = plan.counties
-    m = _base_map(tuple(counties.total_bounds), basemap=basemap)
+    m = _base_map(tuple(counties.total_bounds), basemap=basemap, compact=compact)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     tables = plan.tables
 
@@ -632,7 +641,7 @@ def build_map(
 
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
-    _finish(m, legend, plan.travel.label, t, lang=lang)
+    _finish(m, legend, plan.travel.label, t, lang=lang, compact=compact)
     return m
 
 
@@ -830,8 +839,10 @@ def _finish(
     t: dict[str, str],
     *,
     lang: str,
+    compact: bool = False,
 ) -> None:
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
+    folium.LayerControl(collapsed=compact, position="topleft").add_to(m)
     if legend:
         m.add_child(_Control(_legend_html(legend, t["legend"]), position="bottomright"))
     if travel_label:

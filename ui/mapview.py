@@ -31,6 +31,6 @@ def basemap_picker(key: str) -> str:
     return choice
 
 
-def show(m: folium.Map, *, key: str, height: int = 560) -> None:
+def show(m: folium.Map, *, key: str, height: int = 660) -> None:
     """Display ``m`` (no values returned, so panning and zooming do not re-run the page)."""
     st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])

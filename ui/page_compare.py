@@ -122,9 +122,9 @@ def render() -> None:
             st.markdown(f"**{name}**")
             st.caption(format_status(plan))
             m = maps.build_map(
-                plan, layers=COMPARE_LAYERS, basemap=basemap, lang=mapview.map_lang()
+                plan, layers=COMPARE_LAYERS, basemap=basemap, lang=mapview.map_lang(), compact=True
             )
-            mapview.show(m, key=f"map_compare_{i}", height=420)
+            mapview.show(m, key=f"map_compare_{i}", height=520)
 
     st.subheader(t("compare_sites"))
     for name, plan in zip(ok_names[1:], plans[1:], strict=True):

@@ -193,6 +193,7 @@ def _store_facilities(fac: gpd.GeoDataFrame) -> Path:
 def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     st.subheader(t("upload_title"))
     st.caption(t("upload_caption"))
+    state.show_notice(where="page")
     if scenario.facilities_file:
         c1, c2 = st.columns([3, 1])
         c1.info(t("facilities_in_use", file=Path(scenario.facilities_file).name))
@@ -246,7 +247,8 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     )
     state.set_plan(None)
     st.session_state.pop("sc_candidate_source", None)
-    st.success(t("facilities_loaded", n=len(fac), file=upload.name))
+    state.notify("success", t("facilities_loaded", n=len(fac), file=upload.name), where="page")
+    st.rerun()  # redraw the overview and the map with the facilities
 
 
 def _problems(err: io.InputFileError) -> None:
@@ -282,7 +284,7 @@ def render() -> None:
             basemap=basemap,
             lang=mapview.map_lang(),
         )
-        mapview.show(m, key="map_region", height=480)
+        mapview.show(m, key="map_region", height=560)
     _upload(scenario, layer)
 
 

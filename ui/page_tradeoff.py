@@ -119,7 +119,7 @@ def render() -> None:
         basemap=basemap,
         lang=mapview.map_lang(),
     )
-    mapview.show(m, key="map_tradeoff", height=480)
+    mapview.show(m, key="map_tradeoff", height=560)
     if st.button(t("tradeoff_open", p=pick), key="to_open"):
         _open_plan(int(pick))
         st.switch_page("ui/page_scenario.py")

@@ -89,14 +89,17 @@ def store() -> ScenarioStore:
     return ScenarioStore()
 
 
-def notify(kind: str, text: str) -> None:
-    """Show ``text`` at the top of the next run (``kind``: success, info, warning, error)."""
-    st.session_state[NOTICE] = (kind, text)
+def notify(kind: str, text: str, *, where: str = "sidebar") -> None:
+    """Show ``text`` in the next run (``kind``: success, info, warning, error).
+
+    ``where``: ``"sidebar"`` (library actions) or ``"page"`` (shown by the page itself).
+    """
+    st.session_state[f"{NOTICE}_{where}"] = (kind, text)
 
 
-def show_notice() -> None:
-    """Show and forget the message left by a callback (see :func:`notify`)."""
-    notice = st.session_state.pop(NOTICE, None)
+def show_notice(*, where: str = "sidebar") -> None:
+    """Show and forget the message left for ``where`` (see :func:`notify`)."""
+    notice = st.session_state.pop(f"{NOTICE}_{where}", None)
     if notice:
         kind, text = notice
         getattr(st, kind)(text)
