@@ -471,3 +471,14 @@ def test_trade_off_refuses_a_bad_range() -> None:
     at.number_input(key="to_p_max").set_value(2).run()
     ok(at)
     assert any("不能小于" in e.value for e in at.error)
+
+
+# ------------------------------------------------------------------------ rollout page
+def test_rollout_page_is_registered_when_present() -> None:
+    if not (ROOT / "ui" / "rollout_page.py").exists():
+        pytest.skip("ui/rollout_page.py (issue 8) is not in this checkout")
+    at = start()
+    at.switch_page("ui/page_rollout.py").run()
+    ok(at)
+    assert at.title
+    assert at.title[0].value != "康乐家园选址方案"

@@ -4,7 +4,7 @@
 
 * ``"scenario"``: the current scenario as plain JSON-ready data (``Scenario.to_dict()``);
 * ``"plan"``: the last solved :class:`planning.pipeline.Plan` (or ``None``);
-* widget values under stable keys (``sc_*`` scenario page, ``rg_*`` region page, ``lib_*``
+* widget values under stable keys (``sc_*`` scenario, ``rg_*`` region, ``ro_*`` rollout, ``lib_*``
   library, ``cmp_*`` compare, ``to_*`` trade-off, ``lang``).
 
 Widgets of a page are initialised from the scenario dict when their key is missing (first visit,
@@ -30,7 +30,7 @@ from ui.i18n import t
 
 SCENARIO = "scenario"
 PLAN = "plan"
-WIDGET_PREFIXES = ("sc_", "rg_", "to_")
+WIDGET_PREFIXES = ("sc_", "rg_", "to_", "ro_")
 NOTICE = "_notice"
 
 
