@@ -36,15 +36,17 @@ class ResultTables:
     ----------
     assignments
         One row per (demand point, serving site): ``demand_id``, ``county``, ``county_name``,
-        ``site_id``, ``travel_min``, ``patients``.
+        ``site_id``, ``travel_min``, ``patients``. Coverage models (MCLP, LSCP) serve only
+        patients within their threshold; p-median and p-center serve every patient.
     sites
         Open sites, index ``site_id``: ``name``, ``kind`` (existing / new / hub),
         ``candidate_type``, ``county``, ``county_name``, ``lon``, ``lat``, ``capacity``,
-        ``assigned_patients``, ``load_share``, ``mean_travel_min``, ``max_travel_min``,
-        ``referral_min``.
+        ``assigned_patients``, ``load_share``, ``mean_travel_min``, ``max_travel_min`` (of the
+        patients it serves), ``referral_min``.
     counties
         Index ``county_id``: ``name``, ``population``, ``patients``, ``patients_within``,
-        ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``.
+        ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``
+        (to the nearest open site, over patients with one within the table's cut-off).
     kpis
         Headline figures (see :func:`summarise`).
     policy
@@ -65,6 +67,19 @@ def nearest_open_times(travel: pd.DataFrame, open_sites: tuple[str, ...]) -> pd.
         return pd.DataFrame(columns=["demand_id", "site_id", "travel_min"])
     sub = sub.sort_values(["demand_id", "travel_min", "site_id"])
     return sub.drop_duplicates("demand_id").reset_index(drop=True)
+
+
+def demand_thresholds(demand: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Each demand point's travel threshold in minutes (urban/rural thresholds when set)."""
+    c = scenario.constraints
+    t = pd.Series(float(scenario.max_travel_min), index=demand.index)
+    if "urban" in demand.columns:
+        urban = demand["urban"].astype(bool)
+        if c.urban_max_travel_min is not None:
+            t[urban] = c.urban_max_travel_min
+        if c.rural_max_travel_min is not None:
+            t[~urban] = c.rural_max_travel_min
+    return t
 
 
 def summarise(
@@ -89,6 +104,7 @@ def summarise(
         County layer (index ``county_id``; ``name``, ``population``, ``patients``).
     """
     t_max = scenario.max_travel_min
+    threshold = demand_thresholds(demand, scenario)
     open_ids = solution.selected_sites
     capacitated = scenario.constraints.capacitated
     if capacitated or solution.allocation.empty:
@@ -101,20 +117,24 @@ def summarise(
     alloc["county_name"] = alloc["demand_id"].map(demand["county_name"])
     alloc = alloc[["demand_id", "county", "county_name", "site_id", "travel_min", "patients"]]
     alloc = alloc.sort_values(["demand_id", "site_id"]).reset_index(drop=True)
-
-    within = alloc[alloc["travel_min"] <= t_max]
+    # patients within reach: within their threshold (urban/rural when set) of an open site
+    is_within = alloc["travel_min"].to_numpy() <= alloc["demand_id"].map(threshold).to_numpy()
+    within = alloc[is_within]
+    # a coverage model serves only patients within reach; p-median / p-center serve everyone
+    served_alloc = within if scenario.model in {"mclp", "lscp"} else alloc
     pm = alloc["patients"] * alloc["travel_min"]
+    served_pm = served_alloc["patients"] * served_alloc["travel_min"]
 
     # ---- sites
     hubs = set(map(str, solution.extras.get("hubs", ()) or ()))
     open_sites = sites.loc[list(open_ids)].copy()
     kind = np.where(open_sites["fixed"], "existing", "new")
     open_sites["kind"] = np.where(open_sites.index.isin(hubs), "hub", kind)
-    grp = alloc.groupby("site_id")
+    grp = served_alloc.groupby("site_id")
     assigned = grp["patients"].sum()
     open_sites["assigned_patients"] = assigned.reindex(open_sites.index, fill_value=0.0)
     open_sites["load_share"] = open_sites["assigned_patients"] / open_sites["capacity"]
-    mean_t = pm.groupby(alloc["site_id"]).sum() / assigned
+    mean_t = served_pm.groupby(served_alloc["site_id"]).sum() / assigned
     open_sites["mean_travel_min"] = mean_t.reindex(open_sites.index)
     open_sites["max_travel_min"] = grp["travel_min"].max().reindex(open_sites.index)
     open_sites["county_name"] = open_sites["county"].map(counties["name"])
@@ -157,7 +177,7 @@ def summarise(
 
     # ---- KPIs
     total = float(demand["weight"].sum())
-    served = float(alloc["patients"].sum())
+    reached = float(alloc["patients"].sum())
     patients_within = float(within["patients"].sum())
     county_share = float(ctab["has_site"].mean()) if len(ctab) else 0.0
     patient_share = patients_within / total if total > 0 else 0.0
@@ -174,11 +194,11 @@ def summarise(
         "patients_total": total,
         "patients_within": patients_within,
         "share_within": patient_share,
-        "patients_beyond_cutoff": max(total - served, 0.0),
+        "patients_beyond_cutoff": max(total - reached, 0.0),
         "n_counties": len(ctab),
         "counties_with_site": int(ctab["has_site"].sum()),
         "county_share_with_site": county_share,
-        "mean_travel_min": float(pm.sum() / served) if served > 0 else float("nan"),
+        "mean_travel_min": float(pm.sum() / reached) if reached > 0 else float("nan"),
         "max_travel_min_observed": float(alloc["travel_min"].max()) if len(alloc) else float("nan"),
         "n_sites": len(open_ids),
         "n_sites_existing": int(open_sites["fixed"].sum()),
@@ -200,7 +220,11 @@ def summarise(
         ]
     ).set_index("year")
     return ResultTables(
-        assignments=alloc, sites=site_table, counties=ctab, kpis=kpis, policy=policy
+        assignments=served_alloc.reset_index(drop=True),
+        sites=site_table,
+        counties=ctab,
+        kpis=kpis,
+        policy=policy,
     )
 
 
