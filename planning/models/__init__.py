@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from planning.models._api import solve
+from planning.models._api import solve, trade_off_curve
 from planning.models.base import ModelInput, Solution
 from planning.models.lscp import build_lscp
 from planning.models.mclp import build_mclp
@@ -22,4 +22,5 @@ __all__ = [
     "build_p_center",
     "build_p_median",
     "solve",
+    "trade_off_curve",
 ]

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from planning.errors import InfeasibleError, SolverError
+from planning.errors import InfeasibleError, ScenarioError, SolverError
 from planning.models._engine import (
     FAMILIES,
     Deadline,
@@ -27,7 +27,7 @@ from planning.models._engine import (
     solve_plain,
 )
 from planning.models._mip import INF, BoolArray
-from planning.models._prep import Prepared, prepare
+from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
 from planning.scenario import Scenario
 
@@ -112,10 +112,12 @@ def _solve_once(
     *,
     progress: Progress | None = None,
     start_open: BoolArray | None = None,
+    upper_min: float | None = None,
 ) -> tuple[Outcome, Formulation]:
     kind = scenario.model
     if kind == "p_center":
-        return solve_p_center(prep, scenario, opts, deadline, progress=progress)
+        return solve_p_center(prep, scenario, opts, deadline, progress=progress,
+                              upper_min=upper_min)
     if kind == "p_median" and not opts.capacitated:
         return solve_p_median_radius(
             prep, scenario, opts, deadline, progress=progress, initial_open=start_open
@@ -299,7 +301,7 @@ def diagnose(prep: Prepared, scenario: Scenario) -> InfeasibleError:
     opts = Options.from_scenario(scenario)
     families = _active_families(scenario, opts)
     label = MODEL_LABELS[scenario.model]
-    tried = []
+    helps: list[str] = []
     for fam in families:
         relax = frozenset({fam})
         r_opts = Options.from_scenario(scenario, relax)
@@ -310,19 +312,19 @@ def diagnose(prep: Prepared, scenario: Scenario) -> InfeasibleError:
                 warnings.simplefilter("ignore")
                 _solve_once(r_prep, scenario, r_opts, deadline)
         except (_Infeasible, _NoSolution, InfeasibleError):
-            tried.append(fam)
             continue
-        msg = (
-            f"{label}: no plan satisfies every requirement; without '{fam}' a plan exists. "
-            f"To fix: {_HINTS[fam]}."
-        )
+        helps.append(fam)
+    if helps:
+        fam = helps[0]
+        also = [f"'{f}'" for f in helps[1:]]
+        more = f" (dropping {' or '.join(also)} instead would also work)" if also else ""
+        msg = (f"{label}: no plan satisfies every requirement; without '{fam}' a plan exists"
+               f"{more}. To fix: {_HINTS[fam]}.")
         return InfeasibleError(msg, culprit=fam)
-    listed = ", ".join(tried) or "none"
-    msg = (
-        f"{label}: no plan satisfies every requirement, and relaxing any single one "
-        f"({listed}) does not help: several requirements conflict. Relax them together "
-        "(for example fewer county requirements and a larger budget)."
-    )
+    listed = ", ".join(families) or "none"
+    msg = (f"{label}: no plan satisfies every requirement, and relaxing any single one "
+           f"({listed}) does not help: several requirements conflict. Relax them together "
+           "(for example fewer county requirements and a larger budget).")
     return InfeasibleError(msg, culprit=None)
 
 
@@ -404,7 +406,9 @@ def decode(out: Outcome, form: Formulation, prep: Prepared, scenario: Scenario) 
             {c for c in prep.site_county[is_open] if c} & set(counties)
         )
     if scenario.constraints.hub_per_prefecture:
-        extras["hubs"] = _pick_hubs(prep, is_open, load)
+        hub_of = _pick_hubs(prep, is_open, load)
+        extras["hubs"] = tuple(sorted(set(hub_of.values())))
+        extras["hub_of_prefecture"] = hub_of
     return Solution(
         model=kind,
         status=out.status,
@@ -442,3 +446,121 @@ def _pick_hubs(prep: Prepared, is_open: BoolArray, load: pd.Series) -> dict[str,
         )
         hubs[pf] = str(prep.site_ids[ranked[0]])
     return hubs
+
+
+# ============================================================================ trade-off curve
+CURVE_COLUMNS = [
+    "p", "objective", "coverage_share", "covered_patients", "mean_travel_min", "status",
+    "gap", "solve_time_s", "selected_sites",
+]
+
+
+def trade_off_curve(
+    data: ModelInput,
+    scenario: Scenario,
+    p_values: list[int] | range,
+    *,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Solve ``scenario`` for each number of sites in ``p_values``, reusing work between steps.
+
+    Parameters
+    ----------
+    data
+        Model input keyed by ids.
+    scenario
+        Model and constraints; ``n_facilities`` is replaced by each value of ``p_values``.
+        LSCP has no number of sites and is refused.
+    p_values
+        Numbers of sites (existing ones included); solved in increasing order.
+
+    Returns
+    -------
+    curve
+        One row per ``p`` (ascending): ``objective``, ``coverage_share`` (patients within
+        ``max_travel_min`` of an open site / all patients), ``covered_patients``,
+        ``mean_travel_min`` (patient-weighted, over served patients), ``status``, ``gap``,
+        ``solve_time_s`` and ``selected_sites`` (tuple of ids). A step that fails has status
+        ``"infeasible"`` or ``"error"`` and NaN figures.
+
+    Notes
+    -----
+    Work reused between steps: the plan of step ``p`` extended greedily by the site adding
+    most (coverage for MCLP, fewest patient-minutes otherwise) is the warm start of step
+    ``p + 1``; for p-center the optimum of step ``p`` bounds the search of step ``p + 1``
+    from above (more sites never lengthen the longest trip). Each step keeps the
+    scenario's full time limit.
+    """
+    if scenario.model == "lscp":
+        msg = ("The trade-off curve varies the number of sites; LSCP chooses that number "
+               "itself. Use MCLP, p-median or p-center.")
+        raise ScenarioError(msg)
+    values = sorted({int(v) for v in p_values})
+    if not values or values[0] < 1:
+        msg = f"p_values must be positive integers (got {list(p_values)!r})."
+        raise ScenarioError(msg)
+    rows: list[dict[str, object]] = []
+    prev_open: BoolArray | None = None
+    prev_center: float | None = None
+    prep0 = prepare(data, scenario.replace(n_facilities=values[0]))
+    for k, p in enumerate(values):
+        if progress is not None:
+            progress(k / len(values), f"{MODEL_LABELS[scenario.model]} with {p} sites")
+        sc = scenario.replace(n_facilities=p)
+        row: dict[str, object] = {"p": p}
+        try:
+            _check_counts(prep0, sc)
+            opts = Options.from_scenario(sc)
+            precheck(prep0, sc, opts)
+            start = _grow(prep0, sc, prev_open, p) if prev_open is not None else None
+            out, form = _solve_once(prep0, sc, opts, Deadline(sc.time_limit_s),
+                                    start_open=start, upper_min=prev_center)
+            sol = decode(out, form, prep0, sc)
+        except (_Infeasible, InfeasibleError, ScenarioError) as err:
+            row.update(status="infeasible", message=str(err))
+            rows.append(row)
+            continue
+        except (_NoSolution, SolverError) as err:
+            row.update(status="error", message=str(err))
+            rows.append(row)
+            continue
+        prev_open = out.is_open
+        if sc.model == "p_center" and sol.status == "optimal":
+            prev_center = sol.objective
+        row.update(
+            objective=sol.objective, coverage_share=sol.extras["coverage_share"],
+            covered_patients=sol.extras["covered_patients"],
+            mean_travel_min=sol.extras["mean_travel_min"], status=sol.status, gap=sol.gap,
+            solve_time_s=sol.solve_time_s + sol.build_time_s,
+            selected_sites=sol.selected_sites, message=sol.message,
+        )
+        rows.append(row)
+    if progress is not None:
+        progress(1.0, "trade-off curve done")
+    frame = pd.DataFrame(rows)
+    for col in [*CURVE_COLUMNS, "message"]:
+        if col not in frame.columns:
+            frame[col] = np.nan
+    return frame[[*CURVE_COLUMNS, "message"]].reset_index(drop=True)
+
+
+def _grow(prep: Prepared, scenario: Scenario, prev: BoolArray, p: int) -> BoolArray:
+    """Extend the previous plan greedily to ``p`` sites (a warm start for the next step)."""
+    is_open = prev.copy()
+    cover = prep.covering_pairs() if scenario.model == "mclp" else np.ones(prep.pi.size, bool)
+    while int(is_open.sum()) < p:
+        cand = np.flatnonzero(prep.openable & ~is_open)
+        if cand.size == 0:
+            break
+        _, cur = prep.nearest_open(is_open, cover)
+        gain = np.zeros(prep.m)
+        if scenario.model == "mclp":
+            newly = cover & ~np.isfinite(cur[prep.pi])
+            np.add.at(gain, prep.pj[newly], prep.weight[prep.pi[newly]])
+        else:
+            cur_f = np.where(np.isfinite(cur), cur, prep.pt.max(initial=0.0) * 10 + 1)
+            better = np.maximum(cur_f[prep.pi] - prep.pt, 0.0) * prep.weight[prep.pi]
+            np.add.at(gain, prep.pj, better)
+        best = cand[int(np.argmax(gain[cand]))]
+        is_open[best] = True
+    return is_open

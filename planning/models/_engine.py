@@ -43,8 +43,6 @@ ModelKind = Literal["mclp", "p_median", "lscp", "p_center", "cover_check"]
 
 #: Constraint families that infeasibility diagnosis relaxes one at a time (most specific first).
 FAMILIES = (
-    "max_travel_min",
-    "travel_thresholds",
     "county_coverage_target",
     "site_in_every_county",
     "min_county_share_with_site",
@@ -52,6 +50,8 @@ FAMILIES = (
     "budget",
     "capacity",
     "max_referral_min",
+    "travel_thresholds",
+    "max_travel_min",
     "n_facilities",
 )
 
@@ -646,6 +646,34 @@ def heuristic_open(prep: Prepared, p: int, allowed: BoolArray) -> BoolArray | No
     return p_median_heuristic(d, prep.weight, p, fixed=prep.fixed, openable=prep.openable)
 
 
+MAX_FULL_LEVELS = 250_000
+
+
+def _pure_p_median(opts: Options) -> bool:
+    """Whether only ``p``, existing sites and allowed pairs constrain the plan."""
+    return (
+        opts.p is not None
+        and opts.budget is None
+        and not opts.capacitated
+        and not opts.site_in_every_county
+        and opts.min_county_share is None
+        and opts.county_target is None
+        and not opts.hub_per_prefecture
+    )
+
+
+def _allowed_pairs(prep: Prepared, scenario: Scenario, opts: Options,
+                   max_minutes: float | None) -> BoolArray:
+    has_thresholds = (
+        scenario.constraints.urban_max_travel_min is not None
+        or scenario.constraints.rural_max_travel_min is not None
+    ) and "travel_thresholds" not in opts.relaxed
+    thr = prep.threshold if has_thresholds else np.full(prep.n, INF)
+    limit = np.minimum(thr, INF if max_minutes is None else max_minutes)
+    allowed: BoolArray = prep.openable[prep.pj] & (prep.pt <= limit[prep.pi] + 1e-9)
+    return allowed
+
+
 def solve_p_median_radius(
     prep: Prepared,
     scenario: Scenario,
@@ -657,21 +685,131 @@ def solve_p_median_radius(
     initial_keep: IntArray | None = None,
     progress: Progress | None = None,
 ) -> tuple[Outcome, Formulation]:
-    """p-median by the radius formulation with lazily extended radii (see ``p_median``)."""
+    """Uncapacitated p-median: heuristic, Lagrangian fixing, then the radius MIP.
+
+    1. A greedy + vertex-substitution plan gives an upper bound ``UB`` (dense instances).
+    2. Lagrangian relaxation of the assignment rows gives a lower bound; sites that cannot be
+       in any plan better than ``UB`` are fixed closed (or open). If the bound reaches ``UB``
+       the plan is proven optimal without a MIP.
+    3. The radius formulation over the remaining sites (lazily truncated radii when large)
+       either finds a better plan or proves none exists; both prove optimality.
+    """
     t_build = time.perf_counter()
-    form = formulate(
-        prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=initial_keep
-    )
-    assert form.radius is not None  # noqa: S101 - uncapacitated p-median uses radii
-    rad = form.radius
-    start_open = initial_open
-    if start_open is None and opts.p is not None:
-        start_open = heuristic_open(
-            prep, opts.p, form.allowed if form.allowed is not None else np.ones(prep.pi.size, bool)
+    allowed = _allowed_pairs(prep, scenario, opts, max_minutes)
+    work = prep
+    incumbent: BoolArray | None = initial_open
+    inc_val = INF
+    lag_info: dict[str, object] = {}
+    d = None
+    if opts.p is not None:
+        d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
+    if d is not None and opts.p is not None:
+        from planning.models._heuristic import (  # noqa: PLC0415
+            lagrangian_fixing,
+            p_median_value,
         )
+
+        heur = p_median_heuristic(d, prep.weight, opts.p, fixed=prep.fixed,
+                                  openable=prep.openable,
+                                  time_limit_s=min(1.0, 0.05 * deadline.left()))
+        if incumbent is not None and heur is not None:
+            if p_median_value(d, prep.weight, heur) < p_median_value(d, prep.weight, incumbent):
+                incumbent = heur
+        elif heur is not None:
+            incumbent = heur
+        if incumbent is not None:
+            inc_val = p_median_value(d, prep.weight, incumbent)
+        if _pure_p_median(opts) and math.isfinite(inc_val):
+            integral = _integral(prep.weight) and _integral(prep.pt[allowed])
+            lb, fix0, fix1, plan, val = lagrangian_fixing(
+                d, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable,
+                upper=inc_val, integral=integral,
+                time_limit_s=max(0.5, 0.25 * deadline.left()),
+            )
+            if plan is not None and val < inc_val:
+                incumbent, inc_val = plan, val
+            margin = (1.0 - 1e-6) if integral else -1e-9 * max(1.0, abs(inc_val))
+            lag_info = {"lagrangian_bound": lb, "sites_fixed_closed": int(fix0.sum()),
+                        "sites_fixed_open": int(fix1.sum())}
+            if lb > inc_val - margin:
+                assert incumbent is not None  # noqa: S101
+                form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
+                out = Outcome(incumbent, np.zeros(0), RawResult(
+                    "optimal", None, inc_val, lb, 0.0, 0.0, scenario.solver,
+                    "proven optimal by the Lagrangian bound"), inc_val, lb, "optimal", 0.0,
+                    0.0, time.perf_counter() - t_build, extras={**lag_info, "radius_rounds": 0})
+                return out, form
+            # restrict the MIP to sites that may still improve on the incumbent
+            openable = prep.openable & ~fix0
+            fixed = prep.fixed | fix1
+            work = dataclasses.replace(prep, openable=openable, fixed=fixed)
+            if incumbent is not None and not (
+                bool(incumbent[fixed].all()) and not bool(incumbent[~openable].any())
+            ):
+                incumbent_for_mip = None
+            else:
+                incumbent_for_mip = incumbent
+            initial_open = incumbent_for_mip
+    # pairs beyond a client's nearest always-open site never matter
+    w_allowed = _allowed_pairs(work, scenario, opts, max_minutes)
+    if work.fixed.any():
+        _, near_fixed = work.nearest_open(work.fixed, w_allowed)
+        w_allowed &= work.pt <= near_fixed[work.pi] + 1e-9
+    work = dataclasses.replace(work, pi=work.pi[w_allowed], pj=work.pj[w_allowed],
+                               pt=work.pt[w_allowed])
+    if initial_keep is None:
+        rad0 = radius_levels(work, np.ones(work.pi.size, dtype=bool))
+        if int(rad0.n_levels.sum()) <= MAX_FULL_LEVELS:
+            initial_keep = rad0.n_levels
+    build_time = time.perf_counter() - t_build
+    try:
+        out, _ = _radius_loop(work, scenario, opts, deadline, start_open=initial_open,
+                              initial_keep=initial_keep, progress=progress)
+    except _NoSolution:
+        if incumbent is None or not _pure_p_median(opts):
+            raise
+        out = Outcome(incumbent, np.zeros(0), RawResult(
+            "feasible", None, inc_val, None, None, 0.0, scenario.solver,
+            "time limit: heuristic plan"), inc_val, lag_info.get("lagrangian_bound"),  # type: ignore[arg-type]
+            "feasible", None, 0.0, 0.0)
+    except _Infeasible:
+        if incumbent is None or not lag_info:
+            raise
+        # nothing better than the incumbent exists among the remaining sites: it is optimal
+        out = Outcome(incumbent, np.zeros(0), RawResult(
+            "optimal", None, inc_val, inc_val, 0.0, 0.0, scenario.solver,
+            "incumbent proven optimal"), inc_val, inc_val, "optimal", 0.0, 0.0, 0.0)
+    if _pure_p_median(opts) and incumbent is not None and inc_val < out.objective - 1e-9:
+        # the reduced MIP only searches plans better than the incumbent; none found
+        bound = out.bound
+        proven = out.status == "optimal"
+        gap = 0.0 if proven else (None if bound is None else
+                                  abs(inc_val - bound) / max(abs(inc_val), 1e-10))
+        out = dataclasses.replace(out, is_open=incumbent, objective=inc_val,
+                                  bound=inc_val if proven else bound, gap=gap)
+    form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
+    out = dataclasses.replace(out, build_time_s=out.build_time_s + build_time,
+                              extras={**out.extras, **lag_info})
+    return out, form
+
+
+def _radius_loop(
+    prep: Prepared,
+    scenario: Scenario,
+    opts: Options,
+    deadline: Deadline,
+    *,
+    start_open: BoolArray | None,
+    initial_keep: IntArray | None,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Formulation]:
+    """Solve the radius formulation, extending truncated radii until proven (see module)."""
+    t_build = time.perf_counter()
+    full_allowed = np.ones(prep.pi.size, dtype=bool)
+    rad = radius_levels(prep, full_allowed)
     if initial_keep is None:
         if start_open is not None:
-            _, near_t = prep.nearest_open(start_open, form.allowed)
+            _, near_t = prep.nearest_open(start_open)
             keep = np.ones(prep.n, dtype=np.int64)
             for i in np.flatnonzero(rad.n_levels > 0).tolist():
                 if not math.isfinite(near_t[i]):
@@ -679,19 +817,18 @@ def solve_p_median_radius(
                     continue
                 keep[i] = int(np.searchsorted(rad.level_dist[i], near_t[i] + 1e-9))
             # one level of slack: keeps most clients' optimal distance inside the model
-            keep = np.minimum(keep + 1, rad.n_levels)
+            initial_keep = np.minimum(keep + 1, rad.n_levels)
         else:
-            keep = np.minimum(rad.n_levels, 8)
-        form = formulate(
-            prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=keep
-        )
-        rad = form.radius
-        assert rad is not None  # noqa: S101
+            initial_keep = np.minimum(rad.n_levels, 8)
+    form = formulate(prep, scenario, "p_median", opts=opts, radius_keep=initial_keep)
+    rad = form.radius  # type: ignore[assignment]
+    assert rad is not None  # noqa: S101
     build_time = time.perf_counter() - t_build
     solve_time = 0.0
     iterations = 0
     best_open: BoolArray | None = None
     best_val = INF
+    outside = np.zeros(0, dtype=np.int64)
     while True:
         iterations += 1
         start = start_vector(form, prep, start_open) if start_open is not None else None
@@ -704,8 +841,8 @@ def solve_p_median_radius(
             if best_open is None:
                 raise _NoSolution(raw)
             break
-        is_open = raw.x[form.y0 : form.y0 + prep.m] > 0.5
-        _, served_t = prep.nearest_open(is_open, form.allowed)
+        is_open = raw.x[form.y0:form.y0 + prep.m] > 0.5  # noqa: PLR2004
+        _, served_t = prep.nearest_open(is_open)
         pos = np.flatnonzero(rad.n_levels > 0)
         true_val = float(np.dot(prep.weight[pos], served_t[pos]))
         if true_val < best_val:
@@ -714,13 +851,8 @@ def solve_p_median_radius(
         outside = pos[served_t[pos] > limit + 1e-9]
         if progress is not None:
             progress(min(0.9, 0.2 + 0.1 * iterations), f"p-median round {iterations}")
-        logger.info(
-            "p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
-            iterations,
-            raw.objective or 0.0,
-            true_val,
-            outside.size,
-        )
+        logger.info("p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
+                    iterations, raw.objective or 0.0, true_val, outside.size)
         if outside.size == 0 or raw.status != "optimal" or deadline.expired():
             break
         new_keep = rad.keep.copy()
@@ -728,10 +860,8 @@ def solve_p_median_radius(
             lv = int(np.searchsorted(rad.level_dist[i], served_t[i] + 1e-9))
             new_keep[i] = min(int(rad.n_levels[i]), max(lv, 2 * int(rad.keep[i])))
         t_b = time.perf_counter()
-        form = formulate(
-            prep, scenario, "p_median", opts=opts, max_minutes=max_minutes, radius_keep=new_keep
-        )
-        rad = form.radius
+        form = formulate(prep, scenario, "p_median", opts=opts, radius_keep=new_keep)
+        rad = form.radius  # type: ignore[assignment]
         assert rad is not None  # noqa: S101
         build_time += time.perf_counter() - t_b
         start_open = best_open
@@ -741,30 +871,17 @@ def solve_p_median_radius(
     bound = raw.bound
     proven = raw.status == "optimal" and outside.size == 0
     if bound is not None:
-        gap = 0.0 if proven else abs(best_val - bound) / max(abs(best_val), 1e-10)
+        gap: float | None = 0.0 if proven else abs(best_val - bound) / max(abs(best_val), 1e-10)
     else:
         gap = 0.0 if proven else None
     status: Status = "optimal" if proven else "feasible"
     if proven:
         bound = best_val if bound is None else min(bound, best_val)
-    x = np.zeros(form.mip.n_cols)
-    x[form.y0 : form.y0 + prep.m] = best_open
-    out = Outcome(
-        best_open,
-        x,
-        raw,
-        best_val,
-        bound,
-        status,
-        gap,
-        solve_time,
-        build_time,
-        extras={
-            "radius_rounds": iterations,
-            "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
-            "radius_levels_total": int(rad.n_levels.sum()),
-        },
-    )
+    out = Outcome(best_open, np.zeros(0), raw, best_val, bound, status, gap, solve_time,
+                  build_time,
+                  extras={"radius_rounds": iterations,
+                          "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
+                          "radius_levels_total": int(rad.n_levels.sum())})
     return out, form
 
 
@@ -813,8 +930,12 @@ def solve_p_center(
     deadline: Deadline,
     *,
     progress: Progress | None = None,
+    upper_min: float | None = None,
 ) -> tuple[Outcome, Formulation]:
-    """p-center by bisection over distinct travel times, then a p-median tie-break."""
+    """p-center by bisection over distinct travel times, then a p-median tie-break.
+
+    ``upper_min``: a radius known to be feasible (e.g. the optimum with fewer sites).
+    """
     t0 = time.perf_counter()
     allowed = prep.openable[prep.pj] & (prep.weight[prep.pi] > 0)
     has_thr = (
@@ -829,6 +950,8 @@ def solve_p_center(
     lower = float(nearest[pos].max()) if pos.size else 0.0
     values = np.unique(prep.pt[allowed])
     values = values[values >= lower - 1e-9]
+    if upper_min is not None:
+        values = values[values <= upper_min + 1e-9]
     if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
         values = np.array([lower])
     lo, hi = 0, len(values) - 1  # answer index in [lo, hi]

@@ -238,7 +238,7 @@ def _check_counts(prep: Prepared, scenario: Scenario) -> None:
             "(--sites) to at most that, or add candidate sites."
         )
         raise ScenarioError(msg)
-    if p > n_open:
+    if p > n_open and scenario.constraints.budget is None:
         msg = (
             f"{scenario.model}: {p} sites requested but only {n_open} sites may open "
             f"({prep.m - n_open} excluded by max_referral_min). Lower n_facilities or "

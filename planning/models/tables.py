@@ -1,0 +1,337 @@
+"""Bring your own travel times: solve a siting model from three plain tables.
+
+Planners who already have an origin-destination matrix (from GIS software, a routing service
+or a survey) skip the region, demand and travel steps::
+
+    python -m planning solve --travel-times TT.csv --demand D.csv --candidates C.csv \\
+        --model p-median --sites 5 --json
+
+* travel times (long format): ``demand_id``, ``site_id``, ``minutes`` (``travel_min`` is
+  accepted too). Missing pairs mean "not reachable / too far".
+* demand: ``demand_id``, ``weight`` (patients); optional ``county``, ``county_name``,
+  ``prefecture``, ``urban``.
+* candidates: ``site_id``; optional ``cost``, ``capacity`` (or the column named by
+  ``capacity_column``), ``fixed`` (existing site kept open: true/false, 1/0, yes/no, 是/否),
+  ``county``, ``prefecture``, ``candidate_type``, ``referral_min``.
+
+Files are CSV (UTF-8 or GB18030) or XLSX; every problem is reported with its file, row (as Excel
+shows it) and column.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planning.errors import DataError
+from planning.io_read import InputFileError, Problem, read_table
+from planning.models.base import ModelInput, Solution
+
+TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
+FALSE = {"false", "0", "no", "n", "f", "否", "", "0.0", "none", "nan"}
+MAX_TRAVEL_BYTES = 1_000_000_000
+
+
+def _read(path: str | Path, *, max_bytes: int = 50_000_000) -> tuple[pd.DataFrame, str]:
+    p = Path(path)
+    frame = read_table(p, max_bytes=max_bytes)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, p.name
+
+
+def _need(frame: pd.DataFrame, file: str, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(repr, frame.columns)) or "none"
+        msg = (f"{what} needs column(s) {', '.join(map(repr, missing))}; it has {have}. "
+               "Rename the header(s).")
+        raise InputFileError(file, [Problem(file, None, c, msg) for c in missing])
+
+
+def _ids(frame: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
+    ids = frame[column].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
+                            else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                  else str(v).strip()))
+    for row in ids.index[ids == ""][:20]:
+        problems.append(Problem(file, int(row), column, "empty id; every row needs one"))
+    return ids
+
+
+def _numbers(
+    frame: pd.DataFrame, file: str, column: str, problems: list[Problem], *,
+    required: bool, minimum: float | None = 0.0, strict_min: bool = False,
+) -> pd.Series:
+    raw = frame[column]
+    text = raw.map(lambda v: "" if v is None else str(v).strip())
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+    bad = values.isna() & (text != "")
+    for row in values.index[bad][:20]:
+        problems.append(Problem(file, int(row), column,
+                                f"{text[row]!r} is not a number"))
+    if required:
+        for row in values.index[text == ""][:20]:
+            problems.append(Problem(file, int(row), column, "empty; a number is required"))
+    if minimum is not None:
+        low = values < minimum if not strict_min else values <= minimum
+        for row in values.index[low.fillna(value=False)][:20]:
+            need = f"> {minimum:g}" if strict_min else f">= {minimum:g}"
+            problems.append(Problem(file, int(row), column,
+                                    f"{values[row]:g} is not allowed (must be {need})"))
+    return values
+
+
+def _flags(frame: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
+    out = []
+    for row, v in frame[column].items():
+        text = "" if v is None else str(v).strip().lower()
+        if text in TRUE:
+            out.append(True)
+        elif text in FALSE:
+            out.append(False)
+        else:
+            out.append(False)
+            problems.append(Problem(file, int(row), column,  # type: ignore[arg-type]
+                                    f"{v!r} is not true/false (use true/false, 1/0, yes/no)"))
+    return pd.Series(out, index=frame.index, dtype=bool)
+
+
+def _duplicates(ids: pd.Series, file: str, column: str, problems: list[Problem]) -> None:
+    dup = ids[ids.duplicated(keep="first") & (ids != "")]
+    for row, value in list(dup.items())[:20]:
+        problems.append(Problem(file, int(row), column,  # type: ignore[arg-type]
+                                f"duplicate id {value!r}; every id may appear once"))
+
+
+def load_travel_table(path: str | Path) -> pd.DataFrame:
+    """Read a long travel-time table.
+
+    Returns
+    -------
+    travel
+        Columns ``demand_id``, ``site_id`` (str), ``travel_min`` (float minutes, >= 0).
+
+    Raises
+    ------
+    InputFileError
+        (a :class:`~planning.errors.DataError`) naming file, row and column of each problem.
+    """
+    frame, file = _read(path, max_bytes=MAX_TRAVEL_BYTES)
+    minutes = "minutes" if "minutes" in frame.columns else "travel_min"
+    _need(frame, file, ["demand_id", "site_id", minutes], "The travel-time table")
+    problems: list[Problem] = []
+    d = _ids(frame, file, "demand_id", problems)
+    s = _ids(frame, file, "site_id", problems)
+    t = _numbers(frame, file, minutes, problems, required=True)
+    if problems:
+        raise InputFileError(file, problems)
+    pair = d + "\x00" + s
+    dup = pair.duplicated(keep="first")
+    if dup.any():
+        rows = [Problem(file, int(r), None,  # type: ignore[arg-type]
+                        f"pair ({d[r]}, {s[r]}) appears more than once; keep one row per pair")
+                for r in pair.index[dup][:20]]
+        raise InputFileError(file, rows)
+    return pd.DataFrame({"demand_id": d.to_numpy(dtype=object),
+                         "site_id": s.to_numpy(dtype=object),
+                         "travel_min": t.to_numpy(dtype=float)})
+
+
+def load_demand_table(path: str | Path) -> pd.DataFrame:
+    """Read a demand table (``demand_id``, ``weight``; optional county / prefecture / urban).
+
+    Returns
+    -------
+    demand
+        Index ``demand_id``; ``weight`` (float patients) and the optional columns.
+    """
+    frame, file = _read(path)
+    _need(frame, file, ["demand_id", "weight"], "The demand table")
+    problems: list[Problem] = []
+    ids = _ids(frame, file, "demand_id", problems)
+    _duplicates(ids, file, "demand_id", problems)
+    weight = _numbers(frame, file, "weight", problems, required=True)
+    urban = _flags(frame, file, "urban", problems) if "urban" in frame.columns else None
+    if problems:
+        raise InputFileError(file, problems)
+    out = pd.DataFrame({"weight": weight.to_numpy(dtype=float)},
+                       index=pd.Index(ids.to_numpy(dtype=object), name="demand_id"))
+    for col in ("county", "county_name", "prefecture", "prefecture_name"):
+        if col in frame.columns:
+            out[col] = [None if v is None else str(v).strip() or None for v in frame[col]]
+    if urban is not None:
+        out["urban"] = urban.to_numpy()
+    return out
+
+
+def load_candidate_table(
+    path: str | Path, *, capacity_column: str | None = None
+) -> pd.DataFrame:
+    """Read a candidate-site table (``site_id``; optional cost, capacity, fixed, ...).
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX file.
+    capacity_column
+        Column holding each site's capacity (patients); default ``capacity`` when present.
+        Empty cells mean "unlimited".
+
+    Returns
+    -------
+    sites
+        Index ``site_id``; ``fixed`` (bool), ``cost`` (float, 0 when missing), ``capacity``
+        (float, NaN unlimited) and the optional columns present.
+    """
+    frame, file = _read(path)
+    _need(frame, file, ["site_id"], "The candidate table")
+    if capacity_column is not None:
+        _need(frame, file, [capacity_column], f"--capacity-column {capacity_column!r}: the "
+              "candidate table")
+    problems: list[Problem] = []
+    ids = _ids(frame, file, "site_id", problems)
+    _duplicates(ids, file, "site_id", problems)
+    fixed = (_flags(frame, file, "fixed", problems) if "fixed" in frame.columns
+             else pd.Series(False, index=frame.index))
+    cost = (_numbers(frame, file, "cost", problems, required=False)
+            if "cost" in frame.columns else pd.Series(np.nan, index=frame.index))
+    cap_col = capacity_column or ("capacity" if "capacity" in frame.columns else None)
+    capacity = (_numbers(frame, file, cap_col, problems, required=False, strict_min=True)
+                if cap_col else pd.Series(np.nan, index=frame.index))
+    referral = (_numbers(frame, file, "referral_min", problems, required=False)
+                if "referral_min" in frame.columns else None)
+    if problems:
+        raise InputFileError(file, problems)
+    out = pd.DataFrame(
+        {"fixed": fixed.to_numpy(dtype=bool), "cost": cost.fillna(0.0).to_numpy(dtype=float),
+         "capacity": capacity.to_numpy(dtype=float)},
+        index=pd.Index(ids.to_numpy(dtype=object), name="site_id"),
+    )
+    for col in ("name", "county", "prefecture", "candidate_type"):
+        if col in frame.columns:
+            out[col] = [None if v is None else str(v).strip() or None for v in frame[col]]
+    if referral is not None:
+        out["referral_min"] = referral.to_numpy(dtype=float)
+    return out
+
+
+def load_model_input(
+    travel_times: str | Path,
+    demand: str | Path,
+    candidates: str | Path,
+    *,
+    capacity_column: str | None = None,
+) -> ModelInput:
+    """Read the three tables and check they refer to the same ids.
+
+    Raises
+    ------
+    DataError
+        A file problem (file, row, column named) or ids of the travel table missing from the
+        demand or candidate table.
+    """
+    travel = load_travel_table(travel_times)
+    dem = load_demand_table(demand)
+    sites = load_candidate_table(candidates, capacity_column=capacity_column)
+    file = Path(travel_times).name
+    for col, table, name in (("demand_id", dem, Path(demand).name),
+                             ("site_id", sites, Path(candidates).name)):
+        unknown = ~travel[col].isin(table.index)
+        if unknown.any():
+            shown = ", ".join(map(repr, pd.unique(travel.loc[unknown, col])[:5]))
+            msg = (f"{file}: {int(unknown.sum())} row(s) refer to {col} not in {name} "
+                   f"(e.g. {shown}). Add them to {name} or remove those rows.")
+            raise DataError(msg)
+    return ModelInput(travel=travel, demand=dem, sites=sites)
+
+
+def solution_to_json(solution: Solution) -> dict[str, Any]:
+    """Return the JSON-ready summary of ``solution`` printed by ``solve --json``.
+
+    Keys: ``model``, ``status``, ``objective``, ``gap``, ``bound``, ``solver``,
+    ``solve_time_s``, ``selected_sites``, ``assignment`` (rows ``demand_id``, ``site_id``,
+    ``travel_min``, ``patients``), ``site_load`` (rows ``site_id``, ``patients``,
+    ``capacity`` or ``null`` when unlimited), ``coverage_share``, ``mean_travel_min``.
+    """
+
+    def num(v: object) -> float | None:
+        if v is None:
+            return None
+        f = float(v)  # type: ignore[arg-type]
+        return f if math.isfinite(f) else None
+
+    alloc = solution.allocation
+    load = solution.extras.get("site_load")
+    site_load = []
+    if isinstance(load, pd.DataFrame):
+        site_load = [
+            {"site_id": str(r.site_id), "patients": num(r.patients), "capacity": num(r.capacity)}
+            for r in load.itertuples()
+        ]
+    return {
+        "model": solution.model,
+        "status": solution.status,
+        "objective": num(solution.objective),
+        "gap": num(solution.gap),
+        "bound": num(solution.bound),
+        "solver": solution.solver,
+        "solve_time_s": round(solution.solve_time_s + solution.build_time_s, 3),
+        "selected_sites": list(solution.selected_sites),
+        "assignment": [
+            {"demand_id": str(r.demand_id), "site_id": str(r.site_id),
+             "travel_min": num(r.travel_min), "patients": num(r.patients)}
+            for r in alloc.itertuples()
+        ],
+        "site_load": site_load,
+        "coverage_share": num(solution.extras.get("coverage_share")),  # type: ignore[arg-type]
+        "mean_travel_min": num(solution.extras.get("mean_travel_min")),  # type: ignore[arg-type]
+        "hubs": list(solution.extras.get("hubs", ()) or ()),  # type: ignore[call-overload]
+    }
+
+
+def solve_tables_command(args: Any, scenario: Any) -> int:
+    """Run ``python -m planning solve --travel-times ...`` (called by :mod:`planning.cli`).
+
+    ``args`` is the parsed command line, ``scenario`` the scenario built from its options.
+    Prints the JSON summary (``--json``) or a short text summary on stdout; with ``--out DIR``
+    also writes ``result.json``, ``assignment.csv`` and ``scenario.json`` there.
+    """
+    import json  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from planning.errors import ScenarioError  # noqa: PLC0415
+    from planning.models._api import solve  # noqa: PLC0415
+
+    missing = [flag for flag, value in (("--demand", args.demand),
+                                        ("--candidates", args.candidates)) if not value]
+    if missing:
+        msg = (f"--travel-times also needs {' and '.join(missing)} (a demand table with "
+               "demand_id, weight and a candidate table with site_id).")
+        raise ScenarioError(msg)
+    if args.capacity_column:
+        constraints = scenario.constraints.model_dump(mode="json")
+        constraints["capacitated"] = True
+        scenario = scenario.replace(constraints=constraints)
+    data = load_model_input(args.travel_times, args.demand, args.candidates,
+                            capacity_column=args.capacity_column)
+    solution = solve(data, scenario)
+    result = solution_to_json(solution)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
+                                         encoding="utf-8")
+        solution.allocation.to_csv(out / "assignment.csv", index=False)
+        scenario.save(out / "scenario.json")
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        gap = "" if solution.gap is None else f", gap {solution.gap:.2%}"
+        sys.stdout.write(
+            f"{solution.model}: {solution.status}{gap}; objective {solution.objective:,.4g}; "
+            f"sites {', '.join(solution.selected_sites)}\n"
+        )
+    return 0
