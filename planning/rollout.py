@@ -281,6 +281,7 @@ class _Built:
     extra_budget_col: int | None = None
     obj_sign: float = 1.0
     costs: dict[int, float] = field(default_factory=dict)  # objective, applied at the end
+    radius_cap: FloatArray | None = None  # (periods, demand) minutes of kept distance levels
 
     def add_cost(self, cols: IntArray, vals: FloatArray | float) -> None:
         """Add ``vals`` to the objective coefficients of ``cols``."""
@@ -537,6 +538,19 @@ def _radius_chain(
     # base distance per client: D^0 if it has candidate levels, else its terminal
     base = terminal.copy()
     base[lv_client[first_of_client]] = lv_dist[first_of_client]
+    cap = built.radius_cap[t] if built.radius_cap is not None else None
+    if cap is not None and n_lv:
+        # lazy levels: keep those up to the cap plus one (a relaxation: beyond it a client
+        # costs the next kept distance); the caller extends caps until no client lies beyond
+        prev_dist = np.where(first_of_client, -np.inf, np.r_[-np.inf, lv_dist[:-1]])
+        kept = prev_dist <= cap[lv_client] + 1e-9
+        new_id = np.cumsum(kept) - 1
+        pair_kept = kept[level_id]
+        ci, cj = ci[pair_kept], cj[pair_kept]
+        level_id = new_id[level_id[pair_kept]]
+        lv_client, lv_dist = lv_client[kept], lv_dist[kept]
+        next_dist, first_of_client = next_dist[kept], first_of_client[kept]
+        n_lv = int(kept.sum())
     z0 = mb.add_cols(n_lv, lb=0.0, ub=1.0, prefix=f"z_{t}")
     zc = z0 + np.arange(n_lv)
     prev_ok = np.flatnonzero(~first_of_client)
@@ -577,6 +591,7 @@ def _build(
     shortfall_max: float = math.inf,
     target: tuple[int, str] | None = None,
     stay_close: tuple[np.ndarray, float, float] | None = None,
+    radius_cap: FloatArray | None = None,
 ) -> _Built:
     """Assemble the multi-period MIP for one solve stage (see the module Notes)."""
     p = s.prep
@@ -594,7 +609,13 @@ def _build(
             for nm in sanitize_names("y", [str(v) for v in p.site_ids[s.cand]])
         ],
     )
-    built = _Built(mip=None, y0=y0, slack={}, period_terms=[])  # type: ignore[arg-type]
+    built = _Built(  # the Mip is set by _finish
+        mip=None,  # type: ignore[arg-type]
+        y0=y0,
+        slack={},
+        period_terms=[],
+        radius_cap=radius_cap,
+    )
     k_all = np.arange(nc)
     cost = p.cost[s.cand]
 
@@ -807,12 +828,14 @@ def _objective(
             cols, vals = terms.arrays()
             per.append((cols, vals, terms.const))
             put(cols, vals, -float(s.weights[t]))
+            mb.offset -= float(s.weights[t]) * terms.const
     elif model in {"p_median", "p_center"}:
         for t in range(s.n_periods):
             terms = _assignment_block(mb, s, built, t, center=model == "p_center")
             cols, vals = terms.arrays()
             per.append((cols, vals, terms.const))
             put(cols, vals, float(s.weights[t]))
+            mb.offset += float(s.weights[t]) * terms.const  # gap in true units
     else:  # lscp
         big_k = 1.0 + float(s.weights.sum())
         total_w = max(float(s.prep.weight.sum()), 1e-12)
@@ -832,22 +855,24 @@ def _run(
     what: str,
     *,
     start: tuple[IntArray, FloatArray] | None = None,
+    time_limit_s: float | None = None,
 ) -> RawResult:
     """Solve ``mip``; ``start`` = (columns, values) of the site variables to warm-start from.
 
     HiGHS completes a partial start itself (it fixes the given integer columns and solves for
     the rest); CBC is run without a start.
     """
+    limit = scenario.time_limit_s if time_limit_s is None else max(time_limit_s, 0.05)
     if start is not None and scenario.solver == "highs":
         session = HighsSession(mip)
         cols, vals = start
         session.h.setSolution(int(cols.size), cols.astype(np.int32), vals.astype(float))
-        res = session.solve(time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap)
+        res = session.solve(time_limit_s=limit, mip_gap=scenario.mip_gap)
     else:
         res = solve_mip(
             mip,
             solver=scenario.solver,
-            time_limit_s=scenario.time_limit_s,
+            time_limit_s=limit,
             mip_gap=scenario.mip_gap,
         )
     logger.info(
@@ -922,25 +947,12 @@ def solve_rollout(
     if progress:
         progress(0.35, "rollout: optimising the opening order")
     cap = shortfall_star * (1 + 1e-6) + 1e-7
-    stage2 = _build(s, scenario, stage="plan", shortfall_max=cap)
     start_y = _greedy(s, scenario)
     if start_y is None or _shortfall_of(s, scenario, start_y) > cap - 1e-7:
         start_y = y1  # the shortfall solution is always feasible for the plan stage
-    start = None
-    if start_y is not None:
-        start = (_y(stage2, s, 0, np.arange(s.n_periods * s.nc)), start_y.reshape(-1).astype(float))
-    r2 = _run(stage2.mip, scenario, "plan", start=start)
-    solve_time += r2.solve_time_s
-    if r2.x is None:
-        msg = (
-            f"No rollout plan found within {scenario.time_limit_s:g} s ({r2.message}). "
-            "Raise the time limit (time_limit_s) or coarsen the demand cells."
-        )
-        raise InfeasibleError(msg, culprit="time_limit_s")
-    y = _nested(r2.x, stage2, s)
-    x = r2.x.copy()
-    x[stage2.y0 : stage2.y0 + s.n_periods * s.nc] = y.reshape(-1)
-    period_values = [float(vals @ x[cols]) + const for cols, vals, const in stage2.period_terms]
+    plan = _solve_plan(s, scenario, shortfall_cap=cap, start_y=start_y)
+    solve_time += plan.solve_time_s
+    y, period_values = plan.y, plan.period_values
     if progress:
         progress(0.6, "rollout: year-by-year figures")
     result = _tables(s, scenario, y, period_values)
@@ -955,21 +967,142 @@ def solve_rollout(
         scenario=scenario,
         model=scenario.model,
         years=tuple(p.year for p in s.phases),
-        status=r2.status,
-        gap=r2.gap,
+        status=plan.status,
+        gap=plan.gap,
         objective=float(np.dot(s.weights, period_values)),
         sites=result["sites"],
         years_table=result["years"],
         milestones=milestones,
         counties_by_year=result["counties"],
         solve_time_s=solve_time,
-        solver=r2.solver,
+        solver=plan.solver,
         extras={
             "shortfall": shortfall_star,
             "unserved_penalty_min": s.unserved_penalty_min,
             "period_weights": [float(w) for w in s.weights],
+            "lazy_rounds": plan.rounds,
         },
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    y: np.ndarray
+    period_values: list[float]
+    status: str
+    gap: float | None
+    solve_time_s: float
+    solver: str
+    rounds: int
+
+
+def _nearest_minutes(s: _Setup, is_open: np.ndarray) -> FloatArray:
+    """Minutes from each demand point to its nearest open site, capped at the penalty ``U``."""
+    p = s.prep
+    ok = is_open[p.pj]
+    out = np.full(p.n, s.unserved_penalty_min)
+    np.minimum.at(out, p.pi[ok], p.pt[ok])
+    return out
+
+
+def _open_masks(s: _Setup, y: np.ndarray) -> list[np.ndarray]:
+    masks = []
+    for t in range(s.n_periods):
+        is_open = s.prep.fixed.copy()
+        is_open[s.cand[y[t]]] = True
+        masks.append(is_open)
+    return masks
+
+
+def _true_values(s: _Setup, scenario: Scenario, y: np.ndarray) -> list[float] | None:
+    """Exact per-period value of an uncapacitated distance model (``None`` otherwise)."""
+    if s.capacitated or scenario.model not in {"p_median", "p_center"}:
+        return None
+    w = s.prep.weight
+    pos = w > 0
+    out = []
+    for is_open in _open_masks(s, y):
+        d = _nearest_minutes(s, is_open)
+        if scenario.model == "p_median":
+            out.append(float(w @ d))
+        else:
+            out.append(float(d[pos].max()) if pos.any() else 0.0)
+    return out
+
+
+def _solve_plan(
+    s: _Setup, scenario: Scenario, *, shortfall_cap: float, start_y: np.ndarray | None
+) -> _Plan:
+    """Stage 2; uncapacitated p-median / p-center add distance levels lazily.
+
+    The truncated distance chains underestimate far assignments, so each round's bound is a
+    valid lower bound; a round whose plan puts no demand point beyond its kept levels is exact.
+    """
+    lazy = not s.capacitated and scenario.model in {"p_median", "p_center"}
+    deadline = time.perf_counter() + scenario.time_limit_s
+    radius_cap: FloatArray | None = None
+    if lazy and start_y is not None:
+        radius_cap = np.vstack([_nearest_minutes(s, m) for m in _open_masks(s, start_y)])
+    best: tuple[float, np.ndarray, list[float]] | None = None
+    bound = -math.inf
+    solve_time, rounds, solver = 0.0, 0, scenario.solver
+    status, gap = "feasible", None
+    while True:
+        rounds += 1
+        built = _build(
+            s, scenario, stage="plan", shortfall_max=shortfall_cap, radius_cap=radius_cap
+        )
+        start = None
+        if start_y is not None:
+            cols = _y(built, s, 0, np.arange(s.n_periods * s.nc))
+            start = (cols, start_y.reshape(-1).astype(float))
+        res = _run(built.mip, scenario, f"plan (round {rounds})", start=start,
+                   time_limit_s=deadline - time.perf_counter())
+        solve_time += res.solve_time_s
+        solver = res.solver
+        if res.x is None:
+            if best is not None:
+                break
+            msg = (
+                f"No rollout plan found within {scenario.time_limit_s:g} s ({res.message}). "
+                "Raise the time limit (time_limit_s) or coarsen the demand cells."
+            )
+            raise InfeasibleError(msg, culprit="time_limit_s")
+        y = _nested(res.x, built, s)
+        x = res.x.copy()
+        x[built.y0 : built.y0 + s.n_periods * s.nc] = y.reshape(-1)
+        values = _true_values(s, scenario, y)
+        if values is None:
+            values = [float(v @ x[c]) + k for c, v, k in built.period_terms]
+        total = float(np.dot(s.weights, values))
+        if best is None or total < best[0] - 1e-9:
+            best = (total, y, values)
+        if res.bound is not None and res.status in {"optimal", "feasible"}:
+            bound = max(bound, float(res.bound))
+        if not lazy or radius_cap is None:
+            status, gap = res.status, res.gap
+            break
+        near = np.vstack([_nearest_minutes(s, m) for m in _open_masks(s, y)])
+        outside = near > radius_cap + 1e-9
+        logger.info("rollout plan round %d: %d (year, point) pairs beyond their levels",
+                    rounds, int(outside.sum()))
+        if not outside.any():
+            status = res.status
+            gap = res.gap if res.status != "optimal" else 0.0
+            if best[0] > total + 1e-9:  # an earlier round's plan was better (time-limited)
+                status = "feasible"
+            break
+        radius_cap = np.where(outside, near, radius_cap)
+        start_y = best[1]
+        if time.perf_counter() >= deadline:
+            break
+    if status != "optimal" and best is not None and math.isfinite(bound) and lazy:
+        gap = max(best[0] - bound, 0.0) / max(abs(best[0]), 1e-10)
+    assert best is not None  # noqa: S101 - the loop returns or raises otherwise
+    if lazy and status == "optimal":
+        gap = 0.0
+    return _Plan(y=best[1], period_values=best[2], status=status, gap=gap,
+                 solve_time_s=solve_time, solver=solver, rounds=rounds)
 
 
 def _nested(x: FloatArray, built: _Built, s: _Setup) -> np.ndarray:
