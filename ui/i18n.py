@@ -407,8 +407,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tradeoff_solving": ("正在逐个求解 {n} 个站点数…", "Solving {n} numbers of sites…"),
     "curve_coverage": ("{T} 分钟内患者占比", "Patients within {T} min"),
     "curve_coverage_axis": ("时限内患者占比（%）", "Patients within limit (%)"),
-    "curve_travel": ("平均出行时间", "Mean travel time"),
+    "curve_travel": ("平均出行时间（模型服务的患者）", "Mean travel time (patients the model serves)"),
     "curve_travel_axis": ("平均出行时间（分钟）", "Mean travel time (min)"),
+    "curve_travel_note": (
+        "曲线中的平均出行时间按模型服务的患者计算（覆盖模型只计时限内的患者）；下方方案的指标按每位患者到最近站点计算。",
+        "Mean travel on the curve is over the patients the model serves (coverage models: only those within the limit); the plan below reports every patient's trip to the nearest site.",
+    ),
     "p_axis": ("站点数", "Number of sites"),
     "tradeoff_pick_title": ("查看某一站点数的方案", "Open the plan for a number of sites"),
     "tradeoff_pick": ("站点数", "Number of sites"),

@@ -95,6 +95,7 @@ def render() -> None:
     ).set_index(t("p_axis"))
     st.dataframe(table, width="stretch")
 
+    st.caption(t("curve_travel_note"))
     st.subheader(t("tradeoff_pick_title"))
     feasible = [
         int(p)
@@ -105,7 +106,7 @@ def render() -> None:
         st.warning(t("tradeoff_none_feasible"))
         return
     if st.session_state.get("to_pick") not in feasible:
-        st.session_state["to_pick"] = feasible[0]
+        st.session_state["to_pick"] = p0 if p0 in feasible else feasible[0]
     pick = st.selectbox(t("tradeoff_pick"), feasible, key="to_pick")
     with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
         plan, _ = cache.solved_plan(scenario.replace(n_facilities=int(pick)))
