@@ -355,6 +355,7 @@ def _base_map(
         tiles=None,
         control_scale=True,
         prefer_canvas=True,
+        zoom_snap=0.25,  # fit the region closely, not only at whole zoom levels
     )
     # Offline-safe: Leaflet from the packaged copy; no jQuery/Bootstrap/icon fonts needed.
     m.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]
