@@ -372,8 +372,10 @@ def _base_map(
     return m
 
 
-def _legend_html(sections: list[tuple[str, list[tuple[str, str, str]]]], title: str) -> str:
-    parts = [f"<b>{html.escape(title)}</b>"]
+def _legend_html(
+    sections: list[tuple[str, list[tuple[str, str, str]]]], title: str, *, folded: bool = False
+) -> str:
+    parts = []
     for head, rows in sections:
         parts.append(f"<div style='margin-top:4px'><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
@@ -383,7 +385,11 @@ def _legend_html(sections: list[tuple[str, list[tuple[str, str, str]]]], title: 
                 f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
                 f"background:{colour};vertical-align:middle'></span>{html.escape(label)}</div>"
             )
-    return "".join(parts)
+    body = "".join(parts)
+    head = html.escape(title)
+    if folded:  # small maps: the legend opens on a click
+        return f"<details><summary style='cursor:pointer'><b>{head}</b></summary>{body}</details>"
+    return f"<b>{head}</b>{body}"
 
 
 def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson:
@@ -485,7 +491,8 @@ def build_map(
         A ``site_id``: the ``reach`` layer highlights the demand cells within
         ``max_travel_min`` of it (from the plan's travel-time table).
     compact
-        For small maps side by side: the layer switch is collapsed to an icon.
+        For small maps side by side: the layer switch is collapsed to an icon and the
+        legend opens on a click.
 
     Returns
     -------
@@ -845,7 +852,8 @@ def _finish(
     # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
     folium.LayerControl(collapsed=compact, position="topleft").add_to(m)
     if legend:
-        m.add_child(_Control(_legend_html(legend, t["legend"]), position="bottomright"))
+        legend_html = _legend_html(legend, t["legend"], folded=compact)
+        m.add_child(_Control(legend_html, position="bottomright"))
     if travel_label:
         text = html.escape(travel_label_text(travel_label, lang=lang))  # type: ignore[arg-type]
         m.add_child(_Control(f"<b>{text}</b>", position="bottomleft"))

@@ -303,3 +303,12 @@ def test_simplified_geometry_stays_close(inputs: Inputs) -> None:
         simple = shapely.geometry.shape(feature["geometry"])
         assert simple.is_valid
         assert original.hausdorff_distance(simple) < 0.002  # degrees, ~200 m
+
+
+def test_compact_map_folds_its_controls(plan: Plan) -> None:
+    big = maps.map_html(maps.build_map(plan, layers=("coverage", "sites")))
+    small = maps.map_html(maps.build_map(plan, layers=("coverage", "sites"), compact=True))
+    assert '"collapsed": false' in big
+    assert '"collapsed": true' in small
+    assert "details" not in big
+    assert "\\u003cdetails\\u003e" in small or "<details>" in small

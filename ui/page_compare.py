@@ -58,7 +58,8 @@ def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
         rows.append(row)
     travel = {t("col_metric"): t("travel_mode")}
     for name, plan in zip(names, plans, strict=True):
-        travel[name] = maps.travel_label_text(plan.travel.label, lang=mapview.map_lang())
+        label = plan.travel.label
+        travel[name] = maps.TEXT[mapview.map_lang()].get(label, label)
     rows.append(travel)
     return pd.DataFrame(rows).set_index(t("col_metric")).fillna("")
 
