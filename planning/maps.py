@@ -44,7 +44,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import (
+    MacroElement,
+    Template,  # type: ignore[attr-defined]  # jinja2, via branca
+)
 
 from planning.errors import ScenarioError
 from planning.results import suppress_small
@@ -240,7 +243,8 @@ def _round_geoms(geoms: gpd.GeoSeries, tolerance_deg: float, decimals: int) -> n
     simple = geoms.to_numpy()
     if tolerance_deg > 0:
         simple = shapely.simplify(simple, tolerance_deg, preserve_topology=True)
-    return shapely.transform(simple, lambda c: np.round(c, decimals))
+    out: np.ndarray = shapely.transform(simple, lambda c: np.round(c, decimals))
+    return out
 
 
 def _features(
@@ -309,7 +313,7 @@ def _tooltip(fields: Sequence[str], aliases: Sequence[str]) -> folium.GeoJsonToo
 
 
 # ----------------------------------------------------------------------------- map shell
-class _Control(MacroElement):  # type: ignore[misc]
+class _Control(MacroElement):
     """A Leaflet control holding fixed HTML (legend, travel-mode label)."""
 
     _template = Template(
@@ -336,7 +340,7 @@ class _Control(MacroElement):  # type: ignore[misc]
     )
 
     def __init__(self, html_text: str, *, position: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "KangleControl"
         self.html = html_text
         self.position = position
@@ -700,8 +704,8 @@ def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _
 def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
     thr = plan.scenario.privacy_threshold
     alloc = plan.tables.assignments
-    main = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
-    main = main.drop_duplicates("demand_id").set_index("demand_id")["site_id"]
+    ordered = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
+    main = ordered.drop_duplicates("demand_id").set_index("demand_id")["site_id"]
     cells = plan.demand.loc[main.index, ["geometry"]].copy()
     cells["site_id"] = main.to_numpy()
     merged = cells.dissolve(by="site_id")

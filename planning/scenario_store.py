@@ -17,6 +17,7 @@ Safety rules:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -187,8 +188,8 @@ class ScenarioStore:
         """Return saved scenarios by name; unreadable files are moved aside (``set_aside``)."""
         return sorted(self._scan().values(), key=lambda s: s.name)
 
-    def names(self) -> list[str]:
-        """Names of the saved scenarios, sorted."""
+    def names(self) -> builtins.list[str]:
+        """Return the names of the saved scenarios, sorted."""
         return [s.name for s in self.list()]
 
     def _entry(self, name: str) -> StoredScenario:
