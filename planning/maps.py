@@ -44,10 +44,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import (
-    MacroElement,
-    Template,  # type: ignore[attr-defined]  # jinja2, via branca
-)
+from branca.element import MacroElement
+from folium.template import Template
 
 from planning.errors import ScenarioError
 from planning.results import suppress_small
