@@ -129,15 +129,21 @@ def _transport(
     for members, need in county_rows:
         a_ub.append(np.array([-weights[d] if d in members else 0.0 for d, _, _ in pairs]))
         b_ub.append(-need + 1e-7)
-    res = linprog(c, A_ub=np.array(a_ub) if a_ub else None, b_ub=b_ub or None,
-                  A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None,
-                  bounds=[(0, 1)] * k, method="highs")
+    res = linprog(
+        c,
+        A_ub=np.array(a_ub) if a_ub else None,
+        b_ub=b_ub or None,
+        A_eq=np.array(a_eq) if a_eq else None,
+        b_eq=b_eq or None,
+        bounds=[(0, 1)] * k,
+        method="highs",
+    )
     if res.status != 0:
         return None
     return float(-res.fun) if sense == "cover" else float(res.fun)
 
 
-def brute_force_constrained(  # noqa: C901, PLR0912, PLR0915
+def brute_force_constrained(
     travel: dict[tuple[str, str], float],
     demand: pd.DataFrame,
     sites: pd.DataFrame,
@@ -152,16 +158,29 @@ def brute_force_constrained(  # noqa: C901, PLR0912, PLR0915
     site_ids = [str(s) for s in sites.index]
     fixed = {s for s in site_ids if bool(sites.loc[s, "fixed"])}
     cost = {s: float(sites.loc[s, "cost"]) for s in site_ids}
-    cap = {s: (float(sites.loc[s, "capacity"]) if not math.isnan(sites.loc[s, "capacity"])
-               else math.inf) for s in site_ids}
+    cap = {
+        s: (
+            float(sites.loc[s, "capacity"])
+            if not math.isnan(sites.loc[s, "capacity"])
+            else math.inf
+        )
+        for s in site_ids
+    }
     openable = set(site_ids)
     if con.get("max_referral_min") is not None:
         lim = float(con["max_referral_min"])  # type: ignore[arg-type]
-        openable = {s for s in site_ids if s in fixed or (
-            not math.isnan(sites.loc[s, "referral_min"]) and sites.loc[s, "referral_min"] <= lim)}
-    thr = {d: max_min for d in weights}
-    has_thr = con.get("urban_max_travel_min") is not None or \
-        con.get("rural_max_travel_min") is not None
+        openable = {
+            s
+            for s in site_ids
+            if s in fixed
+            or (
+                not math.isnan(sites.loc[s, "referral_min"]) and sites.loc[s, "referral_min"] <= lim
+            )
+        }
+    thr = dict.fromkeys(weights, max_min)
+    has_thr = (
+        con.get("urban_max_travel_min") is not None or con.get("rural_max_travel_min") is not None
+    )
     if has_thr:
         for d in weights:
             urban = bool(demand.loc[d, "urban"])
@@ -211,8 +230,10 @@ def brute_force_constrained(  # noqa: C901, PLR0912, PLR0915
                     members = [d for d in pos if str(demand.loc[d, "county"]) == c]
                     need_w = float(target) * sum(weights[d] for d in members)  # type: ignore[arg-type]
                     county_rows.append((members, need_w))
-                    if not (model == "mclp" and capacitated) and \
-                            sum(weights[d] for d in members if d in covered) < need_w - 1e-7:
+                    if (
+                        not (model == "mclp" and capacitated)
+                        and sum(weights[d] for d in members if d in covered) < need_w - 1e-7
+                    ):
                         ok = False
                 if not ok:
                     continue
@@ -226,8 +247,11 @@ def brute_force_constrained(  # noqa: C901, PLR0912, PLR0915
                     lim_d = {d: (thr[d] if has_thr else math.inf) for d in weights}
                     nn = {}
                     for d in pos:
-                        ts = [travel[(d, s)] for s in chosen
-                              if (d, s) in travel and travel[(d, s)] <= lim_d[d] + 1e-9]
+                        ts = [
+                            travel[(d, s)]
+                            for s in chosen
+                            if (d, s) in travel and travel[(d, s)] <= lim_d[d] + 1e-9
+                        ]
                         nn[d] = min(ts) if ts else math.inf
                     if any(not math.isfinite(nn[d]) for d in pos):
                         val = None
@@ -238,26 +262,42 @@ def brute_force_constrained(  # noqa: C901, PLR0912, PLR0915
             else:
                 capc = {s: cap[s] for s in chosen}
                 if model in ("mclp", "lscp"):
-                    prs = [(d, s, travel[(d, s)]) for d in pos for s in chosen
-                           if (d, s) in travel and travel[(d, s)] <= thr[d] + 1e-9]
+                    prs = [
+                        (d, s, travel[(d, s)])
+                        for d in pos
+                        for s in chosen
+                        if (d, s) in travel and travel[(d, s)] <= thr[d] + 1e-9
+                    ]
                     if model == "mclp":
-                        val = _transport(prs, weights, capc, sense="cover", exact=False,
-                                         county_rows=county_rows if target is not None else [])
+                        val = _transport(
+                            prs,
+                            weights,
+                            capc,
+                            sense="cover",
+                            exact=False,
+                            county_rows=county_rows if target is not None else [],
+                        )
                     else:
-                        val = (float(len(chosen)) if _transport(
-                            prs, weights, capc, sense="cost", exact=True) is not None else None)
+                        val = (
+                            float(len(chosen))
+                            if _transport(prs, weights, capc, sense="cost", exact=True) is not None
+                            else None
+                        )
                 else:
                     lim_d = {d: (thr[d] if has_thr else math.inf) for d in weights}
-                    prs = [(d, s, travel[(d, s)]) for d in pos for s in chosen
-                           if (d, s) in travel and travel[(d, s)] <= lim_d[d] + 1e-9]
+                    prs = [
+                        (d, s, travel[(d, s)])
+                        for d in pos
+                        for s in chosen
+                        if (d, s) in travel and travel[(d, s)] <= lim_d[d] + 1e-9
+                    ]
                     if model == "p_median":
                         val = _transport(prs, weights, capc, sense="cost", exact=True)
                     else:
                         val = None
                         for dmax in sorted({t for _, _, t in prs}):
                             sub = [x for x in prs if x[2] <= dmax]
-                            if _transport(sub, weights, capc, sense="cost", exact=True) \
-                                    is not None:
+                            if _transport(sub, weights, capc, sense="cost", exact=True) is not None:
                                 val = dmax
                                 break
                         if not pos:

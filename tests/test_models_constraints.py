@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planning.errors import InfeasibleError
-from planning.models import ModelInput, solve
+from planning.models import ModelInput, solve, trade_off_curve
 from planning.scenario import CandidateType, Scenario
 from tests._model_fixtures import brute_force_constrained, line_input, make_input
 
@@ -23,7 +23,9 @@ def two_county_input() -> ModelInput:
     travel = {(f"d{a}", f"s{b}"): abs(a - b) * 10.0 for a in range(5) for b in range(5)}
     weights = {"d0": 5, "d1": 5, "d2": 5, "d3": 1, "d4": 1}
     data = make_input(
-        travel, weights, [f"s{i}" for i in range(5)],
+        travel,
+        weights,
+        [f"s{i}" for i in range(5)],
         county={f"s{i}": "A" if i < 3 else "B" for i in range(5)},
         prefecture={f"s{i}": "P1" if i < 3 else "P2" for i in range(5)},
         cost={f"s{i}": [1.0, 3.0, 1.0, 1.0, 2.0][i] for i in range(5)},
@@ -31,8 +33,10 @@ def two_county_input() -> ModelInput:
         referral_min={f"s{i}": [50.0, 10.0, 20.0, 15.0, 60.0][i] for i in range(5)},
     )
     demand = data.demand.assign(
-        county=["A", "A", "A", "B", "B"], county_name=["甲县", "甲县", "甲县", "乙县", "乙县"],
-        prefecture=["P1", "P1", "P1", "P2", "P2"], urban=[True, True, False, False, False],
+        county=["A", "A", "A", "B", "B"],
+        county_name=["甲县", "甲县", "甲县", "乙县", "乙县"],
+        prefecture=["P1", "P1", "P1", "P2", "P2"],
+        urban=[True, True, False, False, False],
     )
     return ModelInput(travel=data.travel, demand=demand, sites=data.sites)
 
@@ -45,16 +49,16 @@ def test_site_in_every_county_moves_a_site() -> None:
     data = two_county_input()
     plain = solve(data, Scenario(model="p_median", n_facilities=1))
     assert plain.selected_sites == ("s1",)
-    sol = solve(data, Scenario(model="p_median", n_facilities=2,
-                               constraints={"site_in_every_county": True}))
+    sol = solve(
+        data, Scenario(model="p_median", n_facilities=2, constraints={"site_in_every_county": True})
+    )
     assert {str(data.sites.loc[s, "county"]) for s in sol.selected_sites} == {"A", "B"}
     assert sol.extras["counties_with_site"] == ["A", "B"]
 
 
 def test_budget_without_p() -> None:
     data = two_county_input()
-    sc = Scenario(model="mclp", n_facilities=None, max_travel_min=10,
-                  constraints={"budget": 2.0})
+    sc = Scenario(model="mclp", n_facilities=None, max_travel_min=10, constraints={"budget": 2.0})
     sol = solve(data, sc)
     # s0 (cost 1) + s3 (cost 1) cover d0, d1 and d2, d3, d4: all 17 patients
     assert sol.objective == pytest.approx(17.0)
@@ -64,13 +68,19 @@ def test_budget_without_p() -> None:
 
 def test_candidate_type_cost_applies_when_site_cost_missing() -> None:
     data = line_input()
-    sites = data.sites.assign(candidate_type=["new_build", "csc", "csc", "csc", "new_build"],
-                              cost=[np.nan, np.nan, np.nan, 5.0, np.nan])
+    sites = data.sites.assign(
+        candidate_type=["new_build", "csc", "csc", "csc", "new_build"],
+        cost=[np.nan, np.nan, np.nan, 5.0, np.nan],
+    )
     data = ModelInput(travel=data.travel, demand=data.demand, sites=sites)
     sc = Scenario(
-        model="mclp", n_facilities=None, max_travel_min=10,
-        candidate_types=[CandidateType(name="csc", opening_cost=2.0),
-                         CandidateType(name="new_build", opening_cost=1.0)],
+        model="mclp",
+        n_facilities=None,
+        max_travel_min=10,
+        candidate_types=[
+            CandidateType(name="csc", opening_cost=2.0),
+            CandidateType(name="new_build", opening_cost=1.0),
+        ],
         constraints={"budget": 2.0},
     )
     sol = solve(data, sc)
@@ -83,14 +93,19 @@ def test_capacitated_reports_load_and_respects_capacity() -> None:
     data = line_input()
     sites = data.sites.assign(capacity=[np.nan, np.nan, 4.0, np.nan, np.nan])
     data = ModelInput(travel=data.travel, demand=data.demand, sites=sites)
-    sol = solve(data, Scenario(model="mclp", n_facilities=1, max_travel_min=10,
-                               constraints={"capacitated": True}))
+    sol = solve(
+        data,
+        Scenario(
+            model="mclp", n_facilities=1, max_travel_min=10, constraints={"capacitated": True}
+        ),
+    )
     load = sol.extras["site_load"].set_index("site_id")
     # s2 could reach 7 patients but holds 4; s1 or s3 reach 6 (1+2+3 / 3+2+1) uncapped
     assert sol.objective == pytest.approx(6.0)
     assert (load["patients"] <= load["capacity"].fillna(np.inf) + 1e-6).all()
-    capped = solve(data, Scenario(model="p_median", n_facilities=2,
-                                  constraints={"capacitated": True}))
+    capped = solve(
+        data, Scenario(model="p_median", n_facilities=2, constraints={"capacitated": True})
+    )
     load = capped.extras["site_load"].set_index("site_id")
     assert (load["patients"] <= load["capacity"].fillna(np.inf) + 1e-6).all()
     assert capped.allocation.groupby("demand_id")["patients"].sum().sum() == pytest.approx(9.0)
@@ -98,8 +113,9 @@ def test_capacitated_reports_load_and_respects_capacity() -> None:
 
 def test_hub_per_prefecture_reports_hub_ids() -> None:
     data = two_county_input()
-    sol = solve(data, Scenario(model="p_median", n_facilities=2,
-                               constraints={"hub_per_prefecture": True}))
+    sol = solve(
+        data, Scenario(model="p_median", n_facilities=2, constraints={"hub_per_prefecture": True})
+    )
     hubs = sol.extras["hub_of_prefecture"]
     assert set(hubs) == {"P1", "P2"}
     assert set(sol.extras["hubs"]) == set(hubs.values()) <= set(sol.selected_sites)
@@ -107,22 +123,28 @@ def test_hub_per_prefecture_reports_hub_ids() -> None:
 
 def test_referral_limit_excludes_sites_and_warns_on_unknown() -> None:
     data = two_county_input()
-    sol = solve(data, Scenario(model="p_median", n_facilities=1,
-                               constraints={"max_referral_min": 12}))
+    sol = solve(
+        data, Scenario(model="p_median", n_facilities=1, constraints={"max_referral_min": 12})
+    )
     assert sol.selected_sites == ("s1",)
     sites = data.sites.copy()
     sites.loc["s1", "referral_min"] = np.nan
     unknown = ModelInput(travel=data.travel, demand=data.demand, sites=sites)
     with pytest.warns(UserWarning, match="no known referral time"):
-        sol = solve(unknown, Scenario(model="p_median", n_facilities=1,
-                                      constraints={"max_referral_min": 18}))
+        sol = solve(
+            unknown,
+            Scenario(model="p_median", n_facilities=1, constraints={"max_referral_min": 18}),
+        )
     assert sol.selected_sites == ("s3",)
 
 
 def test_urban_rural_thresholds() -> None:
     data = two_county_input()  # d0, d1 urban; d2-d4 rural
-    sc = Scenario(model="lscp", max_travel_min=30,
-                  constraints={"urban_max_travel_min": 0.5, "rural_max_travel_min": 10})
+    sc = Scenario(
+        model="lscp",
+        max_travel_min=30,
+        constraints={"urban_max_travel_min": 0.5, "rural_max_travel_min": 10},
+    )
     sol = solve(data, sc)
     assert {"s0", "s1"} <= set(sol.selected_sites)  # urban points need a site on the spot
     assert sol.objective == 3.0
@@ -132,8 +154,12 @@ def test_county_target_infeasible_names_county() -> None:
     data = two_county_input()
     sites = data.sites.assign(referral_min=[50.0, 10.0, 20.0, 90.0, 90.0])
     data = ModelInput(travel=data.travel, demand=data.demand, sites=sites)
-    sc = Scenario(model="mclp", n_facilities=2, max_travel_min=5,
-                  constraints={"county_coverage_target": 0.5, "max_referral_min": 30})
+    sc = Scenario(
+        model="mclp",
+        n_facilities=2,
+        max_travel_min=5,
+        constraints={"county_coverage_target": 0.5, "max_referral_min": 30},
+    )
     with pytest.raises(InfeasibleError, match="乙县") as info:
         solve(data, sc)
     assert info.value.culprit == "county_coverage_target"
@@ -148,8 +174,6 @@ def test_diagnosis_blames_budget() -> None:
 
 
 def test_trade_off_curve_monotone() -> None:
-    from planning.models import trade_off_curve
-
     curve = trade_off_curve(two_county_input(), Scenario(model="p_median"), [1, 2, 3, 4])
     assert list(curve["p"]) == [1, 2, 3, 4]
     assert (curve["status"] == "optimal").all()
@@ -159,11 +183,11 @@ def test_trade_off_curve_monotone() -> None:
 
 CONSTRAINT_OPTIONS = {
     "budget": st.sampled_from([2.0, 3.0, 5.0]),
-    "capacitated": st.just(True),
-    "site_in_every_county": st.just(True),
+    "capacitated": st.just(True),  # noqa: FBT003
+    "site_in_every_county": st.just(True),  # noqa: FBT003
     "min_county_share_with_site": st.sampled_from([0.5, 1.0]),
     "county_coverage_target": st.sampled_from([0.3, 0.6]),
-    "hub_per_prefecture": st.just(True),
+    "hub_per_prefecture": st.just(True),  # noqa: FBT003
     "max_referral_min": st.sampled_from([15.0, 30.0]),
     "urban_max_travel_min": st.sampled_from([8.0, 15.0]),
     "rural_max_travel_min": st.sampled_from([20.0, 30.0]),
@@ -183,7 +207,9 @@ def constrained_instances(draw: st.DrawFn) -> tuple[ModelInput, dict, dict[str, 
                 travel[(f"d{i}", sites[j])] = float(draw(st.integers(1, 30)))
     county_of = {j: draw(st.sampled_from(["A", "B"])) for j in range(m)}
     data = make_input(
-        travel, weights, sites,
+        travel,
+        weights,
+        sites,
         fixed=tuple(s for s in sites[:1] if draw(st.booleans())),
         county={sites[j]: county_of[j] for j in range(m)},
         prefecture={sites[j]: "P" + county_of[j] for j in range(m)},
@@ -197,8 +223,9 @@ def constrained_instances(draw: st.DrawFn) -> tuple[ModelInput, dict, dict[str, 
     )
     demand["prefecture"] = "P" + demand["county"]
     data = ModelInput(travel=data.travel, demand=demand, sites=data.sites)
-    names = draw(st.lists(st.sampled_from(sorted(CONSTRAINT_OPTIONS)), min_size=1,
-                          max_size=2, unique=True))
+    names = draw(
+        st.lists(st.sampled_from(sorted(CONSTRAINT_OPTIONS)), min_size=1, max_size=2, unique=True)
+    )
     con = {k: draw(CONSTRAINT_OPTIONS[k]) for k in names}
     return data, travel, con
 
@@ -208,10 +235,12 @@ def constrained_instances(draw: st.DrawFn) -> tuple[ModelInput, dict, dict[str, 
 def test_constrained_models_equal_enumeration(inst, model: str, p: int) -> None:
     data, travel, con = inst
     p = max(min(p, len(data.sites)), int(data.sites["fixed"].sum()))
-    scenario = Scenario(model=model, n_facilities=p, max_travel_min=15, constraints=con,
-                        time_limit_s=20)
-    expected = brute_force_constrained(travel, data.demand, data.sites, model, p=p,
-                                       max_min=15, con=con)
+    scenario = Scenario(
+        model=model, n_facilities=p, max_travel_min=15, constraints=con, time_limit_s=20
+    )
+    expected = brute_force_constrained(
+        travel, data.demand, data.sites, model, p=p, max_min=15, con=con
+    )
     with warnings.catch_warnings():
         # existing sites beyond the referral limit warn (tested above); not the point here
         warnings.simplefilter("ignore", UserWarning)

@@ -116,8 +116,9 @@ def _solve_once(
 ) -> tuple[Outcome, Formulation]:
     kind = scenario.model
     if kind == "p_center":
-        return solve_p_center(prep, scenario, opts, deadline, progress=progress,
-                              upper_min=upper_min)
+        return solve_p_center(
+            prep, scenario, opts, deadline, progress=progress, upper_min=upper_min
+        )
     if kind == "p_median" and not opts.capacitated:
         return solve_p_median_radius(
             prep, scenario, opts, deadline, progress=progress, initial_open=start_open
@@ -318,13 +319,17 @@ def diagnose(prep: Prepared, scenario: Scenario) -> InfeasibleError:
         fam = helps[0]
         also = [f"'{f}'" for f in helps[1:]]
         more = f" (dropping {' or '.join(also)} instead would also work)" if also else ""
-        msg = (f"{label}: no plan satisfies every requirement; without '{fam}' a plan exists"
-               f"{more}. To fix: {_HINTS[fam]}.")
+        msg = (
+            f"{label}: no plan satisfies every requirement; without '{fam}' a plan exists"
+            f"{more}. To fix: {_HINTS[fam]}."
+        )
         return InfeasibleError(msg, culprit=fam)
     listed = ", ".join(families) or "none"
-    msg = (f"{label}: no plan satisfies every requirement, and relaxing any single one "
-           f"({listed}) does not help: several requirements conflict. Relax them together "
-           "(for example fewer county requirements and a larger budget).")
+    msg = (
+        f"{label}: no plan satisfies every requirement, and relaxing any single one "
+        f"({listed}) does not help: several requirements conflict. Relax them together "
+        "(for example fewer county requirements and a larger budget)."
+    )
     return InfeasibleError(msg, culprit=None)
 
 
@@ -450,8 +455,15 @@ def _pick_hubs(prep: Prepared, is_open: BoolArray, load: pd.Series) -> dict[str,
 
 # ============================================================================ trade-off curve
 CURVE_COLUMNS = [
-    "p", "objective", "coverage_share", "covered_patients", "mean_travel_min", "status",
-    "gap", "solve_time_s", "selected_sites",
+    "p",
+    "objective",
+    "coverage_share",
+    "covered_patients",
+    "mean_travel_min",
+    "status",
+    "gap",
+    "solve_time_s",
+    "selected_sites",
 ]
 
 
@@ -492,8 +504,10 @@ def trade_off_curve(
     scenario's full time limit.
     """
     if scenario.model == "lscp":
-        msg = ("The trade-off curve varies the number of sites; LSCP chooses that number "
-               "itself. Use MCLP, p-median or p-center.")
+        msg = (
+            "The trade-off curve varies the number of sites; LSCP chooses that number "
+            "itself. Use MCLP, p-median or p-center."
+        )
         raise ScenarioError(msg)
     values = sorted({int(v) for v in p_values})
     if not values or values[0] < 1:
@@ -513,8 +527,9 @@ def trade_off_curve(
             opts = Options.from_scenario(sc)
             precheck(prep0, sc, opts)
             start = _grow(prep0, sc, prev_open, p) if prev_open is not None else None
-            out, form = _solve_once(prep0, sc, opts, Deadline(sc.time_limit_s),
-                                    start_open=start, upper_min=prev_center)
+            out, form = _solve_once(
+                prep0, sc, opts, Deadline(sc.time_limit_s), start_open=start, upper_min=prev_center
+            )
             sol = decode(out, form, prep0, sc)
         except (_Infeasible, InfeasibleError, ScenarioError) as err:
             row.update(status="infeasible", message=str(err))
@@ -528,11 +543,15 @@ def trade_off_curve(
         if sc.model == "p_center" and sol.status == "optimal":
             prev_center = sol.objective
         row.update(
-            objective=sol.objective, coverage_share=sol.extras["coverage_share"],
+            objective=sol.objective,
+            coverage_share=sol.extras["coverage_share"],
             covered_patients=sol.extras["covered_patients"],
-            mean_travel_min=sol.extras["mean_travel_min"], status=sol.status, gap=sol.gap,
+            mean_travel_min=sol.extras["mean_travel_min"],
+            status=sol.status,
+            gap=sol.gap,
             solve_time_s=sol.solve_time_s + sol.build_time_s,
-            selected_sites=sol.selected_sites, message=sol.message,
+            selected_sites=sol.selected_sites,
+            message=sol.message,
         )
         rows.append(row)
     if progress is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning.models._heuristic import dense_costs, p_median_heuristic
@@ -54,6 +55,10 @@ FAMILIES = (
     "max_travel_min",
     "n_facilities",
 )
+
+
+#: Coverage terms (county of the row, column, coefficient) for county coverage targets.
+Terms = tuple[npt.NDArray[np.object_], IntArray, FloatArray]
 
 
 # ============================================================================ options
@@ -158,7 +163,7 @@ def _add_side(  # noqa: PLR0917 - internal helper
     opts: Options,
     y0: int,
     kind: ModelKind,
-    coverage_terms: tuple[IntArray, IntArray, FloatArray] | None,
+    coverage_terms: Terms | None,
 ) -> int | None:
     """Add count, budget, county, hub and coverage-target rows; return the count row."""
     m = prep.m
@@ -179,11 +184,11 @@ def _add_side(  # noqa: PLR0917 - internal helper
         )
     if opts.budget is not None:
         new = ~prep.fixed
-        cols = y0 + jj[new]
+        bcols = y0 + jj[new]
         b.add_rows(
             1,
-            np.zeros(cols.size, dtype=np.int64),
-            cols,
+            np.zeros(bcols.size, dtype=np.int64),
+            bcols,
             prep.cost[new],
             ub=float(opts.budget),
             family="budget",
@@ -192,7 +197,8 @@ def _add_side(  # noqa: PLR0917 - internal helper
     counties = _demand_counties(prep)
     site_c = prep.site_county
     if opts.site_in_every_county and counties:
-        rows, cols = [], []
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
         for r, c in enumerate(counties):
             js = np.flatnonzero(site_c == c)
             rows.append(np.full(js.size, r))
@@ -211,17 +217,19 @@ def _add_side(  # noqa: PLR0917 - internal helper
         v0 = b.add_cols(
             len(counties), ub=1.0, integer=True, names=sanitize_names("county_open", counties)
         )
-        rows, cols, vals = [], [], []
+        rows2: list[IntArray] = []
+        cols2: list[IntArray] = []
+        vals2: list[FloatArray] = []
         for r, c in enumerate(counties):
             js = np.flatnonzero(site_c == c)
-            rows += [np.full(js.size + 1, r)]
-            cols += [np.concatenate([[v0 + r], y0 + js])]
-            vals += [np.concatenate([[1.0], -np.ones(js.size)])]
+            rows2 += [np.full(js.size + 1, r)]
+            cols2 += [np.concatenate([[v0 + r], y0 + js])]
+            vals2 += [np.concatenate([[1.0], -np.ones(js.size)])]
         b.add_rows(
             len(counties),
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(vals),
+            np.concatenate(rows2),
+            np.concatenate(cols2),
+            np.concatenate(vals2),
             ub=0.0,
             family="min_county_share_with_site",
             names=sanitize_names("county_open_link", counties),
@@ -237,16 +245,17 @@ def _add_side(  # noqa: PLR0917 - internal helper
         )
     if opts.hub_per_prefecture:
         prefs = sorted({p for p in prep.prefecture[prep.weight > 0] if p})
-        rows, cols = [], []
+        rows3: list[IntArray] = []
+        cols3: list[IntArray] = []
         for r, pf in enumerate(prefs):
             js = np.flatnonzero(prep.site_prefecture == pf)
-            rows.append(np.full(js.size, r))
-            cols.append(y0 + js)
+            rows3.append(np.full(js.size, r))
+            cols3.append(y0 + js)
         if prefs:
             b.add_rows(
                 len(prefs),
-                np.concatenate(rows),
-                np.concatenate(cols),
+                np.concatenate(rows3),
+                np.concatenate(cols3),
                 1.0,
                 lb=1.0,
                 family="hub_per_prefecture",
@@ -258,12 +267,12 @@ def _add_side(  # noqa: PLR0917 - internal helper
         county_of, col, coef = coverage_terms
         c_index = {c: k for k, c in enumerate(counties)}
         total = pd.Series(prep.weight).groupby(prep.county).sum()
-        r = np.array([c_index.get(c, -1) for c in county_of], dtype=np.int64)
-        ok = r >= 0
+        rr = np.array([c_index.get(c, -1) for c in county_of], dtype=np.int64)
+        ok = rr >= 0
         rhs = np.array([opts.county_target * float(total.get(c, 0.0)) for c in counties])
         b.add_rows(
             len(counties),
-            r[ok],
+            rr[ok],
             col[ok],
             coef[ok],
             lb=rhs - 1e-7,
@@ -273,7 +282,7 @@ def _add_side(  # noqa: PLR0917 - internal helper
     return count_row
 
 
-def _coverage_vars(b: MipBuilder, prep: Prepared, y0: int) -> tuple[IntArray, IntArray, FloatArray]:
+def _coverage_vars(b: MipBuilder, prep: Prepared, y0: int) -> Terms:
     """Add ``u_i <= sum_{j covers i} y_j`` and return (county, column, weight) terms."""
     cover = prep.covering_pairs()
     pos = np.flatnonzero(prep.weight > 0)
@@ -390,14 +399,20 @@ def formulate(
         if opts.capacitated:
             pairs = np.flatnonzero(cover & (w[prep.pi] > 0))
             x0 = _assignment_block(b, prep, y0, pairs, cost=w[prep.pi[pairs]], demand_rows="le")
-            terms = (prep.county[prep.pi[pairs]], x0 + np.arange(pairs.size), w[prep.pi[pairs]])
+            terms: Terms = (
+                prep.county[prep.pi[pairs]],
+                x0 + np.arange(pairs.size),
+                w[prep.pi[pairs]],
+            )
             count_row = _add_side(b, prep, opts, y0, kind, terms)
             mip = b.build(integral_objective=_integral(w))
             return Formulation(
                 kind, mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=cover
             )
         group, sets = _group_sets(prep, cover, pos_demand, by_county=opts.county_target is not None)
-        gw = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=len(sets))
+        gw = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=len(sets)).astype(
+            float
+        )
         z0 = b.add_cols(len(sets), cost=gw, ub=1.0, prefix="covered")
         rows = np.concatenate(
             [np.arange(len(sets))] + [np.full(s.size, g) for g, s in enumerate(sets)]
@@ -408,7 +423,7 @@ def formulate(
         gcounty = np.full(len(sets), "", dtype=object)
         has = group >= 0
         gcounty[group[has]] = prep.county[has]
-        terms = (gcounty, z0 + np.arange(len(sets)), gw)
+        terms = (gcounty, (z0 + np.arange(len(sets))).astype(np.int64), gw)
         count_row = _add_side(b, prep, opts, y0, kind, terms)
         mip = b.build(integral_objective=_integral(w))
         return Formulation(
@@ -427,10 +442,11 @@ def formulate(
             thr = prep.threshold if has_thresholds else np.full(prep.n, INF)
             limit = np.minimum(thr, INF if max_minutes is None else max_minutes)
         cover = (prep.pt <= limit[prep.pi] + 1e-9) & prep.openable[prep.pj]
-        x0 = xpairs = None
+        xc: int | None = None
+        xpairs: IntArray | None = None
         if opts.capacitated:
             xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
-            x0 = _assignment_block(
+            xc = _assignment_block(
                 b, prep, y0, xpairs, cost=np.zeros(xpairs.size), demand_rows="eq"
             )
         else:
@@ -444,7 +460,7 @@ def formulate(
             b.add_rows(len(sets), rows, cols, 1.0, lb=1.0, family="cover")
         count_row = _add_side(b, prep, opts, y0, kind, None)
         mip = b.build(integral_objective=True)
-        return Formulation(kind, mip, y0, x0=x0, xpairs=xpairs, count_row=count_row, allowed=cover)
+        return Formulation(kind, mip, y0, x0=xc, xpairs=xpairs, count_row=count_row, allowed=cover)
 
     # p-median (p-center's final step is a p-median restricted to pairs <= its optimum)
     thr = prep.threshold if has_thresholds else np.full(prep.n, INF)
@@ -455,13 +471,13 @@ def formulate(
     y0 = _y_cols(b, prep, cost=0.0)
     if opts.capacitated:
         pairs = np.flatnonzero(allowed & (w[prep.pi] > 0))
-        x0 = _assignment_block(
+        xm = _assignment_block(
             b, prep, y0, pairs, cost=w[prep.pi[pairs]] * prep.pt[pairs], demand_rows="eq"
         )
         count_row = _add_side(b, prep, opts, y0, "p_median", None)
         mip = b.build(integral_objective=_integral(w) and _integral(prep.pt[pairs]))
         return Formulation(
-            "p_median", mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=allowed
+            "p_median", mip, y0, x0=xm, xpairs=pairs, count_row=count_row, allowed=allowed
         )
     radius = radius_levels(prep, allowed)
     if radius_keep is not None:
@@ -662,8 +678,9 @@ def _pure_p_median(opts: Options) -> bool:
     )
 
 
-def _allowed_pairs(prep: Prepared, scenario: Scenario, opts: Options,
-                   max_minutes: float | None) -> BoolArray:
+def _allowed_pairs(
+    prep: Prepared, scenario: Scenario, opts: Options, max_minutes: float | None
+) -> BoolArray:
     has_thresholds = (
         scenario.constraints.urban_max_travel_min is not None
         or scenario.constraints.rural_max_travel_min is not None
@@ -709,9 +726,14 @@ def solve_p_median_radius(
             p_median_value,
         )
 
-        heur = p_median_heuristic(d, prep.weight, opts.p, fixed=prep.fixed,
-                                  openable=prep.openable,
-                                  time_limit_s=min(1.0, 0.05 * deadline.left()))
+        heur = p_median_heuristic(
+            d,
+            prep.weight,
+            opts.p,
+            fixed=prep.fixed,
+            openable=prep.openable,
+            time_limit_s=min(1.0, 0.05 * deadline.left()),
+        )
         if incumbent is not None and heur is not None:
             if p_median_value(d, prep.weight, heur) < p_median_value(d, prep.weight, incumbent):
                 incumbent = heur
@@ -722,22 +744,47 @@ def solve_p_median_radius(
         if _pure_p_median(opts) and math.isfinite(inc_val):
             integral = _integral(prep.weight) and _integral(prep.pt[allowed])
             lb, fix0, fix1, plan, val = lagrangian_fixing(
-                d, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable,
-                upper=inc_val, integral=integral,
+                d,
+                prep.weight,
+                opts.p,
+                fixed=prep.fixed,
+                openable=prep.openable,
+                upper=inc_val,
+                integral=integral,
                 time_limit_s=max(0.5, 0.25 * deadline.left()),
             )
             if plan is not None and val < inc_val:
                 incumbent, inc_val = plan, val
             margin = (1.0 - 1e-6) if integral else -1e-9 * max(1.0, abs(inc_val))
-            lag_info = {"lagrangian_bound": lb, "sites_fixed_closed": int(fix0.sum()),
-                        "sites_fixed_open": int(fix1.sum())}
+            lag_info = {
+                "lagrangian_bound": lb,
+                "sites_fixed_closed": int(fix0.sum()),
+                "sites_fixed_open": int(fix1.sum()),
+            }
             if lb > inc_val - margin:
                 assert incumbent is not None  # noqa: S101
                 form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
-                out = Outcome(incumbent, np.zeros(0), RawResult(
-                    "optimal", None, inc_val, lb, 0.0, 0.0, scenario.solver,
-                    "proven optimal by the Lagrangian bound"), inc_val, lb, "optimal", 0.0,
-                    0.0, time.perf_counter() - t_build, extras={**lag_info, "radius_rounds": 0})
+                out = Outcome(
+                    incumbent,
+                    np.zeros(0),
+                    RawResult(
+                        "optimal",
+                        None,
+                        inc_val,
+                        lb,
+                        0.0,
+                        0.0,
+                        scenario.solver,
+                        "proven optimal by the Lagrangian bound",
+                    ),
+                    inc_val,
+                    lb,
+                    "optimal",
+                    0.0,
+                    0.0,
+                    time.perf_counter() - t_build,
+                    extras={**lag_info, "radius_rounds": 0},
+                )
                 return out, form
             # restrict the MIP to sites that may still improve on the incumbent
             openable = prep.openable & ~fix0
@@ -755,41 +802,87 @@ def solve_p_median_radius(
     if work.fixed.any():
         _, near_fixed = work.nearest_open(work.fixed, w_allowed)
         w_allowed &= work.pt <= near_fixed[work.pi] + 1e-9
-    work = dataclasses.replace(work, pi=work.pi[w_allowed], pj=work.pj[w_allowed],
-                               pt=work.pt[w_allowed])
+    work = dataclasses.replace(
+        work, pi=work.pi[w_allowed], pj=work.pj[w_allowed], pt=work.pt[w_allowed]
+    )
     if initial_keep is None:
         rad0 = radius_levels(work, np.ones(work.pi.size, dtype=bool))
         if int(rad0.n_levels.sum()) <= MAX_FULL_LEVELS:
             initial_keep = rad0.n_levels
     build_time = time.perf_counter() - t_build
     try:
-        out, _ = _radius_loop(work, scenario, opts, deadline, start_open=initial_open,
-                              initial_keep=initial_keep, progress=progress)
+        out, _ = _radius_loop(
+            work,
+            scenario,
+            opts,
+            deadline,
+            start_open=initial_open,
+            initial_keep=initial_keep,
+            progress=progress,
+        )
     except _NoSolution:
         if incumbent is None or not _pure_p_median(opts):
             raise
-        out = Outcome(incumbent, np.zeros(0), RawResult(
-            "feasible", None, inc_val, None, None, 0.0, scenario.solver,
-            "time limit: heuristic plan"), inc_val, lag_info.get("lagrangian_bound"),  # type: ignore[arg-type]
-            "feasible", None, 0.0, 0.0)
+        out = Outcome(
+            incumbent,
+            np.zeros(0),
+            RawResult(
+                "feasible",
+                None,
+                inc_val,
+                None,
+                None,
+                0.0,
+                scenario.solver,
+                "time limit: heuristic plan",
+            ),
+            inc_val,
+            lag_info.get("lagrangian_bound"),  # type: ignore[arg-type]
+            "feasible",
+            None,
+            0.0,
+            0.0,
+        )
     except _Infeasible:
         if incumbent is None or not lag_info:
             raise
         # nothing better than the incumbent exists among the remaining sites: it is optimal
-        out = Outcome(incumbent, np.zeros(0), RawResult(
-            "optimal", None, inc_val, inc_val, 0.0, 0.0, scenario.solver,
-            "incumbent proven optimal"), inc_val, inc_val, "optimal", 0.0, 0.0, 0.0)
+        out = Outcome(
+            incumbent,
+            np.zeros(0),
+            RawResult(
+                "optimal",
+                None,
+                inc_val,
+                inc_val,
+                0.0,
+                0.0,
+                scenario.solver,
+                "incumbent proven optimal",
+            ),
+            inc_val,
+            inc_val,
+            "optimal",
+            0.0,
+            0.0,
+            0.0,
+        )
     if _pure_p_median(opts) and incumbent is not None and inc_val < out.objective - 1e-9:
         # the reduced MIP only searches plans better than the incumbent; none found
         bound = out.bound
         proven = out.status == "optimal"
-        gap = 0.0 if proven else (None if bound is None else
-                                  abs(inc_val - bound) / max(abs(inc_val), 1e-10))
-        out = dataclasses.replace(out, is_open=incumbent, objective=inc_val,
-                                  bound=inc_val if proven else bound, gap=gap)
+        gap = (
+            0.0
+            if proven
+            else (None if bound is None else abs(inc_val - bound) / max(abs(inc_val), 1e-10))
+        )
+        out = dataclasses.replace(
+            out, is_open=incumbent, objective=inc_val, bound=inc_val if proven else bound, gap=gap
+        )
     form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
-    out = dataclasses.replace(out, build_time_s=out.build_time_s + build_time,
-                              extras={**out.extras, **lag_info})
+    out = dataclasses.replace(
+        out, build_time_s=out.build_time_s + build_time, extras={**out.extras, **lag_info}
+    )
     return out, form
 
 
@@ -841,7 +934,7 @@ def _radius_loop(
             if best_open is None:
                 raise _NoSolution(raw)
             break
-        is_open = raw.x[form.y0:form.y0 + prep.m] > 0.5  # noqa: PLR2004
+        is_open = raw.x[form.y0 : form.y0 + prep.m] > 0.5
         _, served_t = prep.nearest_open(is_open)
         pos = np.flatnonzero(rad.n_levels > 0)
         true_val = float(np.dot(prep.weight[pos], served_t[pos]))
@@ -851,8 +944,13 @@ def _radius_loop(
         outside = pos[served_t[pos] > limit + 1e-9]
         if progress is not None:
             progress(min(0.9, 0.2 + 0.1 * iterations), f"p-median round {iterations}")
-        logger.info("p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
-                    iterations, raw.objective or 0.0, true_val, outside.size)
+        logger.info(
+            "p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
+            iterations,
+            raw.objective or 0.0,
+            true_val,
+            outside.size,
+        )
         if outside.size == 0 or raw.status != "optimal" or deadline.expired():
             break
         new_keep = rad.keep.copy()
@@ -877,11 +975,22 @@ def _radius_loop(
     status: Status = "optimal" if proven else "feasible"
     if proven:
         bound = best_val if bound is None else min(bound, best_val)
-    out = Outcome(best_open, np.zeros(0), raw, best_val, bound, status, gap, solve_time,
-                  build_time,
-                  extras={"radius_rounds": iterations,
-                          "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
-                          "radius_levels_total": int(rad.n_levels.sum())})
+    out = Outcome(
+        best_open,
+        np.zeros(0),
+        raw,
+        best_val,
+        bound,
+        status,
+        gap,
+        solve_time,
+        build_time,
+        extras={
+            "radius_rounds": iterations,
+            "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
+            "radius_levels_total": int(rad.n_levels.sum()),
+        },
+    )
     return out, form
 
 

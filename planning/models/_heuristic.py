@@ -146,8 +146,11 @@ def lagrangian_fixing(
     # start: each client's cost to its k-th nearest site (a rough assignment price)
     srt = np.sort(c, axis=1)
     kk = min(max(1, c.shape[1] // max(p, 1)), c.shape[1] - 1)
-    lam = np.where(np.isfinite(srt[:, kk]), srt[:, kk], np.nanmax(np.where(
-        np.isfinite(srt), srt, np.nan), axis=1))
+    lam = np.where(
+        np.isfinite(srt[:, kk]),
+        srt[:, kk],
+        np.nanmax(np.where(np.isfinite(srt), srt, np.nan), axis=1),
+    )
     best_bound, best_rho, best_lam_sum = -np.inf, np.zeros(m), 0.0
     theta, stall = 2.0, 0
     best_plan: BoolArray | None = None
@@ -173,9 +176,9 @@ def lagrangian_fixing(
                 recent.append(plan_now)
         else:
             stall += 1
-            if stall >= 25:  # noqa: PLR2004
+            if stall >= 25:
                 theta, stall = theta / 2, 0
-        if best_bound > upper - margin or theta < 1e-4:  # noqa: PLR2004
+        if best_bound > upper - margin or theta < 1e-4:
             break
         if it % 10 == 0:
             plan = np.zeros(m, dtype=bool)
@@ -193,8 +196,15 @@ def lagrangian_fixing(
     for plan0 in recent[-3:]:
         if time.perf_counter() > end:
             break
-        polished = p_median_heuristic(d, w, p, fixed=fixed, openable=openable, start=plan0,
-                                      time_limit_s=max(0.2, min(5.0, end - time.perf_counter())))
+        polished = p_median_heuristic(
+            d,
+            w,
+            p,
+            fixed=fixed,
+            openable=openable,
+            start=plan0,
+            time_limit_s=max(0.2, min(5.0, end - time.perf_counter())),
+        )
         if polished is not None:
             val = p_median_value(d, w, polished)
             if val < best_value - 1e-9:
@@ -218,13 +228,22 @@ def lagrangian_fixing(
     del best_lam_sum
     # probing: re-optimise the multipliers with each remaining site forced open
     n_left = int((free & ~fix_closed & ~fix_open).sum())
-    if k > 1 and n_left <= 200 and time.perf_counter() < end:  # noqa: PLR2004
-        _probe(c, best_lam, fixed | fix_open, free & ~fix_closed & ~fix_open, k - int(
-            (fix_open & free).sum()), upper, margin, fix_closed, end)
+    if k > 1 and n_left <= 600 and time.perf_counter() < end:
+        _probe(
+            c,
+            best_lam,
+            fixed | fix_open,
+            free & ~fix_closed & ~fix_open,
+            k - int((fix_open & free).sum()),
+            upper,
+            margin,
+            fix_closed,
+            end,
+        )
     return best_bound, fix_closed, fix_open, best_plan, best_value
 
 
-def _probe(
+def _probe(  # noqa: PLR0917 - internal helper
     c: FloatArray,
     lam0: FloatArray,
     must: BoolArray,
@@ -265,9 +284,9 @@ def _probe(
                 best, stall = value, 0
             else:
                 stall += 1
-                if stall >= 10:  # noqa: PLR2004
+                if stall >= 10:
                     theta, stall = theta / 2, 0
-            if best > upper - margin or theta < 1e-3:  # noqa: PLR2004
+            if best > upper - margin or theta < 1e-3:
                 break
             g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
             norm = float(g @ g)

@@ -271,7 +271,7 @@ class HighsSession:
         import highspy  # noqa: PLC0415 - heavy import, only when solving
 
         self.mip = mip
-        self.h = highspy.Highs()
+        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
         self.h.setOptionValue("output_flag", False)  # noqa: FBT003
         if threads is not None:
             self.h.setOptionValue("threads", threads)

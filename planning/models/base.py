@@ -46,6 +46,7 @@ class ModelInput:
     sites: pd.DataFrame
 
     def __post_init__(self) -> None:
+        """Check required columns, unique ids, weights and that the tables share ids."""
         require_columns(self.travel, TRAVEL_COLUMNS, name="travel-time table")
         require_columns(self.demand, DEMAND_COLUMNS, name="demand table")
         require_columns(self.sites, SITE_COLUMNS, name="site table")

@@ -1,4 +1,4 @@
-"""Bring your own travel times: solve a siting model from three plain tables.
+r"""Bring your own travel times: solve a siting model from three plain tables.
 
 Planners who already have an origin-destination matrix (from GIS software, a routing service
 or a survey) skip the region, demand and travel steps::
@@ -36,6 +36,10 @@ FALSE = {"false", "0", "no", "n", "f", "否", "", "0.0", "none", "nan"}
 MAX_TRAVEL_BYTES = 1_000_000_000
 
 
+def _rownum(value: object) -> int:
+    return int(str(value))
+
+
 def _read(path: str | Path, *, max_bytes: int = 50_000_000) -> tuple[pd.DataFrame, str]:
     p = Path(path)
     frame = read_table(p, max_bytes=max_bytes)
@@ -47,40 +51,60 @@ def _need(frame: pd.DataFrame, file: str, columns: list[str], what: str) -> None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         have = ", ".join(map(repr, frame.columns)) or "none"
-        msg = (f"{what} needs column(s) {', '.join(map(repr, missing))}; it has {have}. "
-               "Rename the header(s).")
+        msg = (
+            f"{what} needs column(s) {', '.join(map(repr, missing))}; it has {have}. "
+            "Rename the header(s)."
+        )
         raise InputFileError(file, [Problem(file, None, c, msg) for c in missing])
 
 
 def _ids(frame: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
-    ids = frame[column].map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v))
-                            else (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                  else str(v).strip()))
-    for row in ids.index[ids == ""][:20]:
-        problems.append(Problem(file, int(row), column, "empty id; every row needs one"))
+    ids = frame[column].map(
+        lambda v: (
+            ""
+            if v is None or (isinstance(v, float) and math.isnan(v))
+            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        )
+    )
+    problems.extend(
+        Problem(file, _rownum(row), column, "empty id; every row needs one")
+        for row in ids.index[ids == ""][:20]
+    )
     return ids
 
 
 def _numbers(
-    frame: pd.DataFrame, file: str, column: str, problems: list[Problem], *,
-    required: bool, minimum: float | None = 0.0, strict_min: bool = False,
+    frame: pd.DataFrame,
+    file: str,
+    column: str,
+    problems: list[Problem],
+    *,
+    required: bool,
+    minimum: float | None = 0.0,
+    strict_min: bool = False,
 ) -> pd.Series:
     raw = frame[column]
     text = raw.map(lambda v: "" if v is None else str(v).strip())
     values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
     bad = values.isna() & (text != "")
-    for row in values.index[bad][:20]:
-        problems.append(Problem(file, int(row), column,
-                                f"{text[row]!r} is not a number"))
+    problems.extend(
+        Problem(file, _rownum(row), column, f"{text[row]!r} is not a number")
+        for row in values.index[bad][:20]
+    )
     if required:
-        for row in values.index[text == ""][:20]:
-            problems.append(Problem(file, int(row), column, "empty; a number is required"))
+        problems.extend(
+            Problem(file, _rownum(row), column, "empty; a number is required")
+            for row in values.index[text == ""][:20]
+        )
     if minimum is not None:
         low = values < minimum if not strict_min else values <= minimum
         for row in values.index[low.fillna(value=False)][:20]:
             need = f"> {minimum:g}" if strict_min else f">= {minimum:g}"
-            problems.append(Problem(file, int(row), column,
-                                    f"{values[row]:g} is not allowed (must be {need})"))
+            problems.append(
+                Problem(
+                    file, _rownum(row), column, f"{values[row]:g} is not allowed (must be {need})"
+                )
+            )
     return values
 
 
@@ -94,16 +118,23 @@ def _flags(frame: pd.DataFrame, file: str, column: str, problems: list[Problem])
             out.append(False)
         else:
             out.append(False)
-            problems.append(Problem(file, int(row), column,  # type: ignore[arg-type]
-                                    f"{v!r} is not true/false (use true/false, 1/0, yes/no)"))
+            problems.append(
+                Problem(
+                    file,
+                    _rownum(row),
+                    column,
+                    f"{v!r} is not true/false (use true/false, 1/0, yes/no)",
+                )
+            )
     return pd.Series(out, index=frame.index, dtype=bool)
 
 
 def _duplicates(ids: pd.Series, file: str, column: str, problems: list[Problem]) -> None:
     dup = ids[ids.duplicated(keep="first") & (ids != "")]
     for row, value in list(dup.items())[:20]:
-        problems.append(Problem(file, int(row), column,  # type: ignore[arg-type]
-                                f"duplicate id {value!r}; every id may appear once"))
+        problems.append(
+            Problem(file, _rownum(row), column, f"duplicate id {value!r}; every id may appear once")
+        )
 
 
 def load_travel_table(path: str | Path) -> pd.DataFrame:
@@ -131,13 +162,23 @@ def load_travel_table(path: str | Path) -> pd.DataFrame:
     pair = d + "\x00" + s
     dup = pair.duplicated(keep="first")
     if dup.any():
-        rows = [Problem(file, int(r), None,  # type: ignore[arg-type]
-                        f"pair ({d[r]}, {s[r]}) appears more than once; keep one row per pair")
-                for r in pair.index[dup][:20]]
+        rows = [
+            Problem(
+                file,
+                _rownum(r),
+                None,
+                f"pair ({d[r]}, {s[r]}) appears more than once; keep one row per pair",
+            )
+            for r in pair.index[dup][:20]
+        ]
         raise InputFileError(file, rows)
-    return pd.DataFrame({"demand_id": d.to_numpy(dtype=object),
-                         "site_id": s.to_numpy(dtype=object),
-                         "travel_min": t.to_numpy(dtype=float)})
+    return pd.DataFrame(
+        {
+            "demand_id": d.to_numpy(dtype=object),
+            "site_id": s.to_numpy(dtype=object),
+            "travel_min": t.to_numpy(dtype=float),
+        }
+    )
 
 
 def load_demand_table(path: str | Path) -> pd.DataFrame:
@@ -157,8 +198,10 @@ def load_demand_table(path: str | Path) -> pd.DataFrame:
     urban = _flags(frame, file, "urban", problems) if "urban" in frame.columns else None
     if problems:
         raise InputFileError(file, problems)
-    out = pd.DataFrame({"weight": weight.to_numpy(dtype=float)},
-                       index=pd.Index(ids.to_numpy(dtype=object), name="demand_id"))
+    out = pd.DataFrame(
+        {"weight": weight.to_numpy(dtype=float)},
+        index=pd.Index(ids.to_numpy(dtype=object), name="demand_id"),
+    )
     for col in ("county", "county_name", "prefecture", "prefecture_name"):
         if col in frame.columns:
             out[col] = [None if v is None else str(v).strip() or None for v in frame[col]]
@@ -167,9 +210,7 @@ def load_demand_table(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def load_candidate_table(
-    path: str | Path, *, capacity_column: str | None = None
-) -> pd.DataFrame:
+def load_candidate_table(path: str | Path, *, capacity_column: str | None = None) -> pd.DataFrame:
     """Read a candidate-site table (``site_id``; optional cost, capacity, fixed, ...).
 
     Parameters
@@ -189,25 +230,44 @@ def load_candidate_table(
     frame, file = _read(path)
     _need(frame, file, ["site_id"], "The candidate table")
     if capacity_column is not None:
-        _need(frame, file, [capacity_column], f"--capacity-column {capacity_column!r}: the "
-              "candidate table")
+        _need(
+            frame,
+            file,
+            [capacity_column],
+            f"--capacity-column {capacity_column!r}: the candidate table",
+        )
     problems: list[Problem] = []
     ids = _ids(frame, file, "site_id", problems)
     _duplicates(ids, file, "site_id", problems)
-    fixed = (_flags(frame, file, "fixed", problems) if "fixed" in frame.columns
-             else pd.Series(False, index=frame.index))
-    cost = (_numbers(frame, file, "cost", problems, required=False)
-            if "cost" in frame.columns else pd.Series(np.nan, index=frame.index))
+    fixed = (
+        _flags(frame, file, "fixed", problems)
+        if "fixed" in frame.columns
+        else pd.Series(data=False, index=frame.index)
+    )
+    cost = (
+        _numbers(frame, file, "cost", problems, required=False)
+        if "cost" in frame.columns
+        else pd.Series(np.nan, index=frame.index)
+    )
     cap_col = capacity_column or ("capacity" if "capacity" in frame.columns else None)
-    capacity = (_numbers(frame, file, cap_col, problems, required=False, strict_min=True)
-                if cap_col else pd.Series(np.nan, index=frame.index))
-    referral = (_numbers(frame, file, "referral_min", problems, required=False)
-                if "referral_min" in frame.columns else None)
+    capacity = (
+        _numbers(frame, file, cap_col, problems, required=False, strict_min=True)
+        if cap_col
+        else pd.Series(np.nan, index=frame.index)
+    )
+    referral = (
+        _numbers(frame, file, "referral_min", problems, required=False)
+        if "referral_min" in frame.columns
+        else None
+    )
     if problems:
         raise InputFileError(file, problems)
     out = pd.DataFrame(
-        {"fixed": fixed.to_numpy(dtype=bool), "cost": cost.fillna(0.0).to_numpy(dtype=float),
-         "capacity": capacity.to_numpy(dtype=float)},
+        {
+            "fixed": fixed.to_numpy(dtype=bool),
+            "cost": cost.fillna(0.0).to_numpy(dtype=float),
+            "capacity": capacity.to_numpy(dtype=float),
+        },
         index=pd.Index(ids.to_numpy(dtype=object), name="site_id"),
     )
     for col in ("name", "county", "prefecture", "candidate_type"):
@@ -237,13 +297,17 @@ def load_model_input(
     dem = load_demand_table(demand)
     sites = load_candidate_table(candidates, capacity_column=capacity_column)
     file = Path(travel_times).name
-    for col, table, name in (("demand_id", dem, Path(demand).name),
-                             ("site_id", sites, Path(candidates).name)):
+    for col, table, name in (
+        ("demand_id", dem, Path(demand).name),
+        ("site_id", sites, Path(candidates).name),
+    ):
         unknown = ~travel[col].isin(table.index)
         if unknown.any():
             shown = ", ".join(map(repr, pd.unique(travel.loc[unknown, col])[:5]))
-            msg = (f"{file}: {int(unknown.sum())} row(s) refer to {col} not in {name} "
-                   f"(e.g. {shown}). Add them to {name} or remove those rows.")
+            msg = (
+                f"{file}: {int(unknown.sum())} row(s) refer to {col} not in {name} "
+                f"(e.g. {shown}). Add them to {name} or remove those rows."
+            )
             raise DataError(msg)
     return ModelInput(travel=travel, demand=dem, sites=sites)
 
@@ -260,7 +324,7 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
     def num(v: object) -> float | None:
         if v is None:
             return None
-        f = float(v)  # type: ignore[arg-type]
+        f = float(str(v))
         return f if math.isfinite(f) else None
 
     alloc = solution.allocation
@@ -281,13 +345,17 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
         "solve_time_s": round(solution.solve_time_s + solution.build_time_s, 3),
         "selected_sites": list(solution.selected_sites),
         "assignment": [
-            {"demand_id": str(r.demand_id), "site_id": str(r.site_id),
-             "travel_min": num(r.travel_min), "patients": num(r.patients)}
+            {
+                "demand_id": str(r.demand_id),
+                "site_id": str(r.site_id),
+                "travel_min": num(r.travel_min),
+                "patients": num(r.patients),
+            }
             for r in alloc.itertuples()
         ],
         "site_load": site_load,
-        "coverage_share": num(solution.extras.get("coverage_share")),  # type: ignore[arg-type]
-        "mean_travel_min": num(solution.extras.get("mean_travel_min")),  # type: ignore[arg-type]
+        "coverage_share": num(solution.extras.get("coverage_share")),
+        "mean_travel_min": num(solution.extras.get("mean_travel_min")),
         "hubs": list(solution.extras.get("hubs", ()) or ()),  # type: ignore[call-overload]
     }
 
@@ -305,25 +373,32 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     from planning.errors import ScenarioError  # noqa: PLC0415
     from planning.models._api import solve  # noqa: PLC0415
 
-    missing = [flag for flag, value in (("--demand", args.demand),
-                                        ("--candidates", args.candidates)) if not value]
+    missing = [
+        flag
+        for flag, value in (("--demand", args.demand), ("--candidates", args.candidates))
+        if not value
+    ]
     if missing:
-        msg = (f"--travel-times also needs {' and '.join(missing)} (a demand table with "
-               "demand_id, weight and a candidate table with site_id).")
+        msg = (
+            f"--travel-times also needs {' and '.join(missing)} (a demand table with "
+            "demand_id, weight and a candidate table with site_id)."
+        )
         raise ScenarioError(msg)
     if args.capacity_column:
         constraints = scenario.constraints.model_dump(mode="json")
         constraints["capacitated"] = True
         scenario = scenario.replace(constraints=constraints)
-    data = load_model_input(args.travel_times, args.demand, args.candidates,
-                            capacity_column=args.capacity_column)
+    data = load_model_input(
+        args.travel_times, args.demand, args.candidates, capacity_column=args.capacity_column
+    )
     solution = solve(data, scenario)
     result = solution_to_json(solution)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
-                                         encoding="utf-8")
+        (out / "result.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         solution.allocation.to_csv(out / "assignment.csv", index=False)
         scenario.save(out / "scenario.json")
     if args.json:
