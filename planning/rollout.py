@@ -950,6 +950,9 @@ def solve_rollout(
     start_y = _greedy(s, scenario)
     if start_y is None or _shortfall_of(s, scenario, start_y) > cap - 1e-7:
         start_y = y1  # the shortfall solution is always feasible for the plan stage
+    if start_y is not None:
+        budget_s = min(0.25 * scenario.time_limit_s, 15.0)
+        start_y = _local_search(s, scenario, start_y, shortfall_cap=cap, time_s=budget_s)
     plan = _solve_plan(s, scenario, shortfall_cap=cap, start_y=start_y)
     solve_time += plan.solve_time_s
     y, period_values = plan.y, plan.period_values
@@ -1044,8 +1047,13 @@ def _solve_plan(
     if lazy and start_y is not None:
         radius_cap = np.vstack([_nearest_minutes(s, m) for m in _open_masks(s, start_y)])
     best: tuple[float, np.ndarray, list[float]] | None = None
+    if start_y is not None:  # the warm start is a plan too (its true value, when exact)
+        start_values = _true_values(s, scenario, start_y)
+        if start_values is not None:
+            best = (float(np.dot(s.weights, start_values)), start_y, start_values)
     bound = -math.inf
-    solve_time, rounds, solver = 0.0, 0, scenario.solver
+    solve_time, rounds = 0.0, 0
+    solver: str = scenario.solver
     status, gap = "feasible", None
     while True:
         rounds += 1
@@ -1056,8 +1064,13 @@ def _solve_plan(
         if start_y is not None:
             cols = _y(built, s, 0, np.arange(s.n_periods * s.nc))
             start = (cols, start_y.reshape(-1).astype(float))
-        res = _run(built.mip, scenario, f"plan (round {rounds})", start=start,
-                   time_limit_s=deadline - time.perf_counter())
+        res = _run(
+            built.mip,
+            scenario,
+            f"plan (round {rounds})",
+            start=start,
+            time_limit_s=deadline - time.perf_counter(),
+        )
         solve_time += res.solve_time_s
         solver = res.solver
         if res.x is None:
@@ -1084,8 +1097,11 @@ def _solve_plan(
             break
         near = np.vstack([_nearest_minutes(s, m) for m in _open_masks(s, y)])
         outside = near > radius_cap + 1e-9
-        logger.info("rollout plan round %d: %d (year, point) pairs beyond their levels",
-                    rounds, int(outside.sum()))
+        logger.info(
+            "rollout plan round %d: %d (year, point) pairs beyond their levels",
+            rounds,
+            int(outside.sum()),
+        )
         if not outside.any():
             status = res.status
             gap = res.gap if res.status != "optimal" else 0.0
@@ -1101,8 +1117,15 @@ def _solve_plan(
     assert best is not None  # noqa: S101 - the loop returns or raises otherwise
     if lazy and status == "optimal":
         gap = 0.0
-    return _Plan(y=best[1], period_values=best[2], status=status, gap=gap,
-                 solve_time_s=solve_time, solver=solver, rounds=rounds)
+    return _Plan(
+        y=best[1],
+        period_values=best[2],
+        status=status,
+        gap=gap,
+        solve_time_s=solve_time,
+        solver=solver,
+        rounds=rounds,
+    )
 
 
 def _nested(x: FloatArray, built: _Built, s: _Setup) -> np.ndarray:
@@ -1127,6 +1150,106 @@ def _period_value(s: _Setup, model: str, dist: FloatArray, cov_model: BoolArray)
     pos = w > 0
     radius = d[pos].max(axis=0) if pos.any() else np.zeros(d.shape[1])
     return np.asarray(radius + 1e-9 * (w @ d), dtype=float)
+
+
+def _local_search(
+    s: _Setup, scenario: Scenario, y: np.ndarray, *, shortfall_cap: float, time_s: float
+) -> np.ndarray:
+    """Improve a warm start by swaps: replace an opened site, or exchange two opening years.
+
+    Yearly site counts stay the same; budgets and the milestone shortfall cap are checked.
+    Uncapacitated MCLP / p-median / p-center on dense instances only (else ``y`` unchanged).
+    """
+    p = s.prep
+    model = scenario.model
+    if (
+        s.capacitated
+        or model not in {"mclp", "p_median", "p_center"}
+        or p.n * p.m > MAX_DENSE_CELLS
+        or s.nc < 2
+    ):
+        return y
+    end = time.perf_counter() + time_s
+    n_t = s.n_periods
+    d = np.full((p.n, p.m), np.inf)
+    d[p.pi, p.pj] = p.pt
+    dc = d[:, s.cand]
+    cov_c = dc <= p.threshold[:, None] + 1e-9
+    base_d = d[:, p.fixed].min(axis=1) if p.fixed.any() else np.full(p.n, np.inf)
+    base_c = base_d <= p.threshold + 1e-9
+    cost = p.cost[s.cand]
+    oy = np.full(s.nc, n_t)
+    for t in reversed(range(n_t)):
+        oy[y[t]] = t
+
+    def state(mask: np.ndarray) -> tuple[FloatArray, BoolArray]:
+        dist = np.minimum(base_d, dc[:, mask].min(axis=1)) if mask.any() else base_d
+        cov = base_c | cov_c[:, mask].any(axis=1) if mask.any() else base_c
+        return dist, cov
+
+    def total(o: np.ndarray) -> float:
+        out = 0.0
+        for t in range(n_t):
+            dist, cov = state(o <= t)
+            out += s.weights[t] * _period_value(s, model, dist[:, None], cov[:, None])[0]
+        return float(out)
+
+    def budget_ok(o: np.ndarray) -> bool:
+        spent = 0.0
+        for t, ph in enumerate(s.phases):
+            sp = float(cost[o == t].sum())
+            spent += sp
+            if ph.budget is not None and sp > ph.budget + 1e-9:
+                return False
+        return s.cap_total_budget is None or spent <= s.cap_total_budget + 1e-9
+
+    def feasible(o: np.ndarray) -> bool:
+        y_new = np.vstack([o <= t for t in range(n_t)])
+        return budget_ok(o) and _shortfall_of(s, scenario, y_new) <= shortfall_cap - 1e-7
+
+    current = total(oy)
+    improved = True
+    while improved and time.perf_counter() < end:
+        improved = False
+        moves: list[tuple[float, np.ndarray]] = []
+        never = np.flatnonzero(oy == n_t)
+        for k in np.flatnonzero(oy < n_t):
+            if never.size == 0:
+                break
+            gain = np.zeros(never.size)
+            for t in range(int(oy[k]), n_t):
+                mask = (oy <= t) & (np.arange(s.nc) != k)
+                dist, cov = state(mask)
+                new_d = np.minimum(dist[:, None], dc[:, never])
+                new_c = cov[:, None] | cov_c[:, never]
+                with_k = _period_value(
+                    s, model, np.minimum(dist, dc[:, k])[:, None], (cov | cov_c[:, k])[:, None]
+                )
+                gain += s.weights[t] * (with_k[0] - _period_value(s, model, new_d, new_c))
+            for idx in np.argsort(-gain)[:5]:
+                if gain[idx] > 1e-9 * max(abs(current), 1.0):
+                    o = oy.copy()
+                    o[never[idx]], o[k] = oy[k], n_t
+                    moves.append((float(gain[idx]), o))
+        opened = np.flatnonzero(oy < n_t)
+        for a_pos, a in enumerate(opened):
+            for b in opened[a_pos + 1 :]:
+                if oy[a] != oy[b]:
+                    o = oy.copy()
+                    o[a], o[b] = oy[b], oy[a]
+                    moves.append((current - total(o), o))
+        moves.sort(key=lambda mv: -mv[0])
+        for gain_mv, o in moves[:20]:
+            if gain_mv <= 1e-9 * max(abs(current), 1.0):
+                break
+            if feasible(o):
+                new_total = total(o)
+                if new_total < current - 1e-9 * max(abs(current), 1.0):
+                    oy, current, improved = o, new_total, True
+                    break
+            if time.perf_counter() >= end:
+                break
+    return np.vstack([oy <= t for t in range(n_t)])
 
 
 def _greedy(s: _Setup, scenario: Scenario) -> np.ndarray | None:
