@@ -66,6 +66,16 @@ the ``n_facilities`` cap) and :math:`b \ge 0` to :math:`B_t` (and to ``constrain
 minimise :math:`e + b / (1 + \sum_j c_j)`, i.e. fewest extra sites first, then least extra
 money. Infeasible means no number of sites can meet it (e.g. counties without candidates).
 
+Solving: each stage is one MIP (HiGHS or CBC, ``time_limit_s`` each). Stage 2 starts from
+a greedy plan (each year the site that best reduces the shortfall, then the model's value)
+improved by swaps (replace an opened site, exchange two opening years), or from the stage-1
+plan when the greedy one misses the shortfall. For uncapacitated p-median and p-center the
+distance levels :math:`D^k` are added lazily: only the levels up to each demand point's
+distance in the current plan (plus one) are kept, which underestimates far assignments (a
+relaxation, so its bound is valid); levels are extended where the plan puts a point beyond
+them, until none is (then exact) or the time limit. The status is ``"optimal"`` only when
+proven; otherwise ``"feasible"`` with the gap to the best bound.
+
 Other scenario constraints (``site_in_every_county``, hubs, referral limits except the
 exclusion of sites beyond ``max_referral_min``) are not imposed on the rollout.
 """
