@@ -231,6 +231,19 @@ def test_rollout_equals_enumeration_over_opening_orders(model, seed, phases, gam
     assert yt["sites_open"].iloc[0] >= n_fixed
 
 
+@pytest.mark.parametrize(("model", "seed"), [("p_median", 27), ("p_center", 27), ("p_center", 29)])
+def test_lazy_distance_levels_still_equal_enumeration(model, seed):
+    # instances where the warm start's distance levels are too short at first
+    data = make_instance(seed, n=9, m=6)
+    scenario = scenario_for(model, PHASES_COUNT, gamma=2.0)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    assert res.extras["lazy_rounds"] > 1
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-7)
+
+
 def test_capacitated_mclp_equals_enumeration():
     data = make_instance(4, capacity=45.0)
     scenario = scenario_for("mclp", PHASES_COUNT, gamma=2.0, constraints={"capacitated": True})
