@@ -544,9 +544,13 @@ def build_map(
             },
             index=counties.index,
         )
+        # outlines (lines, not polygons): hovering inside a county reaches the demand cells
+        outlines = gpd.GeoDataFrame(
+            geometry=counties.geometry.boundary, index=counties.index, crs=counties.crs
+        )
         group = folium.FeatureGroup(name=t["coverage"], show="coverage" in SHOWN_BY_DEFAULT)
         folium.GeoJson(
-            _features(counties, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
+            _features(outlines, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
             # a thick coloured outline without fill, drawn above the demand cells so both
             # stay readable (and the cells keep their tooltips)
             style_function=lambda f: {

@@ -163,6 +163,18 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
             frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
             frame.locator(".leaflet-container").wait_for(timeout=60_000)
             page.wait_for_timeout(2_000)
+            # hovering the map shows a Chinese tooltip (demand cell or county figures)
+            box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+            assert box is not None
+            tip = ""
+            for dx in range(-240, 241, 40):
+                page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2)
+                page.wait_for_timeout(300)
+                tips = frame.locator(".leaflet-tooltip")
+                if tips.count():
+                    tip = tips.first.inner_text()
+                    break
+            assert "区县" in tip, tip
             _shot(page, "01_scenario_solved.png", tmp_path)
 
             # save two scenarios from the sidebar; both appear in Compare
