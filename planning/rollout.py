@@ -85,6 +85,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -260,6 +261,7 @@ def _setup(data: ModelInput, scenario: Scenario, counties: pd.Series | None) -> 
             "point); add it or set every phase's county_share_target to 0."
         )
         raise DataError(msg)
+    _warn_limits(phases, prep.cost[cand])
     gamma = scenario.rollout.early_year_weight
     n_t = len(phases)
     weights = np.array([gamma ** (n_t - 1 - t) for t in range(n_t)], dtype=float)
@@ -278,6 +280,24 @@ def _setup(data: ModelInput, scenario: Scenario, counties: pd.Series | None) -> 
         unserved_penalty_min=2.0 * max(longest, scenario.max_travel_min),
         capacitated=scenario.constraints.capacitated,
     )
+
+
+def _warn_limits(phases: tuple[Phase, ...], cost: FloatArray) -> None:
+    """Warn about yearly budgets that cannot limit anything (every opening cost is 0).
+
+    (A phase with neither limit is capped by ``n_facilities`` or ``constraints.budget``,
+    one of which the scenario requires for the models that open as many sites as allowed.)
+    """
+    free = cost.size > 0 and not (cost > 0).any()
+    for ph in phases:
+        if ph.budget is not None and ph.new_sites is None and free:
+            warnings.warn(
+                f"rollout phase {ph.year}: its budget ({ph.budget:g}) limits nothing because "
+                "every candidate's opening cost is 0. Set opening costs (candidate_types "
+                "opening_cost or the facility table's cost column) or use new_sites.",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 # --------------------------------------------------------------------------- model

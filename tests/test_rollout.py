@@ -439,6 +439,20 @@ def test_errors_name_the_problem():
         res.open_sites(2030)
 
 
+def test_limits_that_limit_nothing_are_warned_about():
+    data = five_county_instance(costs=(0.0,) * 5)
+    with pytest.warns(UserWarning, match="limits nothing because every candidate's opening"):
+        rollout.solve_rollout(data, scenario_for("mclp", [{"year": 2023, "budget": 3.0}]))
+    free = Scenario(
+        model="mclp",
+        n_facilities=None,
+        constraints={"budget": 1.0},
+        rollout={"phases": [{"year": 2023}]},
+    )
+    res = rollout.solve_rollout(data, free)  # capped by the total budget: no warning
+    assert res.years_table.loc[2023, "new_sites"] == 5
+
+
 # ------------------------------------------------------------------ Putian end to end
 @pytest.fixture(scope="module")
 def putian():
