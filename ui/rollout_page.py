@@ -67,8 +67,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "progress": ("正在求解…", "Solving…"),
     "status": (
-        "求解状态：{status}{gap}，用时 {secs:.1f} 秒",
-        "Solver: {status}{gap} in {secs:.1f} s",
+        "模型 {model}（在“方案”页选择）· 求解状态：{status}{gap}，用时 {secs:.1f} 秒",
+        "Model {model} (chosen on the scenario page) · solver: {status}{gap} in {secs:.1f} s",
     ),
     "table": ("逐年进展与目标", "Year by year against the milestones"),
     "show_year": ("显示年份", "Show year"),
@@ -272,7 +272,9 @@ def _show(result: rollout.RolloutResult) -> None:
     with state.planning_errors():
         inputs, _ = cache.prepared_inputs(result.scenario)
     gap = "" if result.gap is None or result.gap == 0 else f", gap {result.gap:.2%}"
-    st.caption(T("status", status=result.status, gap=gap, secs=result.solve_time_s))
+    st.caption(
+        T("status", model=result.model, status=result.status, gap=gap, secs=result.solve_time_s)
+    )
     st.caption(
         ":material/directions_car: "
         + travel_label_text(inputs.travel.label, lang="zh" if lang() == "zh" else "en")
