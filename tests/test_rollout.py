@@ -244,6 +244,20 @@ def test_lazy_distance_levels_still_equal_enumeration(model, seed):
     assert res.objective == pytest.approx(best["objective"], rel=1e-7)
 
 
+@pytest.mark.parametrize("model", ["mclp", "p_median", "p_center", "lscp"])
+def test_cbc_gives_the_same_answer(model):
+    data = make_instance(27, n=9, m=6)
+    scenario = scenario_for(model, PHASES_COUNT, gamma=2.0, solver="cbc")
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.solver == "cbc"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    if model == "lscp":
+        assert res.years_table["objective"].iloc[-1] == best["values"][-1]
+    else:
+        assert res.objective == pytest.approx(best["objective"], rel=1e-7)
+
+
 def test_capacitated_mclp_equals_enumeration():
     data = make_instance(4, capacity=45.0)
     scenario = scenario_for("mclp", PHASES_COUNT, gamma=2.0, constraints={"capacitated": True})

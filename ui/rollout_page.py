@@ -135,7 +135,7 @@ def phases_frame(scenario: Scenario) -> pd.DataFrame:
 
 def rollout_settings(table: pd.DataFrame, early_year_weight: float) -> dict[str, Any]:
     """Scenario ``rollout`` data from the edited table (empty rows dropped, years sorted)."""
-    phases = []
+    phases: list[dict[str, Any]] = []
     for _, row in table.iterrows():
         year = _num(row.get("year"))
         if year is None:
@@ -150,7 +150,7 @@ def rollout_settings(table: pd.DataFrame, early_year_weight: float) -> dict[str,
                 "patient_share_target": (_num(row.get("patient_pct")) or 0.0) / 100.0,
             }
         )
-    phases.sort(key=lambda p: p["year"])
+    phases.sort(key=lambda p: int(p["year"]))
     return {"phases": phases, "early_year_weight": float(early_year_weight)}
 
 
@@ -331,10 +331,12 @@ def render() -> None:
             inputs, warns = cache.prepared_inputs(planned)
             for text in warns:
                 st.warning(text)
-            result = rollout.plan_rollout(inputs, planned, suggest=suggest, progress=progress)
-        st.session_state[RESULT] = result
-    result = st.session_state.get(RESULT)
-    if not isinstance(result, rollout.RolloutResult):
+            planned_result = rollout.plan_rollout(
+                inputs, planned, suggest=suggest, progress=progress
+            )
+        st.session_state[RESULT] = planned_result
+    last = st.session_state.get(RESULT)
+    if not isinstance(last, rollout.RolloutResult):
         st.info(T("none"))
         return
-    _show(result)
+    _show(last)
