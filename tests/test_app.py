@@ -213,7 +213,7 @@ def test_every_text_key_is_translated() -> None:
     used |= {f"kind_{k}" for k in ("existing", "new", "hub")}
     used |= {f"solstatus_{k}" for k in ("optimal", "feasible", "infeasible", "error")}
     used |= {f"ftype_{k}" for k in FACILITY_TYPES}
-    used |= {f"field_{k}" for k in KIND_FIELDS["facilities"]}
+    used |= {f"field_{k}" for k in (*KIND_FIELDS["facilities"], *KIND_FIELDS["patients"])}
     used |= {
         f"m_{k}"
         for k in (
@@ -385,8 +385,8 @@ def test_facility_upload_asks_for_columns_it_cannot_guess() -> None:
     ok(at)
     assert any("未能识别全部必需的列" in w.value for w in at.warning)
     keys = [s.key for s in at.selectbox if s.key and s.key.startswith("rg_map_")]
-    lon_key = next(k for k in keys if k.startswith("rg_map_lon_"))
-    lat_key = next(k for k in keys if k.startswith("rg_map_lat_"))
+    lon_key = next(k for k in keys if k.startswith("rg_map_facilities_lon_"))
+    lat_key = next(k for k in keys if k.startswith("rg_map_facilities_lat_"))
     at.selectbox(key=lon_key).set_value("东西")
     at.selectbox(key=lat_key).set_value("南北").run()
     at.button(key="rg_fac_use").click().run()
@@ -482,3 +482,48 @@ def test_rollout_page_is_registered_when_present() -> None:
     ok(at)
     assert at.title
     assert at.title[0].value != "康乐家园选址方案"
+
+
+def test_patient_count_upload_replaces_the_estimate(scenario_dir: Path) -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    data = "区县,在册患者数\n城厢区,2000\n荔城区,3\n".encode()
+    at.file_uploader(key="rg_pat_upload").upload("counts.csv", data, "text/csv").run()
+    ok(at)
+    at.button(key="rg_pat_use").click().run()
+    ok(at)
+    assert any("已载入患者数" in s.value for s in at.success)
+    stored = Path(at.session_state["scenario"]["patients_file"])
+    assert stored.parent == scenario_dir / "files"
+    table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
+    shown = dict(zip(table["区县"], table["估算患者（人）"], strict=True))
+    assert shown == {"城厢区": "2,000", "荔城区": "<5"}  # small counts never shown
+    at.switch_page("ui/page_scenario.py").run()
+    solve(at)
+    plan = at.session_state["plan"]
+    assert plan.counties["patients"].to_dict() == {"350302": 2000.0, "350304": 3.0}
+
+
+def test_person_level_patient_list_is_refused(scenario_dir: Path) -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    data = "姓名,身份证号,区县\n张三,350302199001011234,城厢区\n".encode()
+    at.file_uploader(key="rg_pat_upload").upload("list.csv", data, "text/csv").run()
+    at.button(key="rg_pat_use").click().run()
+    ok(at)
+    assert at.error
+    assert at.session_state["scenario"]["patients_file"] is None
+    assert not (scenario_dir / "files").exists()
+    page_text = " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "张三" not in page_text
+    assert "350302199001011234" not in page_text
+
+
+def test_region_without_census_keeps_the_uploads_usable() -> None:
+    at = start(scenario=None)
+    at.switch_page("ui/page_region.py").run()
+    at.selectbox(key="rg_province").set_value("广东省").run()
+    ok(at)
+    assert any("census table in data/ covers Fujian only" in e.value for e in at.error)
+    assert at.file_uploader(key="rg_pat_upload")
+    assert at.file_uploader(key="rg_fac_upload")

@@ -155,6 +155,12 @@ def region_ref(query: str) -> data_step.RegionRef:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def region_counties(region: str, counties: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+    """County boundaries of the region with census population (where known)."""
+    return data_step.load_counties(region, counties=counties)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def county_overview(
     region: str,
     counties: tuple[str, ...] | None,

@@ -114,13 +114,22 @@ def _facility_counts(counties: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None) -
 
 def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     with state.planning_errors():
-        counties = cache.county_overview(
-            scenario.region,
-            scenario.counties,
-            scenario.prevalence_per_mille,
-            scenario.in_scope_share,
-        )
+        boundaries = cache.region_counties(scenario.region, scenario.counties)
+    try:
         fac, warns = cache.scenario_facilities(scenario)
+        if scenario.patients_file:  # known counts, exactly as Solve will use them
+            counties = cache.prepared_inputs(scenario)[0].counties
+        else:
+            counties = cache.county_overview(
+                scenario.region,
+                scenario.counties,
+                scenario.prevalence_per_mille,
+                scenario.in_scope_share,
+            )
+    except PlanningError as err:
+        # e.g. no census outside Fujian: say so, and keep the uploads below usable
+        state.show_error(err)
+        return boundaries, None
     for text in warns:
         st.warning(f"**{t('warn_lead')}** {text}")
     thr = scenario.privacy_threshold
@@ -133,32 +142,40 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     table = table.join(_facility_counts(counties, fac))
     table.index.name = t("col_adcode")
     st.subheader(t("overview_title"))
-    st.caption(
-        t(
-            "overview_caption",
-            prevalence=f"{scenario.prevalence_per_mille:g}",
-            share=f"{100 * scenario.in_scope_share:g}",
+    if scenario.patients_file:
+        st.caption(t("overview_caption_counts", file=Path(scenario.patients_file).name))
+    else:
+        st.caption(
+            t(
+                "overview_caption",
+                prevalence=f"{scenario.prevalence_per_mille:g}",
+                share=f"{100 * scenario.in_scope_share:g}",
+            )
         )
-    )
     st.dataframe(table, width="stretch")
     if counties["population"].isna().any():
         st.warning(t("no_census"))
     return counties, fac
 
 
-def _column_mapping(frame: pd.DataFrame, token: str) -> dict[str, str]:
-    guess = io.guess_columns(frame, kind="facilities")
+def _column_mapping(frame: pd.DataFrame, token: str, *, kind: str = "facilities") -> dict[str, str]:
+    guess = io.guess_columns(frame, kind=kind)  # type: ignore[arg-type]
     spatial = isinstance(frame, gpd.GeoDataFrame)
-    needed = ["name"] if spatial else ["name", "lon", "lat"]
-    unsure = any(guess.get(f) is None for f in needed)
+    if kind == "facilities":
+        needed = ["name"] if spatial else ["name", "lon", "lat"]
+        unsure = any(guess.get(f) is None for f in needed)
+    else:  # patient counts: a count, and a county or coordinates
+        needed = ["count"]
+        located = spatial or guess.get("county") or (guess.get("lon") and guess.get("lat"))
+        unsure = guess.get("count") is None or not located
     headers = [str(c) for c in frame.columns if str(c) != "geometry"]
     if unsure:
         st.warning(t("mapping_unsure"))
     chosen: dict[str, str] = {}
     with st.expander(t("mapping_title"), expanded=unsure):
         cols = st.columns(4)
-        for i, field in enumerate(KIND_FIELDS["facilities"]):
-            key = f"rg_map_{field}_{token}"
+        for i, field in enumerate(KIND_FIELDS[kind]):
+            key = f"rg_map_{kind}_{field}_{token}"
             state.init_widget(key, guess.get(field))
             value = cols[i % 4].selectbox(
                 t(f"field_{field}") + (" *" if field in needed else ""),
@@ -251,6 +268,81 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     st.rerun()  # redraw the overview and the map with the facilities
 
 
+def _store_counts(counts: io.PatientCounts) -> Path:
+    """Keep checked patient counts as a WGS-84 CSV in the library; return its path."""
+    if counts.by_county is not None:
+        clean = pd.DataFrame(
+            {"county": counts.by_county.index.astype(str), "count": counts.by_county.to_numpy()}
+        )
+    else:
+        pts = counts.points
+        assert pts is not None  # noqa: S101 - load_patient_counts returns one of the two
+        clean = pd.DataFrame(
+            {
+                "lon": pts.geometry.x.round(7),
+                "lat": pts.geometry.y.round(7),
+                "count": pts["count"].to_numpy(),
+            }
+        )
+    data = clean.to_csv(index=False).encode("utf-8-sig")
+    return state.store().store_file(data, suffix=".csv")
+
+
+def _upload_patients(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
+    st.subheader(t("patients_title"))
+    st.caption(t("patients_caption", thr=scenario.privacy_threshold))
+    state.show_notice(where="patients")
+    if scenario.patients_file:
+        c1, c2 = st.columns([3, 1])
+        c1.info(t("patients_in_use", file=Path(scenario.patients_file).name))
+        if c2.button(t("facilities_remove"), key="rg_pat_remove"):
+            _update_scenario(state.scenario_dict(), patients_file=None)
+            state.set_plan(None)
+            st.rerun()
+    upload = st.file_uploader(t("upload_label"), type=UPLOAD_TYPES, key="rg_pat_upload")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    token = hashlib.sha256(data).hexdigest()[:10]
+    state.init_widget("rg_pat_crs", "wgs84")
+    crs = st.selectbox(
+        t("coord_system"),
+        CRS_OPTIONS,
+        key="rg_pat_crs",
+        format_func=labels("crs_"),
+        help=t("coord_help"),
+    )
+    try:
+        frame = io.read_table(data, filename=upload.name)
+    except io.InputFileError as err:
+        _problems(err)
+        return
+    column_map = _column_mapping(frame, token, kind="patients")
+    if not st.button(t("patients_use"), key="rg_pat_use", type="primary"):
+        return
+    try:
+        with state.shown_warnings():
+            counts = io.load_patient_counts(
+                frame,
+                filename=upload.name,
+                crs=crs,
+                region=counties,
+                column_map=column_map,
+                privacy_threshold=scenario.privacy_threshold,
+            )
+    except io.InputFileError as err:
+        _problems(err)
+        return
+    except PlanningError as err:
+        state.show_error(err, lead="err_upload")
+        return
+    path = _store_counts(counts)
+    _update_scenario(state.scenario_dict(), patients_file=str(path), facilities_crs="wgs84")
+    state.set_plan(None)
+    state.notify("success", t("patients_loaded", file=upload.name), where="patients")
+    st.rerun()
+
+
 def _problems(err: io.InputFileError) -> None:
     st.error(f"**{t('err_upload')}** {t('upload_fix')}")
     rows = [
@@ -286,6 +378,7 @@ def render() -> None:
         )
         mapview.show(m, key="map_region", height=560)
     _upload(scenario, layer)
+    _upload_patients(scenario, layer)
 
 
 render()
