@@ -6,11 +6,11 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planning.maps import BASEMAPS
+from planning.maps import BASEMAPS, Lang
 from ui.i18n import labels, lang, t
 
 
-def map_lang() -> str:
+def map_lang() -> Lang:
     """Language code of :mod:`planning.maps` for the current app language."""
     return "zh" if lang() == "zh" else "en"
 
