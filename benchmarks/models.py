@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     for inst in instances:
         ours = run_ours(inst, args.time_limit)
         highs = cbc = None
-        if not args.no_spopt and len(inst.d) <= args.spopt_max_n:
+        small = inst.model != "p_median" or len(inst.d) <= args.spopt_max_n
+        if not args.no_spopt and small:
             highs = run_spopt(inst, "highs", args.spopt_time_limit)
             cbc = run_spopt(inst, "cbc", args.spopt_time_limit)
         proven = [r for r in (highs, cbc) if r is not None and r.proven]

@@ -26,7 +26,8 @@ from planning.models._engine import (
     solve_p_median_radius,
     solve_plain,
 )
-from planning.models._mip import INF, BoolArray
+from planning.models._heuristic import MAX_DENSE_CELLS, mclp_greedy
+from planning.models._mip import INF, BoolArray, RawResult
 from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
 from planning.scenario import Scenario
@@ -125,10 +126,59 @@ def _solve_once(
         )
     t0 = time.perf_counter()
     form = formulate(prep, scenario, kind, opts=opts)
+    if kind == "mclp" and start_open is None and _pure_mclp(opts):
+        shortcut = _mclp_shortcut(prep, form, opts, t0)
+        if isinstance(shortcut, Outcome):
+            return shortcut, form
+        start_open = shortcut
     build = time.perf_counter() - t0
     return solve_plain(
         form, prep, scenario, deadline, build_time_s=build, start_open=start_open
     ), form
+
+
+def _pure_mclp(opts: Options) -> bool:
+    return (
+        opts.p is not None
+        and opts.budget is None
+        and not opts.capacitated
+        and not opts.site_in_every_county
+        and opts.min_county_share is None
+        and opts.county_target is None
+        and not opts.hub_per_prefecture
+    )
+
+
+def _mclp_shortcut(
+    prep: Prepared, form: Formulation, opts: Options, t0: float
+) -> Outcome | BoolArray | None:
+    """Greedy + swap MCLP plan: proven optimal if it covers every coverable patient.
+
+    Returns an :class:`Outcome` when proven, else the plan as a warm start (``None`` when the
+    instance is too large for the dense heuristic).
+    """
+    assert opts.p is not None  # noqa: S101 - checked by _pure_mclp
+    allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
+    if prep.n * prep.m > MAX_DENSE_CELLS:
+        return None
+    cover = np.zeros((prep.n, prep.m), dtype=bool)
+    cover[prep.pi[allowed], prep.pj[allowed]] = True
+    plan, value = mclp_greedy(cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable)
+    coverable = float(prep.weight[cover.any(axis=1)].sum())
+    if value < coverable - 1e-9:
+        return plan
+    elapsed = time.perf_counter() - t0
+    raw = RawResult(
+        "optimal",
+        None,
+        value,
+        coverable,
+        0.0,
+        0.0,
+        "heuristic",
+        "every coverable patient is covered: optimal without a MIP",
+    )
+    return Outcome(plan, np.zeros(0), raw, value, coverable, "optimal", 0.0, 0.0, elapsed)
 
 
 # ============================================================================ checks

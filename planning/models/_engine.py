@@ -406,6 +406,7 @@ def formulate(
             )
             count_row = _add_side(b, prep, opts, y0, kind, terms)
             mip = b.build(integral_objective=_integral(w))
+            mip.presolve = False
             return Formulation(
                 kind, mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=cover
             )
@@ -426,6 +427,7 @@ def formulate(
         terms = (gcounty, (z0 + np.arange(len(sets))).astype(np.int64), gw)
         count_row = _add_side(b, prep, opts, y0, kind, terms)
         mip = b.build(integral_objective=_integral(w))
+        mip.presolve = False
         return Formulation(
             kind, mip, y0, count_row=count_row, allowed=cover, notes={"groups": len(sets)}
         )
@@ -460,6 +462,7 @@ def formulate(
             b.add_rows(len(sets), rows, cols, 1.0, lb=1.0, family="cover")
         count_row = _add_side(b, prep, opts, y0, kind, None)
         mip = b.build(integral_objective=True)
+        mip.presolve = False
         return Formulation(kind, mip, y0, x0=xc, xpairs=xpairs, count_row=count_row, allowed=cover)
 
     # p-median (p-center's final step is a p-median restricted to pairs <= its optimum)

@@ -228,7 +228,7 @@ def lagrangian_fixing(
     del best_lam_sum
     # probing: re-optimise the multipliers with each remaining site forced open
     n_left = int((free & ~fix_closed & ~fix_open).sum())
-    if k > 1 and n_left <= 600 and time.perf_counter() < end:
+    if k > 1 and n_left <= 200 and time.perf_counter() < end:
         _probe(
             c,
             best_lam,
@@ -295,3 +295,51 @@ def _probe(  # noqa: PLR0917 - internal helper
             lam = lam + theta * max(upper - value, 1e-6) / norm * g
         if best > upper - margin:
             fix_closed[cols[jl]] = True
+
+
+def mclp_greedy(
+    cover: BoolArray,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    max_passes: int = 50,
+) -> tuple[BoolArray, float]:
+    """Greedy + swap plan for the MCLP on a dense ``n x m`` coverage matrix; plan and value."""
+    wf = cover * w[:, None]
+    is_open = fixed.copy()
+    covered = cover[:, is_open].any(axis=1)
+    allowed = openable & ~fixed
+    while int(is_open.sum()) < p:
+        cand = np.flatnonzero(allowed & ~is_open)
+        if cand.size == 0:
+            break
+        gain = wf[~covered][:, cand].sum(axis=0)
+        best = cand[int(np.argmax(gain))]
+        is_open[best] = True
+        covered |= cover[:, best]
+    value = float(w[covered].sum())
+    for _ in range(max_passes):  # best single swap, until none improves
+        counts = cover[:, is_open].sum(axis=1)
+        improved = False
+        cand = np.flatnonzero(allowed & ~is_open)
+        if cand.size == 0:
+            break
+        best_gain, swap = 1e-9, None
+        for r in np.flatnonzero(is_open & ~fixed).tolist():
+            lost = covered & (counts - cover[:, r] == 0)
+            base = value - float(w[lost].sum())
+            uncovered = ~covered | lost
+            gains = wf[uncovered][:, cand].sum(axis=0)
+            j = int(np.argmax(gains))
+            if base + gains[j] - value > best_gain:
+                best_gain, swap = base + gains[j] - value, (r, cand[j])
+        if swap is not None:
+            is_open[swap[0]], is_open[swap[1]] = False, True
+            covered = cover[:, is_open].any(axis=1)
+            value = float(w[covered].sum())
+            improved = True
+        if not improved:
+            break
+    return is_open, value

@@ -170,6 +170,7 @@ class Mip:
     families: dict[str, tuple[int, int]]
     integral_objective: bool = False
     offset: float = 0.0
+    presolve: bool = True
 
     @property
     def n_cols(self) -> int:
@@ -275,6 +276,8 @@ class HighsSession:
         self.h.setOptionValue("output_flag", False)  # noqa: FBT003
         if threads is not None:
             self.h.setOptionValue("threads", threads)
+        if not mip.presolve:  # covering models: HiGHS presolve costs more than it saves
+            self.h.setOptionValue("presolve", "off")
         a = mip.a
         integrality = mip.integer.astype(np.int32)
         inf = self.h.getInfinity()
