@@ -311,3 +311,32 @@ def brute_force_constrained(
             else:
                 best = min(best, val)
     return best
+
+
+def read_pmed(path: Path) -> tuple[np.ndarray, int]:
+    """All-pairs shortest paths and p of an OR-Library pmed file (the last edge read wins)."""
+    from scipy.sparse.csgraph import shortest_path  # noqa: PLC0415
+
+    tokens = path.read_text().split()
+    n, n_edges, p = int(tokens[0]), int(tokens[1]), int(tokens[2])
+    edges = np.array(tokens[3 : 3 + 3 * n_edges], dtype=np.int64).reshape(-1, 3)
+    w = np.zeros((n, n))
+    for i, j, c in edges:
+        w[i - 1, j - 1] = w[j - 1, i - 1] = c
+    return shortest_path(w, method="D", directed=False), p
+
+
+def dense_input(d: np.ndarray, weight: np.ndarray) -> ModelInput:
+    """Model input from a dense matrix (every pair present), ids d0000 / s0000."""
+    n, m = d.shape
+    ii, jj = np.nonzero(np.isfinite(d))
+    demand_ids = np.array([f"d{i:04d}" for i in range(n)], dtype=object)
+    site_ids = np.array([f"s{j:04d}" for j in range(m)], dtype=object)
+    travel = pd.DataFrame(
+        {"demand_id": demand_ids[ii], "site_id": site_ids[jj], "travel_min": d[ii, jj]}
+    )
+    demand = pd.DataFrame({"weight": weight}, index=pd.Index(demand_ids, name="demand_id"))
+    sites = pd.DataFrame(
+        {"fixed": np.zeros(m, dtype=bool)}, index=pd.Index(site_ids, name="site_id")
+    )
+    return ModelInput(travel=travel, demand=demand, sites=sites)
