@@ -39,6 +39,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "progress_start": ("开始求解…", "Starting…"),
     "solving": ("正在求解…", "Solving…"),
+    "preparing": ("正在准备区域数据（患者网格、候选点、出行时间）…", "Preparing the region (patient cells, candidates, travel times)…"),
     "press_solve": (
         "已载入区域数据。请在左侧设置参数后点击“求解”。",
         "Region loaded. Set the parameters on the left, then press Solve.",

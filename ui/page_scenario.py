@@ -384,14 +384,21 @@ def _results(plan: Plan, scenario: Scenario) -> None:
 
 
 def _inputs_map(scenario: Scenario) -> None:
+    """Before solving: the region with its demand cells (prepared inputs, cached for Solve)."""
+    demand = None
     with state.planning_errors():
-        counties = cache.county_overview(
-            scenario.region,
-            scenario.counties,
-            scenario.prevalence_per_mille,
-            scenario.in_scope_share,
-        )
-        facilities, _ = cache.scenario_facilities(scenario)
+        if scenario.travel.mode == "estimated":  # cheap: prepare now, Solve reuses it
+            with st.spinner(t("preparing")):
+                inputs, _ = cache.prepared_inputs(scenario)
+            counties, demand, facilities = inputs.counties, inputs.demand, inputs.facilities
+        else:  # road networks may need a download: wait for Solve
+            counties = cache.county_overview(
+                scenario.region,
+                scenario.counties,
+                scenario.prevalence_per_mille,
+                scenario.in_scope_share,
+            )
+            facilities, _ = cache.scenario_facilities(scenario)
     total = float(counties["patients"].sum())
     c1, c2, c3 = st.columns(3)
     c1.metric(t("m_counties"), f"{len(counties)}")
@@ -403,6 +410,7 @@ def _inputs_map(scenario: Scenario) -> None:
     basemap = mapview.basemap_picker("sc_basemap")
     m = maps.build_region_map(
         counties,
+        demand=demand,
         facilities=facilities,
         privacy_threshold=scenario.privacy_threshold,
         travel_label=scenario.travel_label,
