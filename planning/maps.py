@@ -87,6 +87,7 @@ COUNTY_TOLERANCE_DEG = 0.0005
 CELL_TOLERANCE_DEG = 0.0005
 DECIMALS = 5
 CELL_DECIMALS = 4
+MAX_MAP_CELLS = 5000  # more demand cells than this are merged into blocks for display
 
 SITE_COLOURS = {"existing": "#1f4e9c", "new": "#d7301f", "hub": "#6a3d9a"}
 FACILITY_COLOURS = {
@@ -672,7 +673,44 @@ class _LayerWithLegend:
         return self.legend
 
 
+def display_cells(demand: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFrame:
+    """Demand cells for display: merged into blocks of k x k cells when there are too many.
+
+    Keeps the map small at province scale. Blocks never cross a county boundary, and their
+    ``weight`` is the sum of their cells (planning always uses the original cells).
+
+    Parameters
+    ----------
+    demand
+        Demand cells (``weight``, ``county``, ``county_name``, ``lon``, ``lat``), WGS-84.
+    max_cells
+        Largest number of polygons to draw.
+
+    Returns
+    -------
+    cells
+        ``demand`` itself when small enough, else merged blocks (same columns, new index).
+    """
+    n = len(demand)
+    if n <= max_cells:
+        return demand
+    k = int(np.ceil(np.sqrt(n / max_cells)))
+    bounds = demand.geometry.bounds
+    step_x = float((bounds["maxx"] - bounds["minx"]).median()) * k
+    step_y = float((bounds["maxy"] - bounds["miny"]).median()) * k
+    bx = np.floor((demand["lon"] - demand["lon"].min()) / step_x).astype(int)
+    by = np.floor((demand["lat"] - demand["lat"].min()) / step_y).astype(int)
+    keyed = demand[["weight", "county", "county_name", "geometry"]].assign(bx=bx, by=by)
+    merged = keyed.dissolve(
+        by=["county", "bx", "by"], aggfunc={"weight": "sum", "county_name": "first"}
+    ).reset_index()
+    merged.index = pd.Index([f"block-{i}" for i in range(len(merged))], name="demand_id")
+    logger.info("Map: %d demand cells drawn as %d blocks of %dx%d", n, len(merged), k, k)
+    return merged
+
+
 def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _LayerWithLegend:
+    demand = display_cells(demand, max_cells=MAX_MAP_CELLS)
     weights = demand["weight"].astype(float)
     breaks = _patient_breaks(weights)
     colours = [PATIENT_COLOURS[i] for i in _classify(weights, breaks)]

@@ -312,3 +312,19 @@ def test_compact_map_folds_its_controls(plan: Plan) -> None:
     assert '"collapsed": true' in small
     assert "details" not in big
     assert "\\u003cdetails\\u003e" in small or "<details>" in small
+
+
+def test_many_cells_are_merged_for_display(inputs: Inputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    cells = inputs.demand
+    merged = maps.display_cells(cells, max_cells=300)
+    assert len(merged) <= 300
+    assert merged["weight"].sum() == pytest.approx(cells["weight"].sum())
+    by_county = merged.groupby("county")["weight"].sum()
+    expected = cells.groupby("county")["weight"].sum()
+    pd.testing.assert_series_equal(by_county, expected, check_names=False)
+    assert maps.display_cells(cells, max_cells=len(cells)) is cells
+    # the map draws the merged blocks when there are too many cells
+    monkeypatch.setattr(maps, "MAX_MAP_CELLS", 300)
+    m = maps.build_region_map(inputs.counties, demand=cells, basemap="none")
+    (layer,) = geojson_layers(feature_groups(m)[maps.TEXT["zh"]["demand"]])
+    assert len(layer.data["features"]) <= 300
