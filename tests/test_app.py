@@ -527,3 +527,20 @@ def test_region_without_census_keeps_the_uploads_usable() -> None:
     assert any("census table in data/ covers Fujian only" in e.value for e in at.error)
     assert at.file_uploader(key="rg_pat_upload")
     assert at.file_uploader(key="rg_fac_upload")
+
+
+def test_whole_province_leaves_out_counties_without_census() -> None:
+    at = start()
+    at.switch_page("ui/page_region.py").run()
+    at.selectbox(key="rg_city").set_value("__whole__").run()
+    ok(at)
+    scenario = at.session_state["scenario"]
+    assert scenario["region"] == "福建省"
+    picked = at.multiselect(key="rg_counties").value
+    assert "350300" not in picked  # city codes are not counties
+    assert "350302" in picked  # 城厢区
+    assert len(picked) == len(scenario["counties"]) > 80
+    assert any("金门县" in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
+    assert len(table) == len(picked)
+    assert not at.error

@@ -154,6 +154,23 @@ def region_ref(query: str) -> data_step.RegionRef:
     return data_step.resolve_region(query)
 
 
+@st.cache_data(show_spinner=False)
+def province_counties(province: str) -> pd.DataFrame:
+    """County-level units of a province: ``adcode``, ``name``, ``city``, ``has_census``."""
+    ref = data_step.resolve_region(province)
+    units = data_step.county_units(ref)
+    census = data_step.load_census()
+    out = pd.DataFrame(
+        {
+            "adcode": units["adcode"].astype(str).to_numpy(),
+            "name": units["name"].astype(str).to_numpy(),
+            "city": units["city"].fillna("").astype(str).to_numpy(),
+        }
+    )
+    out["has_census"] = out["adcode"].isin(census.index)
+    return out.sort_values("adcode").reset_index(drop=True)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def region_counties(region: str, counties: tuple[str, ...] | None) -> gpd.GeoDataFrame:
     """County boundaries of the region with census population (where known)."""

@@ -93,6 +93,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Scenario: {name} | Region: {region} ({counties})",
     ),
     "all_counties": ("全部区县", "all counties"),
+    "n_counties": ("{n} 个区县", "{n} counties"),
     "solve": ("求解", "Solve"),
     "params_title": ("方案参数", "Scenario parameters"),
     "grp_model": ("模型", "Model"),
@@ -293,6 +294,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "whole_province": ("（全省）", "(whole province)"),
     "counties": ("区县", "Counties"),
     "counties_help": ("删除不需要规划的区县。", "Remove the counties you do not plan for."),
+    "no_census_left_out": (
+        "没有人口普查数据的区县默认不选：{names}（可上传已知患者数后再加入）。",
+        "Counties without census data are left out by default: {names} (add them after uploading known patient counts).",
+    ),
     "pick_a_county": ("请至少选择一个区县。", "Pick at least one county."),
     "no_counties": (
         "{city} 下没有区县级单位，按整个城市规划。",

@@ -48,7 +48,7 @@ def _initial_picks(s: dict[str, Any]) -> tuple[str, str, list[str] | None]:
     """Province, city (or WHOLE) and counties of the scenario's region."""
     ref = cache.region_ref(s["region"])
     if ref.level == "province":
-        return ref.province, WHOLE, None
+        return ref.province, WHOLE, list(s["counties"]) if s["counties"] else None
     if ref.level == "prefecture":
         return ref.province, ref.name, list(s["counties"]) if s["counties"] else None
     # a single county: its city, with that county picked
@@ -76,7 +76,8 @@ def _pickers(s: dict[str, Any]) -> tuple[str, tuple[str, ...] | None]:
         format_func=_city_label(),
     )
     if city == WHOLE:
-        return province, None
+        same = province == province0 and city0 == WHOLE  # else a fresh pick: all counties
+        return province, _province_counties(province, counties0 if same else None)
     region = city
     with state.planning_errors():
         if cache.region_ref(city).province != province:  # same city name in two provinces
@@ -94,6 +95,36 @@ def _pickers(s: dict[str, Any]) -> tuple[str, tuple[str, ...] | None]:
         st.stop()
     counties = None if set(chosen) == set(names) else tuple(n for n in names if n in chosen)
     return region, counties
+
+
+def _province_counties(province: str, counties0: list[str] | None) -> tuple[str, ...] | None:
+    """County picker for a whole province (values are adcodes: names repeat across cities)."""
+    with state.planning_errors():
+        units = cache.province_counties(province)
+    codes = units["adcode"].tolist()
+    label = dict(zip(units["adcode"], units["city"] + " " + units["name"], strict=True))
+    if "rg_counties" not in st.session_state:
+        by_name = dict(zip(units["name"], units["adcode"], strict=False))
+        wanted = [c if c in label else by_name.get(c, "") for c in counties0 or []]
+        picked = [c for c in wanted if c in label]
+        if not picked:  # default: every county with a census population
+            with_census = units.loc[units["has_census"], "adcode"].tolist()
+            picked = with_census or codes
+        st.session_state["rg_counties"] = picked
+    missing = units.loc[~units["has_census"], "name"].tolist()
+    if missing and units["has_census"].any():
+        st.caption(t("no_census_left_out", names="、".join(missing)))
+    chosen = st.multiselect(
+        t("counties"),
+        codes,
+        key="rg_counties",
+        help=t("counties_help"),
+        format_func=lambda code: label.get(code, code),
+    )
+    if not chosen:
+        st.error(t("pick_a_county"))
+        st.stop()
+    return None if set(chosen) == set(codes) else tuple(c for c in codes if c in chosen)
 
 
 def _update_scenario(s: dict[str, Any], **changes: Any) -> Scenario:

@@ -430,7 +430,12 @@ def render() -> None:
     if scenario.to_dict() != s:
         state.set_scenario(scenario)
     region = scenario.region
-    counties = "、".join(scenario.counties) if scenario.counties else t("all_counties")
+    if not scenario.counties:
+        counties = t("all_counties")
+    elif all(c.isdigit() for c in scenario.counties):  # adcodes (a whole province)
+        counties = t("n_counties", n=len(scenario.counties))
+    else:
+        counties = "、".join(scenario.counties)
     st.caption(t("scenario_caption", name=scenario.name, region=region, counties=counties))
     solve_clicked = st.button(t("solve"), key="solve", type="primary")
     if solve_clicked:
