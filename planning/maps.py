@@ -16,7 +16,8 @@ Layers (each a :class:`folium.FeatureGroup` listed in the layer control):
 ``candidates``
     Candidate sites that were not chosen (hidden by default).
 ``assignments``
-    A line from each demand cell to the site serving it (hidden by default).
+    A line from each demand cell to the site serving it (hidden by default; left out above
+    :data:`MAX_MAP_CELLS` served cells, where ``catchments`` show the same).
 ``catchments``
     The cells each open site serves, merged per site (hidden by default).
 ``facilities``
@@ -581,7 +582,8 @@ def build_map(
             )
         )
 
-    if "assignments" in layers and not assignments.empty:
+    # one line per served cell: left out at province scale (catchments show the same)
+    if "assignments" in layers and 0 < len(assignments) <= MAX_MAP_CELLS:
         _assignment_layer(plan, t).add_to(m)
 
     if "reach" in layers and selected_site is not None:
