@@ -179,6 +179,11 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
 
             # save two scenarios from the sidebar; both appear in Compare
             _save_scenario(page, "浏览器测试 A")
+            # a second scenario with more sites (saved without solving)
+            sites = page.get_by_role("spinbutton", name="站点数（含现有站点）")
+            sites.fill("8")
+            sites.press("Enter")
+            page.get_by_text("参数已修改").wait_for(timeout=30_000)
             _save_scenario(page, "浏览器测试 B")
             page.get_by_role("link", name="方案对比").click()
             page.get_by_role("heading", name="方案对比").wait_for(timeout=30_000)
@@ -196,6 +201,8 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
             page.keyboard.press("Escape")
             page.get_by_role("heading", name="地图对照").wait_for(timeout=300_000)
             page.get_by_role("heading", name="站点增减").wait_for(timeout=60_000)
+            page.get_by_text("减少站点").wait_for(timeout=60_000)
+            assert page.get_by_text("新增站点：0 个").count() == 0  # 8 sites vs 6
             frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
             assert frames.count() == 2
             page.wait_for_timeout(3_000)
