@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pulp
 import pytest
@@ -165,3 +166,35 @@ def test_models_equal_enumeration(inst, model: str, p: int, n_fixed: int) -> Non
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expected)
     assert set(fixed) <= set(sol.selected_sites)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_fixed=st.integers(0, 2),
+    model=st.sampled_from(["lscp", "p_center"]),
+)
+def test_covering_reductions_keep_the_optimum(seed: int, n_fixed: int, model: str) -> None:
+    # larger covering instances exercise the row/site dominance reductions
+    rng = np.random.default_rng(seed)
+    n, m = 14, 9
+    sites = [f"s{j}" for j in range(m)]
+    travel = {
+        (f"d{i}", sites[j]): float(rng.integers(1, 40))
+        for i in range(n)
+        for j in range(m)
+        if rng.random() < 0.5 or j == i % m
+    }
+    weights = {f"d{i}": float(rng.integers(1, 5)) for i in range(n)}
+    fixed = set(sites[:n_fixed])
+    data = make_input(travel, weights, sites, fixed=tuple(fixed))
+    p = n_fixed + 2
+    expected = brute_force(travel, weights, sites, model, p=p, max_min=25, fixed=fixed)
+    scenario = Scenario(model=model, n_facilities=p, max_travel_min=25)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve(data, scenario)
+        return
+    sol = solve(data, scenario)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expected)

@@ -323,6 +323,64 @@ def _group_sets(
     return group, sets
 
 
+def _pure_cover(opts: Options) -> bool:
+    return (
+        opts.budget is None
+        and not opts.capacitated
+        and not opts.site_in_every_county
+        and opts.min_county_share is None
+        and not opts.hub_per_prefecture
+    )
+
+
+MAX_DOMINANCE_CELLS = 4_000_000
+
+
+def reduce_cover(
+    sets: list[IntArray], m: int, *, fixed: BoolArray
+) -> tuple[list[IntArray], BoolArray]:
+    """Exact set-cover reductions: drop satisfied and dominated rows, dominated sites.
+
+    A row already met by an existing site, or whose site set contains another row's set, is
+    redundant. A non-existing site whose rows are a subset of another site's rows (ties: the
+    lower position stays) can be dropped: swapping it for the other never loses coverage.
+    Returns the kept rows and the mask of dropped sites.
+    """
+    dropped = np.zeros(m, dtype=bool)
+    sets = [s for s in sets if not fixed[s].any()]
+    if not sets or len(sets) * m > MAX_DOMINANCE_CELLS:
+        return sets, dropped
+    for _ in range(3):
+        g = len(sets)
+        r = np.zeros((g, m), dtype=np.float32)
+        for k, js in enumerate(sets):
+            r[k, js] = 1.0
+        r[:, dropped] = 0.0
+        size = r.sum(axis=1)
+        inter = r @ r.T  # |S_a & S_b|
+        sub = inter >= size[:, None] - 0.5  # a subset of b
+        np.fill_diagonal(sub, val=False)
+        same = sub & sub.T  # rows made identical by dropped sites: keep the first
+        redundant = (sub & ~same).any(axis=0) | np.triu(same, k=1).any(axis=0)
+        keep_rows = ~redundant
+        r = r[keep_rows]
+        col_size = r.sum(axis=0)
+        cinter = r.T @ r  # |C_j & C_k|
+        csub = cinter >= col_size[:, None] - 0.5  # column j within column k
+        np.fill_diagonal(csub, val=False)
+        alive = ~dropped
+        csub &= alive[None, :] & alive[:, None]
+        equal = csub & csub.T
+        strict = csub & ~equal
+        lower_twin = np.triu(equal, k=1).any(axis=0)  # an equal column with a lower index
+        new_drop = (strict.any(axis=1) | lower_twin | (col_size == 0)) & ~fixed & alive
+        sets = [js[~(dropped | new_drop)[js]] for js, ok in zip(sets, keep_rows, strict=True) if ok]
+        if not new_drop.any() and keep_rows.all():
+            break
+        dropped |= new_drop
+    return sets, dropped
+
+
 def _assignment_block(
     b: MipBuilder,
     prep: Prepared,
@@ -453,6 +511,9 @@ def formulate(
             )
         else:
             _, sets = _group_sets(prep, cover, pos_demand, by_county=False)
+            if _pure_cover(opts):
+                sets, dropped = reduce_cover(sets, prep.m, fixed=prep.fixed)
+                b.fix_zero(y0 + np.flatnonzero(dropped))
             rows = (
                 np.concatenate([np.full(s.size, g) for g, s in enumerate(sets)])
                 if sets
@@ -462,7 +523,6 @@ def formulate(
             b.add_rows(len(sets), rows, cols, 1.0, lb=1.0, family="cover")
         count_row = _add_side(b, prep, opts, y0, kind, None)
         mip = b.build(integral_objective=True)
-        mip.presolve = False
         return Formulation(kind, mip, y0, x0=xc, xpairs=xpairs, count_row=count_row, allowed=cover)
 
     # p-median (p-center's final step is a p-median restricted to pairs <= its optimum)

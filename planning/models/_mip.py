@@ -122,6 +122,13 @@ class MipBuilder:
         self.n_rows += n
         return start
 
+    def fix_zero(self, cols: IntArray) -> None:
+        """Set the upper bound of existing columns ``cols`` to 0."""
+        starts = np.cumsum([0] + [len(u) for u in self._ub])
+        for c in np.asarray(cols, dtype=np.int64).tolist():
+            k = int(np.searchsorted(starts, c, side="right")) - 1
+            self._ub[k][c - starts[k]] = 0.0
+
     def build(self, *, integral_objective: bool = False) -> Mip:
         """Return the assembled :class:`Mip` (rows in CSR form)."""
         cat = np.concatenate

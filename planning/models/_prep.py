@@ -92,6 +92,14 @@ def _num_col(frame: pd.DataFrame, col: str) -> FloatArray:
     return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _positions(values: pd.Series, ids: StrArray) -> IntArray:
+    """Position of each value in ``ids`` (factorised first: long tables repeat few ids)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    where = pd.Index(ids).get_indexer([str(u) for u in uniques])
+    out: IntArray = where[codes].astype(np.int64)
+    return out
+
+
 def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
     """Order, validate and combine ``data`` with ``scenario`` options.
 
@@ -170,8 +178,8 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
             "instead of writing NaN, and check the units."
         )
         raise DataError(msg)
-    d_pos = pd.Index(demand_ids).get_indexer(travel["demand_id"].astype(str))
-    s_pos = pd.Index(site_ids).get_indexer(travel["site_id"].astype(str))
+    d_pos = _positions(travel["demand_id"], demand_ids)
+    s_pos = _positions(travel["site_id"], site_ids)
     order = np.lexsort((s_pos, t, d_pos))
     pi, pj, pt = d_pos[order].astype(np.int64), s_pos[order].astype(np.int64), t[order]
     if pi.size > 1:
