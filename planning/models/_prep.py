@@ -95,7 +95,7 @@ def _num_col(frame: pd.DataFrame, col: str) -> FloatArray:
 def _positions(values: pd.Series, ids: StrArray) -> IntArray:
     """Position of each value in ``ids`` (factorised first: long tables repeat few ids)."""
     codes, uniques = pd.factorize(values, sort=False)
-    where = pd.Index(ids).get_indexer([str(u) for u in uniques])
+    where = pd.Index(ids).get_indexer(pd.Index([str(u) for u in uniques]))
     out: IntArray = where[codes].astype(np.int64)
     return out
 
