@@ -464,7 +464,6 @@ def formulate(
             )
             count_row = _add_side(b, prep, opts, y0, kind, terms)
             mip = b.build(integral_objective=_integral(w))
-            mip.presolve = False
             return Formulation(
                 kind, mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=cover
             )
@@ -485,7 +484,6 @@ def formulate(
         terms = (gcounty, (z0 + np.arange(len(sets))).astype(np.int64), gw)
         count_row = _add_side(b, prep, opts, y0, kind, terms)
         mip = b.build(integral_objective=_integral(w))
-        mip.presolve = False
         return Formulation(
             kind, mip, y0, count_row=count_row, allowed=cover, notes={"groups": len(sets)}
         )
