@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from planning.coords import transform_geometry
 from planning.errors import DataError
@@ -77,8 +78,8 @@ def _index() -> pd.DataFrame:
     frame["adcode"] = frame["path"].str.extract(r"(\d{6})\.geojson$", expand=False)
     frame["level"] = frame["level_zh"].map(LEVELS)
     frame["name"] = frame["district"].fillna(frame["city"]).fillna(frame["province"])
-    frame["prefecture_code"] = np.where(
-        frame["level"] == "county", frame["adcode"].str[:4] + "00", None
+    frame["prefecture_code"] = (frame["adcode"].str[:4] + "00").where(
+        frame["level"] == "county", None
     )
     return frame.sort_values("adcode").reset_index(drop=True)
 
@@ -124,8 +125,8 @@ def resolve_region(query: str) -> RegionRef:
     for part in parts:
         hit = candidates[_name_matches(candidates, part)]
         if hit.empty:
-            names = pd.unique(index[["province", "city", "district"]].to_numpy().ravel())
-            names = [n for n in names if isinstance(n, str)]
+            every = pd.unique(index[["province", "city", "district"]].to_numpy().ravel())
+            names = [n for n in every if isinstance(n, str)]
             close = difflib.get_close_matches(part, names, n=6, cutoff=0.4)
             hint = f" Close matches: {', '.join(close)}." if close else ""
             msg = f"Unknown region {part!r}.{hint} Use a Chinese name (e.g. 莆田市) or an adcode."
@@ -136,7 +137,8 @@ def resolve_region(query: str) -> RegionRef:
     exact = candidates[candidates["name"].map(lambda n: _same_name(n, last))]
     if len(exact) > 1:
         listed = "; ".join(
-            f"{r.province}/{r.city or ''}/{r.district or ''} ({r.adcode})".replace("//", "/")
+            "/".join(str(x) for x in (r.province, r.city, r.district) if isinstance(x, str))
+            + f" ({r.adcode!s})"
             for r in exact.itertuples()
         )
         msg = (
@@ -211,7 +213,7 @@ def county_units(ref: RegionRef) -> pd.DataFrame:
     return pd.concat(parts).drop_duplicates("adcode") if parts else index.iloc[0:0]
 
 
-def _read_geometry(path: str) -> shapely.Geometry:
+def _read_geometry(path: str) -> BaseGeometry:
     root = _cnmaps_root() / "datasets"
     with (root / path).open(encoding="utf-8") as f:
         geo = json.load(f)

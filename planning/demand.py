@@ -168,7 +168,7 @@ def _shares(
 ) -> np.ndarray:
     by_area = pieces["area_m2"] / pieces.groupby("county_id")["area_m2"].transform("sum")
     if weights is None:
-        return by_area.to_numpy(dtype=float)
+        return np.asarray(by_area.to_numpy(dtype=float))
     require_columns(weights, [weight_column], name="weight layer")
     if weights.crs is None:
         msg = "Weight layer has no CRS. Save it with one (e.g. EPSG:4326 for lon/lat)."
@@ -200,4 +200,4 @@ def _shares(
             stacklevel=3,
         )
     share = (raw / totals.where(~empty, 1.0)).where(~empty, by_area)
-    return share.to_numpy(dtype=float)
+    return np.asarray(share.to_numpy(dtype=float))

@@ -126,7 +126,8 @@ def summarise(
     served_pm = served_alloc["patients"] * served_alloc["travel_min"]
 
     # ---- sites
-    hubs = set(map(str, solution.extras.get("hubs", ()) or ()))
+    hub_ids = solution.extras.get("hubs") or ()
+    hubs = {str(h) for h in hub_ids} if isinstance(hub_ids, list | tuple | set) else set()
     open_sites = sites.loc[list(open_ids)].copy()
     kind = np.where(open_sites["fixed"], "existing", "new")
     open_sites["kind"] = np.where(open_sites.index.isin(hubs), "hub", kind)
