@@ -12,6 +12,7 @@ import numpy as np
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 MAX_DENSE_CELLS = 6_000_000
+STALL_LIMIT = 25
 
 
 def dense_costs(n: int, m: int, pi: IntArray, pj: IntArray, pt: FloatArray) -> FloatArray | None:
@@ -176,7 +177,7 @@ def lagrangian_fixing(
                 recent.append(plan_now)
         else:
             stall += 1
-            if stall >= 25:
+            if stall >= STALL_LIMIT:
                 theta, stall = theta / 2, 0
         if best_bound > upper - margin or theta < 1e-4:
             break
