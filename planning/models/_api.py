@@ -283,7 +283,7 @@ def _no_pair_error(
     parts = []
     frame = pd.DataFrame(
         {
-            "county": [prep.county_name[i] or prep.county[i] or "unknown county" for i in bad],
+            "county": [prep.county_name[i] or prep.county[i] or "" for i in bad],
             "w": prep.weight[bad],
             "near": nearest[bad],
         }
@@ -295,7 +295,8 @@ def _no_pair_error(
             if math.isfinite(near)
             else "no candidate in the travel-time table"
         )
-        parts.append(f"{grp['w'].sum():,.0f} patients in {county}: {where}")
+        place = f" in {county}" if county else ""
+        parts.append(f"{grp['w'].sum():,.0f} patients{place}: {where}")
     ids = ", ".join(str(d) for d in prep.demand_ids[bad[:5]])
     if scenario.model == "lscp":
         lead = f"LSCP at {scenario.max_travel_min:g} minutes cannot cover "
