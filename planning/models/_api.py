@@ -295,7 +295,7 @@ def _no_pair_error(
             if math.isfinite(near)
             else "no candidate in the travel-time table"
         )
-        place = f" in {county}" if county else ""
+        place = f" in {county!s}" if county else ""
         parts.append(f"{grp['w'].sum():,.0f} patients{place}: {where}")
     ids = ", ".join(str(d) for d in prep.demand_ids[bad[:5]])
     if scenario.model == "lscp":
