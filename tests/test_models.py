@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
+from _model_fixtures import brute_force, line_input, make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from planning.models import (
     solve,
 )
 from planning.scenario import Scenario
-from tests._model_fixtures import brute_force, line_input, make_input
 
 MODELS = ["mclp", "p_median", "lscp", "p_center"]
 

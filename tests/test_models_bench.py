@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _model_fixtures import SHARED, dense_input, read_pmed
 
 from planning.models import ModelInput, solve
 from planning.scenario import Scenario
-from tests._model_fixtures import SHARED, dense_input, read_pmed
 
 BENCH = SHARED / "bench"
 needs_bench = pytest.mark.skipif(

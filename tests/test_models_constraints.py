@@ -7,13 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _model_fixtures import brute_force_constrained, line_input, make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planning.errors import InfeasibleError
 from planning.models import ModelInput, solve, trade_off_curve
 from planning.scenario import CandidateType, Scenario
-from tests._model_fixtures import brute_force_constrained, line_input, make_input
 
 MODELS = ["mclp", "p_median", "lscp", "p_center"]
 

@@ -324,8 +324,10 @@ def _group_sets(
 
 
 def _pure_cover(opts: Options) -> bool:
+    """Whether set-cover reductions are exact: nothing but the cover rows uses the sites."""
     return (
-        opts.budget is None
+        opts.county_target is None
+        and opts.budget is None
         and not opts.capacitated
         and not opts.site_in_every_county
         and opts.min_county_share is None
