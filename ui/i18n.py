@@ -232,8 +232,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit_pct_points": ("个百分点", "pct. points"),
     "basemap": ("底图", "Basemap"),
     "basemap_help": (
-        "“无底图”不需联网，区县边界始终显示。",
-        "“No tiles” works offline; county boundaries are always drawn.",
+        "默认“无底图”：不联网，区县边界始终显示。选择底图后，浏览器会从 CARTO 或 OpenStreetMap 下载地图瓦片。",
+        "Default “No tiles”: no network use, county boundaries always drawn. A tile basemap "
+        "makes the browser download map tiles from CARTO or OpenStreetMap.",
     ),
     "basemap_cartodb": ("浅色底图", "Light map"),
     "basemap_osm": ("OpenStreetMap", "OpenStreetMap"),

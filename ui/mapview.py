@@ -16,11 +16,15 @@ def map_lang() -> Lang:
 
 
 def basemap_picker(key: str) -> str:
-    """A basemap switch (light map, OpenStreetMap, no tiles); returns the basemap name."""
-    options = ["cartodb", "osm", "none"]
+    """A basemap switch (no tiles, light map, OpenStreetMap); returns the basemap name.
+
+    "No tiles" is the default: the app makes no network request until the planner picks a
+    tile basemap (tiles are then fetched from CARTO or OpenStreetMap by the browser).
+    """
+    options = ["none", "cartodb", "osm"]
     assert set(options) == set(BASEMAPS)  # noqa: S101 - keep the switch in step with maps
     if key not in st.session_state:
-        st.session_state[key] = "cartodb"
+        st.session_state[key] = "none"
     choice: str = st.selectbox(
         t("basemap"),
         options,
