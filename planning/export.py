@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from planning.errors import DataError, ScenarioError
-from planning.results import suppress_small
+from planning.results import suppress_columns
 from planning.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -45,11 +45,7 @@ PATIENT_COLUMNS = ("patients", "assigned_patients", "patients_within", "weight")
 
 
 def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    out = frame.copy()
-    for col in PATIENT_COLUMNS:
-        if col in out.columns:
-            out[col] = suppress_small(out[col].astype(float), threshold=threshold)
-    return out
+    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold)
 
 
 def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:

@@ -241,6 +241,17 @@ def suppress_small(values: pd.Series, *, threshold: int) -> pd.Series:
     return text.where(~small, f"<{threshold}")
 
 
+def suppress_columns(
+    frame: pd.DataFrame, columns: tuple[str, ...], *, threshold: int
+) -> pd.DataFrame:
+    """Return a copy of ``frame`` with its ``columns`` shown via :func:`suppress_small`."""
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = suppress_small(out[col].astype(float), threshold=threshold)
+    return out
+
+
 def to_geodataframe(table: pd.DataFrame, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Attach ``layer``'s geometry (same index) to ``table``."""
     return gpd.GeoDataFrame(table, geometry=layer.geometry.reindex(table.index), crs=layer.crs)

@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planning.errors import DataError
-from planning.results import suppress_small
+from planning.results import suppress_columns, suppress_small
 from planning.rollout import RolloutResult
 
 if TYPE_CHECKING:
@@ -32,11 +32,7 @@ GPKG_NAME = "rollout.gpkg"
 
 
 def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    out = frame.copy()
-    for col in PATIENT_COLUMNS:
-        if col in out.columns:
-            out[col] = suppress_small(out[col].astype(float), threshold=threshold)
-    return out
+    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold)
 
 
 def rollout_tables(
