@@ -54,8 +54,10 @@ def main() -> None:
     full = pipeline.run(base)
     full_s = time.perf_counter() - t0
     full_solver = full.solution.solve_time_s + full.solution.build_time_s
-    print(f"full run (prepare + solve), Putian MCLP p=6 T=30: {full_s:.2f} s "
-          f"(solver {full_solver:.2f} s, status {full.solution.status})")
+    print(
+        f"full run (prepare + solve), Putian MCLP p=6 T=30: {full_s:.2f} s "
+        f"(solver {full_solver:.2f} s, status {full.solution.status})"
+    )
 
     from ui import cache  # noqa: PLC0415 - imports streamlit
 
@@ -86,15 +88,20 @@ def main() -> None:
             solver = plan.solution.solve_time_s + plan.solution.build_time_s
             resolve_times.append(total)
             full_times.append(full_changed)
-            print(f"{label}: full run {full_changed:.2f} s; re-solve {total:.2f} s "
-                  f"(solver {solver:.2f} s, other {total - solver:.2f} s; "
-                  f"ratio {full_changed / total:.1f}; status {plan.solution.status}, "
-                  f"share within {100 * plan.tables.kpis['share_within']:.1f} %)")
+            print(
+                f"{label}: full run {full_changed:.2f} s; re-solve {total:.2f} s "
+                f"(solver {solver:.2f} s, other {total - solver:.2f} s; "
+                f"ratio {full_changed / total:.1f}; status {plan.solution.status}, "
+                f"share within {100 * plan.tables.kpis['share_within']:.1f} %)"
+            )
     median = statistics.median(resolve_times)
     median_full = statistics.median(full_times)
-    print(f"median re-solve: {median:.2f} s; median full run of the same scenarios: "
-          f"{median_full:.2f} s; ratio full/re-solve: {median_full / median:.1f}; "
-          f"target re-solve <= 2 s: {'met' if median <= 2.0 else 'NOT met'}")
+    print(
+        f"median re-solve: {median:.2f} s; median full run of the same scenarios: "
+        f"{median_full:.2f} s; ratio full/re-solve: {median_full / median:.1f}; "
+        f"target re-solve <= 2 s: {'met' if median <= 2.0 else 'NOT met'}"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -51,11 +51,19 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
         base = Scenario()
     changes: dict[str, Any] = {}
     simple = {
-        "name": "name", "region": "region", "model": "model", "max_minutes": "max_travel_min",
-        "solver": "solver", "time_limit": "time_limit_s", "mip_gap": "mip_gap",
-        "prevalence": "prevalence_per_mille", "in_scope_share": "in_scope_share",
-        "cell_size": "cell_size_m", "candidate_spacing": "candidate_spacing_m",
-        "candidate_source": "candidate_source", "coords": "facilities_crs",
+        "name": "name",
+        "region": "region",
+        "model": "model",
+        "max_minutes": "max_travel_min",
+        "solver": "solver",
+        "time_limit": "time_limit_s",
+        "mip_gap": "mip_gap",
+        "prevalence": "prevalence_per_mille",
+        "in_scope_share": "in_scope_share",
+        "cell_size": "cell_size_m",
+        "candidate_spacing": "candidate_spacing_m",
+        "candidate_source": "candidate_source",
+        "coords": "facilities_crs",
         "privacy_threshold": "privacy_threshold",
     }
     for arg, field in simple.items():
@@ -90,16 +98,24 @@ def _print_summary(plan: Any, out: Path | None) -> None:
     gap = "" if sol.gap is None else f", gap {sol.gap:.2%}"
     lines = [
         f"Scenario: {plan.scenario.name} | region {plan.scenario.region} | model {sol.model}",
-        f"Solver: {sol.solver} -> {sol.status}{gap} in {sol.solve_time_s:.1f} s; "
-        f"objective {sol.objective:,.2f}",
+        (
+            f"Solver: {sol.solver} -> {sol.status}{gap} in {sol.solve_time_s:.1f} s; "
+            f"objective {sol.objective:,.2f}"
+        ),
         f"Travel: {k['travel_label']}",
         f"Sites: {k['n_sites']} ({k['n_sites_existing']} existing, {k['n_sites_new']} new)",
-        f"Patients within {k['max_travel_min']:g} min: {k['patients_within']:,.0f} of "
-        f"{k['patients_total']:,.0f} ({k['share_within']:.1%})",
-        f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
-        f"({k['county_share_with_site']:.0%})",
-        f"Mean travel to the nearest open site: {k['mean_travel_min']:.1f} min; "
-        f"max {k['max_travel_min_observed']:.1f} min",
+        (
+            f"Patients within {k['max_travel_min']:g} min: {k['patients_within']:,.0f} of "
+            f"{k['patients_total']:,.0f} ({k['share_within']:.1%})"
+        ),
+        (
+            f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
+            f"({k['county_share_with_site']:.0%})"
+        ),
+        (
+            f"Mean travel to the nearest open site: {k['mean_travel_min']:.1f} min; "
+            f"max {k['max_travel_min_observed']:.1f} min"
+        ),
     ]
     if k["patients_beyond_cutoff"] > 0.5:
         cutoff = plan.travel.cutoff_min
@@ -144,38 +160,115 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--scenario", metavar="FILE", help="start from this scenario.json")
     p.add_argument("--name", help="scenario name shown in outputs")
-    p.add_argument("--region", help="province, city or county: Chinese name or adcode (default 莆田市)")
-    p.add_argument("--counties", metavar="LIST", help="comma-separated subset of the region's counties")
+    p.add_argument(
+        "--region", help="province, city or county: Chinese name or adcode (default 莆田市)"
+    )
+    p.add_argument(
+        "--counties", metavar="LIST", help="comma-separated subset of the region's counties"
+    )
     p.add_argument("--model", choices=MODEL_CHOICES, help="siting model (default mclp)")
-    p.add_argument("--sites", type=int, metavar="P", help="number of sites, existing included (not for lscp)")
-    p.add_argument("--max-minutes", type=float, metavar="T", help="travel-time threshold in minutes (default 30)")
+    p.add_argument(
+        "--sites", type=int, metavar="P", help="number of sites, existing included (not for lscp)"
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="T",
+        help="travel-time threshold in minutes (default 30)",
+    )
     p.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="solver time limit (default 60)")
-    p.add_argument("--mip-gap", type=float, metavar="GAP", help="relative MIP gap to stop at (default 0)")
-    p.add_argument("--prevalence", type=float, metavar="PER_MILLE", help="registered prevalence per 1,000 residents (default 4.60)")
-    p.add_argument("--in-scope-share", type=float, metavar="SHARE", help="share of registered patients counted (default 1.0)")
-    p.add_argument("--cell-size", type=float, metavar="METRES", help="demand cell size (default 2000)")
-    p.add_argument("--candidate-spacing", type=float, metavar="METRES", help="generated candidate grid spacing (default 5000)")
-    p.add_argument("--candidate-source", choices=["grid", "facilities", "grid+facilities"], help="where candidates come from")
-    p.add_argument("--facilities", metavar="FILE", help="facility table (CSV/XLSX/GeoJSON/GPKG/zipped SHP)")
-    p.add_argument("--coords", metavar="SYSTEM", help="coordinate system of --facilities/--patients: wgs84, gcj02, bd09, cgcs2000 or EPSG:<code>")
-    p.add_argument("--patients", metavar="FILE", help="patient counts per county or per point, replacing the estimate")
-    p.add_argument("--privacy-threshold", type=int, metavar="N", help="counts below N are shown as <N (default 5)")
-    p.add_argument("--travel", choices=["estimated", "network"], help="travel times: straight-line estimate (default) or OpenStreetMap road network (downloaded once and cached; falls back to the estimate with a warning when offline)")
-    p.add_argument("--osm-file", metavar="FILE", help="local OpenStreetMap extract (.osm.pbf, .osm, .osm.xml) for --travel network, e.g. fujian-latest.osm.pbf from download.geofabrik.de; implies --travel network")
+    p.add_argument(
+        "--time-limit", type=float, metavar="SECONDS", help="solver time limit (default 60)"
+    )
+    p.add_argument(
+        "--mip-gap", type=float, metavar="GAP", help="relative MIP gap to stop at (default 0)"
+    )
+    p.add_argument(
+        "--prevalence",
+        type=float,
+        metavar="PER_MILLE",
+        help="registered prevalence per 1,000 residents (default 4.60)",
+    )
+    p.add_argument(
+        "--in-scope-share",
+        type=float,
+        metavar="SHARE",
+        help="share of registered patients counted (default 1.0)",
+    )
+    p.add_argument(
+        "--cell-size", type=float, metavar="METRES", help="demand cell size (default 2000)"
+    )
+    p.add_argument(
+        "--candidate-spacing",
+        type=float,
+        metavar="METRES",
+        help="generated candidate grid spacing (default 5000)",
+    )
+    p.add_argument(
+        "--candidate-source",
+        choices=["grid", "facilities", "grid+facilities"],
+        help="where candidates come from",
+    )
+    p.add_argument(
+        "--facilities", metavar="FILE", help="facility table (CSV/XLSX/GeoJSON/GPKG/zipped SHP)"
+    )
+    p.add_argument(
+        "--coords",
+        metavar="SYSTEM",
+        help=(
+            "coordinate system of --facilities/--patients: wgs84, gcj02 (AMap), bd09 (Baidu), "
+            "cgcs2000 or EPSG:<code>"
+        ),
+    )
+    p.add_argument(
+        "--patients",
+        metavar="FILE",
+        help="patient counts per county or per point, replacing the estimate",
+    )
+    p.add_argument(
+        "--privacy-threshold",
+        type=int,
+        metavar="N",
+        help="counts below N are shown as <N (default 5)",
+    )
+    p.add_argument(
+        "--travel",
+        choices=["estimated", "network"],
+        help=(
+            "travel times: straight-line estimate (default) or OpenStreetMap road network "
+            "(downloaded once and cached; falls back to the estimate with a warning when offline)"
+        ),
+    )
+    p.add_argument(
+        "--osm-file",
+        metavar="FILE",
+        help=(
+            "local OpenStreetMap extract (.osm.pbf, .osm, .osm.xml) for --travel network, e.g. "
+            "fujian-latest.osm.pbf from download.geofabrik.de; implies --travel network"
+        ),
+    )
     p.add_argument("--out", metavar="DIR", help="write the plan to this folder")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     own = p.add_argument_group(
         "bring your own travel times",
         "solve from your own tables instead of a region (see planning/models/tables.py)",
     )
-    own.add_argument("--travel-times", metavar="TT.csv",
-                     help="long table demand_id, site_id, minutes (CSV or XLSX)")
+    own.add_argument(
+        "--travel-times",
+        metavar="TT.csv",
+        help="long table demand_id, site_id, minutes (CSV or XLSX)",
+    )
     own.add_argument("--demand", metavar="D.csv", help="table demand_id, weight (patients)")
-    own.add_argument("--candidates", metavar="C.csv",
-                     help="table site_id with optional cost, capacity, fixed (true/false)")
-    own.add_argument("--capacity-column", metavar="COL",
-                     help="candidate column holding capacities; makes the model capacitated")
+    own.add_argument(
+        "--candidates",
+        metavar="C.csv",
+        help="table site_id with optional cost, capacity, fixed (true/false)",
+    )
+    own.add_argument(
+        "--capacity-column",
+        metavar="COL",
+        help="candidate column holding capacities; makes the model capacitated",
+    )
     p.set_defaults(handler=_cmd_solve)
 
 
@@ -186,8 +279,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     formats = export.parse_formats(args.format or ["all"])
     plan = pipeline.run(scenario)
     paths = export.export(
-        plan, Path(args.out), formats=formats, papers=args.paper or ["a4"], lang=args.lang,
-        dpi=args.dpi, include_patient_counts=args.include_patient_counts,
+        plan,
+        Path(args.out),
+        formats=formats,
+        papers=args.paper or ["a4"],
+        lang=args.lang,
+        dpi=args.dpi,
+        include_patient_counts=args.include_patient_counts,
     )
     sys.stdout.write("\n".join(str(p) for p in paths) + "\n")
     return 0
@@ -208,19 +306,30 @@ def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
     p.add_argument(
-        "--format", action="append", metavar="FORMAT",
+        "--format",
+        action="append",
+        metavar="FORMAT",
         help="xlsx, gpkg, geojson, csv, html, pdf, png or all (repeat or comma-separate; "
-             "default all)",
+        "default all)",
     )
-    p.add_argument("--paper", action="append", choices=["a4", "a3"],
-                   help="printable map size, landscape (repeatable; default a4)")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh",
-                   help="language of headers and map text (default zh)")
+    p.add_argument(
+        "--paper",
+        action="append",
+        choices=["a4", "a3"],
+        help="printable map size, landscape (repeatable; default a4)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default="zh",
+        help="language of headers and map text (default zh)",
+    )
     p.add_argument("--dpi", type=int, default=200, help="PNG map resolution (default 200)")
     p.add_argument(
-        "--include-patient-counts", action="store_true",
+        "--include-patient-counts",
+        action="store_true",
         help="copy the scenario's patient-count file into DIR/inputs (exact counts: keep the "
-             "folder private); by default scenario.json refers to the original file",
+        "folder private); by default scenario.json refers to the original file",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
     p.set_defaults(handler=_cmd_export)
@@ -233,7 +342,10 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     inputs = pipeline.prepare(scenario)
     result = rollout.plan_rollout(inputs, suggest=not args.no_suggest)
     rollout_export.export_rollout(
-        result, Path(args.out), sites=inputs.sites, counties=inputs.counties,
+        result,
+        Path(args.out),
+        sites=inputs.sites,
+        counties=inputs.counties,
         travel_label=inputs.travel.label,
     )
     sys.stdout.write(rollout.format_rollout(result) + f"\nWritten to {args.out}\n")
@@ -256,18 +368,23 @@ def _add_rollout(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
-    p.add_argument("--no-suggest", action="store_true",
-                   help="skip the search for the smallest change meeting each missed milestone")
+    p.add_argument(
+        "--no-suggest",
+        action="store_true",
+        help="skip the search for the smallest change meeting each missed milestone",
+    )
     p.set_defaults(handler=_cmd_rollout)
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [
-    _add_solve, _add_export, _add_rollout,
+    _add_solve,
+    _add_export,
+    _add_rollout,
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m planning`` argument parser."""
+    """Return the ``python -m planning`` argument parser."""
     parser = _Parser(
         prog="python -m planning",
         description="Kangle Planner (康乐家园选址规划): site community rehabilitation services.",
@@ -297,5 +414,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
 
 
-def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+def _show_warning(message: Any, *_: Any, **__: Any) -> None:
     sys.stderr.write(f"warning: {message}\n")

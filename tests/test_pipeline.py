@@ -39,8 +39,8 @@ def test_putian_default_plan_end_to_end():
     plan = pipeline.run(Scenario(model="mclp", n_facilities=6, max_travel_min=30, cell_size_m=3000))
     k = plan.tables.kpis
     assert (
-        plan.solution.status == "optimal"
-        and plan.solution.gap in (0, 0.0, None)
+        (plan.solution.status == "optimal"
+        and plan.solution.gap in (0, 0.0, None))
         or plan.solution.gap < 1e-6
     )
     assert len(plan.solution.selected_sites) == 6
@@ -122,7 +122,7 @@ def test_p_larger_than_candidates(small_inputs):
 
 
 def test_lscp_infeasible_names_the_county(small_inputs):
-    with pytest.raises(InfeasibleError, match="城厢区|荔城区"):
+    with pytest.raises(InfeasibleError, match=r"城厢区|荔城区"):
         pipeline.solve(
             small_inputs,
             small_inputs.scenario.replace(model="lscp", n_facilities=None, max_travel_min=1),

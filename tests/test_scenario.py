@@ -31,7 +31,7 @@ def test_json_round_trip_with_nested_options(tmp_path):
 def test_unknown_keys_are_named():
     with pytest.raises(ScenarioError, match="unknown option 'n_sites'"):
         Scenario.from_dict({"n_sites": 3})
-    with pytest.raises(ScenarioError, match="unknown option 'travel.speed'"):
+    with pytest.raises(ScenarioError, match=r"unknown option 'travel\.speed'"):
         Scenario.from_dict({"travel": {"speed": 3}})
 
 
