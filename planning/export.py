@@ -66,7 +66,8 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     counties = t.counties.copy()
     counties["travel_mode"] = label
     counties_g = gpd.GeoDataFrame(
-        _suppressed(counties, thr), geometry=plan.counties.geometry.loc[counties.index],
+        _suppressed(counties, thr),
+        geometry=plan.counties.geometry.loc[counties.index],
         crs="EPSG:4326",
     )
     assignments = _suppressed(t.assignments, thr).assign(travel_mode=label)
@@ -74,8 +75,12 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     demand_g = gpd.GeoDataFrame(
         _suppressed(demand, thr), geometry=plan.demand.geometry, crs="EPSG:4326"
     )
-    return {"sites": sites_g, "assignments": assignments, "counties": counties_g,
-            "demand": demand_g}
+    return {
+        "sites": sites_g,
+        "assignments": assignments,
+        "counties": counties_g,
+        "demand": demand_g,
+    }
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
@@ -222,8 +227,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "康乐家园选址规划 — 设施规划表", "en": "Kangle Planner — facility plan"},
     "sec_scenario": {"zh": "方案设置", "en": "Scenario"},
     "sec_results": {"zh": "主要结果", "en": "Key results"},
-    "sec_policy": {"zh": "政策目标 (精康融合行动 2023)",
-                   "en": "Policy targets (精康融合行动 2023)"},
+    "sec_policy": {
+        "zh": "政策目标 (精康融合行动 2023)",
+        "en": "Policy targets (精康融合行动 2023)",
+    },
     "sec_sources": {"zh": "数据来源", "en": "Data sources"},
     "sec_notes": {"zh": "说明", "en": "Notes"},
     "scenario_name": {"zh": "方案名称", "en": "Scenario name"},
@@ -260,12 +267,12 @@ _TEXT: dict[str, dict[str, str]] = {
     "note_proxy": {
         "zh": "“可达”指在出行时间阈值内有开放站点，是“规律服务”的规划代理指标，并非实际服务率。",
         "en": "'Within the threshold' (reach) is a planning proxy for patients in regular "
-              "service, not a measure of it.",
+        "service, not a measure of it.",
     },
     "note_privacy": {
         "zh": "少于 {n} 人的患者数显示为“<{n}”；表中均为网格或区县汇总数，不含任何个人记录。",
         "en": "Patient counts below {n} are shown as '<{n}'; every figure is an aggregate of "
-              "grid cells or counties, never a patient record.",
+        "grid cells or counties, never a patient record.",
     },
     "note_estimated": {
         "zh": "患者数为估计值 (人口 × 患病率)，不是登记数据。",
@@ -354,11 +361,15 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
             patients = "; ".join(vals)
     spacing_km = sc.candidate_spacing_m / 1000
     cand = {
-        "grid": (f"生成网格 (generated), 间距 {spacing_km:g} km" if zh
-                 else f"generated grid, spacing {spacing_km:g} km"),
+        "grid": (
+            f"生成网格 (generated), 间距 {spacing_km:g} km"
+            if zh
+            else f"generated grid, spacing {spacing_km:g} km"
+        ),
         "facilities": "用户设施表 (facility table)" if zh else "user facility table",
         "grid+facilities": (
-            f"生成网格 (generated, {spacing_km:g} km) + 用户设施表" if zh
+            f"生成网格 (generated, {spacing_km:g} km) + 用户设施表"
+            if zh
             else f"generated grid ({spacing_km:g} km) + user facility table"
         ),
     }[sc.candidate_source]
@@ -391,8 +402,10 @@ def nearest_hospitals(plan: Plan) -> pd.Series:
         return pd.Series("", index=ids, dtype=object, name="nearest_hospital")
     s = plan.tables.sites
     d = haversine_m(
-        s["lon"].to_numpy()[:, None], s["lat"].to_numpy()[:, None],
-        hosp.geometry.x.to_numpy()[None, :], hosp.geometry.y.to_numpy()[None, :],
+        s["lon"].to_numpy()[:, None],
+        s["lat"].to_numpy()[:, None],
+        hosp.geometry.x.to_numpy()[None, :],
+        hosp.geometry.y.to_numpy()[None, :],
     )
     names = hosp["name"].astype(str).to_numpy()
     return pd.Series(names[d.argmin(axis=1)], index=ids, dtype=object, name="nearest_hospital")
@@ -452,27 +465,37 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     d = plan.demand
     cells = pd.DataFrame(
         {
-            "county": d["county"], "county_name": d["county_name"],
-            "patients": d["weight"].astype(float), "urban": d["urban"],
+            "county": d["county"],
+            "county_name": d["county_name"],
+            "patients": d["weight"].astype(float),
+            "urban": d["urban"],
             "area_km2": d["area_km2"] if "area_km2" in d.columns else np.nan,
-            "lon": d["lon"], "lat": d["lat"],
+            "lon": d["lon"],
+            "lat": d["lat"],
             "site_id": main["site_id"].reindex(d.index),
             "travel_min": main["travel_min"].reindex(d.index),
         },
         index=d.index,
     )
     cells["travel_mode"] = label
-    cells_g = gpd.GeoDataFrame(
-        _suppressed(cells, thr), geometry=d.geometry, crs=crs
-    ).rename_axis("demand_id").reset_index()
+    cells_g = (
+        gpd.GeoDataFrame(_suppressed(cells, thr), geometry=d.geometry, crs=crs)
+        .rename_axis("demand_id")
+        .reset_index()
+    )
 
     counties = plan.tables.counties.copy()
     _hide_small_shares(counties, "patients", "share_within", thr)
     counties["travel_mode"] = label
-    counties_g = gpd.GeoDataFrame(
-        _suppressed(counties, thr), geometry=plan.counties.geometry.reindex(counties.index),
-        crs=crs,
-    ).rename_axis("county_id").reset_index()
+    counties_g = (
+        gpd.GeoDataFrame(
+            _suppressed(counties, thr),
+            geometry=plan.counties.geometry.reindex(counties.index),
+            crs=crs,
+        )
+        .rename_axis("county_id")
+        .reset_index()
+    )
 
     a = alloc.copy()
     x0 = a["demand_id"].map(d["lon"]).to_numpy(float)
@@ -482,11 +505,13 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     coords = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
     lines: list[Any] = np.asarray(shapely.linestrings(coords)).tolist() if len(a) else []
     a["travel_mode"] = label
-    assign_g = gpd.GeoDataFrame(
-        _suppressed(a, thr).reset_index(drop=True), geometry=lines, crs=crs
-    )
-    return {"sites": sites_g, "demand_cells": cells_g, "counties": counties_g,
-            "assignments": assign_g}
+    assign_g = gpd.GeoDataFrame(_suppressed(a, thr).reset_index(drop=True), geometry=lines, crs=crs)
+    return {
+        "sites": sites_g,
+        "demand_cells": cells_g,
+        "counties": counties_g,
+        "assignments": assign_g,
+    }
 
 
 def export_gpkg(plan: Plan, path: str | Path) -> Path:
@@ -572,7 +597,11 @@ def _put(ws: Any, row: int, col: int, value: Any) -> Any:
 
 
 def _write_table(
-    ws: Any, header: list[str], rows: list[list[Any]], *, start_row: int = 1,
+    ws: Any,
+    header: list[str],
+    rows: list[list[Any]],
+    *,
+    start_row: int = 1,
     number_formats: dict[int, str] | None = None,
 ) -> None:
     """Write a header row and rows; ``number_formats`` maps 1-based columns to Excel formats."""
@@ -607,28 +636,48 @@ def _autowidth(ws: Any, *, max_width: int = 60) -> None:
 
 
 SITE_COLUMNS_OUT = (
-    "site_id", "name", "kind", "candidate_type", "county_name", "county", "lon", "lat",
-    "lon_gcj02", "lat_gcj02", "capacity", "assigned_patients", "mean_travel_min",
-    "max_travel_min", "nearest_hospital", "referral_min",
+    "site_id",
+    "name",
+    "kind",
+    "candidate_type",
+    "county_name",
+    "county",
+    "lon",
+    "lat",
+    "lon_gcj02",
+    "lat_gcj02",
+    "capacity",
+    "assigned_patients",
+    "mean_travel_min",
+    "max_travel_min",
+    "nearest_hospital",
+    "referral_min",
 )
 
 
 def _site_rows(sites: pd.DataFrame, *, lang: Lang, thr: int) -> list[list[Any]]:
     rows = []
     for sid, r in sites.iterrows():
-        rows.append([
-            str(sid), r["name"], KIND_LABELS[lang].get(r["kind"], r["kind"]),
-            TYPE_LABELS[lang].get(r["candidate_type"], r["candidate_type"]),
-            r["county_name"], r["county"],
-            round(float(r["lon"]), 6), round(float(r["lat"]), 6),
-            round(float(r["lon_gcj02"]), 6), round(float(r["lat_gcj02"]), 6),
-            None if pd.isna(r["capacity"]) else float(r["capacity"]),
-            _count_cell(r["assigned_patients"], thr),
-            None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
-            None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
-            r["nearest_hospital"] or None,
-            None if pd.isna(r["referral_min"]) else round(float(r["referral_min"]), 1),
-        ])
+        rows.append(
+            [
+                str(sid),
+                r["name"],
+                KIND_LABELS[lang].get(r["kind"], r["kind"]),
+                TYPE_LABELS[lang].get(r["candidate_type"], r["candidate_type"]),
+                r["county_name"],
+                r["county"],
+                round(float(r["lon"]), 6),
+                round(float(r["lat"]), 6),
+                round(float(r["lon_gcj02"]), 6),
+                round(float(r["lat_gcj02"]), 6),
+                None if pd.isna(r["capacity"]) else float(r["capacity"]),
+                _count_cell(r["assigned_patients"], thr),
+                None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
+                None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
+                r["nearest_hospital"] or None,
+                None if pd.isna(r["referral_min"]) else round(float(r["referral_min"]), 1),
+            ]
+        )
     return rows
 
 
@@ -690,26 +739,44 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("patients_total", _count_cell(k["patients_total"], thr))
     pair("patients_within", _count_cell(k["patients_within"], thr))
     pair("share_within", _pct(k["share_within"]))  # text: one figure, shown as on the map
-    pair("counties_with_site",
-         f"{k['counties_with_site']} / {k['n_counties']} ({k['county_share_with_site']:.0%})")
+    pair(
+        "counties_with_site",
+        f"{k['counties_with_site']} / {k['n_counties']} ({k['county_share_with_site']:.0%})",
+    )
     pair("n_sites", f"{k['n_sites']} ({k['n_sites_existing']} / {k['n_sites_new']})")
     pair("mean_travel", None if pd.isna(k["mean_travel_min"]) else round(k["mean_travel_min"], 1))
     row += 1
     section("sec_policy")
-    header = [text(x, lang) for x in
-              ("year", "county_target", "county_share", "met", "patient_target",
-               "patient_share", "met")]
+    header = [
+        text(x, lang)
+        for x in (
+            "year",
+            "county_target",
+            "county_share",
+            "met",
+            "patient_target",
+            "patient_share",
+            "met",
+        )
+    ]
     policy_rows = []
     met, not_met = text("met", lang), text("not_met", lang)
     for year, p in t.policy.iterrows():
-        policy_rows.append([
-            int(cast("int", year)), float(p["county_share_target"]), float(p["county_share"]),
-            met if p["county_target_met"] else not_met, float(p["patient_share_target"]),
-            float(p["patient_share"]), met if p["patient_target_met"] else not_met,
-        ])
+        policy_rows.append(
+            [
+                int(cast("int", year)),
+                float(p["county_share_target"]),
+                float(p["county_share"]),
+                met if p["county_target_met"] else not_met,
+                float(p["patient_share_target"]),
+                float(p["patient_share"]),
+                met if p["patient_target_met"] else not_met,
+            ]
+        )
     pct = "0.0%"
-    _write_table(ws, header, policy_rows, start_row=row,
-                 number_formats={2: pct, 3: pct, 5: pct, 6: pct})
+    _write_table(
+        ws, header, policy_rows, start_row=row, number_formats={2: pct, 3: pct, 5: pct, 6: pct}
+    )
     row += len(policy_rows) + 2
     section("sec_sources")
     for what, src in data_sources(plan, lang=lang):
@@ -728,17 +795,21 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     crow = []
     for cid, r in t.counties.iterrows():
         small = 0 < r["patients"] < thr
-        crow.append([
-            str(cid), r["name"], None if pd.isna(r["population"]) else int(r["population"]),
-            _count_cell(r["patients"], thr), _count_cell(r["patients_within"], thr),
-            None if small or pd.isna(r["share_within"]) else float(r["share_within"]),
-            int(r["n_sites"]),
-            yes if r["has_site"] else no,
-            None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
-            None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
-        ])
-    _write_table(wc, [COUNTY_HEADERS[c][lang] for c in ccols], crow,
-                 number_formats={6: "0.0%"})
+        crow.append(
+            [
+                str(cid),
+                r["name"],
+                None if pd.isna(r["population"]) else int(r["population"]),
+                _count_cell(r["patients"], thr),
+                _count_cell(r["patients_within"], thr),
+                None if small or pd.isna(r["share_within"]) else float(r["share_within"]),
+                int(r["n_sites"]),
+                yes if r["has_site"] else no,
+                None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
+                None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
+            ]
+        )
+    _write_table(wc, [COUNTY_HEADERS[c][lang] for c in ccols], crow, number_formats={6: "0.0%"})
     wc.freeze_panes = "A2"
     _autowidth(wc)
 
@@ -796,8 +867,11 @@ def map_file_name(paper: Paper, fmt: Literal["pdf", "png"]) -> str:
 
 
 # ------------------------------------------------------------------------ reproducibility
-_INPUT_FIELDS = (("facilities_file", "facilities"), ("patients_file", "patients"),
-                 ("weight_layer", "weights"))
+_INPUT_FIELDS = (
+    ("facilities_file", "facilities"),
+    ("patients_file", "patients"),
+    ("weight_layer", "weights"),
+)
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
@@ -977,14 +1051,15 @@ def export(
 
             written.extend(
                 printmap.export_print_map(
-                    plan, out / map_file_name(paper, cast("Literal['pdf', 'png']", fmt)),
-                    paper=paper, lang=lang, dpi=dpi,
+                    plan,
+                    out / map_file_name(paper, cast("Literal['pdf', 'png']", fmt)),
+                    paper=paper,
+                    lang=lang,
+                    dpi=dpi,
                 )
                 for paper in paper_list
             )
-    written.append(
-        export_scenario(plan, out, include_patient_counts=include_patient_counts)
-    )
+    written.append(export_scenario(plan, out, include_patient_counts=include_patient_counts))
     logger.info("Exported %s to %s (%d files)", ", ".join(wanted), out, len(written))
     return written
 
@@ -1025,8 +1100,11 @@ def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
     """File name :func:`export_bytes` gives ``fmt`` (known before the bytes are built)."""
     slug = _slug(plan.scenario.name)
     names = {
-        "xlsx": WORKBOOK_NAME, "gpkg": GPKG_NAME, "html": HTML_NAME,
-        "pdf": map_file_name(paper, "pdf"), "png": map_file_name(paper, "png"),
+        "xlsx": WORKBOOK_NAME,
+        "gpkg": GPKG_NAME,
+        "html": HTML_NAME,
+        "pdf": map_file_name(paper, "pdf"),
+        "png": map_file_name(paper, "png"),
     }
     if fmt in names:
         return f"{slug}_{names[fmt]}"

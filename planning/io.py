@@ -147,9 +147,7 @@ class CoordinateSystem:
 
 
 _ALIASES: dict[str, tuple[str, coords.CoordSystem]] = {
-    **dict.fromkeys(
-        ("wgs84", "wgs-84", "wgs 84", "gps", "epsg:4326", "4326"), ("WGS-84", "wgs84")
-    ),
+    **dict.fromkeys(("wgs84", "wgs-84", "wgs 84", "gps", "epsg:4326", "4326"), ("WGS-84", "wgs84")),
     **dict.fromkeys(
         ("gcj02", "gcj-02", "gcj", "amap", "gaode", "高德", "tencent", "腾讯", "火星坐标"),
         ("GCJ-02", "gcj02"),
@@ -189,8 +187,9 @@ def parse_crs(crs: str, *, file: str = "input") -> CoordinateSystem:
         except CRSError:
             msg = f"EPSG:{match.group(1)} is not a known coordinate system; check the code."
             raise fail(file, msg) from None
-        return CoordinateSystem(label=f"EPSG:{match.group(1)} ({parsed.name})", offset=None,
-                                crs=parsed)
+        return CoordinateSystem(
+            label=f"EPSG:{match.group(1)} ({parsed.name})", offset=None, crs=parsed
+        )
     msg = (
         f"unknown coordinate system {crs!r}. Use 'wgs84' (GPS, OpenStreetMap), 'gcj02' "
         "(AMap/高德, Tencent), 'bd09' (Baidu/百度), 'cgcs2000', or 'EPSG:<code>' for "
@@ -204,8 +203,9 @@ def _wgs_like(crs: CRS) -> bool:
     return epsg in {4326, 4490} or bool(crs.equals(CRS.from_epsg(4326), ignore_axis_order=True))
 
 
-def _transform(x: FloatArray, y: FloatArray, system: CoordinateSystem) -> tuple[FloatArray,
-                                                                                   FloatArray]:
+def _transform(
+    x: FloatArray, y: FloatArray, system: CoordinateSystem
+) -> tuple[FloatArray, FloatArray]:
     if system.crs is None:
         assert system.offset is not None  # noqa: S101  (by construction)
         return coords.to_wgs84(x, y, source=system.offset)
@@ -273,7 +273,8 @@ def _mapping(
                 col.add(None, None, f"column_map key {key!r} is not one of: {allowed}.")
             elif header is not None and str(header) not in headers:
                 col.add(
-                    None, str(header),
+                    None,
+                    str(header),
                     f"column_map names {header!r} for {key!r}, but the file has no such "
                     f"column (it has {', '.join(map(repr, headers))}).",
                 )
@@ -288,7 +289,8 @@ def _mapping(
 def _missing_column(col: _Collector, field: str, frame: pd.DataFrame) -> None:
     headers = ", ".join(repr(str(c)) for c in frame.columns if str(c) != "geometry")
     col.add(
-        None, None,
+        None,
+        None,
         f"no {_FIELD_LABELS[field]} column found (the columns are {headers or 'none'}). "
         f"Rename the column to {_FIELD_LABELS[field].split('/')[0]!r}, or choose it in the "
         f"column mapping (column_map={{{field!r}: '<header>'}}).",
@@ -334,8 +336,14 @@ def _text(value: Any) -> str:
 
 
 def _numbers(
-    frame: pd.DataFrame, header: str, col: _Collector, *, what: str, hint: str,
-    show_values: bool, required: bool,
+    frame: pd.DataFrame,
+    header: str,
+    col: _Collector,
+    *,
+    what: str,
+    hint: str,
+    show_values: bool,
+    required: bool,
 ) -> FloatArray:
     out = np.full(len(frame), np.nan)
     for i, (row, value) in enumerate(zip(frame.index, frame[header], strict=True)):
@@ -413,7 +421,8 @@ def _finish_xy(
         metres = valid & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for r in rows[metres]:
             col.add(
-                int(r), lon_col,
+                int(r),
+                lon_col,
                 "the coordinates look like metres of a projected coordinate system, not "
                 "degrees. Choose the file's EPSG code as the coordinate system (e.g. "
                 "'EPSG:4547'), or enter longitude/latitude in decimal degrees.",
@@ -430,7 +439,8 @@ def _finish_xy(
             for r, xi, yi in zip(rows[swapped], x[swapped], y[swapped], strict=True):
                 vals = f" ({lon_col}={xi:g}, {lat_col}={yi:g})" if show_values else ""
                 col.add(
-                    int(r), lon_col,
+                    int(r),
+                    lon_col,
                     f"longitude and latitude look swapped{vals}: swap the two values in this row.",
                 )
             valid = valid & ~swapped
@@ -438,14 +448,16 @@ def _finish_xy(
         for r, xi, yi in zip(rows[outside], x[outside], y[outside], strict=True):
             vals = f" (lon {xi:g}, lat {yi:g})" if show_values else ""
             col.add(
-                int(r), lon_col,
+                int(r),
+                lon_col,
                 f"the point{vals} is outside China: check the sign, the decimal point and "
                 "that longitude and latitude are in the right columns.",
             )
         valid = valid & ~metres & ~outside
     elif valid.any() and _in_china(x[valid], y[valid]).all():
         col.add(
-            None, lon_col,
+            None,
+            lon_col,
             f"the coordinates look like longitude/latitude degrees, but the coordinate system "
             f"given is {system.label} (metres). Choose 'wgs84', 'gcj02' or 'bd09' instead.",
         )
@@ -469,7 +481,8 @@ def _finish_xy(
                 )
         for r in rows[outside]:
             col.add(
-                int(r), lon_col,
+                int(r),
+                lon_col,
                 f"after conversion from {system.label} the point is outside China: check the "
                 "EPSG code and that x (easting) and y (northing) are not swapped.",
             )
@@ -490,8 +503,9 @@ def _coordinates(
     rows = [int(r) for r in frame.index]
     if isinstance(frame, gpd.GeoDataFrame):
         x, y, system = _geometry_xy(frame, system, col)
-        return _finish_xy(x, y, rows, system, col, lon_col=None, lat_col=None,
-                          show_values=show_values)
+        return _finish_xy(
+            x, y, rows, system, col, lon_col=None, lat_col=None, show_values=show_values
+        )
     lon_col, lat_col = mapping["lon"], mapping["lat"]
     assert lon_col is not None  # noqa: S101  (checked by callers)
     assert lat_col is not None  # noqa: S101
@@ -507,12 +521,15 @@ def _coordinates(
     hint = "enter decimal degrees such as 119.0071 (not degrees/minutes/seconds)"
     if not system.geographic:
         hint = f"enter the coordinate in metres of {system.label}"
-    x = _numbers(frame, lon_col, col, what="longitude", hint=hint,
-                 show_values=show_values, required=True)
-    y = _numbers(frame, lat_col, col, what="latitude", hint=hint,
-                 show_values=show_values, required=True)
-    return _finish_xy(x, y, rows, system, col, lon_col=lon_col, lat_col=lat_col,
-                      show_values=show_values)
+    x = _numbers(
+        frame, lon_col, col, what="longitude", hint=hint, show_values=show_values, required=True
+    )
+    y = _numbers(
+        frame, lat_col, col, what="latitude", hint=hint, show_values=show_values, required=True
+    )
+    return _finish_xy(
+        x, y, rows, system, col, lon_col=lon_col, lat_col=lat_col, show_values=show_values
+    )
 
 
 # --------------------------------------------------------------------------------- region
@@ -527,10 +544,14 @@ def _region(region: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         raise DataError(msg)
     out = region[["geometry"]].to_crs("EPSG:4326") if region.crs != "EPSG:4326" else region
     return gpd.GeoDataFrame(
-        {"county_id": [str(i) for i in out.index],
-         "county_name": region["name"].astype(str).to_numpy() if "name" in region.columns
-         else [str(i) for i in out.index]},
-        geometry=out.geometry.to_numpy(), crs="EPSG:4326",
+        {
+            "county_id": [str(i) for i in out.index],
+            "county_name": region["name"].astype(str).to_numpy()
+            if "name" in region.columns
+            else [str(i) for i in out.index],
+        },
+        geometry=out.geometry.to_numpy(),
+        crs="EPSG:4326",
     )
 
 
@@ -550,7 +571,9 @@ def _locate(lon: FloatArray, lat: FloatArray, region: gpd.GeoDataFrame) -> list[
     if left:
         utm = region.estimate_utm_crs()
         near = gpd.sjoin_nearest(
-            pts.loc[left].to_crs(utm), region.to_crs(utm), how="left",
+            pts.loc[left].to_crs(utm),
+            region.to_crs(utm),
+            how="left",
             max_distance=REGION_TOLERANCE_M,
         )
         near = near[~near.index.duplicated()]["county_id"]
@@ -668,8 +691,12 @@ def load_facilities(
             if not i:
                 col.add(r, id_col, "the id is empty: give every facility its own id.")
             elif i in first_seen:
-                col.add(r, id_col, f"the id {i!r} is also used in row {first_seen[i]}: "
-                        "give every facility its own id.")
+                col.add(
+                    r,
+                    id_col,
+                    f"the id {i!r} is also used in row {first_seen[i]}: "
+                    "give every facility its own id.",
+                )
             else:
                 first_seen[i] = r
     else:
@@ -680,21 +707,32 @@ def load_facilities(
             if n and np.isfinite(x):
                 key = (n, round(float(x), 6), round(float(y), 6))
                 if key in seen:
-                    col.add(r, name_col, f"same name and location as row {seen[key]}: "
-                            "delete the duplicate row.")
+                    col.add(
+                        r,
+                        name_col,
+                        f"same name and location as row {seen[key]}: delete the duplicate row.",
+                    )
                 else:
                     seen[key] = r
     capacity = np.full(len(rows), np.nan)
     if mapping["capacity"] is not None:
         capacity = _numbers(
-            frame, mapping["capacity"], col, what="capacity",
+            frame,
+            mapping["capacity"],
+            col,
+            what="capacity",
             hint="enter the number of places, such as 20 (leave it empty if unknown; no units)",
-            show_values=True, required=False,
+            show_values=True,
+            required=False,
         )
         for r, c in zip(rows, capacity, strict=True):
             if c < 0:
-                col.add(r, mapping["capacity"], f"the capacity {c:g} is negative: enter the "
-                        "number of places, or leave it empty if unknown.")
+                col.add(
+                    r,
+                    mapping["capacity"],
+                    f"the capacity {c:g} is negative: enter the "
+                    "number of places, or leave it empty if unknown.",
+                )
     col.raise_if_any()
 
     if mapping["type"] is not None:
@@ -715,7 +753,8 @@ def load_facilities(
     )
     county: list[str | None] = (
         [_county_code(v, regions) for v in frame[mapping["county"]]]
-        if mapping["county"] else [None] * len(rows)
+        if mapping["county"]
+        else [None] * len(rows)
     )
     keep = np.ones(len(rows), dtype=bool)
     if regions is not None:
@@ -752,22 +791,71 @@ def load_facilities(
         crs="EPSG:4326",
     )[keep]
     col.warn_all()
-    logger.info("%s: %d facilities loaded (%s)", file, len(result),
-                ", ".join(f"{t} {n}" for t, n in result["type"].value_counts().items()))
+    logger.info(
+        "%s: %d facilities loaded (%s)",
+        file,
+        len(result),
+        ", ".join(f"{t} {n}" for t, n in result["type"].value_counts().items()),
+    )
     return result
 
 
 # ---------------------------------------------------------------------------- patients
 _IDENTIFYING_ZH = (
-    "姓名", "身份证", "证件", "电话", "手机", "联系方式", "出生", "生日", "病历", "住院号",
-    "门诊号", "医保", "社保", "监护人", "家属", "住址", "地址", "户籍", "门牌", "邮箱",
+    "姓名",
+    "身份证",
+    "证件",
+    "电话",
+    "手机",
+    "联系方式",
+    "出生",
+    "生日",
+    "病历",
+    "住院号",
+    "门诊号",
+    "医保",
+    "社保",
+    "监护人",
+    "家属",
+    "住址",
+    "地址",
+    "户籍",
+    "门牌",
+    "邮箱",
 )
 _IDENTIFYING_EN = {
-    "patientname", "fullname", "firstname", "lastname", "surname", "familyname", "givenname",
-    "idcard", "idno", "idnumber", "nationalid", "identitycard", "ssn", "phone", "phonenumber",
-    "mobile", "tel", "telephone", "birth", "birthday", "birthdate", "dob", "dateofbirth",
-    "medicalrecord", "medicalrecordnumber", "mrn", "recordno", "address", "homeaddress",
-    "email", "guardian", "insuranceno",
+    "patientname",
+    "fullname",
+    "firstname",
+    "lastname",
+    "surname",
+    "familyname",
+    "givenname",
+    "idcard",
+    "idno",
+    "idnumber",
+    "nationalid",
+    "identitycard",
+    "ssn",
+    "phone",
+    "phonenumber",
+    "mobile",
+    "tel",
+    "telephone",
+    "birth",
+    "birthday",
+    "birthdate",
+    "dob",
+    "dateofbirth",
+    "medicalrecord",
+    "medicalrecordnumber",
+    "mrn",
+    "recordno",
+    "address",
+    "homeaddress",
+    "email",
+    "guardian",
+    "insuranceno",
 }
 _PERSON_HINTS_ZH = ("性别", "年龄", "诊断", "入组", "随访")
 _PERSON_HINTS_EN = {"sex", "gender", "age", "diagnosis", "icd", "followup"}
@@ -785,8 +873,11 @@ def _identifying_columns(frame: pd.DataFrame) -> list[str]:
             found.append(str(c))
             continue
         values = frame[c]
-        if values.dtype == object or pd.api.types.is_string_dtype(values) \
-                or pd.api.types.is_integer_dtype(values):
+        if (
+            values.dtype == object
+            or pd.api.types.is_string_dtype(values)
+            or pd.api.types.is_integer_dtype(values)
+        ):
             sample = [_text(v) for v in values.iloc[:5000]]
             if any(_ID_CARD.match(s) or _PHONE.match(s) for s in sample):
                 found.append(str(c))
@@ -869,8 +960,9 @@ class PatientCounts:
     def __repr__(self) -> str:
         """Summary without small counts."""
         total = self.total
-        shown = f"<{self.privacy_threshold}" if 0 < total < self.privacy_threshold \
-            else f"{total:,.0f}"
+        shown = (
+            f"<{self.privacy_threshold}" if 0 < total < self.privacy_threshold else f"{total:,.0f}"
+        )
         parts = []
         if self.by_county is not None:
             parts.append(f"{len(self.by_county)} counties")
@@ -948,14 +1040,24 @@ def load_patient_counts(
     spatial = isinstance(frame, gpd.GeoDataFrame)
     has_points = spatial or (mapping["lon"] is not None and mapping["lat"] is not None)
     if not has_points and mapping["county"] is None:
-        col.add(None, None, "no location: add a county column (区县, name or 6-digit adcode) "
-                "or longitude/latitude columns (经度, 纬度).")
+        col.add(
+            None,
+            None,
+            "no location: add a county column (区县, name or 6-digit adcode) "
+            "or longitude/latitude columns (经度, 纬度).",
+        )
     col.raise_if_any()
     rows = [int(r) for r in frame.index]
     count_col = mapping["count"]
-    counts = _numbers(frame, count_col, col, what="count",
-                      hint="enter the number of patients as a plain number",
-                      show_values=False, required=True)
+    counts = _numbers(
+        frame,
+        count_col,
+        col,
+        what="count",
+        hint="enter the number of patients as a plain number",
+        show_values=False,
+        required=True,
+    )
     for r, c in zip(rows, counts, strict=True):
         if c < 0:
             col.add(r, count_col, "the count is negative: enter the number of patients.")
@@ -975,17 +1077,22 @@ def load_patient_counts(
                 keep[outside] = False
         width = max(4, len(str(len(rows))))
         points = gpd.GeoDataFrame(
-            {"count": counts, "county": pd.Series(
-                [c or np.nan for c in located], dtype=object).to_numpy()},
-            index=pd.Index([f"P{k:0{width}d}" for k in range(1, len(rows) + 1)],
-                           name="point_id", dtype=object),
-            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326",
+            {
+                "count": counts,
+                "county": pd.Series([c or np.nan for c in located], dtype=object).to_numpy(),
+            },
+            index=pd.Index(
+                [f"P{k:0{width}d}" for k in range(1, len(rows) + 1)], name="point_id", dtype=object
+            ),
+            geometry=gpd.points_from_xy(lon, lat),
+            crs="EPSG:4326",
         )[keep]
         if regions is None:
             points = points.drop(columns="county")
         col.warn_all()
-        result = PatientCounts(by_county=None, points=points,
-                               privacy_threshold=privacy_threshold, file=file)
+        result = PatientCounts(
+            by_county=None, points=points, privacy_threshold=privacy_threshold, file=file
+        )
         logger.info("%s: patient counts at %d places", file, len(points))
         return result
     county_col = mapping["county"]
@@ -998,8 +1105,12 @@ def load_patient_counts(
             if not _text(v):
                 col.add(r, county_col, "the county is empty: enter its name or 6-digit adcode.")
             elif regions is None:
-                col.add(r, county_col, "county names can only be read with the planning region "
-                        "known; enter the 6-digit adcode (e.g. 350302) instead.")
+                col.add(
+                    r,
+                    county_col,
+                    "county names can only be read with the planning region "
+                    "known; enter the 6-digit adcode (e.g. 350302) instead.",
+                )
             else:
                 unknown_rows.append(r)
         codes.append(code)
@@ -1030,8 +1141,9 @@ def load_patient_counts(
     by_county.name = "patients"
     col.warn_all()
     logger.info("%s: patient counts for %d counties", file, len(by_county))
-    return PatientCounts(by_county=by_county, points=None,
-                         privacy_threshold=privacy_threshold, file=file)
+    return PatientCounts(
+        by_county=by_county, points=None, privacy_threshold=privacy_threshold, file=file
+    )
 
 
 # ------------------------------------------------------------------------------ exports

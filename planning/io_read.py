@@ -518,9 +518,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         candidates: tuple[str, ...] = ("utf-16",)
     else:
         if b"\x00" in data:
-            msg = (
-                "the file holds binary data, not text; save the table as 'CSV UTF-8' or .xlsx."
-            )
+            msg = "the file holds binary data, not text; save the table as 'CSV UTF-8' or .xlsx."
             raise fail(name, msg)
         candidates = ("utf-8-sig", "gb18030")
     for enc in candidates:
@@ -696,8 +694,9 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
         )
         raise fail(name, msg) from None
     if not any(not _blank(v) for row in cells for v, _ in row):
-        where = f" (the other sheets, {', '.join(map(repr, others))}, are not read)" if others \
-            else ""
+        where = (
+            f" (the other sheets, {', '.join(map(repr, others))}, are not read)" if others else ""
+        )
         msg = f"the first sheet {sheet!r} is empty{where}; put the table on the first sheet."
         raise fail(name, msg)
     problems: list[Problem] = []

@@ -370,9 +370,7 @@ def _base_map(
         folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18).add_to(m)
     # keep the region clear of the layer switch (top left) and the legend (bottom right)
     left, right = ((50, 10), (10, 10)) if compact else ((230, 10), (170, 10))
-    m.fit_bounds(
-        [[miny, minx], [maxy, maxx]], padding_top_left=left, padding_bottom_right=right
-    )
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=left, padding_bottom_right=right)
     return m
 
 

@@ -136,14 +136,51 @@ DEFAULT_SPEEDS_KMH: dict[str, tuple[float, float]] = {
 FALLBACK_CLASS = "road"
 
 _DRIVE_EXCLUDED = frozenset(
-    {"abandoned", "bridleway", "bus_guideway", "construction", "corridor", "cycleway",
-     "elevator", "escalator", "footway", "no", "path", "pedestrian", "planned", "platform",
-     "proposed", "raceway", "razed", "rest_area", "service", "services", "steps", "track"}
+    {
+        "abandoned",
+        "bridleway",
+        "bus_guideway",
+        "construction",
+        "corridor",
+        "cycleway",
+        "elevator",
+        "escalator",
+        "footway",
+        "no",
+        "path",
+        "pedestrian",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "rest_area",
+        "service",
+        "services",
+        "steps",
+        "track",
+    }
 )
 _WALK_EXCLUDED = frozenset(
-    {"abandoned", "bus_guideway", "construction", "cycleway", "motor", "no", "planned",
-     "platform", "proposed", "raceway", "razed", "rest_area", "services", "motorway",
-     "motorway_link", "trunk", "trunk_link"}
+    {
+        "abandoned",
+        "bus_guideway",
+        "construction",
+        "cycleway",
+        "motor",
+        "no",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "rest_area",
+        "services",
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+    }
 )
 _MPH = 1.609344
 URBAN_ROAD_DENSITY_KM_PER_KM2 = 10.0
@@ -281,8 +318,12 @@ class RoadNetwork:
         g.add_nodes_from(range(self.n_nodes))
         order = np.argsort(-w, kind="stable")  # later (smaller) weights overwrite larger ones
         g.add_weighted_edges_from(
-            zip(self.edge_u[order].tolist(), self.edge_v[order].tolist(), w[order].tolist(),
-                strict=True)
+            zip(
+                self.edge_u[order].tolist(),
+                self.edge_v[order].tolist(),
+                w[order].tolist(),
+                strict=True,
+            )
         )
         return g
 
@@ -420,8 +461,10 @@ def urban_edges_from_areas(
 ) -> npt.NDArray[np.bool_]:
     """Mark edges whose midpoint lies inside ``urban_areas`` (polygons, WGS-84)."""
     _require_wgs84(urban_areas, name="urban areas")
-    geoms = urban_areas.geometry.to_numpy() if isinstance(urban_areas, gpd.GeoDataFrame) else (
-        urban_areas.to_numpy()
+    geoms = (
+        urban_areas.geometry.to_numpy()
+        if isinstance(urban_areas, gpd.GeoDataFrame)
+        else (urban_areas.to_numpy())
     )
     mid_lon = (network.lon[network.edge_u] + network.lon[network.edge_v]) / 2
     mid_lat = (network.lat[network.edge_u] + network.lat[network.edge_v]) / 2
@@ -446,9 +489,7 @@ def edge_minutes(
 
 
 # --------------------------------------------------------------------------- graph helpers
-def _csr(
-    network: RoadNetwork, minutes: FloatArray, *, reverse: bool = False
-) -> sp.csr_matrix:
+def _csr(network: RoadNetwork, minutes: FloatArray, *, reverse: bool = False) -> sp.csr_matrix:
     """Sparse adjacency (parallel edges reduced to their minimum)."""
     u, v = (network.edge_v, network.edge_u) if reverse else (network.edge_u, network.edge_v)
     return _Graph(*_dedupe(u, v, minutes, network.n_nodes), network.n_nodes).csr()
@@ -782,14 +823,24 @@ def compute_network_travel_times(
         if snap is not None:
             keep[snap.node[snap.node >= 0]] = True
     graph, new_index = contract_graph(
-        network.edge_u, network.edge_v, minutes, network.n_nodes, keep=keep,
+        network.edge_u,
+        network.edge_v,
+        minutes,
+        network.n_nodes,
+        keep=keep,
         topology=_network_topology(network),
     )
     snap_d, snap_s = _remap(snap_d, new_index), _remap(snap_s, new_index)
     table = _route_table(
-        graph, snap_d, snap_s,
-        demand_index=demand.index, site_index=sites.index, demand_lonlat=(d_lon, d_lat),
-        site_lonlat=(s_lon, s_lat), walk_min_per_m=walk_min_per_m, cutoff=cutoff,
+        graph,
+        snap_d,
+        snap_s,
+        demand_index=demand.index,
+        site_index=sites.index,
+        demand_lonlat=(d_lon, d_lat),
+        site_lonlat=(s_lon, s_lat),
+        walk_min_per_m=walk_min_per_m,
+        cutoff=cutoff,
         progress=progress,
     )
     n_src = len(np.unique(snap_s.node[snap_s.node >= 0]))
@@ -797,12 +848,19 @@ def compute_network_travel_times(
     referral: pd.Series | None = None
     if hospitals is not None and snap_h is not None:
         referral = _referral_minutes(
-            graph, snap_s, _remap(snap_h, new_index), walk_min_per_m=walk_min_per_m,
-            index=sites.index, site_lonlat=(s_lon, s_lat), hospital_lonlat=(h_lon, h_lat),
+            graph,
+            snap_s,
+            _remap(snap_h, new_index),
+            walk_min_per_m=walk_min_per_m,
+            index=sites.index,
+            site_lonlat=(s_lon, s_lat),
+            hospital_lonlat=(h_lon, h_lat),
         )
-    unsnapped_df = pd.concat([u for u in unsnapped if len(u)], ignore_index=True) if any(
-        len(u) for u in unsnapped
-    ) else pd.DataFrame(columns=["point_id", "role", "distance_m"])
+    unsnapped_df = (
+        pd.concat([u for u in unsnapped if len(u)], ignore_index=True)
+        if any(len(u) for u in unsnapped)
+        else pd.DataFrame(columns=["point_id", "role", "distance_m"])
+    )
     if len(unsnapped_df):
         counts = unsnapped_df["role"].value_counts().to_dict()
         msg = (
@@ -817,8 +875,15 @@ def compute_network_travel_times(
     logger.info(
         "Network travel: %d demand x %d sites (%d source nodes) -> %d pairs within %.0f min "
         "on %d nodes / %d edges (%d nodes after contraction) in %.2f s",
-        len(demand), len(sites), n_src, len(table), cutoff, network.n_nodes, network.n_edges,
-        graph.n, time.perf_counter() - t0,
+        len(demand),
+        len(sites),
+        n_src,
+        len(table),
+        cutoff,
+        network.n_nodes,
+        network.n_edges,
+        graph.n,
+        time.perf_counter() - t0,
     )
     return TravelTimes(
         table=table,
@@ -1015,9 +1080,7 @@ def load_osm_file(
     elif name.endswith((".osm", ".xml", ".osm.xml")):
         net = _load_xml(p, network_type=network_type)
     else:
-        msg = (
-            f"OSM file {p.name!r} has an unknown extension; use .osm.pbf, .osm or .osm.xml."
-        )
+        msg = f"OSM file {p.name!r} has an unknown extension; use .osm.pbf, .osm or .osm.xml."
         raise NetworkError(msg)
     if net.n_edges == 0:
         msg = (
@@ -1102,9 +1165,18 @@ def _empty_network(
     z = np.zeros(0)
     zi = np.zeros(0, dtype=np.int64)
     return RoadNetwork(
-        node_id=zi, lon=z, lat=z, edge_u=zi, edge_v=zi, length_m=z,
-        highway=np.zeros(0, dtype="<U1"), maxspeed_kmh=z, network_type=network_type,
-        source=source, data_date=date, data_date_source=date_src,
+        node_id=zi,
+        lon=z,
+        lat=z,
+        edge_u=zi,
+        edge_v=zi,
+        length_m=z,
+        highway=np.zeros(0, dtype="<U1"),
+        maxspeed_kmh=z,
+        network_type=network_type,
+        source=source,
+        data_date=date,
+        data_date_source=date_src,
     )
 
 
@@ -1209,8 +1281,14 @@ def _load_xml(p: Path, *, network_type: NetworkType) -> RoadNetwork:
         msg = f"Cannot read OSM XML file {p.name!r}: {err}. Is it an OSM XML export?"
         raise NetworkError(msg) from err
     date, src = _xml_date(p)
-    return from_networkx(g, network_type=network_type, source=str(p), data_date=date,
-                         data_date_source=src, filter_classes=True)
+    return from_networkx(
+        g,
+        network_type=network_type,
+        source=str(p),
+        data_date=date,
+        data_date_source=src,
+        filter_classes=True,
+    )
 
 
 def _first(value: Any) -> Any:
@@ -1316,7 +1394,10 @@ def _download_graph(polygon: BaseGeometry, network_type: NetworkType) -> nx.Mult
         graph: nx.MultiDiGraph = ox.graph_from_polygon(
             # unsimplified: nodes every few dozen metres along roads give short access legs;
             # routing contracts the pass-through nodes anyway (contract_graph)
-            polygon, network_type=network_type, simplify=False, retain_all=False
+            polygon,
+            network_type=network_type,
+            simplify=False,
+            retain_all=False,
         )
         return graph
 
@@ -1367,11 +1448,17 @@ def download_road_network(
     if progress is not None:
         progress(0.8, "building the road graph")
     today = dt.datetime.now(tz=dt.UTC).date().isoformat()
-    net = from_networkx(graph, network_type=network_type, source="OpenStreetMap download",
-                        data_date=today, data_date_source="download date")
+    net = from_networkx(
+        graph,
+        network_type=network_type,
+        source="OpenStreetMap download",
+        data_date=today,
+        data_date_source="download date",
+    )
     net.save(path)
-    logger.info("Downloaded %d nodes in %.1f s, cached at %s", net.n_nodes,
-                time.perf_counter() - t0, path)
+    logger.info(
+        "Downloaded %d nodes in %.1f s, cached at %s", net.n_nodes, time.perf_counter() - t0, path
+    )
     if progress is not None:
         progress(1.0, "road network downloaded")
     return net
@@ -1439,7 +1526,9 @@ def load_network_for(
         if cached.exists():
             return RoadNetwork.load(cached)
         net = load_osm_file(
-            path, network_type=network_type, region=shapely.box(*buffered.bounds),
+            path,
+            network_type=network_type,
+            region=shapely.box(*buffered.bounds),
             progress=progress,
         )
         with contextlib.suppress(OSError):  # a read-only cache only costs time
@@ -1485,18 +1574,30 @@ def compute_travel_times_for_region(
         )
         warnings.warn(msg, UserWarning, stacklevel=3)
         return travel.compute_travel_times(
-            demand, sites, settings=settings.model_copy(update={"mode": "estimated"}),
-            cutoff_min=cutoff_min, region=region, hospitals=hospitals, progress=progress,
+            demand,
+            sites,
+            settings=settings.model_copy(update={"mode": "estimated"}),
+            cutoff_min=cutoff_min,
+            region=region,
+            hospitals=hospitals,
+            progress=progress,
         )
     urban_areas = None
-    if "urban" in demand.columns and len(demand) and (
-        demand.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    if (
+        "urban" in demand.columns
+        and len(demand)
+        and (demand.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all())
     ):
         urban_areas = demand.loc[demand["urban"].astype(bool)].geometry
     return compute_network_travel_times(
-        demand, sites, network=net, settings=settings, cutoff_min=cutoff_min,
+        demand,
+        sites,
+        network=net,
+        settings=settings,
+        cutoff_min=cutoff_min,
         hospitals=hospitals if hospitals is not None and len(hospitals) else None,
-        urban_areas=urban_areas, progress=_sub_progress(progress, 0.4, 1.0),
+        urban_areas=urban_areas,
+        progress=_sub_progress(progress, 0.4, 1.0),
     )
 
 
@@ -1507,8 +1608,12 @@ def _sub_progress(progress: Progress | None, lo: float, hi: float) -> Progress |
 
 
 def haversine_lower_bound_min(
-    lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike,
-    *, top_speed_kmh: float,
+    lon1: npt.ArrayLike,
+    lat1: npt.ArrayLike,
+    lon2: npt.ArrayLike,
+    lat2: npt.ArrayLike,
+    *,
+    top_speed_kmh: float,
 ) -> FloatArray:
     """Minutes a trip cannot beat: great-circle distance at ``top_speed_kmh``."""
     return haversine_m(lon1, lat1, lon2, lat2) / (top_speed_kmh * 1000.0 / 60.0)

@@ -56,10 +56,14 @@ SITE_STYLE: dict[str, dict[str, Any]] = {
     "hub": {"marker": "*", "color": "#6a1b9a", "size": 260},
 }
 _LABELS: dict[str, dict[str, str]] = {
-    "title": {"zh": "{region} 社区精神康复服务站点规划图",
-              "en": "{region}: community mental health rehabilitation sites"},
-    "subtitle": {"zh": "方案：{name}｜模型 {model}｜{n} 个站点｜出行时间阈值 {t:g} 分钟",
-                 "en": "Scenario: {name} | model {model} | {n} sites | threshold {t:g} min"},
+    "title": {
+        "zh": "{region} 社区精神康复服务站点规划图",
+        "en": "{region}: community mental health rehabilitation sites",
+    },
+    "subtitle": {
+        "zh": "方案：{name}｜模型 {model}｜{n} 个站点｜出行时间阈值 {t:g} 分钟",
+        "en": "Scenario: {name} | model {model} | {n} sites | threshold {t:g} min",
+    },
     "legend": {"zh": "图例", "en": "Legend"},
     "coverage": {"zh": "{t:g} 分钟内可达患者比例", "en": "Patients within {t:g} min"},
     "existing": {"zh": "现有站点", "en": "Existing site"},
@@ -67,23 +71,33 @@ _LABELS: dict[str, dict[str, str]] = {
     "hub": {"zh": "枢纽站点", "en": "Hub site"},
     "boundary": {"zh": "区县界", "en": "County boundary"},
     "key": {"zh": "主要指标", "en": "Key figures"},
-    "k_sites": {"zh": "站点：{n} 个 (现有 {e}，新建 {w})",
-                "en": "Sites: {n} ({e} existing, {w} new)"},
-    "k_within": {"zh": "{t:g} 分钟内可达：{share:.1%} (约 {p} / {tot} 人)",
-                 "en": "Within {t:g} min: {share:.1%} ({p} of {tot} patients)"},
-    "k_counties": {"zh": "有站点区县：{c} / {n} ({s:.0%})",
-                   "en": "Counties with a site: {c} of {n} ({s:.0%})"},
+    "k_sites": {
+        "zh": "站点：{n} 个 (现有 {e}，新建 {w})",
+        "en": "Sites: {n} ({e} existing, {w} new)",
+    },
+    "k_within": {
+        "zh": "{t:g} 分钟内可达：{share:.1%} (约 {p} / {tot} 人)",
+        "en": "Within {t:g} min: {share:.1%} ({p} of {tot} patients)",
+    },
+    "k_counties": {
+        "zh": "有站点区县：{c} / {n} ({s:.0%})",
+        "en": "Counties with a site: {c} of {n} ({s:.0%})",
+    },
     "k_mean": {"zh": "平均出行时间：{m:.1f} 分钟", "en": "Mean travel time: {m:.1f} min"},
-    "k_policy": {"zh": "{y} 年目标 (区县 {ct:.0%} / 患者 {pt:.0%})：{res}",
-                 "en": "{y} targets (counties {ct:.0%} / patients {pt:.0%}): {res}"},
+    "k_policy": {
+        "zh": "{y} 年目标 (区县 {ct:.0%} / 患者 {pt:.0%})：{res}",
+        "en": "{y} targets (counties {ct:.0%} / patients {pt:.0%}): {res}",
+    },
     "met_both": {"zh": "均达标", "en": "both met"},
     "met_county": {"zh": "区县达标", "en": "counties met"},
     "met_patient": {"zh": "患者达标", "en": "patients met"},
     "met_none": {"zh": "未达标", "en": "not met"},
     "north": {"zh": "北", "en": "N"},
     "sources": {"zh": "数据来源", "en": "Sources"},
-    "made": {"zh": "制图日期 {d}｜康乐家园选址规划 (Kangle Planner)",
-             "en": "Made {d} | Kangle Planner (康乐家园选址规划)"},
+    "made": {
+        "zh": "制图日期 {d}｜康乐家园选址规划 (Kangle Planner)",
+        "en": "Made {d} | Kangle Planner (康乐家园选址规划)",
+    },
     "travel": {"zh": "出行时间：{label}", "en": "Travel times: {label}"},
 }
 
@@ -173,19 +187,34 @@ def _policy_line(plan: Plan, lang: str) -> list[str]:
     for year, p in plan.tables.policy.iterrows():
         c_ok, p_ok = bool(p["county_target_met"]), bool(p["patient_target_met"])
         res = (
-            "met_both" if c_ok and p_ok else "met_county" if c_ok
-            else "met_patient" if p_ok else "met_none"
+            "met_both"
+            if c_ok and p_ok
+            else "met_county"
+            if c_ok
+            else "met_patient"
+            if p_ok
+            else "met_none"
         )
         lines.append(
-            _l("k_policy", lang, y=year, ct=p["county_share_target"],
-               pt=p["patient_share_target"], res=_l(res, lang))
+            _l(
+                "k_policy",
+                lang,
+                y=year,
+                ct=p["county_share_target"],
+                pt=p["patient_share_target"],
+                res=_l(res, lang),
+            )
         )
     return lines
 
 
 def render_print_map(
-    plan: Plan, *, paper: Paper = "a4", lang: Literal["zh", "en"] = "zh",
-    date: str | None = None, title: str | None = None,
+    plan: Plan,
+    *,
+    paper: Paper = "a4",
+    lang: Literal["zh", "en"] = "zh",
+    date: str | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Draw the printable map of ``plan`` on a landscape ``paper`` sheet.
 
@@ -232,11 +261,23 @@ def render_print_map(
     date = date or dt.datetime.now(dt.UTC).date().isoformat()
 
     # ---- title
-    fig.text(0.02, 0.955, title or _l("title", lang, region=sc.region), fontsize=fs(19),
-             va="center", fontdict=fonts)
-    fig.text(0.02, 0.915,
-             _l("subtitle", lang, name=sc.name, model=k["model"], n=k["n_sites"], t=t_max),
-             fontsize=fs(10.5), va="center", color="#333333", fontdict=fonts)
+    fig.text(
+        0.02,
+        0.955,
+        title or _l("title", lang, region=sc.region),
+        fontsize=fs(19),
+        va="center",
+        fontdict=fonts,
+    )
+    fig.text(
+        0.02,
+        0.915,
+        _l("subtitle", lang, name=sc.name, model=k["model"], n=k["n_sites"], t=t_max),
+        fontsize=fs(10.5),
+        va="center",
+        color="#333333",
+        fontdict=fonts,
+    )
 
     # ---- map
     ax = fig.add_axes(MAP_BOX)
@@ -279,13 +320,28 @@ def render_print_map(
             if len(sel) == 0:
                 continue
             g = sgeo.loc[sel]
-            ax.scatter(g.geometry.x, g.geometry.y, marker=style["marker"], c=style["color"],
-                       s=style["size"] * scale**2, edgecolors="white",
-                       linewidths=0.9 * scale, zorder=5)
+            ax.scatter(
+                g.geometry.x,
+                g.geometry.y,
+                marker=style["marker"],
+                c=style["color"],
+                s=style["size"] * scale**2,
+                edgecolors="white",
+                linewidths=0.9 * scale,
+                zorder=5,
+            )
         offset = 0.008 * extent
         for sid, geom in sgeo.geometry.items():
-            label(geom.x + offset, geom.y + offset, str(sid), fontsize=fs(6.5), zorder=6,
-                  fontdict=fonts, ha="left", va="bottom")
+            label(
+                geom.x + offset,
+                geom.y + offset,
+                str(sid),
+                fontsize=fs(6.5),
+                zorder=6,
+                fontdict=fonts,
+                ha="left",
+                va="bottom",
+            )
 
     pad = 0.04 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
@@ -300,16 +356,38 @@ def render_print_map(
         spine.set_linewidth(0.8)
     ax.set_facecolor("#eef4f8")
     ax.add_artist(
-        ScaleBar(1.0, "m", location="lower left", length_fraction=0.25, box_alpha=0.85,
-                 font_properties={"family": fonts["family"], "size": fs(8)})
+        ScaleBar(
+            1.0,
+            "m",
+            location="lower left",
+            length_fraction=0.25,
+            box_alpha=0.85,
+            font_properties={"family": fonts["family"], "size": fs(8)},
+        )
     )
     ax.annotate(
-        "", xy=(0.955, 0.95), xytext=(0.955, 0.84), xycoords="axes fraction",
-        arrowprops={"facecolor": "black", "edgecolor": "black", "width": 5 * scale,
-                    "headwidth": 14 * scale, "headlength": 14 * scale},
+        "",
+        xy=(0.955, 0.95),
+        xytext=(0.955, 0.84),
+        xycoords="axes fraction",
+        arrowprops={
+            "facecolor": "black",
+            "edgecolor": "black",
+            "width": 5 * scale,
+            "headwidth": 14 * scale,
+            "headlength": 14 * scale,
+        },
     )
-    ax.text(0.955, 0.81, _l("north", lang), transform=ax.transAxes, ha="center", va="top",
-            fontsize=fs(11), fontdict=fonts)
+    ax.text(
+        0.955,
+        0.81,
+        _l("north", lang),
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=fs(11),
+        fontdict=fonts,
+    )
 
     # ---- right panel: legend, key figures
     legend_ax = fig.add_axes(LEGEND_BOX)
@@ -320,58 +398,116 @@ def render_print_map(
     ]
     cov_title = _l("coverage", lang, t=t_max)
     site_handles = [
-        Line2D([], [], linestyle="none", marker=st["marker"], markerfacecolor=st["color"],
-               markeredgecolor="white", markersize=(st["size"] ** 0.5) * 0.9 * scale,
-               label=_l(kind, lang))
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=st["marker"],
+            markerfacecolor=st["color"],
+            markeredgecolor="white",
+            markersize=(st["size"] ** 0.5) * 0.9 * scale,
+            label=_l(kind, lang),
+        )
         for kind, st in SITE_STYLE.items()
     ]
     boundary = Line2D([], [], color="#4d4d4d", linewidth=1.0, label=_l("boundary", lang))
     leg = legend_ax.legend(
         handles=[*handles, *site_handles, boundary],
-        loc="upper left", bbox_to_anchor=(0.0, 1.0), frameon=True, fancybox=False,
-        edgecolor="#888888", title=f"{_l('legend', lang)} — {cov_title}",
+        loc="upper left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=True,
+        fancybox=False,
+        edgecolor="#888888",
+        title=f"{_l('legend', lang)} — {cov_title}",
         prop={"family": fonts["family"], "size": fs(8.5)},
         title_fontproperties={"family": fonts["family"], "size": fs(9.5)},
-        borderpad=0.8, labelspacing=0.55, alignment="left",
+        borderpad=0.8,
+        labelspacing=0.55,
+        alignment="left",
     )
     leg.get_frame().set_linewidth(0.8)
 
     key_lines = [
         _l("k_sites", lang, n=k["n_sites"], e=k["n_sites_existing"], w=k["n_sites_new"]),
-        _l("k_within", lang, t=t_max, share=k["share_within"],
-           p=count_text(k["patients_within"], threshold=thr),
-           tot=count_text(k["patients_total"], threshold=thr)),
-        _l("k_counties", lang, c=k["counties_with_site"], n=k["n_counties"],
-           s=k["county_share_with_site"]),
+        _l(
+            "k_within",
+            lang,
+            t=t_max,
+            share=k["share_within"],
+            p=count_text(k["patients_within"], threshold=thr),
+            tot=count_text(k["patients_total"], threshold=thr),
+        ),
+        _l(
+            "k_counties",
+            lang,
+            c=k["counties_with_site"],
+            n=k["n_counties"],
+            s=k["county_share_with_site"],
+        ),
     ]
     if not pd.isna(k["mean_travel_min"]):
         key_lines.append(_l("k_mean", lang, m=k["mean_travel_min"]))
     key_lines += _policy_line(plan, lang)
     key_lines.append(_l("travel", lang, label=plan.travel.label))
     body = "\n".join(_wrap(line, 58) for line in key_lines)
-    fig.text(PANEL_BOX[0], LEGEND_BOX[1] - 0.025, _l("key", lang), fontsize=fs(10),
-             va="top", fontdict=fonts)
-    fig.text(PANEL_BOX[0], LEGEND_BOX[1] - 0.065, body, fontsize=fs(8), va="top",
-             linespacing=1.45, fontdict=fonts)
+    fig.text(
+        PANEL_BOX[0],
+        LEGEND_BOX[1] - 0.025,
+        _l("key", lang),
+        fontsize=fs(10),
+        va="top",
+        fontdict=fonts,
+    )
+    fig.text(
+        PANEL_BOX[0],
+        LEGEND_BOX[1] - 0.065,
+        body,
+        fontsize=fs(8),
+        va="top",
+        linespacing=1.45,
+        fontdict=fonts,
+    )
 
     # ---- footer: sources (left), notes and date (right)
     src_lines = [f"{what}: {where}" for what, where in data_sources(plan, lang=lang)]
     src_lines[0] = f"{_l('sources', lang)} — {src_lines[0]}"
     left = "\n".join(_wrap(line, 180) for line in src_lines)
-    fig.text(0.02, FOOTER_TOP, left, fontsize=fs(5.8), va="top", color="#333333",
-             linespacing=1.3, fontdict=fonts)
-    notes = [text(key, lang).format(n=thr)
-             for key in ("note_proxy", "note_estimated", "note_privacy")]
+    fig.text(
+        0.02,
+        FOOTER_TOP,
+        left,
+        fontsize=fs(5.8),
+        va="top",
+        color="#333333",
+        linespacing=1.3,
+        fontdict=fonts,
+    )
+    notes = [
+        text(key, lang).format(n=thr) for key in ("note_proxy", "note_estimated", "note_privacy")
+    ]
     notes.append(_l("made", lang, d=date))
     right = "\n".join(_wrap(line, 64) for line in notes)
-    fig.text(PANEL_BOX[0], FOOTER_TOP, right, fontsize=fs(5.8), va="top",
-             color="#333333", linespacing=1.3, fontdict=fonts)
+    fig.text(
+        PANEL_BOX[0],
+        FOOTER_TOP,
+        right,
+        fontsize=fs(5.8),
+        va="top",
+        color="#333333",
+        linespacing=1.3,
+        fontdict=fonts,
+    )
     return fig
 
 
 def export_print_map(
-    plan: Plan, path: str | Path, *, paper: Paper = "a4", lang: Literal["zh", "en"] = "zh",
-    dpi: int = 200, date: str | None = None,
+    plan: Plan,
+    path: str | Path,
+    *,
+    paper: Paper = "a4",
+    lang: Literal["zh", "en"] = "zh",
+    dpi: int = 200,
+    date: str | None = None,
 ) -> Path:
     """Save :func:`render_print_map` to ``path``; the suffix (``.pdf`` / ``.png``) picks the format.
 
@@ -389,8 +525,11 @@ def export_print_map(
         msg = f"Cannot create output folder {str(p.parent)!r}: {err.strerror}."
         raise DataError(msg) from None
     fig = render_print_map(plan, paper=paper, lang=lang, date=date)
-    meta = {"Title": _l("title", lang, region=plan.scenario.region),
-            "Creator": "Kangle Planner"} if fmt == "pdf" else None
+    meta = (
+        {"Title": _l("title", lang, region=plan.scenario.region), "Creator": "Kangle Planner"}
+        if fmt == "pdf"
+        else None
+    )
     fig.savefig(p, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
     logger.info("Printable map (%s, %s) written to %s", paper, fmt, p)
     return p

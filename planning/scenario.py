@@ -191,8 +191,7 @@ class Scenario(_Frozen):
         needs_p = self.model in {"mclp", "p_median", "p_center"}
         if needs_p and self.n_facilities is None and self.constraints.budget is None:
             msg = (
-                f"model {self.model!r} needs a number of sites (n_facilities / --sites) "
-                "or a budget"
+                f"model {self.model!r} needs a number of sites (n_facilities / --sites) or a budget"
             )
             raise ValueError(msg)
         return self

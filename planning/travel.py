@@ -150,7 +150,11 @@ def compute_estimated_travel_times(
     )
     logger.info(
         "Estimated travel: %d demand x %d sites -> %d pairs within %.0f min in %.2f s",
-        len(demand), len(sites), len(table), cutoff, time.perf_counter() - t0,
+        len(demand),
+        len(sites),
+        len(table),
+        cutoff,
+        time.perf_counter() - t0,
     )
     return TravelTimes(table=table, cutoff_min=cutoff, mode="estimated", label=ESTIMATED_LABEL)
 
@@ -184,8 +188,13 @@ def compute_travel_times(
         from planning import network  # noqa: PLC0415 - heavy optional step
 
         return network.compute_travel_times_for_region(
-            demand, sites, settings=settings, cutoff_min=cutoff_min, region=region,
-            hospitals=hospitals, progress=progress,
+            demand,
+            sites,
+            settings=settings,
+            cutoff_min=cutoff_min,
+            region=region,
+            hospitals=hospitals,
+            progress=progress,
         )
     result = compute_estimated_travel_times(
         demand, sites, settings=settings, cutoff_min=cutoff_min, progress=progress
@@ -198,6 +207,9 @@ def compute_travel_times(
     referral = ref.table.groupby("demand_id")["travel_min"].min().rename("referral_min")
     referral.index = referral.index.rename("site_id")
     return TravelTimes(
-        table=result.table, cutoff_min=result.cutoff_min, mode=result.mode, label=result.label,
+        table=result.table,
+        cutoff_min=result.cutoff_min,
+        mode=result.mode,
+        label=result.label,
         referral_min=referral,
     )

@@ -73,9 +73,7 @@ def test_round_trips_vectorised_over_china():
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.floats(min_value=73.0, max_value=135.0), st.floats(min_value=18.0, max_value=53.5)
-)
+@given(st.floats(min_value=73.0, max_value=135.0), st.floats(min_value=18.0, max_value=53.5))
 def test_gcj_round_trip_property(lon, lat):
     g = coords.wgs84_to_gcj02(lon, lat)
     back = coords.gcj02_to_wgs84(*g)

@@ -47,8 +47,10 @@ def facilities_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def plan(facilities_file: Path) -> pipeline.Plan:
     scenario = Scenario(
-        name=INJECTION_NAME, facilities_file=str(facilities_file),
-        candidate_source="grid+facilities", **SMALL,
+        name=INJECTION_NAME,
+        facilities_file=str(facilities_file),
+        candidate_source="grid+facilities",
+        **SMALL,
     )
     return pipeline.run(scenario)
 
@@ -117,9 +119,18 @@ def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
     assert pairs["出行时间"] == plan.travel.label
     # policy table: targets and achieved shares as numbers, one row per milestone year
     rows = _rows(wb["方案摘要"])
-    head = rows.index(("年份", "区县覆盖目标", "区县覆盖 (本方案)", "达标", "患者服务目标",
-                       "患者可达 (本方案)", "达标"))
-    policy = {r[0]: r for r in rows[head + 1: head + 4]}
+    head = rows.index(
+        (
+            "年份",
+            "区县覆盖目标",
+            "区县覆盖 (本方案)",
+            "达标",
+            "患者服务目标",
+            "患者可达 (本方案)",
+            "达标",
+        )
+    )
+    policy = {r[0]: r for r in rows[head + 1 : head + 4]}
     assert set(policy) == {2023, 2024, 2025}
     assert policy[2025][1] == pytest.approx(0.80)
     assert policy[2025][4] == pytest.approx(0.60)
@@ -204,8 +215,12 @@ def test_workbook_text_is_never_a_formula(kit: Path) -> None:
 def test_geopackage_layers(plan: pipeline.Plan, kit: Path) -> None:
     path = kit / export.GPKG_NAME
     layers = dict(pyogrio.list_layers(path))
-    assert layers == {"sites": "Point", "demand_cells": "MultiPolygon",
-                      "counties": "MultiPolygon", "assignments": "LineString"}
+    assert layers == {
+        "sites": "Point",
+        "demand_cells": "MultiPolygon",
+        "counties": "MultiPolygon",
+        "assignments": "LineString",
+    }
     sites = gpd.read_file(path, layer="sites").set_index("site_id")
     assert sites.crs.to_epsg() == 4326
     assert set(sites.index) == set(plan.solution.selected_sites)
@@ -243,8 +258,12 @@ def test_geojson_and_csv_hold_the_same_layers(kit: Path) -> None:
         csv = pd.read_csv(kit / f"{layer}.csv", encoding="utf-8-sig", dtype=str)
         assert len(gj) == len(gpkg) == len(csv), layer
         assert gj.crs.to_epsg() == 4326
-        key = {"sites": "site_id", "demand_cells": "demand_id", "counties": "county_id",
-               "assignments": "demand_id"}[layer]
+        key = {
+            "sites": "site_id",
+            "demand_cells": "demand_id",
+            "counties": "county_id",
+            "assignments": "demand_id",
+        }[layer]
         assert list(gj[key]) == list(gpkg[key]) == list(csv[key]), layer
     csv_sites = pd.read_csv(kit / "sites.csv", encoding="utf-8-sig", dtype=str)
     # text starting with = + - @ is prefixed with an apostrophe in CSV
@@ -275,12 +294,14 @@ def _region(image: np.ndarray, box: tuple[float, float, float, float]) -> np.nda
     """Pixels of a figure-fraction box (left, bottom, width, height); origin bottom left."""
     h, w = image.shape[:2]
     left, bottom, width, height = box
-    return image[int(h * (1 - bottom - height)): int(h * (1 - bottom)),
-                 int(w * left): int(w * (left + width))]
+    return image[
+        int(h * (1 - bottom - height)) : int(h * (1 - bottom)),
+        int(w * left) : int(w * (left + width)),
+    ]
 
 
 def _has_colour(pixels: np.ndarray, hex_colour: str, *, tol: int = 12) -> bool:
-    rgb = np.array([int(hex_colour[i: i + 2], 16) for i in (1, 3, 5)])
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
     return bool((np.abs(pixels.astype(int) - rgb).max(axis=-1) <= tol).any())
 
 
@@ -362,8 +383,11 @@ def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -
     counted = 0
     for ws in wb.worksheets[1:-1]:
         header = next(ws.iter_rows(values_only=True))
-        cols = [i for i, h in enumerate(header) if h in {
-            "服务患者数 (估计)", "估计患者数", "可达患者数"}]
+        cols = [
+            i
+            for i, h in enumerate(header)
+            if h in {"服务患者数 (估计)", "估计患者数", "可达患者数"}
+        ]
         for row in list(ws.iter_rows(values_only=True))[1:]:
             for i in cols:
                 assert _allowed_count(row[i]), (ws.title, row)
@@ -448,16 +472,15 @@ def test_scenario_json_beside_every_export(plan: pipeline.Plan, tmp_path: Path) 
         assert (out / raw["facilities_file"]).read_text(encoding="utf-8") == FACILITIES_CSV
 
 
-def test_reimport_gives_identical_metrics(
-    facilities_file: Path, tmp_path: Path
-) -> None:
+def test_reimport_gives_identical_metrics(facilities_file: Path, tmp_path: Path) -> None:
     # the inputs live in a folder that is deleted after the export
     src = tmp_path / "original"
     src.mkdir()
     fac = src / "my facilities.csv"
     shutil.copy(facilities_file, fac)
-    scenario = Scenario(name="往返", facilities_file=str(fac),
-                        candidate_source="grid+facilities", **SMALL)
+    scenario = Scenario(
+        name="往返", facilities_file=str(fac), candidate_source="grid+facilities", **SMALL
+    )
     first = pipeline.run(scenario)
     out = tmp_path / "kit"
     export.export(first, out, formats=["xlsx", "csv"])
@@ -475,13 +498,9 @@ def test_reimport_gives_identical_metrics(
     pd.testing.assert_frame_equal(again.tables.policy, first.tables.policy)
 
 
-def test_uploaded_facilities_are_written_as_an_input(
-    plan: pipeline.Plan, tmp_path: Path
-) -> None:
+def test_uploaded_facilities_are_written_as_an_input(plan: pipeline.Plan, tmp_path: Path) -> None:
     """A plan whose facilities came as an upload (no file) still exports a runnable scenario."""
-    uploaded = pipeline.run(
-        plan.scenario.replace(facilities_file=None), facilities=plan.facilities
-    )
+    uploaded = pipeline.run(plan.scenario.replace(facilities_file=None), facilities=plan.facilities)
     out = export.export_scenario(uploaded, tmp_path)
     raw = json.loads(out.read_text(encoding="utf-8"))
     assert raw["facilities_file"] == "inputs/facilities.geojson"
@@ -519,9 +538,16 @@ def test_missing_input_file_is_reported(plan: pipeline.Plan, tmp_path: Path) -> 
 
 # ------------------------------------------------------------------------------ where
 def test_export_bytes_each_format(plan: pipeline.Plan) -> None:
-    magic = {"xlsx": b"PK", "gpkg": b"SQLite format 3", "html": b"<!DOCTYPE html",
-             "pdf": b"%PDF", "png": b"\x89PNG", "geojson": b"PK", "csv": b"PK",
-             "scenario": b"PK"}
+    magic = {
+        "xlsx": b"PK",
+        "gpkg": b"SQLite format 3",
+        "html": b"<!DOCTYPE html",
+        "pdf": b"%PDF",
+        "png": b"\x89PNG",
+        "geojson": b"PK",
+        "csv": b"PK",
+        "scenario": b"PK",
+    }
     for fmt, head in magic.items():
         f = export.export_bytes(plan, fmt, dpi=40)
         assert f.data.startswith(head), fmt
@@ -529,8 +555,14 @@ def test_export_bytes_each_format(plan: pipeline.Plan) -> None:
         assert f.mime == export.download_mime(fmt)
     with zipfile.ZipFile(io.BytesIO(export.export_bytes(plan, "csv").data)) as zf:
         names = set(zf.namelist())
-    assert {"sites.csv", "demand_cells.csv", "counties.csv", "assignments.csv",
-            "scenario.json", "inputs/facilities_facilities.csv"} <= names
+    assert {
+        "sites.csv",
+        "demand_cells.csv",
+        "counties.csv",
+        "assignments.csv",
+        "scenario.json",
+        "inputs/facilities_facilities.csv",
+    } <= names
     with pytest.raises(ScenarioError, match="Unknown export format 'docx'"):
         export.export_bytes(plan, "docx")
 
@@ -542,8 +574,24 @@ def test_cli_export(
 
     scen = export.export_scenario(plan, tmp_path / "saved")
     out = tmp_path / "meeting"
-    code = main(["export", str(scen), "--format", "xlsx", "--format", "pdf,gpkg",
-                 "--paper", "a3", "--lang", "en", "--dpi", "50", "--out", str(out)])
+    code = main(
+        [
+            "export",
+            str(scen),
+            "--format",
+            "xlsx",
+            "--format",
+            "pdf,gpkg",
+            "--paper",
+            "a3",
+            "--lang",
+            "en",
+            "--dpi",
+            "50",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     for name in ("plan.xlsx", "map_a3.pdf", "layers.gpkg", "scenario.json"):
@@ -572,6 +620,10 @@ def test_download_buttons(plan: pipeline.Plan) -> None:
     assert not at.exception
     buttons = at.get("download_button")
     labels = {b.proto.label for b in buttons}
-    assert {"设施规划表 (Excel)", "打印地图 (PDF)", "GIS 图层 (GeoPackage)",
-            "方案文件 (scenario.json)"} <= labels
+    assert {
+        "设施规划表 (Excel)",
+        "打印地图 (PDF)",
+        "GIS 图层 (GeoPackage)",
+        "方案文件 (scenario.json)",
+    } <= labels
     assert len(buttons) == len(export.DOWNLOAD_FORMATS)

@@ -97,9 +97,18 @@ def _write_osm_xml(net: netmod.RoadNetwork, path: Path, *, timestamp: str) -> Pa
 # ----------------------------------------------------------------------------- parsing
 @pytest.mark.parametrize(
     ("raw", "kmh"),
-    [("50", 50.0), ("50 km/h", 50.0), ("30 mph", 30 * 1.609344), ("50;60", 50.0),
-     (["60", "40"], 40.0), ("CN:urban", math.nan), ("none", math.nan), (None, math.nan),
-     (80, 80.0), ("signals", math.nan)],
+    [
+        ("50", 50.0),
+        ("50 km/h", 50.0),
+        ("30 mph", 30 * 1.609344),
+        ("50;60", 50.0),
+        (["60", "40"], 40.0),
+        ("CN:urban", math.nan),
+        ("none", math.nan),
+        (None, math.nan),
+        (80, 80.0),
+        ("signals", math.nan),
+    ],
 )
 def test_parse_maxspeed(raw: object, kmh: float) -> None:
     got = netmod.parse_maxspeed(raw)
@@ -247,8 +256,14 @@ def test_routes_match_independent_networkx(
     walk = 60.0 / (settings.access_speed_kmh * 1000)
     table = tt.table.set_index(["demand_id", "site_id"])["travel_min"]
     checked = 0
-    for d_id, s_id in [("D000", "S00"), ("D005", "S03"), ("D017", "S07"), ("D023", "S01"),
-                       ("D031", "S05"), ("D039", "S06")]:
+    for d_id, s_id in [
+        ("D000", "S00"),
+        ("D005", "S03"),
+        ("D017", "S07"),
+        ("D023", "S01"),
+        ("D031", "S05"),
+        ("D039", "S06"),
+    ]:
         dp, sp_ = demand.geometry[d_id], sites.geometry[s_id]
         dn = netmod.snap_points(drive, [dp.x], [dp.y], max_snap_m=2000, mask=mask)
         sn = netmod.snap_points(drive, [sp_.x], [sp_.y], max_snap_m=2000, mask=mask)
@@ -326,8 +341,9 @@ def test_referral_minutes_to_nearest_hospital(
     assert tt.referral_min[["S02", "S06"]].tolist() == [0.0, 0.0]  # the hospital itself
     # nearest hospital = min over the hospitals of the site -> hospital table
     as_demand = sites.rename_axis("demand_id")
-    to_h = netmod.compute_network_travel_times(as_demand, hospitals.rename_axis("site_id"),
-                                               network=drive, cutoff_min=None).table
+    to_h = netmod.compute_network_travel_times(
+        as_demand, hospitals.rename_axis("site_id"), network=drive, cutoff_min=None
+    ).table
     expected = to_h.groupby("demand_id")["travel_min"].min()
     np.testing.assert_allclose(tt.referral_min.loc[expected.index], expected, rtol=1e-9)
 
@@ -343,7 +359,9 @@ def test_requires_wgs84(
 # ----------------------------------------------------------------------------- cache/offline
 def _region(drive: netmod.RoadNetwork) -> shapely.Polygon:
     return shapely.box(
-        float(drive.lon.min()), float(drive.lat.min()), float(drive.lon.max()),
+        float(drive.lon.min()),
+        float(drive.lat.min()),
+        float(drive.lon.max()),
         float(drive.lat.max()),
     )
 
@@ -494,7 +512,9 @@ def test_cli_osm_file_not_covering_region_is_an_error(
 
 def test_pbf_read_is_clipped_to_the_region(drive: netmod.RoadNetwork) -> None:
     west = shapely.box(
-        float(drive.lon.min()), float(drive.lat.min()), float(np.median(drive.lon)),
+        float(drive.lon.min()),
+        float(drive.lat.min()),
+        float(np.median(drive.lon)),
         float(drive.lat.max()),
     )
     part = netmod.load_osm_file(HELSINKI, network_type="drive", region=west)
@@ -506,15 +526,23 @@ def test_urban_cells_set_urban_speeds(
     drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 ) -> None:
     demand, sites = points
-    rural = TravelSettings(road_speeds_kmh={"urban:unclassified": 5.0, "urban:residential": 5.0,
-                                            "urban:secondary": 5.0, "urban:primary": 5.0,
-                                            "urban:tertiary": 5.0})
+    rural = TravelSettings(
+        road_speeds_kmh={
+            "urban:unclassified": 5.0,
+            "urban:residential": 5.0,
+            "urban:secondary": 5.0,
+            "urban:primary": 5.0,
+            "urban:tertiary": 5.0,
+        }
+    )
     everywhere = gpd.GeoSeries([_region(drive).buffer(0.01)], crs="EPSG:4326")
     nowhere = gpd.GeoSeries([shapely.box(0, 0, 0.001, 0.001)], crs="EPSG:4326")
-    slow = netmod.compute_network_travel_times(demand, sites, network=drive, settings=rural,
-                                               cutoff_min=None, urban_areas=everywhere)
-    fast = netmod.compute_network_travel_times(demand, sites, network=drive, settings=rural,
-                                               cutoff_min=None, urban_areas=nowhere)
+    slow = netmod.compute_network_travel_times(
+        demand, sites, network=drive, settings=rural, cutoff_min=None, urban_areas=everywhere
+    )
+    fast = netmod.compute_network_travel_times(
+        demand, sites, network=drive, settings=rural, cutoff_min=None, urban_areas=nowhere
+    )
     assert slow.table["travel_min"].sum() > 1.5 * fast.table["travel_min"].sum()
 
 
@@ -539,11 +567,18 @@ def test_dispatcher_uses_urban_cells_for_speeds(
     cells = demand.copy()
     cells["geometry"] = demand.geometry.to_crs(3067).buffer(150, cap_style="square").to_crs(4326)
     cells["urban"] = np.arange(len(cells)) % 2 == 0
-    settings = TravelSettings(mode="network", osm_file=str(HELSINKI),
-                              road_speeds_kmh={"urban:secondary": 7.0, "urban:primary": 7.0})
+    settings = TravelSettings(
+        mode="network",
+        osm_file=str(HELSINKI),
+        road_speeds_kmh={"urban:secondary": 7.0, "urban:primary": 7.0},
+    )
     via_dispatcher = compute_travel_times(cells, sites, settings=settings, cutoff_min=20)
     direct = netmod.compute_network_travel_times(
-        cells, sites, network=drive, settings=settings, cutoff_min=20,
+        cells,
+        sites,
+        network=drive,
+        settings=settings,
+        cutoff_min=20,
         urban_areas=cells.loc[cells["urban"]].geometry,
     )
     pd.testing.assert_frame_equal(via_dispatcher.table, direct.table)

@@ -39,10 +39,8 @@ def test_putian_default_plan_end_to_end():
     plan = pipeline.run(Scenario(model="mclp", n_facilities=6, max_travel_min=30, cell_size_m=3000))
     k = plan.tables.kpis
     assert (
-        (plan.solution.status == "optimal"
-        and plan.solution.gap in (0, 0.0, None))
-        or plan.solution.gap < 1e-6
-    )
+        plan.solution.status == "optimal" and plan.solution.gap in (0, 0.0, None)
+    ) or plan.solution.gap < 1e-6
     assert len(plan.solution.selected_sites) == 6
     # county totals = census x 4.60 per mille
     census = {

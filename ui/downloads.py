@@ -18,21 +18,50 @@ from planning import export
 
 # (format, Chinese label, English label, help)
 BUTTONS: tuple[tuple[str, str, str, str], ...] = (
-    ("xlsx", "设施规划表 (Excel)", "Facility plan (Excel)",
-     "摘要、政策指标、数据来源，每个区县一页站点清单 / summary, policy metrics, sites per county"),
-    ("pdf", "打印地图 (PDF)", "Printable map (PDF)",
-     "含标题、图例、比例尺、指北针和数据来源 / title, legend, scale bar, north arrow, sources"),
+    (
+        "xlsx",
+        "设施规划表 (Excel)",
+        "Facility plan (Excel)",
+        "摘要、政策指标、数据来源，每个区县一页站点清单 / "
+        "summary, policy metrics, sites per county",
+    ),
+    (
+        "pdf",
+        "打印地图 (PDF)",
+        "Printable map (PDF)",
+        "含标题、图例、比例尺、指北针和数据来源 / title, legend, scale bar, north arrow, sources",
+    ),
     ("png", "打印地图 (PNG)", "Printable map (PNG)", "同上，图片格式 / the same as an image"),
-    ("html", "交互地图 (HTML)", "Interactive map (HTML)",
-     "单个文件，双击即可在浏览器打开 / one file, opens in a browser from disk"),
-    ("gpkg", "GIS 图层 (GeoPackage)", "GIS layers (GeoPackage)",
-     "站点、网格、区县、分配线四个图层，可用 QGIS/ArcGIS 打开 / sites, cells, counties, lines"),
-    ("geojson", "GIS 图层 (GeoJSON, zip)", "GIS layers (GeoJSON, zip)",
-     "四个 GeoJSON 文件和 scenario.json / four GeoJSON files and scenario.json"),
-    ("csv", "表格 (CSV, zip)", "Tables (CSV, zip)",
-     "四个 CSV 文件和 scenario.json / four CSV files and scenario.json"),
-    ("scenario", "方案文件 (scenario.json)", "Scenario (scenario.json)",
-     "重新导入即可复现本方案 / re-import to reproduce this plan"),
+    (
+        "html",
+        "交互地图 (HTML)",
+        "Interactive map (HTML)",
+        "单个文件，双击即可在浏览器打开 / one file, opens in a browser from disk",
+    ),
+    (
+        "gpkg",
+        "GIS 图层 (GeoPackage)",
+        "GIS layers (GeoPackage)",
+        "站点、网格、区县、分配线四个图层，可用 QGIS/ArcGIS 打开 / sites, cells, counties, lines",
+    ),
+    (
+        "geojson",
+        "GIS 图层 (GeoJSON, zip)",
+        "GIS layers (GeoJSON, zip)",
+        "四个 GeoJSON 文件和 scenario.json / four GeoJSON files and scenario.json",
+    ),
+    (
+        "csv",
+        "表格 (CSV, zip)",
+        "Tables (CSV, zip)",
+        "四个 CSV 文件和 scenario.json / four CSV files and scenario.json",
+    ),
+    (
+        "scenario",
+        "方案文件 (scenario.json)",
+        "Scenario (scenario.json)",
+        "重新导入即可复现本方案 / re-import to reproduce this plan",
+    ),
     ("all", "全部打包 (zip)", "Everything (zip)", "以上全部 / all of the above"),
 )
 
@@ -48,11 +77,17 @@ def render(plan: Any, *, key: str = "downloads") -> None:
     """Show the language / paper choice and one download button per format."""
     c1, c2 = st.columns(2)
     lang = c1.radio(
-        "导出语言 / Language", ["zh", "en"], horizontal=True, key=f"{key}-lang",
+        "导出语言 / Language",
+        ["zh", "en"],
+        horizontal=True,
+        key=f"{key}-lang",
         format_func=lambda x: "中文" if x == "zh" else "English",
     )
     paper = c2.radio(
-        "地图纸张 / Paper (landscape)", ["a4", "a3"], horizontal=True, key=f"{key}-paper",
+        "地图纸张 / Paper (landscape)",
+        ["a4", "a3"],
+        horizontal=True,
+        key=f"{key}-paper",
         format_func=str.upper,
     )
     thr = plan.scenario.privacy_threshold
