@@ -59,7 +59,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
         "KANGLE_LOG_LEVEL": "WARNING",
     }
     log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - fixed command line
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",

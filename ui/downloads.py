@@ -22,8 +22,10 @@ BUTTONS: tuple[tuple[str, str, str, str], ...] = (
         "xlsx",
         "设施规划表 (Excel)",
         "Facility plan (Excel)",
-        "摘要、政策指标、数据来源，每个区县一页站点清单 / "
-        "summary, policy metrics, sites per county",
+        (
+            "摘要、政策指标、数据来源，每个区县一页站点清单 / "
+            "summary, policy metrics, sites per county"
+        ),
     ),
     (
         "pdf",

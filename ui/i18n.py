@@ -233,8 +233,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "basemap": ("底图", "Basemap"),
     "basemap_help": (
         "默认“无底图”：不联网，区县边界始终显示。选择底图后，浏览器会从 CARTO 或 OpenStreetMap 下载地图瓦片。",
-        "Default “No tiles”: no network use, county boundaries always drawn. A tile basemap "
-        "makes the browser download map tiles from CARTO or OpenStreetMap.",
+        (
+            "Default “No tiles”: no network use, county boundaries always drawn. A tile basemap "
+            "makes the browser download map tiles from CARTO or OpenStreetMap."
+        ),
     ),
     "basemap_cartodb": ("浅色底图", "Light map"),
     "basemap_osm": ("OpenStreetMap", "OpenStreetMap"),
