@@ -198,3 +198,40 @@ def test_covering_reductions_keep_the_optimum(seed: int, n_fixed: int, model: st
     sol = solve(data, scenario)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expected)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_fixed=st.integers(0, 2), p_extra=st.integers(1, 3))
+def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: int) -> None:
+    # reduced (fixed-covered groups as a constant, dominated sites dropped, groups merged)
+    # and unreduced MCLP models have the same optimum
+    from planning.models._engine import Options, formulate  # noqa: PLC0415
+    from planning.models._mip import solve_highs  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    n, m = 30, 12
+    sites = [f"s{j}" for j in range(m)]
+    travel = {
+        (f"d{i}", sites[j]): float(rng.integers(1, 40))
+        for i in range(n)
+        for j in range(m)
+        if rng.random() < 0.4
+    }
+    weights = {f"d{i}": float(rng.integers(0, 5)) + 0.25 for i in range(n)}
+    data = make_input(travel, weights, sites, fixed=tuple(sites[:n_fixed]))
+    sc = Scenario(model="mclp", n_facilities=n_fixed + p_extra, max_travel_min=15)
+    prep = prepare(data, sc)
+    opts = Options.from_scenario(sc)
+    values = []
+    for reduce in (True, False):
+        form = formulate(prep, sc, "mclp", opts=opts, reduce=reduce)
+        raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
+        assert raw.status == "optimal"
+        values.append(raw.objective)
+    expected = brute_force(
+        travel, weights, sites, "mclp", p=sc.n_facilities, max_min=15, fixed=set(sites[:n_fixed])
+    )
+    assert values[0] == pytest.approx(values[1])
+    assert values[0] == pytest.approx(expected)
+    assert solve(data, sc).objective == pytest.approx(expected)

@@ -131,10 +131,26 @@ def _solve_once(
         if isinstance(shortcut, Outcome):
             return shortcut, form
         start_open = shortcut
+    if kind == "mclp" and start_open is not None and form.x0 is None:
+        form.mip.highs_options.update(MCLP_WARM_OPTIONS)
     build = time.perf_counter() - t0
     return solve_plain(
         form, prep, scenario, deadline, build_time_s=build, start_open=start_open
     ), form
+
+
+#: HiGHS options for an MCLP with a greedy + swap warm start. The start is usually optimal
+#: or nearly so: HiGHS's own sub-MIP heuristics (RINS, RENS...) and presolve then cost far
+#: more than they find (Putian, 164 sites: 2-4 s -> 0.6 s), while the proof (cuts,
+#: branching) is unchanged, so the answer stays exact.
+MCLP_WARM_OPTIONS: dict[str, bool | int | float | str] = {
+    "presolve": "off",
+    "mip_allow_restart": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
 def _pure_mclp(opts: Options) -> bool:

@@ -383,6 +383,68 @@ def reduce_cover(
     return sets, dropped
 
 
+def reduce_mclp(
+    sets: list[IntArray],
+    gw: FloatArray,
+    m: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    p: int | None,
+) -> tuple[list[IntArray], FloatArray, BoolArray, float]:
+    """Exact MCLP reductions: groups met by existing sites, dominated sites, merged groups.
+
+    ``sets`` are the site sets of demand groups of weight ``gw`` (all positive). A group
+    covered by an existing (always open) site adds its weight whatever the plan: it leaves
+    the model as a constant. With ``p`` given (only the number of sites constrains the
+    plan), a candidate whose remaining groups are a subset of another openable site's
+    (ties: the lower position stays) is dropped: in any plan, opening the other instead
+    (or any closed site, if the other is open already) never covers less. Groups whose sets
+    become identical are merged (weights summed); groups left without sites cover nothing.
+
+    Returns the kept sets, their weights, the mask of dropped sites and the constant.
+    """
+    dropped = np.zeros(m, dtype=bool)
+    met = np.array([bool(fixed[js].any()) for js in sets], dtype=bool)
+    constant = float(gw[met].sum())
+    sets = [js for js, ok in zip(sets, met, strict=True) if not ok]
+    gw = gw[~met]
+    if p is not None and sets and len(sets) * m <= MAX_DOMINANCE_CELLS:
+        r = np.zeros((len(sets), m), dtype=np.float32)
+        for k, js in enumerate(sets):
+            r[k, js] = 1.0
+        size = r.sum(axis=0)
+        inter = r.T @ r  # |C_j & C_k|
+        sub = inter >= size[:, None] - 0.5  # column j within column k
+        np.fill_diagonal(sub, val=False)
+        sub &= openable[None, :]  # the dominating site must be able to open
+        equal = sub & sub.T
+        strict = sub & ~equal
+        lower_twin = np.triu(equal, k=1).any(axis=0)
+        drop = (strict.any(axis=1) | lower_twin | (size == 0)) & ~fixed & openable
+        free_left = int((openable & ~fixed & ~drop).sum())
+        if free_left >= p - int(fixed.sum()):
+            dropped = drop
+    if dropped.any():
+        merged: dict[bytes, int] = {}
+        new_sets: list[IntArray] = []
+        new_w: list[float] = []
+        for js, wg in zip(sets, gw.tolist(), strict=True):
+            kept = js[~dropped[js]]
+            if kept.size == 0:
+                continue
+            key = kept.tobytes()
+            at = merged.get(key)
+            if at is None:
+                merged[key] = len(new_sets)
+                new_sets.append(kept)
+                new_w.append(wg)
+            else:
+                new_w[at] += wg
+        sets, gw = new_sets, np.asarray(new_w, dtype=float)
+    return sets, gw, dropped, constant
+
+
 def _assignment_block(
     b: MipBuilder,
     prep: Prepared,
@@ -448,8 +510,12 @@ def formulate(
     opts: Options,
     radius_keep: IntArray | None = None,
     max_minutes: float | None = None,
+    reduce: bool = True,
 ) -> Formulation:
-    """Build the matrix model of ``kind`` with every side constraint in ``opts``."""
+    """Build the matrix model of ``kind`` with every side constraint in ``opts``.
+
+    ``reduce=False`` skips the exact MCLP reductions (:func:`reduce_mclp`; for tests).
+    """
     b = MipBuilder(sense="max" if kind == "mclp" else "min")
     w = prep.weight
     pos_demand = np.flatnonzero(w > 0)
@@ -473,6 +539,22 @@ def formulate(
         gw = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=len(sets)).astype(
             float
         )
+        notes: dict[str, object] = {"groups": len(sets)}
+        if reduce and opts.county_target is None:
+            only_p = _pure_cover(opts) and opts.p is not None
+            sets, gw, dropped, constant = reduce_mclp(
+                sets,
+                gw,
+                prep.m,
+                fixed=prep.fixed,
+                openable=prep.openable,
+                p=opts.p if only_p else None,
+            )
+            b.fix_zero(y0 + np.flatnonzero(dropped))
+            b.offset += constant
+            notes.update(
+                reduced_groups=len(sets), sites_dominated=int(dropped.sum()), constant=constant
+            )
         z0 = b.add_cols(len(sets), cost=gw, ub=1.0, prefix="covered")
         rows = np.concatenate(
             [np.arange(len(sets))] + [np.full(s.size, g) for g, s in enumerate(sets)]
@@ -481,14 +563,13 @@ def formulate(
         vals = np.concatenate([np.ones(len(sets))] + [-np.ones(s.size) for s in sets])
         b.add_rows(len(sets), rows, cols, vals, ub=0.0, family="cover")
         gcounty = np.full(len(sets), "", dtype=object)
-        has = group >= 0
-        gcounty[group[has]] = prep.county[has]
+        if opts.county_target is not None:  # groups unreduced: group ids still valid
+            has = group >= 0
+            gcounty[group[has]] = prep.county[has]
         terms = (gcounty, (z0 + np.arange(len(sets))).astype(np.int64), gw)
         count_row = _add_side(b, prep, opts, y0, kind, terms)
         mip = b.build(integral_objective=_integral(w))
-        return Formulation(
-            kind, mip, y0, count_row=count_row, allowed=cover, notes={"groups": len(sets)}
-        )
+        return Formulation(kind, mip, y0, count_row=count_row, allowed=cover, notes=notes)
 
     has_thresholds = (
         scenario.constraints.urban_max_travel_min is not None

@@ -178,6 +178,8 @@ class Mip:
     integral_objective: bool = False
     offset: float = 0.0
     presolve: bool = True
+    #: extra HiGHS options (name -> value) for this model
+    highs_options: dict[str, bool | int | float | str] = field(default_factory=dict)
 
     @property
     def n_cols(self) -> int:
@@ -285,6 +287,8 @@ class HighsSession:
             self.h.setOptionValue("threads", threads)
         if not mip.presolve:  # covering models: HiGHS presolve costs more than it saves
             self.h.setOptionValue("presolve", "off")
+        for key, value in mip.highs_options.items():
+            self.h.setOptionValue(key, value)
         a = mip.a
         integrality = mip.integer.astype(np.int32)
         inf = self.h.getInfinity()
