@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ from _model_fixtures import brute_force_constrained, line_input, make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning.errors import InfeasibleError
+from planning.errors import InfeasibleError, ScenarioError
 from planning.models import ModelInput, solve, trade_off_curve
 from planning.scenario import CandidateType, Scenario
 
@@ -257,3 +258,53 @@ def test_constrained_models_equal_enumeration(inst, model: str, p: int) -> None:
         assert len(sol.selected_sites) == p
     frame = pd.DataFrame(sol.allocation)
     assert (frame["patients"] >= -1e-9).all()
+
+
+def _budget_optimum(model: str, budget: float) -> float:
+    """Enumerate every plan of two_county_input within ``budget`` (max_travel_min 10)."""
+    data = two_county_input()
+    cost = data.sites["cost"].to_dict()
+    w = data.demand["weight"].to_dict()
+    t = {(d, s): v for d, s, v in data.travel.itertuples(index=False)}
+    best = None
+    for k in range(1, 6):
+        for plan in itertools.combinations(sorted(cost), k):
+            if sum(cost[s] for s in plan) > budget + 1e-9:
+                continue
+            near = {d: min(t[(d, s)] for s in plan) for d in w}
+            if model == "mclp":
+                val = sum(w[d] for d in w if near[d] <= 10)
+                best = val if best is None else max(best, val)
+            else:
+                val = sum(w[d] * near[d] for d in w)
+                best = val if best is None else min(best, val)
+    assert best is not None
+    return float(best)
+
+
+@pytest.mark.parametrize("model", ["mclp", "p_median"])
+def test_trade_off_curve_over_budgets_equals_enumeration(model: str) -> None:
+    budgets = [3.0, 1.0, 2.0, 5.0]  # solved in increasing order
+    sc = Scenario(model=model, max_travel_min=10, constraints={"site_in_every_county": False})
+    curve = trade_off_curve(two_county_input(), sc, budgets=budgets)
+    assert list(curve["budget"]) == [1.0, 2.0, 3.0, 5.0]
+    assert {"p", "coverage_share", "mean_travel_min", "total_cost"} <= set(curve.columns)
+    assert (curve["status"] == "optimal").all()
+    expected = [_budget_optimum(model, b) for b in curve["budget"]]
+    assert curve["objective"].tolist() == pytest.approx(expected)
+    assert (curve["total_cost"] <= curve["budget"] + 1e-9).all()
+    assert curve["p"].tolist() == curve["selected_sites"].map(len).tolist()
+    # a larger budget never does worse on the model's own objective
+    obj = curve["objective"]
+    assert obj.is_monotonic_increasing if model == "mclp" else obj.is_monotonic_decreasing
+
+
+def test_trade_off_curve_budget_needs_costs_and_one_axis() -> None:
+    data = two_county_input()
+    free = ModelInput(travel=data.travel, demand=data.demand, sites=data.sites.assign(cost=0.0))
+    with pytest.raises(ScenarioError, match="every candidate site costs 0"):
+        trade_off_curve(free, Scenario(model="mclp"), budgets=[1.0, 2.0])
+    with pytest.raises(ScenarioError, match="not both"):
+        trade_off_curve(data, Scenario(model="mclp"), [1, 2], budgets=[1.0])
+    with pytest.raises(ScenarioError, match="budgets must be"):
+        trade_off_curve(data, Scenario(model="mclp"), budgets=[-1.0])

@@ -537,38 +537,53 @@ CURVE_COLUMNS = [
 def trade_off_curve(
     data: ModelInput,
     scenario: Scenario,
-    p_values: list[int] | range,
+    p_values: list[int] | range | None = None,
     *,
+    budgets: list[float] | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Solve ``scenario`` for each number of sites in ``p_values``, reusing work between steps.
+    """Solve ``scenario`` for each number of sites (or each budget), reusing work between steps.
 
     Parameters
     ----------
     data
         Model input keyed by ids.
     scenario
-        Model and constraints; ``n_facilities`` is replaced by each value of ``p_values``.
-        LSCP has no number of sites and is refused.
+        Model and constraints; ``n_facilities`` is replaced by each value of ``p_values``
+        (or ``constraints.budget`` by each of ``budgets``). LSCP has no number of sites and
+        is refused.
     p_values
         Numbers of sites (existing ones included); solved in increasing order.
+    budgets
+        Instead of ``p_values``: opening budgets (same unit as the site ``cost`` column /
+        candidate-type ``opening_cost``), solved in increasing order. Each step opens any
+        number of new sites whose costs add up to at most the budget (``n_facilities`` is
+        dropped); existing sites are free and always open.
 
     Returns
     -------
     curve
-        One row per ``p`` (ascending): ``objective``, ``coverage_share`` (patients within
-        ``max_travel_min`` of an open site / all patients), ``covered_patients``,
-        ``mean_travel_min`` (patient-weighted, over served patients), ``status``, ``gap``,
-        ``solve_time_s`` and ``selected_sites`` (tuple of ids). A step that fails has status
-        ``"infeasible"`` or ``"error"`` and NaN figures.
+        One row per step (ascending): ``p`` (sites in the plan, existing included),
+        ``objective``, ``coverage_share`` (patients within ``max_travel_min`` of an open
+        site / all patients), ``covered_patients``, ``mean_travel_min`` (patient-weighted,
+        over served patients), ``status``, ``gap``, ``solve_time_s``, ``selected_sites``
+        (tuple of ids) and ``message``. With ``budgets`` the first column is ``budget`` and
+        ``total_cost`` (opening cost of the new sites chosen) follows the figures. A step that
+        fails has status ``"infeasible"`` or ``"error"`` and NaN figures.
+
+    Raises
+    ------
+    ScenarioError
+        LSCP; both or neither of ``p_values`` and ``budgets``; values out of range; budgets
+        when no candidate site has an opening cost.
 
     Notes
     -----
-    Work reused between steps: the plan of step ``p`` extended greedily by the site adding
-    most (coverage for MCLP, fewest patient-minutes otherwise) is the warm start of step
-    ``p + 1``; for p-center the optimum of step ``p`` bounds the search of step ``p + 1``
-    from above (more sites never lengthen the longest trip). Each step keeps the
-    scenario's full time limit.
+    Work reused between steps: the plan of one step is the warm start of the next (for
+    numbers of sites, extended greedily by the site adding most: coverage for MCLP, fewest
+    patient-minutes otherwise; a plan within a budget stays within any larger one); for
+    p-center the optimum of a step bounds the next from above (more sites or more money
+    never lengthen the longest trip). Each step keeps the scenario's full time limit.
     """
     if scenario.model == "lscp":
         msg = (
@@ -576,24 +591,53 @@ def trade_off_curve(
             "itself. Use MCLP, p-median or p-center."
         )
         raise ScenarioError(msg)
-    values = sorted({int(v) for v in p_values})
-    if not values or values[0] < 1:
-        msg = f"p_values must be positive integers (got {list(p_values)!r})."
+    if (p_values is None) == (budgets is None):
+        msg = "trade_off_curve needs either p_values (numbers of sites) or budgets, not both."
         raise ScenarioError(msg)
+    by_budget = budgets is not None
+    steps: list[float]
+    if budgets is not None:
+        steps = sorted({float(b) for b in budgets})
+        if not steps or steps[0] < 0 or not all(math.isfinite(b) for b in steps):
+            msg = f"budgets must be finite numbers >= 0 (got {list(budgets)!r})."
+            raise ScenarioError(msg)
+        base = _with_budget(scenario, steps[0])
+    else:
+        assert p_values is not None  # noqa: S101 - checked above
+        steps = sorted({float(int(v)) for v in p_values})
+        if not steps or steps[0] < 1:
+            msg = f"p_values must be positive integers (got {list(p_values)!r})."
+            raise ScenarioError(msg)
+        base = scenario.replace(n_facilities=int(steps[0]))
     rows: list[dict[str, object]] = []
     prev_open: BoolArray | None = None
     prev_center: float | None = None
-    prep0 = prepare(data, scenario.replace(n_facilities=values[0]))
-    for k, p in enumerate(values):
+    prep0 = prepare(data, base)
+    if by_budget and not (prep0.cost[prep0.openable & ~prep0.fixed] > 0).any():
+        msg = (
+            "A budget curve needs opening costs, but every candidate site costs 0: set the "
+            "site 'cost' column or the candidate types' opening_cost, or vary the number "
+            "of sites instead."
+        )
+        raise ScenarioError(msg)
+    for k, value in enumerate(steps):
+        if by_budget:
+            sc = _with_budget(scenario, value)
+            label = f"budget {value:,.6g}"
+            row: dict[str, object] = {"budget": value}
+        else:
+            sc = scenario.replace(n_facilities=int(value))
+            label = f"{int(value)} sites"
+            row = {"p": int(value)}
         if progress is not None:
-            progress(k / len(values), f"{MODEL_LABELS[scenario.model]} with {p} sites")
-        sc = scenario.replace(n_facilities=p)
-        row: dict[str, object] = {"p": p}
+            progress(k / len(steps), f"{MODEL_LABELS[scenario.model]} with {label}")
         try:
             _check_counts(prep0, sc)
             opts = Options.from_scenario(sc)
             precheck(prep0, sc, opts)
-            start = _grow(prep0, sc, prev_open, p) if prev_open is not None else None
+            start = prev_open
+            if prev_open is not None and not by_budget:
+                start = _grow(prep0, sc, prev_open, int(value))
             out, form = _solve_once(
                 prep0, sc, opts, Deadline(sc.time_limit_s), start_open=start, upper_min=prev_center
             )
@@ -610,6 +654,7 @@ def trade_off_curve(
         if sc.model == "p_center" and sol.status == "optimal":
             prev_center = sol.objective
         row.update(
+            p=len(sol.selected_sites),
             objective=sol.objective,
             coverage_share=sol.extras["coverage_share"],
             covered_patients=sol.extras["covered_patients"],
@@ -618,16 +663,28 @@ def trade_off_curve(
             gap=sol.gap,
             solve_time_s=sol.solve_time_s + sol.build_time_s,
             selected_sites=sol.selected_sites,
+            total_cost=sol.extras["total_cost"],
             message=sol.message,
         )
         rows.append(row)
     if progress is not None:
         progress(1.0, "trade-off curve done")
     frame = pd.DataFrame(rows)
-    for col in [*CURVE_COLUMNS, "message"]:
+    columns = (
+        ["budget", *CURVE_COLUMNS, "total_cost", "message"]
+        if by_budget
+        else [*CURVE_COLUMNS, "message"]
+    )
+    for col in columns:
         if col not in frame.columns:
             frame[col] = np.nan
-    return frame[[*CURVE_COLUMNS, "message"]].reset_index(drop=True)
+    return frame[columns].reset_index(drop=True)
+
+
+def _with_budget(scenario: Scenario, budget: float) -> Scenario:
+    """``scenario`` limited by ``budget`` alone (no number of sites), other constraints kept."""
+    constraints = {**scenario.constraints.model_dump(mode="json"), "budget": budget}
+    return scenario.replace(n_facilities=None, constraints=constraints)
 
 
 def _grow(prep: Prepared, scenario: Scenario, prev: BoolArray, p: int) -> BoolArray:
