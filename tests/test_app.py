@@ -464,6 +464,30 @@ def test_trade_off_curve_and_opening_a_point() -> None:
     assert len(at.session_state["plan"].solution.selected_sites) == 3
 
 
+def test_trade_off_over_budget_steps() -> None:
+    # every generated candidate costs 1: a budget of b opens at most b sites
+    costly = SMALL.replace(candidate_types=[{"name": "generated", "opening_cost": 1.0}])
+    at = start(costly)
+    at.switch_page("ui/page_tradeoff.py").run()
+    ok(at)
+    at.radio(key="to_axis").set_value("budget").run()
+    ok(at)
+    at.number_input(key="to_b_min").set_value(1.0)
+    at.number_input(key="to_b_max").set_value(3.0)
+    at.number_input(key="to_b_n").set_value(3).run()
+    at.button(key="to_run").click().run()
+    ok(at)
+    table = at.dataframe[0].value
+    assert list(table.index) == ["1", "2", "3"]
+    assert [int(v) for v in table["站点数"]] == [1, 2, 3]
+    shares = [float(v.rstrip("%")) for v in table["时限内患者占比（%）"]]
+    assert shares == sorted(shares)
+    at.button(key="to_open_budget").click().run()
+    ok(at)
+    assert at.session_state["scenario"]["constraints"]["budget"] == 3.0
+    assert at.session_state["scenario"]["n_facilities"] is None
+
+
 def test_trade_off_refuses_a_bad_range() -> None:
     at = start()
     at.switch_page("ui/page_tradeoff.py").run()

@@ -441,6 +441,28 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Open the {p}-site plan on the Scenario page",
     ),
     "travel_mode_label": ("出行时间", "Travel times"),
+    "tradeoff_axis": ("横轴", "Vary"),
+    "tradeoff_axis_sites": ("站点数", "Number of sites"),
+    "tradeoff_axis_budget": ("预算", "Budget"),
+    "budget_min": ("最低预算", "Lowest budget"),
+    "budget_max": ("最高预算", "Highest budget"),
+    "budget_steps": ("预算档数", "Budget steps"),
+    "budget_range_bad": (
+        "“最高预算”必须大于“最低预算”。",
+        "“Highest budget” must be larger than “Lowest budget”.",
+    ),
+    "budget_axis": ("预算（与开办费用同单位）", "Budget (unit of the opening costs)"),
+    "budget_spent": ("新建站点开办费用", "Opening cost of new sites"),
+    "tradeoff_press_budget": (
+        "设置预算范围后点击“计算权衡曲线”。每一档预算下新建站点数量不限，只要开办费用合计不超过预算（需在“方案与求解”页为候选类型设置开办费用）。",
+        "Set the budget range, then press “Compute the curve”. Each budget opens any number of new sites whose opening costs add up to at most the budget (set candidate opening costs on the Scenario page).",
+    ),
+    "tradeoff_solving_budget": ("正在逐个求解 {n} 档预算…", "Solving {n} budget steps…"),
+    "tradeoff_pick_title_budget": ("查看某一预算的方案", "Open the plan for a budget"),
+    "tradeoff_open_budget": (
+        "在“方案与求解”页打开预算 {b} 的方案",
+        "Open the plan for budget {b} on the Scenario page",
+    ),
 }
 
 # Progress messages of the library (English) -> keys above

@@ -1,28 +1,151 @@
-"""Trade-off page: coverage and mean travel time against the number of sites.
+"""Trade-off page: coverage and mean travel time against the number of sites (or budget).
 
 The curve comes from :func:`planning.models.trade_off_curve` on the current scenario's
-prepared inputs. Picking a number of sites opens that plan (map and figures), and a button
-makes it the current scenario on the Scenario page.
+prepared inputs. Picking a number of sites (or a budget) opens that plan (map and figures),
+and a button makes it the current scenario on the Scenario page.
 """
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from planning import maps
+from planning.scenario import Scenario
 from ui import cache, mapview, state
-from ui.i18n import t
+from ui.i18n import labels, t
 from ui.results_view import fmt_min, fmt_pct, format_status, metrics_row, travel_caption
 
 MAX_POINTS = 30
 
 
 def _open_plan(p: int) -> None:
-    scenario = state.current_scenario().replace(n_facilities=p)
+    _open_scenario(state.current_scenario().replace(n_facilities=p))
+
+
+def _open_scenario(scenario: Scenario) -> None:
     state.set_scenario(scenario, reset_widgets=True)
     plan, _ = cache.solved_plan(scenario)
     state.set_plan(plan)
+
+
+def _with_budget(scenario: Scenario, budget: float) -> Scenario:
+    constraints = {**scenario.constraints.model_dump(mode="json"), "budget": budget}
+    return scenario.replace(n_facilities=None, constraints=constraints)
+
+
+@st.cache_data(show_spinner=False)
+def _budget_curve(key: str, scenario_json: str, budgets: tuple[float, ...]) -> pd.DataFrame:
+    del key
+    from planning import models  # noqa: PLC0415
+
+    scenario = Scenario.from_json(scenario_json)
+    inputs, _ = cache.prepared_inputs(scenario)
+    curve: pd.DataFrame = models.trade_off_curve(
+        inputs.model_input(), scenario, budgets=list(budgets)
+    )
+    return curve
+
+
+def _fmt_budget(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def _render_budget(scenario: Scenario) -> None:
+    """Curve over budget steps: any number of new sites whose opening costs fit the budget."""
+    state.init_widget("to_b_min", 0.0)
+    state.init_widget("to_b_max", 10.0)
+    state.init_widget("to_b_n", 6)
+    c1, c2, c3 = st.columns(3)
+    b_min = float(c1.number_input(t("budget_min"), min_value=0.0, key="to_b_min"))
+    b_max = float(c2.number_input(t("budget_max"), min_value=0.0, key="to_b_max"))
+    n = int(
+        c3.number_input(t("budget_steps"), min_value=2, max_value=MAX_POINTS, step=1, key="to_b_n")
+    )
+    if b_max <= b_min:
+        st.error(t("budget_range_bad"))
+        st.stop()
+    budgets = tuple(float(v) for v in np.round(np.linspace(b_min, b_max, n), 6))
+    wanted = [scenario.to_json(), "budget", list(budgets)]
+    if st.button(t("tradeoff_run"), key="to_run", type="primary"):
+        st.session_state["to_curve_for"] = wanted
+    if st.session_state.get("to_curve_for") != wanted:
+        st.info(t("tradeoff_press_budget"))
+        return
+    text = scenario.to_json()
+    key = json.dumps([json.loads(text), json.loads(cache.inputs_key(scenario))], sort_keys=True)
+    spinner = st.spinner(t("tradeoff_solving_budget", n=len(budgets)))
+    with spinner, state.planning_errors(lead="err_solve"):
+        curve = _budget_curve(key, text, budgets)
+    st.caption(
+        ":material/directions_car: "
+        + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang())
+    )
+    chart = curve.set_index("budget")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown(f"**{t('curve_coverage', T=f'{scenario.max_travel_min:g}')}**")
+        st.line_chart(
+            (100 * chart["coverage_share"]).rename(t("curve_coverage_axis")),
+            x_label=t("budget_axis"),
+            y_label="%",
+        )
+    with c2:
+        st.markdown(f"**{t('curve_travel')}**")
+        st.line_chart(
+            chart["mean_travel_min"].rename(t("curve_travel_axis")),
+            x_label=t("budget_axis"),
+            y_label=t("unit_min"),
+        )
+    table = pd.DataFrame(
+        {
+            t("budget_axis"): [_fmt_budget(v) for v in curve["budget"]],
+            t("p_axis"): [str(int(v)) if pd.notna(v) else "—" for v in curve["p"]],
+            t("budget_spent"): [
+                _fmt_budget(v) if pd.notna(v) else "—" for v in curve["total_cost"]
+            ],
+            t("curve_coverage_axis"): [fmt_pct(v) for v in curve["coverage_share"]],
+            t("curve_travel_axis"): [fmt_min(v) for v in curve["mean_travel_min"]],
+            t("col_status"): [t(f"solstatus_{s}") for s in curve["status"].astype(str)],
+            t("col_gap"): [fmt_pct(v, 2) if pd.notna(v) else "—" for v in curve["gap"]],
+        }
+    ).set_index(t("budget_axis"))
+    st.dataframe(table, width="stretch")
+    st.caption(t("curve_travel_note"))
+    st.subheader(t("tradeoff_pick_title_budget"))
+    feasible = [
+        float(b)
+        for b, s in zip(curve["budget"], curve["status"].astype(str), strict=True)
+        if s in ("optimal", "feasible")
+    ]
+    if not feasible:
+        st.warning(t("tradeoff_none_feasible"))
+        return
+    if st.session_state.get("to_pick_budget") not in feasible:
+        st.session_state["to_pick_budget"] = feasible[-1]
+    pick = float(
+        st.selectbox(t("budget_axis"), feasible, key="to_pick_budget", format_func=_fmt_budget)
+    )
+    picked = _with_budget(scenario, pick)
+    with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
+        plan, _ = cache.solved_plan(picked)
+    st.markdown(format_status(plan))
+    metrics_row(plan, key="to")
+    travel_caption(plan)
+    basemap = mapview.basemap_picker("to_basemap")
+    m = maps.build_map(
+        plan,
+        layers=("coverage", "demand", "sites", "facilities"),
+        basemap=basemap,
+        lang=mapview.map_lang(),
+    )
+    mapview.show(m, key="map_tradeoff", height=560)
+    if st.button(t("tradeoff_open_budget", b=_fmt_budget(pick)), key="to_open_budget"):
+        _open_scenario(picked)
+        st.switch_page("ui/page_scenario.py")
 
 
 def render() -> None:
@@ -40,6 +163,17 @@ def render() -> None:
             region=scenario.region,
         )
     )
+    state.init_widget("to_axis", "sites")
+    axis = st.radio(
+        t("tradeoff_axis"),
+        ["sites", "budget"],
+        format_func=labels("tradeoff_axis_"),
+        horizontal=True,
+        key="to_axis",
+    )
+    if axis == "budget":
+        _render_budget(scenario)
+        return
     p0 = scenario.n_facilities or 6
     state.init_widget("to_p_min", max(1, p0 - 3))
     state.init_widget("to_p_max", p0 + 4)
