@@ -806,7 +806,20 @@ def heuristic_open(prep: Prepared, p: int, allowed: BoolArray) -> BoolArray | No
     return p_median_heuristic(d, prep.weight, p, fixed=prep.fixed, openable=prep.openable)
 
 
-MAX_FULL_LEVELS = 250_000
+#: Above this many distance levels the radius model starts truncated (then extended).
+MAX_FULL_LEVELS = 30_000
+
+#: HiGHS options for a p-median whose heuristic / Lagrangian plan is the warm start: the
+#: plan is usually optimal, so sub-MIP heuristics, restarts and symmetry detection cost
+#: more than they find (Putian, p = 6: 25 s -> 19 s); the proof is unchanged.
+P_MEDIAN_WARM_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_allow_restart": False,
+    "mip_detect_symmetry": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
 def _pure_p_median(opts: Options) -> bool:
@@ -1053,8 +1066,11 @@ def _radius_loop(
                     keep[i] = rad.n_levels[i]
                     continue
                 keep[i] = int(np.searchsorted(rad.level_dist[i], near_t[i] + 1e-9))
-            # one level of slack: keeps most clients' optimal distance inside the model
-            initial_keep = np.minimum(keep + 1, rad.n_levels)
+            # slack: one level past the start plan, and at least the levels of the client's
+            # ~3p nearest sites, keeps most clients' optimal distance inside the model (one
+            # round on Putian, p = 6: 5.7 s against 20 s for every level)
+            floor = 3 * opts.p + 2 if opts.p is not None else 8
+            initial_keep = np.minimum(np.maximum(keep + 1, floor), rad.n_levels)
         else:
             initial_keep = np.minimum(rad.n_levels, 8)
     form = formulate(prep, scenario, "p_median", opts=opts, radius_keep=initial_keep)
@@ -1069,6 +1085,8 @@ def _radius_loop(
     while True:
         iterations += 1
         start = start_vector(form, prep, start_open) if start_open is not None else None
+        if start is not None and _pure_p_median(opts):
+            form.mip.highs_options.update(P_MEDIAN_WARM_OPTIONS)
         t0 = time.perf_counter()
         raw = run_solver(form, scenario, deadline, start=start)
         solve_time += time.perf_counter() - t0
