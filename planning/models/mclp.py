@@ -15,8 +15,11 @@ travel table exist. Variables :math:`y_j \in \{0,1\}` (site open), :math:`z_g \i
     \sum_j y_j = p, \qquad y_j = 1 \;\forall j \text{ existing}
 
 Demand points with the same set :math:`N_i` are merged into one group :math:`g` with
-:math:`W_g = \sum_{i \in g} w_i` (an exact reduction). :math:`z` may be continuous: for
-integer :math:`y` an optimal :math:`z_g = \min(1, \sum_{N_g} y_j)` is integral.
+:math:`W_g = \sum_{i \in g} w_i` (an exact reduction). :func:`~planning.models.solve`
+also moves groups covered by an existing site to a constant and, when only p constrains the
+plan, drops sites whose groups are a subset of another site's (ties: the first id stays).
+:math:`z` may be continuous: for integer :math:`y` an optimal
+:math:`z_g = \min(1, \sum_{N_g} y_j)` is integral.
 With a budget, :math:`\sum_j c_j y_j \le B` over new sites and :math:`\sum_j y_j \le p`.
 
 Capacitated variant: :math:`x_{ij} \in [0,1]` share of :math:`i` served by :math:`j \in N_i`,
