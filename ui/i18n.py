@@ -39,7 +39,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "progress_start": ("开始求解…", "Starting…"),
     "solving": ("正在求解…", "Solving…"),
-    "preparing": ("正在准备区域数据（患者网格、候选点、出行时间）…", "Preparing the region (patient cells, candidates, travel times)…"),
+    "preparing": (
+        "正在准备区域数据（患者网格、候选点、出行时间）…",
+        "Preparing the region (patient cells, candidates, travel times)…",
+    ),
     "press_solve": (
         "已载入区域数据。请在左侧设置参数后点击“求解”。",
         "Region loaded. Set the parameters on the left, then press Solve.",
@@ -358,8 +361,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "patients_use": ("检查并使用该患者数表", "Check and use these counts"),
     "patients_in_use": ("当前方案使用的患者数表：{file}", "Patient counts in use: {file}"),
-    "patients_loaded": ("已载入患者数（{file}），并保存到方案中。", "Loaded patient counts from {file} into the scenario."),
-    "overview_caption_counts": ("患者数来自上传的表格 {file}。", "Patients from the uploaded counts {file}."),
+    "patients_loaded": (
+        "已载入患者数（{file}），并保存到方案中。",
+        "Loaded patient counts from {file} into the scenario.",
+    ),
+    "overview_caption_counts": (
+        "患者数来自上传的表格 {file}。",
+        "Patients from the uploaded counts {file}.",
+    ),
     "field_count": ("人数", "Count"),
     "ftype_rehab_existing": ("现有康复站", "Existing rehab sites"),
     "ftype_psychiatric_hospital": ("精神专科医院", "Psychiatric hospitals"),
@@ -426,7 +435,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tradeoff_solving": ("正在逐个求解 {n} 个站点数…", "Solving {n} numbers of sites…"),
     "curve_coverage": ("{T} 分钟内患者占比", "Patients within {T} min"),
     "curve_coverage_axis": ("时限内患者占比（%）", "Patients within limit (%)"),
-    "curve_travel": ("平均出行时间（模型服务的患者）", "Mean travel time (patients the model serves)"),
+    "curve_travel": (
+        "平均出行时间（模型服务的患者）",
+        "Mean travel time (patients the model serves)",
+    ),
     "curve_travel_axis": ("平均出行时间（分钟）", "Mean travel time (min)"),
     "curve_travel_note": (
         "曲线中的平均出行时间按模型服务的患者计算（覆盖模型只计时限内的患者）；下方方案的指标按每位患者到最近站点计算。",
