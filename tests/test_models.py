@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pulp
 import pytest
-from _model_fixtures import brute_force, line_input, make_input
+from _model_fixtures import brute_force, brute_force_constrained, line_input, make_input
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planning.errors import InfeasibleError, ScenarioError
 from planning.models import (
+    ModelInput,
     build_lscp,
     build_mclp,
     build_p_center,
@@ -235,3 +236,74 @@ def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: in
     assert values[0] == pytest.approx(values[1])
     assert values[0] == pytest.approx(expected)
     assert solve(data, sc).objective == pytest.approx(expected)
+
+
+RULES = st.sampled_from(
+    [
+        {"site_in_every_county": True},
+        {"hub_per_prefecture": True},
+        {"min_county_share_with_site": 0.5},
+        {"min_county_share_with_site": 1.0},
+        {"budget": 4.0},
+        {"site_in_every_county": True, "budget": 5.0},
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_fixed=st.integers(0, 1), p=st.integers(2, 4), con=RULES)
+def test_mclp_reductions_with_rules_keep_the_objective(
+    seed: int, n_fixed: int, p: int, con: dict[str, object]
+) -> None:
+    # dominated sites are dropped only for a same-county / same-prefecture, no dearer site:
+    # reduced and unreduced models, the greedy start and enumeration agree
+    from planning.models._engine import Options, formulate  # noqa: PLC0415
+    from planning.models._mip import solve_highs  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    n, m = 30, 10
+    sites = [f"s{j}" for j in range(m)]
+    travel = {
+        (f"d{i}", sites[j]): float(rng.integers(1, 40))
+        for i in range(n)
+        for j in range(m)
+        if rng.random() < 0.4
+    }
+    weights = {f"d{i}": float(rng.integers(0, 5)) + 0.25 for i in range(n)}
+    site_county = {s: "ABC"[int(rng.integers(0, 3))] for s in sites}
+    site_county.update({"s7": "A", "s8": "B", "s9": "C"})  # every county has a candidate
+    data = make_input(
+        travel,
+        weights,
+        sites,
+        fixed=tuple(sites[:n_fixed]),
+        county=site_county,
+        prefecture={s: "P" + ("A" if c == "A" else "B") for s, c in site_county.items()},
+        cost={s: float(rng.integers(0, 3)) for s in sites},
+        capacity=dict.fromkeys(sites, np.nan),
+        referral_min=dict.fromkeys(sites, 10.0),
+    )
+    county = ["ABC"[i % 3] for i in range(n)]
+    demand = data.demand.assign(county=county, urban=False)
+    demand["prefecture"] = ["P" + ("A" if c == "A" else "B") for c in county]
+    data = ModelInput(travel=data.travel, demand=demand, sites=data.sites)
+    p = max(p, n_fixed + 1)
+    sc = Scenario(model="mclp", n_facilities=p, max_travel_min=15, constraints=con)
+    expected = brute_force_constrained(
+        travel, data.demand, data.sites, "mclp", p=p, max_min=15, con=con
+    )
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve(data, sc)
+        return
+    prep = prepare(data, sc)
+    opts = Options.from_scenario(sc)
+    for reduce in (True, False):
+        form = formulate(prep, sc, "mclp", opts=opts, reduce=reduce)
+        raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
+        assert raw.status == "optimal"
+        assert raw.objective == pytest.approx(expected)
+    sol = solve(data, sc)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(expected)

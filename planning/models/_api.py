@@ -8,6 +8,7 @@ import time
 import warnings
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InfeasibleError, ScenarioError, SolverError
@@ -27,7 +28,7 @@ from planning.models._engine import (
     solve_plain,
 )
 from planning.models._heuristic import MAX_DENSE_CELLS, mclp_greedy
-from planning.models._mip import INF, BoolArray, RawResult
+from planning.models._mip import INF, BoolArray, IntArray, RawResult
 from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
 from planning.scenario import Scenario
@@ -126,7 +127,7 @@ def _solve_once(
         )
     t0 = time.perf_counter()
     form = formulate(prep, scenario, kind, opts=opts)
-    if kind == "mclp" and start_open is None and _pure_mclp(opts):
+    if kind == "mclp" and start_open is None and _greedy_mclp(opts):
         shortcut = _mclp_shortcut(prep, form, opts, t0)
         if isinstance(shortcut, Outcome):
             return shortcut, form
@@ -153,16 +154,26 @@ MCLP_WARM_OPTIONS: dict[str, bool | int | float | str] = {
 }
 
 
-def _pure_mclp(opts: Options) -> bool:
+def _greedy_mclp(opts: Options) -> bool:
+    """Whether the greedy + swap plan (:func:`mclp_greedy`) is feasible by construction.
+
+    That is: exactly ``p`` sites, no budget or capacities, no county coverage targets, and
+    at most "one site per group" rules (a site in every county, i.e. also a share of 100 %;
+    a hub per prefecture).
+    """
     return (
         opts.p is not None
         and opts.budget is None
         and not opts.capacitated
-        and not opts.site_in_every_county
-        and opts.min_county_share is None
         and opts.county_target is None
-        and not opts.hub_per_prefecture
+        and (opts.min_county_share is None or opts.min_county_share >= 1.0 - 1e-9)
     )
+
+
+def _group_codes(labels: npt.NDArray[np.object_], wanted: list[str]) -> IntArray:
+    """Each site's position in ``wanted`` (``-1`` when its label is not wanted)."""
+    pos = {c: k for k, c in enumerate(wanted)}
+    return np.array([pos.get(str(c), -1) for c in labels], dtype=np.int64)
 
 
 def _mclp_shortcut(
@@ -171,15 +182,30 @@ def _mclp_shortcut(
     """Greedy + swap MCLP plan: proven optimal if it covers every coverable patient.
 
     Returns an :class:`Outcome` when proven, else the plan as a warm start (``None`` when the
-    instance is too large for the dense heuristic).
+    instance is too large for the dense heuristic or the plan breaks a rule).
     """
-    assert opts.p is not None  # noqa: S101 - checked by _pure_mclp
+    assert opts.p is not None  # noqa: S101 - checked by _greedy_mclp
     allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
     if prep.n * prep.m > MAX_DENSE_CELLS:
         return None
+    pos = prep.weight > 0
+    require: list[IntArray] = []
+    if opts.site_in_every_county or opts.min_county_share is not None:
+        counties = sorted({str(c) for c in prep.county[pos] if c})
+        require.append(_group_codes(prep.site_county, counties))
+    if opts.hub_per_prefecture:
+        prefs = sorted({str(c) for c in prep.prefecture[pos] if c})
+        require.append(_group_codes(prep.site_prefecture, prefs))
     cover = np.zeros((prep.n, prep.m), dtype=bool)
     cover[prep.pi[allowed], prep.pj[allowed]] = True
-    plan, value = mclp_greedy(cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable)
+    plan, value = mclp_greedy(
+        cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable, require=require
+    )
+    met = all(
+        np.isin(np.arange(int(code.max()) + 1), code[plan]).all() for code in require if code.size
+    )
+    if int(plan.sum()) != opts.p or not met:
+        return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
     if value < coverable - 1e-9:
         return plan

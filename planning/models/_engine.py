@@ -383,6 +383,22 @@ def reduce_cover(
     return sets, dropped
 
 
+def swap_labels(prep: Prepared, opts: Options) -> npt.NDArray[np.object_] | None:
+    """Labels of sites that may replace each other under ``opts`` (``None``: any site).
+
+    A site can only stand in for another in the same county when a county rule is on (a
+    site in every county, in X % of counties) and in the same prefecture when the hub rule
+    is on, so that the swap keeps those rules satisfied.
+    """
+    county = opts.site_in_every_county or opts.min_county_share is not None
+    if not county and not opts.hub_per_prefecture:
+        return None
+    parts = [prep.site_county if county else np.full(prep.m, "", dtype=object)]
+    if opts.hub_per_prefecture:
+        parts.append(prep.site_prefecture)
+    return np.array(["\x1f".join(map(str, t)) for t in zip(*parts, strict=True)], dtype=object)
+
+
 def reduce_mclp(
     sets: list[IntArray],
     gw: FloatArray,
@@ -390,16 +406,22 @@ def reduce_mclp(
     *,
     fixed: BoolArray,
     openable: BoolArray,
-    p: int | None,
+    exact_count: int | None,
+    labels: npt.NDArray[np.object_] | None = None,
+    cost: FloatArray | None = None,
 ) -> tuple[list[IntArray], FloatArray, BoolArray, float]:
     """Exact MCLP reductions: groups met by existing sites, dominated sites, merged groups.
 
     ``sets`` are the site sets of demand groups of weight ``gw`` (all positive). A group
     covered by an existing (always open) site adds its weight whatever the plan: it leaves
-    the model as a constant. With ``p`` given (only the number of sites constrains the
-    plan), a candidate whose remaining groups are a subset of another openable site's
-    (ties: the lower position stays) is dropped: in any plan, opening the other instead
-    (or any closed site, if the other is open already) never covers less. Groups whose sets
+    the model as a constant. A candidate ``j`` is *dominated* by another openable site ``k``
+    when ``k`` covers every remaining group of ``j``, has the same ``labels`` entry (same
+    county / prefecture when county or hub rules are on, see :func:`swap_labels`) and, with
+    a budget, costs no more (``cost``). Dominated candidates are dropped (ties: the lower
+    position stays): in any feasible plan with ``j`` open, opening ``k`` instead (or, if
+    ``k`` is open already, closing ``j`` and, when the count is exact (``exact_count``
+    sites), opening any closed site) keeps every rule and never covers less. With an exact
+    count the reduction is skipped if too few candidates would remain. Groups whose sets
     become identical are merged (weights summed); groups left without sites cover nothing.
 
     Returns the kept sets, their weights, the mask of dropped sites and the constant.
@@ -409,7 +431,7 @@ def reduce_mclp(
     constant = float(gw[met].sum())
     sets = [js for js, ok in zip(sets, met, strict=True) if not ok]
     gw = gw[~met]
-    if p is not None and sets and len(sets) * m <= MAX_DOMINANCE_CELLS:
+    if sets and len(sets) * m <= MAX_DOMINANCE_CELLS:
         r = np.zeros((len(sets), m), dtype=np.float32)
         for k, js in enumerate(sets):
             r[k, js] = 1.0
@@ -418,12 +440,19 @@ def reduce_mclp(
         sub = inter >= size[:, None] - 0.5  # column j within column k
         np.fill_diagonal(sub, val=False)
         sub &= openable[None, :]  # the dominating site must be able to open
+        if labels is not None:
+            sub &= labels[:, None] == labels[None, :]
+        if cost is not None:
+            sub &= cost[None, :] <= cost[:, None] + 1e-12
         equal = sub & sub.T
         strict = sub & ~equal
         lower_twin = np.triu(equal, k=1).any(axis=0)
-        drop = (strict.any(axis=1) | lower_twin | (size == 0)) & ~fixed & openable
+        drop = strict.any(axis=1) | lower_twin
+        if labels is None and cost is None:
+            drop |= size == 0  # covers nothing: any other site does as well
+        drop &= ~fixed & openable
         free_left = int((openable & ~fixed & ~drop).sum())
-        if free_left >= p - int(fixed.sum()):
+        if exact_count is None or free_left >= exact_count - int(fixed.sum()):
             dropped = drop
     if dropped.any():
         merged: dict[bytes, int] = {}
@@ -541,14 +570,15 @@ def formulate(
         )
         notes: dict[str, object] = {"groups": len(sets)}
         if reduce and opts.county_target is None:
-            only_p = _pure_cover(opts) and opts.p is not None
             sets, gw, dropped, constant = reduce_mclp(
                 sets,
                 gw,
                 prep.m,
                 fixed=prep.fixed,
                 openable=prep.openable,
-                p=opts.p if only_p else None,
+                exact_count=opts.p if _count_sense(opts, kind) == "eq" else None,
+                labels=swap_labels(prep, opts),
+                cost=prep.cost if opts.budget is not None else None,
             )
             b.fix_zero(y0 + np.flatnonzero(dropped))
             b.offset += constant

@@ -6,6 +6,7 @@ The answer is only a starting point: the MIP proves (or not) optimality afterwar
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -305,15 +306,41 @@ def mclp_greedy(
     *,
     fixed: BoolArray,
     openable: BoolArray,
+    require: Sequence[IntArray] = (),
     max_passes: int = 50,
 ) -> tuple[BoolArray, float]:
-    """Greedy + swap plan for the MCLP on a dense ``n x m`` coverage matrix; plan and value."""
+    """Greedy + swap plan for the MCLP on a dense ``n x m`` coverage matrix; plan and value.
+
+    ``require`` holds rules "at least one open site per group": per rule, an array giving
+    each site's group code (``-1``: in no group); every code ``0..max`` must end up with an
+    open site (a site in every county, a hub per prefecture). The greedy first opens the
+    best site among those that meet an unmet group, then the best of all; swaps never leave
+    a group without a site. The plan can exceed ``p`` sites when ``p`` is below the number
+    of groups, and can miss a group none of whose sites is openable: callers check.
+    """
     wf = cover * w[:, None]
     is_open = fixed.copy()
     covered = cover[:, is_open].any(axis=1)
     allowed = openable & ~fixed
-    while int(is_open.sum()) < p:
-        cand = np.flatnonzero(allowed & ~is_open)
+    n_groups = [int(code.max()) + 1 if code.size else 0 for code in require]
+
+    def unmet_mask() -> BoolArray:
+        want = np.zeros(is_open.size, dtype=bool)
+        for code, k in zip(require, n_groups, strict=True):
+            have = np.zeros(k, dtype=bool)
+            opened = code[is_open]
+            have[opened[opened >= 0]] = True
+            want |= (code >= 0) & ~have[np.maximum(code, 0)]
+        return want
+
+    while True:
+        need = unmet_mask() & allowed & ~is_open
+        if need.any():
+            cand = np.flatnonzero(need)
+        elif int(is_open.sum()) < p:
+            cand = np.flatnonzero(allowed & ~is_open)
+        else:
+            break
         if cand.size == 0:
             break
         gain = wf[~covered][:, cand].sum(axis=0)
@@ -323,24 +350,27 @@ def mclp_greedy(
     value = float(w[covered].sum())
     for _ in range(max_passes):  # best single swap, until none improves
         counts = cover[:, is_open].sum(axis=1)
-        improved = False
         cand = np.flatnonzero(allowed & ~is_open)
         if cand.size == 0:
             break
         best_gain, swap = 1e-9, None
         for r in np.flatnonzero(is_open & ~fixed).tolist():
+            ok = np.ones(cand.size, dtype=bool)
+            for code in require:  # r alone in its group: only a site of that group may replace it
+                if code[r] >= 0 and int((code[is_open] == code[r]).sum()) == 1:
+                    ok &= code[cand] == code[r]
+            if not ok.any():
+                continue
             lost = covered & (counts - cover[:, r] == 0)
             base = value - float(w[lost].sum())
             uncovered = ~covered | lost
-            gains = wf[uncovered][:, cand].sum(axis=0)
+            gains = np.where(ok, wf[uncovered][:, cand].sum(axis=0), -np.inf)
             j = int(np.argmax(gains))
             if base + gains[j] - value > best_gain:
                 best_gain, swap = base + gains[j] - value, (r, cand[j])
-        if swap is not None:
-            is_open[swap[0]], is_open[swap[1]] = False, True
-            covered = cover[:, is_open].any(axis=1)
-            value = float(w[covered].sum())
-            improved = True
-        if not improved:
+        if swap is None:
             break
+        is_open[swap[0]], is_open[swap[1]] = False, True
+        covered = cover[:, is_open].any(axis=1)
+        value = float(w[covered].sum())
     return is_open, value
