@@ -17,6 +17,7 @@ and prints both with their ratio. Run: ``python benchmarks/app_resolve.py [--rep
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import statistics
 import sys
@@ -33,8 +34,19 @@ from planning.scenario import Scenario  # noqa: E402
 CHANGES: dict[str, dict[str, object]] = {
     "n_facilities 6 -> 7": {"n_facilities": 7},
     "n_facilities 6 -> 5": {"n_facilities": 5},
+    "n_facilities 6 -> 10": {"n_facilities": 10},
+    "max_travel_min 30 -> 20": {"max_travel_min": 20.0},
+    "max_travel_min 30 -> 45": {"max_travel_min": 45.0},
     "site_in_every_county on": {"constraints": {"site_in_every_county": True}},
+    "min_county_share 80 %": {"constraints": {"min_county_share_with_site": 0.8}},
+    "county_coverage_target 50 %": {"constraints": {"county_coverage_target": 0.5}},
+    "hub_per_prefecture on": {"constraints": {"hub_per_prefecture": True}},
+    "urban_max_travel_min 20": {"constraints": {"urban_max_travel_min": 20.0}},
     "mip_gap 0 -> 1 %": {"mip_gap": 0.01},
+    "model -> p_center": {"model": "p_center"},
+    "model -> p_median": {"model": "p_median"},
+    "model -> lscp": {"model": "lscp", "n_facilities": None},
+    "solver -> cbc": {"solver": "cbc"},
 }
 
 
@@ -70,36 +82,56 @@ def main() -> None:
     hit_s = time.perf_counter() - t0
     print(f"prepared-inputs cache hit: {hit_s * 1000:.0f} ms")
 
-    resolve_times: list[float] = []
+    from planning.errors import InfeasibleError  # noqa: PLC0415
+
+    resolve_times: dict[str, list[float]] = {}
     full_times: list[float] = []
     for label, change in CHANGES.items():
         data = base.to_dict()
         for key, value in change.items():
             data[key] = {**data[key], **value} if isinstance(value, dict) else value
         scenario = Scenario.from_dict(data)
-        assert cache.inputs_key(scenario) == cache.inputs_key(base), label
-        for _ in range(args.repeat):
+        same_inputs = cache.inputs_key(scenario) == cache.inputs_key(base)
+        for k in range(args.repeat):
             t0 = time.perf_counter()
-            pipeline.run(scenario)
+            with contextlib.suppress(InfeasibleError):  # timed to the message
+                pipeline.run(scenario)
             full_changed = time.perf_counter() - t0
             t0 = time.perf_counter()
-            plan, _ = cache.solve_plan(scenario)
+            try:
+                plan, _ = cache.solve_plan(scenario)
+            except InfeasibleError as err:
+                total = time.perf_counter() - t0
+                resolve_times.setdefault(label, []).append(total)
+                print(f"{label}: re-solve {total:.2f} s to the message: {err}")
+                continue
             total = time.perf_counter() - t0
             solver = plan.solution.solve_time_s + plan.solution.build_time_s
-            resolve_times.append(total)
+            resolve_times.setdefault(label, []).append(total)
             full_times.append(full_changed)
+            inputs = (
+                "cached inputs"
+                if same_inputs or k > 0
+                else "new inputs (travel cut-off changes: prepared once)"
+            )
             print(
                 f"{label}: full run {full_changed:.2f} s; re-solve {total:.2f} s "
-                f"(solver {solver:.2f} s, other {total - solver:.2f} s; "
+                f"(solver {solver:.2f} s, other {total - solver:.2f} s; {inputs}; "
                 f"ratio {full_changed / total:.1f}; status {plan.solution.status}, "
                 f"share within {100 * plan.tables.kpis['share_within']:.1f} %)"
             )
-    median = statistics.median(resolve_times)
+    every = [t for times in resolve_times.values() for t in times]
+    median = statistics.median(every)
     median_full = statistics.median(full_times)
+    slow = {k: max(v) for k, v in resolve_times.items() if max(v) > 2.0}
     print(
         f"median re-solve: {median:.2f} s; median full run of the same scenarios: "
         f"{median_full:.2f} s; ratio full/re-solve: {median_full / median:.1f}; "
-        f"target re-solve <= 2 s: {'met' if median <= 2.0 else 'NOT met'}"
+        f"slowest: {max(every):.2f} s"
+    )
+    print(
+        f"changes re-solved within 2 s: {len(resolve_times) - len(slow)} of {len(resolve_times)}"
+        + ("; over 2 s: " + ", ".join(f"{k} ({v:.1f} s)" for k, v in slow.items()) if slow else "")
     )
 
 

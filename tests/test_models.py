@@ -246,6 +246,8 @@ RULES = st.sampled_from(
         {"min_county_share_with_site": 1.0},
         {"budget": 4.0},
         {"site_in_every_county": True, "budget": 5.0},
+        {"county_coverage_target": 0.4},
+        {"county_coverage_target": 0.6, "site_in_every_county": True},
     ]
 )
 
@@ -255,8 +257,9 @@ RULES = st.sampled_from(
 def test_mclp_reductions_with_rules_keep_the_objective(
     seed: int, n_fixed: int, p: int, con: dict[str, object]
 ) -> None:
-    # dominated sites are dropped only for a same-county / same-prefecture, no dearer site:
-    # reduced and unreduced models, the greedy start and enumeration agree
+    # dominated sites are dropped only for a same-county / same-prefecture, no dearer site,
+    # and the greedy start keeps county rules and targets: reduced and unreduced models,
+    # the solve (greedy start or shortcut) and enumeration agree
     from planning.models._engine import Options, formulate  # noqa: PLC0415
     from planning.models._mip import solve_highs  # noqa: PLC0415
     from planning.models._prep import prepare  # noqa: PLC0415

@@ -26,9 +26,10 @@ from planning.models._engine import (
     solve_p_center,
     solve_p_median_radius,
     solve_plain,
+    start_vector,
 )
 from planning.models._heuristic import MAX_DENSE_CELLS, mclp_greedy
-from planning.models._mip import INF, BoolArray, IntArray, RawResult
+from planning.models._mip import INF, BoolArray, FloatArray, IntArray, RawResult
 from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
 from planning.scenario import Scenario
@@ -127,12 +128,16 @@ def _solve_once(
         )
     t0 = time.perf_counter()
     form = formulate(prep, scenario, kind, opts=opts)
-    if kind == "mclp" and start_open is None and _greedy_mclp(opts):
+    if kind == "mclp" and start_open is None and opts.p is not None and form.x0 is None:
         shortcut = _mclp_shortcut(prep, form, opts, t0)
         if isinstance(shortcut, Outcome):
             return shortcut, form
         start_open = shortcut
-    if kind == "mclp" and start_open is not None and form.x0 is None:
+    if (
+        kind == "mclp"
+        and start_open is not None
+        and start_vector(form, prep, start_open) is not None
+    ):
         form.mip.highs_options.update(MCLP_WARM_OPTIONS)
     build = time.perf_counter() - t0
     return solve_plain(
@@ -154,22 +159,6 @@ MCLP_WARM_OPTIONS: dict[str, bool | int | float | str] = {
 }
 
 
-def _greedy_mclp(opts: Options) -> bool:
-    """Whether the greedy + swap plan (:func:`mclp_greedy`) is feasible by construction.
-
-    That is: exactly ``p`` sites, no budget or capacities, no county coverage targets, and
-    at most "one site per group" rules (a site in every county, i.e. also a share of 100 %;
-    a hub per prefecture).
-    """
-    return (
-        opts.p is not None
-        and opts.budget is None
-        and not opts.capacitated
-        and opts.county_target is None
-        and (opts.min_county_share is None or opts.min_county_share >= 1.0 - 1e-9)
-    )
-
-
 def _group_codes(labels: npt.NDArray[np.object_], wanted: list[str]) -> IntArray:
     """Each site's position in ``wanted`` (``-1`` when its label is not wanted)."""
     pos = {c: k for k, c in enumerate(wanted)}
@@ -179,32 +168,48 @@ def _group_codes(labels: npt.NDArray[np.object_], wanted: list[str]) -> IntArray
 def _mclp_shortcut(
     prep: Prepared, form: Formulation, opts: Options, t0: float
 ) -> Outcome | BoolArray | None:
-    """Greedy + swap MCLP plan: proven optimal if it covers every coverable patient.
+    """Greedy + swap MCLP plan; proven optimal if it keeps every rule and covers everyone.
 
-    Returns an :class:`Outcome` when proven, else the plan as a warm start (``None`` when the
-    instance is too large for the dense heuristic or the plan breaks a rule).
+    The greedy honours "a site in every county" (also a 100 % county share), "a hub per
+    prefecture" and county coverage targets; whether the plan keeps every rule (also a
+    budget or a lower county share) is checked on the model's rows (:func:`start_vector`).
+    Returns an :class:`Outcome` when the plan covers every coverable patient, else the plan
+    as a warm start (``None`` when the instance is too large for the dense heuristic or the
+    plan breaks a rule).
     """
-    assert opts.p is not None  # noqa: S101 - checked by _greedy_mclp
+    assert opts.p is not None  # noqa: S101 - checked by the caller
     allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
     if prep.n * prep.m > MAX_DENSE_CELLS:
         return None
     pos = prep.weight > 0
     require: list[IntArray] = []
-    if opts.site_in_every_county or opts.min_county_share is not None:
+    if opts.site_in_every_county or (
+        opts.min_county_share is not None and opts.min_county_share >= 1.0 - 1e-9
+    ):
         counties = sorted({str(c) for c in prep.county[pos] if c})
         require.append(_group_codes(prep.site_county, counties))
     if opts.hub_per_prefecture:
         prefs = sorted({str(c) for c in prep.prefecture[pos] if c})
         require.append(_group_codes(prep.site_prefecture, prefs))
+    county_need: tuple[IntArray, FloatArray] | None = None
+    if opts.county_target is not None:
+        counties = sorted({str(c) for c in prep.county[pos] if c})
+        code = _group_codes(prep.county, counties)
+        has = code >= 0
+        total = np.bincount(code[has], weights=prep.weight[has], minlength=len(counties))
+        county_need = (code, np.asarray(opts.county_target * total, dtype=float))
     cover = np.zeros((prep.n, prep.m), dtype=bool)
     cover[prep.pi[allowed], prep.pj[allowed]] = True
     plan, value = mclp_greedy(
-        cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable, require=require
+        cover,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        require=require,
+        county_need=county_need,
     )
-    met = all(
-        np.isin(np.arange(int(code.max()) + 1), code[plan]).all() for code in require if code.size
-    )
-    if int(plan.sum()) != opts.p or not met:
+    if start_vector(form, prep, plan) is None:  # breaks a rule: no use as a start
         return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
     if value < coverable - 1e-9:

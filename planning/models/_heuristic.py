@@ -307,22 +307,28 @@ def mclp_greedy(
     fixed: BoolArray,
     openable: BoolArray,
     require: Sequence[IntArray] = (),
+    county_need: tuple[IntArray, FloatArray] | None = None,
     max_passes: int = 50,
 ) -> tuple[BoolArray, float]:
     """Greedy + swap plan for the MCLP on a dense ``n x m`` coverage matrix; plan and value.
 
     ``require`` holds rules "at least one open site per group": per rule, an array giving
     each site's group code (``-1``: in no group); every code ``0..max`` must end up with an
-    open site (a site in every county, a hub per prefecture). The greedy first opens the
-    best site among those that meet an unmet group, then the best of all; swaps never leave
-    a group without a site. The plan can exceed ``p`` sites when ``p`` is below the number
-    of groups, and can miss a group none of whose sites is openable: callers check.
+    open site (a site in every county, a hub per prefecture). ``county_need`` is
+    ``(code, need)``: each demand row's county code (``-1``: none) and the weight each
+    county must have covered (county coverage targets). The greedy first opens the best
+    site for the unmet groups / county needs, then the best of all; swaps keep every rule.
+    The plan can exceed ``p`` sites or miss a rule it cannot meet: callers check.
     """
     wf = cover * w[:, None]
     is_open = fixed.copy()
     covered = cover[:, is_open].any(axis=1)
     allowed = openable & ~fixed
     n_groups = [int(code.max()) + 1 if code.size else 0 for code in require]
+    if county_need is not None:
+        dcode, need = county_need
+        in_county = dcode >= 0
+        dc = np.where(in_county, dcode, 0)
 
     def unmet_mask() -> BoolArray:
         want = np.zeros(is_open.size, dtype=bool)
@@ -333,17 +339,29 @@ def mclp_greedy(
             want |= (code >= 0) & ~have[np.maximum(code, 0)]
         return want
 
+    def deficit(cov: BoolArray) -> FloatArray:
+        got = np.bincount(dc[cov & in_county], weights=w[cov & in_county], minlength=need.size)
+        return np.maximum(need - got, 0.0)
+
     while True:
-        need = unmet_mask() & allowed & ~is_open
-        if need.any():
-            cand = np.flatnonzero(need)
-        elif int(is_open.sum()) < p:
-            cand = np.flatnonzero(allowed & ~is_open)
-        else:
-            break
+        need_site = unmet_mask() & allowed & ~is_open
+        cand = np.flatnonzero(allowed & ~is_open)
         if cand.size == 0:
             break
-        gain = wf[~covered][:, cand].sum(axis=0)
+        if need_site.any():
+            cand = np.flatnonzero(need_site)
+            gain = wf[~covered][:, cand].sum(axis=0)
+        elif county_need is not None and (short := deficit(np.asarray(covered))).max() > 1e-9:
+            fresh = ~covered & in_county
+            per = np.zeros((need.size, cand.size))
+            np.add.at(per, dc[fresh], wf[fresh][:, cand])
+            gain = np.minimum(per, short[:, None]).sum(axis=0)
+            if gain.max() <= 1e-12:
+                break  # the needs cannot be met
+        elif int(is_open.sum()) < p:
+            gain = wf[~covered][:, cand].sum(axis=0)
+        else:
+            break
         best = cand[int(np.argmax(gain))]
         is_open[best] = True
         covered |= cover[:, best]
@@ -365,9 +383,15 @@ def mclp_greedy(
             base = value - float(w[lost].sum())
             uncovered = ~covered | lost
             gains = np.where(ok, wf[uncovered][:, cand].sum(axis=0), -np.inf)
-            j = int(np.argmax(gains))
-            if base + gains[j] - value > best_gain:
+            for j in np.argsort(-gains, kind="stable")[:8].tolist():
+                if base + gains[j] - value <= best_gain:
+                    break
+                if county_need is not None:
+                    after = (covered & ~lost) | cover[:, cand[j]]
+                    if deficit(after).max() > 1e-9:
+                        continue
                 best_gain, swap = base + gains[j] - value, (r, cand[j])
+                break
         if swap is None:
             break
         is_open[swap[0]], is_open[swap[1]] = False, True

@@ -23,7 +23,7 @@ equals Elloumi's, with one non-zero per pair instead of one per pair and level.
 **Lazy radii.** :func:`~planning.models.solve` starts from a heuristic plan (greedy +
 vertex substitution) and, when the full model has more than 30,000 levels, models for each
 client only the levels up to one beyond its heuristic distance and at least those of its
-~3p nearest sites, :math:`L_i \le K_i`; the rest of the chain (and the final "must be
+~2p nearest sites, :math:`L_i \le K_i`; the rest of the chain (and the final "must be
 served" row) is left out. That truncated model is a relaxation: for every :math:`y` its value
 is :math:`\sum_i w_i \min(d_i(y), D_i^{L_i-1})`. If in its optimum every client's true
 distance is within its modelled radius, the optimum is proven for the full problem; else the
