@@ -139,6 +139,7 @@ def _solve_once(
         and start_vector(form, prep, start_open) is not None
     ):
         form.mip.highs_options.update(MCLP_WARM_OPTIONS)
+        form.mip.cbc_options.append("preprocess off")  # likewise for CBC: 3.0 -> 1.5 s
     build = time.perf_counter() - t0
     return solve_plain(
         form, prep, scenario, deadline, build_time_s=build, start_open=start_open

@@ -180,6 +180,8 @@ class Mip:
     presolve: bool = True
     #: extra HiGHS options (name -> value) for this model
     highs_options: dict[str, bool | int | float | str] = field(default_factory=dict)
+    #: extra CBC command-line options (e.g. ``"preprocess off"``) for this model
+    cbc_options: list[str] = field(default_factory=list)
 
     @property
     def n_cols(self) -> int:
@@ -439,6 +441,7 @@ def solve_cbc(
             logPath=str(log_path),
             warmStart=start is not None,
             threads=1,
+            options=list(mip.cbc_options),
         )
         t0 = time.perf_counter()
         try:
