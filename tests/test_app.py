@@ -48,6 +48,7 @@ def page_scenario_options(name: str) -> list[str]:
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def start(scenario: Scenario | None = SMALL) -> AppTest:
@@ -141,6 +142,26 @@ def test_resolve_after_one_change_reuses_prepared_inputs(monkeypatch: pytest.Mon
     assert len(calls) == 2
 
 
+def test_fresh_preparation_reports_progress_and_a_cache_hit_is_a_copy() -> None:
+    from ui import cache  # noqa: PLC0415
+
+    seen: list[tuple[float, str]] = []
+    plan, _ = cache.solve_plan(SMALL, progress=lambda f, m: seen.append((f, m)))
+    steps = [m for _, m in seen]
+    assert "loading region" in steps
+    assert "estimating straight-line travel times" in steps
+    assert steps[-1] == "done"
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions)  # the bar only moves forward
+    seen.clear()
+    again, _ = cache.solve_plan(
+        SMALL.replace(n_facilities=3), progress=lambda f, m: seen.append((f, m))
+    )
+    assert "loading region" not in [m for _, m in seen]  # inputs reused
+    assert again.travel is not plan.travel  # each caller gets its own copy
+    assert again.travel.table.equals(plan.travel.table)
+
+
 def test_bad_parameters_show_an_error_not_a_traceback() -> None:
     at = start()
     at.selectbox(key="sc_model").set_value("p_median").run()
@@ -231,6 +252,43 @@ def test_every_text_key_is_translated() -> None:
         assert zh.strip(), key
         assert en.strip(), key
         assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key
+
+
+def test_every_progress_message_of_the_library_is_translated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every literal progress message in planning/ (f-strings with sample values) reads in
+    # Chinese on the progress bar
+    texts: set[str] = set()
+    for path in (ROOT / "planning").rglob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        for call in re.findall(r"progress\(\s*[^,]+,\s*(f?\"[^\"]*\")", src):
+            texts.add(call)
+    assert len(texts) >= 20
+    samples = {
+        "{network_type}": "drive",
+        "{values[mid]:g}": "32.5",
+        "{iterations}": "2",
+        "{net.n_nodes}": "1437",
+        "{p.name}": "Helsinki.osm.pbf",
+        "{MODEL_LABELS[scenario.model]}": "MCLP",
+        "{label}": "6 sites",
+        "{sol.status}": "optimal",
+        "{sol.objective:,.6g}": "10,600.3",
+    }
+    monkeypatch.setitem(st.session_state, "lang", "zh")
+    untranslated = []
+    for literal in sorted(texts):
+        message = literal.removeprefix("f")[1:-1]
+        for field, value in samples.items():
+            message = message.replace(field, value)
+        assert "{" not in message, f"add a sample value for {message}"
+        shown = i18n.progress_text(message)
+        if not re.search(r"[\u4e00-\u9fff]", shown):
+            untranslated.append(message)
+    assert not untranslated
+    assert i18n.progress_text("p-median round 3") == "p-median 第 3 轮…"
+    assert i18n.progress_text("optimal: objective 10,600.3") == "已证明最优：目标值 10,600.3"
 
 
 # ------------------------------------------------------------------------ scenario library

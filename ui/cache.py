@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import json
+import pickle
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,19 +88,61 @@ def _warning_texts(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
     return tuple(out)
 
 
-@st.cache_data(show_spinner=False, max_entries=6)
-def _prepared(key: str, _scenario_json: str) -> tuple[Inputs, tuple[str, ...]]:
-    del key  # the cache key; the scenario itself is not hashed
-    scenario = Scenario.from_json(_scenario_json)
+class _InputsStore:
+    """Prepared inputs by key, least recently used dropped beyond ``max_entries``.
+
+    Kept with ``st.cache_resource`` rather than ``st.cache_data`` so that preparing can
+    report progress to the page (a cached function must not draw elements); callers get a
+    pickled copy, as ``st.cache_data`` would give them.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> tuple[Inputs, tuple[str, ...]] | None:
+        with self._lock:
+            blob = self._items.get(key)
+            if blob is None:
+                return None
+            self._items.move_to_end(key)
+        value: tuple[Inputs, tuple[str, ...]] = pickle.loads(blob)  # noqa: S301 - our own bytes
+        return value
+
+    def put(self, key: str, value: tuple[Inputs, tuple[str, ...]]) -> None:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._items[key] = blob
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _inputs_store() -> _InputsStore:
+    return _InputsStore(max_entries=6)
+
+
+def prepared_inputs(
+    scenario: Scenario, *, progress: Progress | None = None
+) -> tuple[Inputs, tuple[str, ...]]:
+    """Prepared inputs of ``scenario`` and the warnings raised while preparing them.
+
+    Reused while the input fields (:func:`inputs_key`) stay the same; ``progress`` hears
+    about the steps of a fresh preparation (region, cells, travel times).
+    """
+    key = inputs_key(scenario)
+    store = _inputs_store()
+    hit = store.get(key)
+    if hit is not None:
+        return hit
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        inputs = pipeline.prepare(scenario)
-    return inputs, _warning_texts(caught)
-
-
-def prepared_inputs(scenario: Scenario) -> tuple[Inputs, tuple[str, ...]]:
-    """Prepared inputs of ``scenario`` and the warnings raised while preparing them."""
-    return _prepared(inputs_key(scenario), scenario.to_json())
+        inputs = pipeline.prepare(scenario, progress=progress)
+    value = (inputs, _warning_texts(caught))
+    store.put(key, value)
+    return value
 
 
 def solve_plan(
@@ -105,8 +150,8 @@ def solve_plan(
 ) -> tuple[Plan, tuple[str, ...]]:
     """Solve ``scenario``, reusing prepared inputs when only model options changed."""
     if progress:
-        progress(0.02, "preparing inputs")
-    inputs, warns = prepared_inputs(scenario)
+        progress(0.0, "preparing inputs")
+    inputs, warns = prepared_inputs(scenario, progress=progress)
     return pipeline.solve(inputs, scenario, progress=progress), warns
 
 

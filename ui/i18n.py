@@ -8,6 +8,7 @@ lead-in (``err_*`` keys).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -488,7 +489,60 @@ PROGRESS: dict[str, tuple[str, str]] = {
     "solving the siting model": ("求解选址模型…", "Solving the siting model…"),
     "summarising results": ("汇总结果…", "Summarising results…"),
     "done": ("完成", "Done"),
+    "preparing model data": ("整理模型数据…", "Preparing model data…"),
+    "estimating straight-line travel times": (
+        "估算直线出行时间…",
+        "Estimating straight-line travel times…",
+    ),
+    "road network loaded from cache": ("已从缓存载入路网", "Road network loaded from cache"),
+    "building the road graph": ("构建路网图…", "Building the road graph…"),
+    "road network downloaded": ("路网已下载", "Road network downloaded"),
+    "snapping points to the road network": (
+        "将各点接入路网…",
+        "Snapping points to the road network…",
+    ),
+    "routing on the road network": ("计算路网出行时间…", "Routing on the road network…"),
+    "road travel times done": ("路网出行时间已完成", "Road travel times done"),
+    "trade-off curve done": ("权衡曲线已完成", "Trade-off curve done"),
+    "rollout: optimising the opening order": (
+        "分期计划：优化开设顺序…",
+        "Rollout: optimising the opening order…",
+    ),
+    "rollout: finding the smallest milestone shortfall": (
+        "分期计划：计算未达标所需的最小调整…",
+        "Rollout: finding the smallest milestone shortfall…",
+    ),
+    "rollout: year-by-year figures": ("分期计划：逐年汇总…", "Rollout: year-by-year figures…"),
+    "rollout: done": ("分期计划已完成", "Rollout done"),
 }
+
+#: Progress messages with figures in them: (pattern, zh template, en template).
+PROGRESS_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"solving (?P<m>.+)"), "求解 {m}…", "Solving {m}…"),
+    (re.compile(r"p-median round (?P<k>\d+)"), "p-median 第 {k} 轮…", "p-median round {k}…"),
+    (
+        re.compile(r"p-center: testing (?P<v>[\d.]+) min"),
+        "p-center：检验 {v} 分钟…",
+        "p-center: testing {v} min…",
+    ),
+    (re.compile(r"reading (?P<f>.+)"), "读取 {f}…", "Reading {f}…"),
+    (
+        re.compile(r"read (?P<n>\d+) nodes from (?P<f>.+)"),
+        "已从 {f} 读取 {n} 个节点",
+        "Read {n} nodes from {f}",
+    ),
+    (
+        re.compile(r"downloading the (?P<t>\w+) road network from OpenStreetMap"),
+        "正在从 OpenStreetMap 下载路网（{t}）…",
+        "Downloading the {t} road network from OpenStreetMap…",
+    ),
+    (
+        re.compile(r"(?P<s>optimal|feasible): objective (?P<v>.+)"),
+        "{s}：目标值 {v}",
+        "{s}: objective {v}",
+    ),
+    (re.compile(r"(?P<m>.+) with (?P<k>\d+) sites"), "{m}：{k} 个站点", "{m} with {k} sites"),
+)
 
 
 def lang() -> str:
@@ -518,7 +572,15 @@ def labels(prefix: str) -> Callable[[Any], str]:
 
 def progress_text(message: str) -> str:
     """Translate a library progress message when known (else show it as it is)."""
+    zh = lang() == "zh"
     pair = PROGRESS.get(message)
-    if pair is None:
-        return message
-    return pair[0] if lang() == "zh" else pair[1]
+    if pair is not None:
+        return pair[0] if zh else pair[1]
+    for pattern, zh_text, en_text in PROGRESS_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            values = dict(found.groupdict())
+            if zh and "s" in values:
+                values["s"] = {"optimal": "已证明最优", "feasible": "可行解"}[values["s"]]
+            return (zh_text if zh else en_text).format(**values)
+    return message
