@@ -201,17 +201,10 @@ def test_covering_reductions_keep_the_optimum(seed: int, n_fixed: int, model: st
     assert sol.objective == pytest.approx(expected)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), n_fixed=st.integers(0, 2), p_extra=st.integers(1, 3))
-def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: int) -> None:
-    # reduced (fixed-covered groups as a constant, dominated sites dropped, groups merged)
-    # and unreduced MCLP models have the same optimum
-    from planning.models._engine import Options, formulate  # noqa: PLC0415
-    from planning.models._mip import solve_highs  # noqa: PLC0415
-    from planning.models._prep import prepare  # noqa: PLC0415
-
-    rng = np.random.default_rng(seed)
-    n, m = 30, 12
+def _random_travel(
+    rng: np.random.Generator, n: int, m: int
+) -> tuple[dict[tuple[str, str], float], dict[str, float], list[str]]:
+    """A sparse random travel table (40 % of pairs, 1-39 min) and fractional weights."""
     sites = [f"s{j}" for j in range(m)]
     travel = {
         (f"d{i}", sites[j]): float(rng.integers(1, 40))
@@ -220,8 +213,15 @@ def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: in
         if rng.random() < 0.4
     }
     weights = {f"d{i}": float(rng.integers(0, 5)) + 0.25 for i in range(n)}
-    data = make_input(travel, weights, sites, fixed=tuple(sites[:n_fixed]))
-    sc = Scenario(model="mclp", n_facilities=n_fixed + p_extra, max_travel_min=15)
+    return travel, weights, sites
+
+
+def _reduced_and_unreduced(data: ModelInput, sc: Scenario) -> list[float]:
+    """Proven MCLP optima of the reduced and the unreduced model (in that order)."""
+    from planning.models._engine import Options, formulate  # noqa: PLC0415
+    from planning.models._mip import solve_highs  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+
     prep = prepare(data, sc)
     opts = Options.from_scenario(sc)
     values = []
@@ -229,12 +229,23 @@ def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: in
         form = formulate(prep, sc, "mclp", opts=opts, reduce=reduce)
         raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
         assert raw.status == "optimal"
+        assert raw.objective is not None
         values.append(raw.objective)
+    return values
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_fixed=st.integers(0, 2), p_extra=st.integers(1, 3))
+def test_mclp_reductions_keep_the_objective(seed: int, n_fixed: int, p_extra: int) -> None:
+    # reduced (fixed-covered groups as a constant, dominated sites dropped, groups merged)
+    # and unreduced MCLP models have the same optimum
+    travel, weights, sites = _random_travel(np.random.default_rng(seed), 30, 12)
+    data = make_input(travel, weights, sites, fixed=tuple(sites[:n_fixed]))
+    sc = Scenario(model="mclp", n_facilities=n_fixed + p_extra, max_travel_min=15)
     expected = brute_force(
         travel, weights, sites, "mclp", p=sc.n_facilities, max_min=15, fixed=set(sites[:n_fixed])
     )
-    assert values[0] == pytest.approx(values[1])
-    assert values[0] == pytest.approx(expected)
+    assert _reduced_and_unreduced(data, sc) == pytest.approx([expected, expected])
     assert solve(data, sc).objective == pytest.approx(expected)
 
 
@@ -260,20 +271,9 @@ def test_mclp_reductions_with_rules_keep_the_objective(
     # dominated sites are dropped only for a same-county / same-prefecture, no dearer site,
     # and the greedy start keeps county rules and targets: reduced and unreduced models,
     # the solve (greedy start or shortcut) and enumeration agree
-    from planning.models._engine import Options, formulate  # noqa: PLC0415
-    from planning.models._mip import solve_highs  # noqa: PLC0415
-    from planning.models._prep import prepare  # noqa: PLC0415
-
     rng = np.random.default_rng(seed)
-    n, m = 30, 10
-    sites = [f"s{j}" for j in range(m)]
-    travel = {
-        (f"d{i}", sites[j]): float(rng.integers(1, 40))
-        for i in range(n)
-        for j in range(m)
-        if rng.random() < 0.4
-    }
-    weights = {f"d{i}": float(rng.integers(0, 5)) + 0.25 for i in range(n)}
+    n = 30
+    travel, weights, sites = _random_travel(rng, n, 10)
     site_county = {s: "ABC"[int(rng.integers(0, 3))] for s in sites}
     site_county.update({"s7": "A", "s8": "B", "s9": "C"})  # every county has a candidate
     data = make_input(
@@ -300,13 +300,7 @@ def test_mclp_reductions_with_rules_keep_the_objective(
         with pytest.raises(InfeasibleError):
             solve(data, sc)
         return
-    prep = prepare(data, sc)
-    opts = Options.from_scenario(sc)
-    for reduce in (True, False):
-        form = formulate(prep, sc, "mclp", opts=opts, reduce=reduce)
-        raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
-        assert raw.status == "optimal"
-        assert raw.objective == pytest.approx(expected)
+    assert _reduced_and_unreduced(data, sc) == pytest.approx([expected, expected])
     sol = solve(data, sc)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expected)
