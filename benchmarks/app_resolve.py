@@ -1,9 +1,10 @@
 """App responsiveness on Putian: re-solve after changing one model parameter vs a full run.
 
-The app keeps prepared inputs (region, patients, demand cells, sites, travel times) in
-``st.cache_data`` keyed by the input fields of the scenario (``ui.cache.inputs_key``), so a
-change of a model option (number of sites, a constraint, the solver...) only re-runs the model
-and the result tables (``pipeline.solve(inputs, scenario)``). This script measures, in one
+The app keeps prepared inputs (region, patients, demand cells, sites, travel times) in a
+small store (``ui.cache.prepared_inputs``) keyed by the input fields of the scenario
+(``ui.cache.inputs_key``), so a change of a model option (number of sites, a constraint, the
+solver...) only re-runs the model and the result tables (``pipeline.solve(inputs, scenario)``);
+a change of an input field (e.g. the minutes, which set the travel cut-off) prepares once. This script measures, in one
 process:
 
 1. a full run (``pipeline.run``: prepare + solve) of the Putian demo (MCLP, 6 sites, 30 min);

@@ -1,9 +1,11 @@
 """Cached wrappers around :mod:`planning` for the app (the library itself never caches).
 
 * ``@st.cache_data`` for frames: each caller gets its own copy.
-* Prepared inputs (region, patients, cells, sites, travel times) are keyed by the scenario
-  fields that change them (:func:`inputs_key`), so changing a model option (number of sites,
-  solver, constraints...) re-solves on the same inputs via :func:`planning.pipeline.solve`.
+* Prepared inputs (region, patients, cells, sites, travel times) are kept in a small LRU
+  store (``st.cache_resource``, a pickled copy per caller, so preparing can show progress)
+  keyed by the scenario fields that change them (:func:`inputs_key`), so changing a model
+  option (number of sites, solver, constraints...) re-solves on the same inputs via
+  :func:`planning.pipeline.solve`.
 * Road networks are loaded and cached on disk by :mod:`planning.network` inside ``prepare``;
   the prepared travel-time table, not the graph, is what the app keeps.
 """
