@@ -304,3 +304,56 @@ def test_mclp_reductions_with_rules_keep_the_objective(
     sol = solve(data, sc)
     assert sol.status == "optimal"
     assert sol.objective == pytest.approx(expected)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    p=st.integers(1, 4),
+    n_fixed=st.integers(0, 1),
+    truncate=st.sampled_from([None, 2, 4]),
+)
+def test_p_median_shared_level_sets_keep_the_optimum(
+    seed: int, p: int, n_fixed: int, truncate: int | None
+) -> None:
+    # clients on a small grid share most nearest-site sets (with ties): the radius model with
+    # one z per distinct set equals the per-client model, truncated or not, and enumeration
+    from planning.models._engine import Options, formulate  # noqa: PLC0415
+    from planning.models._mip import solve_highs  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    clients = [(x, y) for x in range(6) for y in range(5)]
+    spots = rng.choice(len(clients), 8, replace=False)
+    sites = [f"s{j}" for j in range(8)]
+    travel = {
+        (f"d{i}", sites[j]): float(abs(cx - clients[spots[j]][0]) + abs(cy - clients[spots[j]][1]))
+        for i, (cx, cy) in enumerate(clients)
+        for j in range(8)
+    }
+    weights = {f"d{i}": float(rng.integers(1, 4)) for i in range(len(clients))}
+    data = make_input(travel, weights, sites, fixed=tuple(sites[:n_fixed]))
+    p = max(p, n_fixed)
+    sc = Scenario(model="p_median", n_facilities=p)
+    prep = prepare(data, sc)
+    opts = Options.from_scenario(sc)
+    keep = None if truncate is None else np.full(prep.n, truncate)
+    values, n_cols = [], []
+    for reduce in (True, False):
+        form = formulate(prep, sc, "p_median", opts=opts, radius_keep=keep, reduce=reduce)
+        raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
+        assert raw.status == "optimal"
+        values.append(raw.objective)
+        n_cols.append(form.mip.n_cols)
+    assert values[0] == pytest.approx(values[1])
+    assert n_cols[0] < n_cols[1]  # sets are shared
+    if truncate is None:
+        expected = brute_force(
+            travel, weights, sites, "p_median", p=p, max_min=1e9, fixed=set(sites[:n_fixed])
+        )
+        assert values[0] == pytest.approx(expected)
+    assert solve(data, sc).objective == pytest.approx(
+        brute_force(
+            travel, weights, sites, "p_median", p=p, max_min=1e9, fixed=set(sites[:n_fixed])
+        )
+    )

@@ -67,17 +67,17 @@ def build_p_center(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
     b = MipBuilder(sense="min")
     y0 = _y_cols(b, unit, cost=0.0)
     rad = radius_levels(unit, allowed)
-    z_first = _radius_block(b, unit, y0, rad)
+    z_start, z_cols = _radius_block(b, unit, y0, rad)  # one z per client level
     zcost = b._cost[-1].copy()  # noqa: SLF001 - move the chain costs into the r rows
     b._cost[-1][:] = 0.0  # noqa: SLF001
     b.offset = 0.0
     r = b.add_cols(1, cost=1.0, prefix="radius_min")
     clients = np.flatnonzero(rad.n_levels > 0)
-    z0 = int(z_first[clients[0]]) if clients.size else 0
+    z0 = int(z_cols[0]) if z_cols.size else 0
     rows, cols, vals, rhs = [], [], [], []
     for c, i in enumerate(clients.tolist()):
         nz = int(rad.n_levels[i]) - 1
-        zs = z_first[i] + np.arange(nz)
+        zs = z_cols[z_start[i] : z_start[i + 1]]
         rows.append(np.full(nz + 1, c))
         cols.append(np.concatenate([[r], zs]))
         vals.append(np.concatenate([[1.0], -zcost[zs - z0]]))
