@@ -57,6 +57,27 @@ def test_site_in_every_county_moves_a_site() -> None:
     assert sol.extras["counties_with_site"] == ["A", "B"]
 
 
+def test_p_median_rules_met_by_the_unconstrained_optimum() -> None:
+    # equal weights: p = 2 without rules opens s1 (county A) and one site of county B, so
+    # that plan is proven optimal under "a site in every county" / "a hub per prefecture"
+    base = two_county_input()
+    data = ModelInput(travel=base.travel, demand=base.demand.assign(weight=5.0), sites=base.sites)
+    plain = solve(data, Scenario(model="p_median", n_facilities=2))
+    assert {str(data.sites.loc[s, "county"]) for s in plain.selected_sites} == {"A", "B"}
+    for rule in ({"site_in_every_county": True}, {"hub_per_prefecture": True}):
+        sol = solve(data, Scenario(model="p_median", n_facilities=2, constraints=rule))
+        assert sol.status == "optimal"
+        assert sol.selected_sites == plain.selected_sites
+        assert sol.objective == pytest.approx(plain.objective)
+        assert sol.extras["plan_rules_met_by_the_relaxation"] is True
+    # the default weights put both sites in county A: the rule then needs the full model
+    sol = solve(
+        base, Scenario(model="p_median", n_facilities=2, constraints={"site_in_every_county": True})
+    )
+    assert "plan_rules_met_by_the_relaxation" not in sol.extras
+    assert {str(base.sites.loc[s, "county"]) for s in sol.selected_sites} == {"A", "B"}
+
+
 def test_budget_without_p() -> None:
     data = two_county_input()
     sc = Scenario(model="mclp", n_facilities=None, max_travel_min=10, constraints={"budget": 2.0})

@@ -21,12 +21,15 @@ from planning.models._engine import (
     Progress,
     _Infeasible,
     _NoSolution,
+    _pure_p_median,
     formulate,
+    keeps_plan_rules,
     relax_prep,
     solve_p_center,
     solve_p_median_radius,
     solve_plain,
     start_vector,
+    without_plan_rules,
 )
 from planning.models._heuristic import MAX_DENSE_CELLS, mclp_greedy
 from planning.models._mip import INF, BoolArray, FloatArray, IntArray, RawResult
@@ -123,6 +126,10 @@ def _solve_once(
             prep, scenario, opts, deadline, progress=progress, upper_min=upper_min
         )
     if kind == "p_median" and not opts.capacitated:
+        if start_open is None and not _pure_p_median(opts):
+            unruled = _p_median_without_rules(prep, scenario, opts, deadline, progress)
+            if unruled is not None:
+                return unruled
         return solve_p_median_radius(
             prep, scenario, opts, deadline, progress=progress, initial_open=start_open
         )
@@ -144,6 +151,34 @@ def _solve_once(
     return solve_plain(
         form, prep, scenario, deadline, build_time_s=build, start_open=start_open
     ), form
+
+
+def _p_median_without_rules(
+    prep: Prepared,
+    scenario: Scenario,
+    opts: Options,
+    deadline: Deadline,
+    progress: Progress | None,
+) -> tuple[Outcome, Formulation] | None:
+    """Solve the p-median without its county / hub rules; use it if it keeps them anyway.
+
+    Dropping rules that only restrict which plans are allowed gives a relaxation with the
+    same objective; when its proven optimum happens to keep the rules it is optimal for the
+    full problem too (Putian, p = 6: the unconstrained optimum already has a site in every
+    county; 2 s instead of the time limit). Returns ``None`` otherwise.
+    """
+    relaxed = without_plan_rules(opts)
+    if not _pure_p_median(relaxed):
+        return None
+    sub = Deadline(0.5 * deadline.left())
+    try:
+        out, form = solve_p_median_radius(prep, scenario, relaxed, sub, progress=progress)
+    except (_Infeasible, _NoSolution):
+        return None
+    if out.status != "optimal" or not keeps_plan_rules(prep, opts, out.is_open):
+        return None
+    out.extras["plan_rules_met_by_the_relaxation"] = True
+    return out, form
 
 
 #: HiGHS options for an MCLP with a greedy + swap warm start. The start is usually optimal

@@ -935,6 +935,38 @@ P_MEDIAN_WARM_OPTIONS: dict[str, bool | int | float | str] = {
 }
 
 
+#: Rules that only say which sets of open sites are allowed (not what a plan is worth).
+PLAN_RULES = ("site_in_every_county", "min_county_share_with_site", "hub_per_prefecture")
+
+
+def without_plan_rules(opts: Options) -> Options:
+    """``opts`` with the :data:`PLAN_RULES` dropped (a relaxation with the same objective)."""
+    return dataclasses.replace(
+        opts,
+        site_in_every_county=False,
+        min_county_share=None,
+        hub_per_prefecture=False,
+        relaxed=opts.relaxed | frozenset(PLAN_RULES),
+    )
+
+
+def keeps_plan_rules(prep: Prepared, opts: Options, is_open: BoolArray) -> bool:
+    """Whether the open sites meet the county and hub rules of ``opts`` (rows of _add_side)."""
+    counties = _demand_counties(prep)
+    with_site = set(prep.site_county[is_open].tolist())
+    if opts.site_in_every_county and any(c not in with_site for c in counties):
+        return False
+    if opts.min_county_share is not None and counties:
+        need = math.ceil(opts.min_county_share * len(counties) - 1e-9)
+        if sum(c in with_site for c in counties) < need:
+            return False
+    if opts.hub_per_prefecture:
+        prefs = {p for p in prep.prefecture[prep.weight > 0] if p}
+        if not prefs <= set(prep.site_prefecture[is_open].tolist()):
+            return False
+    return True
+
+
 def _pure_p_median(opts: Options) -> bool:
     """Whether only ``p``, existing sites and allowed pairs constrain the plan."""
     return (
