@@ -57,20 +57,22 @@ def test_site_in_every_county_moves_a_site() -> None:
     assert sol.extras["counties_with_site"] == ["A", "B"]
 
 
-def test_p_median_rules_met_by_the_unconstrained_optimum() -> None:
+@pytest.mark.parametrize("model", ["p_median", "p_center"])
+def test_rules_met_by_the_unconstrained_optimum(model: str) -> None:
     # equal weights: p = 2 without rules opens s1 (county A) and one site of county B, so
     # that plan is proven optimal under "a site in every county" / "a hub per prefecture"
     base = two_county_input()
     data = ModelInput(travel=base.travel, demand=base.demand.assign(weight=5.0), sites=base.sites)
-    plain = solve(data, Scenario(model="p_median", n_facilities=2))
+    plain = solve(data, Scenario(model=model, n_facilities=2))
+    assert "plan_rules_met_by_the_relaxation" not in plain.extras
     assert {str(data.sites.loc[s, "county"]) for s in plain.selected_sites} == {"A", "B"}
     for rule in ({"site_in_every_county": True}, {"hub_per_prefecture": True}):
-        sol = solve(data, Scenario(model="p_median", n_facilities=2, constraints=rule))
+        sol = solve(data, Scenario(model=model, n_facilities=2, constraints=rule))
         assert sol.status == "optimal"
         assert sol.selected_sites == plain.selected_sites
         assert sol.objective == pytest.approx(plain.objective)
         assert sol.extras["plan_rules_met_by_the_relaxation"] is True
-    # the default weights put both sites in county A: the rule then needs the full model
+    # the default weights put both p-median sites in county A: the rule needs the full model
     sol = solve(
         base, Scenario(model="p_median", n_facilities=2, constraints={"site_in_every_county": True})
     )

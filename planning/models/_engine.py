@@ -1391,6 +1391,7 @@ def solve_p_center(
         if raw.x is not None:
             feasible_hi = True
             hi_val = mid
+            hi_plan = raw.x[chk.y0 : chk.y0 + prep.m] > 0.5
             if mid == lo:
                 break
             hi = mid
@@ -1435,7 +1436,10 @@ def solve_p_center(
         out = solve_plain(form, prep, scenario, deadline, build_time_s=0.0)
         build_time += time.perf_counter() - tb - out.solve_time_s
     else:
-        out, form = solve_p_median_radius(prep, scenario, opts, deadline, max_minutes=best)
+        # the last feasible check's plan serves everyone within `best`: the warm start
+        out, form = solve_p_median_radius(
+            prep, scenario, opts, deadline, max_minutes=best, initial_open=hi_plan
+        )
         build_time += out.build_time_s
     solve_time += out.solve_time_s
     status: Status = "feasible" if inconclusive else "optimal"
