@@ -19,7 +19,9 @@ weights:
 The smallest feasible :math:`D^*` is optimal once every smaller value tested was proven
 infeasible (otherwise the answer is reported ``feasible`` with its bound). Ties are broken by
 a final p-median restricted to pairs within :math:`D^*` (fewest patient-minutes among the
-optimal plans), which also places exactly :math:`p` sites.
+optimal plans), which also places exactly :math:`p` sites; it starts from the plan of the
+last feasible check. With county or hub rules the problem is first solved without them and
+that plan kept, proven optimal, when it meets them (see :mod:`planning.models.p_median`).
 """
 
 from __future__ import annotations

@@ -20,6 +20,18 @@ within :math:`D_i^k`"), the radius formulation (Elloumi 2010; García, Labbé & 
 Telescoping gives :math:`z_i^k \ge 1 - \sum_{j: t_{ij} \le D_i^k} y_j`, so the LP bound
 equals Elloumi's, with one non-zero per pair instead of one per pair and level.
 
+**Shared level sets.** :math:`z_i^k` only depends on the set
+:math:`S_i^k = \{j: t_{ij} \le D_i^k\}`; clients whose level sets are the same set of sites
+share one variable :math:`z_S` (objective coefficients summed) and identical chain rows are
+added once. Every row stays valid for :math:`z_S = [\text{no site of } S \text{ open}]` and
+each client's chain still forces :math:`z_S` up to it, so the optimum is unchanged (and the
+LP bound can only rise); neighbouring demand cells share most nearest-site sets, so the
+model shrinks several-fold (the p-center's single MIP keeps one :math:`z` per client level).
+
+**County and hub rules.** With a site in every county / in X % of counties or a hub per
+prefecture, the problem is first solved without those rules (a relaxation with the same
+objective); if its proven optimum keeps them it is optimal, else the full model is solved.
+
 **Lazy radii.** :func:`~planning.models.solve` starts from a heuristic plan (greedy +
 vertex substitution) and, when the full model has more than 30,000 levels, models for each
 client only the levels up to one beyond its heuristic distance and at least those of its
