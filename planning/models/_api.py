@@ -479,17 +479,22 @@ def decode(out: Outcome, form: Formulation, prep: Prepared, scenario: Scenario) 
         share = out.x[form.x0 : form.x0 + form.xpairs.size]
         keep = share > 1e-6
         pairs = form.xpairs[keep]
+        # ids are sorted as strings in prep: position order is (demand_id, site_id) order
+        order = np.lexsort((prep.pj[pairs], prep.pi[pairs]))
+        pairs, share = pairs[order], share[keep][order]
+        site_pos = prep.pj[pairs]
         alloc = pd.DataFrame(
             {
                 "demand_id": prep.demand_ids[prep.pi[pairs]],
                 "site_id": prep.site_ids[prep.pj[pairs]],
                 "travel_min": prep.pt[pairs],
-                "patients": prep.weight[prep.pi[pairs]] * np.minimum(share[keep], 1.0),
+                "patients": prep.weight[prep.pi[pairs]] * np.minimum(share, 1.0),
             }
         )
     else:
         best, best_t = prep.nearest_open(is_open, form.allowed)
         ok = np.flatnonzero(best >= 0)
+        site_pos = best[ok]
         alloc = pd.DataFrame(
             {
                 "demand_id": prep.demand_ids[ok],
@@ -500,7 +505,6 @@ def decode(out: Outcome, form: Formulation, prep: Prepared, scenario: Scenario) 
         )
     alloc["demand_id"] = alloc["demand_id"].astype(str)
     alloc["site_id"] = alloc["site_id"].astype(str)
-    alloc = alloc.sort_values(["demand_id", "site_id"], kind="stable").reset_index(drop=True)
 
     kind = scenario.model
     objective = out.objective
@@ -522,12 +526,13 @@ def decode(out: Outcome, form: Formulation, prep: Prepared, scenario: Scenario) 
         if served_w > 0
         else math.nan
     )
-    load = alloc.groupby("site_id")["patients"].sum()
+    load_by_pos = np.bincount(site_pos, weights=alloc["patients"].to_numpy(), minlength=prep.m)
+    load = pd.Series(load_by_pos[is_open], index=[str(s) for s in prep.site_ids[is_open]])
     open_ids = prep.site_ids[is_open]
     site_load = pd.DataFrame(
         {
             "site_id": [str(s) for s in open_ids],
-            "patients": [float(load.get(str(s), 0.0)) for s in open_ids],
+            "patients": load.to_numpy(dtype=float),
             "capacity": prep.capacity[is_open],
             "cost": prep.cost[is_open],
             "fixed": prep.fixed[is_open],
