@@ -256,8 +256,14 @@ def _probe(  # noqa: PLR0917 - internal helper
     fix_closed: BoolArray,
     end: float,
     iters: int = 80,
+    miss_limit: int = 10,
 ) -> None:
-    """Fix closed every free site whose forced opening lifts the bound above ``upper``."""
+    """Fix closed every free site whose forced opening lifts the bound above ``upper``.
+
+    Sites are probed most promising first; after ``miss_limit`` probes in a row fix nothing
+    the rest are left to the MIP (Putian p = 6: 0.37 s of probes fixed no site; OR-Library
+    pmed39 35 -> 26 s, its successful probes come first).
+    """
     cols = np.flatnonzero(must | free)
     sub = c[:, cols]
     must_l = np.flatnonzero(must[cols])
@@ -267,8 +273,9 @@ def _probe(  # noqa: PLR0917 - internal helper
     # cheap first: the reduced-cost estimate ranks sites; probe the most promising closures
     red0 = np.minimum(sub - lam0[:, None], 0.0).sum(axis=0)
     order = free_l[np.argsort(-red0[free_l], kind="stable")]
+    misses = 0
     for jl in order.tolist():
-        if time.perf_counter() > end:
+        if time.perf_counter() > end or misses >= miss_limit:
             return
         lam = lam0.copy()
         forced = np.concatenate([must_l, [jl]])
@@ -297,6 +304,9 @@ def _probe(  # noqa: PLR0917 - internal helper
             lam = lam + theta * max(upper - value, 1e-6) / norm * g
         if best > upper - margin:
             fix_closed[cols[jl]] = True
+            misses = 0
+        else:
+            misses += 1
 
 
 def mclp_greedy(
