@@ -663,6 +663,19 @@ def formulate(
     if radius_keep is not None:
         radius.keep = np.minimum(np.maximum(radius_keep, 1), radius.n_levels)
     radius_z = _radius_block(b, prep, y0, radius, share=reduce)
+    # a truncated chain leaves out the client's "must be served" row; where the client
+    # cannot reach every site (e.g. the p-center tie-break, pairs within the optimal
+    # radius) keep it as sum_{j allowed} y_j >= 1, valid for the full model
+    n_pairs = np.bincount(prep.pi[radius.pairs], minlength=prep.n)
+    cut = np.flatnonzero(
+        (radius.keep < radius.n_levels)
+        & (radius.n_levels > 0)
+        & (n_pairs < int(prep.openable.sum()))
+    )
+    if cut.size:
+        sel = np.isin(prep.pi[radius.pairs], cut)
+        rows = np.searchsorted(cut, prep.pi[radius.pairs[sel]])
+        b.add_rows(cut.size, rows, y0 + prep.pj[radius.pairs[sel]], 1.0, lb=1.0, family="served")
     count_row = _add_side(b, prep, opts, y0, "p_median", None)
     mip = b.build(integral_objective=_integral(w) and _integral(prep.pt[radius.pairs]))
     return Formulation(
@@ -1440,9 +1453,18 @@ def solve_p_center(
         out = solve_plain(form, prep, scenario, deadline, build_time_s=0.0)
         build_time += time.perf_counter() - tb - out.solve_time_s
     else:
-        # the last feasible check's plan serves everyone within `best`: the warm start
+        # the last feasible check's plan serves everyone within `best`: the warm start,
+        # topped up to the p sites the p-median needs (a check may use fewer; more sites
+        # never lengthen a trip)
+        start: BoolArray | None = None
+        if opts.p is not None and int(hi_plan.sum()) <= opts.p:
+            start = hi_plan.copy()
+            extra = np.flatnonzero(prep.openable & ~start)[: opts.p - int(start.sum())]
+            start[extra] = True
+            if int(start.sum()) != opts.p:
+                start = None
         out, form = solve_p_median_radius(
-            prep, scenario, opts, deadline, max_minutes=best, initial_open=hi_plan
+            prep, scenario, opts, deadline, max_minutes=best, initial_open=start
         )
         build_time += out.build_time_s
     solve_time += out.solve_time_s

@@ -343,6 +343,8 @@ def mclp_greedy(
     def unmet_mask() -> BoolArray:
         want = np.zeros(is_open.size, dtype=bool)
         for code, k in zip(require, n_groups, strict=True):
+            if k == 0:  # no group needs a site (e.g. no patients)
+                continue
             have = np.zeros(k, dtype=bool)
             opened = code[is_open]
             have[opened[opened >= 0]] = True
