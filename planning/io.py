@@ -17,10 +17,11 @@ two differ by a few centimetres, far below planning accuracy. Everything returne
 (EPSG:4326).
 
 Privacy: patient files must hold counts (per county or per place). Person-level lists (one row
-per patient, or identifying columns such as 姓名/身份证/电话/出生日期/病历号/住址) are refused at
-once with :class:`PersonLevelDataError`; nothing from them is kept, logged or written, and the
-message never repeats a cell value. Counts stay exact in memory for planning; anything shown
-goes through :meth:`PatientCounts.display_table` (counts below the threshold appear as "<5").
+per patient, such as a place table whose every count is 1, or identifying columns such as
+姓名/身份证/电话/出生日期/病历号/住址) are refused at once with :class:`PersonLevelDataError`;
+nothing from them is kept, logged or written, and the message never repeats a cell value. Counts
+stay exact in memory for planning; anything shown goes through
+:meth:`PatientCounts.display_table` (counts below the threshold appear as "<5").
 """
 
 from __future__ import annotations
@@ -1009,8 +1010,9 @@ def load_patient_counts(
     ------
     PersonLevelDataError
         The file is a person-level list: identifying columns (姓名, 身份证, 电话, 出生日期,
-        病历号, 住址, ...), values shaped like ID-card or mobile numbers, or no count column
-        but person attributes (性别, 年龄, 诊断). Refused at once; no value is repeated in
+        病历号, 住址, ...), values shaped like ID-card or mobile numbers, no count column
+        but person attributes (性别, 年龄, 诊断), or a place table whose every count is 1
+        (one row per patient with its location). Refused at once; no value is repeated in
         the message, logged or kept.
     InputFileError
         Any other problem, all listed at once (cell values are not repeated in messages).
@@ -1061,6 +1063,16 @@ def load_patient_counts(
     for r, c in zip(rows, counts, strict=True):
         if c < 0:
             col.add(r, count_col, "the count is negative: enter the number of patients.")
+    if has_points and len(rows) >= 2 and bool(np.all(counts == 1)):
+        # every place holds exactly one patient: a geocoded patient list (one row per person),
+        # whose coordinates are home locations; refused like any person-level list
+        msg = (
+            f"this looks like a person-level list (every row of column {count_col!r} is 1, "
+            f"i.e. one row per patient with its location). {_AGGREGATE_HOWTO} Counts per "
+            "place must add up the patients of a village, community or grid cell."
+        )
+        del frame
+        raise PersonLevelDataError(file, [Problem(file, None, count_col, msg)])
     if has_points:
         lon, lat = _coordinates(frame, mapping, system, col, show_values=False)
         col.raise_if_any()

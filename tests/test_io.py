@@ -428,6 +428,15 @@ BAD: list[Bad] = [
         error=PersonLevelDataError,
     ),
     Bad(
+        "person-level-geocoded-list",
+        lambda _: csv_bytes(
+            [[119.0 + i / 1000, 25.4, 1] for i in range(6)], ["经度", "纬度", "人数"]
+        ),
+        "every row of column '人数' is 1, i.e. one row per patient",
+        kind="patients",
+        error=PersonLevelDataError,
+    ),
+    Bad(
         "patients-no-count-column",
         lambda _: csv_bytes([["350302"]] * 8, ["区县"]),
         "no count column (人数/count) found",
@@ -1316,3 +1325,18 @@ def test_cli_person_level_patients_file_exits_2(tmp_path: Path, capsys):
     assert status == 2
     assert "person-level" in err
     assert "张三" not in err
+
+
+def test_cli_geocoded_patient_list_exits_2_and_writes_nothing(tmp_path: Path, capsys):
+    cli = pytest.importorskip("planning.cli")
+    path = tmp_path / "homes.csv"
+    rows = [[119.01 + i / 1000, 25.45, 1] for i in range(8)]
+    path.write_bytes(csv_bytes(rows, ["经度", "纬度", "人数"]))
+    out = tmp_path / "plan"
+    status = cli.main(["solve", "--patients", str(path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "one row per patient" in err
+    assert "119.01" not in err
+    assert "Traceback" not in err
+    assert not out.exists()
