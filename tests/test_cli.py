@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import geopandas as gpd
 import pandas as pd
@@ -25,6 +26,7 @@ def run_cli(*args, cwd=None):
 @pytest.mark.slow
 def test_putian_mclp_writes_the_plan(tmp_path):
     out = tmp_path / "plan"
+    t0 = time.perf_counter()
     res = run_cli(
         "solve",
         "--region",
@@ -38,8 +40,11 @@ def test_putian_mclp_writes_the_plan(tmp_path):
         "--out",
         str(out),
     )
+    elapsed_s = time.perf_counter() - t0
     assert res.returncode == 0, res.stderr
+    assert elapsed_s < 60, f"issue #2: the Putian run must finish in under 60 s ({elapsed_s:.0f} s)"
     assert "estimated (straight-line)" in res.stdout
+    assert "Running HiGHS" not in res.stdout  # the solver's banner is not the library's output
     for name in (
         "sites.geojson",
         "sites.csv",
@@ -65,6 +70,14 @@ def test_putian_mclp_writes_the_plan(tmp_path):
     assert summary["status"] in {"optimal", "feasible"}
     scenario = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
     assert scenario["n_facilities"] == 6 and scenario["model"] == "mclp"
+
+
+def test_json_output_is_only_json():
+    res = run_cli("solve", "--cell-size", "5000", "--sites", "4", "--json")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)  # nothing else on stdout (HiGHS prints a banner)
+    assert summary["status"] == "optimal"
+    assert len(summary["selected_sites"]) == 4
 
 
 def test_help_documents_every_option():

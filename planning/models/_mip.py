@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -276,6 +278,40 @@ def _proven(obj: float | None, bound: float | None, *, integral: bool) -> bool:
     return diff <= 1e-6 * max(1.0, abs(obj))
 
 
+_highs_banner_done = False
+
+
+def _new_highs() -> Any:
+    """Return a new ``highspy.Highs`` without its start-up banner on standard output.
+
+    HiGHS writes "Running HiGHS ..." from C++ straight to file descriptor 1 when the first
+    instance of a process is created, before ``output_flag`` can be switched off; that line
+    would break ``python -m planning solve --json`` and the library never prints. The first
+    construction therefore runs with descriptor 1 pointed at the null device.
+    """
+    global _highs_banner_done  # noqa: PLW0603 - once per process, like the banner itself
+    import highspy  # noqa: PLC0415 - heavy import, only when solving
+
+    if _highs_banner_done:
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no descriptor 1 (e.g. a detached service): nothing to protect
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    try:
+        with Path(os.devnull).open("wb") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+    _highs_banner_done = True
+    return h
+
+
 class HighsSession:
     """A HiGHS instance holding one :class:`Mip`, solvable repeatedly after small changes."""
 
@@ -283,7 +319,7 @@ class HighsSession:
         import highspy  # noqa: PLC0415 - heavy import, only when solving
 
         self.mip = mip
-        self.h = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.h = _new_highs()
         self.h.setOptionValue("output_flag", False)  # noqa: FBT003
         if threads is not None:
             self.h.setOptionValue("threads", threads)
