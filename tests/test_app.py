@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import socket
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -626,3 +628,39 @@ def test_whole_province_leaves_out_counties_without_census() -> None:
     table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
     assert len(table) == len(picked)
     assert not at.error
+
+
+# ------------------------------------------------------------------------------ privacy
+def test_streamlit_usage_statistics_are_off_in_the_project_config() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorLinks"] is False
+
+
+def test_the_app_makes_no_network_call_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Open every page and solve with outgoing connections blocked: none may be attempted."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append(address)
+            msg = f"network call attempted: {address!r}"
+            raise OSError(msg)
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_getaddrinfo(host: object, *_args: object, **_kwargs: object) -> list[object]:
+        attempts.append(host)
+        msg = f"name lookup attempted: {host!r}"
+        raise OSError(msg)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    with pytest.raises(OSError, match="attempted"):  # the guard works
+        socket.create_connection(("127.0.0.1", 9))
+    attempts.clear()
+    at = solve(start())
+    for page in ("ui/page_region.py", "ui/page_compare.py", "ui/page_tradeoff.py"):
+        at.switch_page(page).run()
+        ok(at)
+    assert attempts == []
