@@ -1022,6 +1022,45 @@ def test_patient_counts_round_trip_csv_xlsx(region):
         assert counts.by_county.index.name == "county_id"
 
 
+def test_patient_counts_round_trip_every_format(tmp_path: Path, region):
+    header, rows = ["区县", "人数"], [["城厢区", 120], ["350303", 3]]
+    tables = {
+        enc: (csv_bytes(rows, header, encoding=enc), "p.csv")
+        for enc in ("utf-8", "utf-8-sig", "gbk", "gb18030")
+    }
+    tables["utf-16-tab"] = (
+        b"\xff\xfe" + csv_bytes(rows, header, encoding="utf-16-le", delimiter="\t"),
+        "p.txt",
+    )
+    tables["xlsx"] = (xlsx_bytes(rows, header), "p.xlsx")
+    tables["csv-in-zip"] = (zip_bytes({"p.csv": csv_bytes(rows, header, encoding="gbk")}), "p.zip")
+    for label, (data, name) in tables.items():
+        counts = pio.load_patient_counts(data, filename=name, region=region)
+        assert counts.by_county is not None, label
+        assert counts.by_county.to_dict() == {"350302": 120.0, "350303": 3.0}, label
+    gdf = gpd.GeoDataFrame(
+        {"人数": [12, 30]},
+        geometry=[shapely.Point(119.0, 25.4), shapely.Point(119.1, 25.5)],
+        crs="EPSG:4326",
+    )
+    xy = [[119.0, 25.4, 12], [119.1, 25.5, 30]]
+    places = {
+        "geojson": (spatial_bytes(gdf, "GeoJSON", tmp_path), "p.geojson"),
+        "gpkg": (spatial_bytes(gdf, "GPKG", tmp_path), "p.gpkg"),
+        "shp-zip": (shp_zip_bytes(gdf, tmp_path), "p.zip"),
+        "csv": (csv_bytes(xy, ["经度", "纬度", "人数"], encoding="gbk"), "p.csv"),
+        "xlsx": (xlsx_bytes(xy, ["lon", "lat", "count"]), "p.xlsx"),
+    }
+    for label, (data, name) in places.items():
+        counts = pio.load_patient_counts(data, filename=name, region=region)
+        assert counts.points is not None, label
+        assert counts.points["count"].tolist() == [12.0, 30.0], label
+        assert counts.points["county"].tolist() == ["350302", "350303"], label
+        lon, lat = counts.points.geometry.x.to_numpy(), counts.points.geometry.y.to_numpy()
+        err = coords.haversine_m(lon, lat, np.array([119.0, 119.1]), np.array([25.4, 25.5]))
+        assert np.max(err) < 1e-3, label
+
+
 # ------------------------------------------------------------------------------- patients
 def test_patients_by_adcode_without_region():
     counts = pio.load_patient_counts(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
+import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planning.cli import main
-from planning.errors import DataError
-from planning.models.tables import load_candidate_table, load_model_input
+from planning.errors import DataError, PlanningError
+from planning.models.tables import (
+    load_candidate_table,
+    load_demand_table,
+    load_model_input,
+    load_travel_table,
+)
 
 
 def write_tables(tmp_path: Path, *, minutes_b_s1: str = "20") -> list[str]:
@@ -129,3 +141,57 @@ def test_candidate_table_errors(tmp_path: Path) -> None:
     assert "duplicate id 's1'" in msg
     with pytest.raises(DataError, match="'size'"):
         load_candidate_table(path, capacity_column="size")
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["1", "0", "-1", "1.5", "nan", "inf", "1e400", "a", "s1", "true", "是", ""]),
+)
+_HEADERS = st.sampled_from(
+    [
+        "demand_id",
+        "site_id",
+        "minutes",
+        "travel_min",
+        "weight",
+        "cost",
+        "capacity",
+        "fixed",
+        "county",
+        "urban",
+        "referral_min",
+        "candidate_type",
+        "",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    headers=st.lists(_HEADERS, min_size=1, max_size=5),
+    rows=st.lists(st.lists(_CELLS, max_size=6), max_size=6),
+    encoding=st.sampled_from(["utf-8", "gbk"]),
+)
+def test_fuzz_table_loaders_raise_only_planning_errors(headers, rows, encoding) -> None:
+    """Every loader of the own-tables route: only the project's own errors may escape."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows([["" if v is None else v for v in r] for r in rows])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        path.write_bytes(buf.getvalue().encode(encoding, errors="replace"))
+        loaders = [
+            lambda: load_travel_table(path),
+            lambda: load_demand_table(path),
+            lambda: load_candidate_table(path),
+            lambda: load_candidate_table(path, capacity_column="capacity"),
+            lambda: load_model_input(path, path, path),
+        ]
+        for load in loaders:
+            with warnings.catch_warnings(), contextlib.suppress(PlanningError):
+                warnings.simplefilter("ignore", UserWarning)
+                load()
