@@ -406,6 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        # third-party deprecations (e.g. pulp's on the CBC interface) are for developers, not
+        # planners; the project's own warnings and deprecations are still shown
+        for category in (DeprecationWarning, PendingDeprecationWarning):
+            warnings.filterwarnings("ignore", category=category, module=r"(?!planning\b)")
         warnings.showwarning = _show_warning
         try:
             return int(args.handler(args))

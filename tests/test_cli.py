@@ -132,3 +132,11 @@ def test_facility_outside_region_warns(tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "outside" in captured.err.lower()
+
+
+def test_cbc_run_shows_no_third_party_deprecation_warnings(capsys):
+    code = main(["solve", "--cell-size", "5000", "--sites", "3", "--solver", "cbc"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Solver: cbc" in captured.out
+    assert "deprecated" not in captured.err
