@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from planning.models._branch import subgradient
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 MAX_DENSE_CELLS = 6_000_000
@@ -124,7 +125,7 @@ def lagrangian_fixing(
     integral: bool,
     max_iter: int = 1500,
     time_limit_s: float = 30.0,
-) -> tuple[float, BoolArray, BoolArray, BoolArray | None, float]:
+) -> tuple[float, BoolArray, BoolArray, BoolArray | None, float, FloatArray]:
     """Lagrangian bound for the p-median and the sites it can fix.
 
     The assignment rows ``sum_j x_ij = 1`` are relaxed with multipliers ``lambda_i``; the
@@ -135,9 +136,11 @@ def lagrangian_fixing(
 
     Returns
     -------
-    bound, fix_closed, fix_open, best_plan, best_value
-        A valid lower bound, the masks of sites fixed closed / open, and the best plan seen
-        (Lagrangian plans are evaluated as a by-product; ``None`` if none beat ``upper``).
+    bound, fix_closed, fix_open, best_plan, best_value, multipliers
+        A valid lower bound, the masks of sites fixed closed / open, the best plan seen
+        (Lagrangian plans are evaluated as a by-product; ``None`` if none beat ``upper``) and
+        the multipliers of the bound (length ``n``; 0 for clients of weight 0), to warm-start
+        :func:`~planning.models._branch.branch_and_bound`.
     """
     pos = w > 0
     c = w[pos, None] * d[pos]
@@ -242,7 +245,9 @@ def lagrangian_fixing(
             fix_closed,
             end,
         )
-    return best_bound, fix_closed, fix_open, best_plan, best_value
+    lam_full = np.zeros(w.size)
+    lam_full[pos] = best_lam
+    return best_bound, fix_closed, fix_open, best_plan, best_value, lam_full
 
 
 def _probe(  # noqa: PLR0917 - internal helper
@@ -277,32 +282,14 @@ def _probe(  # noqa: PLR0917 - internal helper
     for jl in order.tolist():
         if time.perf_counter() > end or misses >= miss_limit:
             return
-        lam = lam0.copy()
-        forced = np.concatenate([must_l, [jl]])
         others = free_l[(free_l != jl) & ~fix_closed[cols[free_l]]]
         if others.size < k - 1:
             continue
-        theta, best, stall = 1.0, -np.inf, 0
-        for _ in range(iters):
-            red = np.minimum(sub - lam[:, None], 0.0)
-            rho = red.sum(axis=0)
-            pick = others[np.argsort(rho[others], kind="stable")[: k - 1]]
-            chosen = np.concatenate([forced, pick])
-            value = float(lam.sum() + rho[chosen].sum())
-            if value > best + 1e-9:
-                best, stall = value, 0
-            else:
-                stall += 1
-                if stall >= 10:
-                    theta, stall = theta / 2, 0
-            if best > upper - margin or theta < 1e-3:
-                break
-            g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
-            norm = float(g @ g)
-            if norm == 0:
-                break
-            lam = lam + theta * max(upper - value, 1e-6) / norm * g
-        if best > upper - margin:
+        forced = np.concatenate([must_l, [jl]])
+        res = subgradient(
+            sub, lam0, forced, others, k - 1, upper=upper, margin=margin, iterations=iters
+        )
+        if res.value > upper - margin:
             fix_closed[cols[jl]] = True
             misses = 0
         else:
