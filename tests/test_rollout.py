@@ -596,6 +596,14 @@ def test_rollout_map_colours_sites_by_opening_year(putian):
     )
     assert "2025年开设" in html_last
     assert "以后开设" not in html_last
+    # the layer switch refers to each layer: it must come after all of them, else Leaflet
+    # throws "reading 'setZIndex'" in the browser and the map stays blank
+    for page in (html_2023, html_last):
+        groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup", page)
+        assert len(groups) >= 3  # counties, counties by year, sites (+ boundaries, labels)
+        switch = page.index("L.control.layers(")
+        for name in groups:
+            assert page.index(f"var {name} = L.featureGroup") < switch, name
     with pytest.raises(ScenarioError, match="not a rollout phase"):
         rollout_export.build_rollout_map(
             res, sites=inputs.sites, counties=inputs.counties, year=2031
