@@ -913,6 +913,7 @@ def build_region_map(
     travel_label: str | None = None,
     basemap: Basemap | str = "cartodb",
     lang: Lang | str = "zh",
+    overlays: Sequence[folium.FeatureGroup] = (),
 ) -> folium.Map:
     """Map a region's inputs before solving: counties, optional demand cells and facilities.
 
@@ -929,6 +930,11 @@ def build_region_map(
         Patient counts below it read ``"<N"``.
     travel_label
         Shown in a corner when given (e.g. ``"estimated (straight-line)"``).
+    overlays
+        Further toggleable layers (e.g. the rollout's sites by opening year), added under the
+        county boundaries and before the layer switch. Add layers here, not to the returned
+        map: the layer switch must come after every layer it lists, or Leaflet fails in the
+        browser and the map stays blank.
     """
     t = _texts(lang)
     m = _base_map(tuple(counties.total_bounds), basemap=basemap)
@@ -966,6 +972,8 @@ def build_region_map(
         fgroup, rows = _facility_layer(facilities, t)
         fgroup.add_to(m)
         legend.append((t["facilities"], rows))
+    for overlay in overlays:
+        overlay.add_to(m)
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
     _finish(m, legend, travel_label, t, lang=lang)

@@ -350,9 +350,6 @@ def build_rollout_map(
     result.open_sites(year)  # raises ScenarioError for a year outside the phases
     txt = _MAP_TEXT["zh" if lang == "zh" else "en"]
     colours = year_colours(result.years)
-    m = build_region_map(
-        counties[["name", "geometry"]], travel_label=travel_label, basemap=basemap, lang=lang
-    )
     cby = result.counties_by_year
     first = cby[cby["has_site"] & (cby["year"] <= year)].groupby("county_id")["year"].min()
     cgroup = folium.FeatureGroup(name=txt["counties"], show=True)
@@ -371,7 +368,6 @@ def build_rollout_map(
             },
             tooltip=f"{counties.loc[cid, 'name']}: {int(yr)}",
         ).add_to(cgroup)
-    cgroup.add_to(m)
     sgroup = folium.FeatureGroup(name=txt["sites"], show=True)
     pts = sites.geometry.to_crs("EPSG:4326")
     for sid, row in result.sites.sort_values("opening_year", na_position="first").iterrows():
@@ -399,7 +395,13 @@ def build_rollout_map(
             fill_opacity=0.0 if later else 0.95,
             tooltip=tip,
         ).add_to(sgroup)
-    sgroup.add_to(m)
+    m = build_region_map(
+        counties[["name", "geometry"]],
+        travel_label=travel_label,
+        basemap=basemap,
+        lang=lang,
+        overlays=[cgroup, sgroup],
+    )
     rows = [(EXISTING_COLOUR, txt["existing"])]
     rows += [(colours[y], txt["opens"].format(year=y)) for y in result.years if y <= year]
     if year < result.years[-1]:

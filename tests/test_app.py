@@ -221,6 +221,36 @@ def test_language_switch_translates_the_page() -> None:
     assert at.title[0].value == "康乐家园选址方案"
 
 
+def test_every_translated_choice_keeps_its_value_on_a_language_switch() -> None:
+    """Each select box / radio with translated option labels is in TRANSLATED_CHOICES.
+
+    The browser reports a choice by its label: one left out shows (and keeps) the other
+    language's label after a switch, e.g. the rollout basemap read "无底图（离线）" in English.
+    """
+    from ui.sidebar import TRANSLATED_CHOICES  # noqa: PLC0415
+
+    translated: set[str] = set()
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            kw = {k.arg: k.value for k in node.keywords}
+            if name == "basemap_picker" and node.args and isinstance(node.args[0], ast.Constant):
+                translated.add(str(node.args[0].value))
+            fmt = kw.get("format_func")
+            key = kw.get("key")
+            if (
+                isinstance(fmt, ast.Call)
+                and getattr(fmt.func, "id", "") in {"labels", "_city_label"}
+                and isinstance(key, ast.Constant)
+            ):
+                translated.add(str(key.value))
+    assert {"sc_model", "ro_basemap", "to_axis"} <= translated
+    assert translated <= set(TRANSLATED_CHOICES), sorted(translated - set(TRANSLATED_CHOICES))
+
+
 def test_every_text_key_is_translated() -> None:
     used: set[str] = set()
     for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py")]:

@@ -596,6 +596,14 @@ def test_rollout_map_colours_sites_by_opening_year(putian):
     )
     assert "2025年开设" in html_last
     assert "以后开设" not in html_last
+    # the layer switch refers to each layer: it must come after all of them, else Leaflet
+    # throws "reading 'setZIndex'" in the browser and the map stays blank
+    for page in (html_2023, html_last):
+        groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup", page)
+        assert len(groups) >= 3  # counties, counties by year, sites (+ boundaries, labels)
+        switch = page.index("L.control.layers(")
+        for name in groups:
+            assert page.index(f"var {name} = L.featureGroup") < switch, name
     with pytest.raises(ScenarioError, match="not a rollout phase"):
         rollout_export.build_rollout_map(
             res, sites=inputs.sites, counties=inputs.counties, year=2031
@@ -625,6 +633,7 @@ def test_rollout_page_plans_and_shows_the_year_table():
 
     at = AppTest.from_string("from ui.rollout_page import render\nrender()", default_timeout=120)
     at.session_state["scenario"] = Scenario(cell_size_m=5000).to_dict()
+    at.session_state["lang"] = "en"
     at.run()
     assert not at.exception
     at.button(key="ro_run").click().run()
@@ -635,3 +644,28 @@ def test_rollout_page_plans_and_shows_the_year_table():
     at.select_slider(key="ro_year").set_value(2024).run()
     assert not at.exception
     assert len(at.dataframe[2].value) == 2  # the two sites opening in 2024
+
+
+def test_rollout_page_speaks_the_chosen_language():
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415
+
+    at = AppTest.from_string("from ui.rollout_page import render\nrender()", default_timeout=120)
+    at.session_state["scenario"] = Scenario(cell_size_m=5000).to_dict()
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.button(key="ro_run").click().run()
+    assert not at.exception
+    lines = [m.value for m in [*at.warning, *at.success]]
+    short = "2023：有站点的区县 40 % < 目标 50 %（2/5 个）：2023 年再开设 1 个站点（例如在"
+    assert lines[0].startswith(short), lines[0]
+    assert any("分钟内可达的患者" in line and line.endswith("：达标") for line in lines)
+    assert not [line for line in lines if "target" in line or "met" in line], lines
+    status = next(c.value for c in at.caption if "求解状态" in c.value)
+    assert "最大覆盖" in status or "MCLP" in status
+    assert "optimal" not in status and " mclp" not in status, status
+    at.session_state["lang"] = "en"
+    at.run()
+    lines = [m.value for m in [*at.warning, *at.success]]
+    assert any("open 1 more site in 2023" in line for line in lines), lines
+    status = next(c.value for c in at.caption if "chosen on the scenario page" in c.value)
+    assert "Model mclp" not in status, status

@@ -21,7 +21,7 @@ from planning import rollout, rollout_export
 from planning.maps import travel_label_text
 from planning.scenario import Scenario
 from ui import cache, mapview, state
-from ui.i18n import lang, progress_text
+from ui.i18n import lang, progress_text, t
 
 RESULT = "ro_result"
 
@@ -95,6 +95,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_name": ("名称", "Name"),
     "c_county_name": ("区县", "County"),
     "c_cost": ("开设成本", "Opening cost"),
+    "m_counties": (
+        "有站点的区县 {got} ≥ 目标 {target}（{n}/{of} 个）：达标",
+        "counties with a site {got} ≥ {target} target ({n} of {of}): met",
+    ),
+    "m_patients": (
+        "{thr} 分钟内可达的患者 {got} ≥ 目标 {target}：达标",
+        "patients within reach {got} ≥ {target} target (within {thr} min): met",
+    ),
+    "s_counties": (
+        "有站点的区县 {got} < 目标 {target}（{n}/{of} 个）",
+        "counties with a site {got} < {target} target ({n} of {of})",
+    ),
+    "s_patients": (
+        "{thr} 分钟内可达的患者 {got} < 目标 {target}",
+        "patients within reach {got} < {target} target (within {thr} min)",
+    ),
+    "fix_sites": ("{year} 年再开设 {n} 个站点", "open {n} more site(s) in {year}"),
+    "fix_budget": ("{year} 年预算增加 {amount}", "add {amount} to the {year} budget"),
+    "fix_reorder": (
+        "调整开设顺序（优先这一目标时资源足够）",
+        "reorder openings (resources suffice when this milestone is favoured)",
+    ),
+    "fix_where": ("（例如在{where}）", " (e.g. in {where})"),
+    "short_by": ("差 {gap}；{note}", "short by {gap}; {note}"),
 }
 
 
@@ -104,6 +128,47 @@ def T(key: str, **values: Any) -> str:  # noqa: N802 - short like ui.i18n.t
         return key
     text = pair[0] if lang() == "zh" else pair[1]
     return text.format(**values) if values else text
+
+
+def _share_text(value: float) -> str:
+    return f"{100 * value:.1f} %".replace(".0 %", " %")
+
+
+def milestone_text(row: Any, *, threshold_min: float, message: str) -> str:
+    """One milestone line in the page's language (English: the library's own ``message``).
+
+    ``row`` is a row of :attr:`planning.rollout.RolloutResult.milestones` (``year``,
+    ``measure``, ``target``, ``achieved``, ``met``, ``count``, ``of``, ``note``,
+    ``extra_sites``, ``extra_budget``, ``where``).
+    """
+    if lang() != "zh":
+        return message
+    year = int(row.year)
+    values = {
+        "got": _share_text(float(row.achieved)),
+        "target": _share_text(float(row.target)),
+        "thr": f"{threshold_min:g}",
+        "n": "" if pd.isna(row.count) else int(row.count),
+        "of": "" if pd.isna(row.of) else int(row.of),
+    }
+    measure = "counties" if str(row.measure) == "counties" else "patients"
+    if bool(row.met):
+        return f"{year}：" + T(f"m_{measure}", **values)
+    head = f"{year}：" + T(f"s_{measure}", **values)
+    if str(row.note or ""):
+        gap = _share_text(float(row.target) - float(row.achieved))
+        return head + "：" + T("short_by", gap=gap, note=row.note)
+    fixes = []
+    sites = _num(row.extra_sites)
+    if sites is not None and sites > 0:
+        fixes.append(T("fix_sites", year=year, n=int(sites)))
+    budget = _num(row.extra_budget)
+    if budget is not None and budget > 1e-6:
+        fixes.append(T("fix_budget", year=year, amount=f"{budget:,.0f}"))
+    fix = "，并".join(fixes) if fixes else T("fix_reorder")
+    if str(row.where or ""):
+        fix += T("fix_where", where=row.where)
+    return head + "：" + fix
 
 
 def _num(value: Any) -> float | None:
@@ -273,7 +338,13 @@ def _show(result: rollout.RolloutResult) -> None:
         inputs, _ = cache.prepared_inputs(result.scenario)
     gap = "" if result.gap is None or result.gap == 0 else f", gap {result.gap:.2%}"
     st.caption(
-        T("status", model=result.model, status=result.status, gap=gap, secs=result.solve_time_s)
+        T(
+            "status",
+            model=t(f"model_{result.model}"),
+            status=t(f"solstatus_{result.status}"),
+            gap=gap,
+            secs=result.solve_time_s,
+        )
     )
     st.caption(
         ":material/directions_car: "
@@ -281,8 +352,10 @@ def _show(result: rollout.RolloutResult) -> None:
     )
     st.subheader(T("table"))
     st.dataframe(year_table(result), key="ro_table")
+    threshold_min = float(result.scenario.max_travel_min)
     for row, text in zip(result.milestones.itertuples(), result.messages, strict=True):
-        (st.success if bool(row.met) else st.warning)(text)
+        line = milestone_text(row, threshold_min=threshold_min, message=text)
+        (st.success if bool(row.met) else st.warning)(line)
     years = list(result.years)
     if len(years) > 1:
         year = st.select_slider(T("show_year"), options=years, value=years[-1], key="ro_year")

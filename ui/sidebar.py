@@ -144,8 +144,11 @@ TRANSLATED_CHOICES = (
     "rg_basemap",
     "cmp_basemap",
     "to_basemap",
+    "ro_basemap",
+    "to_axis",
     "rg_city",
     "rg_fac_crs",
+    "rg_pat_crs",
 )
 """Select boxes and radios whose option labels are translated (see _keep_translated_choices)."""
 
