@@ -31,6 +31,7 @@ from planning.models._mip import (
     Mip,
     MipBuilder,
     RawResult,
+    proven_optimal,
     sanitize_names,
     solve_mip,
 )
@@ -1121,31 +1122,36 @@ def solve_p_median_radius(
                 lam=lam,
                 integral=integral,
                 time_limit_s=BRANCH_SHARE * deadline.left(),
+                rel_gap=max(1e-6, scenario.mip_gap),
             )
             lag_info["branch_nodes"] = bb.nodes
             if bb.value < inc_val:
                 incumbent, inc_val = bb.plan, bb.value
             lb = max(lb, bb.bound)
             lag_info["lagrangian_bound"] = lb
-            if bb.proven:
+            if bb.finished:
+                bb_proven = proven_optimal(inc_val, lb, integral=integral)
+                bb_gap = 0.0 if bb_proven else max(0.0, inc_val - lb) / max(abs(inc_val), 1e-10)
+                bb_status: Status = "optimal" if bb_proven else "feasible"
                 form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
+                note = "proven optimal" if bb_proven else f"within the {scenario.mip_gap:.2%} gap"
                 out = Outcome(
                     incumbent,
                     np.zeros(0),
                     RawResult(
-                        "optimal",
+                        bb_status,
                         None,
                         inc_val,
-                        inc_val,
-                        0.0,
+                        lb,
+                        bb_gap,
                         0.0,
                         scenario.solver,
-                        f"proven optimal by Lagrangian branch-and-bound ({bb.nodes} nodes)",
+                        f"{note} by Lagrangian branch-and-bound ({bb.nodes} nodes)",
                     ),
                     inc_val,
-                    inc_val,
-                    "optimal",
-                    0.0,
+                    inc_val if bb_proven else lb,
+                    bb_status,
+                    bb_gap,
                     0.0,
                     time.perf_counter() - t_build,
                     extras={**lag_info, "radius_rounds": 0},

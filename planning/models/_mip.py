@@ -269,7 +269,8 @@ def _rel_gap(obj: float | None, bound: float | None) -> float | None:
     return diff / max(abs(obj), 1e-10)
 
 
-def _proven(obj: float | None, bound: float | None, *, integral: bool) -> bool:
+def proven_optimal(obj: float | None, bound: float | None, *, integral: bool) -> bool:
+    """Whether ``bound`` proves ``obj`` optimal (within 1 if integral, else 1e-6 relative)."""
     if obj is None or bound is None or not math.isfinite(bound):
         return False
     diff = abs(obj - bound)
@@ -438,7 +439,7 @@ class HighsSession:
             )
         gap = _rel_gap(obj, bound) if is_mip else 0.0
         proven = ms == hs.HighsModelStatus.kOptimal and (
-            not is_mip or _proven(obj, bound, integral=self.mip.integral_objective)
+            not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective)
         )
         status: RawStatus = "optimal" if proven else "feasible"
         if proven:
@@ -515,7 +516,7 @@ def solve_cbc(
     is_mip = bool(mip.integer.any())
     proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
     if proven and mip_gap > 0 and bound is not None:
-        proven = _proven(obj, bound, integral=mip.integral_objective)
+        proven = proven_optimal(obj, bound, integral=mip.integral_objective)
     if proven and bound is None:
         bound = obj
     gap = (
