@@ -182,6 +182,44 @@ def test_load_osm_xml_matches_pbf(
     np.testing.assert_allclose(merged["travel_min_xml"], merged["travel_min_pbf"], rtol=0.03)
 
 
+@pytest.mark.parametrize("suffix", [".osm", ".osm.xml"])
+def test_osm_xml_export_keeps_only_usable_roads(tmp_path: Path, suffix: str) -> None:
+    # a full export (openstreetmap.org "Export", JOSM) also holds rivers, railways, buildings
+    ways = {
+        10: ((1, 2), {"highway": "residential"}),
+        11: ((2, 3), {"waterway": "river"}),
+        12: ((3, 4), {"railway": "rail"}),
+        13: ((4, 5), {"building": "yes"}),
+        14: ((4, 1), {"highway": "residential", "access": "private"}),
+        15: ((5, 6), {"highway": "pedestrian", "area": "yes"}),
+        16: ((2, 6), {"highway": "unclassified", "motor_vehicle": "no"}),
+        17: ((3, 6), {"highway": "tertiary", "foot": "no"}),
+    }
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    lines += [
+        f'<node id="{i}" lat="{60.16 + 0.01 * (i // 2)}" lon="{24.93 + 0.01 * (i % 2)}"/>'
+        for i in range(1, 7)
+    ]
+    for wid, (nds, tags) in ways.items():
+        lines.append(f'<way id="{wid}" timestamp="2025-05-01T00:00:00Z">')
+        lines += [f'<nd ref="{n}"/>' for n in nds]
+        lines += [f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+        lines.append("</way>")
+    path = tmp_path / f"export{suffix}"
+    path.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+
+    def ways_of(net: netmod.RoadNetwork) -> set[tuple[int, int]]:
+        ids = zip(net.node_id[net.edge_u].tolist(), net.node_id[net.edge_v].tolist(), strict=True)
+        return {(min(u, v), max(u, v)) for u, v in ids}
+
+    drive = netmod.load_osm_file(path, network_type="drive")
+    walk = netmod.load_osm_file(path, network_type="walk")
+    assert ways_of(drive) == {(1, 2), (3, 6)}  # not motor_vehicle=no, private or non-roads
+    assert ways_of(walk) == {(1, 2), (2, 6)}  # not foot=no, private, areas or non-roads
+    assert set(drive.highway) == {"residential", "tertiary"}
+    assert "foot" not in ox.settings.useful_tags_way  # osmnx's settings are restored
+
+
 def test_missing_or_unknown_file(tmp_path: Path) -> None:
     with pytest.raises(NetworkError, match="does not exist"):
         netmod.load_osm_file(tmp_path / "nope.osm.pbf")
