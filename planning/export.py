@@ -83,20 +83,42 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     }
 
 
+def _summary_count(value: float | None, threshold: int) -> float | str | None:
+    """Return a patient count for JSON: ``"<N"`` when 0 < value < N, else rounded to 0.1."""
+    if value is None or pd.isna(value):
+        return None
+    if 0 < value < threshold:
+        return f"<{threshold}"
+    return round(float(value), 1)
+
+
 def plan_summary(plan: Plan) -> dict[str, Any]:
-    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode."""
+    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode.
+
+    Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` (KPI counts,
+    and the MCLP objective and bound, which are the covered patients); a share whose count is
+    hidden is ``None``.
+    """
     sol = plan.solution
+    thr = plan.scenario.privacy_threshold
     k = dict(plan.tables.kpis)
     for key in ("patients_total", "patients_within", "patients_beyond_cutoff"):
-        k[key] = round(float(k[key]), 1)
+        k[key] = _summary_count(float(k[key]), thr)
+    if isinstance(k["patients_within"], str) or isinstance(k["patients_total"], str):
+        k["share_within"] = None  # with the total it would reveal the hidden count
+    objective: float | str | None = sol.objective
+    bound: float | str | None = sol.bound
+    if sol.model == "mclp":  # the objective is a patient count
+        objective, bound = _summary_count(sol.objective, thr), _summary_count(sol.bound, thr)
+        k["objective"] = objective
     return {
         "scenario": plan.scenario.name,
         "model": sol.model,
         "status": sol.status,
         "optimal": sol.is_optimal,
-        "objective": sol.objective,
+        "objective": objective,
         "gap": sol.gap,
-        "bound": sol.bound,
+        "bound": bound,
         "solver": sol.solver,
         "solve_time_s": round(sol.solve_time_s, 3),
         "selected_sites": list(sol.selected_sites),

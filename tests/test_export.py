@@ -451,6 +451,33 @@ def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
     assert again.tables.kpis["patients_total"] == plan.tables.kpis["patients_total"]
 
 
+def test_solve_summary_hides_small_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``solve --out`` summary.json, ``--json`` and the printed summary: "<5" as well."""
+    from planning import cli  # noqa: PLC0415
+
+    scenario = Scenario(
+        name="few", prevalence_per_mille=0.005, max_travel_min=22, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    k = plan.tables.kpis
+    assert 0.5 < k["patients_beyond_cutoff"] < 5
+    assert 0 < k["patients_within"] < 5 < k["patients_total"]
+    export.export_plan(plan, tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["kpis"]["patients_within"] == "<5"
+    assert summary["kpis"]["patients_beyond_cutoff"] == "<5"
+    assert summary["kpis"]["patients_total"] == round(k["patients_total"], 1)
+    assert summary["kpis"]["share_within"] is None  # share x total would give the count
+    assert summary["objective"] == summary["bound"] == summary["kpis"]["objective"] == "<5"
+    cli._print_summary(plan, None)
+    printed = capsys.readouterr().out
+    assert "Patients within 22 min: <5 of 6 (share not shown: small counts)" in printed
+    assert "(not in the mean): <5" in printed
+    assert "objective <5" in printed
+
+
 def test_no_patient_level_records(tiny_plan: pipeline.Plan, tiny_kit: Path) -> None:
     cells = gpd.read_file(tiny_kit / export.GPKG_NAME, layer="demand_cells")
     # one row per grid cell (an aggregate over an area), never finer
