@@ -73,6 +73,30 @@ class TravelSettings(_Frozen):
     access_speed_kmh: PositiveFloat = 4.5
     max_snap_m: PositiveFloat = 2000.0
 
+    @field_validator("road_speeds_kmh")
+    @classmethod
+    def _known_road_classes(cls, speeds: dict[str, float]) -> dict[str, float]:
+        """Refuse keys that would be silently ignored (a misspelt class or prefix)."""
+        if not speeds:
+            return speeds
+        from planning.network import DEFAULT_SPEEDS_KMH  # noqa: PLC0415 - heavy, rarely needed
+
+        def known(key: str) -> bool:
+            prefix, _, road = key.rpartition(":")
+            return key == "walk" or (
+                prefix in {"", "urban", "rural"} and road in DEFAULT_SPEEDS_KMH
+            )
+
+        bad = sorted(k for k in speeds if not known(k))
+        if bad:
+            msg = (
+                f"unknown road speed key(s) {', '.join(map(repr, bad))}. Use an OSM highway "
+                f"class ({', '.join(DEFAULT_SPEEDS_KMH)}; 'road' sets every other class), "
+                "optionally prefixed 'urban:' or 'rural:', or 'walk'"
+            )
+            raise ValueError(msg)
+        return speeds
+
 
 class CandidateType(_Frozen):
     """A kind of site that can be opened, with its opening cost and capacity.
