@@ -365,6 +365,54 @@ def test_unsnapped_points_are_reported_not_dropped(
     assert "FAR" not in set(tt.table["demand_id"])
 
 
+def test_disconnected_pieces_are_never_routed_through(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    """A road piece not connected to the main network (an island, a fenced estate)."""
+    demand, sites = points
+    # a 3-node two-way island road 0.1 deg (~5.5 km) east of the extract
+    lon0, lat0 = float(drive.lon.max()) + 0.1, float(np.median(drive.lat))
+    n = drive.n_nodes
+    island = netmod.RoadNetwork(
+        node_id=np.concatenate([drive.node_id, [-1, -2, -3]]),
+        lon=np.concatenate([drive.lon, [lon0, lon0 + 0.002, lon0 + 0.004]]),
+        lat=np.concatenate([drive.lat, [lat0, lat0, lat0]]),
+        edge_u=np.concatenate([drive.edge_u, [n, n + 1, n + 1, n + 2]]),
+        edge_v=np.concatenate([drive.edge_v, [n + 1, n, n + 2, n + 1]]),
+        length_m=np.concatenate([drive.length_m, [111.0, 111.0, 111.0, 111.0]]),
+        highway=np.concatenate([drive.highway, ["primary"] * 4]),
+        maxspeed_kmh=np.concatenate([drive.maxspeed_kmh, [np.nan] * 4]),
+        network_type="drive",
+        source="test",
+    )
+    mask = netmod.largest_component_mask(island)
+    # the real extract has small pieces of its own (one-way dead ends, clipped edges)
+    assert 0.8 * n < mask[:n].sum() < n and not mask[n:].any()
+    on_island = gpd.GeoDataFrame(
+        {"weight": [1.0]},
+        index=pd.Index(["ISLAND"], name="demand_id"),
+        geometry=gpd.points_from_xy([lon0 + 0.002], [lat0]),
+        crs="EPSG:4326",
+    )
+    both = pd.concat([demand, on_island])
+    with pytest.warns(UserWarning, match=r"1 point\(s\) are farther than max_snap_m"):
+        tt = netmod.compute_network_travel_times(both, sites, network=island, cutoff_min=None)
+    # reported with its distance to the main network, not given island-only (wrong) times
+    assert tt.unsnapped.set_index("point_id").loc["ISLAND", "distance_m"] > 5000
+    assert "ISLAND" not in set(tt.table["demand_id"])
+    # every other pair is exactly what the main network alone gives
+    alone = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=None)
+    pd.testing.assert_frame_equal(tt.table, alone.table)
+    # with a snap radius that reaches the main network, the point walks to it
+    far = TravelSettings(max_snap_m=20_000)
+    reach = netmod.compute_network_travel_times(
+        on_island, sites, network=island, settings=far, cutoff_min=None
+    )
+    assert len(reach.table) == len(sites) and reach.unsnapped.empty
+    walk_min = tt.unsnapped["distance_m"].iloc[0] * 60 / (far.access_speed_kmh * 1000)
+    assert (reach.table["travel_min"] > walk_min).all()
+
+
 def test_referral_minutes_to_nearest_hospital(
     drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 ) -> None:
