@@ -7,6 +7,7 @@ a tiny prevalence so that every demand cell holds fewer than 5 patients.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -372,6 +373,34 @@ def test_html_map_standalone(plan: pipeline.Plan, kit: Path) -> None:
     assert "unpkg.com/leaflet" not in html  # Leaflet embedded: opens from disk offline
     for sid in plan.solution.selected_sites:
         assert sid in html
+
+
+def test_road_network_label_and_data_date_in_every_format(
+    plan: pipeline.Plan, tmp_path: Path
+) -> None:
+    """Issue 4: road-network results say so, with the OSM data date, in every file."""
+    label = "road network (OpenStreetMap, data 2026-11-01)"
+    travel = dataclasses.replace(plan.travel, mode="network", label=label, data_date="2026-11-01")
+    road = pipeline.solve(dataclasses.replace(plan.inputs, travel=travel))
+    export.export(road, tmp_path, formats=["all"], papers=["a4"], dpi=40)
+    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    summary = _pairs(wb.worksheets[0])
+    assert summary["出行时间计算方式"] == summary["出行时间"] == label
+    for layer in export.LAYERS:
+        for frame in (
+            gpd.read_file(tmp_path / export.GPKG_NAME, layer=layer),
+            gpd.read_file(tmp_path / f"{layer}.geojson"),
+            pd.read_csv(tmp_path / f"{layer}.csv", encoding="utf-8-sig", dtype=str),
+        ):
+            assert (frame["travel_mode"] == label).all(), layer
+    html = (tmp_path / export.HTML_NAME).read_text(encoding="utf-8")
+    assert label in html
+    text, _, _ = _pdf(tmp_path / "map_a4.pdf")
+    assert label in text.replace("\r", "").replace("\n", "")
+    # the command line's summary.json says it too
+    export.export_plan(road, tmp_path / "solve")
+    saved = json.loads((tmp_path / "solve" / "summary.json").read_text(encoding="utf-8"))
+    assert saved["travel_mode"] == saved["kpis"]["travel_label"] == label
 
 
 # ------------------------------------------------------------------------------ privacy
