@@ -479,8 +479,14 @@ def test_download_is_cached_and_second_run_offline_identical(
 
     monkeypatch.setattr(netmod, "_download_graph", fake_download)
     region = _region(drive)
-    first = netmod.download_road_network(region, network_type="drive")
+    steps: list[tuple[float, str]] = []
+    first = netmod.download_road_network(
+        region, network_type="drive", progress=lambda f, t: steps.append((f, t))
+    )
     assert calls == ["drive"]
+    assert steps[0] == (0.0, "downloading the drive road network from OpenStreetMap")
+    assert steps[-1] == (1.0, "road network downloaded")
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps)
     assert first.data_date_source == "download date"
     assert list((cache / "roads").glob("drive-*.npz"))
 
@@ -489,7 +495,11 @@ def test_download_is_cached_and_second_run_offline_identical(
         raise requests.ConnectionError(msg)
 
     monkeypatch.setattr(netmod, "_download_graph", offline)
-    second = netmod.download_road_network(region, network_type="drive")
+    steps.clear()
+    second = netmod.download_road_network(
+        region, network_type="drive", progress=lambda f, t: steps.append((f, t))
+    )
+    assert steps == [(1.0, "road network loaded from cache")]
     demand, sites = points
     a = netmod.compute_network_travel_times(demand, sites, network=first, cutoff_min=20)
     b = netmod.compute_network_travel_times(demand, sites, network=second, cutoff_min=20)
@@ -526,6 +536,32 @@ def test_dispatcher_network_mode_with_osm_file(
     assert list((cache / "roads").glob("file-drive-*.npz"))  # the clipped pbf read is cached
     again = compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
     pd.testing.assert_frame_equal(tt.table, again.table)
+
+
+def test_dispatcher_walk_mode_with_osm_file(
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], cache: Path
+) -> None:
+    demand, sites = points
+    walk = TravelSettings(mode="network", network_type="walk", osm_file=str(HELSINKI))
+    on_foot = compute_travel_times(demand, sites, settings=walk, cutoff_min=None)
+    # the newest edit among the footways read (the drive roads' newest is 2019-04-06)
+    assert on_foot.label == "walking network (OpenStreetMap, data 2019-04-17)"
+    assert list((cache / "roads").glob("file-walk-*.npz"))
+    by_car = compute_travel_times(
+        demand, sites, settings=walk.model_copy(update={"network_type": "drive"}), cutoff_min=None
+    )
+    m = on_foot.table.merge(by_car.table, on=["demand_id", "site_id"], suffixes=("_walk", "_car"))
+    assert len(m) == len(demand) * len(sites)
+    assert (m["travel_min_walk"] > m["travel_min_car"]).mean() > 0.9
+    # the walking speed is a scenario parameter: halving it doubles every walking time
+    slow = compute_travel_times(
+        demand,
+        sites,
+        settings=walk.model_copy(update={"road_speeds_kmh": {"walk": 2.25}}),
+        cutoff_min=None,
+    )
+    ratio = slow.table["travel_min"] / on_foot.table["travel_min"]
+    assert ratio[on_foot.table["travel_min"] > 1].between(1.0, 2.0 + 1e-9).all()
 
 
 @pytest.mark.usefixtures("cache")
