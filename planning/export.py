@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from planning.errors import DataError, ScenarioError
-from planning.results import suppress_columns
+from planning.results import hide_revealing_shares, suppress_columns
 from planning.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -451,11 +451,14 @@ def site_table(plan: Plan) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ GIS layers
-def _hide_small_shares(frame: pd.DataFrame, count_col: str, share_col: str, thr: int) -> None:
-    """Blank a share whose count is suppressed (a share times a capacity reveals the count)."""
-    if share_col in frame.columns and count_col in frame.columns:
-        small = (frame[count_col] > 0) & (frame[count_col] < thr)
-        frame.loc[small, share_col] = np.nan
+def _hide_small_shares(
+    frame: pd.DataFrame, count_cols: tuple[str, ...], share_col: str, thr: int
+) -> None:
+    """Blank a share whose counts are suppressed (a share times a shown count reveals one)."""
+    if share_col in frame.columns and all(c in frame.columns for c in count_cols):
+        frame[share_col] = hide_revealing_shares(
+            frame[share_col], *(frame[c] for c in count_cols), threshold=thr
+        )
 
 
 def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
@@ -475,7 +478,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     crs = "EPSG:4326"
 
     sites = site_table(plan)
-    _hide_small_shares(sites, "assigned_patients", "load_share", thr)
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
     sites["travel_mode"] = label
     sites_g = gpd.GeoDataFrame(
         _suppressed(sites, thr), geometry=plan.sites.geometry.reindex(sites.index), crs=crs
@@ -507,7 +510,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     )
 
     counties = plan.tables.counties.copy()
-    _hide_small_shares(counties, "patients", "share_within", thr)
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
     counties["travel_mode"] = label
     counties_g = (
         gpd.GeoDataFrame(
@@ -760,7 +763,8 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     section("sec_results")
     pair("patients_total", _count_cell(k["patients_total"], thr))
     pair("patients_within", _count_cell(k["patients_within"], thr))
-    pair("share_within", _pct(k["share_within"]))  # text: one figure, shown as on the map
+    hidden = any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+    pair("share_within", None if hidden else _pct(k["share_within"]))  # text, as on the map
     pair(
         "counties_with_site",
         f"{k['counties_with_site']} / {k['n_counties']} ({k['county_share_with_site']:.0%})",
@@ -815,8 +819,13 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     wc = wb.create_sheet(_sheet_title(text("counties", lang), taken))
     ccols = list(COUNTY_HEADERS)
     crow = []
-    for cid, r in t.counties.iterrows():
-        small = 0 < r["patients"] < thr
+    county_share = hide_revealing_shares(
+        t.counties["share_within"],
+        t.counties["patients"],
+        t.counties["patients_within"],
+        threshold=thr,
+    )
+    for (cid, r), share in zip(t.counties.iterrows(), county_share, strict=True):
         crow.append(
             [
                 str(cid),
@@ -824,7 +833,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
                 None if pd.isna(r["population"]) else int(r["population"]),
                 _count_cell(r["patients"], thr),
                 _count_cell(r["patients_within"], thr),
-                None if small or pd.isna(r["share_within"]) else float(r["share_within"]),
+                None if pd.isna(share) else float(share),
                 int(r["n_sites"]),
                 yes if r["has_site"] else no,
                 None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),

@@ -480,6 +480,36 @@ def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
     assert again.tables.kpis["patients_total"] == plan.tables.kpis["patients_total"]
 
 
+def test_share_that_would_reveal_a_hidden_count_is_left_out(tmp_path: Path) -> None:
+    """荔城区: 13 patients shown, 2.4 within 10 min hidden: share x 13 would give 2.4 back."""
+    scenario = Scenario(
+        name="share", prevalence_per_mille=0.02, max_travel_min=10, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    c = plan.tables.counties
+    assert c.loc["350304", "patients"] >= 5 > c.loc["350304", "patients_within"] > 0
+    assert c.loc["350302", "patients_within"] == 0  # nothing hidden: its share (0) stays
+    export.export(plan, tmp_path, formats=["xlsx", "gpkg", "geojson", "csv", "html", "pdf"])
+    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    rows = {r[0]: r for r in _rows(wb["区县汇总"])}
+    assert rows["350304"][4] == "<5"
+    assert rows["350304"][5] is None
+    assert rows["350302"][5] == 0
+    assert _pairs(wb.worksheets[0])["可达患者比例"] is None  # region: within < 5 as well
+    for frame in (
+        gpd.read_file(tmp_path / export.GPKG_NAME, layer="counties"),
+        gpd.read_file(tmp_path / "counties.geojson"),
+        pd.read_csv(tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}),
+    ):
+        share = frame.set_index("county_id")["share_within"]
+        assert np.isnan(share["350304"]) and share["350302"] == 0
+    html = (tmp_path / export.HTML_NAME).read_text(encoding="utf-8")
+    shown = dict(re.findall(r'"name": "([^"]+)", "patients": "[^"]*", "share": "([^"]*)"', html))
+    assert shown == {"\\u57ce\\u53a2\\u533a": "0%", "\\u8354\\u57ce\\u533a": ""}  # 荔城区: none
+    text, _, _ = _pdf(tmp_path / "map_a4.pdf")
+    assert "10 分钟内可达：— (约 <5 / 24 人)" in text
+
+
 def test_solve_summary_hides_small_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
