@@ -78,6 +78,7 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
         changes["n_facilities"] = None
     if args.facilities:
         changes["facilities_file"] = str(Path(args.facilities).resolve())
+        changes["facilities_input_crs"] = None  # read in --coords (facilities_crs) as given
         if "candidate_source" not in changes and base.candidate_source == "grid":
             changes["candidate_source"] = "grid+facilities"
     if args.patients:

@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PATIENT_COLUMNS = ("patients", "assigned_patients", "patients_within", "weight")
+COORD_SYSTEM_NAMES = {
+    "wgs84": "WGS-84",
+    "gcj02": "GCJ-02 (AMap/Tencent)",
+    "bd09": "BD-09 (Baidu)",
+    "cgcs2000": "CGCS2000",
+}
+"""How a facility table's coordinate system is named in the data sources of every export."""
 
 
 def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -405,7 +412,13 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
     ]
     if sc.facilities_file or plan.facilities is not None:
         name = Path(sc.facilities_file).name if sc.facilities_file else "uploaded table"
-        rows.append(("设施表" if zh else "Facilities", name))
+        crs = sc.facilities_source_crs
+        system = COORD_SYSTEM_NAMES.get(crs.lower(), crs)
+        if crs.lower() == "wgs84":
+            where = f"坐标 {system}" if zh else f"coordinates {system}"
+        else:
+            where = f"坐标 {system}，已转换为 WGS-84" if zh else f"coordinates {system}, to WGS-84"
+        rows.append(("设施表" if zh else "Facilities", f"{name} ({where})"))
     return rows
 
 

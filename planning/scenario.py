@@ -188,6 +188,10 @@ class Scenario(_Frozen):
     candidate_spacing_m: Annotated[float, Field(ge=200, le=100_000)] = 5000.0
     facilities_file: str | None = None
     facilities_crs: CoordSystemName | str = "wgs84"
+    # the system the planner's facility table came in (e.g. "gcj02" copied from AMap), when
+    # ``facilities_file`` is a converted copy (the app stores uploads in WGS-84); provenance
+    # only, results do not depend on it. ``None``: the table came in ``facilities_crs``.
+    facilities_input_crs: CoordSystemName | str | None = None
     travel: TravelSettings = Field(default_factory=TravelSettings)
     model: ModelName = "mclp"
     n_facilities: Annotated[int, Field(ge=1)] | None = 6
@@ -277,6 +281,11 @@ class Scenario(_Frozen):
             {k: (v.to_dict() if isinstance(v, Scenario) else v) for k, v in changes.items()}
         )
         return Scenario.from_dict(_jsonable(data))
+
+    @property
+    def facilities_source_crs(self) -> str:
+        """Coordinate system the facility table was supplied in (see ``facilities_input_crs``)."""
+        return self.facilities_input_crs or self.facilities_crs
 
     @property
     def travel_label(self) -> str:

@@ -584,6 +584,20 @@ def test_reimport_gives_identical_metrics(facilities_file: Path, tmp_path: Path)
     pd.testing.assert_frame_equal(again.tables.policy, first.tables.policy)
 
 
+def test_facility_coordinate_system_in_the_data_sources(plan: pipeline.Plan) -> None:
+    def facilities_row(scenario: Scenario, lang: str = "zh") -> str:
+        road = pipeline.Plan(**{**plan.__dict__, "scenario": scenario})
+        return dict(export.data_sources(road, lang=lang))[
+            "设施表" if lang == "zh" else "Facilities"
+        ]
+
+    assert facilities_row(plan.scenario) == "facilities.csv (坐标 WGS-84)"
+    gcj = plan.scenario.replace(facilities_crs="gcj02")  # python -m planning solve --coords gcj02
+    assert facilities_row(gcj) == "facilities.csv (坐标 GCJ-02 (AMap/Tencent)，已转换为 WGS-84)"
+    app = plan.scenario.replace(facilities_input_crs="bd09")  # an app upload, stored converted
+    assert facilities_row(app, "en") == "facilities.csv (coordinates BD-09 (Baidu), to WGS-84)"
+
+
 def test_uploaded_facilities_are_written_as_an_input(plan: pipeline.Plan, tmp_path: Path) -> None:
     """A plan whose facilities came as an upload (no file) still exports a runnable scenario."""
     uploaded = pipeline.run(plan.scenario.replace(facilities_file=None), facilities=plan.facilities)
