@@ -78,6 +78,7 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
         changes["n_facilities"] = None
     if args.facilities:
         changes["facilities_file"] = str(Path(args.facilities).resolve())
+        changes["facilities_input_crs"] = None  # read in --coords (facilities_crs) as given
         if "candidate_source" not in changes and base.candidate_source == "grid":
             changes["candidate_source"] = "grid+facilities"
     if args.patients:
@@ -93,20 +94,31 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
 
 
 def _print_summary(plan: Any, out: Path | None) -> None:
+    from planning.export import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
+
     k = plan.tables.kpis
     sol = plan.solution
+    thr = plan.scenario.privacy_threshold
     gap = "" if sol.gap is None else f", gap {sol.gap:.2%}"
+    objective = (
+        count_text(sol.objective, threshold=thr)
+        if sol.model == "mclp" and 0 < sol.objective < thr
+        else f"{sol.objective:,.2f}"
+    )
+    hidden = any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+    share = "share not shown: small counts" if hidden else f"{k['share_within']:.1%}"
     lines = [
         f"Scenario: {plan.scenario.name} | region {plan.scenario.region} | model {sol.model}",
         (
             f"Solver: {sol.solver} -> {sol.status}{gap} in {sol.solve_time_s:.1f} s; "
-            f"objective {sol.objective:,.2f}"
+            f"objective {objective}"
         ),
         f"Travel: {k['travel_label']}",
         f"Sites: {k['n_sites']} ({k['n_sites_existing']} existing, {k['n_sites_new']} new)",
         (
-            f"Patients within {k['max_travel_min']:g} min: {k['patients_within']:,.0f} of "
-            f"{k['patients_total']:,.0f} ({k['share_within']:.1%})"
+            f"Patients within {k['max_travel_min']:g} min: "
+            f"{count_text(k['patients_within'], threshold=thr)} of "
+            f"{count_text(k['patients_total'], threshold=thr)} ({share})"
         ),
         (
             f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
@@ -121,7 +133,7 @@ def _print_summary(plan: Any, out: Path | None) -> None:
         cutoff = plan.travel.cutoff_min
         lines.append(
             f"Patients with no open site within {cutoff:g} min (not in the mean): "
-            f"{k['patients_beyond_cutoff']:,.0f}"
+            f"{count_text(k['patients_beyond_cutoff'], threshold=thr)}"
         )
     if out is not None:
         lines.append(f"Written to {out}")

@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from planning.errors import DataError, ScenarioError
-from planning.results import suppress_columns
+from planning.results import hide_revealing_shares, suppress_columns
 from planning.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PATIENT_COLUMNS = ("patients", "assigned_patients", "patients_within", "weight")
+COORD_SYSTEM_NAMES = {
+    "wgs84": "WGS-84",
+    "gcj02": "GCJ-02 (AMap/Tencent)",
+    "bd09": "BD-09 (Baidu)",
+    "cgcs2000": "CGCS2000",
+}
+"""How a facility table's coordinate system is named in the data sources of every export."""
 
 
 def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -83,20 +90,42 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     }
 
 
+def _summary_count(value: float | None, threshold: int) -> float | str | None:
+    """Return a patient count for JSON: ``"<N"`` when 0 < value < N, else rounded to 0.1."""
+    if value is None or pd.isna(value):
+        return None
+    if 0 < value < threshold:
+        return f"<{threshold}"
+    return round(float(value), 1)
+
+
 def plan_summary(plan: Plan) -> dict[str, Any]:
-    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode."""
+    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode.
+
+    Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` (KPI counts,
+    and the MCLP objective and bound, which are the covered patients); a share whose count is
+    hidden is ``None``.
+    """
     sol = plan.solution
+    thr = plan.scenario.privacy_threshold
     k = dict(plan.tables.kpis)
     for key in ("patients_total", "patients_within", "patients_beyond_cutoff"):
-        k[key] = round(float(k[key]), 1)
+        k[key] = _summary_count(float(k[key]), thr)
+    if isinstance(k["patients_within"], str) or isinstance(k["patients_total"], str):
+        k["share_within"] = None  # with the total it would reveal the hidden count
+    objective: float | str | None = sol.objective
+    bound: float | str | None = sol.bound
+    if sol.model == "mclp":  # the objective is a patient count
+        objective, bound = _summary_count(sol.objective, thr), _summary_count(sol.bound, thr)
+        k["objective"] = objective
     return {
         "scenario": plan.scenario.name,
         "model": sol.model,
         "status": sol.status,
         "optimal": sol.is_optimal,
-        "objective": sol.objective,
+        "objective": objective,
         "gap": sol.gap,
-        "bound": sol.bound,
+        "bound": bound,
         "solver": sol.solver,
         "solve_time_s": round(sol.solve_time_s, 3),
         "selected_sites": list(sol.selected_sites),
@@ -383,7 +412,13 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
     ]
     if sc.facilities_file or plan.facilities is not None:
         name = Path(sc.facilities_file).name if sc.facilities_file else "uploaded table"
-        rows.append(("设施表" if zh else "Facilities", name))
+        crs = sc.facilities_source_crs
+        system = COORD_SYSTEM_NAMES.get(crs.lower(), crs)
+        if crs.lower() == "wgs84":
+            where = f"坐标 {system}" if zh else f"coordinates {system}"
+        else:
+            where = f"坐标 {system}，已转换为 WGS-84" if zh else f"coordinates {system}, to WGS-84"
+        rows.append(("设施表" if zh else "Facilities", f"{name} ({where})"))
     return rows
 
 
@@ -429,11 +464,14 @@ def site_table(plan: Plan) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ GIS layers
-def _hide_small_shares(frame: pd.DataFrame, count_col: str, share_col: str, thr: int) -> None:
-    """Blank a share whose count is suppressed (a share times a capacity reveals the count)."""
-    if share_col in frame.columns and count_col in frame.columns:
-        small = (frame[count_col] > 0) & (frame[count_col] < thr)
-        frame.loc[small, share_col] = np.nan
+def _hide_small_shares(
+    frame: pd.DataFrame, count_cols: tuple[str, ...], share_col: str, thr: int
+) -> None:
+    """Blank a share whose counts are suppressed (a share times a shown count reveals one)."""
+    if share_col in frame.columns and all(c in frame.columns for c in count_cols):
+        frame[share_col] = hide_revealing_shares(
+            frame[share_col], *(frame[c] for c in count_cols), threshold=thr
+        )
 
 
 def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
@@ -453,7 +491,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     crs = "EPSG:4326"
 
     sites = site_table(plan)
-    _hide_small_shares(sites, "assigned_patients", "load_share", thr)
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
     sites["travel_mode"] = label
     sites_g = gpd.GeoDataFrame(
         _suppressed(sites, thr), geometry=plan.sites.geometry.reindex(sites.index), crs=crs
@@ -485,7 +523,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     )
 
     counties = plan.tables.counties.copy()
-    _hide_small_shares(counties, "patients", "share_within", thr)
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
     counties["travel_mode"] = label
     counties_g = (
         gpd.GeoDataFrame(
@@ -738,7 +776,8 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     section("sec_results")
     pair("patients_total", _count_cell(k["patients_total"], thr))
     pair("patients_within", _count_cell(k["patients_within"], thr))
-    pair("share_within", _pct(k["share_within"]))  # text: one figure, shown as on the map
+    hidden = any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+    pair("share_within", None if hidden else _pct(k["share_within"]))  # text, as on the map
     pair(
         "counties_with_site",
         f"{k['counties_with_site']} / {k['n_counties']} ({k['county_share_with_site']:.0%})",
@@ -793,8 +832,13 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     wc = wb.create_sheet(_sheet_title(text("counties", lang), taken))
     ccols = list(COUNTY_HEADERS)
     crow = []
-    for cid, r in t.counties.iterrows():
-        small = 0 < r["patients"] < thr
+    county_share = hide_revealing_shares(
+        t.counties["share_within"],
+        t.counties["patients"],
+        t.counties["patients_within"],
+        threshold=thr,
+    )
+    for (cid, r), share in zip(t.counties.iterrows(), county_share, strict=True):
         crow.append(
             [
                 str(cid),
@@ -802,7 +846,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
                 None if pd.isna(r["population"]) else int(r["population"]),
                 _count_cell(r["patients"], thr),
                 _count_cell(r["patients_within"], thr),
-                None if small or pd.isna(r["share_within"]) else float(r["share_within"]),
+                None if pd.isna(share) else float(share),
                 int(r["n_sites"]),
                 yes if r["has_site"] else no,
                 None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),

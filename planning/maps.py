@@ -49,7 +49,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from planning.errors import ScenarioError
-from planning.results import suppress_small
+from planning.results import hide_revealing_shares, suppress_small
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -537,7 +537,14 @@ def build_map(
                 "name": counties["name"].astype(str),
                 "patients": suppress_small(ctab["patients"].astype(float), threshold=thr),
                 "within": suppress_small(ctab["patients_within"].astype(float), threshold=thr),
-                "share": _fmt_share(ctab["share_within"]),
+                "share": _fmt_share(
+                    hide_revealing_shares(
+                        ctab["share_within"],
+                        ctab["patients"],
+                        ctab["patients_within"],
+                        threshold=thr,
+                    )
+                ),
                 "n_sites": ctab["n_sites"].astype("Int64").astype(str),
                 "mean_min": _fmt_min(ctab["mean_travel_min"]),
                 "colour": [COVERAGE_COLOURS[i] for i in cls],

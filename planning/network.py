@@ -182,6 +182,9 @@ _WALK_EXCLUDED = frozenset(
         "trunk_link",
     }
 )
+_NO_ACCESS = frozenset({"no", "private"})
+_XML_FILTER_TAGS = ("access", "area", "foot", "motor_vehicle", "motorcar")
+"""Way tags :func:`from_networkx` reads to drop unusable ways (osmnx keeps only some by default)."""
 _MPH = 1.609344
 URBAN_ROAD_DENSITY_KM_PER_KM2 = 10.0
 """Fallback urban test when no urban areas are given: km of directed road per km² (1 km grid)."""
@@ -1271,6 +1274,8 @@ def _xml_date(p: Path) -> tuple[str, str]:
 def _load_xml(p: Path, *, network_type: NetworkType) -> RoadNetwork:
     import osmnx as ox  # noqa: PLC0415
 
+    saved_tags = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = sorted({*saved_tags, *_XML_FILTER_TAGS})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1280,6 +1285,8 @@ def _load_xml(p: Path, *, network_type: NetworkType) -> RoadNetwork:
     except Exception as err:  # osmnx raises many types for bad XML
         msg = f"Cannot read OSM XML file {p.name!r}: {err}. Is it an OSM XML export?"
         raise NetworkError(msg) from err
+    finally:
+        ox.settings.useful_tags_way = saved_tags
     date, src = _xml_date(p)
     return from_networkx(
         g,
@@ -1297,6 +1304,28 @@ def _first(value: Any) -> Any:
     return value
 
 
+def _usable_way(data: dict[str, Any], network_type: NetworkType) -> bool:
+    """Whether an edge of an unfiltered OSM file (XML) is a road usable by ``network_type``.
+
+    Like osmnx's download filters: ways without a ``highway`` tag (buildings, rivers, railways,
+    boundaries: all present in a full ``.osm`` export) are not roads; areas, ``access=no`` /
+    ``private``, and ways closed to the mode (``motor_vehicle`` / ``motorcar=no`` for drive,
+    ``foot=no`` for walk) are left out, as are the excluded ``highway`` classes.
+    """
+    hw = _first(data.get("highway"))
+    if hw is None or str(hw) in (_DRIVE_EXCLUDED if network_type == "drive" else _WALK_EXCLUDED):
+        return False
+
+    def tag(key: str) -> str:
+        return str(_first(data.get(key)) or "").strip().lower()
+
+    if tag("area") == "yes" or tag("access") in _NO_ACCESS:
+        return False
+    if network_type == "drive":
+        return "no" not in (tag("motor_vehicle"), tag("motorcar"))
+    return tag("foot") not in _NO_ACCESS
+
+
 def from_networkx(
     graph: nx.MultiDiGraph,
     *,
@@ -1309,22 +1338,21 @@ def from_networkx(
     """Convert an osmnx ``MultiDiGraph`` (node ``x``/``y`` in WGS-84, edge ``length``).
 
     ``filter_classes`` drops ways not usable by ``network_type`` (as osmnx's download filter
-    does; needed for XML files, which osmnx reads unfiltered).
+    does; needed for XML files, which osmnx reads unfiltered: see :func:`_usable_way`).
     """
     node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     pos = {n: i for i, n in enumerate(node_ids.tolist())}
     xs = np.array([graph.nodes[n]["x"] for n in node_ids.tolist()], dtype=np.float64)
     ys = np.array([graph.nodes[n]["y"] for n in node_ids.tolist()], dtype=np.float64)
-    excluded = _DRIVE_EXCLUDED if network_type == "drive" else _WALK_EXCLUDED
     us: list[int] = []
     vs: list[int] = []
     lengths: list[float] = []
     classes: list[str] = []
     speeds: list[float] = []
     for u, v, data in graph.edges(data=True):
-        hw = str(_first(data.get("highway")) or FALLBACK_CLASS)
-        if filter_classes and hw in excluded:
+        if filter_classes and not _usable_way(data, network_type):
             continue
+        hw = str(_first(data.get("highway")) or FALLBACK_CLASS)
         us.append(pos[u])
         vs.append(pos[v])
         lengths.append(float(data.get("length", 0.0)))

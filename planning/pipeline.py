@@ -42,12 +42,36 @@ class Inputs:
     travel: travel_step.TravelTimes
 
     def model_input(self) -> ModelInput:
-        """Return the id-keyed tables a siting model needs."""
+        """Return the id-keyed tables a siting model needs.
+
+        Demand points too far from the routable road network (``travel.unsnapped``, road
+        travel only) have no travel time to any site: they are left out of the model, with a
+        ``UserWarning``, so that p-median, p-center and LSCP (which must serve every point)
+        stay solvable. The results still count their patients, as not reached.
+        """
         demand = pd.DataFrame(
             self.demand[
                 ["weight", "county", "county_name", "prefecture", "prefecture_name", "urban"]
             ]
         )
+        unsnapped = self.travel.unsnapped
+        if len(unsnapped):
+            ids = unsnapped.loc[unsnapped["role"] == "demand", "point_id"]
+            lost = demand.index.intersection(pd.Index(ids))
+            if len(lost):
+                thr = self.scenario.privacy_threshold
+                w = float(demand.loc[lost, "weight"].sum())
+                shown = f"<{thr}" if 0 < w < thr else f"{w:,.0f}"
+                warnings.warn(
+                    f"{len(lost)} demand cell(s) with {shown} patients are farther than "
+                    f"travel.max_snap_m={self.scenario.travel.max_snap_m:g} m from the routable "
+                    "road network: the siting model leaves them out and the results count them "
+                    "as not reached. Raise travel.max_snap_m, or use a road file that covers "
+                    "them.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                demand = demand.drop(lost)
         sites = pd.DataFrame(
             self.sites[
                 [

@@ -76,8 +76,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "en": "Sites: {n} ({e} existing, {w} new)",
     },
     "k_within": {
-        "zh": "{t:g} 分钟内可达：{share:.1%} (约 {p} / {tot} 人)",
-        "en": "Within {t:g} min: {share:.1%} ({p} of {tot} patients)",
+        "zh": "{t:g} 分钟内可达：{share} (约 {p} / {tot} 人)",
+        "en": "Within {t:g} min: {share} ({p} of {tot} patients)",
     },
     "k_counties": {
         "zh": "有站点区县：{c} / {n} ({s:.0%})",
@@ -433,7 +433,11 @@ def render_print_map(
             "k_within",
             lang,
             t=t_max,
-            share=k["share_within"],
+            share=(
+                "—"
+                if any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+                else f"{k['share_within']:.1%}"
+            ),
             p=count_text(k["patients_within"], threshold=thr),
             tot=count_text(k["patients_total"], threshold=thr),
         ),

@@ -241,6 +241,28 @@ def suppress_small(values: pd.Series, *, threshold: int) -> pd.Series:
     return text.where(~small, f"<{threshold}")
 
 
+def hide_revealing_shares(shares: pd.Series, *counts: pd.Series, threshold: int) -> pd.Series:
+    """Return ``shares`` with ``NaN`` wherever one of ``counts`` is suppressed.
+
+    A share next to a shown count gives a suppressed one back (``share_within x patients =
+    patients_within``), so a share is left out when any count it relates (same index) is
+    below ``threshold`` and above 0.
+
+    Examples
+    --------
+    >>> s = hide_revealing_shares(
+    ...     pd.Series([0.001, 0.5]), pd.Series([2000.0, 60.0]), pd.Series([2.0, 30.0]), threshold=5
+    ... )
+    >>> s.isna().tolist()
+    [True, False]
+    """
+    small = pd.Series(data=False, index=shares.index)
+    for count in counts:
+        c = count.reindex(shares.index).astype(float)
+        small |= (c > 0) & (c < threshold)
+    return shares.astype(float).mask(small)
+
+
 def suppress_columns(
     frame: pd.DataFrame, columns: tuple[str, ...], *, threshold: int
 ) -> pd.DataFrame:

@@ -73,6 +73,30 @@ class TravelSettings(_Frozen):
     access_speed_kmh: PositiveFloat = 4.5
     max_snap_m: PositiveFloat = 2000.0
 
+    @field_validator("road_speeds_kmh")
+    @classmethod
+    def _known_road_classes(cls, speeds: dict[str, float]) -> dict[str, float]:
+        """Refuse keys that would be silently ignored (a misspelt class or prefix)."""
+        if not speeds:
+            return speeds
+        from planning.network import DEFAULT_SPEEDS_KMH  # noqa: PLC0415 - heavy, rarely needed
+
+        def known(key: str) -> bool:
+            prefix, _, road = key.rpartition(":")
+            return key == "walk" or (
+                prefix in {"", "urban", "rural"} and road in DEFAULT_SPEEDS_KMH
+            )
+
+        bad = sorted(k for k in speeds if not known(k))
+        if bad:
+            msg = (
+                f"unknown road speed key(s) {', '.join(map(repr, bad))}. Use an OSM highway "
+                f"class ({', '.join(DEFAULT_SPEEDS_KMH)}; 'road' sets every other class), "
+                "optionally prefixed 'urban:' or 'rural:', or 'walk'"
+            )
+            raise ValueError(msg)
+        return speeds
+
 
 class CandidateType(_Frozen):
     """A kind of site that can be opened, with its opening cost and capacity.
@@ -164,6 +188,10 @@ class Scenario(_Frozen):
     candidate_spacing_m: Annotated[float, Field(ge=200, le=100_000)] = 5000.0
     facilities_file: str | None = None
     facilities_crs: CoordSystemName | str = "wgs84"
+    # the system the planner's facility table came in (e.g. "gcj02" copied from AMap), when
+    # ``facilities_file`` is a converted copy (the app stores uploads in WGS-84); provenance
+    # only, results do not depend on it. ``None``: the table came in ``facilities_crs``.
+    facilities_input_crs: CoordSystemName | str | None = None
     travel: TravelSettings = Field(default_factory=TravelSettings)
     model: ModelName = "mclp"
     n_facilities: Annotated[int, Field(ge=1)] | None = 6
@@ -253,6 +281,11 @@ class Scenario(_Frozen):
             {k: (v.to_dict() if isinstance(v, Scenario) else v) for k, v in changes.items()}
         )
         return Scenario.from_dict(_jsonable(data))
+
+    @property
+    def facilities_source_crs(self) -> str:
+        """Coordinate system the facility table was supplied in (see ``facilities_input_crs``)."""
+        return self.facilities_input_crs or self.facilities_crs
 
     @property
     def travel_label(self) -> str:

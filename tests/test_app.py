@@ -467,6 +467,29 @@ def test_facility_upload_with_template(scenario_dir: Path) -> None:
     assert plan.tables.kpis["n_sites_existing"] == 1
 
 
+@pytest.mark.usefixtures("scenario_dir")
+def test_facility_upload_records_its_coordinate_system() -> None:
+    """A table copied from AMap (GCJ-02): stored converted, the scenario says where it came from."""
+    from planning.coords import wgs84_to_gcj02  # noqa: PLC0415
+
+    table = pd.read_csv(TEMPLATE, encoding="utf-8-sig")
+    gcj_lon, gcj_lat = wgs84_to_gcj02(table["经度"].to_numpy(), table["纬度"].to_numpy())
+    table["经度"], table["纬度"] = gcj_lon, gcj_lat
+    at = start(SMALL.replace(counties=None))
+    at.switch_page("ui/page_region.py").run()
+    data = table.to_csv(index=False).encode("utf-8-sig")
+    at.file_uploader(key="rg_fac_upload").upload("amap.csv", data, "text/csv").run()
+    at.selectbox(key="rg_fac_crs").set_value("gcj02").run()
+    at.button(key="rg_fac_use").click().run()
+    ok(at)
+    scenario = at.session_state["scenario"]
+    assert (scenario["facilities_crs"], scenario["facilities_input_crs"]) == ("wgs84", "gcj02")
+    stored = pd.read_csv(scenario["facilities_file"], encoding="utf-8-sig")
+    original = pd.read_csv(TEMPLATE, encoding="utf-8-sig")
+    assert (stored["lon"] - original["经度"]).abs().max() < 1e-6  # back on WGS-84
+    assert Scenario.from_dict(scenario).facilities_source_crs == "gcj02"
+
+
 def test_facility_upload_asks_for_columns_it_cannot_guess() -> None:
     at = start()
     at.switch_page("ui/page_region.py").run()

@@ -7,6 +7,7 @@ a tiny prevalence so that every demand cell holds fewer than 5 patients.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -374,6 +375,34 @@ def test_html_map_standalone(plan: pipeline.Plan, kit: Path) -> None:
         assert sid in html
 
 
+def test_road_network_label_and_data_date_in_every_format(
+    plan: pipeline.Plan, tmp_path: Path
+) -> None:
+    """Issue 4: road-network results say so, with the OSM data date, in every file."""
+    label = "road network (OpenStreetMap, data 2026-11-01)"
+    travel = dataclasses.replace(plan.travel, mode="network", label=label, data_date="2026-11-01")
+    road = pipeline.solve(dataclasses.replace(plan.inputs, travel=travel))
+    export.export(road, tmp_path, formats=["all"], papers=["a4"], dpi=40)
+    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    summary = _pairs(wb.worksheets[0])
+    assert summary["出行时间计算方式"] == summary["出行时间"] == label
+    for layer in export.LAYERS:
+        for frame in (
+            gpd.read_file(tmp_path / export.GPKG_NAME, layer=layer),
+            gpd.read_file(tmp_path / f"{layer}.geojson"),
+            pd.read_csv(tmp_path / f"{layer}.csv", encoding="utf-8-sig", dtype=str),
+        ):
+            assert (frame["travel_mode"] == label).all(), layer
+    html = (tmp_path / export.HTML_NAME).read_text(encoding="utf-8")
+    assert label in html
+    text, _, _ = _pdf(tmp_path / "map_a4.pdf")
+    assert label in text.replace("\r", "").replace("\n", "")
+    # the command line's summary.json says it too
+    export.export_plan(road, tmp_path / "solve")
+    saved = json.loads((tmp_path / "solve" / "summary.json").read_text(encoding="utf-8"))
+    assert saved["travel_mode"] == saved["kpis"]["travel_label"] == label
+
+
 # ------------------------------------------------------------------------------ privacy
 def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -> None:
     thr = tiny_plan.scenario.privacy_threshold
@@ -451,6 +480,63 @@ def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
     assert again.tables.kpis["patients_total"] == plan.tables.kpis["patients_total"]
 
 
+def test_share_that_would_reveal_a_hidden_count_is_left_out(tmp_path: Path) -> None:
+    """荔城区: 13 patients shown, 2.4 within 10 min hidden: share x 13 would give 2.4 back."""
+    scenario = Scenario(
+        name="share", prevalence_per_mille=0.02, max_travel_min=10, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    c = plan.tables.counties
+    assert c.loc["350304", "patients"] >= 5 > c.loc["350304", "patients_within"] > 0
+    assert c.loc["350302", "patients_within"] == 0  # nothing hidden: its share (0) stays
+    export.export(plan, tmp_path, formats=["xlsx", "gpkg", "geojson", "csv", "html", "pdf"])
+    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    rows = {r[0]: r for r in _rows(wb["区县汇总"])}
+    assert rows["350304"][4] == "<5"
+    assert rows["350304"][5] is None
+    assert rows["350302"][5] == 0
+    assert _pairs(wb.worksheets[0])["可达患者比例"] is None  # region: within < 5 as well
+    for frame in (
+        gpd.read_file(tmp_path / export.GPKG_NAME, layer="counties"),
+        gpd.read_file(tmp_path / "counties.geojson"),
+        pd.read_csv(tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}),
+    ):
+        share = frame.set_index("county_id")["share_within"]
+        assert np.isnan(share["350304"]) and share["350302"] == 0
+    html = (tmp_path / export.HTML_NAME).read_text(encoding="utf-8")
+    shown = dict(re.findall(r'"name": "([^"]+)", "patients": "[^"]*", "share": "([^"]*)"', html))
+    assert shown == {"\\u57ce\\u53a2\\u533a": "0%", "\\u8354\\u57ce\\u533a": ""}  # 荔城区: none
+    text, _, _ = _pdf(tmp_path / "map_a4.pdf")
+    assert "10 分钟内可达：— (约 <5 / 24 人)" in text
+
+
+def test_solve_summary_hides_small_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``solve --out`` summary.json, ``--json`` and the printed summary: "<5" as well."""
+    from planning import cli  # noqa: PLC0415
+
+    scenario = Scenario(
+        name="few", prevalence_per_mille=0.005, max_travel_min=22, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    k = plan.tables.kpis
+    assert 0.5 < k["patients_beyond_cutoff"] < 5
+    assert 0 < k["patients_within"] < 5 < k["patients_total"]
+    export.export_plan(plan, tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["kpis"]["patients_within"] == "<5"
+    assert summary["kpis"]["patients_beyond_cutoff"] == "<5"
+    assert summary["kpis"]["patients_total"] == round(k["patients_total"], 1)
+    assert summary["kpis"]["share_within"] is None  # share x total would give the count
+    assert summary["objective"] == summary["bound"] == summary["kpis"]["objective"] == "<5"
+    cli._print_summary(plan, None)
+    printed = capsys.readouterr().out
+    assert "Patients within 22 min: <5 of 6 (share not shown: small counts)" in printed
+    assert "(not in the mean): <5" in printed
+    assert "objective <5" in printed
+
+
 def test_no_patient_level_records(tiny_plan: pipeline.Plan, tiny_kit: Path) -> None:
     cells = gpd.read_file(tiny_kit / export.GPKG_NAME, layer="demand_cells")
     # one row per grid cell (an aggregate over an area), never finer
@@ -496,6 +582,20 @@ def test_reimport_gives_identical_metrics(facilities_file: Path, tmp_path: Path)
     assert again.solution.selected_sites == first.solution.selected_sites
     pd.testing.assert_frame_equal(again.tables.sites, first.tables.sites)
     pd.testing.assert_frame_equal(again.tables.policy, first.tables.policy)
+
+
+def test_facility_coordinate_system_in_the_data_sources(plan: pipeline.Plan) -> None:
+    def facilities_row(scenario: Scenario, lang: str = "zh") -> str:
+        road = pipeline.Plan(**{**plan.__dict__, "scenario": scenario})
+        return dict(export.data_sources(road, lang=lang))[
+            "设施表" if lang == "zh" else "Facilities"
+        ]
+
+    assert facilities_row(plan.scenario) == "facilities.csv (坐标 WGS-84)"
+    gcj = plan.scenario.replace(facilities_crs="gcj02")  # python -m planning solve --coords gcj02
+    assert facilities_row(gcj) == "facilities.csv (坐标 GCJ-02 (AMap/Tencent)，已转换为 WGS-84)"
+    app = plan.scenario.replace(facilities_input_crs="bd09")  # an app upload, stored converted
+    assert facilities_row(app, "en") == "facilities.csv (coordinates BD-09 (Baidu), to WGS-84)"
 
 
 def test_uploaded_facilities_are_written_as_an_input(plan: pipeline.Plan, tmp_path: Path) -> None:

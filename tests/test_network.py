@@ -182,6 +182,44 @@ def test_load_osm_xml_matches_pbf(
     np.testing.assert_allclose(merged["travel_min_xml"], merged["travel_min_pbf"], rtol=0.03)
 
 
+@pytest.mark.parametrize("suffix", [".osm", ".osm.xml"])
+def test_osm_xml_export_keeps_only_usable_roads(tmp_path: Path, suffix: str) -> None:
+    # a full export (openstreetmap.org "Export", JOSM) also holds rivers, railways, buildings
+    ways = {
+        10: ((1, 2), {"highway": "residential"}),
+        11: ((2, 3), {"waterway": "river"}),
+        12: ((3, 4), {"railway": "rail"}),
+        13: ((4, 5), {"building": "yes"}),
+        14: ((4, 1), {"highway": "residential", "access": "private"}),
+        15: ((5, 6), {"highway": "pedestrian", "area": "yes"}),
+        16: ((2, 6), {"highway": "unclassified", "motor_vehicle": "no"}),
+        17: ((3, 6), {"highway": "tertiary", "foot": "no"}),
+    }
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    lines += [
+        f'<node id="{i}" lat="{60.16 + 0.01 * (i // 2)}" lon="{24.93 + 0.01 * (i % 2)}"/>'
+        for i in range(1, 7)
+    ]
+    for wid, (nds, tags) in ways.items():
+        lines.append(f'<way id="{wid}" timestamp="2025-05-01T00:00:00Z">')
+        lines += [f'<nd ref="{n}"/>' for n in nds]
+        lines += [f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+        lines.append("</way>")
+    path = tmp_path / f"export{suffix}"
+    path.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+
+    def ways_of(net: netmod.RoadNetwork) -> set[tuple[int, int]]:
+        ids = zip(net.node_id[net.edge_u].tolist(), net.node_id[net.edge_v].tolist(), strict=True)
+        return {(min(u, v), max(u, v)) for u, v in ids}
+
+    drive = netmod.load_osm_file(path, network_type="drive")
+    walk = netmod.load_osm_file(path, network_type="walk")
+    assert ways_of(drive) == {(1, 2), (3, 6)}  # not motor_vehicle=no, private or non-roads
+    assert ways_of(walk) == {(1, 2), (2, 6)}  # not foot=no, private, areas or non-roads
+    assert set(drive.highway) == {"residential", "tertiary"}
+    assert "foot" not in ox.settings.useful_tags_way  # osmnx's settings are restored
+
+
 def test_missing_or_unknown_file(tmp_path: Path) -> None:
     with pytest.raises(NetworkError, match="does not exist"):
         netmod.load_osm_file(tmp_path / "nope.osm.pbf")
@@ -327,6 +365,54 @@ def test_unsnapped_points_are_reported_not_dropped(
     assert "FAR" not in set(tt.table["demand_id"])
 
 
+def test_disconnected_pieces_are_never_routed_through(
+    drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+) -> None:
+    """A road piece not connected to the main network (an island, a fenced estate)."""
+    demand, sites = points
+    # a 3-node two-way island road 0.1 deg (~5.5 km) east of the extract
+    lon0, lat0 = float(drive.lon.max()) + 0.1, float(np.median(drive.lat))
+    n = drive.n_nodes
+    island = netmod.RoadNetwork(
+        node_id=np.concatenate([drive.node_id, [-1, -2, -3]]),
+        lon=np.concatenate([drive.lon, [lon0, lon0 + 0.002, lon0 + 0.004]]),
+        lat=np.concatenate([drive.lat, [lat0, lat0, lat0]]),
+        edge_u=np.concatenate([drive.edge_u, [n, n + 1, n + 1, n + 2]]),
+        edge_v=np.concatenate([drive.edge_v, [n + 1, n, n + 2, n + 1]]),
+        length_m=np.concatenate([drive.length_m, [111.0, 111.0, 111.0, 111.0]]),
+        highway=np.concatenate([drive.highway, ["primary"] * 4]),
+        maxspeed_kmh=np.concatenate([drive.maxspeed_kmh, [np.nan] * 4]),
+        network_type="drive",
+        source="test",
+    )
+    mask = netmod.largest_component_mask(island)
+    # the real extract has small pieces of its own (one-way dead ends, clipped edges)
+    assert 0.8 * n < mask[:n].sum() < n and not mask[n:].any()
+    on_island = gpd.GeoDataFrame(
+        {"weight": [1.0]},
+        index=pd.Index(["ISLAND"], name="demand_id"),
+        geometry=gpd.points_from_xy([lon0 + 0.002], [lat0]),
+        crs="EPSG:4326",
+    )
+    both = pd.concat([demand, on_island])
+    with pytest.warns(UserWarning, match=r"1 point\(s\) are farther than max_snap_m"):
+        tt = netmod.compute_network_travel_times(both, sites, network=island, cutoff_min=None)
+    # reported with its distance to the main network, not given island-only (wrong) times
+    assert tt.unsnapped.set_index("point_id").loc["ISLAND", "distance_m"] > 5000
+    assert "ISLAND" not in set(tt.table["demand_id"])
+    # every other pair is exactly what the main network alone gives
+    alone = netmod.compute_network_travel_times(demand, sites, network=drive, cutoff_min=None)
+    pd.testing.assert_frame_equal(tt.table, alone.table)
+    # with a snap radius that reaches the main network, the point walks to it
+    far = TravelSettings(max_snap_m=20_000)
+    reach = netmod.compute_network_travel_times(
+        on_island, sites, network=island, settings=far, cutoff_min=None
+    )
+    assert len(reach.table) == len(sites) and reach.unsnapped.empty
+    walk_min = tt.unsnapped["distance_m"].iloc[0] * 60 / (far.access_speed_kmh * 1000)
+    assert (reach.table["travel_min"] > walk_min).all()
+
+
 def test_referral_minutes_to_nearest_hospital(
     drive: netmod.RoadNetwork, points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 ) -> None:
@@ -393,8 +479,14 @@ def test_download_is_cached_and_second_run_offline_identical(
 
     monkeypatch.setattr(netmod, "_download_graph", fake_download)
     region = _region(drive)
-    first = netmod.download_road_network(region, network_type="drive")
+    steps: list[tuple[float, str]] = []
+    first = netmod.download_road_network(
+        region, network_type="drive", progress=lambda f, t: steps.append((f, t))
+    )
     assert calls == ["drive"]
+    assert steps[0] == (0.0, "downloading the drive road network from OpenStreetMap")
+    assert steps[-1] == (1.0, "road network downloaded")
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps)
     assert first.data_date_source == "download date"
     assert list((cache / "roads").glob("drive-*.npz"))
 
@@ -403,7 +495,11 @@ def test_download_is_cached_and_second_run_offline_identical(
         raise requests.ConnectionError(msg)
 
     monkeypatch.setattr(netmod, "_download_graph", offline)
-    second = netmod.download_road_network(region, network_type="drive")
+    steps.clear()
+    second = netmod.download_road_network(
+        region, network_type="drive", progress=lambda f, t: steps.append((f, t))
+    )
+    assert steps == [(1.0, "road network loaded from cache")]
     demand, sites = points
     a = netmod.compute_network_travel_times(demand, sites, network=first, cutoff_min=20)
     b = netmod.compute_network_travel_times(demand, sites, network=second, cutoff_min=20)
@@ -440,6 +536,32 @@ def test_dispatcher_network_mode_with_osm_file(
     assert list((cache / "roads").glob("file-drive-*.npz"))  # the clipped pbf read is cached
     again = compute_travel_times(demand, sites, settings=settings, cutoff_min=15)
     pd.testing.assert_frame_equal(tt.table, again.table)
+
+
+def test_dispatcher_walk_mode_with_osm_file(
+    points: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], cache: Path
+) -> None:
+    demand, sites = points
+    walk = TravelSettings(mode="network", network_type="walk", osm_file=str(HELSINKI))
+    on_foot = compute_travel_times(demand, sites, settings=walk, cutoff_min=None)
+    # the newest edit among the footways read (the drive roads' newest is 2019-04-06)
+    assert on_foot.label == "walking network (OpenStreetMap, data 2019-04-17)"
+    assert list((cache / "roads").glob("file-walk-*.npz"))
+    by_car = compute_travel_times(
+        demand, sites, settings=walk.model_copy(update={"network_type": "drive"}), cutoff_min=None
+    )
+    m = on_foot.table.merge(by_car.table, on=["demand_id", "site_id"], suffixes=("_walk", "_car"))
+    assert len(m) == len(demand) * len(sites)
+    assert (m["travel_min_walk"] > m["travel_min_car"]).mean() > 0.9
+    # the walking speed is a scenario parameter: halving it doubles every walking time
+    slow = compute_travel_times(
+        demand,
+        sites,
+        settings=walk.model_copy(update={"road_speeds_kmh": {"walk": 2.25}}),
+        cutoff_min=None,
+    )
+    ratio = slow.table["travel_min"] / on_foot.table["travel_min"]
+    assert ratio[on_foot.table["travel_min"] > 1].between(1.0, 2.0 + 1e-9).all()
 
 
 @pytest.mark.usefixtures("cache")

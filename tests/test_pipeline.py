@@ -1,5 +1,6 @@
 """End-to-end: the Putian demo through planning.pipeline, checked against enumeration."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -132,3 +133,36 @@ def test_deterministic(small_inputs):
     b = pipeline.solve(small_inputs)
     assert a.solution.selected_sites == b.solution.selected_sites
     pd.testing.assert_frame_equal(a.tables.assignments, b.tables.assignments)
+
+
+@pytest.mark.parametrize(
+    ("model", "options"),
+    [
+        ("mclp", {"n_facilities": 2}),
+        ("p_median", {"n_facilities": 2}),
+        ("p_center", {"n_facilities": 2}),
+        ("lscp", {"n_facilities": None, "max_travel_min": 40}),
+    ],
+)
+def test_every_model_solves_with_points_off_the_road_network(model, options):
+    """Road travel: cells farther than max_snap_m from any road have no pair at all."""
+    small_inputs = pipeline.prepare(Scenario(model=model, **{**SMALL, **options}))
+    off_road = list(small_inputs.demand.index[:3])
+    travel = small_inputs.travel
+    road = dataclasses.replace(
+        travel,
+        mode="network",
+        label="road network (OpenStreetMap, data 2026-11-01)",
+        table=travel.table[~travel.table["demand_id"].isin(off_road)].reset_index(drop=True),
+        unsnapped=pd.DataFrame(
+            {"point_id": off_road, "role": "demand", "distance_m": [2500.0, 3100.0, 8000.0]}
+        ),
+    )
+    inputs = dataclasses.replace(small_inputs, travel=road)
+    with pytest.warns(UserWarning, match=r"3 demand cell\(s\) with \d+ patients are farther"):
+        plan = pipeline.solve(inputs)
+    k = plan.tables.kpis
+    lost = float(small_inputs.demand.loc[off_road, "weight"].sum())
+    assert k["patients_total"] == pytest.approx(small_inputs.demand["weight"].sum())
+    assert k["patients_beyond_cutoff"] >= lost - 1e-9
+    assert not set(off_road) & set(plan.tables.assignments["demand_id"])

@@ -35,6 +35,24 @@ def test_unknown_keys_are_named():
         Scenario.from_dict({"travel": {"speed": 3}})
 
 
+def test_facility_coordinate_system_is_recorded():
+    assert Scenario(facilities_crs="gcj02").facilities_source_crs == "gcj02"
+    app = Scenario(facilities_crs="wgs84", facilities_input_crs="bd09")
+    assert app.facilities_source_crs == "bd09"
+    assert Scenario.from_json(app.to_json()).facilities_input_crs == "bd09"
+
+
+def test_road_speeds_are_scenario_parameters_with_checked_keys():
+    speeds = {"primary": 50.0, "urban:residential": 15.0, "rural:track": 8.0, "walk": 4.0}
+    s = Scenario(travel={"mode": "network", "network_type": "walk", "road_speeds_kmh": speeds})
+    assert Scenario.from_json(s.to_json()).travel.road_speeds_kmh == speeds
+    for typo in ("primry", "rual:primary", "urban:walk", "urban:"):
+        with pytest.raises(ScenarioError, match=rf"unknown road speed key\(s\) '{typo}'.*'road'"):
+            Scenario(travel={"road_speeds_kmh": {typo: 30.0}})
+    with pytest.raises(ScenarioError, match=r"travel\.road_speeds_kmh"):
+        Scenario(travel={"road_speeds_kmh": {"primary": 0}})
+
+
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [

@@ -246,7 +246,12 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
         c1, c2 = st.columns([3, 1])
         c1.info(t("facilities_in_use", file=Path(scenario.facilities_file).name))
         if c2.button(t("facilities_remove"), key="rg_fac_remove"):
-            _update_scenario(state.scenario_dict(), facilities_file=None, candidate_source="grid")
+            _update_scenario(
+                state.scenario_dict(),
+                facilities_file=None,
+                facilities_input_crs=None,
+                candidate_source="grid",
+            )
             st.session_state.pop("sc_candidate_source", None)
             state.set_plan(None)
             st.rerun()
@@ -290,7 +295,8 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     _update_scenario(
         state.scenario_dict(),
         facilities_file=str(path),
-        facilities_crs="wgs84",
+        facilities_crs="wgs84",  # the stored copy is converted to WGS-84
+        facilities_input_crs=crs,  # the system the planner's table came in (AMap: gcj02)
         candidate_source=source,
     )
     state.set_plan(None)
