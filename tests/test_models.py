@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 import pulp
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from planning.errors import InfeasibleError, ScenarioError
 from planning.models import (
     ModelInput,
+    _heuristic,
     build_lscp,
     build_mclp,
     build_p_center,
@@ -150,9 +153,22 @@ def instances(draw: st.DrawFn) -> tuple[dict, dict, list[str]]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    inst=instances(), model=st.sampled_from(MODELS), p=st.integers(1, 3), n_fixed=st.integers(0, 1)
+    inst=instances(),
+    model=st.sampled_from(MODELS),
+    p=st.integers(1, 3),
+    n_fixed=st.integers(0, 1),
+    tiny_shortcut=st.booleans(),
 )
-def test_models_equal_enumeration(inst, model: str, p: int, n_fixed: int) -> None:
+def test_models_equal_enumeration(
+    inst, model: str, p: int, n_fixed: int, *, tiny_shortcut: bool
+) -> None:
+    # tiny_shortcut=False: the MIP path, as on instances too large to try every plan
+    limit = _heuristic.MAX_ENUMERATED_PLANS if tiny_shortcut else 0
+    with mock.patch.object(_heuristic, "MAX_ENUMERATED_PLANS", limit):
+        _check_equals_enumeration(inst, model, p, n_fixed)
+
+
+def _check_equals_enumeration(inst, model: str, p: int, n_fixed: int) -> None:
     travel, weights, sites = inst
     p = min(p, len(sites))
     fixed = set(sites[:n_fixed]) if n_fixed <= p else set()
@@ -357,3 +373,25 @@ def test_p_median_shared_level_sets_keep_the_optimum(
             travel, weights, sites, "p_median", p=p, max_min=1e9, fixed=set(sites[:n_fixed])
         )
     )
+
+
+def test_tiny_instances_are_proven_by_trying_every_plan() -> None:
+    # below MAX_ENUMERATED_PLANS, MCLP and LSCP without side rules skip the MIP solver;
+    # the answer is the enumeration optimum and the message says how it was proven
+    rng = np.random.default_rng(7)
+    travel, weights, sites = _random_travel(rng, 30, 9)
+    data = make_input(travel, weights, sites)
+    mclp = solve(data, Scenario(model="mclp", n_facilities=3, max_travel_min=15))
+    expected = brute_force(travel, weights, sites, "mclp", p=3, max_min=15, fixed=set())
+    assert mclp.objective == pytest.approx(expected)
+    assert mclp.status == "optimal"
+    assert "every" in mclp.message  # "trying every plan" or "every coverable patient"
+    # LSCP: every pair exists (1-39 min); at 12 minutes five of the nine sites are needed
+    rng = np.random.default_rng(1)
+    travel = {(f"d{i}", s): float(rng.integers(1, 40)) for i in range(30) for s in sites}
+    weights = {f"d{i}": 1.0 for i in range(30)}
+    lscp = solve(make_input(travel, weights, sites), Scenario(model="lscp", max_travel_min=12))
+    expected_lscp = brute_force(travel, weights, sites, "lscp", p=None, max_min=12, fixed=set())
+    assert expected_lscp == 5.0
+    assert lscp.objective == expected_lscp
+    assert "trying every plan" in lscp.message

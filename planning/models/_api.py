@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.errors import InfeasibleError, ScenarioError, SolverError
+from planning.models import _heuristic
 from planning.models._engine import (
     FAMILIES,
     Deadline,
@@ -21,6 +22,7 @@ from planning.models._engine import (
     Progress,
     _Infeasible,
     _NoSolution,
+    _pure_cover,
     _pure_p_median,
     formulate,
     keeps_plan_rules,
@@ -31,7 +33,7 @@ from planning.models._engine import (
     start_vector,
     without_plan_rules,
 )
-from planning.models._heuristic import MAX_DENSE_CELLS, mclp_greedy
+from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import INF, BoolArray, FloatArray, IntArray, RawResult
 from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
@@ -140,6 +142,10 @@ def _solve_once(
         if isinstance(shortcut, Outcome):
             return shortcut, form
         start_open = shortcut
+    if kind == "lscp" and form.x0 is None:
+        done = _lscp_shortcut(prep, opts, t0)
+        if done is not None:
+            return done, form
     if (
         kind == "mclp"
         and start_open is not None
@@ -252,6 +258,21 @@ def _mclp_shortcut(
     if start_vector(form, prep, plan) is None:  # breaks a rule: no use as a start
         return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
+    message = "every coverable patient is covered: optimal without a MIP"
+    if value < coverable - 1e-9 and _pure_cover(opts):
+        # tiny instances: trying every plan is faster than starting a MIP solver
+        tried = best_cover_plan(
+            cover,
+            prep.weight,
+            opts.p - int(prep.fixed.sum()),
+            fixed=prep.fixed,
+            openable=prep.openable,
+            max_plans=_heuristic.MAX_ENUMERATED_PLANS,
+        )
+        if tried is not None:
+            plan, value = tried
+            coverable = value
+            message = "proven optimal by trying every plan"
     if value < coverable - 1e-9:
         return plan
     elapsed = time.perf_counter() - t0
@@ -263,9 +284,57 @@ def _mclp_shortcut(
         0.0,
         0.0,
         "heuristic",
-        "every coverable patient is covered: optimal without a MIP",
+        message,
     )
     return Outcome(plan, np.zeros(0), raw, value, coverable, "optimal", 0.0, 0.0, elapsed)
+
+
+def _lscp_shortcut(prep: Prepared, opts: Options, t0: float) -> Outcome | None:
+    """Fewest sites by trying every plan, smallest first, on tiny set covers (else ``None``).
+
+    Plans of ``k`` new sites are tried for ``k = 0, 1, ...`` until one covers every patient;
+    the first such ``k`` is proven minimal. Gives up when more than
+    :data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS` plans would be needed.
+    """
+    if not _pure_cover(opts) or prep.n * prep.m > MAX_DENSE_CELLS:
+        return None
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = np.zeros((prep.n, prep.m), dtype=bool)
+    cover[prep.pi[allowed], prep.pj[allowed]] = True
+    need = prep.weight > 0
+    n_free = int((prep.openable & ~prep.fixed).sum())
+    budget = _heuristic.MAX_ENUMERATED_PLANS
+    for k in range(n_free + 1):
+        budget -= math.comb(n_free, k)
+        if budget < 0:
+            return None
+        tried = best_cover_plan(
+            cover,
+            prep.weight,
+            k,
+            fixed=prep.fixed,
+            openable=prep.openable,
+            max_plans=_heuristic.MAX_ENUMERATED_PLANS,
+        )
+        if tried is None:
+            return None
+        plan = tried[0]
+        covered: BoolArray = np.asarray(cover[:, plan].any(axis=1))
+        if bool(covered[need].all()):
+            n_open = float(plan.sum())
+            raw = RawResult(
+                "optimal",
+                None,
+                n_open,
+                n_open,
+                0.0,
+                0.0,
+                "heuristic",
+                "proven optimal by trying every plan, fewest sites first",
+            )
+            elapsed = time.perf_counter() - t0
+            return Outcome(plan, np.zeros(0), raw, n_open, n_open, "optimal", 0.0, 0.0, elapsed)
+    return None
 
 
 # ============================================================================ checks

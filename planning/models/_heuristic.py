@@ -5,6 +5,8 @@ The answer is only a starting point: the MIP proves (or not) optimality afterwar
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from collections.abc import Sequence
 
@@ -397,3 +399,63 @@ def mclp_greedy(
         covered = cover[:, is_open].any(axis=1)
         value = float(w[covered].sum())
     return is_open, value
+
+
+#: Largest number of plans :func:`best_cover_plan` enumerates (tiny instances, where a MIP
+#: solver's start-up costs more than trying every plan).
+MAX_ENUMERATED_PLANS = 5_000
+
+
+def best_cover_plan(
+    cover: BoolArray,
+    w: FloatArray,
+    k: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    max_plans: int,
+) -> tuple[BoolArray, float] | None:
+    """Find the plan of ``fixed`` plus ``k`` free sites covering the most weight, by enumeration.
+
+    Parameters
+    ----------
+    cover
+        Dense ``n x m`` coverage matrix (``True``: site ``j`` covers demand ``i``).
+    w
+        Demand weights (length ``n``).
+    k
+        Number of sites to open besides the ``fixed`` ones (fewer if fewer may open).
+    fixed, openable
+        Sites always open; sites that may open.
+    max_plans
+        Give up (``None``) when there are more plans than this (callers pass
+        :data:`MAX_ENUMERATED_PLANS`).
+
+    Returns
+    -------
+    plan, value
+        Every plan is tried, so the best is proven optimal; ties go to the first plan in
+        lexicographic order of site positions (deterministic).
+    """
+    free = np.flatnonzero(openable & ~fixed)
+    k = max(0, min(k, free.size))
+    if math.comb(free.size, k) > max_plans:
+        return None
+    base = cover[:, fixed].any(axis=1)
+    base_val = float(w[base].sum())
+    if k == 0:
+        return fixed.copy(), base_val
+    rows = np.flatnonzero(~base & (w > 0) & cover[:, free].any(axis=1))
+    a = cover[np.ix_(rows, free)]
+    wr = w[rows]
+    best_val, best_combo = -np.inf, np.zeros(k, dtype=np.int64)
+    combos = np.array(list(itertools.combinations(range(free.size), k)), dtype=np.int64)
+    for start in range(0, len(combos), 1_000):
+        chunk = combos[start : start + 1_000]
+        values = wr @ a[:, chunk].any(axis=2)
+        at = int(np.argmax(values))  # first best: ties go to the earliest plan
+        if values[at] > best_val + 1e-9:
+            best_val, best_combo = float(values[at]), chunk[at]
+    plan = fixed.copy()
+    plan[free[best_combo]] = True
+    return plan, best_val + base_val
