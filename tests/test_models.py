@@ -395,3 +395,33 @@ def test_tiny_instances_are_proven_by_trying_every_plan() -> None:
     assert expected_lscp == 5.0
     assert lscp.objective == expected_lscp
     assert "trying every plan" in lscp.message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=instances(), p=st.integers(1, 3), n_fixed=st.integers(0, 1), radius=st.integers(5, 40))
+def test_quick_cover_check_never_contradicts_enumeration(inst, p, n_fixed, radius) -> None:
+    # the p-center's MIP-free radius test: a plan it returns serves everyone within the
+    # radius with at most p sites; a "no" is a proof (enumeration finds no such plan)
+    from planning.models._engine import quick_cover_check  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+
+    travel, weights, sites = inst
+    fixed = set(sites[:n_fixed])
+    data = make_input(travel, weights, sites, fixed=tuple(fixed))
+    p = min(max(p, n_fixed), len(sites))
+    sc = Scenario(model="p_center", n_facilities=p, max_travel_min=20)
+    prep = prepare(data, sc)
+    pairs = prep.openable[prep.pj] & (prep.pt <= radius)
+    answer = quick_cover_check(prep, pairs, sc.n_facilities)
+    covered_all = brute_force(
+        travel, weights, sites, "lscp", p=None, max_min=radius, fixed=fixed
+    )  # fewest sites serving everyone within the radius (None: impossible)
+    possible = covered_all is not None and covered_all <= sc.n_facilities
+    if answer is False:
+        assert not possible
+    elif answer is not None:
+        assert possible
+        assert int(answer.sum()) <= sc.n_facilities
+        assert answer[prep.fixed].all()
+        _, served = prep.nearest_open(answer, pairs)
+        assert (served[prep.weight > 0] <= radius).all()

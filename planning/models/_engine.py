@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from planning.models._branch import branch_and_bound
-from planning.models._heuristic import dense_costs, p_median_heuristic
+from planning.models._heuristic import MAX_DENSE_CELLS, dense_costs, p_median_heuristic
 from planning.models._mip import (
     INF,
     BoolArray,
@@ -1415,6 +1415,49 @@ def solve_plain(
     )
 
 
+def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolArray | bool | None:
+    """Settle "can ``p`` sites serve every patient along ``pairs``?" without a MIP, if easy.
+
+    A greedy cover (most unserved demand points first) that needs at most ``p`` sites,
+    existing ones included, proves *yes* and is returned as the plan. A set of demand points
+    no two of which share a free site (picked greedily, fewest sites first), more numerous
+    than the free places left, proves *no* (``False``): each needs a site of its own.
+    Otherwise ``None``: the MIP decides. ``pairs`` must only hold pairs to openable sites.
+    """
+    if p is None:
+        return None
+    cover = np.zeros((prep.n, prep.m), dtype=bool)
+    cover[prep.pi[pairs], prep.pj[pairs]] = True
+    need = (prep.weight > 0) & ~cover[:, prep.fixed].any(axis=1)
+    free = np.flatnonzero(prep.openable & ~prep.fixed)
+    k = p - int(prep.fixed.sum())
+    c = cover[np.ix_(np.flatnonzero(need), free)]
+    if c.shape[0] == 0:
+        return prep.fixed.copy()
+    if k <= 0 or not c.any(axis=1).all():
+        return False
+    left = np.ones(c.shape[0], dtype=bool)
+    plan = prep.fixed.copy()
+    for _ in range(k):
+        counts = c[left].sum(axis=0)
+        j = int(np.argmax(counts))
+        if counts[j] == 0:
+            break
+        plan[free[j]] = True
+        left &= ~c[:, j]
+        if not left.any():
+            return plan
+    used = np.zeros(free.size, dtype=bool)
+    apart = 0
+    for r in np.argsort(c.sum(axis=1), kind="stable").tolist():
+        if not (c[r] & used).any():
+            apart += 1
+            if apart > k:
+                return False
+            used |= c[r]
+    return None
+
+
 def solve_p_center(
     prep: Prepared,
     scenario: Scenario,
@@ -1447,29 +1490,83 @@ def solve_p_center(
     if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
         values = np.array([lower])
     lo, hi = 0, len(values) - 1  # answer index in [lo, hi]
+    # without side rules a radius is often settled without a MIP (quick_cover_check)
+    quick_checks = (
+        opts.p is not None
+        and _pure_cover(opts)
+        and "n_facilities" not in opts.relaxed
+        and prep.n * prep.m <= MAX_DENSE_CELLS
+    )
     inconclusive = False
     checks = 0
     solve_time = 0.0
-    build_time = time.perf_counter() - t0
     feasible_hi = False
+    first_probe: int | None = None
+
+    def radius_index(plan: BoolArray, at_most: int) -> int:
+        """Return the position in ``values`` of the plan's own radius.
+
+        A feasible plan often serves everyone within less than the radius it was found for
+        (capacities aside).
+        """
+        if opts.capacitated or not pos.size:
+            return at_most
+        _, served = prep.nearest_open(plan, allowed)
+        radius = float(served[pos].max())
+        return min(at_most, int(np.searchsorted(values, radius - 1e-9)))
+
+    if quick_checks:
+        # greedy covers first: the smallest radius they settle is feasible (and usually the
+        # optimum or close), so the MIP checks start just below it
+        a, b = lo, hi
+        while a <= b:
+            mid = (a + b) // 2
+            quick = quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
+            if isinstance(quick, np.ndarray):
+                hi = hi_val = radius_index(quick, mid)
+                feasible_hi, hi_plan = True, quick
+                b = hi - 1
+            else:
+                if quick is False:  # proven: no radius up to values[mid] admits a plan
+                    lo = max(lo, mid + 1)
+                a = mid + 1
+        first_probe = hi - 1 if feasible_hi else None
+    build_time = time.perf_counter() - t0
     # bisection for the smallest feasible value; values[hi] must be checked too
     while lo <= hi and not deadline.expired():
-        mid = (lo + hi) // 2
-        tb = time.perf_counter()
-        chk = formulate(prep, scenario, "cover_check", opts=opts, max_minutes=float(values[mid]))
-        build_time += time.perf_counter() - tb
-        raw = run_solver(chk, scenario.replace(mip_gap=0.0), deadline)
-        solve_time += raw.solve_time_s
+        if feasible_hi and lo == hi_val:
+            break  # the smallest feasible radius is pinned
+        if first_probe is not None and first_probe >= lo:
+            mid, first_probe = first_probe, None
+        else:
+            mid = (lo + hi) // 2
         checks += 1
         if progress is not None:
             progress(min(0.8, 0.1 + 0.05 * checks), f"p-center: testing {values[mid]:g} min")
-        if raw.x is not None:
+        quick = (
+            quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
+            if quick_checks
+            else None
+        )
+        if quick is None:
+            tb = time.perf_counter()
+            chk = formulate(
+                prep, scenario, "cover_check", opts=opts, max_minutes=float(values[mid])
+            )
+            build_time += time.perf_counter() - tb
+            raw = run_solver(chk, scenario.replace(mip_gap=0.0), deadline)
+            solve_time += raw.solve_time_s
+            found = None if raw.x is None else raw.x[chk.y0 : chk.y0 + prep.m] > 0.5
+        else:
+            found = quick if isinstance(quick, np.ndarray) else None
+            raw = RawResult("infeasible", None, None, None, None, 0.0, "heuristic", "")
+        if found is not None:
             feasible_hi = True
-            hi_val = mid
-            hi_plan = raw.x[chk.y0 : chk.y0 + prep.m] > 0.5
-            if mid == lo:
+            hi_val = radius_index(found, mid)
+            hi_plan = found
+            if hi_val == lo:
                 break
-            hi = mid
+            hi = hi_val
         else:
             if raw.status != "infeasible":
                 inconclusive = True
