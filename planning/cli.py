@@ -75,11 +75,19 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     if args.counties:
         changes["counties"] = [c.strip() for c in args.counties.split(",") if c.strip()]
         flags["counties"] = ("--counties", args.counties)
-    if args.sites is not None:
+    model = (args.model or base.model).replace("-", "_")
+    if model == "lscp":  # LSCP chooses the number of sites itself; p is not part of it
+        changes["n_facilities"] = None
+        if args.sites is not None:
+            msg = (
+                f"--sites {args.sites} is ignored: LSCP chooses the number of sites itself "
+                "(the fewest that put every patient within --max-minutes). To fix the number "
+                "of sites, use --model mclp, p-median or p-center."
+            )
+            warnings.warn(msg, UserWarning, stacklevel=2)
+    elif args.sites is not None:
         changes["n_facilities"] = args.sites
         flags["n_facilities"] = ("--sites", args.sites)
-    elif args.model == "lscp":
-        changes["n_facilities"] = None
     if args.facilities:
         changes["facilities_file"] = str(Path(args.facilities).resolve())
         if "candidate_source" not in changes and base.candidate_source == "grid":
@@ -201,7 +209,10 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--model", choices=MODEL_CHOICES, help="siting model (default mclp)")
     p.add_argument(
-        "--sites", type=int, metavar="P", help="number of sites, existing included (not for lscp)"
+        "--sites",
+        type=int,
+        metavar="P",
+        help="number of sites, existing included (lscp chooses it itself and ignores --sites)",
     )
     p.add_argument(
         "--max-minutes",

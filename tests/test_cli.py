@@ -194,3 +194,34 @@ def test_cbc_run_shows_no_third_party_deprecation_warnings(capsys):
     assert code == 0, captured.err
     assert "Solver: cbc" in captured.out
     assert "deprecated" not in captured.err
+
+
+def test_lscp_warns_that_sites_is_ignored(tmp_path, capsys):
+    out = tmp_path / "plan"
+    args = [
+        "solve",
+        "--model",
+        "lscp",
+        "--sites",
+        "3",
+        "--max-minutes",
+        "60",
+        "--cell-size",
+        "5000",
+    ]
+    code = main([*args, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err.startswith("warning: --sites 3 is ignored: LSCP chooses the number")
+    assert "error" not in captured.err
+    assert "model lscp" in captured.out
+    scenario = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
+    assert scenario["model"] == "lscp" and scenario["n_facilities"] is None
+
+
+def test_sites_with_p_center_is_used_without_warning(capsys):
+    code = main(["solve", "--model", "p-center", "--sites", "3", "--cell-size", "5000"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "ignored" not in captured.err
+    assert "Sites: 3 " in captured.out
