@@ -192,7 +192,10 @@ def prepare(
     if progress:
         progress(0.1, "building demand cells")
     cells = demand_step.build_demand_cells(
-        counties, cell_size_m=scenario.cell_size_m, weights=weights
+        counties,
+        cell_size_m=scenario.cell_size_m,
+        weights=weights,
+        weights_kind="patient_points" if points is not None else "weight_layer",
     )
     sites = sites_step.build_sites(
         counties,

@@ -47,10 +47,31 @@ def test_weight_layer_replaces_uniform(putian):
     assert cells["weight"].sum() == pytest.approx(sub["patients"].iloc[0])
 
 
+def test_patient_points_missing_county_warning_speaks_of_the_patient_table(putian):
+    """Patient places are not a "weight layer": the warning names the table and what to add."""
+    far = gpd.GeoDataFrame({"weight": [8.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
+    with pytest.warns(UserWarning, match="The patient table has no places in 城厢区") as caught:
+        cells = demand.build_demand_cells(
+            putian.loc[["350302"]], cell_size_m=5000, weights=far, weights_kind="patient_points"
+        )
+    text = str(caught[0].message)
+    assert "Weight layer" not in text and "经度/纬度 and 人数" in text
+    assert cells["weight"].sum() == pytest.approx(putian.loc["350302", "patients"])
+
+
+def test_county_without_patients_needs_no_weight(putian):
+    """Nothing to spread: no warning for a county whose count is 0."""
+    zero = putian.loc[["350302"]].assign(patients=0.0)
+    far = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
+    cells = demand.build_demand_cells(zero, cell_size_m=5000, weights=far)  # warnings are errors
+    assert cells["weight"].sum() == 0.0
+
+
 def test_weight_layer_missing_county_warns(putian):
     far = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
-    with pytest.warns(UserWarning, match="no weight inside 城厢区"):
+    with pytest.warns(UserWarning, match="Weight layer has no weight inside 城厢区") as caught:
         cells = demand.build_demand_cells(putian.loc[["350302"]], cell_size_m=5000, weights=far)
+    assert "check that the layer's CRS and extent" in str(caught[0].message)
     assert cells["weight"].sum() == pytest.approx(putian.loc["350302", "patients"])
 
 

@@ -132,3 +132,16 @@ def test_deterministic(small_inputs):
     b = pipeline.solve(small_inputs)
     assert a.solution.selected_sites == b.solution.selected_sites
     pd.testing.assert_frame_equal(a.tables.assignments, b.tables.assignments)
+
+
+def test_patient_places_missing_a_county_warn_about_the_table_not_a_weight_layer(tmp_path):
+    """A patient-count table of places is not a weight layer: the warning says what to add."""
+    table = tmp_path / "patients.csv"
+    table.write_text("经度,纬度,人数\n118.9366,25.4223,40\n118.95,25.43,7\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="patient table has no") as caught:
+        inputs = pipeline.prepare(Scenario(patients_file=str(table), **SMALL))
+    messages = [str(w.message) for w in caught]
+    assert not any("Weight layer" in m for m in messages)
+    spread = [m for m in messages if m.startswith("The patient table has no places in 荔城区")]
+    assert len(spread) == 1 and "经度/纬度 and 人数" in spread[0]
+    assert inputs.counties.loc["350302", "patients"] == 47
