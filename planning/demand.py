@@ -83,6 +83,7 @@ def build_demand_cells(
     weights: gpd.GeoDataFrame | None = None,
     weight_column: str = "weight",
     weights_kind: WeightsKind = "weight_layer",
+    snap_m: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Spread each county's ``patients`` over square cells clipped to the county.
 
@@ -104,6 +105,9 @@ def build_demand_cells(
         What ``weights`` is, for the warnings: ``"weight_layer"`` (a raster-like layer of
         weights) or ``"patient_points"`` (the places of a patient-count table, whose counts
         already set the county totals).
+    snap_m
+        Weight points outside every cell but at most this many metres from one (a coastline
+        or a simplified boundary) count in the nearest cell; farther points are left out.
 
     Returns
     -------
@@ -142,6 +146,7 @@ def build_demand_cells(
         weight_column=weight_column,
         crs=crs,
         kind=weights_kind,
+        snap_m=snap_m,
     )
     patients = counties["patients"]
     pieces["weight"] = pieces["share"] * pieces["county_id"].map(patients).to_numpy()
@@ -185,6 +190,7 @@ def _shares(
     weight_column: str,
     crs: str,
     kind: WeightsKind,
+    snap_m: float,
 ) -> np.ndarray:
     by_area = pieces["area_m2"] / pieces.groupby("county_id")["area_m2"].transform("sum")
     if weights is None:
@@ -199,10 +205,17 @@ def _shares(
     if vals.isna().any() or (vals < 0).any():
         msg = f"{label} column {weight_column!r} must hold numbers >= 0 in every row."
         raise DataError(msg)
-    w = w.assign(_w=vals.to_numpy())
+    w = w.assign(_w=vals.to_numpy()).reset_index(drop=True)
     cells = pieces[["geometry"]].reset_index(names="piece")
     if (w.geom_type.isin(["Point", "MultiPoint"])).all():
         hit = gpd.sjoin(w[["_w", "geometry"]], cells, how="inner", predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        missed = w.index.difference(hit.index)
+        if snap_m > 0 and len(missed):  # just outside the boundary: the nearest cell
+            near = gpd.sjoin_nearest(
+                w.loc[missed, ["_w", "geometry"]], cells, how="inner", max_distance=snap_m
+            )
+            hit = pd.concat([hit, near[~near.index.duplicated()]])
         raw = hit.groupby("piece")["_w"].sum()
     else:
         w["_area"] = w.area

@@ -100,3 +100,21 @@ def test_demand_ids_are_stable(putian):
     b = demand.build_demand_cells(putian, cell_size_m=4000)
     assert list(a.index) == list(b.index)
     np.testing.assert_array_equal(a["weight"].to_numpy(), b["weight"].to_numpy())
+
+
+def test_weight_point_just_outside_snaps_to_the_nearest_cell_within_snap_m(putian):
+    # ~300 m outside 仙游县's outer boundary (see tests/test_pipeline.py)
+    xianyou = putian.loc[["350322"]]
+    inside = xianyou.geometry.iloc[0].representative_point()
+    pts = gpd.GeoDataFrame(
+        {"weight": [20.0, 15.0]},
+        geometry=[inside, shapely.Point(118.45523, 25.50895)],
+        crs="EPSG:4326",
+    )
+    snapped = demand.build_demand_cells(xianyou, cell_size_m=4000, weights=pts, snap_m=1000)
+    loaded = snapped[snapped["weight"] > 0]["weight"].sort_values().to_numpy()
+    total = xianyou["patients"].iloc[0]
+    np.testing.assert_allclose(loaded, [total * 15 / 35, total * 20 / 35])
+    strict = demand.build_demand_cells(xianyou, cell_size_m=4000, weights=pts)  # snap_m=0
+    assert (strict["weight"] > 0).sum() == 1  # the outside point is left out
+    assert strict["weight"].sum() == pytest.approx(total)
