@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _instances import BENCH, matrix_tables, pmed_optima, read_pmed, read_sjc
 
 from planning.models import ModelInput, solve
+from planning.models._mip import cbc_command  # the CBC build the library itself runs
 from planning.scenario import Scenario
 
 
@@ -128,7 +129,7 @@ def run_spopt(inst: Instance, solver_name: str, time_limit_s: float) -> Run:
     solver = (
         pulp.HiGHS(msg=False, timeLimit=time_limit_s)
         if solver_name == "highs"
-        else pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
+        else cbc_command(msg=False, timeLimit=time_limit_s)
     )
     d = np.where(np.isfinite(inst.d), inst.d, 1e9)
     t0 = time.perf_counter()

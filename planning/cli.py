@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from planning import settings
-from planning.errors import PlanningError
+from planning.errors import PlanningError, ScenarioError
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -66,16 +66,28 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
         "coords": "facilities_crs",
         "privacy_threshold": "privacy_threshold",
     }
+    flags: dict[str, tuple[str, Any]] = {}  # scenario field -> (flag, value typed)
     for arg, field in simple.items():
         value = getattr(args, arg, None)
         if value is not None:
             changes[field] = value
+            flags[field] = (_flag(arg), value)
     if args.counties:
         changes["counties"] = [c.strip() for c in args.counties.split(",") if c.strip()]
-    if args.sites is not None:
-        changes["n_facilities"] = args.sites
-    elif args.model == "lscp":
+        flags["counties"] = ("--counties", args.counties)
+    model = (args.model or base.model).replace("-", "_")
+    if model == "lscp":  # LSCP chooses the number of sites itself; p is not part of it
         changes["n_facilities"] = None
+        if args.sites is not None:
+            msg = (
+                f"--sites {args.sites} is ignored: LSCP chooses the number of sites itself "
+                "(the fewest that put every patient within --max-minutes). To fix the number "
+                "of sites, use --model mclp, p-median or p-center."
+            )
+            warnings.warn(msg, UserWarning, stacklevel=2)
+    elif args.sites is not None:
+        changes["n_facilities"] = args.sites
+        flags["n_facilities"] = ("--sites", args.sites)
     if args.facilities:
         changes["facilities_file"] = str(Path(args.facilities).resolve())
         changes["facilities_input_crs"] = None  # read in --coords (facilities_crs) as given
@@ -90,7 +102,36 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
         travel["osm_file"] = str(Path(args.osm_file).resolve())
         travel["mode"] = "network" if not getattr(args, "travel", None) else travel["mode"]
     changes["travel"] = travel
-    return base.replace(**changes)
+    try:
+        return base.replace(**changes)
+    except ScenarioError as err:
+        raise _in_flag_terms(err, flags) from None
+
+
+def _flag(dest: str) -> str:
+    """Return the flag of an argparse destination (``max_minutes`` -> ``--max-minutes``)."""
+    return "--" + dest.replace("_", "-")
+
+
+def _in_flag_terms(err: ScenarioError, flags: dict[str, tuple[str, Any]]) -> ScenarioError:
+    """Re-word a scenario validation error so it names the flags the user typed.
+
+    Each invalid option set from a flag is named by that flag with the value typed and what is
+    allowed (``--max-minutes 0 is not allowed: use a number greater than 0 (minutes, e.g.
+    --max-minutes 30)``); problems in options that came from ``--scenario FILE`` keep the
+    scenario's field names. Errors without per-option problems are returned unchanged.
+    """
+    if not err.problems or not any(p.field in flags for p in err.problems):
+        return err
+    parts = []
+    for problem in err.problems:
+        if problem.field in flags:
+            flag, value = flags[problem.field]
+            typed = f"{value:g}" if isinstance(value, float) else str(value)
+            parts.append(problem.reword(flag, typed))
+        else:
+            parts.append(problem.text)
+    return ScenarioError("; ".join(parts) + ".", problems=err.problems)
 
 
 def _print_summary(plan: Any, out: Path | None) -> None:
@@ -180,7 +221,10 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--model", choices=MODEL_CHOICES, help="siting model (default mclp)")
     p.add_argument(
-        "--sites", type=int, metavar="P", help="number of sites, existing included (not for lscp)"
+        "--sites",
+        type=int,
+        metavar="P",
+        help="number of sites, existing included (lscp chooses it itself and ignores --sites)",
     )
     p.add_argument(
         "--max-minutes",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,8 @@ from planning.data import utm_crs
 from planning.errors import DataError
 
 logger = logging.getLogger(__name__)
+
+WeightsKind = Literal["weight_layer", "patient_points"]
 
 URBAN_THRESHOLD = 0.5  # a cell is "urban" when its county's urban population share >= 50 %
 
@@ -79,6 +82,8 @@ def build_demand_cells(
     cell_size_m: float,
     weights: gpd.GeoDataFrame | None = None,
     weight_column: str = "weight",
+    weights_kind: WeightsKind = "weight_layer",
+    snap_m: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Spread each county's ``patients`` over square cells clipped to the county.
 
@@ -92,7 +97,17 @@ def build_demand_cells(
     weights
         Optional weight layer (points or polygons, any CRS) with column ``weight_column``:
         a cell's share of its county is the weight inside it (polygons by overlapped area).
-        Counties without any weight fall back to area shares, with a warning.
+        Counties with patients but without any weight fall back to area shares, with a
+        warning.
+    weight_column
+        Column of ``weights`` holding the weights (numbers >= 0).
+    weights_kind
+        What ``weights`` is, for the warnings: ``"weight_layer"`` (a raster-like layer of
+        weights) or ``"patient_points"`` (the places of a patient-count table, whose counts
+        already set the county totals).
+    snap_m
+        Weight points outside every cell but at most this many metres from one (a coastline
+        or a simplified boundary) count in the nearest cell; farther points are left out.
 
     Returns
     -------
@@ -124,7 +139,15 @@ def build_demand_cells(
     pieces = pieces[pieces.area > 0].copy()
     pieces["area_m2"] = pieces.area
     pieces = pieces.sort_values(["county_id", "cell"]).reset_index(drop=True)
-    pieces["share"] = _shares(pieces, proj, weights, weight_column, crs)
+    pieces["share"] = _shares(
+        pieces,
+        proj,
+        weights,
+        weight_column=weight_column,
+        crs=crs,
+        kind=weights_kind,
+        snap_m=snap_m,
+    )
     patients = counties["patients"]
     pieces["weight"] = pieces["share"] * pieces["county_id"].map(patients).to_numpy()
     # make each county's cells sum exactly to its estimate: put the rounding residual on its
@@ -163,25 +186,36 @@ def _shares(
     pieces: gpd.GeoDataFrame,
     proj_counties: gpd.GeoDataFrame,
     weights: gpd.GeoDataFrame | None,
+    *,
     weight_column: str,
     crs: str,
+    kind: WeightsKind,
+    snap_m: float,
 ) -> np.ndarray:
     by_area = pieces["area_m2"] / pieces.groupby("county_id")["area_m2"].transform("sum")
     if weights is None:
         return np.asarray(by_area.to_numpy(dtype=float))
-    require_columns(weights, [weight_column], name="weight layer")
+    label = "Weight layer" if kind == "weight_layer" else "Patient table"
+    require_columns(weights, [weight_column], name=label.lower())
     if weights.crs is None:
-        msg = "Weight layer has no CRS. Save it with one (e.g. EPSG:4326 for lon/lat)."
+        msg = f"{label} has no CRS. Save it with one (e.g. EPSG:4326 for lon/lat)."
         raise DataError(msg)
     w = weights.to_crs(crs)
     vals = pd.to_numeric(w[weight_column], errors="coerce")
     if vals.isna().any() or (vals < 0).any():
-        msg = f"Weight layer column {weight_column!r} must hold numbers >= 0 in every row."
+        msg = f"{label} column {weight_column!r} must hold numbers >= 0 in every row."
         raise DataError(msg)
-    w = w.assign(_w=vals.to_numpy())
+    w = w.assign(_w=vals.to_numpy()).reset_index(drop=True)
     cells = pieces[["geometry"]].reset_index(names="piece")
     if (w.geom_type.isin(["Point", "MultiPoint"])).all():
         hit = gpd.sjoin(w[["_w", "geometry"]], cells, how="inner", predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        missed = w.index.difference(hit.index)
+        if snap_m > 0 and len(missed):  # just outside the boundary: the nearest cell
+            near = gpd.sjoin_nearest(
+                w.loc[missed, ["_w", "geometry"]], cells, how="inner", max_distance=snap_m
+            )
+            hit = pd.concat([hit, near[~near.index.duplicated()]])
         raw = hit.groupby("piece")["_w"].sum()
     else:
         w["_area"] = w.area
@@ -191,13 +225,22 @@ def _shares(
     raw = raw.reindex(pieces.index, fill_value=0.0)
     totals = raw.groupby(pieces["county_id"]).transform("sum")
     empty = totals <= 0
-    if empty.any():
-        names = sorted(set(pieces.loc[empty, "county_id"].map(proj_counties["name"])))
-        warnings.warn(
-            f"Weight layer has no weight inside {', '.join(names)}; patients there are spread "
-            "uniformly by area.",
-            UserWarning,
-            stacklevel=3,
-        )
+    patients = pieces["county_id"].map(proj_counties["patients"])
+    unplaced = empty & (patients > 0)  # a county with no patients has nothing to spread
+    if unplaced.any():
+        names = ", ".join(sorted(set(pieces.loc[unplaced, "county_id"].map(proj_counties["name"]))))
+        if kind == "patient_points":
+            msg = (
+                f"The patient table has no places in {names}, so the patients there are "
+                "spread evenly over the county's area. To place them where they live, add "
+                "rows for those counties' villages or communities (经度/纬度 and 人数)."
+            )
+        else:
+            msg = (
+                f"Weight layer has no weight inside {names}; patients there are spread "
+                "evenly by area. Add weights covering those counties, or check that the "
+                "layer's CRS and extent match the region."
+            )
+        warnings.warn(msg, UserWarning, stacklevel=3)
     share = (raw / totals.where(~empty, 1.0)).where(~empty, by_area)
     return np.asarray(share.to_numpy(dtype=float))

@@ -996,7 +996,9 @@ def load_patient_counts(
     region
         Counties layer (index ``county_id``, column ``name``). Needed to read county names
         (adcodes work without it); counties/points outside it are left out with a warning
-        listing their rows.
+        listing their rows. Places at most ``REGION_TOLERANCE_M`` (1 km) outside it
+        (coastlines, simplified boundaries) are kept in the nearest county (column
+        ``county``), and :func:`planning.pipeline.prepare` counts them there.
     privacy_threshold
         Counts above 0 and below this are shown as ``"<N"`` (planning uses exact numbers).
 

@@ -170,7 +170,10 @@ def prepare(
         ``scenario.facilities_file`` when set.
     patients_by_county
         Known patient counts by ``county_id`` replacing the census estimate; otherwise read
-        from ``scenario.patients_file`` when set.
+        from ``scenario.patients_file`` when set. A table of places counts each place in
+        the county the loader gave it, including places kept up to 1 km outside the
+        boundary (nearest county, nearest demand cell), so the county totals add up to the
+        table's total.
     """
     t0 = time.perf_counter()
     if progress:
@@ -179,6 +182,7 @@ def prepare(
     if facilities is None:
         facilities = load_facilities_for(scenario, counties)
     points = None
+    snap_m = 0.0  # places the loader kept just outside the boundary count in the nearest cell
     if patients_by_county is None and scenario.patients_file:
         from planning import io  # noqa: PLC0415
 
@@ -190,8 +194,11 @@ def prepare(
         )
         patients_by_county, points = counts.by_county, counts.points
         if points is not None:
-            joined = gpd.sjoin(points, counties[["geometry"]].reset_index(), predicate="within")
-            patients_by_county = joined.groupby("county_id")["count"].sum()
+            # the loader located each place: inside a county, or within REGION_TOLERANCE_M of
+            # the region (coastline, simplified boundary) and then in the nearest county; a
+            # re-join by "within" would drop those from the county totals
+            patients_by_county = points.groupby("county")["count"].sum().rename_axis("county_id")
+            snap_m = io.REGION_TOLERANCE_M
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)
         if len(uncounted) and len(uncounted) < len(counties):
@@ -216,7 +223,11 @@ def prepare(
     if progress:
         progress(0.1, "building demand cells")
     cells = demand_step.build_demand_cells(
-        counties, cell_size_m=scenario.cell_size_m, weights=weights
+        counties,
+        cell_size_m=scenario.cell_size_m,
+        weights=weights,
+        weights_kind="patient_points" if points is not None else "weight_layer",
+        snap_m=snap_m,
     )
     sites = sites_step.build_sites(
         counties,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -32,8 +33,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
-from planning.errors import ScenarioError
+from planning.errors import OptionProblem, ScenarioError
 
 ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
 SolverName = Literal["highs", "cbc"]
@@ -229,7 +231,8 @@ class Scenario(_Frozen):
         try:
             super().__init__(**data)
         except ValidationError as err:
-            raise ScenarioError(_explain(err, data.get("name"))) from None
+            msg, problems = _explain(err, data.get("name"))
+            raise ScenarioError(msg, problems=problems) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as plain JSON-compatible data."""
@@ -305,15 +308,163 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
-def _explain(err: ValidationError, name: Any) -> str:
+_UNITS = (
+    ("_per_mille", "per 1,000 residents"),
+    ("_share", "a share: 0.5 = half"),
+    ("_kmh", "km/h"),
+    ("_min", "minutes"),
+    ("_m", "metres"),
+    ("_s", "seconds"),
+)
+_BOUND_WORDS = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
+
+
+def _explain(err: ValidationError, name: Any) -> tuple[str, tuple[OptionProblem, ...]]:
+    """Turn pydantic's errors into one plain-language message and one problem per option."""
     label = f"Scenario {name!r}" if name else "Scenario"
-    parts = []
+    problems: dict[str, OptionProblem] = {}
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(scenario)"
-        if e["type"] == "extra_forbidden":
-            parts.append(f"unknown option {loc!r}: remove it or check its spelling")
-        else:
-            got = e.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
-            parts.append(f"{loc}: {e['msg']}{shown}")
-    return f"{label} is invalid: " + "; ".join(parts) + "."
+        problem = _problem(e)
+        seen = problems.get(problem.field)
+        if seen is not None and problem.field:  # one field failing each arm of a union
+            problem = OptionProblem(
+                field=seen.field,
+                value=seen.value,
+                allowed=f"{seen.allowed} or {problem.allowed}",
+                unit=seen.unit,
+                example=seen.example,
+                text=f"{seen.text} or {problem.allowed}",
+            )
+        problems[problem.field or f"#{len(problems)}"] = problem
+    found = tuple(problems.values())
+    return f"{label} is invalid: " + "; ".join(p.text for p in found) + ".", found
+
+
+def _problem(e: Any) -> OptionProblem:
+    """One pydantic error as an :class:`OptionProblem` (field, value given, what is allowed)."""
+    field, annotation, info = _resolve(tuple(e["loc"]))
+    value = e.get("input")
+    if e["type"] == "extra_forbidden":
+        text = f"unknown option {field!r}: remove it or check its spelling"
+        return OptionProblem(field=field, value=value, allowed="", text=text)
+    if e["type"] == "value_error":  # our own validators already say what to change
+        text = str(e["msg"]).removeprefix("Value error, ")
+        return OptionProblem(field=field, value=None, allowed=text, text=text)
+    allowed = _allowed(e, annotation, info)
+    leaf = field.rsplit(".", 1)[-1]
+    unit = next((u for suffix, u in _UNITS if leaf.endswith(suffix)), "")
+    default = None if info is None else info.get_default(call_default_factory=False)
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    example = default if numeric else None
+    if e["type"] == "missing":
+        text = f"{field or 'a value'} is missing: give {allowed}"
+    else:
+        shown = "(a table of options)" if isinstance(value, dict) else repr(value)
+        text = f"{field or 'the scenario'} = {shown} is not allowed: use {allowed}"
+    hints = [unit] if unit else []
+    if example is not None:
+        hints.append(f"e.g. {example:g}")
+    if hints:
+        text += f" ({', '.join(hints)})"
+    return OptionProblem(
+        field=field, value=value, allowed=allowed, unit=unit, example=example, text=text
+    )
+
+
+def _resolve(loc: tuple[Any, ...]) -> tuple[str, Any, FieldInfo | None]:
+    """Follow a pydantic error location through the scenario's fields.
+
+    Returns the dotted option path (without pydantic's union tags such as ``'str'``), the
+    annotation at the end of it and the last field's :class:`FieldInfo`.
+    """
+    annotation: Any = Scenario
+    info: FieldInfo | None = None
+    path: list[str] = []
+    for part in loc:
+        inner = _unwrap(annotation)
+        origin = get_origin(inner)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            if part not in inner.model_fields:
+                path.append(str(part))  # unknown key
+                annotation = None
+                continue
+            info = inner.model_fields[part]
+            annotation = info.annotation
+            path.append(str(part))
+        elif origin is dict:
+            path.append(str(part))
+            annotation = get_args(inner)[1]
+        elif origin in {tuple, list}:
+            path.append(str(part))
+            annotation = get_args(inner)[0]
+        # else: a union tag ("str", "literal[...]"): same option, nothing to add
+    return ".".join(path), annotation, info
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Drop ``Annotated`` and ``None`` from an annotation (one non-None union arm only)."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in {Union, UnionType}:
+            arms = [a for a in get_args(annotation) if a is not type(None)]
+            if len(arms) == 1:
+                annotation = arms[0]
+                continue
+        return annotation
+
+
+def _bounds(annotation: Any, info: FieldInfo | None) -> dict[str, float]:
+    """Return the numeric bounds (``gt``/``ge``/``lt``/``le``) declared on a field."""
+    metadata: list[Any] = list(info.metadata) if info is not None else []
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if get_origin(current) is Annotated:
+            _, *extra = get_args(current)
+            for item in extra:
+                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+            stack.append(get_args(current)[0])
+        elif get_origin(current) in {Union, UnionType}:
+            stack.extend(get_args(current))
+    bounds: dict[str, float] = {}
+    for item in metadata:
+        for key in _BOUND_WORDS:
+            limit = getattr(item, key, None)
+            if isinstance(limit, int | float):
+                bounds[key] = float(limit)
+    return bounds
+
+
+def _allowed(e: Any, annotation: Any, info: FieldInfo | None) -> str:
+    """Describe what a field accepts, in words that follow "use" (or "give")."""
+    ctx = e.get("ctx") or {}
+    if e["type"] == "literal_error":
+        return f"one of {ctx.get('expected', 'the listed choices')}"
+    kinds = {
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "text",
+        "tuple": "a list",
+        "list": "a list",
+        "dict": "a table of options",
+    }
+    base = _unwrap(annotation)
+    kind = next(
+        (word for prefix, word in kinds.items() if str(e["type"]).startswith(prefix)),
+        kinds.get(getattr(base, "__name__", ""), ""),
+    )
+    bounds = _bounds(annotation, info) or {
+        k: float(v) for k, v in ctx.items() if k in _BOUND_WORDS and isinstance(v, int | float)
+    }
+    if not bounds:
+        return kind or str(e["msg"]).replace("Input should be ", "").replace("valid ", "")
+    if set(bounds) == {"ge", "le"}:
+        limits = f"from {bounds['ge']:g} to {bounds['le']:g}"
+    else:
+        limits = " and ".join(f"{_BOUND_WORDS[k]} {v:g}" for k, v in bounds.items())
+    if kind in {"a whole number", "a number"} and not limits.startswith(("greater", "less")):
+        limits = f"of {limits}" if not limits.startswith("from") else limits
+    return f"{kind or 'a number'} {limits}"

@@ -95,8 +95,8 @@ def test_help_documents_every_option():
     ("args", "fragment"),
     [
         (["--region", "蒲田市"], "Unknown region '蒲田市'. Close matches: 莆田市"),
-        (["--max-minutes", "0"], "max_travel_min"),
-        (["--max-minutes", "-5"], "max_travel_min"),
+        (["--max-minutes", "0"], "--max-minutes 0 is not allowed"),
+        (["--max-minutes", "-5"], "--max-minutes -5 is not allowed"),
         (["--sites", "100000"], "candidate"),
         (["--model", "lscp", "--max-minutes", "1", "--cell-size", "5000"], "cannot"),
     ],
@@ -107,6 +107,64 @@ def test_bad_input_is_one_message_exit_2(args, fragment, capsys):
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--max-minutes", "0"],
+            (
+                "error: --max-minutes 0 is not allowed: use a number greater than 0 "
+                "(minutes, e.g. --max-minutes 30).\n"
+            ),
+        ),
+        (
+            ["--sites", "0"],
+            (
+                "error: --sites 0 is not allowed: use a whole number of at least 1 "
+                "(e.g. --sites 6).\n"
+            ),
+        ),
+        (
+            ["--time-limit", "-1"],
+            (
+                "error: --time-limit -1 is not allowed: use a number greater than 0 "
+                "(seconds, e.g. --time-limit 60).\n"
+            ),
+        ),
+        (
+            ["--cell-size", "10", "--mip-gap", "1"],
+            (
+                "error: --cell-size 10 is not allowed: use a number from 200 to 50000 "
+                "(metres, e.g. --cell-size 2000); --mip-gap 1 is not allowed: use a number of at "
+                "least 0 and less than 1 (e.g. --mip-gap 0).\n"
+            ),
+        ),
+        (
+            ["--in-scope-share", "1.5"],
+            (
+                "error: --in-scope-share 1.5 is not allowed: use a number greater than 0 and at "
+                "most 1 (a share: 0.5 = half, e.g. --in-scope-share 1).\n"
+            ),
+        ),
+    ],
+)
+def test_invalid_numbers_name_the_flag_and_the_allowed_range(args, expected, capsys):
+    code = main(["solve", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == expected  # the flag, not the scenario field (max_travel_min) or pydantic
+
+
+def test_invalid_value_from_scenario_file_keeps_the_field_name(tmp_path, capsys):
+    """Only options typed as flags are re-worded; a bad file names its own keys."""
+    path = tmp_path / "scenario.json"
+    path.write_text('{"max_travel_min": 0}', encoding="utf-8")
+    code = main(["solve", "--scenario", str(path), "--sites", "3"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "max_travel_min = 0 is not allowed" in err and "--max-minutes" not in err
 
 
 def test_empty_facility_table(tmp_path, capsys):
@@ -136,3 +194,34 @@ def test_cbc_run_shows_no_third_party_deprecation_warnings(capsys):
     assert code == 0, captured.err
     assert "Solver: cbc" in captured.out
     assert "deprecated" not in captured.err
+
+
+def test_lscp_warns_that_sites_is_ignored(tmp_path, capsys):
+    out = tmp_path / "plan"
+    args = [
+        "solve",
+        "--model",
+        "lscp",
+        "--sites",
+        "3",
+        "--max-minutes",
+        "60",
+        "--cell-size",
+        "5000",
+    ]
+    code = main([*args, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.err.startswith("warning: --sites 3 is ignored: LSCP chooses the number")
+    assert "error" not in captured.err
+    assert "model lscp" in captured.out
+    scenario = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
+    assert scenario["model"] == "lscp" and scenario["n_facilities"] is None
+
+
+def test_sites_with_p_center_is_used_without_warning(capsys):
+    code = main(["solve", "--model", "p-center", "--sites", "3", "--cell-size", "5000"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "ignored" not in captured.err
+    assert "Sites: 3 " in captured.out

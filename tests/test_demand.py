@@ -47,10 +47,31 @@ def test_weight_layer_replaces_uniform(putian):
     assert cells["weight"].sum() == pytest.approx(sub["patients"].iloc[0])
 
 
+def test_patient_points_missing_county_warning_speaks_of_the_patient_table(putian):
+    """Patient places are not a "weight layer": the warning names the table and what to add."""
+    far = gpd.GeoDataFrame({"weight": [8.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
+    with pytest.warns(UserWarning, match="The patient table has no places in 城厢区") as caught:
+        cells = demand.build_demand_cells(
+            putian.loc[["350302"]], cell_size_m=5000, weights=far, weights_kind="patient_points"
+        )
+    text = str(caught[0].message)
+    assert "Weight layer" not in text and "经度/纬度 and 人数" in text
+    assert cells["weight"].sum() == pytest.approx(putian.loc["350302", "patients"])
+
+
+def test_county_without_patients_needs_no_weight(putian):
+    """Nothing to spread: no warning for a county whose count is 0."""
+    zero = putian.loc[["350302"]].assign(patients=0.0)
+    far = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
+    cells = demand.build_demand_cells(zero, cell_size_m=5000, weights=far)  # warnings are errors
+    assert cells["weight"].sum() == 0.0
+
+
 def test_weight_layer_missing_county_warns(putian):
     far = gpd.GeoDataFrame({"weight": [1.0]}, geometry=[shapely.Point(100, 30)], crs="EPSG:4326")
-    with pytest.warns(UserWarning, match="no weight inside 城厢区"):
+    with pytest.warns(UserWarning, match="Weight layer has no weight inside 城厢区") as caught:
         cells = demand.build_demand_cells(putian.loc[["350302"]], cell_size_m=5000, weights=far)
+    assert "check that the layer's CRS and extent" in str(caught[0].message)
     assert cells["weight"].sum() == pytest.approx(putian.loc["350302", "patients"])
 
 
@@ -79,3 +100,21 @@ def test_demand_ids_are_stable(putian):
     b = demand.build_demand_cells(putian, cell_size_m=4000)
     assert list(a.index) == list(b.index)
     np.testing.assert_array_equal(a["weight"].to_numpy(), b["weight"].to_numpy())
+
+
+def test_weight_point_just_outside_snaps_to_the_nearest_cell_within_snap_m(putian):
+    # ~300 m outside 仙游县's outer boundary (see tests/test_pipeline.py)
+    xianyou = putian.loc[["350322"]]
+    inside = xianyou.geometry.iloc[0].representative_point()
+    pts = gpd.GeoDataFrame(
+        {"weight": [20.0, 15.0]},
+        geometry=[inside, shapely.Point(118.45523, 25.50895)],
+        crs="EPSG:4326",
+    )
+    snapped = demand.build_demand_cells(xianyou, cell_size_m=4000, weights=pts, snap_m=1000)
+    loaded = snapped[snapped["weight"] > 0]["weight"].sort_values().to_numpy()
+    total = xianyou["patients"].iloc[0]
+    np.testing.assert_allclose(loaded, [total * 15 / 35, total * 20 / 35])
+    strict = demand.build_demand_cells(xianyou, cell_size_m=4000, weights=pts)  # snap_m=0
+    assert (strict["weight"] > 0).sum() == 1  # the outside point is left out
+    assert strict["weight"].sum() == pytest.approx(total)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -12,7 +15,7 @@ from _model_fixtures import brute_force, brute_force_constrained, line_input, ma
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning.errors import InfeasibleError, ScenarioError
+from planning.errors import InfeasibleError, ScenarioError, SolverError
 from planning.models import (
     ModelInput,
     _heuristic,
@@ -425,3 +428,57 @@ def test_quick_cover_check_never_contradicts_enumeration(inst, p, n_fixed, radiu
         assert answer[prep.fixed].all()
         _, served = prep.nearest_open(answer, pairs)
         assert (served[prep.weight > 0] <= radius).all()
+
+
+# ------------------------------------------------------------------ CBC through pulp.COIN_CMD
+def _cbc_spy(monkeypatch: pytest.MonkeyPatch) -> list[pulp.COIN_CMD]:
+    from planning.models import _mip  # noqa: PLC0415
+
+    made: list[pulp.COIN_CMD] = []
+    real = _mip.cbc_command
+
+    def spy(**options: object) -> pulp.COIN_CMD:
+        made.append(real(**options))
+        return made[-1]
+
+    monkeypatch.setattr(_mip, "cbc_command", spy)
+    # these toy models are small enough to be proven by trying every plan: make CBC run
+    monkeypatch.setattr(_heuristic, "MAX_ENUMERATED_PLANS", 0)
+    return made
+
+
+def test_cbc_runs_through_coin_cmd_without_pulp_4_deprecations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PULP_CBC_CMD and LpVariable(...) are deprecated for pulp 4.0; neither is used."""
+    made = _cbc_spy(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        sol = solve(line_input(), Scenario(model="lscp", max_travel_min=10, solver="cbc"))
+    assert sol.solver == "cbc" and sol.status == "optimal" and sol.objective == 2.0
+    assert len(made) == 1 and type(made[0]) is pulp.COIN_CMD
+
+
+def test_cbc_without_a_bundled_binary_uses_cbc_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like pulp 4.0 (no bundled CBC): the ``cbc`` on PATH (e.g. from pulp[cbc]) is used."""
+    bundled = pulp.COIN_CMD.executableExtension(pulp.apis.coin_api.pulp_cbc_path)
+    (tmp_path / "cbc").symlink_to(Path(bundled).resolve())
+    monkeypatch.delattr(pulp.apis.coin_api, "pulp_cbc_path")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    made = _cbc_spy(monkeypatch)
+    sol = solve(line_input(), Scenario(model="lscp", max_travel_min=10, solver="cbc"))
+    assert sol.status == "optimal" and sol.objective == 2.0
+    assert shutil.which(made[0].path) == str(tmp_path / "cbc")  # found on PATH
+
+
+def test_missing_cbc_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planning.models._mip import cbc_command  # noqa: PLC0415
+
+    monkeypatch.delattr(pulp.apis.coin_api, "pulp_cbc_path")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no cbc anywhere
+    with pytest.raises(SolverError, match=r"pip install pulp\[cbc\].*--solver highs"):
+        cbc_command(msg=False)

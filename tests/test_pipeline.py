@@ -166,3 +166,53 @@ def test_every_model_solves_with_points_off_the_road_network(model, options):
     assert k["patients_total"] == pytest.approx(small_inputs.demand["weight"].sum())
     assert k["patients_beyond_cutoff"] >= lost - 1e-9
     assert not set(off_road) & set(plan.tables.assignments["demand_id"])
+
+
+def test_patient_places_missing_a_county_warn_about_the_table_not_a_weight_layer(tmp_path):
+    """A patient-count table of places is not a weight layer: the warning says what to add."""
+    table = tmp_path / "patients.csv"
+    table.write_text("经度,纬度,人数\n118.9366,25.4223,40\n118.95,25.43,7\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="patient table has no") as caught:
+        inputs = pipeline.prepare(Scenario(patients_file=str(table), **SMALL))
+    messages = [str(w.message) for w in caught]
+    assert not any("Weight layer" in m for m in messages)
+    spread = [m for m in messages if m.startswith("The patient table has no places in 荔城区")]
+    assert len(spread) == 1 and "经度/纬度 and 人数" in spread[0]
+    assert inputs.counties.loc["350302", "patients"] == 47
+
+
+# a place ~300 m outside 仙游县's outer boundary (towards Quanzhou/Fuzhou), inside the loader's
+# 1 km tolerance (io.REGION_TOLERANCE_M)
+JUST_OUTSIDE_XIANYOU = (118.45523, 25.50895)
+
+
+def test_place_kept_just_outside_a_county_counts_in_its_total(tmp_path):
+    """Kept by the loader (<= 1 km outside) means counted: county totals = the table's total."""
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from planning import data, io  # noqa: PLC0415
+
+    xianyou = data.load_counties("莆田市", counties=["仙游县"])
+    outside = gpd.GeoSeries([shapely.Point(*JUST_OUTSIDE_XIANYOU)], crs="EPSG:4326")
+    utm = xianyou.estimate_utm_crs()
+    gap_m = float(outside.to_crs(utm).distance(xianyou.to_crs(utm).union_all()).iloc[0])
+    assert 250 < gap_m < 350 < io.REGION_TOLERANCE_M  # the set-up: really outside, but kept
+    inside = xianyou.geometry.iloc[0].representative_point()
+    table = tmp_path / "patients.csv"
+    table.write_text(
+        f"经度,纬度,人数\n{inside.x:.5f},{inside.y:.5f},20\n"
+        f"{JUST_OUTSIDE_XIANYOU[0]},{JUST_OUTSIDE_XIANYOU[1]},15\n",
+        encoding="utf-8",
+    )
+    counts = io.load_patient_counts(table, region=xianyou)
+    assert counts.total == 35  # the loader keeps both places
+    inputs = pipeline.prepare(
+        Scenario(counties=("仙游县",), cell_size_m=4000, patients_file=str(table))
+    )
+    assert inputs.counties.loc["350322", "patients"] == 35
+    assert inputs.demand["weight"].sum() == pytest.approx(35)
+    # the 15 patients sit in the cell nearest their place, not spread over the other cells
+    cells = inputs.demand.to_crs(utm)
+    nearest = cells.distance(outside.to_crs(utm).iloc[0]).idxmin()
+    assert inputs.demand.loc[nearest, "weight"] == pytest.approx(15)

@@ -79,3 +79,51 @@ def test_replace_validates():
 def test_bad_json_text():
     with pytest.raises(ScenarioError, match="not valid JSON"):
         Scenario.from_json("{nope")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"max_travel_min": 0},
+            "max_travel_min = 0 is not allowed: use a number greater than 0 (minutes, e.g. 30)",
+        ),
+        ({"n_facilities": 0}, "n_facilities = 0 is not allowed: use a whole number of at least 1"),
+        ({"prevalence_per_mille": 200}, "use a number greater than 0 and at most 100"),
+        ({"cell_size_m": 10}, "cell_size_m = 10 is not allowed: use a number from 200 to 50000"),
+        ({"model": "kmeans"}, "use one of 'mclp', 'p_median', 'lscp' or 'p_center'"),
+        ({"travel": {"detour_factor": 0.5}}, "travel.detour_factor = 0.5 is not allowed"),
+        ({"time_limit_s": "soon"}, "time_limit_s = 'soon' is not allowed: use a number"),
+    ],
+)
+def test_invalid_values_are_explained_in_plain_words(changes, expected):
+    """Field, value given and what is allowed, without pydantic's "Input should be"."""
+    with pytest.raises(ScenarioError) as info:
+        Scenario(**changes)
+    assert expected in str(info.value)
+    assert "Input should" not in str(info.value)
+    assert "Value error" not in str(info.value)
+
+
+def test_validation_error_lists_one_problem_per_option():
+    with pytest.raises(ScenarioError) as info:
+        Scenario(max_travel_min=-1, in_scope_share=2)
+    problems = {p.field: p for p in info.value.problems}
+    assert set(problems) == {"max_travel_min", "in_scope_share"}
+    minutes = problems["max_travel_min"]
+    assert minutes.value == -1 and minutes.unit == "minutes" and minutes.example == 30.0
+    assert minutes.allowed == "a number greater than 0"
+    assert minutes.reword("--max-minutes", "-1") == (
+        "--max-minutes -1 is not allowed: use a number greater than 0 "
+        "(minutes, e.g. --max-minutes 30)"
+    )
+    assert problems["in_scope_share"].allowed == "a number greater than 0 and at most 1"
+
+
+def test_cross_option_error_has_no_pydantic_prefix():
+    with pytest.raises(ScenarioError) as info:
+        Scenario(model="mclp", n_facilities=None)
+    assert str(info.value) == (
+        "Scenario is invalid: model 'mclp' needs a number of sites (n_facilities / --sites) "
+        "or a budget."
+    )

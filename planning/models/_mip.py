@@ -199,11 +199,14 @@ class Mip:
         """Return the equivalent :class:`pulp.LpProblem` and its variables in column order."""
         sense = pulp.LpMinimize if self.sense == "min" else pulp.LpMaximize
         prob = pulp.LpProblem(_NAME_BAD.sub("_", name), sense)
+        # pulp >= 3.3 creates variables on the problem (the pulp 4.0 API; constructing
+        # LpVariable directly is deprecated there); older pulp only has LpVariable
+        new_variable = getattr(prob, "add_variable", pulp.LpVariable)
         variables = [
-            pulp.LpVariable(
+            new_variable(
                 nm,
-                lowBound=None if math.isinf(lo) else float(lo),
-                upBound=None if math.isinf(hi) else float(hi),
+                None if math.isinf(lo) else float(lo),
+                None if math.isinf(hi) else float(hi),
                 cat=pulp.LpInteger if isint else pulp.LpContinuous,
             )
             for nm, lo, hi, isint in zip(
@@ -456,6 +459,46 @@ def solve_highs(
     return HighsSession(mip).solve(time_limit_s=time_limit_s, mip_gap=mip_gap, start=start)
 
 
+def cbc_command(**options: Any) -> pulp.COIN_CMD:
+    """Return pulp's CBC interface, ``pulp.COIN_CMD``, pointed at a working CBC executable.
+
+    ``pulp.PULP_CBC_CMD`` is deprecated in pulp 3.x and removed, with the CBC binary bundled in
+    pulp, in pulp 4.0; ``COIN_CMD`` is the interface that stays. The executable is the one
+    bundled with pulp 3.x when present (the CBC build pulp is tested with), otherwise the
+    ``cbc`` that ``COIN_CMD`` finds itself (on ``PATH``, or installed by ``pip install
+    pulp[cbc]``).
+
+    Parameters
+    ----------
+    **options
+        Keyword options of :class:`pulp.COIN_CMD` (``msg``, ``timeLimit``, ``gapRel`` ...),
+        except ``path``.
+
+    Returns
+    -------
+    command
+        A ``COIN_CMD`` whose ``available()`` is true.
+
+    Raises
+    ------
+    SolverError
+        No CBC executable was found; says how to install one or to use HiGHS.
+    """
+    bundled = getattr(pulp.apis.coin_api, "pulp_cbc_path", None)  # pulp < 4 ships a binary
+    if bundled is not None:
+        command = pulp.COIN_CMD(path=pulp.COIN_CMD.executableExtension(bundled), **options)
+        if command.available():
+            return command
+    command = pulp.COIN_CMD(**options)
+    if command.available():
+        return command
+    msg = (
+        "The CBC solver was not found: install it with `pip install pulp[cbc]` (or put a `cbc` "
+        "executable on PATH, e.g. Debian's coinor-cbc), or use HiGHS (--solver highs)."
+    )
+    raise SolverError(msg)
+
+
 _CBC_BOUND = re.compile(r"(?:Lower|Upper) bound:\s*(-?[0-9.eE+]+)")
 _CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
 
@@ -470,7 +513,7 @@ def solve_cbc(
             v.setInitialValue(round(val) if v.cat == pulp.LpInteger else val)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"
-        cmd = pulp.PULP_CBC_CMD(
+        cmd = cbc_command(
             msg=False,
             timeLimit=max(1, math.ceil(time_limit_s)),
             gapRel=mip_gap,
