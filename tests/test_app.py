@@ -144,6 +144,30 @@ def test_county_table_leaves_out_a_share_that_would_reveal_a_hidden_count() -> N
     assert shown["10 分钟内患者（人）"] == "<5"
 
 
+def test_travel_label_in_the_chosen_language() -> None:
+    """Issue 4: the road-network label with its data date, in Chinese or English."""
+    import dataclasses  # noqa: PLC0415
+
+    at = solve(start())
+    label = "road network (OpenStreetMap, data 2026-11-01)"
+    plan = at.session_state["plan"]
+    travel = dataclasses.replace(plan.travel, mode="network", label=label, data_date="2026-11-01")
+    at.session_state["plan"] = pipeline.solve(dataclasses.replace(plan.inputs, travel=travel))
+    at.run()
+    ok(at)
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith(f"出行时间：路网（OpenStreetMap，数据日期 2026-11-01） · {label}")
+    at.radio(key="lang").set_value("en").run()
+    ok(at)
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith(f"Travel times: {label}")
+    assert "路网" not in caption
+    at.session_state["plan"] = plan  # the estimate keeps its English label in English
+    at.run()
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith("Travel times: estimated (straight-line)")
+
+
 def test_resolve_after_one_change_reuses_prepared_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = pipeline.prepare
