@@ -68,11 +68,13 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     sites = t.sites.copy()
     sites["source"] = plan.sites.loc[sites.index, "source"]
     sites["travel_mode"] = label
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
     sites_g = gpd.GeoDataFrame(
         _suppressed(sites, thr), geometry=plan.sites.geometry.loc[sites.index], crs="EPSG:4326"
     )
     counties = t.counties.copy()
     counties["travel_mode"] = label
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
     counties_g = gpd.GeoDataFrame(
         _suppressed(counties, thr),
         geometry=plan.counties.geometry.loc[counties.index],

@@ -335,6 +335,31 @@ def public_counties(counties: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     return out
 
 
+def public_sites(sites: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """Return the open-site table as it may be shown to people (app, reports).
+
+    Parameters
+    ----------
+    sites
+        :attr:`ResultTables.sites` (index ``site_id``).
+    threshold
+        The scenario's ``privacy_threshold``.
+
+    Returns
+    -------
+    table
+        A copy with ``assigned_patients`` as text (:func:`count_text`) and ``load_share`` NaN
+        where the count is hidden (load x capacity, shown in exports and tooltips, would give
+        it back).
+    """
+    out = sites.copy()
+    out["load_share"] = hide_revealing_shares(
+        sites["load_share"], sites["assigned_patients"], threshold=threshold
+    )
+    out["assigned_patients"] = count_text(sites["assigned_patients"], threshold=threshold)
+    return out
+
+
 def suppress_columns(
     frame: pd.DataFrame, columns: tuple[str, ...], *, threshold: int
 ) -> pd.DataFrame:

@@ -519,6 +519,25 @@ def test_share_that_would_reveal_a_hidden_count_is_left_out(tmp_path: Path) -> N
     assert "10 分钟内可达：— (约 <5 / 24 人)" in text
 
 
+def test_solve_out_leaves_out_revealing_shares(tmp_path: Path) -> None:
+    """`solve --out` (export_plan): counties.csv and sites.csv follow the same rule."""
+    scenario = Scenario(
+        name="share", prevalence_per_mille=0.02, max_travel_min=10, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    export.export_plan(plan, tmp_path)
+    counties = pd.read_csv(
+        tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}
+    ).set_index("county_id")
+    assert counties.loc["350304", "patients_within"] == "<5"
+    assert np.isnan(counties.loc["350304", "share_within"])  # 13 x 0.175 gave it back
+    assert counties.loc["350302", "share_within"] == 0
+    sites = pd.read_csv(tmp_path / "sites.csv", encoding="utf-8-sig", dtype=str)
+    small = sites["assigned_patients"] == "<5"
+    assert small.any()
+    assert sites.loc[small, "load_share"].isna().all()
+
+
 def test_solve_summary_hides_small_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,7 +10,13 @@ import streamlit as st
 
 from planning.maps import travel_label_text
 from planning.pipeline import Plan
-from planning.results import POLICY_TARGETS, count_text, hidden_kpis, public_counties
+from planning.results import (
+    POLICY_TARGETS,
+    count_text,
+    hidden_kpis,
+    public_counties,
+    public_sites,
+)
 from ui.i18n import lang, t
 
 
@@ -175,14 +181,17 @@ def county_table(plan: Plan) -> pd.DataFrame:
 
 
 def site_table(plan: Plan) -> pd.DataFrame:
-    """Open sites: kind, county, patients served (suppressed), load and travel."""
-    s = plan.tables.sites
-    thr = plan.scenario.privacy_threshold
+    """Open sites: kind, county, patients served (suppressed), load and travel.
+
+    Built from :func:`planning.results.public_sites`: a load that would give a hidden count
+    back is ``"—"``.
+    """
+    s = public_sites(plan.tables.sites, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=s.index)
     out[t("col_name")] = s["name"].astype(str)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
-    out[t("col_served")] = [fmt_count(v, threshold=thr) for v in s["assigned_patients"]]
+    out[t("col_served")] = [v or "—" for v in s["assigned_patients"]]
     out[t("col_load")] = [fmt_pct(v, 0) for v in s["load_share"]]
     out[t("col_mean")] = [fmt_min(v) for v in s["mean_travel_min"]]
     out[t("col_max")] = [fmt_min(v) for v in s["max_travel_min"]]
