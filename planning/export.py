@@ -35,6 +35,7 @@ import shapely
 from planning.errors import DataError, ScenarioError
 from planning.results import hide_revealing_shares, suppress_columns
 from planning.scenario import Scenario
+from planning.travel import travel_label_shown
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -67,11 +68,13 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     sites = t.sites.copy()
     sites["source"] = plan.sites.loc[sites.index, "source"]
     sites["travel_mode"] = label
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
     sites_g = gpd.GeoDataFrame(
         _suppressed(sites, thr), geometry=plan.sites.geometry.loc[sites.index], crs="EPSG:4326"
     )
     counties = t.counties.copy()
     counties["travel_mode"] = label
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
     counties_g = gpd.GeoDataFrame(
         _suppressed(counties, thr),
         geometry=plan.counties.geometry.loc[counties.index],
@@ -408,7 +411,7 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         ("患病率" if zh else "Prevalence", prevalence_citation(sc.prevalence_per_mille)),
         ("行政边界" if zh else "Boundaries", BOUNDARY_SOURCE),
         ("候选点" if zh else "Candidate sites", cand),
-        ("出行时间" if zh else "Travel times", plan.travel.label),
+        ("出行时间" if zh else "Travel times", travel_label_shown(plan.travel.label, lang=lang)),
     ]
     if sc.facilities_file or plan.facilities is not None:
         name = Path(sc.facilities_file).name if sc.facilities_file else "uploaded table"
@@ -762,7 +765,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("model", sc.model)
     pair("n_facilities", sc.n_facilities)
     pair("max_travel_min", sc.max_travel_min)
-    pair("travel_mode", plan.travel.label)
+    pair("travel_mode", travel_label_shown(plan.travel.label, lang=lang))
     pair("prevalence", sc.prevalence_per_mille)
     pair("in_scope", sc.in_scope_share)
     pair("candidate_source", sc.candidate_source)

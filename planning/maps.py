@@ -50,6 +50,7 @@ from folium.template import Template
 
 from planning.errors import ScenarioError
 from planning.results import hide_revealing_shares, suppress_small
+from planning.travel import travel_label_shown
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -232,8 +233,7 @@ def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
     travel times, whatever the language.
     """
     t = _texts(lang)
-    local = t.get(label, label)
-    shown = local if local == label else f"{local} · {label}"
+    shown = travel_label_shown(label, lang=lang)  # road labels with their data date too
     sep = "：" if lang == "zh" else ": "
     return f"{t['travel_mode']}{sep}{shown}"
 

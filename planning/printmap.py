@@ -29,6 +29,7 @@ from matplotlib.patches import Patch
 
 from planning.errors import DataError, ScenarioError
 from planning.export import count_text, data_sources, text
+from planning.travel import travel_label_local
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -452,7 +453,10 @@ def render_print_map(
     if not pd.isna(k["mean_travel_min"]):
         key_lines.append(_l("k_mean", lang, m=k["mean_travel_min"]))
     key_lines += _policy_line(plan, lang)
-    key_lines.append(_l("travel", lang, label=plan.travel.label))
+    local = travel_label_local(plan.travel.label, lang=lang)
+    key_lines.append(_l("travel", lang, label=local))
+    if local != plan.travel.label:  # the original label on a line of its own, unbroken
+        key_lines.append(plan.travel.label)
     body = "\n".join(_wrap(line, 58) for line in key_lines)
     fig.text(
         PANEL_BOX[0],

@@ -263,6 +263,103 @@ def hide_revealing_shares(shares: pd.Series, *counts: pd.Series, threshold: int)
     return shares.astype(float).mask(small)
 
 
+def count_text(values: pd.Series, *, threshold: int) -> pd.Series:
+    """Return patient counts as text for people: ``"<N"`` when suppressed, else ``"1,234"``.
+
+    NaN gives ``""``. The same rule as :func:`suppress_small`, with thousands separators.
+    """
+    v = values.astype(float)
+    small = (v > 0) & (v < threshold)
+    text = [
+        "" if np.isnan(x) else f"<{threshold}" if s else f"{round(x):,}"
+        for x, s in zip(v.to_numpy(), small.to_numpy(), strict=True)
+    ]
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+def hidden_kpis(kpis: dict[str, Any], *, threshold: int) -> frozenset[str]:
+    """Return the headline figures of :func:`summarise` that must not be shown exactly.
+
+    Patient counts (``patients_total``, ``patients_within``, ``patients_beyond_cutoff``)
+    below ``threshold`` (and above 0) show as ``"<N"``; ``share_within`` is left out when
+    either count it relates is hidden, since share x total gives the count back.
+    """
+    counts = ("patients_total", "patients_within", "patients_beyond_cutoff")
+    hidden = {c for c in counts if 0 < float(kpis.get(c, 0.0)) < threshold}
+    if hidden & {"patients_total", "patients_within"}:
+        hidden.add("share_within")
+    return frozenset(hidden)
+
+
+def public_counties(counties: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """Return the county table as it may be shown to people (app, reports).
+
+    Parameters
+    ----------
+    counties
+        :attr:`ResultTables.counties` (index ``county_id``).
+    threshold
+        The scenario's ``privacy_threshold``.
+
+    Returns
+    -------
+    table
+        Index ``county_id``: ``name``, ``population`` (float), ``patients`` and
+        ``patients_within`` as text (:func:`count_text`: ``"<5"``, ``"1,234"``),
+        ``share_within`` (0-1; NaN where it would give a hidden count back, see
+        :func:`hide_revealing_shares`), ``n_sites``, ``has_site``, ``mean_travel_min``,
+        ``max_travel_min`` and, per year of :data:`POLICY_TARGETS`, ``patient_target_met_<year>``
+        (``True`` / ``False``; ``None`` where the share is left out, as the mark would bound
+        the hidden count).
+    """
+    c = counties
+    out = pd.DataFrame(index=c.index)
+    out["name"] = c["name"].astype(str)
+    out["population"] = c["population"].astype(float)
+    out["patients"] = count_text(c["patients"], threshold=threshold)
+    out["patients_within"] = count_text(c["patients_within"], threshold=threshold)
+    share = hide_revealing_shares(
+        c["share_within"], c["patients"], c["patients_within"], threshold=threshold
+    )
+    out["share_within"] = share
+    out["n_sites"] = c["n_sites"].astype(int)
+    out["has_site"] = c["has_site"].astype(bool)
+    out["mean_travel_min"] = c["mean_travel_min"].astype(float)
+    out["max_travel_min"] = c["max_travel_min"].astype(float)
+    hidden = share.isna() & c["share_within"].notna()
+    for year, tgt in POLICY_TARGETS.items():
+        met = c["share_within"].fillna(0.0) >= tgt["patient_share"]
+        out[f"patient_target_met_{year}"] = [
+            None if h else bool(m) for h, m in zip(hidden, met, strict=True)
+        ]
+    return out
+
+
+def public_sites(sites: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """Return the open-site table as it may be shown to people (app, reports).
+
+    Parameters
+    ----------
+    sites
+        :attr:`ResultTables.sites` (index ``site_id``).
+    threshold
+        The scenario's ``privacy_threshold``.
+
+    Returns
+    -------
+    table
+        A copy with ``assigned_patients`` as text (:func:`count_text`) and ``load_share`` NaN
+        where the count is hidden (load x capacity, shown in exports and tooltips, would give
+        it back).
+    """
+    out = sites.copy()
+    out["load_share"] = hide_revealing_shares(
+        sites["load_share"], sites["assigned_patients"], threshold=threshold
+    )
+    out["assigned_patients"] = count_text(sites["assigned_patients"], threshold=threshold)
+    return out
+
+
 def suppress_columns(
     frame: pd.DataFrame, columns: tuple[str, ...], *, threshold: int
 ) -> pd.DataFrame:

@@ -107,6 +107,7 @@ from planning.models._mip import (
     solve_mip,
 )
 from planning.models.base import ModelInput
+from planning.results import hide_revealing_shares
 from planning.scenario import Phase, Scenario
 
 if TYPE_CHECKING:
@@ -153,7 +154,9 @@ class RolloutResult:
         One row per (``year``, ``measure``): ``target``, ``achieved`` (shares 0-1), ``met``,
         ``shortfall`` (share points), ``extra_sites`` (Int64, smallest number of extra sites
         that year), ``extra_budget`` (float), ``where`` (counties of the extra sites),
-        ``message`` (one human line).
+        ``share_hidden`` (a patient share that, with the patient total, would give a count
+        below the scenario's ``privacy_threshold`` back: left out of ``message`` and of the
+        exports), ``message`` (one human line).
     counties_by_year
         Long table ``year``, ``county_id``, ``county_name``, ``n_sites``, ``has_site``,
         ``patients``, ``patients_within``, ``share_within``.
@@ -989,10 +992,11 @@ def solve_rollout(
     if progress:
         progress(0.6, "rollout: year-by-year figures")
     result = _tables(s, scenario, y, period_values)
-    milestones = _milestones(s, result["years"])
+    thr = scenario.privacy_threshold
+    milestones = _milestones(s, result["years"], threshold=thr)
     if suggest and not milestones["met"].all():
         milestones = _suggest(s, scenario, y, milestones, progress)
-    milestones["message"] = [_message(s, row) for row in milestones.itertuples()]
+    milestones["message"] = [_message(s, row, threshold=thr) for row in milestones.itertuples()]
     logger.info("Rollout planned in %.1f s", time.perf_counter() - t0)
     if progress:
         progress(1.0, "rollout: done")
@@ -1545,7 +1549,12 @@ def _tables(
     return {"sites": sites.sort_index(), "years": years_t, "counties": counties_t}
 
 
-def _milestones(s: _Setup, years: pd.DataFrame) -> pd.DataFrame:
+def _milestones(s: _Setup, years: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """Return one row per (year, measure) against its target.
+
+    ``share_hidden`` marks a patient share that, with the patient total, would give a count
+    below ``threshold`` back (it is never shown).
+    """
     rows = []
     for t, ph in enumerate(s.phases):
         yr: dict[Any, Any] = years.loc[ph.year].to_dict()
@@ -1600,6 +1609,9 @@ def _milestones(s: _Setup, years: pd.DataFrame) -> pd.DataFrame:
     out["extra_budget"] = np.nan
     out["where"] = ""
     out["note"] = ""
+    pat = out["measure"] == "patients"
+    counts = out[["count", "of"]].where(pat, 0.0).astype(float)
+    out["share_hidden"] = ((counts > 0) & (counts < threshold)).any(axis=1) & pat
     return out
 
 
@@ -1693,7 +1705,8 @@ def _fmt_share(v: float) -> str:
     return f"{v * 100:.0f} %" if abs(v * 100 - round(v * 100)) < 0.05 else f"{v * 100:.1f} %"
 
 
-def _message(s: _Setup, row: object) -> str:
+def _message(s: _Setup, row: object, *, threshold: int) -> str:
+    """One milestone line; a share that would reveal a count below ``threshold`` is left out."""
     year = int(getattr(row, "year"))  # noqa: B009
     measure = str(getattr(row, "measure"))  # noqa: B009
     target = float(getattr(row, "target"))  # noqa: B009
@@ -1704,13 +1717,17 @@ def _message(s: _Setup, row: object) -> str:
         figures = f"{int(getattr(row, 'count'))} of {int(getattr(row, 'of'))}"  # noqa: B009
     else:
         figures = f"within {s.milestone_threshold:g} min"
+    hidden = bool(getattr(row, "share_hidden", False))
+    if hidden:  # share x total would give the hidden count back: no share, no shortfall
+        figures += f"; fewer than {threshold} patients, share not shown"
+    got = "" if hidden else f" {_fmt_share(achieved)}"
     if met:
-        return (
-            f"{year}: {label} {_fmt_share(achieved)} ≥ {_fmt_share(target)} target ({figures}): met"
-        )
-    head = f"{year}: {label} {_fmt_share(achieved)} < {_fmt_share(target)} target ({figures})"
+        return f"{year}: {label}{got} ≥ {_fmt_share(target)} target ({figures}): met"
+    head = f"{year}: {label}{got} < {_fmt_share(target)} target ({figures})"
     note = str(getattr(row, "note"))  # noqa: B009
     if note:
+        if hidden:
+            return f"{head}: {note}"
         return f"{head}: short by {_fmt_share(target - achieved)}; {note}"
     fixes = []
     extra_sites = getattr(row, "extra_sites")  # noqa: B009
@@ -1731,12 +1748,23 @@ def _message(s: _Setup, row: object) -> str:
 
 
 # --------------------------------------------------------------------------- text summary
+def _share_or_dash(v: float) -> str:
+    return "—" if math.isnan(v) else _fmt_share(v)
+
+
 def format_rollout(result: RolloutResult) -> str:
     """Year-by-year table and milestone lines as plain text (the CLI prints it).
 
-    Patient numbers appear as shares only, so no small count is shown.
+    Patient numbers appear as shares only, and a share that would give a count below the
+    scenario's ``privacy_threshold`` back (with the patient total of the exports) is ``—``.
     """
     yt = result.years_table
+    patient_share = hide_revealing_shares(
+        yt["patient_share"],
+        yt["patients_within"],
+        yt["patients_total"],
+        threshold=result.scenario.privacy_threshold,
+    )
     gap = "" if result.gap is None else f", gap {result.gap:.2%}"
     head = (
         f"Rollout: {result.scenario.name} | model {result.model} | {result.solver} -> "
@@ -1751,12 +1779,12 @@ def format_rollout(result: RolloutResult) -> str:
     def flag(met: object) -> str:
         return "met" if bool(met) else "SHORT"
 
-    for year, row in yt.iterrows():
+    for (year, row), p_share in zip(yt.iterrows(), patient_share, strict=True):
         lines.append(
             f"{year!s:<6}{int(row['new_sites']):>5}{int(row['sites_open']):>6}"
             f"{float(row['spend']):>12,.0f}{_fmt_share(float(row['county_share'])):>10}"
             f"{_fmt_share(float(row['county_target'])):>8}{flag(row['county_met']):>7}"
-            f"{_fmt_share(float(row['patient_share'])):>10}"
+            f"{_share_or_dash(float(p_share)):>10}"
             f"{_fmt_share(float(row['patient_target'])):>8}{flag(row['patient_met']):>7}"
         )
     lines.append("")

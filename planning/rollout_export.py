@@ -1,8 +1,10 @@
 """Write a phased rollout plan to files: XLSX (a sheet per year), GeoPackage, CSV, scenario.
 
 Every patient count leaving the library passes :func:`planning.results.suppress_small`, so
-counts below the scenario's ``privacy_threshold`` appear as ``"<N"``. Every table carries the
-travel mode label (``travel_mode``), so an estimate is never mistaken for road travel times.
+counts below the scenario's ``privacy_threshold`` appear as ``"<N"``, and a share that would give
+such a count back (share x a shown total) is left out (:func:`planning.results.
+hide_revealing_shares`). Every table carries the travel mode label (``travel_mode``), so an
+estimate is never mistaken for road travel times.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planning.errors import DataError
-from planning.results import suppress_columns, suppress_small
+from planning.results import hide_revealing_shares, suppress_columns, suppress_small
 from planning.rollout import RolloutResult
 
 if TYPE_CHECKING:
@@ -33,6 +35,18 @@ GPKG_NAME = "rollout.gpkg"
 
 def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold)
+
+
+def _public_counties_by_year(result: RolloutResult) -> pd.DataFrame:
+    """``counties_by_year`` with ``share_within`` NaN where it would reveal a hidden count."""
+    cby = result.counties_by_year.copy()
+    cby["share_within"] = hide_revealing_shares(
+        cby["share_within"],
+        cby["patients"],
+        cby["patients_within"],
+        threshold=result.scenario.privacy_threshold,
+    )
+    return cby
 
 
 def rollout_tables(
@@ -57,7 +71,10 @@ def rollout_tables(
     -------
     tables
         ``{"years", "milestones", "sites", "counties"}``; plus one ``"<year>"`` frame per phase
-        year with the sites open that year (``new_this_year`` marks its openings).
+        year with the sites open that year (``new_this_year`` marks its openings). Patient
+        counts are text (``"<5"`` below the threshold; the MCLP ``objective``, a patient count,
+        too); a share that would give a hidden count back (``patient_share``,
+        ``share_within``, a milestone's ``achieved`` and ``shortfall``) is NaN.
     """
     thr = result.scenario.privacy_threshold
     label = travel_label or result.scenario.travel_label
@@ -67,15 +84,26 @@ def rollout_tables(
             if col in sites.columns:
                 site_tab[col] = sites[col].reindex(site_tab.index)
     site_tab["travel_mode"] = label
-    years = _suppressed(result.years_table, thr).assign(travel_mode=label)
+    yt = result.years_table.copy()
+    yt["patient_share"] = hide_revealing_shares(
+        yt["patient_share"], yt["patients_within"], yt["patients_total"], threshold=thr
+    )
+    if result.model == "mclp":  # the objective is the patients covered: a count
+        yt["objective"] = suppress_small(yt["objective"].astype(float), threshold=thr)
+    years = _suppressed(yt, thr).assign(travel_mode=label)
     milestones = result.milestones.drop(columns=["t"], errors="ignore").copy()
     milestones["count"] = milestones["count"].astype(object)
-    pat = milestones["measure"] != "counties"
+    pat = milestones["measure"] == "patients"  # full_coverage's count is a share, not a count
     milestones.loc[pat, "count"] = suppress_small(
         milestones.loc[pat, "count"].astype(float), threshold=thr
     ).to_numpy()
-    milestones = milestones.drop(columns=["of", "need"], errors="ignore").assign(travel_mode=label)
-    counties = _suppressed(result.counties_by_year, thr).assign(travel_mode=label)
+    if "share_hidden" in milestones.columns:
+        hidden = milestones["share_hidden"].astype(bool)
+        milestones.loc[hidden, ["achieved", "shortfall"]] = float("nan")
+    milestones = milestones.drop(columns=["of", "need", "share_hidden"], errors="ignore").assign(
+        travel_mode=label
+    )
+    counties = _suppressed(_public_counties_by_year(result), thr).assign(travel_mode=label)
     out: dict[str, pd.DataFrame] = {
         "years": years,
         "milestones": milestones,
@@ -100,7 +128,8 @@ def rollout_layers(
     """GeoPackage layers: ``sites`` (points, ``opening_year``) and ``counties`` (polygons).
 
     ``counties`` (index ``county_id``) gets ``first_year_with_site`` (Int64, NA never) and the
-    per-year shares ``share_within_<year>``; both layers are WGS-84.
+    per-year shares ``share_within_<year>`` (NaN where the share would give a count below the
+    privacy threshold back); both layers are WGS-84.
 
     Raises
     ------
@@ -121,7 +150,7 @@ def rollout_layers(
         "sites": gpd.GeoDataFrame(site_tab, geometry=pts, crs=sites.crs).to_crs("EPSG:4326"),
     }
     if counties is not None:
-        cby = result.counties_by_year
+        cby = _public_counties_by_year(result)
         first = cby[cby["has_site"]].groupby("county_id")["year"].min()
         ctab = pd.DataFrame(index=counties.index.astype(str))
         ctab["name"] = counties["name"].to_numpy() if "name" in counties.columns else ""

@@ -13,6 +13,7 @@ Either way the result is a :class:`TravelTimes`: only pairs within the cut-off a
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,51 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 ESTIMATED_LABEL = "estimated (straight-line)"
+ESTIMATED_LABEL_ZH = "估算（直线距离×绕行系数）"
+_NETWORK_LABEL = re.compile(r"(road|walking) network \(OpenStreetMap(?:, data ([^)]+))?\)")
+_NETWORK_ZH = {"road": "路网", "walking": "步行路网"}
+
+
+def travel_label_local(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
+    """Return the travel-mode ``label`` in ``lang`` only.
+
+    English is the label itself; Chinese translates the labels the library writes
+    (:data:`ESTIMATED_LABEL`, ``road network (OpenStreetMap, data 2026-11-01)``, the walking
+    network); any other label is returned unchanged.
+
+    Examples
+    --------
+    >>> travel_label_local("road network (OpenStreetMap, data 2026-11-01)")
+    '路网（OpenStreetMap，数据日期 2026-11-01）'
+    >>> travel_label_local("estimated (straight-line)", lang="en")
+    'estimated (straight-line)'
+    """
+    if lang != "zh":
+        return label
+    if label == ESTIMATED_LABEL:
+        return ESTIMATED_LABEL_ZH
+    match = _NETWORK_LABEL.fullmatch(label)
+    if match is None:
+        return label
+    date = f"，数据日期 {match.group(2)}" if match.group(2) else ""
+    return f"{_NETWORK_ZH[match.group(1)]}（OpenStreetMap{date}）"
+
+
+def travel_label_shown(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
+    """Return the travel-mode ``label`` as shown to people in ``lang`` (app, reports, maps).
+
+    English shows the label; Chinese shows the translation followed by the original label
+    (``"路网（OpenStreetMap，数据日期 2026-11-01） · road network (...)"``), so an estimate is
+    never mistaken for road travel times and the label stays searchable in any language.
+    Data columns (``travel_mode`` of the GIS layers and CSVs) keep the label itself.
+
+    Examples
+    --------
+    >>> travel_label_shown("estimated (straight-line)")
+    '估算（直线距离×绕行系数） · estimated (straight-line)'
+    """
+    local = travel_label_local(label, lang=lang)
+    return label if local == label else f"{local} · {label}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -116,6 +116,58 @@ def test_solve_shows_metrics_tables_and_travel_label() -> None:
     assert plan.scenario.n_facilities == 2
 
 
+def test_county_table_leaves_out_a_share_that_would_reveal_a_hidden_count() -> None:
+    """荔城区: 13 patients shown, 2.4 within 10 min shown '<5': share x 13 would give it back."""
+    scenario = SMALL.replace(
+        prevalence_per_mille=0.02,
+        max_travel_min=10,
+        cell_size_m=3000,
+        candidate_spacing_m=5000,
+        n_facilities=1,
+    )
+    at = solve(start(scenario))
+    c = at.session_state["plan"].tables.counties
+    assert c.loc["350304", "patients"] >= 5 > c.loc["350304", "patients_within"] > 0
+    assert c.loc["350302", "patients_within"] == 0 < c.loc["350302", "patients"]
+    tables = [d.value for d in at.dataframe]
+    counties = next(t for t in tables if "时限内比例" in t.columns).set_index("区县")
+    assert counties.loc["荔城区", "时限内患者（人）"] == "<5"
+    assert counties.loc["荔城区", "时限内比例"] == "—"
+    for year in ("2023 患者目标 30%", "2024 患者目标 45%", "2025 患者目标 60%"):
+        assert counties.loc["荔城区", year] == "—"  # met / not met would bound the count
+        assert counties.loc["城厢区", year] == "未达标"
+    assert counties.loc["城厢区", "时限内比例"] == "0.0%"  # nothing hidden: shown
+    assert counties.loc["城厢区", "估算患者（人）"] == str(round(c.loc["350302", "patients"]))
+    # the headline share as well: the region's within-reach count is '<5' too
+    shown = metrics(at)
+    assert shown["10 分钟内患者占比"] == "—"
+    assert shown["10 分钟内患者（人）"] == "<5"
+
+
+def test_travel_label_in_the_chosen_language() -> None:
+    """Issue 4: the road-network label with its data date, in Chinese or English."""
+    import dataclasses  # noqa: PLC0415
+
+    at = solve(start())
+    label = "road network (OpenStreetMap, data 2026-11-01)"
+    plan = at.session_state["plan"]
+    travel = dataclasses.replace(plan.travel, mode="network", label=label, data_date="2026-11-01")
+    at.session_state["plan"] = pipeline.solve(dataclasses.replace(plan.inputs, travel=travel))
+    at.run()
+    ok(at)
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith(f"出行时间：路网（OpenStreetMap，数据日期 2026-11-01） · {label}")
+    at.radio(key="lang").set_value("en").run()
+    ok(at)
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith(f"Travel times: {label}")
+    assert "路网" not in caption
+    at.session_state["plan"] = plan  # the estimate keeps its English label in English
+    at.run()
+    caption = next(c.value for c in at.caption if "directions_car" in c.value)
+    assert caption.endswith("Travel times: estimated (straight-line)")
+
+
 def test_resolve_after_one_change_reuses_prepared_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = pipeline.prepare

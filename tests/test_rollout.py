@@ -669,3 +669,150 @@ def test_rollout_page_speaks_the_chosen_language():
     assert any("open 1 more site in 2023" in line for line in lines), lines
     status = next(c.value for c in at.caption if "chosen on the scenario page" in c.value)
     assert "Model mclp" not in status, status
+
+
+def hidden_share_instance() -> ModelInput:
+    """C5: 13 patients, 3 of them within reach of SC5; C1: 100 patients near SC1 (cost 5)."""
+    demand = pd.DataFrame(
+        {
+            "weight": [100.0, 3.0, 10.0],
+            "county": ["C1", "C5", "C5"],
+            "county_name": [COUNTY_NAMES["C1"], COUNTY_NAMES["C5"], COUNTY_NAMES["C5"]],
+        },
+        index=["dC1", "dC5a", "dC5b"],
+    )
+    sites = pd.DataFrame(
+        {"fixed": False, "cost": [5.0, 1.0], "county": ["C1", "C5"]}, index=["SC1", "SC5"]
+    )
+    travel = pd.DataFrame(
+        [("dC1", "SC1", 10.0), ("dC5a", "SC5", 10.0), ("dC5b", "SC5", 40.0)],
+        columns=["demand_id", "site_id", "travel_min"],
+    )
+    return ModelInput(travel=travel, demand=demand, sites=sites)
+
+
+def test_export_leaves_out_shares_that_would_reveal_a_hidden_count(tmp_path):
+    """2023 opens SC5 only: 3 of 113 patients within reach ('<5'); 3 / 113 would give it back.
+
+    C5 keeps 13 patients with 3 within reach in both years (13 x 0.23 = 3).
+    """
+    import geopandas as gpd  # noqa: PLC0415
+    import openpyxl  # noqa: PLC0415
+    from shapely.geometry import Point, box  # noqa: PLC0415
+
+    from planning import rollout_export  # noqa: PLC0415
+
+    phases = [
+        {"year": 2023, "budget": 1.0, "patient_share_target": 0.3},
+        {"year": 2024, "budget": 5.0, "patient_share_target": 0.6},
+    ]
+    scenario = scenario_for("mclp", phases, n_facilities=None, constraints={"budget": 100.0})
+    res = rollout.solve_rollout(hidden_share_instance(), scenario)
+    assert res.open_sites(2023) == ("SC5",)
+    assert res.open_sites(2024) == ("SC1", "SC5")
+    yt = res.years_table
+    assert yt.loc[2023, "patients_within"] == 3 and yt.loc[2024, "patients_within"] == 103
+    # the library's lines: no share and no shortfall for 2023, as both give 3 of 113 back
+    ms = res.milestones.set_index("year")
+    assert bool(ms.loc[2023, "share_hidden"]) and not bool(ms.loc[2024, "share_hidden"])
+    line_2023 = res.messages[0]
+    assert line_2023.startswith("2023: patients within reach < 30 % target (within 25 min; ")
+    assert "fewer than 5 patients, share not shown" in line_2023
+    assert "2.7" not in line_2023 and "short by" not in line_2023
+    assert res.messages[1].startswith("2024: patients within reach 91.2 % ≥ 60 % target")
+    text = rollout.format_rollout(res)
+    row_2023 = next(ln for ln in text.splitlines() if ln.startswith("2023 "))
+    assert "—" in row_2023 and "2.7" not in row_2023
+    assert "91.2 %" in next(ln for ln in text.splitlines() if ln.startswith("2024 "))
+
+    sites = gpd.GeoDataFrame(
+        {"name": ["a", "b"]}, geometry=[Point(119.0, 25.4), Point(119.1, 25.5)], crs="EPSG:4326"
+    ).set_axis(pd.Index(["SC1", "SC5"], name="site_id"))
+    counties = gpd.GeoDataFrame(
+        {"name": [COUNTY_NAMES["C1"], COUNTY_NAMES["C5"]]},
+        geometry=[box(118.9, 25.3, 119.05, 25.45), box(119.05, 25.45, 119.2, 25.6)],
+        crs="EPSG:4326",
+    ).set_axis(pd.Index(["C1", "C5"], name="county_id"))
+    rollout_export.export_rollout(res, tmp_path, sites=sites, counties=counties)
+
+    counts = {"patients": str, "patients_within": str, "patients_total": str, "objective": str}
+    years = pd.read_csv(
+        tmp_path / "rollout_years.csv", encoding="utf-8-sig", index_col="year", dtype=counts
+    )
+    assert years.loc[2023, "patients_within"] == "<5"
+    assert years.loc[2023, "patients_total"] == "113"
+    assert np.isnan(years.loc[2023, "patient_share"])
+    assert years.loc[2024, "patient_share"] == pytest.approx(103 / 113)
+    assert years.loc[2023, "objective"] == "<5"  # MCLP: the objective is the patients covered
+    assert years.loc[2024, "objective"] == "103"
+    miles = pd.read_csv(tmp_path / "rollout_milestones.csv", encoding="utf-8-sig", dtype=counts)
+    miles = miles.set_index("year")
+    assert miles.loc[2023, "count"] == "<5"
+    assert np.isnan(miles.loc[2023, "achieved"]) and np.isnan(miles.loc[2023, "shortfall"])
+    assert miles.loc[2024, "achieved"] == pytest.approx(103 / 113)
+    assert "share_hidden" not in miles.columns
+    cty = pd.read_csv(tmp_path / "rollout_counties.csv", encoding="utf-8-sig", dtype=counts)
+    cty = cty.set_index(["year", "county_id"])
+    for year in (2023, 2024):
+        assert cty.loc[(year, "C5"), "patients"] == "13"
+        assert cty.loc[(year, "C5"), "patients_within"] == "<5"
+        assert np.isnan(cty.loc[(year, "C5"), "share_within"])  # 13 x 0.23 = 3
+    assert cty.loc[(2023, "C1"), "share_within"] == 0  # nothing hidden: shown
+    assert cty.loc[(2024, "C1"), "share_within"] == 1
+
+    wb = openpyxl.load_workbook(tmp_path / "rollout.xlsx")
+    head = [c.value for c in wb["summary"][1]]
+    summary = {
+        r[0]: dict(zip(head, r, strict=True))
+        for r in wb["summary"].iter_rows(min_row=2, values_only=True)
+    }
+    assert summary[2023]["patients_within"] == "<5" and summary[2023]["patient_share"] is None
+    assert summary[2023]["objective"] == "<5"
+    assert summary[2024]["patient_share"] == pytest.approx(103 / 113)
+    for year in ("2023", "2024"):  # the county block under each year's site list
+        rows = list(wb[year].iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(rows) if r[0] == f"Counties in {year}")
+        cols = list(rows[start + 1])
+        c5 = next(r for r in rows[start + 2 :] if r[cols.index("county_id")] == "C5")
+        assert c5[cols.index("patients_within")] == "<5"
+        assert c5[cols.index("share_within")] is None
+    mhead = [c.value for c in wb["milestones"][1]]
+    m2023 = dict(
+        zip(mhead, next(wb["milestones"].iter_rows(min_row=2, values_only=True)), strict=True)
+    )
+    assert m2023["year"] == 2023 and m2023["achieved"] is None and m2023["shortfall"] is None
+    assert "2.7" not in m2023["message"]
+
+    layer = gpd.read_file(tmp_path / "rollout.gpkg", layer="counties").set_index("county_id")
+    assert np.isnan(layer.loc["C5", "share_within_2023"])
+    assert np.isnan(layer.loc["C5", "share_within_2024"])
+    assert layer.loc["C1", "share_within_2024"] == 1
+
+
+def test_rollout_page_leaves_out_a_revealing_share():
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415
+
+    phases = [
+        {"year": 2023, "budget": 1.0, "patient_share_target": 0.3},
+        {"year": 2024, "budget": 5.0, "patient_share_target": 0.6},
+    ]
+    scenario = scenario_for(
+        "mclp", phases, n_facilities=None, constraints={"budget": 100.0}, cell_size_m=5000
+    )
+    res = rollout.solve_rollout(hidden_share_instance(), scenario)
+    at = AppTest.from_string("from ui.rollout_page import render\nrender()", default_timeout=120)
+    at.session_state["scenario"] = scenario.to_dict()
+    at.session_state["ro_result"] = res
+    for lang, column, hidden_note in (
+        ("en", "Patients served", "share not shown"),
+        ("zh", "患者覆盖率", "比例不显示"),
+    ):
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        table = at.dataframe[1].value
+        assert table.loc[2023, column] == "—"
+        assert table.loc[2024, column] == "91.2 %"
+        line = at.warning[0].value
+        assert line.startswith("2023") and hidden_note in line
+        assert "2.7" not in line

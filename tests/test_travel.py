@@ -7,7 +7,13 @@ import shapely
 from planning.coords import haversine_m
 from planning.errors import DataError
 from planning.scenario import TravelSettings
-from planning.travel import ESTIMATED_LABEL, compute_estimated_travel_times, compute_travel_times
+from planning.travel import (
+    ESTIMATED_LABEL,
+    compute_estimated_travel_times,
+    compute_travel_times,
+    travel_label_local,
+    travel_label_shown,
+)
 
 
 def pts(coords, ids, **cols):
@@ -84,3 +90,31 @@ def test_referral_minutes_to_nearest_hospital():
     assert ref.index.name == "site_id"
     assert ref["s1"] < ref["s2"]
     assert ref["s1"] == pytest.approx(haversine_m(119.0, 25.5, 119.0, 25.52) * 1.4 / 1000 / 45 * 60)
+
+
+@pytest.mark.parametrize(
+    ("label", "zh"),
+    [
+        (ESTIMATED_LABEL, "估算（直线距离×绕行系数）"),
+        (
+            "road network (OpenStreetMap, data 2026-11-01)",
+            "路网（OpenStreetMap，数据日期 2026-11-01）",
+        ),
+        ("road network (OpenStreetMap)", "路网（OpenStreetMap）"),
+        (
+            "walking network (OpenStreetMap, data 2019-04-06)",
+            "步行路网（OpenStreetMap，数据日期 2019-04-06）",
+        ),
+    ],
+)
+def test_travel_label_in_both_languages(label: str, zh: str) -> None:
+    assert travel_label_local(label, lang="zh") == zh
+    assert travel_label_local(label, lang="en") == label
+    assert travel_label_shown(label, lang="zh") == f"{zh} · {label}"  # the original stays
+    assert travel_label_shown(label, lang="en") == label
+
+
+def test_unknown_travel_label_is_left_as_it_is() -> None:
+    assert travel_label_local("survey times (2025)", lang="zh") == "survey times (2025)"
+    assert travel_label_shown("survey times (2025)", lang="zh") == "survey times (2025)"
+    assert ESTIMATED_LABEL == "estimated (straight-line)"

@@ -14,6 +14,7 @@ import streamlit as st
 from planning import maps
 from planning.errors import PlanningError
 from planning.pipeline import Plan
+from planning.travel import travel_label_shown
 from ui import cache, mapview, state
 from ui.i18n import t
 from ui.results_view import format_status, kpi_numbers, kpi_values, metric_label
@@ -58,8 +59,7 @@ def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
         rows.append(row)
     travel = {t("col_metric"): t("travel_mode")}
     for name, plan in zip(names, plans, strict=True):
-        label = plan.travel.label
-        travel[name] = maps.TEXT[mapview.map_lang()].get(label, label)
+        travel[name] = travel_label_shown(plan.travel.label, lang=mapview.map_lang())
     rows.append(travel)
     return pd.DataFrame(rows).set_index(t("col_metric")).fillna("")
 

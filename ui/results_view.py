@@ -10,7 +10,13 @@ import streamlit as st
 
 from planning.maps import travel_label_text
 from planning.pipeline import Plan
-from planning.results import POLICY_TARGETS, suppress_small
+from planning.results import (
+    POLICY_TARGETS,
+    count_text,
+    hidden_kpis,
+    public_counties,
+    public_sites,
+)
 from ui.i18n import lang, t
 
 
@@ -39,16 +45,16 @@ def fmt_count(value: Any, *, threshold: int) -> str:
     v = _num(value)
     if math.isnan(v):
         return "—"
-    text = str(suppress_small(pd.Series([v]), threshold=threshold).iloc[0])
-    return text if text.startswith("<") else f"{int(text):,}"
+    return str(count_text(pd.Series([v]), threshold=threshold).iloc[0])
 
 
 def kpi_values(plan: Plan) -> dict[str, str]:
     """Headline figures as display text, keyed by metric id (for metrics and comparisons)."""
     k = plan.tables.kpis
     thr = plan.scenario.privacy_threshold
+    hidden = hidden_kpis(k, threshold=thr)
     return {
-        "share_within": fmt_pct(k["share_within"]),
+        "share_within": "—" if "share_within" in hidden else fmt_pct(k["share_within"]),
         "counties_with_site": f"{k['counties_with_site']} / {k['n_counties']}",
         "mean_travel_min": fmt_min(k["mean_travel_min"]),
         "max_travel_min": fmt_min(k["max_travel_min_observed"]),
@@ -59,9 +65,14 @@ def kpi_values(plan: Plan) -> dict[str, str]:
 
 
 def kpi_numbers(plan: Plan) -> dict[str, float]:
-    """Headline figures as numbers, keyed like :func:`kpi_values` (for differences)."""
+    """Headline figures as numbers, keyed like :func:`kpi_values` (for differences).
+
+    A figure that is shown suppressed (``"<5"``, or a share left out) is NaN, so a
+    difference never gives it back.
+    """
     k = plan.tables.kpis
-    return {
+    hidden = hidden_kpis(k, threshold=plan.scenario.privacy_threshold)
+    out = {
         "share_within": _num(k["share_within"]),
         "counties_with_site": _num(k["counties_with_site"]),
         "mean_travel_min": _num(k["mean_travel_min"]),
@@ -70,6 +81,7 @@ def kpi_numbers(plan: Plan) -> dict[str, float]:
         "patients_within": _num(k["patients_within"]),
         "patients_total": _num(k["patients_total"]),
     }
+    return {key: math.nan if key in hidden else v for key, v in out.items()}
 
 
 def metric_label(metric: str, plan: Plan) -> str:
@@ -145,36 +157,41 @@ def policy_table(plan: Plan) -> pd.DataFrame:
 
 
 def county_table(plan: Plan) -> pd.DataFrame:
-    """Per-county results against the patient targets (30/45/60 % for 2023/24/25)."""
-    c = plan.tables.counties
-    thr = plan.scenario.privacy_threshold
+    """Per-county results against the patient targets (30/45/60 % for 2023/24/25).
+
+    Built from :func:`planning.results.public_counties`: counts below the privacy threshold
+    are ``"<5"`` and a share (or target mark) that would give such a count back is ``"—"``.
+    """
+    c = public_counties(plan.tables.counties, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=c.index)
-    out[t("col_county")] = c["name"].astype(str)
+    out[t("col_county")] = c["name"]
     out[t("col_population")] = c["population"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
-    out[t("col_patients")] = [fmt_count(v, threshold=thr) for v in c["patients"]]
-    out[t("col_within")] = [fmt_count(v, threshold=thr) for v in c["patients_within"]]
+    out[t("col_patients")] = [v or "—" for v in c["patients"]]
+    out[t("col_within")] = [v or "—" for v in c["patients_within"]]
     out[t("col_share")] = [fmt_pct(v) for v in c["share_within"]]
     out[t("col_sites")] = c["n_sites"].astype(int)
     out[t("col_service")] = [t("yes") if v else t("no") for v in c["has_site"]]
     out[t("col_mean")] = [fmt_min(v) for v in c["mean_travel_min"]]
     out[t("col_max")] = [fmt_min(v) for v in c["max_travel_min"]]
     for year, tgt in POLICY_TARGETS.items():
-        share = c["share_within"].fillna(0.0)
         label = t("col_target_year", year=year, pct=f"{100 * tgt['patient_share']:.0f}")
-        out[label] = [_mark(bool(v)) for v in share >= tgt["patient_share"]]
+        out[label] = ["—" if v is None else _mark(bool(v)) for v in c[f"patient_target_met_{year}"]]
     out.index.name = t("col_adcode")
     return out
 
 
 def site_table(plan: Plan) -> pd.DataFrame:
-    """Open sites: kind, county, patients served (suppressed), load and travel."""
-    s = plan.tables.sites
-    thr = plan.scenario.privacy_threshold
+    """Open sites: kind, county, patients served (suppressed), load and travel.
+
+    Built from :func:`planning.results.public_sites`: a load that would give a hidden count
+    back is ``"—"``.
+    """
+    s = public_sites(plan.tables.sites, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=s.index)
     out[t("col_name")] = s["name"].astype(str)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
-    out[t("col_served")] = [fmt_count(v, threshold=thr) for v in s["assigned_patients"]]
+    out[t("col_served")] = [v or "—" for v in s["assigned_patients"]]
     out[t("col_load")] = [fmt_pct(v, 0) for v in s["load_share"]]
     out[t("col_mean")] = [fmt_min(v) for v in s["mean_travel_min"]]
     out[t("col_max")] = [fmt_min(v) for v in s["max_travel_min"]]

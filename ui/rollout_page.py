@@ -119,6 +119,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "fix_where": ("（例如在{where}）", " (e.g. in {where})"),
     "short_by": ("差 {gap}；{note}", "short by {gap}; {note}"),
+    "hidden": (
+        "（患者少于 {thr} 人，比例不显示）",
+        " (fewer than {thr} patients, share not shown)",
+    ),
 }
 
 
@@ -134,18 +138,20 @@ def _share_text(value: float) -> str:
     return f"{100 * value:.1f} %".replace(".0 %", " %")
 
 
-def milestone_text(row: Any, *, threshold_min: float, message: str) -> str:
+def milestone_text(row: Any, *, threshold_min: float, message: str, threshold: int = 5) -> str:
     """One milestone line in the page's language (English: the library's own ``message``).
 
     ``row`` is a row of :attr:`planning.rollout.RolloutResult.milestones` (``year``,
     ``measure``, ``target``, ``achieved``, ``met``, ``count``, ``of``, ``note``,
-    ``extra_sites``, ``extra_budget``, ``where``).
+    ``extra_sites``, ``extra_budget``, ``where``, ``share_hidden``). A share the library
+    marks ``share_hidden`` (it would give a count below ``threshold`` back) is ``—``.
     """
     if lang() != "zh":
         return message
     year = int(row.year)
+    hidden = bool(getattr(row, "share_hidden", False))  # the library says: not shown
     values = {
-        "got": _share_text(float(row.achieved)),
+        "got": "—" if hidden else _share_text(float(row.achieved)),
         "target": _share_text(float(row.target)),
         "thr": f"{threshold_min:g}",
         "n": "" if pd.isna(row.count) else int(row.count),
@@ -155,7 +161,11 @@ def milestone_text(row: Any, *, threshold_min: float, message: str) -> str:
     if bool(row.met):
         return f"{year}：" + T(f"m_{measure}", **values)
     head = f"{year}：" + T(f"s_{measure}", **values)
+    if hidden:
+        head += T("hidden", thr=threshold)
     if str(row.note or ""):
+        if hidden:
+            return head + "：" + str(row.note)
         gap = _share_text(float(row.target) - float(row.achieved))
         return head + "：" + T("short_by", gap=gap, note=row.note)
     fixes = []
@@ -220,8 +230,12 @@ def rollout_settings(table: pd.DataFrame, early_year_weight: float) -> dict[str,
 
 
 def year_table(result: rollout.RolloutResult) -> pd.DataFrame:
-    """The year-by-year table shown on the page (shares in %, met/short in words)."""
-    yt = result.years_table
+    """The year-by-year table shown on the page (shares in %, met/short in words).
+
+    Built from the exported years table, so a patient share that would give a count below
+    the privacy threshold back is ``—`` here as in the files.
+    """
+    yt = rollout_export.rollout_tables(result)["years"]
 
     def flag(v: Any) -> str:
         return T("met") if bool(v) else T("short")
@@ -235,7 +249,9 @@ def year_table(result: rollout.RolloutResult) -> pd.DataFrame:
             T("c_county"): yt["county_share"].map(lambda v: f"{100 * v:.0f} %"),
             T("c_county_t"): yt["county_target"].map(lambda v: f"{100 * v:.0f} %"),
             T("c_county_m"): yt["county_met"].map(flag),
-            T("c_patient"): yt["patient_share"].map(lambda v: f"{100 * v:.1f} %"),
+            T("c_patient"): yt["patient_share"].map(
+                lambda v: "—" if pd.isna(v) else f"{100 * v:.1f} %"
+            ),
             T("c_patient_t"): yt["patient_target"].map(lambda v: f"{100 * v:.0f} %"),
             T("c_patient_m"): yt["patient_met"].map(flag),
         },
@@ -354,7 +370,12 @@ def _show(result: rollout.RolloutResult) -> None:
     st.dataframe(year_table(result), key="ro_table")
     threshold_min = float(result.scenario.max_travel_min)
     for row, text in zip(result.milestones.itertuples(), result.messages, strict=True):
-        line = milestone_text(row, threshold_min=threshold_min, message=text)
+        line = milestone_text(
+            row,
+            threshold_min=threshold_min,
+            message=text,
+            threshold=result.scenario.privacy_threshold,
+        )
         (st.success if bool(row.met) else st.warning)(line)
     years = list(result.years)
     if len(years) > 1:
