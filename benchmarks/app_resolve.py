@@ -4,8 +4,8 @@ The app keeps prepared inputs (region, patients, demand cells, sites, travel tim
 small store (``ui.cache.prepared_inputs``) keyed by the input fields of the scenario
 (``ui.cache.inputs_key``), so a change of a model option (number of sites, a constraint, the
 solver...) only re-runs the model and the result tables (``pipeline.solve(inputs, scenario)``);
-a change of an input field (e.g. the minutes, which set the travel cut-off) prepares once. This script measures, in one
-process:
+a change of an input field (e.g. the minutes, which set the travel cut-off) prepares once.
+This script measures, in one process:
 
 1. a full run (``pipeline.run``: prepare + solve) of the Putian demo (MCLP, 6 sites, 30 min);
 2. for each one-parameter change: a full run of the changed scenario, and its re-solve

@@ -13,7 +13,9 @@ With :math:`N_i = \{j : t_{ij} \le T_i\}` over the sparse travel table and
 Identical rows are merged. If some :math:`N_i` is empty the problem is infeasible and
 :func:`~planning.models.solve` raises :class:`~planning.errors.InfeasibleError` naming the
 county, the patients and the nearest candidate's minutes. The objective counts existing sites
-too. Capacitated variant: :math:`\sum_{j \in N_i} x_{ij} = 1`,
+too. Without side rules, when every plan up to the optimum number of sites fits in
+:data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS`, plans are tried smallest first
+instead of starting a solver (exact). Capacitated variant: :math:`\sum_{j \in N_i} x_{ij} = 1`,
 :math:`\sum_i w_i x_{ij} \le C_j y_j`.
 """
 

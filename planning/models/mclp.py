@@ -22,6 +22,11 @@ plan, drops sites whose groups are a subset of another site's (ties: the first i
 :math:`z_g = \min(1, \sum_{N_g} y_j)` is integral.
 With a budget, :math:`\sum_j c_j y_j \le B` over new sites and :math:`\sum_j y_j \le p`.
 
+Before any MIP, a greedy + swap plan is tried: it is proven optimal when it covers every
+coverable patient. Without side rules, an instance with at most
+:data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS` plans is then solved by trying them
+all (exact; ties go to the first plan), which is faster than starting a solver.
+
 Capacitated variant: :math:`x_{ij} \in [0,1]` share of :math:`i` served by :math:`j \in N_i`,
 :math:`\max \sum_{ij} w_i x_{ij}` s.t. :math:`\sum_j x_{ij} \le 1`,
 :math:`\sum_i w_i x_{ij} \le C_j y_j` (or :math:`x_{ij} \le y_j` when :math:`C_j = \infty`).

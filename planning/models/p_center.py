@@ -17,7 +17,12 @@ weights:
 (from the largest "nearest site" time upwards): :math:`D` is feasible if a set of at most
 :math:`p` sites serves everyone within :math:`D` (a covering MIP with every side constraint).
 The smallest feasible :math:`D^*` is optimal once every smaller value tested was proven
-infeasible (otherwise the answer is reported ``feasible`` with its bound). Ties are broken by
+infeasible (otherwise the answer is reported ``feasible`` with its bound). Without side
+rules many values are settled without a MIP (``quick_cover_check``): a greedy cover with at
+most :math:`p` sites proves "feasible", more demand points with pairwise disjoint site sets
+than free places proves "infeasible"; a greedy-only bisection gives the first feasible value,
+MIP checks start just below it, and each feasible plan lowers the upper end to the largest
+trip it really has. Ties are broken by
 a final p-median restricted to pairs within :math:`D^*` (fewest patient-minutes among the
 optimal plans), which also places exactly :math:`p` sites; it starts from the plan of the
 last feasible check. With county or hub rules the problem is first solved without them and

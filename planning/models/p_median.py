@@ -32,6 +32,17 @@ model shrinks several-fold (the p-center's single MIP keeps one :math:`z` per cl
 prefecture, the problem is first solved without those rules (a relaxation with the same
 objective); if its proven optimum keeps them it is optimal, else the full model is solved.
 
+**Lagrangian branch-and-bound first.** Relaxing the assignment rows with multipliers
+:math:`\lambda_i` gives :math:`L(\lambda) = \sum_i \lambda_i + \min_{|S|=p} \sum_{j\in S}
+\sum_i \min(0, w_i t_{ij} - \lambda_i)`, whose maximum equals the LP bound of the radius
+formulation. For the uncapacitated p-median without county / hub / budget rules, after a
+greedy + vertex-substitution plan and Lagrangian site fixing,
+:mod:`planning.models._branch` searches sites depth first with that bound at every node
+(multipliers warm-started from the parent, reduced-cost fixing, pruning against the incumbent
+within the 1e-6 optimality tolerance or the scenario's gap); it gets half the time left. If it
+finishes, the plan is proven; otherwise the radius MIP below takes the rest of the time and
+the tighter of the two bounds is reported.
+
 **Lazy radii.** :func:`~planning.models.solve` starts from a heuristic plan (greedy +
 vertex substitution) and, when the full model has more than 30,000 levels, models for each
 client only the levels up to one beyond its heuristic distance and at least those of its
