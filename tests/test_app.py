@@ -740,6 +740,28 @@ def test_streamlit_usage_statistics_are_off_in_the_project_config() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorLinks"] is False
+    assert config["server"]["address"] == "localhost"  # no public-IP look-up at start-up
+
+
+def test_starting_the_server_looks_up_nothing_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the project's config, the start-up banner does not ask for the public IP."""
+    from streamlit import config as st_config  # noqa: PLC0415
+    from streamlit import net_util  # noqa: PLC0415
+    from streamlit.web import bootstrap  # noqa: PLC0415
+
+    print_url = getattr(bootstrap, "_print_url", None) or getattr(bootstrap, "_print_urls", None)
+    if print_url is None:
+        pytest.skip("this Streamlit release prints its URLs elsewhere (private function renamed)")
+    asked: list[str] = []
+    monkeypatch.setattr(net_util, "get_external_ip", lambda: asked.append("external") or None)
+    monkeypatch.chdir(ROOT)
+    st_config.get_config_options(force_reparse=True)
+    try:
+        assert st_config.get_option("server.address") == "localhost"
+        print_url(is_running_hello=False)  # what `streamlit run` prints at start-up
+    finally:
+        st_config.get_config_options(force_reparse=True)
+    assert asked == []
 
 
 def test_the_app_makes_no_network_call_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
