@@ -9,6 +9,7 @@ import pytest
 
 from planning.models._branch import branch_and_bound
 from planning.models._heuristic import p_median_value
+from planning.models._mip import proven_optimal
 
 
 def _instance(seed: int, n: int = 14, m: int = 9, *, integral: bool) -> tuple[np.ndarray, ...]:
@@ -74,6 +75,8 @@ def test_branch_and_bound_equals_enumeration(seed, integral):
     assert res.plan[fixed].all()
     assert not res.plan[~openable].any()
     assert res.bound <= best + 1e-9
+    # a finished search is a proof by the same rule the solver paths use
+    assert proven_optimal(res.value, res.bound, integral=integral)
 
 
 def test_branch_and_bound_with_a_gap_reports_an_honest_bound():

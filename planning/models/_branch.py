@@ -150,7 +150,7 @@ def branch_and_bound(
     lam: FloatArray,
     integral: bool,
     time_limit_s: float,
-    rel_gap: float = 1e-6,
+    rel_gap: float = 0.0,
 ) -> BranchResult:
     """Prove ``plan`` optimal for the p-median, or find a better plan, by Lagrangian B&B.
 
@@ -174,8 +174,9 @@ def branch_and_bound(
         Wall-clock budget; when it runs out the best plan and a valid bound are returned.
     rel_gap
         Subtrees that cannot beat the incumbent by more than this share of it are pruned
-        (``1e-6``: the tolerance under which :mod:`planning.models` calls a plan optimal;
-        a scenario's ``mip_gap`` when larger).
+        (a scenario's ``mip_gap``); 0 keeps the tolerance under which
+        :func:`~planning.models._mip.proven_optimal` calls a plan optimal (less than 1 when
+        costs are integral, else 1e-6 of the incumbent).
 
     Returns
     -------
@@ -192,8 +193,9 @@ def branch_and_bound(
     best_val = float(np.min(big_c[:, plan], axis=1).sum()) if plan.any() else np.inf
 
     def margin() -> float:
-        tol = rel_gap * max(1.0, abs(best_val)) if math.isfinite(best_val) else 0.0
-        return max((1.0 - 1e-6) if integral else 0.0, tol)
+        # what _mip.proven_optimal accepts as a proof: < 1 when integral, else 1e-6 relative
+        scale = max(1.0, abs(best_val)) if math.isfinite(best_val) else 1.0
+        return max(0.999 if integral else 1e-6 * scale, rel_gap * scale)
 
     pruned = np.inf  # smallest bound of a subtree left unexplored
     root = np.where(fixed, 1, np.where(openable, -1, 0)).astype(np.int8)

@@ -1122,7 +1122,7 @@ def solve_p_median_radius(
                 lam=lam,
                 integral=integral,
                 time_limit_s=BRANCH_SHARE * deadline.left(),
-                rel_gap=max(1e-6, scenario.mip_gap),
+                rel_gap=scenario.mip_gap,
             )
             lag_info["branch_nodes"] = bb.nodes
             if bb.value < inc_val:

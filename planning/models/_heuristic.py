@@ -125,7 +125,7 @@ def lagrangian_fixing(
     openable: BoolArray,
     upper: float,
     integral: bool,
-    max_iter: int = 1500,
+    max_iter: int = 400,
     time_limit_s: float = 30.0,
 ) -> tuple[float, BoolArray, BoolArray, BoolArray | None, float, FloatArray]:
     """Lagrangian bound for the p-median and the sites it can fix.
