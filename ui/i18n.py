@@ -446,6 +446,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Mean travel on the curve is over the patients the model serves (coverage models: only those within the limit); the plan below reports every patient's trip to the nearest site.",
     ),
     "p_axis": ("站点数", "Number of sites"),
+    "tradeoff_click_hint": (
+        "点击曲线上的点，即在“方案与求解”页打开该方案；也可在下方列表中选择后点按钮打开。",
+        "Click a point on a curve to open that plan on the Scenario page, or pick it from the list below and press the button.",
+    ),
     "tradeoff_pick_title": ("查看某一站点数的方案", "Open the plan for a number of sites"),
     "tradeoff_pick": ("站点数", "Number of sites"),
     "tradeoff_none_feasible": ("该范围内没有可行方案。", "No feasible plan in this range."),
