@@ -117,6 +117,9 @@ CATCHMENT_COLOURS = (
     "#cab2d6",
 )
 REACH_COLOUR = "#08519c"
+CANDIDATE_COLOUR = "#9e9e9e"
+ASSIGN_WITHIN_COLOUR = "#3b6fb6"
+ASSIGN_BEYOND_COLOUR = "#c0392b"
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -162,6 +165,11 @@ TEXT: dict[str, dict[str, str]] = {
         "reach_of": "可达范围：",
         "within": "分钟内",
         "population": "常住人口（2020）",
+        "minutes": "分钟",
+        "line_within": "时限内",
+        "line_beyond": "超出时限",
+        "per_site": "每个站点一种颜色",
+        "reach_cells": "可达网格",
     },
     "en": {
         "coverage": "County coverage",
@@ -206,6 +214,11 @@ TEXT: dict[str, dict[str, str]] = {
         "reach_of": "Reach of ",
         "within": "min",
         "population": "Population (2020)",
+        "minutes": "min",
+        "line_within": "Within limit",
+        "line_beyond": "Beyond limit",
+        "per_site": "One colour per site",
+        "reach_cells": "Cells within reach",
     },
 }
 
@@ -330,6 +343,8 @@ class _Control(MacroElement):
                 div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.35)';
                 div.style.font = '12px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif';
                 div.style.maxWidth = '300px';
+                div.style.maxHeight = '70vh';  // a long legend scrolls inside a short map
+                div.style.overflowY = 'auto';
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -381,12 +396,19 @@ def _legend_html(
     for head, rows in sections:
         parts.append(f"<div style='margin-top:4px'><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
-            radius = "50%" if shape == "circle" else "2px"
-            parts.append(
-                "<div><span style='display:inline-block;width:11px;height:11px;"
-                f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
-                f"background:{colour};vertical-align:middle'></span>{html.escape(label)}</div>"
-            )
+            if shape == "line":
+                swatch = (
+                    "<span style='display:inline-block;width:13px;height:0;margin-right:5px;"
+                    f"border-top:3px solid {colour};vertical-align:middle'></span>"
+                )
+            else:
+                radius = "50%" if shape == "circle" else "2px"
+                swatch = (
+                    "<span style='display:inline-block;width:11px;height:11px;"
+                    f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
+                    f"background:{colour};vertical-align:middle'></span>"
+                )
+            parts.append(f"<div>{swatch}{html.escape(label)}</div>")
     body = "".join(parts)
     head = html.escape(title)
     if folded:  # small maps: the legend opens on a click
@@ -528,6 +550,8 @@ def build_map(
     assignments = tables.assignments
     if "catchments" in layers and not assignments.empty:
         _catchment_layer(plan, t).add_to(m)
+        swatch = "linear-gradient(90deg," + ",".join(CATCHMENT_COLOURS[:4]) + ")"
+        legend.append((t["catchments"], [(swatch, t["per_site"], "square")]))
     if "coverage" in layers:
         ctab = tables.counties.reindex(counties.index)
         share = ctab["share_within"].fillna(0.0)
@@ -583,9 +607,22 @@ def build_map(
     # one line per served cell: left out at province scale (catchments show the same)
     if "assignments" in layers and 0 < len(assignments) <= MAX_MAP_CELLS:
         _assignment_layer(plan, t).add_to(m)
+        within = assignments["travel_min"] <= t_max
+        rows: list[tuple[str, str, str]] = []
+        if within.any():
+            rows.append(
+                (ASSIGN_WITHIN_COLOUR, f"{t['line_within']} (≤{t_max:g} {t['minutes']})", "line")
+            )
+        if not within.all():
+            rows.append(
+                (ASSIGN_BEYOND_COLOUR, f"{t['line_beyond']} (>{t_max:g} {t['minutes']})", "line")
+            )
+        legend.append((t["assignments"], rows))
 
     if "reach" in layers and selected_site is not None:
         _reach_layer(plan, selected_site, t, thr=thr).add_to(m)
+        label = f"{t['reach_cells']}: {selected_site} (≤{t_max:g} {t['minutes']})"
+        legend.append((t["reach"], [(REACH_COLOUR, label, "square")]))
 
     if "facilities" in layers and plan.facilities is not None and len(plan.facilities):
         group, rows = _facility_layer(plan.facilities, t)
@@ -607,7 +644,7 @@ def build_map(
         _point_layer(
             cand,
             props,
-            lambda _k: "#9e9e9e",
+            lambda _k: CANDIDATE_COLOUR,
             colour_field="c",
             name=t["candidates"],
             show="candidates" in SHOWN_BY_DEFAULT,
@@ -615,6 +652,8 @@ def build_map(
             fields=["site", "name"],
             aliases=[t["site"], t["name"]],
         ).add_to(m)
+        if not cand.empty:
+            legend.append((t["candidates"], [(CANDIDATE_COLOUR, t["candidate"], "circle")]))
 
     if "sites" in layers:
         st_ = tables.sites
@@ -794,7 +833,7 @@ def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
             "cell": alloc["demand_id"].to_numpy(),
             "site": alloc["site_id"].to_numpy(),
             "travel": _fmt_min(alloc["travel_min"]).to_numpy(),
-            "colour": np.where(within, "#3b6fb6", "#c0392b"),
+            "colour": np.where(within, ASSIGN_WITHIN_COLOUR, ASSIGN_BEYOND_COLOUR),
         },
         index=frame.index,
     )
