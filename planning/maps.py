@@ -50,6 +50,7 @@ from folium.template import Template
 
 from planning.errors import ScenarioError
 from planning.results import suppress_small
+from planning.sites import site_names
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -510,7 +511,8 @@ def build_map(
         ``"cartodb"`` (light), ``"osm"`` or ``"none"`` (no tiles: boundaries only, works
         offline).
     lang
-        ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend.
+        ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend; generated
+        candidates are named in it (:func:`planning.sites.site_names`).
     selected_site
         A ``site_id``: the ``reach`` layer highlights the demand cells within
         ``max_travel_min`` of it (from the plan's travel-time table).
@@ -543,13 +545,14 @@ def build_map(
     m = _base_map(tuple(counties.total_bounds), basemap=basemap, compact=compact)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     tables = plan.tables
+    names = site_names(plan.sites, lang=lang)  # generated candidates named in ``lang``
 
     if "demand" in layers:
         legend.append(_demand_layer(plan.demand, t, thr=thr).add_to_map(m))
 
     assignments = tables.assignments
     if "catchments" in layers and not assignments.empty:
-        _catchment_layer(plan, t).add_to(m)
+        _catchment_layer(plan, t, names).add_to(m)
         swatch = "linear-gradient(90deg," + ",".join(CATCHMENT_COLOURS[:4]) + ")"
         legend.append((t["catchments"], [(swatch, t["per_site"], "square")]))
     if "coverage" in layers:
@@ -620,7 +623,7 @@ def build_map(
         legend.append((t["assignments"], rows))
 
     if "reach" in layers and selected_site is not None:
-        _reach_layer(plan, selected_site, t, thr=thr).add_to(m)
+        _reach_layer(plan, selected_site, t, name=names[selected_site], thr=thr).add_to(m)
         label = f"{t['reach_cells']}: {selected_site} (≤{t_max:g} {t['minutes']})"
         legend.append((t["reach"], [(REACH_COLOUR, label, "square")]))
 
@@ -635,7 +638,7 @@ def build_map(
         props = pd.DataFrame(
             {
                 "site": cand.index.astype(str),
-                "name": cand["name"].astype(str),
+                "name": names.reindex(cand.index).astype(str),
                 "kind": t["candidate"],
                 "c": "candidate",
             },
@@ -661,7 +664,7 @@ def build_map(
         props = pd.DataFrame(
             {
                 "site": st_.index.astype(str),
-                "name": st_["name"].astype(str),
+                "name": names.reindex(st_.index).astype(str),
                 "kind_key": st_["kind"].astype(str),
                 "kind": st_["kind"].map(lambda k: t.get(str(k), str(k))),
                 "county": st_["county_name"].astype(str),
@@ -780,7 +783,7 @@ def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _
     return _LayerWithLegend(group, (t["patients"], rows))
 
 
-def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
+def _catchment_layer(plan: Plan, t: dict[str, str], names: pd.Series) -> folium.FeatureGroup:
     thr = plan.scenario.privacy_threshold
     alloc = plan.tables.assignments
     ordered = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
@@ -793,7 +796,7 @@ def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
     props = pd.DataFrame(
         {
             "site": merged.index.astype(str),
-            "name": sites["name"].astype(str),
+            "name": names.reindex(merged.index).astype(str),
             "assigned": suppress_small(sites["assigned_patients"].astype(float), threshold=thr),
             "mean_min": _fmt_min(sites["mean_travel_min"]),
             "colour": [CATCHMENT_COLOURS[order[s] % len(CATCHMENT_COLOURS)] for s in merged.index],
@@ -846,7 +849,9 @@ def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
     return group
 
 
-def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> folium.FeatureGroup:
+def _reach_layer(
+    plan: Plan, site_id: str, t: dict[str, str], *, name: str, thr: int
+) -> folium.FeatureGroup:
     t_max = plan.scenario.max_travel_min
     table = plan.travel.table
     pairs = table[(table["site_id"] == site_id) & (table["travel_min"] <= t_max)]
@@ -861,8 +866,9 @@ def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> fo
         },
         index=cells.index,
     )
-    name = f"{t['reach']}: {site_id} (≤{t_max:g} {t['within']})"
-    group = folium.FeatureGroup(name=name, show=True)
+    group = folium.FeatureGroup(
+        name=f"{t['reach']}: {site_id} (≤{t_max:g} {t['within']})", show=True
+    )
     if not cells.empty:
         folium.GeoJson(
             _features(cells, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
@@ -885,8 +891,7 @@ def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> fo
         color=REACH_COLOUR,
         weight=3,
         fill=False,
-        tooltip=f"{t['reach_of']}{site['name']} · ≤{t_max:g} {t['within']}: {total} "
-        f"({t['patients']})",
+        tooltip=f"{t['reach_of']}{name} · ≤{t_max:g} {t['within']}: {total} ({t['patients']})",
     ).add_to(group)
     return group
 

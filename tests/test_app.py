@@ -217,6 +217,11 @@ def test_language_switch_translates_the_page() -> None:
     # nothing Chinese left in the widget labels of the scenario page (names of places aside)
     labels = [w.label for w in [*at.number_input, *at.selectbox, *at.checkbox, *at.button]]
     assert not [x for x in labels if any("\u4e00" <= ch <= "\u9fff" for ch in x)], labels
+    # generated candidates are named in English in the site table and the reach picker
+    sites = next(d.value for d in at.dataframe if "Patients served" in d.value.columns)
+    assert list(sites["Name"]) == [f"Generated candidate {sid}" for sid in sites.index]
+    reach = at.selectbox(key="sc_reach").options
+    assert reach == [f"{sid} · Generated candidate {sid}" for sid in sites.index], reach
     at.radio(key="lang").set_value("zh").run()
     assert at.title[0].value == "康乐家园选址方案"
 

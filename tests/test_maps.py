@@ -300,6 +300,25 @@ def test_english_labels(plan: Plan) -> None:
     assert has_text(html, "Legend")
 
 
+def test_english_map_names_generated_candidates_in_english(plan: Plan) -> None:
+    m = maps.build_map(plan, lang="en", selected_site="G0050")
+    groups = feature_groups(m)
+    (sites_layer,) = geojson_layers(groups["Rehabilitation sites"])
+    names = {f["properties"]["site"]: f["properties"]["name"] for f in sites_layer.data["features"]}
+    assert names == {sid: f"Generated candidate {sid}" for sid in OPEN}
+    for layer_name in ("Candidates not chosen", "Catchments"):
+        (layer,) = geojson_layers(groups[layer_name])
+        shown = [f["properties"]["name"] for f in layer.data["features"]]
+        assert shown
+        assert all(n.startswith("Generated candidate G") for n in shown), layer_name
+    html = maps.map_html(m)
+    assert "Reach of Generated candidate G0050" in html
+    assert "生成候选点" not in html
+    # Chinese maps keep the Chinese names
+    zh = maps.map_html(maps.build_map(plan, layers=("sites",)))
+    assert has_text(zh, "生成候选点 G0050")
+
+
 def test_offline_html_and_size(plan: Plan) -> None:
     html = maps.map_html(maps.build_map(plan, basemap="none", selected_site="G0050"))
     # no script or stylesheet from a CDN: Leaflet is embedded

@@ -11,6 +11,7 @@ import streamlit as st
 from planning.maps import travel_label_text
 from planning.pipeline import Plan
 from planning.results import POLICY_TARGETS, suppress_small
+from planning.sites import site_names
 from ui.i18n import lang, t
 
 
@@ -171,7 +172,7 @@ def site_table(plan: Plan) -> pd.DataFrame:
     s = plan.tables.sites
     thr = plan.scenario.privacy_threshold
     out = pd.DataFrame(index=s.index)
-    out[t("col_name")] = s["name"].astype(str)
+    out[t("col_name")] = site_names(plan.sites, lang=lang()).reindex(s.index)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
     out[t("col_served")] = [fmt_count(v, threshold=thr) for v in s["assigned_patients"]]
