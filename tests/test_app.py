@@ -616,6 +616,21 @@ def test_clicking_a_point_on_the_curve_opens_that_plan(monkeypatch: pytest.Monke
     assert len(at.get("vega_lite_chart")) == 2
 
 
+def test_opening_a_plan_from_the_trade_off_page_keeps_the_language() -> None:
+    # st.switch_page drops the interrupted run's widget values, the language switch's too
+    at = start()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.number_input(key="to_p_min").set_value(1)
+    at.number_input(key="to_p_max").set_value(3).run()
+    at.button(key="to_run").click().run()
+    at.button(key="to_open").click().run()
+    ok(at)
+    assert at.title[0].value == "Community rehabilitation siting scenario"
+    assert at.radio(key="lang").value == "en"
+    assert at.session_state["scenario"]["n_facilities"] == 2
+
+
 def test_trade_off_over_budget_steps() -> None:
     # every generated candidate costs 1: a budget of b opens at most b sites
     costly = SMALL.replace(candidate_types=[{"name": "generated", "opening_cost": 1.0}])

@@ -16,6 +16,7 @@ import streamlit as st
 
 LANGS = {"zh": "中文", "en": "English"}
 DEFAULT_LANG = "zh"
+KEPT_LANG = "_lang"  # copy of the language switch (key "lang") that survives st.switch_page
 
 STRINGS: dict[str, tuple[str, str]] = {
     # ---------------------------------------------------------------- navigation
@@ -551,7 +552,7 @@ PROGRESS_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 
 def lang() -> str:
     """Current language code (``"zh"`` or ``"en"``)."""
-    value = st.session_state.get("lang", DEFAULT_LANG)
+    value = st.session_state.get("lang", st.session_state.get(KEPT_LANG, DEFAULT_LANG))
     return value if value in LANGS else DEFAULT_LANG
 
 
