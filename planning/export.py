@@ -35,6 +35,7 @@ import shapely
 from planning.errors import DataError, ScenarioError
 from planning.results import hide_revealing_shares, suppress_columns
 from planning.scenario import Scenario
+from planning.sites import site_names
 from planning.travel import travel_label_shown
 
 if TYPE_CHECKING:
@@ -862,6 +863,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
 
     # ---- one sheet per county
     sites = site_table(plan)
+    sites["name"] = site_names(plan.sites, lang=lang).reindex(sites.index)
     site_header = [SITE_HEADERS[c][lang] for c in SITE_COLUMNS_OUT]
     for cid, r in t.counties.iterrows():
         ws_c = wb.create_sheet(_sheet_title(str(r["name"]), taken))

@@ -50,6 +50,7 @@ from folium.template import Template
 
 from planning.errors import ScenarioError
 from planning.results import hide_revealing_shares, suppress_small
+from planning.sites import site_names
 from planning.travel import travel_label_shown
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ CATCHMENT_COLOURS = (
     "#cab2d6",
 )
 REACH_COLOUR = "#08519c"
+CANDIDATE_COLOUR = "#9e9e9e"
+ASSIGN_WITHIN_COLOUR = "#3b6fb6"
+ASSIGN_BEYOND_COLOUR = "#c0392b"
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -163,6 +167,11 @@ TEXT: dict[str, dict[str, str]] = {
         "reach_of": "可达范围：",
         "within": "分钟内",
         "population": "常住人口（2020）",
+        "minutes": "分钟",
+        "line_within": "时限内",
+        "line_beyond": "超出时限",
+        "per_site": "每个站点一种颜色",
+        "reach_cells": "可达网格",
     },
     "en": {
         "coverage": "County coverage",
@@ -207,6 +216,11 @@ TEXT: dict[str, dict[str, str]] = {
         "reach_of": "Reach of ",
         "within": "min",
         "population": "Population (2020)",
+        "minutes": "min",
+        "line_within": "Within limit",
+        "line_beyond": "Beyond limit",
+        "per_site": "One colour per site",
+        "reach_cells": "Cells within reach",
     },
 }
 
@@ -330,6 +344,8 @@ class _Control(MacroElement):
                 div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.35)';
                 div.style.font = '12px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif';
                 div.style.maxWidth = '300px';
+                div.style.maxHeight = '70vh';  // a long legend scrolls inside a short map
+                div.style.overflowY = 'auto';
                 L.DomEvent.disableClickPropagation(div);
                 return div;
             };
@@ -381,12 +397,19 @@ def _legend_html(
     for head, rows in sections:
         parts.append(f"<div style='margin-top:4px'><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
-            radius = "50%" if shape == "circle" else "2px"
-            parts.append(
-                "<div><span style='display:inline-block;width:11px;height:11px;"
-                f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
-                f"background:{colour};vertical-align:middle'></span>{html.escape(label)}</div>"
-            )
+            if shape == "line":
+                swatch = (
+                    "<span style='display:inline-block;width:13px;height:0;margin-right:5px;"
+                    f"border-top:3px solid {colour};vertical-align:middle'></span>"
+                )
+            else:
+                radius = "50%" if shape == "circle" else "2px"
+                swatch = (
+                    "<span style='display:inline-block;width:11px;height:11px;"
+                    f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
+                    f"background:{colour};vertical-align:middle'></span>"
+                )
+            parts.append(f"<div>{swatch}{html.escape(label)}</div>")
     body = "".join(parts)
     head = html.escape(title)
     if folded:  # small maps: the legend opens on a click
@@ -488,7 +511,8 @@ def build_map(
         ``"cartodb"`` (light), ``"osm"`` or ``"none"`` (no tiles: boundaries only, works
         offline).
     lang
-        ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend.
+        ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend; generated
+        candidates are named in it (:func:`planning.sites.site_names`).
     selected_site
         A ``site_id``: the ``reach`` layer highlights the demand cells within
         ``max_travel_min`` of it (from the plan's travel-time table).
@@ -521,13 +545,16 @@ def build_map(
     m = _base_map(tuple(counties.total_bounds), basemap=basemap, compact=compact)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     tables = plan.tables
+    names = site_names(plan.sites, lang=lang)  # generated candidates named in ``lang``
 
     if "demand" in layers:
         legend.append(_demand_layer(plan.demand, t, thr=thr).add_to_map(m))
 
     assignments = tables.assignments
     if "catchments" in layers and not assignments.empty:
-        _catchment_layer(plan, t).add_to(m)
+        _catchment_layer(plan, t, names).add_to(m)
+        swatch = "linear-gradient(90deg," + ",".join(CATCHMENT_COLOURS[:4]) + ")"
+        legend.append((t["catchments"], [(swatch, t["per_site"], "square")]))
     if "coverage" in layers:
         ctab = tables.counties.reindex(counties.index)
         share = ctab["share_within"].fillna(0.0)
@@ -590,9 +617,22 @@ def build_map(
     # one line per served cell: left out at province scale (catchments show the same)
     if "assignments" in layers and 0 < len(assignments) <= MAX_MAP_CELLS:
         _assignment_layer(plan, t).add_to(m)
+        within = assignments["travel_min"] <= t_max
+        rows: list[tuple[str, str, str]] = []
+        if within.any():
+            rows.append(
+                (ASSIGN_WITHIN_COLOUR, f"{t['line_within']} (≤{t_max:g} {t['minutes']})", "line")
+            )
+        if not within.all():
+            rows.append(
+                (ASSIGN_BEYOND_COLOUR, f"{t['line_beyond']} (>{t_max:g} {t['minutes']})", "line")
+            )
+        legend.append((t["assignments"], rows))
 
     if "reach" in layers and selected_site is not None:
-        _reach_layer(plan, selected_site, t, thr=thr).add_to(m)
+        _reach_layer(plan, selected_site, t, name=names[selected_site], thr=thr).add_to(m)
+        label = f"{t['reach_cells']}: {selected_site} (≤{t_max:g} {t['minutes']})"
+        legend.append((t["reach"], [(REACH_COLOUR, label, "square")]))
 
     if "facilities" in layers and plan.facilities is not None and len(plan.facilities):
         group, rows = _facility_layer(plan.facilities, t)
@@ -605,7 +645,7 @@ def build_map(
         props = pd.DataFrame(
             {
                 "site": cand.index.astype(str),
-                "name": cand["name"].astype(str),
+                "name": names.reindex(cand.index).astype(str),
                 "kind": t["candidate"],
                 "c": "candidate",
             },
@@ -614,7 +654,7 @@ def build_map(
         _point_layer(
             cand,
             props,
-            lambda _k: "#9e9e9e",
+            lambda _k: CANDIDATE_COLOUR,
             colour_field="c",
             name=t["candidates"],
             show="candidates" in SHOWN_BY_DEFAULT,
@@ -622,6 +662,8 @@ def build_map(
             fields=["site", "name"],
             aliases=[t["site"], t["name"]],
         ).add_to(m)
+        if not cand.empty:
+            legend.append((t["candidates"], [(CANDIDATE_COLOUR, t["candidate"], "circle")]))
 
     if "sites" in layers:
         st_ = tables.sites
@@ -629,7 +671,7 @@ def build_map(
         props = pd.DataFrame(
             {
                 "site": st_.index.astype(str),
-                "name": st_["name"].astype(str),
+                "name": names.reindex(st_.index).astype(str),
                 "kind_key": st_["kind"].astype(str),
                 "kind": st_["kind"].map(lambda k: t.get(str(k), str(k))),
                 "county": st_["county_name"].astype(str),
@@ -748,7 +790,7 @@ def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _
     return _LayerWithLegend(group, (t["patients"], rows))
 
 
-def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
+def _catchment_layer(plan: Plan, t: dict[str, str], names: pd.Series) -> folium.FeatureGroup:
     thr = plan.scenario.privacy_threshold
     alloc = plan.tables.assignments
     ordered = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
@@ -761,7 +803,7 @@ def _catchment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
     props = pd.DataFrame(
         {
             "site": merged.index.astype(str),
-            "name": sites["name"].astype(str),
+            "name": names.reindex(merged.index).astype(str),
             "assigned": suppress_small(sites["assigned_patients"].astype(float), threshold=thr),
             "mean_min": _fmt_min(sites["mean_travel_min"]),
             "colour": [CATCHMENT_COLOURS[order[s] % len(CATCHMENT_COLOURS)] for s in merged.index],
@@ -801,7 +843,7 @@ def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
             "cell": alloc["demand_id"].to_numpy(),
             "site": alloc["site_id"].to_numpy(),
             "travel": _fmt_min(alloc["travel_min"]).to_numpy(),
-            "colour": np.where(within, "#3b6fb6", "#c0392b"),
+            "colour": np.where(within, ASSIGN_WITHIN_COLOUR, ASSIGN_BEYOND_COLOUR),
         },
         index=frame.index,
     )
@@ -814,7 +856,9 @@ def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
     return group
 
 
-def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> folium.FeatureGroup:
+def _reach_layer(
+    plan: Plan, site_id: str, t: dict[str, str], *, name: str, thr: int
+) -> folium.FeatureGroup:
     t_max = plan.scenario.max_travel_min
     table = plan.travel.table
     pairs = table[(table["site_id"] == site_id) & (table["travel_min"] <= t_max)]
@@ -829,8 +873,9 @@ def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> fo
         },
         index=cells.index,
     )
-    name = f"{t['reach']}: {site_id} (≤{t_max:g} {t['within']})"
-    group = folium.FeatureGroup(name=name, show=True)
+    group = folium.FeatureGroup(
+        name=f"{t['reach']}: {site_id} (≤{t_max:g} {t['within']})", show=True
+    )
     if not cells.empty:
         folium.GeoJson(
             _features(cells, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
@@ -853,8 +898,7 @@ def _reach_layer(plan: Plan, site_id: str, t: dict[str, str], *, thr: int) -> fo
         color=REACH_COLOUR,
         weight=3,
         fill=False,
-        tooltip=f"{t['reach_of']}{site['name']} · ≤{t_max:g} {t['within']}: {total} "
-        f"({t['patients']})",
+        tooltip=f"{t['reach_of']}{name} · ≤{t_max:g} {t['within']}: {total} ({t['patients']})",
     ).add_to(group)
     return group
 

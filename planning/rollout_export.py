@@ -22,6 +22,7 @@ import pandas as pd
 from planning.errors import DataError
 from planning.results import hide_revealing_shares, suppress_columns, suppress_small
 from planning.rollout import RolloutResult
+from planning.sites import site_names
 
 if TYPE_CHECKING:
     import folium
@@ -399,6 +400,13 @@ def build_rollout_map(
         ).add_to(cgroup)
     sgroup = folium.FeatureGroup(name=txt["sites"], show=True)
     pts = sites.geometry.to_crs("EPSG:4326")
+    if {"name", "source"} <= set(sites.columns):  # generated candidates named in ``lang``
+        names = site_names(sites, lang="zh" if lang == "zh" else "en")
+    elif "name" in sites.columns:
+        names = sites["name"].astype(str)
+    else:
+        names = pd.Series(sites.index.astype(str), index=sites.index)
+    name_of = names.to_dict()
     for sid, row in result.sites.sort_values("opening_year", na_position="first").iterrows():
         if sid not in pts.index:
             continue
@@ -407,7 +415,7 @@ def build_rollout_map(
         existing = pd.isna(oy)
         later = not existing and int(oy) > year
         colour = EXISTING_COLOUR if existing else colours.get(int(oy), LATER_COLOUR)
-        name = str(sites.loc[sid, "name"]) if "name" in sites.columns else str(sid)
+        name = str(name_of.get(sid, sid))
         when = txt["existing"] if existing else txt["opens"].format(year=int(oy))
         tip = (
             f"<b>{html.escape(name)}</b> ({html.escape(str(sid))})<br>"

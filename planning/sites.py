@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planning._validate import require_columns
 from planning.data import utm_crs
 from planning.errors import DataError, ScenarioError
 from planning.scenario import CandidateType
@@ -39,6 +40,56 @@ SITE_COLUMNS = [
     "lat",
 ]
 NOT_CANDIDATES = {"psychiatric_hospital"}
+# Name of a generated candidate, per language; the site layer stores the Chinese one (the
+# app's default language) and :func:`site_names` gives the name in another language.
+GENERATED_NAMES = {"zh": "生成候选点 {site_id}", "en": "Generated candidate {site_id}"}
+
+
+def site_names(sites: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
+    """Site names as shown in ``lang``: generated candidates get that language's name.
+
+    Generated grid candidates (``source == "generated"``) are named from their id
+    (:data:`GENERATED_NAMES`, e.g. "Generated candidate G0025"); every other site keeps the
+    name it was given (a facility's name is the planner's data and is never translated).
+
+    Parameters
+    ----------
+    sites
+        Site layer (see :func:`build_sites`): index ``site_id``, columns ``name`` and
+        ``source``.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    names
+        Strings, same index as ``sites``.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown language.
+    DataError
+        ``sites`` lacks ``name`` or ``source``.
+
+    Examples
+    --------
+    >>> sites = pd.DataFrame(
+    ...     {"name": ["生成候选点 G0001", "康园"], "source": ["generated", "facility"]},
+    ...     index=pd.Index(["G0001", "F1"], name="site_id"),
+    ... )
+    >>> site_names(sites, lang="en").tolist()
+    ['Generated candidate G0001', '康园']
+    """
+    if lang not in GENERATED_NAMES:
+        msg = f"Unknown language {lang!r} for site names; use 'zh' (Chinese) or 'en' (English)."
+        raise ScenarioError(msg)
+    require_columns(sites, {"name", "source"}, name="site layer")
+    template = GENERATED_NAMES[lang]
+    generated = sites["source"].astype(str) == "generated"
+    names = sites["name"].astype(str)
+    own = [template.format(site_id=sid) for sid in sites.index[generated]]
+    return names.mask(generated, pd.Series(own, index=sites.index[generated], dtype=object))
 
 
 def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> gpd.GeoDataFrame:
@@ -69,7 +120,7 @@ def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> 
     ids = [f"G{i:04d}" for i in range(1, len(pts) + 1)]
     return gpd.GeoDataFrame(
         {
-            "name": [f"生成候选点 {i}" for i in ids],
+            "name": [GENERATED_NAMES["zh"].format(site_id=i) for i in ids],
             "kind": "candidate",
             "source": "generated",
             "candidate_type": "generated",

@@ -269,6 +269,11 @@ def test_language_switch_translates_the_page() -> None:
     # nothing Chinese left in the widget labels of the scenario page (names of places aside)
     labels = [w.label for w in [*at.number_input, *at.selectbox, *at.checkbox, *at.button]]
     assert not [x for x in labels if any("\u4e00" <= ch <= "\u9fff" for ch in x)], labels
+    # generated candidates are named in English in the site table and the reach picker
+    sites = next(d.value for d in at.dataframe if "Patients served" in d.value.columns)
+    assert list(sites["Name"]) == [f"Generated candidate {sid}" for sid in sites.index]
+    reach = at.selectbox(key="sc_reach").options
+    assert reach == [f"{sid} · Generated candidate {sid}" for sid in sites.index], reach
     at.radio(key="lang").set_value("zh").run()
     assert at.title[0].value == "康乐家园选址方案"
 
@@ -629,6 +634,78 @@ def test_trade_off_curve_and_opening_a_point() -> None:
     assert len(at.session_state["plan"].solution.selected_sites) == 3
 
 
+def chart_clicks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, float]]]:
+    """Make ``st.altair_chart`` report a click: AppTest cannot click inside a Vega chart.
+
+    The chart is still drawn by Streamlit (so its spec and selection wiring can be checked);
+    the event returned is the one the browser sends after a click on a point, as
+    ``{"selection": {"pick": [{"p": 3}]}}``. Set ``clicks[chart_key]`` to the selected rows.
+    """
+    real = st.altair_chart
+    clicks: dict[str, list[dict[str, float]]] = {}
+
+    def clicking(chart: object, **kwargs: object) -> dict[str, object]:
+        real(chart, **kwargs)  # type: ignore[call-overload]
+        assert kwargs["on_select"] == "rerun"
+        return {"selection": {"pick": clicks.get(str(kwargs["key"]), [])}}
+
+    monkeypatch.setattr(st, "altair_chart", clicking)
+    return clicks
+
+
+def test_clicking_a_point_on_the_curve_opens_that_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    clicks = chart_clicks(monkeypatch)
+    at = start()
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.number_input(key="to_p_min").set_value(1)
+    at.number_input(key="to_p_max").set_value(4).run()
+    at.button(key="to_run").click().run()
+    ok(at)
+    charts = {c.key: c for c in at.get("vega_lite_chart")}
+    assert set(charts) == {"to_chart_coverage", "to_chart_travel"}
+    for chart in charts.values():
+        spec = json.loads(chart.proto.spec)
+        (param,) = spec["params"]
+        assert param["name"] == "pick"
+        assert param["select"] == {"type": "point", "fields": ["p"], "on": "click"}
+        assert list(chart.proto.selection_mode) == ["pick"]
+    assert any("点击曲线上的点" in c.value for c in at.caption)
+    # a number of sites outside the curve is ignored
+    clicks["to_chart_coverage"] = [{"p": 99}]
+    at.run()
+    ok(at)
+    assert at.title[0].value == "站点数与覆盖率、出行时间的权衡"
+    # a click on the 3-site point of the travel curve opens that plan on the Scenario page
+    clicks["to_chart_travel"] = [{"p": 3}]
+    at.run()
+    ok(at)
+    assert at.title[0].value == "康乐家园选址方案"
+    assert at.session_state["scenario"]["n_facilities"] == 3
+    assert at.number_input(key="sc_n_facilities").value == 3
+    assert len(at.session_state["plan"].solution.selected_sites) == 3
+    # back on the trade-off page the same (remembered) selection does not open it again
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.button(key="to_run").click().run()
+    ok(at)
+    assert at.title[0].value == "站点数与覆盖率、出行时间的权衡"
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_opening_a_plan_from_the_trade_off_page_keeps_the_language() -> None:
+    # st.switch_page drops the interrupted run's widget values, the language switch's too
+    at = start()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.number_input(key="to_p_min").set_value(1)
+    at.number_input(key="to_p_max").set_value(3).run()
+    at.button(key="to_run").click().run()
+    at.button(key="to_open").click().run()
+    ok(at)
+    assert at.title[0].value == "Community rehabilitation siting scenario"
+    assert at.radio(key="lang").value == "en"
+    assert at.session_state["scenario"]["n_facilities"] == 2
+
+
 def test_trade_off_over_budget_steps() -> None:
     # every generated candidate costs 1: a budget of b opens at most b sites
     costly = SMALL.replace(candidate_types=[{"name": "generated", "opening_cost": 1.0}])
@@ -651,6 +728,28 @@ def test_trade_off_over_budget_steps() -> None:
     ok(at)
     assert at.session_state["scenario"]["constraints"]["budget"] == 3.0
     assert at.session_state["scenario"]["n_facilities"] is None
+
+
+def test_clicking_a_budget_point_opens_that_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    clicks = chart_clicks(monkeypatch)
+    costly = SMALL.replace(candidate_types=[{"name": "generated", "opening_cost": 1.0}])
+    at = start(costly)
+    at.switch_page("ui/page_tradeoff.py").run()
+    at.radio(key="to_axis").set_value("budget").run()
+    at.number_input(key="to_b_min").set_value(1.0)
+    at.number_input(key="to_b_max").set_value(3.0)
+    at.number_input(key="to_b_n").set_value(3).run()
+    at.button(key="to_run").click().run()
+    ok(at)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["params"][0]["select"]["fields"] == ["budget"]
+    clicks["to_chart_coverage"] = [{"budget": 2.0}]
+    at.run()
+    ok(at)
+    assert at.title[0].value == "康乐家园选址方案"
+    assert at.session_state["scenario"]["constraints"]["budget"] == 2.0
+    assert at.session_state["scenario"]["n_facilities"] is None
+    assert len(at.session_state["plan"].solution.selected_sites) == 2
 
 
 def test_trade_off_refuses_a_bad_range() -> None:

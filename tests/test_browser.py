@@ -1,8 +1,9 @@
 """Real-browser smoke test: Debian's chromium (via Playwright) against `streamlit run app.py`.
 
 The map renders (Leaflet inside the folium iframe), Solve produces metrics, and scenarios
-saved from the sidebar appear on the Compare page. Screenshots are kept in
-``tests/artifacts/`` (git-ignored) for a person to look at.
+saved from the sidebar appear on the Compare page; the Rollout page plans and draws its map
+(its map was once blank in the browser only). Screenshots are kept in ``tests/artifacts/``
+(git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
@@ -207,6 +208,57 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
             assert frames.count() == 2
             page.wait_for_timeout(3_000)
             _shot(page, "03_compare.png", tmp_path)
+            assert not errors, errors
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_rollout_page_plans_and_draws_its_map(app_url: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda msg: (
+                errors.append(msg.text)
+                if msg.type == "error" and "Failed to load resource" not in msg.text
+                else None
+            ),
+        )
+        try:
+            page.goto(app_url, wait_until="domcontentloaded")
+            page.get_by_role("heading", name="康乐家园选址方案").wait_for(timeout=90_000)
+            page.get_by_role("link", name="分期推进").click()
+            page.get_by_role("heading", name="分期推进计划").wait_for(timeout=30_000)
+            page.get_by_role("button", name="生成分期计划").click()
+            page.get_by_role("heading", name="逐年进展与目标").wait_for(timeout=300_000)
+            # the map renders: Leaflet inside the iframe, the year layers drawn and listed in
+            # the layer switch (a layer added after the switch left the map blank), legend
+            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+            frame.locator(".leaflet-container").wait_for(timeout=60_000)
+            frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
+            frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
+            overlays = frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+            assert [o.strip() for o in overlays] == [
+                "区县",
+                "已有站点的县区（按首个站点年份）",
+                "站点（按开设年份）",
+            ], overlays
+            frame.get_by_text("分期推进 · 截至2025年").wait_for(timeout=30_000)
+            assert frame.get_by_text("2025年开设").count() >= 1
+            assert frame.get_by_text("estimated (straight-line)").count() >= 1
+            # the county names are drawn on the map (boundaries always shown, no tiles)
+            assert frame.get_by_text("仙游县").count() >= 1
+            page.get_by_text("2025 年开设的站点").wait_for(timeout=30_000)
+            page.wait_for_timeout(2_000)
+            _shot(page, "04_rollout.png", tmp_path)
             assert not errors, errors
         finally:
             context.close()

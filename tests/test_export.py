@@ -188,6 +188,26 @@ def test_workbook_english(plan: pipeline.Plan, tmp_path: Path) -> None:
     header = next(wb[first_county].iter_rows(values_only=True))
     assert header[:4] == ("Site ID", "Name", "Kind", "Candidate type")
     assert "Longitude (GCJ-02, AMap/Tencent)" in header
+    # generated candidates are named in English; facilities keep their own names
+    names = {}
+    for county in plan.tables.counties["name"]:
+        for row in list(wb[county].iter_rows(values_only=True))[1:]:
+            names[row[0]] = row[1]
+    opened = plan.tables.sites
+    assert set(names) == set(opened.index)
+    source = plan.sites["source"].reindex(opened.index)
+    generated = [sid for sid in opened.index if source[sid] == "generated"]
+    assert generated
+    for sid in generated:
+        assert names[sid] == f"Generated candidate {sid}"
+    for sid in set(opened.index) - set(generated):
+        assert names[sid] == opened.loc[sid, "name"]
+    zh = openpyxl.load_workbook(export.export_workbook(plan, tmp_path / "zh.xlsx"))
+    zh_rows = list(zh[plan.tables.counties["name"].iloc[0]].iter_rows(values_only=True))[1:]
+    assert all(r[1] == opened.loc[r[0], "name"] for r in zh_rows)
+    html = export.export_html_map(plan, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
+    assert "Generated candidate" in html
+    assert "生成候选点" not in html
     with pytest.raises(ScenarioError, match="'zh'"):
         export.export_workbook(plan, tmp_path / "fr.xlsx", lang="fr")  # type: ignore[arg-type]
 

@@ -206,6 +206,90 @@ def test_assignment_lines_and_catchments(plan: Plan) -> None:
     assert {f["properties"]["site"] for f in areas.data["features"]} == served
 
 
+def legend_html(m: folium.Map) -> str:
+    """The legend's HTML (the control in the bottom right corner)."""
+    (legend,) = [
+        c
+        for c in m._children.values()
+        if isinstance(c, maps._Control) and c.position == "bottomright"
+    ]
+    return str(legend.html)
+
+
+def test_legend_has_an_entry_for_each_drawn_layer(plan: Plan) -> None:
+    t = maps.TEXT["zh"]
+    html = legend_html(
+        maps.build_map(
+            plan,
+            layers=("sites", "candidates", "assignments", "catchments", "reach"),
+            selected_site="G0050",
+        )
+    )
+    for name in ("sites", "candidates", "assignments", "catchments", "reach"):
+        assert f"<i>{t[name]}</i>" in html, name
+    assert "可达网格: G0050 (≤30 分钟)" in html
+    assert maps.REACH_COLOUR in html
+    assert "每个站点一种颜色" in html
+    assert "linear-gradient(90deg," + ",".join(maps.CATCHMENT_COLOURS[:4]) + ")" in html
+    # assignment lines: a swatch per line colour drawn; MCLP assigns only trips within 30 min
+    assert (plan.tables.assignments["travel_min"] <= 30).all()
+    assert f"border-top:3px solid {maps.ASSIGN_WITHIN_COLOUR}" in html
+    assert "时限内 (≤30 分钟)" in html
+    assert maps.ASSIGN_BEYOND_COLOUR not in html
+    assert "候选点" in html
+
+
+def test_legend_shows_assignment_lines_beyond_the_limit(inputs: Inputs) -> None:
+    # p-median serves every cell, so some lines are longer than the limit (drawn red)
+    median = Inputs(
+        scenario=inputs.scenario.replace(model="p_median"),
+        counties=inputs.counties,
+        demand=inputs.demand,
+        sites=inputs.sites,
+        facilities=inputs.facilities,
+        travel=inputs.travel,
+    )
+    plan = make_plan(median, OPEN)
+    assert (plan.tables.assignments["travel_min"] > 30).any()
+    html = legend_html(maps.build_map(plan, layers=("assignments",)))
+    assert f"border-top:3px solid {maps.ASSIGN_WITHIN_COLOUR}" in html
+    assert f"border-top:3px solid {maps.ASSIGN_BEYOND_COLOUR}" in html
+    assert "超出时限 (&gt;30 分钟)" in html
+
+
+def test_legend_leaves_out_layers_not_drawn(plan: Plan) -> None:
+    t = maps.TEXT["zh"]
+    html = legend_html(maps.build_map(plan, layers=("coverage", "sites")))
+    assert f"<i>{t['sites']}</i>" in html
+    for name in ("candidates", "assignments", "catchments", "reach"):
+        assert f"<i>{t[name]}</i>" not in html, name
+    # the reach layer needs a selected site: no layer, no legend entry
+    html = legend_html(maps.build_map(plan, layers=("sites", "reach")))
+    assert f"<i>{t['reach']}</i>" not in html
+
+
+def test_legend_entries_in_english(plan: Plan) -> None:
+    html = legend_html(
+        maps.build_map(
+            plan,
+            layers=("assignments", "catchments", "reach", "candidates"),
+            selected_site="G0050",
+            lang="en",
+        )
+    )
+    for text in (
+        "<i>Assignment lines</i>",
+        "Within limit (≤30 min)",
+        "<i>Catchments</i>",
+        "One colour per site",
+        "<i>Reach of selected site</i>",
+        "Cells within reach: G0050 (≤30 min)",
+        "<i>Candidates not chosen</i>",
+    ):
+        assert text in html, text
+    assert not re.search(r"[\u4e00-\u9fff]", html), html
+
+
 def test_english_labels(plan: Plan) -> None:
     m = maps.build_map(plan, lang="en")
     groups = feature_groups(m)
@@ -214,6 +298,25 @@ def test_english_labels(plan: Plan) -> None:
     html = maps.map_html(m)
     assert has_text(html, "Travel times: estimated (straight-line)")
     assert has_text(html, "Legend")
+
+
+def test_english_map_names_generated_candidates_in_english(plan: Plan) -> None:
+    m = maps.build_map(plan, lang="en", selected_site="G0050")
+    groups = feature_groups(m)
+    (sites_layer,) = geojson_layers(groups["Rehabilitation sites"])
+    names = {f["properties"]["site"]: f["properties"]["name"] for f in sites_layer.data["features"]}
+    assert names == {sid: f"Generated candidate {sid}" for sid in OPEN}
+    for layer_name in ("Candidates not chosen", "Catchments"):
+        (layer,) = geojson_layers(groups[layer_name])
+        shown = [f["properties"]["name"] for f in layer.data["features"]]
+        assert shown
+        assert all(n.startswith("Generated candidate G") for n in shown), layer_name
+    html = maps.map_html(m)
+    assert "Reach of Generated candidate G0050" in html
+    assert "生成候选点" not in html
+    # Chinese maps keep the Chinese names
+    zh = maps.map_html(maps.build_map(plan, layers=("sites",)))
+    assert has_text(zh, "生成候选点 G0050")
 
 
 def test_offline_html_and_size(plan: Plan) -> None:

@@ -588,6 +588,8 @@ def test_rollout_map_colours_sites_by_opening_year(putian):
     )
     assert "opens 2023" in html_2023
     assert "opens later" in html_2023
+    assert "Generated candidate G" in html_2023  # generated candidates named in English
+    assert "生成候选点" not in html_2023
     assert colours[2023] in html_2023
     html_last = map_html(
         rollout_export.build_rollout_map(
@@ -595,6 +597,7 @@ def test_rollout_map_colours_sites_by_opening_year(putian):
         )
     )
     assert "2025年开设" in html_last
+    assert "生成候选点 G" in html_last
     assert "以后开设" not in html_last
     # the layer switch refers to each layer: it must come after all of them, else Leaflet
     # throws "reading 'setZIndex'" in the browser and the map stays blank

@@ -82,3 +82,19 @@ def test_empty_facility_table_is_an_error(putian):
 def test_facilities_source_needs_a_table(putian):
     with pytest.raises(ScenarioError, match="needs a facility table"):
         sites.build_sites(putian, source="facilities", spacing_m=5000)
+
+
+def test_generated_candidates_are_named_in_the_language_asked(putian):
+    fac = facility_layer([("F1", "示例康复站", "rehab_existing", 119.0, 25.45, 30.0)])
+    s = sites.build_sites(putian, source="grid+facilities", spacing_m=20_000, facilities=fac)
+    assert s.loc["G0001", "name"] == "生成候选点 G0001"  # stored: Chinese, the default
+    en = sites.site_names(s, lang="en")
+    assert en.index.equals(s.index)
+    generated = s["source"] == "generated"
+    assert (en[generated] == [f"Generated candidate {i}" for i in s.index[generated]]).all()
+    assert en["F1"] == "示例康复站"  # the planner's own names are never translated
+    assert sites.site_names(s, lang="zh").equals(s["name"].astype(str))
+    with pytest.raises(ScenarioError, match="Unknown language 'fr'"):
+        sites.site_names(s, lang="fr")
+    with pytest.raises(DataError, match=r"missing column.*'source'"):
+        sites.site_names(s.drop(columns="source"), lang="en")

@@ -16,6 +16,7 @@ import streamlit as st
 
 LANGS = {"zh": "中文", "en": "English"}
 DEFAULT_LANG = "zh"
+KEPT_LANG = "_lang"  # copy of the language switch (key "lang") that survives st.switch_page
 
 STRINGS: dict[str, tuple[str, str]] = {
     # ---------------------------------------------------------------- navigation
@@ -446,6 +447,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Mean travel on the curve is over the patients the model serves (coverage models: only those within the limit); the plan below reports every patient's trip to the nearest site.",
     ),
     "p_axis": ("站点数", "Number of sites"),
+    "tradeoff_click_hint": (
+        "点击曲线上的点，即在“方案与求解”页打开该方案；也可在下方列表中选择后点按钮打开。",
+        "Click a point on a curve to open that plan on the Scenario page, or pick it from the list below and press the button.",
+    ),
     "tradeoff_pick_title": ("查看某一站点数的方案", "Open the plan for a number of sites"),
     "tradeoff_pick": ("站点数", "Number of sites"),
     "tradeoff_none_feasible": ("该范围内没有可行方案。", "No feasible plan in this range."),
@@ -547,7 +552,7 @@ PROGRESS_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
 
 def lang() -> str:
     """Current language code (``"zh"`` or ``"en"``)."""
-    value = st.session_state.get("lang", DEFAULT_LANG)
+    value = st.session_state.get("lang", st.session_state.get(KEPT_LANG, DEFAULT_LANG))
     return value if value in LANGS else DEFAULT_LANG
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 from planning import maps
 from planning.errors import PlanningError
 from planning.pipeline import Plan
+from planning.sites import site_names
 from planning.travel import travel_label_shown
 from ui import cache, mapview, state
 from ui.i18n import t
@@ -72,7 +73,7 @@ def _site_changes(base: Plan, other: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         s = plan.sites.loc[ids]
         return pd.DataFrame(
             {
-                t("col_name"): s["name"].astype(str),
+                t("col_name"): site_names(s, lang=mapview.map_lang()),
                 t("col_county"): s["county"].map(plan.counties["name"]).astype(str),
             },
             index=pd.Index(ids, name=t("col_site")),

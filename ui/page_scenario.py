@@ -14,6 +14,7 @@ import streamlit as st
 from planning import maps
 from planning.pipeline import Plan
 from planning.scenario import Scenario
+from planning.sites import site_names
 from ui import cache, mapview, state
 from ui.i18n import labels, progress_text, t
 from ui.results_view import (
@@ -353,7 +354,7 @@ def _results(plan: Plan, scenario: Scenario) -> None:
     with c1:
         basemap = mapview.basemap_picker("sc_basemap")
     site_ids = list(plan.tables.sites.index)
-    names = plan.tables.sites["name"].astype(str)
+    names = site_names(plan.sites, lang=mapview.map_lang())
     if st.session_state.get("sc_reach") not in [None, *site_ids]:
         st.session_state["sc_reach"] = None
     with c2:

@@ -1,14 +1,18 @@
 """Trade-off page: coverage and mean travel time against the number of sites (or budget).
 
 The curve comes from :func:`planning.models.trade_off_curve` on the current scenario's
-prepared inputs. Picking a number of sites (or a budget) opens that plan (map and figures),
-and a button makes it the current scenario on the Scenario page.
+prepared inputs. Clicking a point on either curve opens that plan on the Scenario page. The
+same is reachable without a pointer: pick a number of sites (or a budget) from the list to see
+that plan (map and figures), and a button makes it the current scenario on the Scenario page.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -20,6 +24,9 @@ from ui.i18n import labels, t
 from ui.results_view import fmt_min, fmt_pct, format_status, metrics_row, travel_caption
 
 MAX_POINTS = 30
+PICK = "pick"  # name of the charts' point selection (Vega-Lite parameter)
+CHART_KEYS = ("to_chart_coverage", "to_chart_travel")
+SEEN = "_tradeoff_chart_seen"  # selection handled per chart (kept by state.clear_widgets)
 
 
 def _open_plan(p: int) -> None:
@@ -54,6 +61,107 @@ def _fmt_budget(value: float) -> str:
     return f"{value:,.6g}"
 
 
+def _curve_chart(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    x_title: str,
+    y_title: str,
+    x_format: str,
+    tooltip: list[Any],
+) -> alt.LayerChart:
+    """Line through every step, a clickable point on each feasible one (selection ``PICK``)."""
+    pick = alt.selection_point(name=PICK, fields=[x], on="click", empty=False)
+    axis = alt.Axis(format=x_format, tickMinStep=1) if x == "p" else alt.Axis(format=x_format)
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:Q", title=x_title, axis=axis, scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{y}:Q", title=y_title),
+    )
+    line = base.mark_line(color="#4c78a8")
+    points = (
+        base.transform_filter(alt.datum.pickable)
+        .mark_circle(size=140, cursor="pointer", color="#4c78a8")
+        .encode(
+            tooltip=tooltip,
+            color=alt.condition(pick, alt.value("#d7301f"), alt.value("#4c78a8")),
+        )
+        .add_params(pick)
+    )
+    return alt.layer(line, points)
+
+
+def _picked(event: Mapping[str, Any] | None, field: str) -> float | None:
+    """The ``field`` value of the point selected in a chart event, or ``None``."""
+    if not event:
+        return None
+    rows = (event.get("selection") or {}).get(PICK) or []
+    for row in rows:
+        value = row.get(field) if isinstance(row, Mapping) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _curve_charts(
+    curve: pd.DataFrame, *, x: str, x_title: str, x_format: str, scenario: Scenario
+) -> float | None:
+    """Draw the coverage and travel curves; return the x value of a point just clicked.
+
+    A selection is returned once: it is remembered (``SEEN``), so coming back to the page with
+    the same selection does not open the plan again.
+    """
+    feasible = curve["status"].astype(str).isin(["optimal", "feasible"])
+    status = [t(f"solstatus_{s}") for s in curve["status"].astype(str)]
+    data = pd.DataFrame(
+        {
+            x: curve[x].astype(float),
+            "coverage_pct": 100 * curve["coverage_share"].astype(float),
+            "travel_min": curve["mean_travel_min"].astype(float),
+            "status": status,
+            "pickable": feasible.to_numpy(),
+        }
+    )
+    tooltip = [
+        alt.Tooltip(f"{x}:Q", title=x_title, format=x_format),
+        alt.Tooltip("coverage_pct:Q", title=t("curve_coverage_axis"), format=".1f"),
+        alt.Tooltip("travel_min:Q", title=t("curve_travel_axis"), format=".1f"),
+        alt.Tooltip("status:N", title=t("col_status")),
+    ]
+    specs = (
+        (t("curve_coverage", T=f"{scenario.max_travel_min:g}"), "coverage_pct", "%"),
+        (t("curve_travel"), "travel_min", t("unit_min")),
+    )
+    seen: dict[str, float | None] = dict(st.session_state.get(SEEN) or {})
+    clicked: float | None = None
+    for column, key, (title, y, y_title) in zip(st.columns(2), CHART_KEYS, specs, strict=True):
+        with column:
+            st.markdown(f"**{title}**")
+            chart = _curve_chart(
+                data,
+                x=x,
+                y=y,
+                x_title=x_title,
+                y_title=y_title,
+                x_format=x_format,
+                tooltip=tooltip,
+            )
+            event = st.altair_chart(
+                chart, on_select="rerun", selection_mode=PICK, key=key, width="stretch"
+            )
+        value = _picked(event, x)
+        if value is not None and value != seen.get(key):
+            clicked = value
+        seen[key] = value
+    st.session_state[SEEN] = seen
+    st.caption(":material/touch_app: " + t("tradeoff_click_hint"))
+    if clicked is None:
+        return None
+    allowed = data.loc[data["pickable"], x].to_numpy(dtype=float)
+    near = allowed[np.isclose(allowed, clicked, rtol=1e-9, atol=1e-9)]
+    return float(near[0]) if len(near) else None
+
+
 def _render_budget(scenario: Scenario) -> None:
     """Curve over budget steps: any number of new sites whose opening costs fit the budget."""
     state.init_widget("to_b_min", 0.0)
@@ -84,22 +192,14 @@ def _render_budget(scenario: Scenario) -> None:
         ":material/directions_car: "
         + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang())
     )
-    chart = curve.set_index("budget")
-    c1, c2 = st.columns(2)
-    with c1:
-        st.markdown(f"**{t('curve_coverage', T=f'{scenario.max_travel_min:g}')}**")
-        st.line_chart(
-            (100 * chart["coverage_share"]).rename(t("curve_coverage_axis")),
-            x_label=t("budget_axis"),
-            y_label="%",
-        )
-    with c2:
-        st.markdown(f"**{t('curve_travel')}**")
-        st.line_chart(
-            chart["mean_travel_min"].rename(t("curve_travel_axis")),
-            x_label=t("budget_axis"),
-            y_label=t("unit_min"),
-        )
+    clicked = _curve_charts(
+        curve, x="budget", x_title=t("budget_axis"), x_format=",.6~g", scenario=scenario
+    )
+    if clicked is not None:
+        picked_scenario = _with_budget(scenario, clicked)
+        with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
+            _open_scenario(picked_scenario)
+        st.switch_page("ui/page_scenario.py")
     table = pd.DataFrame(
         {
             t("budget_axis"): [_fmt_budget(v) for v in curve["budget"]],
@@ -202,22 +302,11 @@ def render() -> None:
         ":material/directions_car: "
         + maps.travel_label_text(scenario.travel_label, lang=mapview.map_lang())
     )
-    chart = curve.set_index("p")
-    c1, c2 = st.columns(2)
-    with c1:
-        st.markdown(f"**{t('curve_coverage', T=f'{scenario.max_travel_min:g}')}**")
-        st.line_chart(
-            (100 * chart["coverage_share"]).rename(t("curve_coverage_axis")),
-            x_label=t("p_axis"),
-            y_label="%",
-        )
-    with c2:
-        st.markdown(f"**{t('curve_travel')}**")
-        st.line_chart(
-            chart["mean_travel_min"].rename(t("curve_travel_axis")),
-            x_label=t("p_axis"),
-            y_label=t("unit_min"),
-        )
+    clicked = _curve_charts(curve, x="p", x_title=t("p_axis"), x_format="d", scenario=scenario)
+    if clicked is not None:
+        with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
+            _open_plan(round(clicked))
+        st.switch_page("ui/page_scenario.py")
     table = pd.DataFrame(
         {
             t("p_axis"): curve["p"].astype(int),

@@ -17,6 +17,7 @@ from planning.results import (
     public_counties,
     public_sites,
 )
+from planning.sites import site_names
 from ui.i18n import lang, t
 
 
@@ -188,7 +189,7 @@ def site_table(plan: Plan) -> pd.DataFrame:
     """
     s = public_sites(plan.tables.sites, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=s.index)
-    out[t("col_name")] = s["name"].astype(str)
+    out[t("col_name")] = site_names(plan.sites, lang=lang()).reindex(s.index)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
     out[t("col_served")] = [v or "—" for v in s["assigned_patients"]]

@@ -20,6 +20,7 @@ import streamlit as st
 from planning import rollout, rollout_export
 from planning.maps import travel_label_text
 from planning.scenario import Scenario
+from planning.sites import site_names
 from ui import cache, mapview, state
 from ui.i18n import lang, progress_text, t
 
@@ -396,7 +397,7 @@ def _show(result: rollout.RolloutResult) -> None:
     mapview.show(m, key="ro_map")
     opened = result.sites[result.sites["opening_year"] == year]
     st.markdown(f"**{T('opened', year=year)}**")
-    names = inputs.sites["name"].reindex(opened.index) if "name" in inputs.sites else opened.index
+    names = site_names(inputs.sites, lang=mapview.map_lang()).reindex(opened.index)
     st.dataframe(
         pd.DataFrame(
             {

@@ -10,7 +10,7 @@ from planning.errors import PlanningError
 from planning.scenario import Scenario
 from planning.scenario_store import parse_upload, scenario_json_bytes
 from ui import state
-from ui.i18n import LANGS, t
+from ui.i18n import KEPT_LANG, LANGS, lang, t
 
 
 def _fail(err: PlanningError) -> None:
@@ -168,8 +168,10 @@ def _keep_translated_choices() -> None:
 def render() -> None:
     """Draw the shared sidebar (every page)."""
     with st.sidebar:
+        # st.switch_page drops the widget values of the interrupted run (streamlit#8425),
+        # the language switch's too: it comes back from a plain copy (i18n.KEPT_LANG)
         if "lang" not in st.session_state:
-            st.session_state["lang"] = "zh"
+            st.session_state["lang"] = lang()
         st.radio(
             "语言 / Language",
             list(LANGS),
@@ -178,6 +180,7 @@ def render() -> None:
             format_func=lambda code: LANGS[code],
             horizontal=True,
         )
+        st.session_state[KEPT_LANG] = st.session_state["lang"]
         st.subheader(t("lib_title"))
         store = state.store()
         names = store.names()
