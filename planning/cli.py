@@ -136,17 +136,22 @@ def _in_flag_terms(err: ScenarioError, flags: dict[str, tuple[str, Any]]) -> Sce
 
 def _print_summary(plan: Any, out: Path | None) -> None:
     from planning.export import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
+    from planning.results import count_mask  # noqa: PLC0415
 
     k = plan.tables.kpis
     sol = plan.solution
     thr = plan.scenario.privacy_threshold
     gap = "" if sol.gap is None else f", gap {sol.gap:.2%}"
+    mask = count_mask(plan.tables, threshold=thr)
     objective = (
         count_text(sol.objective, threshold=thr)
         if sol.model == "mclp" and 0 < sol.objective < thr
         else f"{sol.objective:,.2f}"
     )
-    hidden = any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+    covered = mask.kpi("patients_within")  # the MCLP objective: the patients within reach
+    if sol.model == "mclp" and covered and abs(sol.objective - k["patients_within"]) < 0.5:
+        objective = covered
+    hidden = mask.kpi_share_hidden()
     share = "share not shown: small counts" if hidden else f"{k['share_within']:.1%}"
     lines = [
         f"Scenario: {plan.scenario.name} | region {plan.scenario.region} | model {sol.model}",
@@ -158,8 +163,8 @@ def _print_summary(plan: Any, out: Path | None) -> None:
         f"Sites: {k['n_sites']} ({k['n_sites_existing']} existing, {k['n_sites_new']} new)",
         (
             f"Patients within {k['max_travel_min']:g} min: "
-            f"{count_text(k['patients_within'], threshold=thr)} of "
-            f"{count_text(k['patients_total'], threshold=thr)} ({share})"
+            f"{mask.kpi_text('patients_within', k['patients_within'])} of "
+            f"{mask.kpi_text('patients_total', k['patients_total'])} ({share})"
         ),
         (
             f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
@@ -174,7 +179,7 @@ def _print_summary(plan: Any, out: Path | None) -> None:
         cutoff = plan.travel.cutoff_min
         lines.append(
             f"Patients with no open site within {cutoff:g} min (not in the mean): "
-            f"{count_text(k['patients_beyond_cutoff'], threshold=thr)}"
+            f"{mask.kpi_text('patients_beyond_cutoff', k['patients_beyond_cutoff'])}"
         )
     if out is not None:
         lines.append(f"Written to {out}")

@@ -6,8 +6,11 @@ printable map (PDF/PNG, :mod:`planning.printmap`); :func:`export` writes any of 
 ``scenario.json`` (with copies of its input files), which :func:`load_scenario_for_run` reads
 back to reproduce the plan. :func:`export_bytes` gives one format as bytes for a download.
 
-Every patient count leaving the library passes :func:`planning.results.suppress_small`, so
-counts below the scenario's ``privacy_threshold`` appear as ``"<N"``. Every file carries the
+Every patient count leaving the library passes :func:`planning.results.suppress_small` with
+the plan's :func:`planning.results.count_mask`, so counts below the scenario's
+``privacy_threshold`` appear as ``"<N"`` and counts that would give one back by subtraction
+(a county's total less its within-reach count, a region total less the other counties...)
+as ``"≥N"``, the same in every format. Every file carries the
 travel mode label (``travel_mode`` column or field), so an estimate is never mistaken for
 road travel times.
 """
@@ -33,7 +36,13 @@ import pandas as pd
 import shapely
 
 from planning.errors import DataError, ScenarioError
-from planning.results import hide_revealing_shares, suppress_columns
+from planning.results import (
+    CountMask,
+    count_mask,
+    hide_revealing_shares,
+    public_policy,
+    suppress_columns,
+)
 from planning.scenario import Scenario
 from planning.sites import site_names
 from planning.travel import travel_label_shown
@@ -53,8 +62,19 @@ COORD_SYSTEM_NAMES = {
 """How a facility table's coordinate system is named in the data sources of every export."""
 
 
-def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold)
+def _suppressed(
+    frame: pd.DataFrame, threshold: int, hidden: dict[str, pd.Series] | None = None
+) -> pd.DataFrame:
+    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold, hidden=hidden)
+
+
+def _county_hidden(mask: CountMask, index: pd.Index) -> dict[str, pd.Series]:
+    """Complementary-suppression text of a county table's count columns."""
+    return {c: mask.counties(index, c) for c in ("patients", "patients_within")}
+
+
+def _site_hidden(mask: CountMask, index: pd.Index) -> dict[str, pd.Series]:
+    return {"assigned_patients": mask.sites(index)}
 
 
 def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
@@ -65,19 +85,24 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """
     t = plan.tables
     thr = plan.scenario.privacy_threshold
+    mask = count_mask(t, threshold=thr)
     label = plan.travel.label
     sites = t.sites.copy()
     sites["source"] = plan.sites.loc[sites.index, "source"]
     sites["travel_mode"] = label
-    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
+    s_hidden = _site_hidden(mask, sites.index)
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr, s_hidden)
     sites_g = gpd.GeoDataFrame(
-        _suppressed(sites, thr), geometry=plan.sites.geometry.loc[sites.index], crs="EPSG:4326"
+        _suppressed(sites, thr, s_hidden),
+        geometry=plan.sites.geometry.loc[sites.index],
+        crs="EPSG:4326",
     )
     counties = t.counties.copy()
     counties["travel_mode"] = label
-    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
+    c_hidden = _county_hidden(mask, counties.index)
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr, c_hidden)
     counties_g = gpd.GeoDataFrame(
-        _suppressed(counties, thr),
+        _suppressed(counties, thr, c_hidden),
         geometry=plan.counties.geometry.loc[counties.index],
         crs="EPSG:4326",
     )
@@ -94,10 +119,17 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     }
 
 
-def _summary_count(value: float | None, threshold: int) -> float | str | None:
-    """Return a patient count for JSON: ``"<N"`` when 0 < value < N, else rounded to 0.1."""
+def _summary_count(
+    value: float | None, threshold: int, hidden: str | None = None
+) -> float | str | None:
+    """Return a patient count for JSON: ``"<N"`` when 0 < value < N, else rounded to 0.1.
+
+    ``hidden`` (complementary suppression, e.g. ``"≥8"``) replaces the value when given.
+    """
     if value is None or pd.isna(value):
         return None
+    if hidden is not None:
+        return hidden
     if 0 < value < threshold:
         return f"<{threshold}"
     return round(float(value), 1)
@@ -106,21 +138,26 @@ def _summary_count(value: float | None, threshold: int) -> float | str | None:
 def plan_summary(plan: Plan) -> dict[str, Any]:
     """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode.
 
-    Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` (KPI counts,
+    Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` and counts
+    that would give one back as ``"≥N"`` (:func:`planning.results.count_mask`: KPI counts,
     and the MCLP objective and bound, which are the covered patients); a share whose count is
     hidden is ``None``.
     """
     sol = plan.solution
     thr = plan.scenario.privacy_threshold
+    mask = count_mask(plan.tables, threshold=thr)
     k = dict(plan.tables.kpis)
+    within = float(k["patients_within"])
     for key in ("patients_total", "patients_within", "patients_beyond_cutoff"):
-        k[key] = _summary_count(float(k[key]), thr)
-    if isinstance(k["patients_within"], str) or isinstance(k["patients_total"], str):
+        k[key] = _summary_count(float(k[key]), thr, mask.kpi(key))
+    if mask.kpi_share_hidden():
         k["share_within"] = None  # with the total it would reveal the hidden count
     objective: float | str | None = sol.objective
     bound: float | str | None = sol.bound
-    if sol.model == "mclp":  # the objective is a patient count
-        objective, bound = _summary_count(sol.objective, thr), _summary_count(sol.bound, thr)
+    if sol.model == "mclp":  # the objective is a patient count: the patients within reach
+        hidden = mask.kpi("patients_within") if abs(sol.objective - within) < 0.5 else None
+        objective = _summary_count(sol.objective, thr, hidden)
+        bound = _summary_count(sol.bound, thr, hidden)  # the bound with the gap gives it back
         k["objective"] = objective
     return {
         "scenario": plan.scenario.name,
@@ -328,10 +365,12 @@ def count_text(value: float, *, threshold: int) -> str:
     return f"{round(float(value)):,}"
 
 
-def _count_cell(value: float, threshold: int) -> int | str | None:
-    """Return a patient count for a spreadsheet cell: a number, or the text ``"<N"``."""
+def _count_cell(value: float, threshold: int, hidden: str | None = None) -> int | str | None:
+    """Return a patient count for a spreadsheet cell: a number, or the text ``"<N"``/``"≥N"``."""
     if pd.isna(value):
         return None
+    if hidden is not None:
+        return hidden
     if 0 < value < threshold:
         return f"<{threshold}"
     return round(float(value))
@@ -469,12 +508,19 @@ def site_table(plan: Plan) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ GIS layers
 def _hide_small_shares(
-    frame: pd.DataFrame, count_cols: tuple[str, ...], share_col: str, thr: int
+    frame: pd.DataFrame,
+    count_cols: tuple[str, ...],
+    share_col: str,
+    thr: int,
+    hidden: dict[str, pd.Series] | None = None,
 ) -> None:
     """Blank a share whose counts are suppressed (a share times a shown count reveals one)."""
     if share_col in frame.columns and all(c in frame.columns for c in count_cols):
         frame[share_col] = hide_revealing_shares(
-            frame[share_col], *(frame[c] for c in count_cols), threshold=thr
+            frame[share_col],
+            *(frame[c] for c in count_cols),
+            threshold=thr,
+            hidden=tuple((hidden or {}).get(c) for c in count_cols),
         )
 
 
@@ -491,14 +537,18 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
         layer has a ``travel_mode`` column; counts are text (``"<5"`` or a whole number).
     """
     thr = plan.scenario.privacy_threshold
+    mask = count_mask(plan.tables, threshold=thr)
     label = plan.travel.label
     crs = "EPSG:4326"
 
     sites = site_table(plan)
-    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr)
+    s_hidden = _site_hidden(mask, sites.index)
+    _hide_small_shares(sites, ("assigned_patients",), "load_share", thr, s_hidden)
     sites["travel_mode"] = label
     sites_g = gpd.GeoDataFrame(
-        _suppressed(sites, thr), geometry=plan.sites.geometry.reindex(sites.index), crs=crs
+        _suppressed(sites, thr, s_hidden),
+        geometry=plan.sites.geometry.reindex(sites.index),
+        crs=crs,
     ).reset_index()
 
     alloc = plan.tables.assignments
@@ -527,11 +577,12 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     )
 
     counties = plan.tables.counties.copy()
-    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr)
+    c_hidden = _county_hidden(mask, counties.index)
+    _hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr, c_hidden)
     counties["travel_mode"] = label
     counties_g = (
         gpd.GeoDataFrame(
-            _suppressed(counties, thr),
+            _suppressed(counties, thr, c_hidden),
             geometry=plan.counties.geometry.reindex(counties.index),
             crs=crs,
         )
@@ -697,9 +748,12 @@ SITE_COLUMNS_OUT = (
 )
 
 
-def _site_rows(sites: pd.DataFrame, *, lang: Lang, thr: int) -> list[list[Any]]:
+def _site_rows(
+    sites: pd.DataFrame, *, lang: Lang, thr: int, mask: CountMask | None = None
+) -> list[list[Any]]:
     rows = []
-    for sid, r in sites.iterrows():
+    hidden = mask.sites(sites.index) if mask is not None else pd.Series(None, index=sites.index)
+    for (sid, r), h in zip(sites.iterrows(), hidden.tolist(), strict=True):
         rows.append(
             [
                 str(sid),
@@ -713,7 +767,7 @@ def _site_rows(sites: pd.DataFrame, *, lang: Lang, thr: int) -> list[list[Any]]:
                 round(float(r["lon_gcj02"]), 6),
                 round(float(r["lat_gcj02"]), 6),
                 None if pd.isna(r["capacity"]) else float(r["capacity"]),
-                _count_cell(r["assigned_patients"], thr),
+                _count_cell(r["assigned_patients"], thr, h),
                 None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
                 None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
                 r["nearest_hospital"] or None,
@@ -737,6 +791,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     thr = sc.privacy_threshold
     k = plan.tables.kpis
     t = plan.tables
+    mask = count_mask(t, threshold=thr)
     exported_at = exported_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     wb = Workbook()
     taken: set[str] = set()
@@ -778,9 +833,9 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("exported", exported_at)
     row += 1
     section("sec_results")
-    pair("patients_total", _count_cell(k["patients_total"], thr))
-    pair("patients_within", _count_cell(k["patients_within"], thr))
-    hidden = any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
+    pair("patients_total", _count_cell(k["patients_total"], thr, mask.kpi("patients_total")))
+    pair("patients_within", _count_cell(k["patients_within"], thr, mask.kpi("patients_within")))
+    hidden = mask.kpi_share_hidden()
     pair("share_within", None if hidden else _pct(k["share_within"]))  # text, as on the map
     pair(
         "counties_with_site",
@@ -804,7 +859,8 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     ]
     policy_rows = []
     met, not_met = text("met", lang), text("not_met", lang)
-    for year, p in t.policy.iterrows():
+    for year, p in public_policy(t, threshold=thr).iterrows():
+        patient_met = p["patient_target_met"]
         policy_rows.append(
             [
                 int(cast("int", year)),
@@ -812,8 +868,8 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
                 float(p["county_share"]),
                 met if p["county_target_met"] else not_met,
                 float(p["patient_share_target"]),
-                float(p["patient_share"]),
-                met if p["patient_target_met"] else not_met,
+                None if pd.isna(p["patient_share"]) else float(p["patient_share"]),
+                None if patient_met is None else met if patient_met else not_met,
             ]
         )
     pct = "0.0%"
@@ -836,20 +892,28 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     wc = wb.create_sheet(_sheet_title(text("counties", lang), taken))
     ccols = list(COUNTY_HEADERS)
     crow = []
+    c_hidden = _county_hidden(mask, t.counties.index)
     county_share = hide_revealing_shares(
         t.counties["share_within"],
         t.counties["patients"],
         t.counties["patients_within"],
         threshold=thr,
+        hidden=(c_hidden["patients"], c_hidden["patients_within"]),
     )
-    for (cid, r), share in zip(t.counties.iterrows(), county_share, strict=True):
+    for (cid, r), share, hp, hw in zip(
+        t.counties.iterrows(),
+        county_share,
+        c_hidden["patients"].tolist(),
+        c_hidden["patients_within"].tolist(),
+        strict=True,
+    ):
         crow.append(
             [
                 str(cid),
                 r["name"],
                 None if pd.isna(r["population"]) else int(r["population"]),
-                _count_cell(r["patients"], thr),
-                _count_cell(r["patients_within"], thr),
+                _count_cell(r["patients"], thr, hp),
+                _count_cell(r["patients_within"], thr, hw),
                 None if pd.isna(share) else float(share),
                 int(r["n_sites"]),
                 yes if r["has_site"] else no,
@@ -868,7 +932,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     for cid, r in t.counties.iterrows():
         ws_c = wb.create_sheet(_sheet_title(str(r["name"]), taken))
         sub = sites[sites["county"] == cid].sort_index()
-        _write_table(ws_c, site_header, _site_rows(sub, lang=lang, thr=thr))
+        _write_table(ws_c, site_header, _site_rows(sub, lang=lang, thr=thr, mask=mask))
         ws_c.freeze_panes = "C2"
         _autowidth(ws_c)
 

@@ -27,7 +27,9 @@ Layers (each a :class:`folium.FeatureGroup` listed in the layer control):
 
 Privacy: every patient count in a tooltip or the legend passes
 :func:`planning.results.suppress_small`, so counts below the scenario's ``privacy_threshold``
-read ``"<5"``. The travel-mode label (e.g. "estimated (straight-line)") is always shown.
+read ``"<5"``; county and site counts use the plan's :func:`planning.results.count_mask`, so
+a count that would give a hidden one back by subtraction reads ``"≥N"`` as in the exports.
+The travel-mode label (e.g. "estimated (straight-line)") is always shown.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from planning.errors import ScenarioError
-from planning.results import hide_revealing_shares, suppress_small
+from planning.results import count_mask, county_count_mask, hide_revealing_shares, suppress_small
 from planning.sites import site_names
 from planning.travel import travel_label_shown
 
@@ -540,6 +542,7 @@ def build_map(
         msg = f"Site {selected_site!r} is not a site of this plan; pick one of its site ids."
         raise ScenarioError(msg)
     thr = plan.scenario.privacy_threshold
+    mask = count_mask(plan.tables, threshold=thr)
     t_max = plan.scenario.max_travel_min
     counties = plan.counties
     m = _base_map(tuple(counties.total_bounds), basemap=basemap, compact=compact)
@@ -552,24 +555,31 @@ def build_map(
 
     assignments = tables.assignments
     if "catchments" in layers and not assignments.empty:
-        _catchment_layer(plan, t, names).add_to(m)
+        _catchment_layer(plan, t, names, hidden=mask.sites(plan.tables.sites.index)).add_to(m)
         swatch = "linear-gradient(90deg," + ",".join(CATCHMENT_COLOURS[:4]) + ")"
         legend.append((t["catchments"], [(swatch, t["per_site"], "square")]))
     if "coverage" in layers:
         ctab = tables.counties.reindex(counties.index)
         share = ctab["share_within"].fillna(0.0)
         cls = _classify(share, COVERAGE_BREAKS)
+        hp = mask.counties(ctab.index, "patients")
+        hw = mask.counties(ctab.index, "patients_within")
         props = pd.DataFrame(
             {
                 "name": counties["name"].astype(str),
-                "patients": suppress_small(ctab["patients"].astype(float), threshold=thr),
-                "within": suppress_small(ctab["patients_within"].astype(float), threshold=thr),
+                "patients": suppress_small(
+                    ctab["patients"].astype(float), threshold=thr, hidden=hp
+                ),
+                "within": suppress_small(
+                    ctab["patients_within"].astype(float), threshold=thr, hidden=hw
+                ),
                 "share": _fmt_share(
                     hide_revealing_shares(
                         ctab["share_within"],
                         ctab["patients"],
                         ctab["patients_within"],
                         threshold=thr,
+                        hidden=(hp, hw),
                     )
                 ),
                 "n_sites": ctab["n_sites"].astype("Int64").astype(str),
@@ -675,7 +685,11 @@ def build_map(
                 "kind_key": st_["kind"].astype(str),
                 "kind": st_["kind"].map(lambda k: t.get(str(k), str(k))),
                 "county": st_["county_name"].astype(str),
-                "assigned": suppress_small(st_["assigned_patients"].astype(float), threshold=thr),
+                "assigned": suppress_small(
+                    st_["assigned_patients"].astype(float),
+                    threshold=thr,
+                    hidden=mask.sites(st_.index),
+                ),
                 "mean_min": _fmt_min(st_["mean_travel_min"]),
                 "max_min": _fmt_min(st_["max_travel_min"]),
             },
@@ -790,7 +804,9 @@ def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _
     return _LayerWithLegend(group, (t["patients"], rows))
 
 
-def _catchment_layer(plan: Plan, t: dict[str, str], names: pd.Series) -> folium.FeatureGroup:
+def _catchment_layer(
+    plan: Plan, t: dict[str, str], names: pd.Series, *, hidden: pd.Series | None = None
+) -> folium.FeatureGroup:
     thr = plan.scenario.privacy_threshold
     alloc = plan.tables.assignments
     ordered = alloc.sort_values(["demand_id", "patients"], ascending=[True, False])
@@ -804,7 +820,9 @@ def _catchment_layer(plan: Plan, t: dict[str, str], names: pd.Series) -> folium.
         {
             "site": merged.index.astype(str),
             "name": names.reindex(merged.index).astype(str),
-            "assigned": suppress_small(sites["assigned_patients"].astype(float), threshold=thr),
+            "assigned": suppress_small(
+                sites["assigned_patients"].astype(float), threshold=thr, hidden=hidden
+            ),
             "mean_min": _fmt_min(sites["mean_travel_min"]),
             "colour": [CATCHMENT_COLOURS[order[s] % len(CATCHMENT_COLOURS)] for s in merged.index],
         },
@@ -1000,8 +1018,16 @@ def build_region_map(
         fields.append("population")
         aliases.append(t["population"])
     if "patients" in counties:
+        # the counties of a region add up to its total, shown beside the map
+        region_mask = county_count_mask(
+            counties[["patients"]],
+            threshold=privacy_threshold,
+            patients_total=float(counties["patients"].sum()),
+        )
         props["patients"] = suppress_small(
-            counties["patients"].astype(float), threshold=privacy_threshold
+            counties["patients"].astype(float),
+            threshold=privacy_threshold,
+            hidden=region_mask.counties(counties.index, "patients"),
         )
         fields.append("patients")
         aliases.append(t["patients"])

@@ -28,7 +28,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planning.errors import DataError, ScenarioError
-from planning.export import count_text, data_sources, text
+from planning.export import data_sources, text
+from planning.results import count_mask
 from planning.travel import travel_label_local
 
 if TYPE_CHECKING:
@@ -258,6 +259,7 @@ def render_print_map(
     sc = plan.scenario
     k = plan.tables.kpis
     thr = sc.privacy_threshold
+    mask = count_mask(plan.tables, threshold=thr)
     t_max = sc.max_travel_min
     date = date or dt.datetime.now(dt.UTC).date().isoformat()
 
@@ -434,13 +436,9 @@ def render_print_map(
             "k_within",
             lang,
             t=t_max,
-            share=(
-                "—"
-                if any(0 < k[c] < thr for c in ("patients_within", "patients_total"))
-                else f"{k['share_within']:.1%}"
-            ),
-            p=count_text(k["patients_within"], threshold=thr),
-            tot=count_text(k["patients_total"], threshold=thr),
+            share="—" if mask.kpi_share_hidden() else f"{k['share_within']:.1%}",
+            p=mask.kpi_text("patients_within", k["patients_within"]),
+            tot=mask.kpi_text("patients_total", k["patients_total"]),
         ),
         _l(
             "k_counties",

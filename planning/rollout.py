@@ -88,7 +88,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -107,7 +107,7 @@ from planning.models._mip import (
     solve_mip,
 )
 from planning.models.base import ModelInput
-from planning.results import hide_revealing_shares
+from planning.results import CountMask, county_count_mask, hide_revealing_shares
 from planning.scenario import Phase, Scenario
 
 if TYPE_CHECKING:
@@ -198,6 +198,44 @@ class RolloutResult:
         yr = self.sites["opening_year"]
         mask = yr.isna() | (yr <= year)
         return tuple(sorted(map(str, self.sites.index[mask.to_numpy(dtype=bool)])))
+
+    def count_masks(self) -> dict[int, CountMask]:
+        """Return each year's counts that may not be shown exactly (:func:`year_count_masks`)."""
+        return year_count_masks(
+            self.years_table, self.counties_by_year, threshold=self.scenario.privacy_threshold
+        )
+
+
+def year_count_masks(
+    years: pd.DataFrame, counties: pd.DataFrame, *, threshold: int
+) -> dict[int, CountMask]:
+    """Return, per year, the counts hidden when a year's county and region figures are shown.
+
+    Parameters
+    ----------
+    years
+        Index ``year``: ``patients_total``, ``patients_within``.
+    counties
+        Long table ``year``, ``county_id``, ``patients``, ``patients_within``.
+    threshold
+        The scenario's ``privacy_threshold``.
+
+    Returns
+    -------
+    masks
+        ``{year: CountMask}`` (:func:`planning.results.county_count_mask`: counts below the
+        threshold ``"<N"``, counts that would give one back by subtraction ``"≥N"``).
+    """
+    out: dict[int, CountMask] = {}
+    for year, row in years.iterrows():
+        cty = counties[counties["year"] == year].set_index("county_id")
+        out[int(cast("int", year))] = county_count_mask(
+            cty[["patients", "patients_within"]],
+            threshold=threshold,
+            patients_total=float(row["patients_total"]),
+            patients_within=float(row["patients_within"]),
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- set-up
@@ -993,7 +1031,8 @@ def solve_rollout(
         progress(0.6, "rollout: year-by-year figures")
     result = _tables(s, scenario, y, period_values)
     thr = scenario.privacy_threshold
-    milestones = _milestones(s, result["years"], threshold=thr)
+    masks = year_count_masks(result["years"], result["counties"], threshold=thr)
+    milestones = _milestones(s, result["years"], threshold=thr, masks=masks)
     if suggest and not milestones["met"].all():
         milestones = _suggest(s, scenario, y, milestones, progress)
     milestones["message"] = [_message(s, row, threshold=thr) for row in milestones.itertuples()]
@@ -1549,11 +1588,18 @@ def _tables(
     return {"sites": sites.sort_index(), "years": years_t, "counties": counties_t}
 
 
-def _milestones(s: _Setup, years: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+def _milestones(
+    s: _Setup,
+    years: pd.DataFrame,
+    *,
+    threshold: int,
+    masks: dict[int, CountMask] | None = None,
+) -> pd.DataFrame:
     """Return one row per (year, measure) against its target.
 
     ``share_hidden`` marks a patient share that, with the patient total, would give a count
-    below ``threshold`` back (it is never shown).
+    below ``threshold`` back (it is never shown): either count is below ``threshold`` or
+    hidden in that year's ``masks`` (see :func:`year_count_masks`).
     """
     rows = []
     for t, ph in enumerate(s.phases):
@@ -1612,6 +1658,9 @@ def _milestones(s: _Setup, years: pd.DataFrame, *, threshold: int) -> pd.DataFra
     pat = out["measure"] == "patients"
     counts = out[["count", "of"]].where(pat, 0.0).astype(float)
     out["share_hidden"] = ((counts > 0) & (counts < threshold)).any(axis=1) & pat
+    if masks:
+        masked = [bool(m is not None and m.kpi_share_hidden()) for m in map(masks.get, out["year"])]
+        out["share_hidden"] = out["share_hidden"] | (pd.Series(masked, index=out.index) & pat)
     return out
 
 
@@ -1759,12 +1808,17 @@ def format_rollout(result: RolloutResult) -> str:
     scenario's ``privacy_threshold`` back (with the patient total of the exports) is ``—``.
     """
     yt = result.years_table
+    masks = result.count_masks()
+    hidden = pd.Series(
+        [bool(year in masks and masks[year].kpi_share_hidden()) for year in yt.index],
+        index=yt.index,
+    )
     patient_share = hide_revealing_shares(
         yt["patient_share"],
         yt["patients_within"],
         yt["patients_total"],
         threshold=result.scenario.privacy_threshold,
-    )
+    ).mask(hidden)
     gap = "" if result.gap is None else f", gap {result.gap:.2%}"
     head = (
         f"Rollout: {result.scenario.name} | model {result.model} | {result.solver} -> "

@@ -1,7 +1,10 @@
 """Write a phased rollout plan to files: XLSX (a sheet per year), GeoPackage, CSV, scenario.
 
-Every patient count leaving the library passes :func:`planning.results.suppress_small`, so
-counts below the scenario's ``privacy_threshold`` appear as ``"<N"``, and a share that would give
+Every patient count leaving the library passes :func:`planning.results.suppress_small` with
+the year's :meth:`planning.rollout.RolloutResult.count_masks`, so counts below the scenario's
+``privacy_threshold`` appear as ``"<N"``, counts that would give one back by subtraction (a
+region total less the other counties, a total less the within-reach count) as ``"≥N"``, and a
+share that would give
 such a count back (share x a shown total) is left out (:func:`planning.results.
 hide_revealing_shares`). Every table carries the travel mode label (``travel_mode``), so an
 estimate is never mistaken for road travel times.
@@ -20,7 +23,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planning.errors import DataError
-from planning.results import hide_revealing_shares, suppress_columns, suppress_small
+from planning.results import CountMask, hide_revealing_shares, suppress_columns, suppress_small
 from planning.rollout import RolloutResult
 from planning.sites import site_names
 
@@ -34,20 +37,41 @@ XLSX_NAME = "rollout.xlsx"
 GPKG_NAME = "rollout.gpkg"
 
 
-def _suppressed(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold)
+def _suppressed(
+    frame: pd.DataFrame, threshold: int, hidden: dict[str, pd.Series] | None = None
+) -> pd.DataFrame:
+    return suppress_columns(frame, PATIENT_COLUMNS, threshold=threshold, hidden=hidden)
 
 
-def _public_counties_by_year(result: RolloutResult) -> pd.DataFrame:
-    """``counties_by_year`` with ``share_within`` NaN where it would reveal a hidden count."""
+def _county_hidden(result: RolloutResult, masks: dict[int, CountMask]) -> dict[str, pd.Series]:
+    """Complementary-suppression text of ``counties_by_year``'s counts (row by row)."""
+    cby = result.counties_by_year
+    out: dict[str, pd.Series] = {}
+    for col in ("patients", "patients_within"):
+        texts = [
+            masks[int(y)].hidden.get(f"county:{c}:{col}") if int(y) in masks else None
+            for y, c in zip(cby["year"], cby["county_id"], strict=True)
+        ]
+        out[col] = pd.Series(texts, index=cby.index, dtype=object)
+    return out
+
+
+def _public_counties_by_year(
+    result: RolloutResult, masks: dict[int, CountMask] | None = None
+) -> pd.DataFrame:
+    """Return ``counties_by_year`` as shown: counts as text, revealing shares NaN."""
+    masks = result.count_masks() if masks is None else masks
+    hidden = _county_hidden(result, masks)
     cby = result.counties_by_year.copy()
+    thr = result.scenario.privacy_threshold
     cby["share_within"] = hide_revealing_shares(
         cby["share_within"],
         cby["patients"],
         cby["patients_within"],
-        threshold=result.scenario.privacy_threshold,
+        threshold=thr,
+        hidden=(hidden["patients"], hidden["patients_within"]),
     )
-    return cby
+    return suppress_columns(cby, ("patients", "patients_within"), threshold=thr, hidden=hidden)
 
 
 def rollout_tables(
@@ -85,18 +109,44 @@ def rollout_tables(
             if col in sites.columns:
                 site_tab[col] = sites[col].reindex(site_tab.index)
     site_tab["travel_mode"] = label
+    masks = result.count_masks()
     yt = result.years_table.copy()
+    y_hidden = {
+        col: pd.Series(
+            [masks[int(y)].kpi(col) if int(y) in masks else None for y in yt.index],
+            index=yt.index,
+            dtype=object,
+        )
+        for col in ("patients_within", "patients_total")
+    }
     yt["patient_share"] = hide_revealing_shares(
-        yt["patient_share"], yt["patients_within"], yt["patients_total"], threshold=thr
+        yt["patient_share"],
+        yt["patients_within"],
+        yt["patients_total"],
+        threshold=thr,
+        hidden=tuple(y_hidden.values()),
     )
     if result.model == "mclp":  # the objective is the patients covered: a count
-        yt["objective"] = suppress_small(yt["objective"].astype(float), threshold=thr)
-    years = _suppressed(yt, thr).assign(travel_mode=label)
+        covered = (yt["objective"].astype(float) - yt["patients_within"].astype(float)).abs()
+        yt["objective"] = suppress_small(
+            yt["objective"].astype(float),
+            threshold=thr,
+            hidden=y_hidden["patients_within"].where(covered < 0.5),
+        )
+    years = _suppressed(yt, thr, y_hidden).assign(travel_mode=label)
     milestones = result.milestones.drop(columns=["t"], errors="ignore").copy()
     milestones["count"] = milestones["count"].astype(object)
     pat = milestones["measure"] == "patients"  # full_coverage's count is a share, not a count
+    m_hidden = pd.Series(
+        [
+            masks[int(y)].kpi("patients_within") if int(y) in masks else None
+            for y in milestones["year"]
+        ],
+        index=milestones.index,
+        dtype=object,
+    )
     milestones.loc[pat, "count"] = suppress_small(
-        milestones.loc[pat, "count"].astype(float), threshold=thr
+        milestones.loc[pat, "count"].astype(float), threshold=thr, hidden=m_hidden[pat]
     ).to_numpy()
     if "share_hidden" in milestones.columns:
         hidden = milestones["share_hidden"].astype(bool)
@@ -104,7 +154,7 @@ def rollout_tables(
     milestones = milestones.drop(columns=["of", "need", "share_hidden"], errors="ignore").assign(
         travel_mode=label
     )
-    counties = _suppressed(_public_counties_by_year(result), thr).assign(travel_mode=label)
+    counties = _public_counties_by_year(result, masks).assign(travel_mode=label)
     out: dict[str, pd.DataFrame] = {
         "years": years,
         "milestones": milestones,

@@ -88,12 +88,14 @@ def _pairs(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[object, object]:
 
 
 def _allowed_count(value: object, thr: int = 5) -> bool:
-    """A published patient count: '<thr', '0', or a whole number >= thr."""
+    """A published patient count: '<thr', '0', a whole number >= thr or a bound '≥N', N >= thr."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return True
     text = str(value).replace(",", "")
     if text == f"<{thr}":
         return True
+    if text.startswith("≥"):
+        return int(text[1:]) >= thr
     number = float(text)
     return number == 0 or (number >= thr and number == round(number))
 
@@ -471,7 +473,7 @@ def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -
     html = (tiny_kit / export.HTML_NAME).read_text(encoding="utf-8")
     found = re.findall(r'"(patients|assigned_patients|patients_within|weight)": "([^"]*)"', html)
     assert found
-    assert all(_allowed_count(v.replace("\\u003c", "<")) for _, v in found)
+    assert all(_allowed_count(v.replace("\\u003c", "<").replace("\\u2265", "≥")) for _, v in found)
     assert any(v == "\\u003c5" for _, v in found)
     # printed map: its key figures pass through the same rule
     text, _, _ = _pdf(tiny_kit / "map_a4.pdf")
@@ -497,7 +499,8 @@ def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
     layer = gpd.read_file(out / export.GPKG_NAME, layer="counties").set_index("county_id")
     assert layer.loc["350302", "patients"] == "<5"
     assert np.isnan(layer.loc["350302", "share_within"])
-    assert layer.loc["350304", "patients"] == "2000"
+    # 3 + 2000 = the region total: 荔城区 as a bound, else total - 2000 gives 城厢区's 3 back
+    assert layer.loc["350304", "patients"] == "≥1998"
     csv = pd.read_csv(out / "counties.csv", encoding="utf-8-sig", dtype=str)
     assert csv.loc[csv["county_id"] == "350302", "patients"].item() == "<5"
     # the planner's own archive may include the file, on request
@@ -775,3 +778,177 @@ def test_download_buttons(plan: pipeline.Plan) -> None:
         "方案文件 (scenario.json)",
     } <= labels
     assert len(buttons) == len(export.DOWNLOAD_FORMATS)
+
+
+# ------------------------------------------------------- complementary (secondary) suppression
+def _crafted(plan: pipeline.Plan, counties: dict[str, tuple[float, float]], loads: list[float]):
+    """``plan`` with result tables set to ``counties = {id: (patients, within)}`` and site loads
+    (summing to the region's within-reach count, as in MCLP); region figures are the sums."""
+    from planning.results import ResultTables  # noqa: PLC0415
+
+    t = plan.tables
+    c = t.counties.copy()
+    for cid, (p, w) in counties.items():
+        c.loc[cid, ["patients", "patients_within", "share_within"]] = [p, w, w / p]
+    s = t.sites.copy()
+    assert len(s) == len(loads)
+    s["assigned_patients"] = loads
+    s["capacity"] = 200.0
+    s["load_share"] = s["assigned_patients"] / s["capacity"]
+    total, within = float(c["patients"].sum()), float(c["patients_within"].sum())
+    assert abs(sum(loads) - within) < 1e-9
+    kpis = {
+        **t.kpis,
+        "patients_total": total,
+        "patients_within": within,
+        "share_within": within / total,
+        "patients_beyond_cutoff": 0.0,
+    }
+    policy = t.policy.assign(patient_share=within / total)
+    tables = ResultTables(assignments=t.assignments, sites=s, counties=c, kpis=kpis, policy=policy)
+    return dataclasses.replace(plan, tables=tables)
+
+
+def _exact(value: object) -> int | None:
+    """The exact number a shown count gives away (None for '<5', '≥8', empty)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).replace(",", "")
+    return int(float(text)) if re.fullmatch(r"\d+(\.0)?", text) else None
+
+
+def _shown_counts(folder: Path, plan: pipeline.Plan) -> dict[str, dict[str, object]]:
+    """Every format's text of each count: region total/within, counties, site loads."""
+    formats: dict[str, dict[str, object]] = {}
+    wb = openpyxl.load_workbook(folder / export.WORKBOOK_NAME)
+    pairs = _pairs(wb["方案摘要"])
+    book: dict[str, object] = {"total": pairs["估计患者总数"], "within": pairs["阈值内可达患者"]}
+    for r in _rows(wb["区县汇总"])[1:]:
+        book[f"{r[0]}:patients"], book[f"{r[0]}:within"] = r[3], r[4]
+    for name in plan.tables.counties["name"]:
+        for r in _rows(wb[name])[1:]:
+            book[f"site:{r[0]}"] = r[11]
+    formats["xlsx"] = book
+    for kind, read in (
+        ("gpkg", lambda layer: gpd.read_file(folder / export.GPKG_NAME, layer=layer)),
+        ("geojson", lambda layer: gpd.read_file(folder / f"{layer}.geojson")),
+        (
+            "csv",
+            lambda layer: pd.read_csv(folder / f"{layer}.csv", encoding="utf-8-sig", dtype=str),
+        ),
+        (
+            "solve_out",
+            lambda layer: pd.read_csv(
+                folder / "out" / f"{layer}.csv", encoding="utf-8-sig", dtype=str
+            ),
+        ),
+    ):
+        shown: dict[str, object] = {}
+        for _, r in read("counties").iterrows():
+            shown[f"{r['county_id']}:patients"] = r["patients"]
+            shown[f"{r['county_id']}:within"] = r["patients_within"]
+        for _, r in read("sites").iterrows():
+            shown[f"site:{r['site_id']}"] = r["assigned_patients"]
+        formats[kind] = shown
+    summary = json.loads((folder / "out" / "summary.json").read_text(encoding="utf-8"))
+    formats["solve_out"] |= {
+        "total": summary["kpis"]["patients_total"],
+        "within": summary["kpis"]["patients_within"],
+    }
+    html = (folder / export.HTML_NAME).read_text(encoding="utf-8")
+    names = dict(zip(plan.tables.counties["name"], plan.tables.counties.index, strict=True))
+    shown = {}
+    for raw in re.findall(r'"properties": (\{[^{}]*\})', html):
+        props = json.loads(raw)
+        if "within" in props:  # county outlines
+            cid = names[props["name"]]
+            shown[f"{cid}:patients"], shown[f"{cid}:within"] = props["patients"], props["within"]
+        elif "assigned" in props:  # sites and catchments
+            key = f"site:{props['site']}"
+            assert shown.get(key, props["assigned"]) == props["assigned"]
+            shown[key] = props["assigned"]
+    assert len(shown) == 2 * len(names) + len(plan.tables.sites)
+    formats["html"] = shown
+    return formats
+
+
+CRAFTED = [
+    # (name, counties {id: (patients, within)}, site loads, texts shown instead)
+    (
+        "13 total, 10 within",
+        {"350302": (13.0, 10.0), "350304": (200.0, 150.0)},
+        [3.0, 50.0, 107.0],
+        {"350302:within": "≥8", "350302:patients": 13, "site:0": "<5"},
+    ),
+    (
+        "a county '<5' in the region total",
+        {"350302": (3.0, 3.0), "350304": (200.0, 150.0)},
+        [20.0, 30.0, 103.0],
+        {"350302:patients": "<5", "350304:patients": "≥198", "350304:within": "≥148"},
+    ),
+    ("ordinary", {"350302": (13.0, 13.0), "350304": (200.0, 150.0)}, [20.0, 40.0, 103.0], {}),
+]
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=[c[0] for c in CRAFTED])
+def test_no_hidden_count_recoverable_in_any_format(
+    tiny_plan: pipeline.Plan,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[str, dict[str, tuple[float, float]], list[float], dict[str, object]],
+) -> None:
+    """Workbook, GIS layers, CSV, HTML tooltips, `solve --out` and the printed summary."""
+    from planning import cli  # noqa: PLC0415
+
+    name, counties, loads, expected = case
+    plan = _crafted(tiny_plan, counties, loads)
+    export.export(plan, tmp_path, formats=["xlsx", "gpkg", "geojson", "csv", "html"])
+    export.export_plan(plan, tmp_path / "out")
+    formats = _shown_counts(tmp_path, plan)
+    t = plan.tables
+    site_ids = list(t.sites.index)
+    raw = {"total": t.kpis["patients_total"], "within": t.kpis["patients_within"]}
+    raw |= {f"{c}:patients": p for c, (p, _) in counties.items()}
+    raw |= {f"{c}:within": w for c, (_, w) in counties.items()}
+    raw |= {f"site:{s}": v for s, v in zip(site_ids, loads, strict=True)}
+    book = formats["xlsx"]
+    for fmt, shown in formats.items():  # every format shows the same thing
+        for key, value in shown.items():
+            assert _exact(value) == _exact(book[key]), (name, fmt, key, value, book[key])
+            if _exact(value) is None:
+                assert str(value) == str(book[key]), (name, fmt, key)
+    # what a reader works out by subtraction from the exact numbers
+    rels = [
+        ("total", [f"{c}:patients" for c in counties]),
+        ("within", [f"{c}:within" for c in counties]),
+        ("within", [f"site:{s}" for s in site_ids]),
+        ("total", ["within", "rest:region"]),
+        *[(f"{c}:patients", [f"{c}:within", f"rest:{c}"]) for c in counties],
+    ]
+    known = {k: _exact(v) for k, v in book.items() if _exact(v) is not None}
+    for key, value in known.items():
+        assert value == round(raw[key]), key  # an exact number is the real one
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in rels:
+            unknown = [m for m in [total, *parts] if m not in known]
+            if len(unknown) == 1:
+                u = unknown[0]
+                rest = sum(known[p] for p in parts if p != u)
+                known[u] = rest if u == total else known[total] - rest
+                changed = True
+                hidden = u.startswith("rest") or not (0 < raw[u] < 5)
+                assert hidden and not (0 < known[u] < 5), (name, u, known[u])
+    for where, text in expected.items():
+        key = f"site:{site_ids[int(where[5:])]}" if where.startswith("site:") else where
+        assert book[key] == text, (name, key, book[key])
+    if not expected:  # ordinary: every count exactly as before
+        assert all(_exact(v) == round(raw[k]) for k, v in book.items()), book
+    # the printed summary (`solve`) and the region's share follow the same rule
+    cli._print_summary(plan, None)
+    printed = capsys.readouterr().out
+    within_text = book["within"] if isinstance(book["within"], str) else f"{book['within']:,}"
+    assert f"{within_text} of" in printed
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["kpis"]["share_within"] is None) == (_exact(book["within"]) is None)

@@ -566,6 +566,12 @@ def test_export_suppresses_small_patient_counts():
     assert cty.loc["C5", "patients_within"] == "<5"
     assert cty.loc["C1", "patients"] == "100"
     assert tables["years"].loc[2023, "patients_within"] == "283"
+    # 283 less the other four counties would give C5's 3 back: the smallest of them, C4 (40),
+    # is shown as a bound (283 - 240 shown - 5), its total and its within-reach count alike
+    assert cty.loc["C4", "patients"] == cty.loc["C4", "patients_within"] == "≥38"
+    assert np.isnan(cty.loc["C4", "share_within"])
+    shown = [int(cty.loc[c, "patients"]) for c in ("C1", "C2", "C3")]
+    assert 283 - sum(shown) == 43  # C4 + C5 together: neither on its own
     assert tables["2023"]["new_this_year"].all()
 
 
@@ -761,7 +767,12 @@ def test_export_leaves_out_shares_that_would_reveal_a_hidden_count(tmp_path):
         assert cty.loc[(year, "C5"), "patients_within"] == "<5"
         assert np.isnan(cty.loc[(year, "C5"), "share_within"])  # 13 x 0.23 = 3
     assert cty.loc[(2023, "C1"), "share_within"] == 0  # nothing hidden: shown
-    assert cty.loc[(2024, "C1"), "share_within"] == 1
+    # 2024: the region's 103 within reach less C1's 100 would give C5's 3 back: C1's count is
+    # a bound and its share (1) left out; 2023: nothing within reach in C1, nothing to hide
+    assert cty.loc[(2024, "C1"), "patients_within"] == "≥98"
+    assert np.isnan(cty.loc[(2024, "C1"), "share_within"])
+    assert cty.loc[(2024, "C1"), "patients"] == "100"
+    assert years.loc[2024, "patients_within"] == "103"
 
     wb = openpyxl.load_workbook(tmp_path / "rollout.xlsx")
     head = [c.value for c in wb["summary"][1]]
@@ -789,7 +800,7 @@ def test_export_leaves_out_shares_that_would_reveal_a_hidden_count(tmp_path):
     layer = gpd.read_file(tmp_path / "rollout.gpkg", layer="counties").set_index("county_id")
     assert np.isnan(layer.loc["C5", "share_within_2023"])
     assert np.isnan(layer.loc["C5", "share_within_2024"])
-    assert layer.loc["C1", "share_within_2024"] == 1
+    assert np.isnan(layer.loc["C1", "share_within_2024"])  # as in the CSV above
 
 
 def test_rollout_page_leaves_out_a_revealing_share():

@@ -31,7 +31,8 @@ METRICS = [
 COMPARE_LAYERS = ("coverage", "demand", "sites", "facilities")
 
 
-def _diff_text(metric: str, delta: float) -> str:
+def _diff_text(metric: str, delta: float, *, threshold: int) -> str:
+    """A difference against the baseline; a patient difference below ``threshold`` is hidden."""
     if math.isnan(delta):
         return "—"
     if abs(delta) < 1e-9:
@@ -43,7 +44,7 @@ def _diff_text(metric: str, delta: float) -> str:
     if metric in ("mean_travel_min", "max_travel_min"):
         return f"{sign}{mag:.1f} {t('unit_min')}"
     if metric == "patients_within":
-        return f"{sign}{mag:,.0f}" if mag >= 5 else f"{sign}<5"
+        return f"{sign}{mag:,.0f}" if mag >= threshold else f"{sign}<{threshold}"
     return f"{sign}{mag:g}"
 
 
@@ -56,7 +57,8 @@ def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
             row[name] = kpi_values(plan)[metric]
         for name, plan in zip(names[1:], plans[1:], strict=True):
             delta = kpi_numbers(plan)[metric] - base_n[metric]
-            row[t("col_diff", name=name)] = _diff_text(metric, delta)
+            thr = max(plan.scenario.privacy_threshold, plans[0].scenario.privacy_threshold)
+            row[t("col_diff", name=name)] = _diff_text(metric, delta, threshold=thr)
         rows.append(row)
     travel = {t("col_metric"): t("travel_mode")}
     for name, plan in zip(names, plans, strict=True):

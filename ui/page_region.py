@@ -20,10 +20,10 @@ import streamlit as st
 from planning import io, maps
 from planning.errors import PlanningError
 from planning.io_columns import KIND_FIELDS
+from planning.results import count_text, county_count_mask
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, lang, t
-from ui.results_view import fmt_count
 
 WHOLE = "__whole__"
 CRS_OPTIONS = ["wgs84", "gcj02", "bd09", "cgcs2000"]
@@ -169,7 +169,15 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     table[t("col_population")] = counties["population"].map(
         lambda v: "—" if pd.isna(v) else f"{v:,.0f}"
     )
-    table[t("col_patients")] = [fmt_count(v, threshold=thr) for v in counties["patients"]]
+    # the counties add up to the region total shown on the scenario page: hide by subtraction too
+    region = county_count_mask(
+        counties[["patients"]], threshold=thr, patients_total=float(counties["patients"].sum())
+    )
+    table[t("col_patients")] = count_text(
+        counties["patients"].astype(float),
+        threshold=thr,
+        hidden=region.counties(counties.index, "patients"),
+    ).replace("", "—")
     table = table.join(_facility_counts(counties, fac))
     table.index.name = t("col_adcode")
     st.subheader(t("overview_title"))

@@ -12,9 +12,11 @@ from planning.maps import travel_label_text
 from planning.pipeline import Plan
 from planning.results import (
     POLICY_TARGETS,
+    count_mask,
     count_text,
     hidden_kpis,
     public_counties,
+    public_policy,
     public_sites,
 )
 from planning.sites import site_names
@@ -53,26 +55,27 @@ def kpi_values(plan: Plan) -> dict[str, str]:
     """Headline figures as display text, keyed by metric id (for metrics and comparisons)."""
     k = plan.tables.kpis
     thr = plan.scenario.privacy_threshold
-    hidden = hidden_kpis(k, threshold=thr)
+    hidden = hidden_kpis(plan.tables, threshold=thr)
+    mask = count_mask(plan.tables, threshold=thr)
     return {
         "share_within": "—" if "share_within" in hidden else fmt_pct(k["share_within"]),
         "counties_with_site": f"{k['counties_with_site']} / {k['n_counties']}",
         "mean_travel_min": fmt_min(k["mean_travel_min"]),
         "max_travel_min": fmt_min(k["max_travel_min_observed"]),
         "n_sites": f"{k['n_sites']} ({k['n_sites_existing']} + {k['n_sites_new']})",
-        "patients_within": fmt_count(k["patients_within"], threshold=thr),
-        "patients_total": fmt_count(k["patients_total"], threshold=thr),
+        "patients_within": mask.kpi_text("patients_within", _num(k["patients_within"])) or "—",
+        "patients_total": mask.kpi_text("patients_total", _num(k["patients_total"])) or "—",
     }
 
 
 def kpi_numbers(plan: Plan) -> dict[str, float]:
     """Headline figures as numbers, keyed like :func:`kpi_values` (for differences).
 
-    A figure that is shown suppressed (``"<5"``, or a share left out) is NaN, so a
-    difference never gives it back.
+    A figure that is shown suppressed (``"<5"``, ``"≥8"``, or a share left out) is NaN, so
+    a difference never gives it back.
     """
     k = plan.tables.kpis
-    hidden = hidden_kpis(k, threshold=plan.scenario.privacy_threshold)
+    hidden = hidden_kpis(plan.tables, threshold=plan.scenario.privacy_threshold)
     out = {
         "share_within": _num(k["share_within"]),
         "counties_with_site": _num(k["counties_with_site"]),
@@ -139,8 +142,12 @@ def _mark(ok: bool) -> str:
 
 
 def policy_table(plan: Plan) -> pd.DataFrame:
-    """Milestones 2023/2024/2025: targets, achieved shares and whether each is met."""
-    pol = plan.tables.policy
+    """Milestones 2023/2024/2025: targets, achieved shares and whether each is met.
+
+    Built from :func:`planning.results.public_policy`: the patient share and its mark are
+    ``"—"`` when they would give a hidden count back.
+    """
+    pol = public_policy(plan.tables, threshold=plan.scenario.privacy_threshold)
     rows = []
     for year, row in pol.iterrows():
         rows.append(
@@ -151,7 +158,9 @@ def policy_table(plan: Plan) -> pd.DataFrame:
                 t("col_county_met"): _mark(bool(row["county_target_met"])),
                 t("col_patient_target"): fmt_pct(row["patient_share_target"], 0),
                 t("col_patient_achieved"): fmt_pct(row["patient_share"]),
-                t("col_patient_met"): _mark(bool(row["patient_target_met"])),
+                t("col_patient_met"): "—"
+                if row["patient_target_met"] is None
+                else _mark(bool(row["patient_target_met"])),
             }
         )
     return pd.DataFrame(rows).set_index(t("col_year"))
@@ -161,9 +170,10 @@ def county_table(plan: Plan) -> pd.DataFrame:
     """Per-county results against the patient targets (30/45/60 % for 2023/24/25).
 
     Built from :func:`planning.results.public_counties`: counts below the privacy threshold
-    are ``"<5"`` and a share (or target mark) that would give such a count back is ``"—"``.
+    are ``"<5"``, counts that would give one back by subtraction ``"≥N"``, and a share (or
+    target mark) that would give such a count back is ``"—"``.
     """
-    c = public_counties(plan.tables.counties, threshold=plan.scenario.privacy_threshold)
+    c = public_counties(plan.tables, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=c.index)
     out[t("col_county")] = c["name"]
     out[t("col_population")] = c["population"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
@@ -187,7 +197,7 @@ def site_table(plan: Plan) -> pd.DataFrame:
     Built from :func:`planning.results.public_sites`: a load that would give a hidden count
     back is ``"—"``.
     """
-    s = public_sites(plan.tables.sites, threshold=plan.scenario.privacy_threshold)
+    s = public_sites(plan.tables, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=s.index)
     out[t("col_name")] = site_names(plan.sites, lang=lang()).reindex(s.index)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
