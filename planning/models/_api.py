@@ -6,6 +6,7 @@ import logging
 import math
 import time
 import warnings
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +35,7 @@ from planning.models._engine import (
     without_plan_rules,
 )
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
-from planning.models._mip import INF, BoolArray, FloatArray, IntArray, RawResult
+from planning.models._mip import INF, BoolArray, FloatArray, IntArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, _check_counts, prepare
 from planning.models.base import ModelInput, Solution
 from planning.scenario import Scenario
@@ -136,16 +137,16 @@ def _solve_once(
             prep, scenario, opts, deadline, progress=progress, initial_open=start_open
         )
     t0 = time.perf_counter()
+    if kind in ("mclp", "lscp") and start_open is None and _pure_cover(opts):
+        tried = _try_every_plan(prep, opts, kind, t0)
+        if tried is not None:
+            return tried
     form = formulate(prep, scenario, kind, opts=opts)
     if kind == "mclp" and start_open is None and opts.p is not None and form.x0 is None:
         shortcut = _mclp_shortcut(prep, form, opts, t0)
         if isinstance(shortcut, Outcome):
             return shortcut, form
         start_open = shortcut
-    if kind == "lscp" and form.x0 is None:
-        done = _lscp_shortcut(prep, opts, t0)
-        if done is not None:
-            return done, form
     if (
         kind == "mclp"
         and start_open is not None
@@ -258,21 +259,6 @@ def _mclp_shortcut(
     if start_vector(form, prep, plan) is None:  # breaks a rule: no use as a start
         return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
-    message = "every coverable patient is covered: optimal without a MIP"
-    if value < coverable - 1e-9 and _pure_cover(opts):
-        # tiny instances: trying every plan is faster than starting a MIP solver
-        tried = best_cover_plan(
-            cover,
-            prep.weight,
-            opts.p - int(prep.fixed.sum()),
-            fixed=prep.fixed,
-            openable=prep.openable,
-            max_plans=_heuristic.MAX_ENUMERATED_PLANS,
-        )
-        if tried is not None:
-            plan, value = tried
-            coverable = value
-            message = "proven optimal by trying every plan"
     if value < coverable - 1e-9:
         return plan
     elapsed = time.perf_counter() - t0
@@ -284,57 +270,73 @@ def _mclp_shortcut(
         0.0,
         0.0,
         "heuristic",
-        message,
+        "every coverable patient is covered: optimal without a MIP",
     )
     return Outcome(plan, np.zeros(0), raw, value, coverable, "optimal", 0.0, 0.0, elapsed)
 
 
-def _lscp_shortcut(prep: Prepared, opts: Options, t0: float) -> Outcome | None:
-    """Fewest sites by trying every plan, smallest first, on tiny set covers (else ``None``).
-
-    Plans of ``k`` new sites are tried for ``k = 0, 1, ...`` until one covers every patient;
-    the first such ``k`` is proven minimal. Gives up when more than
-    :data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS` plans would be needed.
-    """
-    if not _pure_cover(opts) or prep.n * prep.m > MAX_DENSE_CELLS:
-        return None
-    allowed = prep.covering_pairs() & prep.openable[prep.pj]
-    cover = np.zeros((prep.n, prep.m), dtype=bool)
-    cover[prep.pi[allowed], prep.pj[allowed]] = True
+def _fewest_covering_plan(
+    prep: Prepared, cover: BoolArray, n_free: int, limit: int
+) -> BoolArray | None:
+    """Plan of fewest new sites serving every patient, trying plans smallest first."""
     need = prep.weight > 0
-    n_free = int((prep.openable & ~prep.fixed).sum())
-    budget = _heuristic.MAX_ENUMERATED_PLANS
+    budget = limit
     for k in range(n_free + 1):
         budget -= math.comb(n_free, k)
         if budget < 0:
             return None
         tried = best_cover_plan(
-            cover,
-            prep.weight,
-            k,
-            fixed=prep.fixed,
-            openable=prep.openable,
-            max_plans=_heuristic.MAX_ENUMERATED_PLANS,
+            cover, prep.weight, k, fixed=prep.fixed, openable=prep.openable, max_plans=limit
         )
         if tried is None:
             return None
-        plan = tried[0]
-        covered: BoolArray = np.asarray(cover[:, plan].any(axis=1))
+        covered: BoolArray = np.asarray(cover[:, tried[0]].any(axis=1))
         if bool(covered[need].all()):
-            n_open = float(plan.sum())
-            raw = RawResult(
-                "optimal",
-                None,
-                n_open,
-                n_open,
-                0.0,
-                0.0,
-                "heuristic",
-                "proven optimal by trying every plan, fewest sites first",
-            )
-            elapsed = time.perf_counter() - t0
-            return Outcome(plan, np.zeros(0), raw, n_open, n_open, "optimal", 0.0, 0.0, elapsed)
-    return None
+            return tried[0]
+    return None  # no plan serves everyone: the MIP path names the culprit
+
+
+def _try_every_plan(
+    prep: Prepared, opts: Options, kind: Literal["mclp", "lscp"], t0: float
+) -> tuple[Outcome, Formulation] | None:
+    """Solve a tiny MCLP / LSCP without side rules by trying every plan (else ``None``).
+
+    MCLP: every plan of ``p`` sites; LSCP: plans of ``k = 0, 1, ...`` new sites until one
+    serves every patient (the first such ``k`` is minimal). Gives up when more than
+    :data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS` plans would be needed, or on
+    instances too large for a dense coverage matrix. Complete enumeration proves the answer.
+    """
+    if prep.n * prep.m > MAX_DENSE_CELLS or (kind == "mclp" and opts.p is None):
+        return None
+    limit = _heuristic.MAX_ENUMERATED_PLANS
+    n_free = int((prep.openable & ~prep.fixed).sum())
+    k_needed = None if opts.p is None else max(0, min(opts.p - int(prep.fixed.sum()), n_free))
+    if k_needed is not None and math.comb(n_free, k_needed) > limit:
+        return None
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = np.zeros((prep.n, prep.m), dtype=bool)
+    cover[prep.pi[allowed], prep.pj[allowed]] = True
+    form = Formulation(kind, MipBuilder().build(), 0, allowed=allowed)
+    if kind == "mclp":
+        assert k_needed is not None  # noqa: S101 - opts.p checked above
+        tried = best_cover_plan(
+            cover, prep.weight, k_needed, fixed=prep.fixed, openable=prep.openable, max_plans=limit
+        )
+        if tried is None:
+            return None
+        plan, value = tried
+        note = "proven optimal by trying every plan"
+    else:
+        found = _fewest_covering_plan(prep, cover, n_free, limit)
+        if found is None:
+            return None
+        plan = found
+        value = float(plan.sum())
+        note = "proven optimal by trying every plan, fewest sites first"
+    raw = RawResult("optimal", None, value, value, 0.0, 0.0, "heuristic", note)
+    elapsed = time.perf_counter() - t0
+    out = Outcome(plan, np.zeros(0), raw, value, value, "optimal", 0.0, 0.0, elapsed)
+    return out, form
 
 
 # ============================================================================ checks
