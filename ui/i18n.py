@@ -2,8 +2,8 @@
 
 Every label, unit, metric and message of the app is here, under one key with both languages,
 so a missing translation is a test failure rather than a mixed-language screen. Planning error
-messages come from the library in English; the app shows them as they are after a translated
-lead-in (``err_*`` keys).
+messages come from the library in English; the app shows them after a translated lead-in
+(``err_*`` keys), re-worded in Chinese by :mod:`ui.messages`.
 """
 
 from __future__ import annotations

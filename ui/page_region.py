@@ -24,6 +24,7 @@ from planning.results import count_text, county_count_mask
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, lang, t
+from ui.messages import problem_message
 
 WHOLE = "__whole__"
 CRS_OPTIONS = ["wgs84", "gcj02", "bd09", "cgcs2000"]
@@ -395,7 +396,7 @@ def _problems(err: io.InputFileError) -> None:
             t("col_file"): p.file,
             t("col_row"): p.row,
             t("col_column"): p.column,
-            t("col_problem"): p.message,
+            t("col_problem"): problem_message(p, lang=lang()),
         }
         for p in err.problems
     ]

@@ -26,7 +26,8 @@ from planning.errors import PlanningError
 from planning.pipeline import Plan
 from planning.scenario import Scenario
 from planning.scenario_store import ScenarioStore
-from ui.i18n import t
+from ui.i18n import lang, t
+from ui.messages import error_message, warning_message
 
 SCENARIO = "scenario"
 PLAN = "plan"
@@ -106,8 +107,8 @@ def show_notice(*, where: str = "sidebar") -> None:
 
 
 def show_error(err: PlanningError, *, lead: str = "err_lead") -> None:
-    """Show a planning error: a translated lead-in, then the library's (English) message."""
-    st.error(f"**{t(lead)}**\n\n{err}")
+    """Show a planning error: a translated lead-in, then its message in the app's language."""
+    st.error(f"**{t(lead)}**\n\n{error_message(err, lang=lang())}")
 
 
 @contextmanager
@@ -134,7 +135,7 @@ def shown_warnings() -> Iterator[None]:
         text = str(w.message)
         if issubclass(w.category, UserWarning) and text not in seen:
             seen.add(text)
-            st.warning(f"**{t('warn_lead')}** {text}")
+            st.warning(f"**{t('warn_lead')}** {warning_message(text, lang=lang())}")
 
 
 def init_widget(key: str, value: Any) -> None:
