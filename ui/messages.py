@@ -198,7 +198,7 @@ def allowed_zh(text: str) -> str:
         elif r := re.fullmatch(r"from (\S+) to (\S+)", limits):
             out.append(f"{r[1]} 到 {r[2]} 之间的{kind}")
         elif bounds := re.findall(r"(greater than|at least|less than|at most) (\S+)", limits):
-            out.append("、".join(f"{_BOUND_ZH[w]} {v}" for w, v in bounds) + f"的{kind}")
+            out.append("、".join(f"{_BOUND_ZH[w]} {v}" for w, v in bounds) + f" 的{kind}")
         else:
             out.append(arm)
     return " 或 ".join(out)
@@ -334,14 +334,14 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         r"The CBC solver was not found: .*",
-        "未找到 CBC 求解器：请安装（pip install pulp[cbc]，或 Debian 的 coinor-cbc），"
+        "未找到 CBC 求解器：请安装（`pip install pulp[cbc]`，或 Debian 的 coinor-cbc），"
         "或改用 HiGHS 求解器。",
         "The CBC solver was not found: install it with `pip install pulp[cbc]` (or put a `cbc` "
         "executable on PATH, e.g. Debian's coinor-cbc), or use HiGHS (--solver highs).",
     ),
     _r(
         r"CBC failed to run: (?P<err>.+)\. Try --solver highs\.",
-        "CBC 求解器运行失败（{err}）。请改用 HiGHS 求解器。",
+        "CBC 求解器运行失败（`{err}`）。请改用 HiGHS 求解器。",
         "CBC failed to run: exit code 1. Try --solver highs.",
     ),
     _r(
@@ -467,7 +467,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         r"Scenario JSON is not valid JSON: (?P<err>.+)\. Re-export it from the app or CLI\.",
-        "方案文件不是有效的 JSON（{err}）。请从本应用或命令行重新导出。",
+        "方案文件不是有效的 JSON（`{err}`）。请从本应用或命令行重新导出。",
         "Scenario JSON is not valid JSON: Expecting value: line 1 column 1 (char 0). Re-export "
         "it from the app or CLI.",
     ),
@@ -507,14 +507,14 @@ RULES: tuple[Rule, ...] = (
     _r(
         r"The uploaded file is not valid JSON \((?P<err>.+), line (?P<line>\d+)\); upload a "
         r"scenario\.json saved by the app\.",
-        "上传的文件不是有效的 JSON（{err}，第 {line} 行）；请上传本应用保存的 scenario.json。",
+        "上传的文件不是有效的 JSON（`{err}`，第 {line} 行）；请上传本应用保存的 scenario.json。",
         "The uploaded file is not valid JSON (Expecting value, line 1); upload a scenario.json "
         "saved by the app.",
     ),
     _r(
         r"Cannot (?P<verb>save|delete) scenario (?P<name>.+?)(?: in (?P<dir>.+?))?: "
         r"(?P<err>[^.]+)\. .*",
-        "无法{verb}方案 {name}（{err}）。请检查文件夹权限，或把 KANGLE_SCENARIO_DIR "
+        "无法{verb}方案 {name}（`{err}`）。请检查文件夹权限，或把 KANGLE_SCENARIO_DIR "
         "设为其他文件夹。",
         "Cannot save scenario '方案一' in '/tmp/x': Permission denied. Check the folder's "
         "permissions or set KANGLE_SCENARIO_DIR to another folder.",
@@ -623,7 +623,7 @@ RULES: tuple[Rule, ...] = (
     _r(
         r"Could not download the (?P<net>\w+) road network from OpenStreetMap \(Overpass API\): "
         r"(?P<err>.+?)\. No cached copy exists at (?P<p>'.+?')\. .*",
-        "无法从 OpenStreetMap 下载{net}路网（{err}），本地也没有缓存（{p}）。请联网一次"
+        "无法从 OpenStreetMap 下载{net}路网（`{err}`），本地也没有缓存（{p}）。请联网一次"
         "（结果会缓存），或使用本地 OSM 文件（如 fujian-latest.osm.pbf）。",
         "Could not download the drive road network from OpenStreetMap (Overpass API): "
         "ConnectionError: offline. No cached copy exists at '/tmp/c.graphml'. Connect to the "
@@ -722,7 +722,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         r"the CSV cannot be parsed \((?P<err>.+)\); check quotes, or save it again from Excel\.",
-        "无法解析 CSV（{err}）；请检查引号，或从 Excel 重新保存。",
+        "无法解析 CSV（`{err}`）；请检查引号，或从 Excel 重新保存。",
         "the CSV cannot be parsed (Error tokenizing data); check quotes, or save it again from "
         "Excel.",
     ),
@@ -741,7 +741,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         r"cannot read the workbook \((?P<err>.+)\): .*",
-        "无法读取工作簿（{err}）：文件可能已损坏、有密码或不是真正的 .xlsx。请在 Excel/WPS "
+        "无法读取工作簿（`{err}`）：文件可能已损坏、有密码或不是真正的 .xlsx。请在 Excel/WPS "
         "中打开并重新另存为 .xlsx。",
         "cannot read the workbook (bad zip): it may be damaged, password-protected or not a "
         "real .xlsx. Open it in Excel/WPS and save it again as .xlsx.",
@@ -767,7 +767,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _r(
         r"cannot read the file as a (?P<k>.+?) \((?P<err>.+)\)\. Export it again from your GIS\.",
-        "无法读取该文件（{err}）。请从 GIS 软件重新导出。",
+        "无法读取该文件（`{err}`）。请从 GIS 软件重新导出。",
         "cannot read the file as a GeoPackage (not a database). Export it again from your GIS.",
     ),
     _r(

@@ -1,0 +1,165 @@
+"""Library messages in the app's language (ui/messages.py): every covered shape reads in Chinese.
+
+The rules' examples are messages as the library writes them; the tests below also feed real
+messages from the library (option errors, upload problems, model hints) through the rules.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+from planning import io
+from planning.errors import InfeasibleError, PlanningError, ScenarioError
+from planning.models import _api
+from planning.scenario import Scenario
+from ui import messages
+
+# three or more English words in a row: an untranslated sentence (ids, quoted names, file
+# names, numbers and single technical words such as "EPSG:4547" or "HiGHS" are fine)
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){2,}")
+QUOTED = re.compile(
+    r"`[^`]*`|'[^']*'|\"[^\"]*\"|\[[^\]]*\]|\S+\.(?:csv|xlsx|gpkg|json|shp|zip|pbf|graphml)"
+)
+
+
+def english_left(text: str) -> list[str]:
+    """Runs of English words left in ``text`` once quoted names and file names are removed."""
+    return ENGLISH_RUN.findall(QUOTED.sub(" ", text))
+
+
+def is_chinese(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) and not english_left(text)
+
+
+@pytest.mark.parametrize("rule", messages.RULES, ids=lambda r: r.example[:40])
+def test_every_rule_matches_its_example_and_reads_in_chinese(rule: messages.Rule) -> None:
+    assert rule.pattern.fullmatch(rule.example)
+    first = next(r for r in messages.RULES if r.pattern.fullmatch(rule.example))
+    assert first is rule, "an earlier rule shadows this one"
+    shown = messages.message(rule.example, lang="zh")
+    assert not shown.startswith(messages.UNMATCHED_HINT)
+    assert is_chinese(shown), (shown, english_left(shown))
+    assert "{" not in shown.replace("EPSG:<代码>", "")
+
+
+@pytest.mark.parametrize("rule", messages.RULES, ids=lambda r: r.example[:40])
+def test_english_mode_shows_the_message_unchanged(rule: messages.Rule) -> None:
+    assert messages.message(rule.example, lang="en") == rule.example
+
+
+def test_ids_names_and_numbers_are_carried_over() -> None:
+    text = (
+        "LSCP at 30 minutes cannot cover 7 patients in 秀屿区: nearest candidate 33 minutes away "
+        "(demand points D0001, D0002). Raise max_travel_min (--max-minutes), add candidate sites "
+        "near them, or use MCLP, which covers as many patients as possible."
+    )
+    shown = messages.message(text, lang="zh")
+    for kept in ("30", "秀屿区", "7", "33", "D0001, D0002", "MCLP"):
+        assert kept in shown
+
+
+def test_an_unknown_message_keeps_the_english_original() -> None:
+    text = "Something entirely new went wrong; do X."
+    shown = messages.message(text, lang="zh")
+    assert shown.startswith(messages.UNMATCHED_HINT)
+    assert shown.endswith(text)
+
+
+def test_every_hint_and_family_of_the_infeasibility_diagnosis_is_translated() -> None:
+    assert set(_api._HINTS) <= set(messages.FAMILIES)
+    for hint in _api._HINTS.values():
+        assert hint in messages.PHRASES
+    for family in _api.FAMILIES:
+        text = (
+            f"MCLP: no plan satisfies every requirement; without '{family}' a plan exists. "
+            f"To fix: {_api._HINTS[family]}."
+        )
+        assert is_chinese(messages.message(text, lang="zh"))
+
+
+def test_option_errors_are_reworded_from_their_option_problems() -> None:
+    data = Scenario().to_dict() | {"max_travel_min": 0, "colour": "red"}
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.from_dict(data)
+    shown = messages.error_message(caught.value, lang="zh")
+    assert "最长出行时间 = 0 不允许：请使用大于 0 的数字（分钟，例如 30）" in shown
+    assert "未知选项 'colour'" in shown
+    assert is_chinese(shown), english_left(shown)
+    assert messages.error_message(caught.value, lang="en") == str(caught.value)
+
+
+def test_a_missing_number_of_sites_is_an_option_error_in_chinese() -> None:
+    data = Scenario().to_dict() | {"model": "p_median", "n_facilities": None}
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.from_dict(data)
+    shown = messages.error_message(caught.value, lang="zh")
+    assert "模型 p_median 需要站点数或预算" in shown
+    assert is_chinese(shown), english_left(shown)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "名称,类型,经度,纬度\n甲,现有康复站,abc,25.43\n乙,卫生院,,\n丙,卫生院,11.9,25.4\n",
+        "名称,类型,经度,纬度\n甲,现有康复站,25.43,119.01\n乙,卫生院,119.0,25.4\n",
+        "名称,编号,经度,纬度\n甲,F1,119.0,25.4\n,F1,119.1,25.5\n",
+        "名称,地址\n甲,城厢区\n",
+        "名称,类型,经度,纬度,容量\n甲,现有康复站,119.0,25.4,-3\n",
+    ],
+)
+def test_facility_upload_problems_read_in_chinese(data: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(io.InputFileError) as caught:
+            io.load_facilities(data.encode(), filename="fac.csv", crs="wgs84")
+    for problem in caught.value.problems:
+        shown = messages.problem_message(problem, lang="zh")
+        assert is_chinese(shown), (problem.message, shown)
+        assert messages.problem_message(problem, lang="en") == problem.message
+    assert is_chinese(messages.error_message(caught.value, lang="zh").replace("fac.csv", ""))
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (b"", "a.csv"),
+        ("名称,经度\n甲,1\n".encode("utf-16"), "a.csv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"0" * 100, "a.xls"),
+        (b"a,b\n", "a.txt"),
+        ("姓名,身份证号,区县\n张三,350302199001011234,城厢区\n".encode(), "list.csv"),
+    ],
+)
+def test_whole_file_problems_read_in_chinese(data: bytes, filename: str) -> None:
+    load = io.load_patient_counts if filename == "list.csv" else io.load_facilities
+    with pytest.raises(io.InputFileError) as caught:
+        load(data, filename=filename)
+    for problem in caught.value.problems:
+        shown = messages.problem_message(problem, lang="zh")
+        assert is_chinese(shown), (problem.message, shown)
+
+
+def test_file_too_large_reads_in_chinese() -> None:
+    with pytest.raises(io.InputFileError) as caught:
+        io.read_table(b"a,b\n" + b"1,2\n" * 1000, filename="big.csv", max_bytes=100)
+    (problem,) = caught.value.problems
+    assert is_chinese(messages.problem_message(problem, lang="zh")), problem.message
+
+
+def test_infeasible_error_reads_in_chinese_and_english_is_unchanged() -> None:
+    err: PlanningError = InfeasibleError(
+        "LSCP at 30 minutes cannot cover 7 patients in 秀屿区: nearest candidate 33 minutes away"
+        " (demand points D1). Raise max_travel_min (--max-minutes), add candidate sites near "
+        "them, or use MCLP, which covers as many patients as possible.",
+        culprit="max_travel_min",
+    )
+    assert is_chinese(messages.error_message(err, lang="zh"))
+    assert messages.error_message(err, lang="en") == str(err)
+
+
+def test_upload_problem_message_keeps_the_values_it_names() -> None:
+    problem = io.Problem("fac.csv", 3, "经度", "'abc' is not a number: enter a number.")
+    assert messages.problem_message(problem, lang="zh").startswith("'abc' 不是数字")
+    assert messages.problem_message(problem, lang="en") == problem.message
