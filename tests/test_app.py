@@ -223,7 +223,10 @@ def test_bad_parameters_show_an_error_not_a_traceback() -> None:
     ok(at)
     assert at.error, "expected an in-page error"
     assert at.error[0].value.startswith("**参数有误")
-    assert "needs a number of sites" in at.error[0].value
+    assert "模型 p_median 需要站点数或预算" in at.error[0].value
+    assert "needs a number of sites" not in at.error[0].value
+    at.radio(key="lang").set_value("en").run()
+    assert "needs a number of sites (n_facilities / --sites) or a budget" in at.error[0].value
 
 
 def test_unsolvable_scenario_says_what_to_change() -> None:
@@ -233,7 +236,8 @@ def test_unsolvable_scenario_says_what_to_change() -> None:
     assert at.error
     text = at.error[0].value
     assert text.startswith("**无法求解该方案")
-    assert "400" in text
+    assert "要求 400 个站点，但总共只有" in text
+    assert "sites requested" not in text
     assert at.session_state["plan"] is None if "plan" in at.session_state else True
 
 
@@ -402,7 +406,7 @@ def test_save_load_rename_duplicate_delete(scenario_dir: Path) -> None:
 
     # saving under an existing name needs the overwrite box
     at.button(key="lib_save").click().run()
-    assert any("already saved" in e.value for e in at.error)
+    assert any("已有名为 '方案甲' 的方案" in e.value for e in at.error)
     at.checkbox(key="lib_overwrite").check().run()
     at.button(key="lib_save").click().run()
     assert any("已保存方案" in s.value for s in at.success)
@@ -459,7 +463,7 @@ def test_bad_scenario_upload_is_an_error_message(scenario_dir: Path) -> None:
     at.file_uploader(key="lib_upload").upload("bad.json", bad, "application/json").run()
     at.button(key="lib_import").click().run()
     ok(at)
-    assert any("unknown option 'colour'" in e.value for e in at.error)
+    assert any("未知选项 'colour'" in e.value for e in at.error)
     assert ScenarioStore(scenario_dir).names() == []
 
 
@@ -574,7 +578,48 @@ def test_bad_facility_file_lists_its_problems() -> None:
     assert at.error[0].value.startswith("**上传的文件无法使用")
     problems = next(d.value for d in at.dataframe if "问题与修改方法" in d.value.columns)
     assert len(problems) >= 2
+    shown = list(problems["问题与修改方法"])
+    assert "'abc' 不是数字：请填写纯数字（不带单位；经纬度用十进制度，如 119.01）。" in shown
+    assert not any("not a number" in m for m in shown)
     assert at.session_state["scenario"]["facilities_file"] is None
+
+
+def test_bad_facility_file_problems_in_english_are_the_library_messages() -> None:
+    at = start()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page("ui/page_region.py").run()
+    data = "名称,类型,经度,纬度\n甲,现有康复站,abc,25.43\n".encode()
+    at.file_uploader(key="rg_fac_upload").upload("bad.csv", data, "text/csv").run()
+    at.button(key="rg_fac_use").click().run()
+    ok(at)
+    problems = next(d.value for d in at.dataframe if "Problem and fix" in d.value.columns)
+    assert any(m.startswith("'abc' is not a number") for m in problems["Problem and fix"])
+
+
+def test_infeasible_lscp_in_chinese_names_the_county_and_the_fix() -> None:
+    at = start(Scenario(**{**SMALL.to_dict(), "model": "lscp", "max_travel_min": 1.0}))
+    solve(at)
+    assert at.error
+    text = at.error[0].value
+    assert text.startswith("**无法求解该方案")
+    assert "LSCP 要求每位患者都在 1 分钟内，但无法覆盖" in text
+    assert "请提高最长出行时间" in text
+    assert "cannot cover" not in text
+    at.radio(key="lang").set_value("en").run()
+    solve(at)
+    assert "LSCP at 1 minutes cannot cover" in at.error[0].value
+
+
+def test_option_error_in_chinese_names_the_option(scenario_dir: Path) -> None:
+    at = start()
+    bad = json.dumps(SMALL.to_dict() | {"max_travel_min": 0}).encode()
+    at.file_uploader(key="lib_upload").upload("bad.json", bad, "application/json").run()
+    at.button(key="lib_import").click().run()
+    ok(at)
+    text = next(e.value for e in at.error if "0" in e.value)
+    assert "最长出行时间 = 0 不允许：请使用大于 0 的数字（分钟" in text
+    assert "is not allowed" not in text
+    assert ScenarioStore(scenario_dir).names() == []
 
 
 # ------------------------------------------------------------------------ compare page
@@ -813,7 +858,7 @@ def test_region_without_census_keeps_the_uploads_usable() -> None:
     at.switch_page("ui/page_region.py").run()
     at.selectbox(key="rg_province").set_value("广东省").run()
     ok(at)
-    assert any("census table in data/ covers Fujian only" in e.value for e in at.error)
+    assert any("内置的人口普查表只覆盖福建省" in e.value for e in at.error)
     assert at.file_uploader(key="rg_pat_upload")
     assert at.file_uploader(key="rg_fac_upload")
 

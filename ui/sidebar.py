@@ -11,10 +11,11 @@ from planning.scenario import Scenario
 from planning.scenario_store import parse_upload, scenario_json_bytes
 from ui import state
 from ui.i18n import KEPT_LANG, LANGS, lang, t
+from ui.messages import error_message
 
 
 def _fail(err: PlanningError) -> None:
-    state.notify("error", f"**{t('err_lead')}**\n\n{err}")
+    state.notify("error", f"**{t('err_lead')}**\n\n{error_message(err, lang=lang())}")
 
 
 def _current() -> Scenario | None:
