@@ -95,8 +95,9 @@ def _num_col(frame: pd.DataFrame, col: str) -> FloatArray:
 def _positions(values: pd.Series, ids: StrArray) -> IntArray:
     """Position of each value in ``ids`` (factorised first: long tables repeat few ids)."""
     codes, uniques = pd.factorize(values, sort=False)
-    where = pd.Index(ids).get_indexer(pd.Index([str(u) for u in uniques]))
-    out: IntArray = where[codes].astype(np.int64)
+    at = {v: k for k, v in enumerate(ids.tolist())}  # plain dict: no string Index to build
+    where = np.fromiter((at.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques))
+    out: IntArray = where[codes] if codes.size else np.zeros(0, dtype=np.int64)
     return out
 
 
@@ -113,8 +114,8 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
     con = scenario.constraints
     demand = data.demand.sort_index(key=lambda s: s.astype(str))
     sites = data.sites.sort_index(key=lambda s: s.astype(str))
-    demand_ids = np.array([str(v) for v in demand.index], dtype=object)
-    site_ids = np.array([str(v) for v in sites.index], dtype=object)
+    demand_ids = demand.index.astype(str).to_numpy(dtype=object)  # vectorised: arrow strings
+    site_ids = sites.index.astype(str).to_numpy(dtype=object)
     n, m = len(demand_ids), len(site_ids)
     if m == 0:
         msg = "The site table is empty: add candidate sites (grid or facility table)."
