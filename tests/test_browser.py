@@ -15,7 +15,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,7 +132,9 @@ def _save_scenario(page: object, name: str) -> None:
     page.get_by_text(f"已保存方案“{name}”。").wait_for(timeout=30_000)  # type: ignore[attr-defined]
 
 
-def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
+@contextmanager
+def _browser_page(*, console_errors: bool = False) -> Iterator[tuple[Any, list[str]]]:
+    """A chromium page (Debian's binary) and the list its JavaScript errors are collected in."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -140,126 +144,120 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        if console_errors:
+            page.on(
+                "console",
+                lambda msg: (
+                    errors.append(msg.text)
+                    if msg.type == "error" and "Failed to load resource" not in msg.text
+                    else None
+                ),
+            )
         try:
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.get_by_role("heading", name="康乐家园选址方案").wait_for(timeout=90_000)
-            # the map renders: Leaflet draws inside the folium component's iframe
-            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-            frame.locator(".leaflet-container").wait_for(timeout=60_000)
-            # layers are drawn on a canvas (prefer_canvas), with the layer switch and labels
-            frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
-            frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
-            assert frame.get_by_text("estimated (straight-line)").count() >= 1
-
-            # Solve produces metrics
-            page.get_by_role("button", name="求解", exact=True).click()
-            metric = page.get_by_test_id("stMetric").filter(has_text="30 分钟内患者占比")
-            metric.wait_for(timeout=240_000)
-            value = metric.get_by_test_id("stMetricValue").inner_text()
-            assert value.endswith("%"), value
-            assert 0.0 < float(value.rstrip("%")) <= 100.0
-            page.get_by_text("已证明最优").or_(
-                page.get_by_text("时间上限内的最好方案")
-            ).first.wait_for(timeout=30_000)
-            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-            frame.locator(".leaflet-container").wait_for(timeout=60_000)
-            page.wait_for_timeout(2_000)
-            # hovering the map shows a Chinese tooltip (demand cell or county figures)
-            box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
-            assert box is not None
-            tip = ""
-            for dx in range(-240, 241, 40):
-                page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2)
-                page.wait_for_timeout(300)
-                tips = frame.locator(".leaflet-tooltip")
-                if tips.count():
-                    tip = tips.first.inner_text()
-                    break
-            assert "区县" in tip, tip
-            _shot(page, "01_scenario_solved.png", tmp_path)
-
-            # save two scenarios from the sidebar; both appear in Compare
-            _save_scenario(page, "浏览器测试 A")
-            # a second scenario with more sites (saved without solving)
-            sites = page.get_by_role("spinbutton", name="站点数（含现有站点）")
-            sites.fill("8")
-            sites.press("Enter")
-            page.get_by_text("参数已修改").wait_for(timeout=30_000)
-            _save_scenario(page, "浏览器测试 B")
-            page.get_by_role("link", name="方案对比").click()
-            page.get_by_role("heading", name="方案对比").wait_for(timeout=30_000)
-            page.get_by_text("选择 2–4 个已保存的方案").wait_for(timeout=30_000)
-            page.get_by_test_id("stMultiSelect").click()
-            options = page.get_by_role("option")
-            options.first.wait_for(timeout=30_000)
-            texts = options.all_inner_texts()
-            assert "浏览器测试 A" in texts, texts
-            assert "浏览器测试 B" in texts, texts
-            _shot(page, "02_compare_options.png", tmp_path)
-            page.get_by_role("option", name="浏览器测试 A").click()
-            page.get_by_test_id("stMultiSelect").click()
-            page.get_by_role("option", name="浏览器测试 B").click()
-            page.keyboard.press("Escape")
-            page.get_by_role("heading", name="地图对照").wait_for(timeout=300_000)
-            page.get_by_role("heading", name="站点增减").wait_for(timeout=60_000)
-            page.get_by_text("减少站点").wait_for(timeout=60_000)
-            assert page.get_by_text("新增站点：0 个").count() == 0  # 8 sites vs 6
-            frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-            assert frames.count() == 2
-            page.wait_for_timeout(3_000)
-            _shot(page, "03_compare.png", tmp_path)
-            assert not errors, errors
+            yield page, errors
         finally:
             context.close()
             browser.close()
+
+
+def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
+    with _browser_page() as (page, errors):
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="康乐家园选址方案").wait_for(timeout=90_000)
+        # the map renders: Leaflet draws inside the folium component's iframe
+        frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        # layers are drawn on a canvas (prefer_canvas), with the layer switch and labels
+        frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
+        frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
+        assert frame.get_by_text("estimated (straight-line)").count() >= 1
+
+        # Solve produces metrics
+        page.get_by_role("button", name="求解", exact=True).click()
+        metric = page.get_by_test_id("stMetric").filter(has_text="30 分钟内患者占比")
+        metric.wait_for(timeout=240_000)
+        value = metric.get_by_test_id("stMetricValue").inner_text()
+        assert value.endswith("%"), value
+        assert 0.0 < float(value.rstrip("%")) <= 100.0
+        page.get_by_text("已证明最优").or_(page.get_by_text("时间上限内的最好方案")).first.wait_for(
+            timeout=30_000
+        )
+        frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        page.wait_for_timeout(2_000)
+        # hovering the map shows a Chinese tooltip (demand cell or county figures)
+        box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
+        assert box is not None
+        tip = ""
+        for dx in range(-240, 241, 40):
+            page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(300)
+            tips = frame.locator(".leaflet-tooltip")
+            if tips.count():
+                tip = tips.first.inner_text()
+                break
+        assert "区县" in tip, tip
+        _shot(page, "01_scenario_solved.png", tmp_path)
+
+        # save two scenarios from the sidebar; both appear in Compare
+        _save_scenario(page, "浏览器测试 A")
+        # a second scenario with more sites (saved without solving)
+        sites = page.get_by_role("spinbutton", name="站点数（含现有站点）")
+        sites.fill("8")
+        sites.press("Enter")
+        page.get_by_text("参数已修改").wait_for(timeout=30_000)
+        _save_scenario(page, "浏览器测试 B")
+        page.get_by_role("link", name="方案对比").click()
+        page.get_by_role("heading", name="方案对比").wait_for(timeout=30_000)
+        page.get_by_text("选择 2–4 个已保存的方案").wait_for(timeout=30_000)
+        page.get_by_test_id("stMultiSelect").click()
+        options = page.get_by_role("option")
+        options.first.wait_for(timeout=30_000)
+        texts = options.all_inner_texts()
+        assert "浏览器测试 A" in texts, texts
+        assert "浏览器测试 B" in texts, texts
+        _shot(page, "02_compare_options.png", tmp_path)
+        page.get_by_role("option", name="浏览器测试 A").click()
+        page.get_by_test_id("stMultiSelect").click()
+        page.get_by_role("option", name="浏览器测试 B").click()
+        page.keyboard.press("Escape")
+        page.get_by_role("heading", name="地图对照").wait_for(timeout=300_000)
+        page.get_by_role("heading", name="站点增减").wait_for(timeout=60_000)
+        page.get_by_text("减少站点").wait_for(timeout=60_000)
+        assert page.get_by_text("新增站点：0 个").count() == 0  # 8 sites vs 6
+        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
+        assert frames.count() == 2
+        page.wait_for_timeout(3_000)
+        _shot(page, "03_compare.png", tmp_path)
+        assert not errors, errors
 
 
 def test_rollout_page_plans_and_draws_its_map(app_url: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(viewport={"width": 1500, "height": 1100})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on(
-            "console",
-            lambda msg: (
-                errors.append(msg.text)
-                if msg.type == "error" and "Failed to load resource" not in msg.text
-                else None
-            ),
-        )
-        try:
-            page.goto(app_url, wait_until="domcontentloaded")
-            page.get_by_role("heading", name="康乐家园选址方案").wait_for(timeout=90_000)
-            page.get_by_role("link", name="分期推进").click()
-            page.get_by_role("heading", name="分期推进计划").wait_for(timeout=30_000)
-            page.get_by_role("button", name="生成分期计划").click()
-            page.get_by_role("heading", name="逐年进展与目标").wait_for(timeout=300_000)
-            # the map renders: Leaflet inside the iframe, the year layers drawn and listed in
-            # the layer switch (a layer added after the switch left the map blank), legend
-            frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-            frame.locator(".leaflet-container").wait_for(timeout=60_000)
-            frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
-            frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
-            overlays = frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-            assert [o.strip() for o in overlays] == [
-                "区县",
-                "已有站点的县区（按首个站点年份）",
-                "站点（按开设年份）",
-            ], overlays
-            frame.get_by_text("分期推进 · 截至2025年").wait_for(timeout=30_000)
-            assert frame.get_by_text("2025年开设").count() >= 1
-            assert frame.get_by_text("estimated (straight-line)").count() >= 1
-            # the county names are drawn on the map (boundaries always shown, no tiles)
-            assert frame.get_by_text("仙游县").count() >= 1
-            page.get_by_text("2025 年开设的站点").wait_for(timeout=30_000)
-            page.wait_for_timeout(2_000)
-            _shot(page, "04_rollout.png", tmp_path)
-            assert not errors, errors
-        finally:
-            context.close()
-            browser.close()
+    with _browser_page(console_errors=True) as (page, errors):
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_role("heading", name="康乐家园选址方案").wait_for(timeout=90_000)
+        page.get_by_role("link", name="分期推进").click()
+        page.get_by_role("heading", name="分期推进计划").wait_for(timeout=30_000)
+        page.get_by_role("button", name="生成分期计划").click()
+        page.get_by_role("heading", name="逐年进展与目标").wait_for(timeout=300_000)
+        # the map renders: Leaflet inside the iframe, the year layers drawn and listed in
+        # the layer switch (a layer added after the switch left the map blank), legend
+        frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
+        frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
+        overlays = frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert [o.strip() for o in overlays] == [
+            "区县",
+            "已有站点的县区（按首个站点年份）",
+            "站点（按开设年份）",
+        ], overlays
+        frame.get_by_text("分期推进 · 截至2025年").wait_for(timeout=30_000)
+        assert frame.get_by_text("2025年开设").count() >= 1
+        assert frame.get_by_text("estimated (straight-line)").count() >= 1
+        # the county names are drawn on the map (boundaries always shown, no tiles)
+        assert frame.get_by_text("仙游县").count() >= 1
+        page.get_by_text("2025 年开设的站点").wait_for(timeout=30_000)
+        page.wait_for_timeout(2_000)
+        _shot(page, "04_rollout.png", tmp_path)
+        assert not errors, errors
