@@ -96,7 +96,9 @@ def _positions(values: pd.Series, ids: StrArray) -> IntArray:
     """Position of each value in ``ids`` (factorised first: long tables repeat few ids)."""
     codes, uniques = pd.factorize(values, sort=False)
     at = {v: k for k, v in enumerate(ids.tolist())}  # plain dict: no string Index to build
-    where = np.fromiter((at.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques))
+    # ids are matched as strings; converting the uniques at once avoids iterating arrow strings
+    names = pd.Index(uniques).astype(str).to_numpy(dtype=object).tolist()
+    where = np.fromiter((at.get(u, -1) for u in names), dtype=np.int64, count=len(names))
     out: IntArray = where[codes] if codes.size else np.zeros(0, dtype=np.int64)
     return out
 
