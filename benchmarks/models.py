@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.quick:
         instances = pmed_instances(["pmed1", "pmed2", "pmed4", "pmed7", "pmed8"])
-        instances += sf_instances()[:1]
+        instances += sf_instances()
         instances += sjc_instances(["SJC324"], [(800.0, 10), (1200.0, 10)])
         instances += sjc_lscp(["SJC324"], [1200.0])
     else:
