@@ -245,8 +245,7 @@ def _mclp_shortcut(
         has = code >= 0
         total = np.bincount(code[has], weights=prep.weight[has], minlength=len(counties))
         county_need = (code, np.asarray(opts.county_target * total, dtype=float))
-    cover = np.zeros((prep.n, prep.m), dtype=bool)
-    cover[prep.pi[allowed], prep.pj[allowed]] = True
+    cover = prep.cover_matrix(allowed)
     plan, value = mclp_greedy(
         cover,
         prep.weight,
@@ -314,8 +313,7 @@ def _try_every_plan(
     if k_needed is not None and math.comb(n_free, k_needed) > limit:
         return None
     allowed = prep.covering_pairs() & prep.openable[prep.pj]
-    cover = np.zeros((prep.n, prep.m), dtype=bool)
-    cover[prep.pi[allowed], prep.pj[allowed]] = True
+    cover = prep.cover_matrix(allowed)
     form = Formulation(kind, MipBuilder().build(), 0, allowed=allowed)
     if kind == "mclp":
         assert k_needed is not None  # noqa: S101 - opts.p checked above

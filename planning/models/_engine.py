@@ -1088,29 +1088,19 @@ def solve_p_median_radius(
             }
             if lb > inc_val - margin:
                 assert incumbent is not None  # noqa: S101
-                form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
-                out = Outcome(
+                return _decided_without_mip(
                     incumbent,
-                    np.zeros(0),
-                    RawResult(
-                        "optimal",
-                        None,
-                        inc_val,
-                        lb,
-                        0.0,
-                        0.0,
-                        scenario.solver,
-                        "proven optimal by the Lagrangian bound",
-                    ),
                     inc_val,
-                    lb,
-                    "optimal",
-                    0.0,
-                    0.0,
-                    time.perf_counter() - t_build,
+                    bound=lb,
+                    raw_bound=lb,
+                    status="optimal",
+                    gap=0.0,
+                    message="proven optimal by the Lagrangian bound",
+                    scenario=scenario,
+                    allowed=allowed,
+                    build_time_s=time.perf_counter() - t_build,
                     extras={**lag_info, "radius_rounds": 0},
                 )
-                return out, form
             assert incumbent is not None  # noqa: S101 - inc_val is finite
             bb = branch_and_bound(
                 d,
@@ -1133,30 +1123,20 @@ def solve_p_median_radius(
                 bb_proven = proven_optimal(inc_val, lb, integral=integral)
                 bb_gap = 0.0 if bb_proven else max(0.0, inc_val - lb) / max(abs(inc_val), 1e-10)
                 bb_status: Status = "optimal" if bb_proven else "feasible"
-                form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
                 note = "proven optimal" if bb_proven else f"within the {scenario.mip_gap:.2%} gap"
-                out = Outcome(
+                return _decided_without_mip(
                     incumbent,
-                    np.zeros(0),
-                    RawResult(
-                        bb_status,
-                        None,
-                        inc_val,
-                        lb,
-                        bb_gap,
-                        0.0,
-                        scenario.solver,
-                        f"{note} by Lagrangian branch-and-bound ({bb.nodes} nodes)",
-                    ),
                     inc_val,
-                    inc_val if bb_proven else lb,
-                    bb_status,
-                    bb_gap,
-                    0.0,
-                    time.perf_counter() - t_build,
+                    bound=inc_val if bb_proven else lb,
+                    raw_bound=lb,
+                    status=bb_status,
+                    gap=bb_gap,
+                    message=f"{note} by Lagrangian branch-and-bound ({bb.nodes} nodes)",
+                    scenario=scenario,
+                    allowed=allowed,
+                    build_time_s=time.perf_counter() - t_build,
                     extras={**lag_info, "radius_rounds": 0},
                 )
-                return out, form
             # restrict the MIP to sites that may still improve on the incumbent
             openable = prep.openable & ~fix0
             fixed = prep.fixed | fix1
@@ -1261,6 +1241,28 @@ def solve_p_median_radius(
         out, build_time_s=out.build_time_s + build_time, extras={**out.extras, **lag_info}
     )
     return out, form
+
+
+def _decided_without_mip(
+    is_open: BoolArray,
+    value: float,
+    *,
+    bound: float,
+    raw_bound: float,
+    status: Status,
+    gap: float,
+    message: str,
+    scenario: Scenario,
+    allowed: BoolArray,
+    build_time_s: float,
+    extras: dict[str, object],
+) -> tuple[Outcome, Formulation]:
+    """Outcome of a p-median settled before the radius MIP (Lagrangian bound or search)."""
+    raw = RawResult(status, None, value, raw_bound, gap, 0.0, scenario.solver, message)
+    out = Outcome(
+        is_open, np.zeros(0), raw, value, bound, status, gap, 0.0, build_time_s, extras=extras
+    )
+    return out, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
 
 
 def _radius_loop(
@@ -1426,8 +1428,7 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
     """
     if p is None:
         return None
-    cover = np.zeros((prep.n, prep.m), dtype=bool)
-    cover[prep.pi[pairs], prep.pj[pairs]] = True
+    cover = prep.cover_matrix(pairs)
     need = (prep.weight > 0) & ~cover[:, prep.fixed].any(axis=1)
     free = np.flatnonzero(prep.openable & ~prep.fixed)
     k = p - int(prep.fixed.sum())

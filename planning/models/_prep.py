@@ -58,6 +58,12 @@ class Prepared:
         """Mask of pairs within the demand point's threshold."""
         return self.pt <= self.threshold[self.pi] + 1e-9
 
+    def cover_matrix(self, mask: BoolArray) -> BoolArray:
+        """Dense ``n x m`` matrix: ``True`` where a pair of ``mask`` joins demand and site."""
+        cover = np.zeros((self.n, self.m), dtype=bool)
+        cover[self.pi[mask], self.pj[mask]] = True
+        return cover
+
     def nearest_open(
         self, is_open: BoolArray, mask: BoolArray | None = None
     ) -> tuple[IntArray, FloatArray]:
