@@ -40,8 +40,8 @@ import pyrosm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from planning import network as netmod
-from planning.coords import haversine_m
+from planning import travel as netmod
+from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 
 TILE_SPACING_M = 4000.0

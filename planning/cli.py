@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Start from ``--scenario FILE`` (or the defaults) and apply the options given."""
     if args.scenario:
-        from planning.export import load_scenario_for_run  # noqa: PLC0415
+        from planning.report.kit import load_scenario_for_run  # noqa: PLC0415
 
         base = load_scenario_for_run(args.scenario)  # relative input paths: next to the file
     else:
@@ -135,8 +135,8 @@ def _in_flag_terms(err: ScenarioError, flags: dict[str, tuple[str, Any]]) -> Sce
 
 
 def _print_summary(plan: Any, out: Path | None) -> None:
-    from planning.export import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
-    from planning.results import count_mask  # noqa: PLC0415
+    from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
+    from planning.results.privacy import count_mask  # noqa: PLC0415
 
     k = plan.tables.kpis
     sol = plan.solution
@@ -187,7 +187,7 @@ def _print_summary(plan: Any, out: Path | None) -> None:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from planning import export, pipeline  # noqa: PLC0415
+    from planning import pipeline, report  # noqa: PLC0415
 
     scenario = _scenario_from_args(args)
     if args.travel_times:  # bring your own travel times: skip region, demand and travel steps
@@ -197,9 +197,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     plan = pipeline.run(scenario)
     out = Path(args.out) if args.out else None
     if out is not None:
-        export.export_plan(plan, out)
+        report.export_plan(plan, out)
     if args.json:
-        sys.stdout.write(json.dumps(export.plan_summary(plan), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(report.plan_summary(plan), ensure_ascii=False, indent=2) + "\n")
     else:
         _print_summary(plan, out)
     return 0
@@ -334,12 +334,12 @@ def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from planning import export, pipeline  # noqa: PLC0415
+    from planning import pipeline, report  # noqa: PLC0415
 
-    scenario = export.load_scenario_for_run(args.scenario_file)
-    formats = export.parse_formats(args.format or ["all"])
+    scenario = report.load_scenario_for_run(args.scenario_file)
+    formats = report.parse_formats(args.format or ["all"])
     plan = pipeline.run(scenario)
-    paths = export.export(
+    paths = report.export(
         plan,
         Path(args.out),
         formats=formats,
@@ -397,12 +397,13 @@ def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _cmd_rollout(args: argparse.Namespace) -> int:
-    from planning import export, pipeline, rollout, rollout_export  # noqa: PLC0415
+    from planning import pipeline, report  # noqa: PLC0415
+    from planning.models import rollout  # noqa: PLC0415
 
-    scenario = export.load_scenario_for_run(args.scenario_file)
+    scenario = report.load_scenario_for_run(args.scenario_file)
     inputs = pipeline.prepare(scenario)
     result = rollout.plan_rollout(inputs, suggest=not args.no_suggest)
-    rollout_export.export_rollout(
+    report.export_rollout(
         result,
         Path(args.out),
         sites=inputs.sites,

@@ -9,24 +9,22 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from planning import data as data_step
-from planning import demand as demand_step
+from planning import inputs as inputs_step
+from planning import models
 from planning import results as results_step
-from planning import sites as sites_step
 from planning import travel as travel_step
+from planning._progress import Progress, sub_progress
 from planning.models import ModelInput, Solution
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 COVERAGE_MODELS = {"mclp", "lscp"}
 
 
@@ -137,19 +135,11 @@ def travel_cutoff_min(scenario: Scenario) -> float | None:
     return max(4 * t, 120.0)
 
 
-def _step(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda frac, text: progress(lo + (hi - lo) * frac, text)
-
-
 def load_facilities_for(scenario: Scenario, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Read the scenario's facility table (``scenario.facilities_file``), if any."""
     if not scenario.facilities_file:
         return None
-    from planning import io  # noqa: PLC0415
-
-    return io.load_facilities(
+    return inputs_step.load_facilities(
         Path(scenario.facilities_file), crs=scenario.facilities_crs, region=counties
     )
 
@@ -178,15 +168,13 @@ def prepare(
     t0 = time.perf_counter()
     if progress:
         progress(0.0, "loading region")
-    counties = data_step.load_counties(scenario.region, counties=scenario.counties)
+    counties = inputs_step.load_counties(scenario.region, counties=scenario.counties)
     if facilities is None:
         facilities = load_facilities_for(scenario, counties)
     points = None
     snap_m = 0.0  # places the loader kept just outside the boundary count in the nearest cell
     if patients_by_county is None and scenario.patients_file:
-        from planning import io  # noqa: PLC0415
-
-        counts = io.load_patient_counts(
+        counts = inputs_step.load_patient_counts(
             Path(scenario.patients_file),
             crs=scenario.facilities_crs,
             region=counties,
@@ -198,7 +186,7 @@ def prepare(
             # the region (coastline, simplified boundary) and then in the nearest county; a
             # re-join by "within" would drop those from the county totals
             patients_by_county = points.groupby("county")["count"].sum().rename_axis("county_id")
-            snap_m = io.REGION_TOLERANCE_M
+            snap_m = inputs_step.REGION_TOLERANCE_M
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)
         if len(uncounted) and len(uncounted) < len(counties):
@@ -209,7 +197,7 @@ def prepare(
                 UserWarning,
                 stacklevel=2,
             )
-    counties = demand_step.estimate_patients(
+    counties = inputs_step.estimate_patients(
         counties,
         prevalence_per_mille=scenario.prevalence_per_mille,
         in_scope_share=scenario.in_scope_share,
@@ -222,14 +210,14 @@ def prepare(
         weights = gpd.read_file(scenario.weight_layer)
     if progress:
         progress(0.1, "building demand cells")
-    cells = demand_step.build_demand_cells(
+    cells = inputs_step.build_demand_cells(
         counties,
         cell_size_m=scenario.cell_size_m,
         weights=weights,
         weights_kind="patient_points" if points is not None else "weight_layer",
         snap_m=snap_m,
     )
-    sites = sites_step.build_sites(
+    sites = inputs_step.build_sites(
         counties,
         source=scenario.candidate_source,
         spacing_m=scenario.candidate_spacing_m,
@@ -245,8 +233,8 @@ def prepare(
         settings=scenario.travel,
         cutoff_min=travel_cutoff_min(scenario),
         region=counties,
-        hospitals=sites_step.psychiatric_hospitals(facilities),
-        progress=_step(progress, 0.2, 0.6),
+        hospitals=inputs_step.psychiatric_hospitals(facilities),
+        progress=sub_progress(progress, 0.2, 0.6),
     )
     logger.info("Prepared inputs in %.1f s", time.perf_counter() - t0)
     return Inputs(
@@ -268,8 +256,6 @@ def solve(
     sites, solver, constraints...); the app uses this to re-solve without recomputing travel
     times. Options that change the inputs require :func:`prepare` again.
     """
-    from planning import models  # noqa: PLC0415
-
     scenario = scenario or inputs.scenario
     if progress:
         progress(0.6, "solving the siting model")

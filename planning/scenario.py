@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from planning.defaults import DEFAULT_SPEEDS_KMH
 from planning.errors import OptionProblem, ScenarioError
 
 ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
@@ -61,7 +62,7 @@ class TravelSettings(_Frozen):
     defaults), plus an access leg at ``access_speed_kmh`` from each point to its snapped node.
     ``road_speeds_kmh`` keys: an OSM ``highway`` class (``"primary"``: urban and rural),
     ``"urban:<class>"`` / ``"rural:<class>"`` (one of them) or ``"walk"`` (walking network;
-    default ``access_speed_kmh``); defaults and sources in :mod:`planning.network`. Points
+    default ``access_speed_kmh``); defaults and sources in :mod:`planning.defaults`. Points
     farther than ``max_snap_m`` from the road network are reported, not routed.
     """
 
@@ -81,7 +82,6 @@ class TravelSettings(_Frozen):
         """Refuse keys that would be silently ignored (a misspelt class or prefix)."""
         if not speeds:
             return speeds
-        from planning.network import DEFAULT_SPEEDS_KMH  # noqa: PLC0415 - heavy, rarely needed
 
         def known(key: str) -> bool:
             prefix, _, road = key.rpartition(":")

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from planning import pipeline
-from planning.io_columns import FACILITY_TYPES, KIND_FIELDS
+from planning.inputs.columns import FACILITY_TYPES, KIND_FIELDS
 from planning.scenario import Scenario
 from planning.scenario_store import ScenarioStore, scenario_json_bytes
 from ui import i18n
@@ -531,7 +531,7 @@ def test_facility_upload_with_template(scenario_dir: Path) -> None:
 @pytest.mark.usefixtures("scenario_dir")
 def test_facility_upload_records_its_coordinate_system() -> None:
     """A table copied from AMap (GCJ-02): stored converted, the scenario says where it came from."""
-    from planning.coords import wgs84_to_gcj02  # noqa: PLC0415
+    from planning.inputs.coords import wgs84_to_gcj02  # noqa: PLC0415
 
     table = pd.read_csv(TEMPLATE, encoding="utf-8-sig")
     gcj_lon, gcj_lat = wgs84_to_gcj02(table["经度"].to_numpy(), table["纬度"].to_numpy())

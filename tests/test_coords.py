@@ -1,4 +1,4 @@
-"""Tests for planning.coords: WGS-84 <-> GCJ-02 <-> BD-09 and haversine distances."""
+"""Tests for planning.inputs.coords: WGS-84 <-> GCJ-02 <-> BD-09 and haversine distances."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning import coords
 from planning.errors import DataError
+from planning.inputs import coords
 
 # (WGS-84, GCJ-02) pairs: the first from a published reference pair (Shanghai), the other two
 # from eviltransform's test-suite (Shenzhen, Beijing).

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from planning import data
 from planning.errors import DataError
+from planning.inputs import regions as data
 
 PUTIAN = {
     "350302": "城厢区",

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from planning import data, demand
 from planning.errors import DataError
+from planning.inputs import demand
+from planning.inputs import regions as data
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,14 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from planning import export, pipeline, printmap
-from planning.coords import wgs84_to_gcj02
+from planning import pipeline
 from planning.errors import DataError, ScenarioError
+from planning.inputs.coords import wgs84_to_gcj02
+from planning.report import kit as export
+from planning.report import labels as report_labels
+from planning.report import layers as report_layers
+from planning.report import plan as plan_folder
+from planning.report import printmap, workbook
 from planning.scenario import Scenario
 
 FACILITIES_CSV = """名称,类型,经度,纬度,容量,地址,区县
@@ -102,7 +107,7 @@ def _allowed_count(value: object, thr: int = 5) -> bool:
 
 # ------------------------------------------------------------------------------ workbook
 def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
-    wb = openpyxl.load_workbook(kit / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(kit / workbook.WORKBOOK_NAME)
     names = list(plan.tables.counties["name"])
     assert wb.sheetnames == ["方案摘要", "区县汇总", *names, "scenario.json"]
     pairs = _pairs(wb["方案摘要"])
@@ -147,20 +152,22 @@ def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
 
 
 def test_workbook_county_sheets(plan: pipeline.Plan, kit: Path) -> None:
-    wb = openpyxl.load_workbook(kit / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(kit / workbook.WORKBOOK_NAME)
     sites = plan.tables.sites
     seen = set()
     for cid, county in plan.tables.counties.iterrows():
         rows = _rows(wb[county["name"]])
-        assert list(rows[0]) == [export.SITE_HEADERS[c]["zh"] for c in export.SITE_COLUMNS_OUT]
-        body = {r[0]: dict(zip(export.SITE_COLUMNS_OUT, r, strict=True)) for r in rows[1:]}
+        assert list(rows[0]) == [
+            report_labels.SITE_HEADERS[c]["zh"] for c in workbook.SITE_COLUMNS_OUT
+        ]
+        body = {r[0]: dict(zip(workbook.SITE_COLUMNS_OUT, r, strict=True)) for r in rows[1:]}
         assert set(body) == set(sites.index[sites["county"] == cid])
         for sid, r in body.items():
             seen.add(sid)
             s = sites.loc[sid]
             assert r["county_name"] == county["name"]
-            assert r["kind"] == export.KIND_LABELS["zh"][s["kind"]]
-            assert r["candidate_type"] == export.TYPE_LABELS["zh"][s["candidate_type"]]
+            assert r["kind"] == report_labels.KIND_LABELS["zh"][s["kind"]]
+            assert r["candidate_type"] == report_labels.TYPE_LABELS["zh"][s["candidate_type"]]
             assert r["lon"] == pytest.approx(s["lon"], abs=1e-6)
             g_lon, g_lat = wgs84_to_gcj02(s["lon"], s["lat"])
             assert r["lon_gcj02"] == pytest.approx(float(g_lon), abs=1e-6)
@@ -179,7 +186,7 @@ def test_workbook_county_sheets(plan: pipeline.Plan, kit: Path) -> None:
 
 
 def test_workbook_english(plan: pipeline.Plan, tmp_path: Path) -> None:
-    path = export.export_workbook(plan, tmp_path / "en.xlsx", lang="en")
+    path = workbook.export_workbook(plan, tmp_path / "en.xlsx", lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == ["Summary", "Counties"]
     pairs = _pairs(wb["Summary"])
@@ -204,18 +211,18 @@ def test_workbook_english(plan: pipeline.Plan, tmp_path: Path) -> None:
         assert names[sid] == f"Generated candidate {sid}"
     for sid in set(opened.index) - set(generated):
         assert names[sid] == opened.loc[sid, "name"]
-    zh = openpyxl.load_workbook(export.export_workbook(plan, tmp_path / "zh.xlsx"))
+    zh = openpyxl.load_workbook(workbook.export_workbook(plan, tmp_path / "zh.xlsx"))
     zh_rows = list(zh[plan.tables.counties["name"].iloc[0]].iter_rows(values_only=True))[1:]
     assert all(r[1] == opened.loc[r[0], "name"] for r in zh_rows)
     html = export.export_html_map(plan, tmp_path / "en.html", lang="en").read_text(encoding="utf-8")
     assert "Generated candidate" in html
     assert "生成候选点" not in html
     with pytest.raises(ScenarioError, match="'zh'"):
-        export.export_workbook(plan, tmp_path / "fr.xlsx", lang="fr")  # type: ignore[arg-type]
+        workbook.export_workbook(plan, tmp_path / "fr.xlsx", lang="fr")  # type: ignore[arg-type]
 
 
 def test_workbook_text_is_never_a_formula(kit: Path) -> None:
-    path = kit / export.WORKBOOK_NAME
+    path = kit / workbook.WORKBOOK_NAME
     wb = openpyxl.load_workbook(path)
     dangerous = []
     for ws in wb.worksheets:
@@ -237,7 +244,7 @@ def test_workbook_text_is_never_a_formula(kit: Path) -> None:
 
 # ------------------------------------------------------------------------------ GIS layers
 def test_geopackage_layers(plan: pipeline.Plan, kit: Path) -> None:
-    path = kit / export.GPKG_NAME
+    path = kit / report_layers.GPKG_NAME
     layers = dict(pyogrio.list_layers(path))
     assert layers == {
         "sites": "Point",
@@ -276,8 +283,8 @@ def test_geopackage_layers(plan: pipeline.Plan, kit: Path) -> None:
 
 
 def test_geojson_and_csv_hold_the_same_layers(kit: Path) -> None:
-    for layer in export.LAYERS:
-        gpkg = gpd.read_file(kit / export.GPKG_NAME, layer=layer)
+    for layer in report_layers.LAYERS:
+        gpkg = gpd.read_file(kit / report_layers.GPKG_NAME, layer=layer)
         gj = gpd.read_file(kit / f"{layer}.geojson")
         csv = pd.read_csv(kit / f"{layer}.csv", encoding="utf-8-sig", dtype=str)
         assert len(gj) == len(gpkg) == len(csv), layer
@@ -406,19 +413,19 @@ def test_road_network_label_and_data_date_in_every_format(
     travel = dataclasses.replace(plan.travel, mode="network", label=label, data_date="2026-11-01")
     road = pipeline.solve(dataclasses.replace(plan.inputs, travel=travel))
     export.export(road, tmp_path, formats=["all"], papers=["a4"], dpi=40)
-    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(tmp_path / workbook.WORKBOOK_NAME)
     summary = _pairs(wb.worksheets[0])
     zh = "路网（OpenStreetMap，数据日期 2026-11-01）"
     assert summary["出行时间计算方式"] == summary["出行时间"] == f"{zh} · {label}"
     english = _pairs(
         openpyxl.load_workbook(
-            export.export_workbook(road, tmp_path / "en.xlsx", lang="en")
+            workbook.export_workbook(road, tmp_path / "en.xlsx", lang="en")
         ).worksheets[0]
     )
     assert english["Travel mode"] == english["Travel times"] == label
-    for layer in export.LAYERS:
+    for layer in report_layers.LAYERS:
         for frame in (
-            gpd.read_file(tmp_path / export.GPKG_NAME, layer=layer),
+            gpd.read_file(tmp_path / report_layers.GPKG_NAME, layer=layer),
             gpd.read_file(tmp_path / f"{layer}.geojson"),
             pd.read_csv(tmp_path / f"{layer}.csv", encoding="utf-8-sig", dtype=str),
         ):
@@ -429,7 +436,7 @@ def test_road_network_label_and_data_date_in_every_format(
     assert f"出行时间：{zh}" in text.replace("\r", "").replace("\n", "")
     assert label in text.replace("\r", "").split("\n")  # a line of its own
     # the command line's summary.json says it too
-    export.export_plan(road, tmp_path / "solve")
+    plan_folder.export_plan(road, tmp_path / "solve")
     saved = json.loads((tmp_path / "solve" / "summary.json").read_text(encoding="utf-8"))
     assert saved["travel_mode"] == saved["kpis"]["travel_label"] == label
 
@@ -439,7 +446,7 @@ def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -
     thr = tiny_plan.scenario.privacy_threshold
     assert thr == 5
     # workbook: county sheets' assigned patients and the county table
-    wb = openpyxl.load_workbook(tiny_kit / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(tiny_kit / workbook.WORKBOOK_NAME)
     counted = 0
     for ws in wb.worksheets[1:-1]:
         header = next(ws.iter_rows(values_only=True))
@@ -454,15 +461,15 @@ def test_suppression_in_every_format(tiny_plan: pipeline.Plan, tiny_kit: Path) -
                 counted += 1
     assert counted > 0
     # GIS layers: every cell shows "<5"
-    for layer in export.LAYERS:
-        frame = gpd.read_file(tiny_kit / export.GPKG_NAME, layer=layer)
+    for layer in report_layers.LAYERS:
+        frame = gpd.read_file(tiny_kit / report_layers.GPKG_NAME, layer=layer)
         gj = gpd.read_file(tiny_kit / f"{layer}.geojson")
         csv = pd.read_csv(tiny_kit / f"{layer}.csv", encoding="utf-8-sig", dtype=str)
         for table in (frame, gj, csv):
             for col in COUNT_FIELDS:
                 if col in table.columns:
                     assert table[col].map(_allowed_count).all(), (layer, col)
-    cells = gpd.read_file(tiny_kit / export.GPKG_NAME, layer="demand_cells")
+    cells = gpd.read_file(tiny_kit / report_layers.GPKG_NAME, layer="demand_cells")
     positive = tiny_plan.demand["weight"].reindex(cells["demand_id"]).to_numpy() > 0
     assert (cells.loc[positive, "patients"] == "<5").all()
     # no raw fractional weight leaks anywhere in the text formats
@@ -492,11 +499,11 @@ def test_known_patient_counts_stay_private(tmp_path: Path) -> None:
     assert not (out / "inputs").exists()
     raw = json.loads((out / "scenario.json").read_text(encoding="utf-8"))
     assert raw["patients_file"] == str(counts.resolve())
-    wb = openpyxl.load_workbook(out / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(out / workbook.WORKBOOK_NAME)
     row = next(r for r in wb["区县汇总"].iter_rows(values_only=True) if r[1] == "城厢区")
     assert row[3] == "<5"  # patients
     assert row[5] is None  # the share would reveal the count with the within-count
-    layer = gpd.read_file(out / export.GPKG_NAME, layer="counties").set_index("county_id")
+    layer = gpd.read_file(out / report_layers.GPKG_NAME, layer="counties").set_index("county_id")
     assert layer.loc["350302", "patients"] == "<5"
     assert np.isnan(layer.loc["350302", "share_within"])
     # 3 + 2000 = the region total: 荔城区 as a bound, else total - 2000 gives 城厢区's 3 back
@@ -522,14 +529,14 @@ def test_share_that_would_reveal_a_hidden_count_is_left_out(tmp_path: Path) -> N
     assert c.loc["350304", "patients"] >= 5 > c.loc["350304", "patients_within"] > 0
     assert c.loc["350302", "patients_within"] == 0  # nothing hidden: its share (0) stays
     export.export(plan, tmp_path, formats=["xlsx", "gpkg", "geojson", "csv", "html", "pdf"])
-    wb = openpyxl.load_workbook(tmp_path / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(tmp_path / workbook.WORKBOOK_NAME)
     rows = {r[0]: r for r in _rows(wb["区县汇总"])}
     assert rows["350304"][4] == "<5"
     assert rows["350304"][5] is None
     assert rows["350302"][5] == 0
     assert _pairs(wb.worksheets[0])["可达患者比例"] is None  # region: within < 5 as well
     for frame in (
-        gpd.read_file(tmp_path / export.GPKG_NAME, layer="counties"),
+        gpd.read_file(tmp_path / report_layers.GPKG_NAME, layer="counties"),
         gpd.read_file(tmp_path / "counties.geojson"),
         pd.read_csv(tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}),
     ):
@@ -548,7 +555,7 @@ def test_solve_out_leaves_out_revealing_shares(tmp_path: Path) -> None:
         name="share", prevalence_per_mille=0.02, max_travel_min=10, **{**SMALL, "n_facilities": 1}
     )
     plan = pipeline.run(scenario)
-    export.export_plan(plan, tmp_path)
+    plan_folder.export_plan(plan, tmp_path)
     counties = pd.read_csv(
         tmp_path / "counties.csv", encoding="utf-8-sig", dtype={"county_id": str}
     ).set_index("county_id")
@@ -574,7 +581,7 @@ def test_solve_summary_hides_small_counts(
     k = plan.tables.kpis
     assert 0.5 < k["patients_beyond_cutoff"] < 5
     assert 0 < k["patients_within"] < 5 < k["patients_total"]
-    export.export_plan(plan, tmp_path)
+    plan_folder.export_plan(plan, tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["kpis"]["patients_within"] == "<5"
     assert summary["kpis"]["patients_beyond_cutoff"] == "<5"
@@ -589,7 +596,7 @@ def test_solve_summary_hides_small_counts(
 
 
 def test_no_patient_level_records(tiny_plan: pipeline.Plan, tiny_kit: Path) -> None:
-    cells = gpd.read_file(tiny_kit / export.GPKG_NAME, layer="demand_cells")
+    cells = gpd.read_file(tiny_kit / report_layers.GPKG_NAME, layer="demand_cells")
     # one row per grid cell (an aggregate over an area), never finer
     assert len(cells) == len(tiny_plan.demand)
     assert cells.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
@@ -638,7 +645,7 @@ def test_reimport_gives_identical_metrics(facilities_file: Path, tmp_path: Path)
 def test_facility_coordinate_system_in_the_data_sources(plan: pipeline.Plan) -> None:
     def facilities_row(scenario: Scenario, lang: str = "zh") -> str:
         road = pipeline.Plan(**{**plan.__dict__, "scenario": scenario})
-        return dict(export.data_sources(road, lang=lang))[
+        return dict(report_labels.data_sources(road, lang=lang))[
             "设施表" if lang == "zh" else "Facilities"
         ]
 
@@ -661,7 +668,7 @@ def test_uploaded_facilities_are_written_as_an_input(plan: pipeline.Plan, tmp_pa
 
 
 def test_solve_out_folder_is_self_sufficient(plan: pipeline.Plan, tmp_path: Path) -> None:
-    paths = export.export_plan(plan, tmp_path)
+    paths = plan_folder.export_plan(plan, tmp_path)
     assert tmp_path / "scenario.json" in paths
     sc = export.load_scenario_for_run(tmp_path / "scenario.json")
     assert sc.facilities_file == str(tmp_path / "inputs" / "facilities_facilities.csv")
@@ -820,7 +827,7 @@ def _exact(value: object) -> int | None:
 def _shown_counts(folder: Path, plan: pipeline.Plan) -> dict[str, dict[str, object]]:
     """Every format's text of each count: region total/within, counties, site loads."""
     formats: dict[str, dict[str, object]] = {}
-    wb = openpyxl.load_workbook(folder / export.WORKBOOK_NAME)
+    wb = openpyxl.load_workbook(folder / workbook.WORKBOOK_NAME)
     pairs = _pairs(wb["方案摘要"])
     book: dict[str, object] = {"total": pairs["估计患者总数"], "within": pairs["阈值内可达患者"]}
     for r in _rows(wb["区县汇总"])[1:]:
@@ -830,7 +837,7 @@ def _shown_counts(folder: Path, plan: pipeline.Plan) -> dict[str, dict[str, obje
             book[f"site:{r[0]}"] = r[11]
     formats["xlsx"] = book
     for kind, read in (
-        ("gpkg", lambda layer: gpd.read_file(folder / export.GPKG_NAME, layer=layer)),
+        ("gpkg", lambda layer: gpd.read_file(folder / report_layers.GPKG_NAME, layer=layer)),
         ("geojson", lambda layer: gpd.read_file(folder / f"{layer}.geojson")),
         (
             "csv",
@@ -903,7 +910,7 @@ def test_no_hidden_count_recoverable_in_any_format(
     name, counties, loads, expected = case
     plan = _crafted(tiny_plan, counties, loads)
     export.export(plan, tmp_path, formats=["xlsx", "gpkg", "geojson", "csv", "html"])
-    export.export_plan(plan, tmp_path / "out")
+    plan_folder.export_plan(plan, tmp_path / "out")
     formats = _shown_counts(tmp_path, plan)
     t = plan.tables
     site_ids = list(t.sites.index)

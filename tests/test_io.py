@@ -1,4 +1,4 @@
-"""Tests for planning.io: readers, validation, coordinate systems, privacy (issue #7).
+"""Tests for planning.inputs: readers, validation, coordinate systems, privacy (issue #7).
 
 Input files are generated in memory or in ``tmp_path``; nothing is downloaded.
 """
@@ -25,10 +25,10 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planning import coords
-from planning import io as pio
+from planning import inputs as pio
 from planning.errors import DataError, PlanningError
-from planning.io import InputFileError, PatientCounts, PersonLevelDataError
+from planning.inputs import InputFileError, PatientCounts, PersonLevelDataError, coords
+from planning.report import _shared as report_shared
 
 HEADER = ["名称", "类型", "经度", "纬度", "容量", "地址", "区县"]
 ROWS = [
@@ -674,7 +674,7 @@ def test_escape_formulas_for_exports():
             "value": [-1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
         }
     )
-    safe = pio.escape_formulas(frame)
+    safe = report_shared.escape_formulas(frame)
     assert safe["name"].tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-x", "'@SUM(1)", "站A"]
     assert pd.isna(safe["name"].iloc[5])
     assert safe["value"].tolist() == frame["value"].tolist()

@@ -1,4 +1,4 @@
-"""planning.maps on the Putian demo: layers, legend, privacy, language, offline HTML, size.
+"""planning.report.maps on the Putian demo: layers, legend, privacy, language, offline HTML, size.
 
 Plans here are built from hand-picked open sites (``results.summarise`` on the nearest open
 site), so the map tests do not depend on a solver.
@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from planning import maps, pipeline, results
+from planning import pipeline, results
 from planning.errors import ScenarioError
 from planning.models.base import Solution
 from planning.pipeline import Inputs, Plan
+from planning.report import maps
 from planning.scenario import Scenario
 
 OPEN = ("G0010", "G0050", "G0080", "G0100", "G0120", "G0140")

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from planning import io
+from planning import inputs as io
 from planning.errors import InfeasibleError, PlanningError, ScenarioError
 from planning.models import _api
 from planning.scenario import Scenario

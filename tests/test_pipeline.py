@@ -191,7 +191,8 @@ def test_place_kept_just_outside_a_county_counts_in_its_total(tmp_path):
     import geopandas as gpd  # noqa: PLC0415
     import shapely  # noqa: PLC0415
 
-    from planning import data, io  # noqa: PLC0415
+    from planning import inputs as io  # noqa: PLC0415
+    from planning.inputs import regions as data  # noqa: PLC0415
 
     xianyou = data.load_counties("莆田市", counties=["仙游县"])
     outside = gpd.GeoSeries([shapely.Point(*JUST_OUTSIDE_XIANYOU)], crs="EPSG:4326")

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planning import models, rollout
+from planning import models
 from planning.errors import DataError, ScenarioError
+from planning.models import rollout
 from planning.models.base import ModelInput
 from planning.scenario import Scenario
 
@@ -517,7 +518,7 @@ def test_putian_exports(putian, tmp_path):
     import geopandas as gpd  # noqa: PLC0415
     import openpyxl  # noqa: PLC0415
 
-    from planning import rollout_export  # noqa: PLC0415
+    from planning.report import rollout as rollout_export  # noqa: PLC0415
 
     inputs, res = putian
     paths = rollout_export.export_rollout(
@@ -553,7 +554,7 @@ def test_putian_exports(putian, tmp_path):
 
 
 def test_export_suppresses_small_patient_counts():
-    from planning import rollout_export  # noqa: PLC0415
+    from planning.report import rollout as rollout_export  # noqa: PLC0415
 
     data = five_county_instance()
     demand = data.demand.assign(weight=[100.0, 80.0, 60.0, 40.0, 3.0])
@@ -576,8 +577,8 @@ def test_export_suppresses_small_patient_counts():
 
 
 def test_rollout_map_colours_sites_by_opening_year(putian):
-    from planning import rollout_export  # noqa: PLC0415
-    from planning.maps import map_html  # noqa: PLC0415
+    from planning.report import rollout as rollout_export  # noqa: PLC0415
+    from planning.report.maps import map_html  # noqa: PLC0415
 
     inputs, res = putian
     colours = rollout_export.year_colours(res.years)
@@ -709,7 +710,7 @@ def test_export_leaves_out_shares_that_would_reveal_a_hidden_count(tmp_path):
     import openpyxl  # noqa: PLC0415
     from shapely.geometry import Point, box  # noqa: PLC0415
 
-    from planning import rollout_export  # noqa: PLC0415
+    from planning.report import rollout as rollout_export  # noqa: PLC0415
 
     phases = [
         {"year": 2023, "budget": 1.0, "patient_share_target": 0.3},

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import shapely
 
-from planning import data, sites
 from planning.errors import DataError, ScenarioError
+from planning.inputs import regions as data
+from planning.inputs import sites
 from planning.scenario import CandidateType
 
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from planning.coords import haversine_m
 from planning.errors import DataError
+from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 from planning.travel import (
     ESTIMATED_LABEL,

@@ -6,7 +6,7 @@
   keyed by the scenario fields that change them (:func:`inputs_key`), so changing a model
   option (number of sites, solver, constraints...) re-solves on the same inputs via
   :func:`planning.pipeline.solve`.
-* Road networks are loaded and cached on disk by :mod:`planning.network` inside ``prepare``;
+* Road networks are loaded and cached on disk by :mod:`planning.travel` inside ``prepare``;
   the prepared travel-time table, not the graph, is what the app keeps.
 """
 
@@ -25,9 +25,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from planning import data as data_step
-from planning import demand as demand_step
 from planning import pipeline
+from planning.inputs import demand as demand_step
+from planning.inputs import regions as data_step
 from planning.pipeline import Inputs, Plan
 from planning.scenario import Scenario
 
@@ -244,7 +244,7 @@ def facilities(
 ) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
     """The scenario's facility file, loaded and checked against the region."""
     del stamp  # part of the key only (file modification time and size)
-    from planning import io  # noqa: PLC0415
+    from planning import inputs as io  # noqa: PLC0415
 
     layer = data_step.load_counties(region, counties=counties)
     with warnings.catch_warnings(record=True) as caught:

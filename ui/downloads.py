@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from planning import export
+from planning import report
 
 # (format, Chinese label, English label, help)
 BUTTONS: tuple[tuple[str, str, str, str], ...] = (
@@ -70,7 +70,7 @@ BUTTONS: tuple[tuple[str, str, str, str], ...] = (
 
 def _builder(plan: Any, fmt: str, lang: str, paper: str) -> Callable[[], bytes]:
     def build() -> bytes:
-        return export.export_bytes(plan, fmt, lang=lang, paper=paper).data  # type: ignore[arg-type]
+        return report.export_bytes(plan, fmt, lang=lang, paper=paper).data  # type: ignore[arg-type]
 
     return build
 
@@ -102,8 +102,8 @@ def render(plan: Any, *, key: str = "downloads") -> None:
         cols[i % 3].download_button(
             zh if lang == "zh" else en,
             data=_builder(plan, fmt, lang, paper),
-            file_name=export.download_name(plan, fmt, paper=paper),  # type: ignore[arg-type]
-            mime=export.download_mime(fmt),
+            file_name=report.download_name(plan, fmt, paper=paper),  # type: ignore[arg-type]
+            mime=report.download_mime(fmt),
             key=f"{key}-{fmt}",
             help=help_text,
             on_click="ignore",

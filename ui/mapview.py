@@ -6,12 +6,12 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planning.maps import BASEMAPS, Lang
+from planning.report.maps import BASEMAPS, Lang
 from ui.i18n import labels, lang, t
 
 
 def map_lang() -> Lang:
-    """Language code of :mod:`planning.maps` for the current app language."""
+    """Language code of :mod:`planning.report.maps` for the current app language."""
     return "zh" if lang() == "zh" else "en"
 
 

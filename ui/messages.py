@@ -5,7 +5,7 @@ they are). The app shows them in Chinese by default, so this module re-words the
 
 * structured data first: a :class:`~planning.errors.ScenarioError` carries one
   :class:`~planning.errors.OptionProblem` per option, an
-  :class:`~planning.io_read.InputFileError` one :class:`~planning.io_read.Problem` per cell;
+  :class:`~planning.inputs.read.InputFileError` one :class:`~planning.inputs.read.Problem` per cell;
 * otherwise a table of :class:`Rule` s, each a regular expression matching one message shape of
   the library and its Chinese template. Captured values (ids, names, numbers, file names) are
   carried over; a few captured phrases (constraint names, hints, parts of a sentence) are
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from planning.errors import OptionProblem, PlanningError, ScenarioError
-from planning.io_read import InputFileError, Problem
+from planning.inputs.read import InputFileError, Problem
 
 UNMATCHED_HINT = "（以下为程序给出的英文原文，请按其说明修改）"
 

@@ -11,10 +11,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from planning import maps
 from planning.errors import PlanningError
+from planning.inputs.sites import site_names
 from planning.pipeline import Plan
-from planning.sites import site_names
+from planning.report import maps
 from planning.travel import travel_label_shown
 from ui import cache, mapview, state
 from ui.i18n import t

@@ -1,7 +1,7 @@
 """Region and data page: province -> city -> counties; people and facilities per county; upload.
 
 The picked region and counties are written into the current scenario. An uploaded facility
-table is checked by :func:`planning.io.load_facilities` (with a column-mapping step when the
+table is checked by :func:`planning.inputs.load_facilities` (with a column-mapping step when the
 headers are not recognised), kept in the scenario library as a clean WGS-84 CSV and referred
 to by the scenario's ``facilities_file``, so it survives reloads and restarts.
 """
@@ -17,9 +17,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from planning import io, maps
+from planning import inputs as io
 from planning.errors import PlanningError
-from planning.io_columns import KIND_FIELDS
+from planning.inputs.columns import KIND_FIELDS
+from planning.report import maps
 from planning.results import count_text, county_count_mask
 from planning.scenario import Scenario
 from ui import cache, mapview, state

@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planning import maps
+from planning.inputs.sites import site_names
 from planning.pipeline import Plan
+from planning.report import maps
 from planning.scenario import Scenario
-from planning.sites import site_names
 from ui import cache, mapview, state
 from ui.i18n import labels, progress_text, t
 from ui.results_view import (

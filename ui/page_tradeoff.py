@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from planning import maps
+from planning.report import maps
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, t

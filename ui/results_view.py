@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planning.maps import travel_label_text
+from planning.inputs.sites import site_names
 from planning.pipeline import Plan
+from planning.report.maps import travel_label_text
 from planning.results import (
     POLICY_TARGETS,
     count_mask,
@@ -19,7 +20,6 @@ from planning.results import (
     public_policy,
     public_sites,
 )
-from planning.sites import site_names
 from ui.i18n import lang, t
 
 

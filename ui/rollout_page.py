@@ -3,7 +3,7 @@
 Widgets (keys ``ro_*``): the phases table (year, new sites, budget, county and patient
 targets), the early-year weight, whether to search the smallest fix for missed milestones,
 the Plan button, the year slider and the basemap. The page builds a :class:`Scenario` from
-them, calls :func:`planning.rollout.plan_rollout` on the cached prepared inputs and shows the
+them, calls :func:`planning.models.rollout.plan_rollout` on the cached prepared inputs and shows the
 year-by-year table against the milestones, the map coloured by opening year and downloads.
 Only :class:`~planning.errors.PlanningError` is caught (``state.planning_errors``).
 """
@@ -17,10 +17,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planning import rollout, rollout_export
-from planning.maps import travel_label_text
+from planning.inputs.sites import site_names
+from planning.models import rollout
+from planning.report import rollout as rollout_export
+from planning.report.maps import travel_label_text
 from planning.scenario import Scenario
-from planning.sites import site_names
 from ui import cache, mapview, state
 from ui.i18n import lang, progress_text, t
 
@@ -142,7 +143,7 @@ def _share_text(value: float) -> str:
 def milestone_text(row: Any, *, threshold_min: float, message: str, threshold: int = 5) -> str:
     """One milestone line in the page's language (English: the library's own ``message``).
 
-    ``row`` is a row of :attr:`planning.rollout.RolloutResult.milestones` (``year``,
+    ``row`` is a row of :attr:`planning.models.rollout.RolloutResult.milestones` (``year``,
     ``measure``, ``target``, ``achieved``, ``met``, ``count``, ``of``, ``note``,
     ``extra_sites``, ``extra_budget``, ``where``, ``share_hidden``). A share the library
     marks ``share_hidden`` (it would give a count below ``threshold`` back) is ``—``.

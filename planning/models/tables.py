@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import DataError
-from planning.io_read import InputFileError, Problem, read_table
+from planning.inputs.read import InputFileError, Problem, read_table
 from planning.models.base import ModelInput, Solution
 
 TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}

@@ -14,14 +14,20 @@ fixed-point iteration to well below a millimetre. Outside mainland China's bound
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from planning.errors import DataError
+from planning.inputs.read import fail
 
 FloatArray = npt.NDArray[np.float64]
 CoordSystem = Literal["wgs84", "gcj02", "bd09"]
@@ -184,3 +190,99 @@ def haversine_m(
     dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * r * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=np.float64)
+
+
+# ----------------------------------------------------------------------- parsing a crs option
+@dataclass(frozen=True)
+class CoordinateSystem:
+    """A parsed ``crs`` option.
+
+    Attributes
+    ----------
+    label
+        Human name used in messages.
+    offset
+        ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` for longitude/latitude input handled by
+        :mod:`planning.inputs.coords`; ``None`` when ``crs`` is used.
+    crs
+        A pyproj CRS (for ``EPSG:<code>`` other than WGS-84/CGCS2000), else ``None``.
+    """
+
+    label: str
+    offset: CoordSystem | None
+    crs: CRS | None = None
+
+    @property
+    def geographic(self) -> bool:
+        """True when coordinates are longitude/latitude degrees."""
+        return self.crs is None or bool(self.crs.is_geographic)
+
+
+_ALIASES: dict[str, tuple[str, CoordSystem]] = {
+    **dict.fromkeys(("wgs84", "wgs-84", "wgs 84", "gps", "epsg:4326", "4326"), ("WGS-84", "wgs84")),
+    **dict.fromkeys(
+        ("gcj02", "gcj-02", "gcj", "amap", "gaode", "高德", "tencent", "腾讯", "火星坐标"),
+        ("GCJ-02", "gcj02"),
+    ),
+    **dict.fromkeys(("bd09", "bd-09", "bd09ll", "baidu", "百度"), ("BD-09", "bd09")),
+    **dict.fromkeys(
+        ("cgcs2000", "cgcs-2000", "cgcs 2000", "epsg:4490", "4490", "国家2000"),
+        ("CGCS2000 (used as WGS-84; they differ by centimetres)", "wgs84"),
+    ),
+}
+
+
+def parse_crs(crs: str, *, file: str = "input") -> CoordinateSystem:
+    """Parse a coordinate-system option.
+
+    Parameters
+    ----------
+    crs
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"``, ``"cgcs2000"`` (case-insensitive; also
+        ``"高德"``, ``"百度"``, ``"amap"``, ``"baidu"``) or ``"EPSG:<code>"``.
+    file
+        File name for the error message.
+
+    Raises
+    ------
+    InputFileError
+        Unknown name or EPSG code.
+    """
+    key = unicodedata.normalize("NFKC", str(crs)).strip().lower()
+    if key in _ALIASES:
+        label, offset = _ALIASES[key]
+        return CoordinateSystem(label=label, offset=offset)
+    match = re.fullmatch(r"(?:epsg:?\s*)?(\d{4,6})", key)
+    if match:
+        try:
+            parsed = CRS.from_epsg(int(match.group(1)))
+        except CRSError:
+            msg = f"EPSG:{match.group(1)} is not a known coordinate system; check the code."
+            raise fail(file, msg) from None
+        return CoordinateSystem(
+            label=f"EPSG:{match.group(1)} ({parsed.name})", offset=None, crs=parsed
+        )
+    msg = (
+        f"unknown coordinate system {crs!r}. Use 'wgs84' (GPS, OpenStreetMap), 'gcj02' "
+        "(AMap/高德, Tencent), 'bd09' (Baidu/百度), 'cgcs2000', or 'EPSG:<code>' for "
+        "projected coordinates in metres (e.g. 'EPSG:4547')."
+    )
+    raise fail(file, msg)
+
+
+def is_wgs84_like(crs: CRS) -> bool:
+    """Return True for WGS-84 and CGCS2000 lon/lat (used unchanged; they differ by cm)."""
+    epsg = crs.to_epsg(min_confidence=70)
+    return epsg in {4326, 4490} or bool(crs.equals(CRS.from_epsg(4326), ignore_axis_order=True))
+
+
+def transform_to_wgs84(
+    x: FloatArray, y: FloatArray, system: CoordinateSystem
+) -> tuple[FloatArray, FloatArray]:
+    """Convert coordinates ``x``, ``y`` given in ``system`` to WGS-84 longitude/latitude."""
+    if system.crs is None:
+        assert system.offset is not None  # noqa: S101  (by construction)
+        return to_wgs84(x, y, source=system.offset)
+    transformer = Transformer.from_crs(system.crs, "EPSG:4326", always_xy=True)
+    lon, lat = transformer.transform(x, y)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

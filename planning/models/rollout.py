@@ -107,8 +107,9 @@ from planning.models._mip import (
     solve_mip,
 )
 from planning.models.base import ModelInput
-from planning.results import CountMask, county_count_mask, hide_revealing_shares
+from planning.results.privacy import CountMask, county_count_mask
 from planning.scenario import Phase, Scenario
+from planning.suppression import hide_revealing_shares
 
 if TYPE_CHECKING:
     from planning.pipeline import Inputs

@@ -28,9 +28,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planning.errors import DataError, ScenarioError
-from planning.export import data_sources, text
-from planning.results import count_mask
-from planning.travel import travel_label_local
+from planning.inputs.regions import utm_crs
+from planning.report.labels import data_sources, text
+from planning.results.privacy import count_mask
+from planning.travel.table import travel_label_local
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -237,8 +238,6 @@ def render_print_map(
         A matplotlib ``Figure`` (not attached to pyplot); save it with ``savefig``.
     """
     from matplotlib_scalebar.scalebar import ScaleBar  # noqa: PLC0415
-
-    from planning.data import utm_crs  # noqa: PLC0415
 
     if paper not in PAPER_MM:
         msg = f"Unknown paper size {paper!r}; use 'a4' or 'a3' (landscape)."

@@ -19,8 +19,8 @@ import pandas as pd
 import shapely
 
 from planning._validate import require_columns
-from planning.data import utm_crs
 from planning.errors import DataError, ScenarioError
+from planning.inputs.regions import utm_crs
 from planning.scenario import CandidateType
 
 logger = logging.getLogger(__name__)

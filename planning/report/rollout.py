@@ -1,7 +1,7 @@
 """Write a phased rollout plan to files: XLSX (a sheet per year), GeoPackage, CSV, scenario.
 
 Every patient count leaving the library passes :func:`planning.results.suppress_small` with
-the year's :meth:`planning.rollout.RolloutResult.count_masks`, so counts below the scenario's
+the year's :meth:`planning.models.rollout.RolloutResult.count_masks`, so counts below the scenario's
 ``privacy_threshold`` appear as ``"<N"``, counts that would give one back by subtraction (a
 region total less the other counties, a total less the within-reach count) as ``"≥N"``, and a
 share that would give
@@ -23,9 +23,11 @@ import geopandas as gpd
 import pandas as pd
 
 from planning.errors import DataError
-from planning.results import CountMask, hide_revealing_shares, suppress_columns, suppress_small
-from planning.rollout import RolloutResult
-from planning.sites import site_names
+from planning.inputs.sites import site_names
+from planning.models.rollout import RolloutResult
+from planning.report.maps import build_region_map
+from planning.results.privacy import CountMask, suppress_columns
+from planning.suppression import hide_revealing_shares, suppress_small
 
 if TYPE_CHECKING:
     import folium
@@ -413,7 +415,7 @@ def build_rollout_map(
         Show the plan as of this year: later openings are drawn hollow and grey. Default:
         the last year.
     basemap, lang
-        As :func:`planning.maps.build_region_map` (``"cartodb"``, ``"osm"``, ``"none"``;
+        As :func:`planning.report.maps.build_region_map` (``"cartodb"``, ``"osm"``, ``"none"``;
         ``"zh"`` or ``"en"``).
 
     Raises
@@ -423,8 +425,6 @@ def build_rollout_map(
     """
     import folium  # noqa: PLC0415 - only for maps
     from branca.element import Figure  # noqa: PLC0415
-
-    from planning.maps import build_region_map  # noqa: PLC0415
 
     year = result.years[-1] if year is None else year
     result.open_sites(year)  # raises ScenarioError for a year outside the phases

@@ -1,6 +1,6 @@
 """Read planners' files safely: CSV, XLSX, GeoJSON, GeoPackage and zipped shapefiles.
 
-This is the lowest layer of :mod:`planning.io`: bytes in, a :class:`pandas.DataFrame` out, with
+This is the lowest layer of :mod:`planning.inputs`: bytes in, a :class:`pandas.DataFrame` out, with
 every problem reported as a :class:`Problem` (file, row, column, what to do) inside one
 :class:`InputFileError`. Nothing here interprets the columns.
 

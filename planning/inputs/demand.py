@@ -18,8 +18,8 @@ import pandas as pd
 import shapely
 
 from planning._validate import require_columns
-from planning.data import utm_crs
 from planning.errors import DataError
+from planning.inputs.regions import utm_crs
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def estimate_patients(
     Parameters
     ----------
     counties
-        From :func:`planning.data.load_counties`; needs ``population`` and ``name``.
+        From :func:`planning.inputs.load_counties`; needs ``population`` and ``name``.
     prevalence_per_mille
         Registered prevalence of severe mental disorders per 1,000 residents.
     in_scope_share

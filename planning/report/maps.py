@@ -2,7 +2,7 @@
 
 The maps are plain :class:`folium.Map` objects: the app shows them with ``streamlit-folium`` and
 the exports save them as standalone HTML. They work offline: Leaflet is embedded from a copy
-shipped with the package (``planning/_vendor/leaflet``, BSD-2-Clause) instead of a CDN, tiles
+shipped with the package (``planning/report/_vendor/leaflet``, BSD-2-Clause) instead of a CDN, tiles
 are optional (``basemap="none"``) and county boundaries are always drawn.
 
 Layers (each a :class:`folium.FeatureGroup` listed in the layer control):
@@ -51,9 +51,10 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from planning.errors import ScenarioError
-from planning.results import count_mask, county_count_mask, hide_revealing_shares, suppress_small
-from planning.sites import site_names
-from planning.travel import travel_label_shown
+from planning.inputs.sites import site_names
+from planning.results.privacy import count_mask, county_count_mask
+from planning.suppression import hide_revealing_shares, suppress_small
+from planning.travel.table import travel_label_shown
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -514,7 +515,7 @@ def build_map(
         offline).
     lang
         ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend; generated
-        candidates are named in it (:func:`planning.sites.site_names`).
+        candidates are named in it (:func:`planning.inputs.site_names`).
     selected_site
         A ``site_id``: the ``reach`` layer highlights the demand cells within
         ``max_travel_min`` of it (from the plan's travel-time table).

@@ -1,6 +1,6 @@
 """Recognise planners' column headers and facility types, in Chinese or English.
 
-Used by :mod:`planning.io` and by the app's column-mapping step (:func:`guess_columns`).
+Used by :mod:`planning.inputs` and by the app's column-mapping step (:func:`guess_columns`).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def guess_columns(frame: pd.DataFrame, *, kind: TableKind) -> dict[str, str | No
     Parameters
     ----------
     frame
-        A table as read by :func:`planning.io.read_table` (any headers).
+        A table as read by :func:`planning.inputs.read_table` (any headers).
     kind
         ``"facilities"`` (keys ``id``, ``name``, ``type``, ``lon``, ``lat``, ``capacity``,
         ``address``, ``county``) or ``"patients"`` (keys ``county``, ``lon``, ``lat``,

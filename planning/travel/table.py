@@ -1,0 +1,93 @@
+"""The travel step's result: a sparse table of minutes and how it was obtained."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+ESTIMATED_LABEL = "estimated (straight-line)"
+ESTIMATED_LABEL_ZH = "估算（直线距离×绕行系数）"
+_NETWORK_LABEL = re.compile(r"(road|walking) network \(OpenStreetMap(?:, data ([^)]+))?\)")
+_NETWORK_ZH = {"road": "路网", "walking": "步行路网"}
+
+
+def travel_label_local(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
+    """Return the travel-mode ``label`` in ``lang`` only.
+
+    English is the label itself; Chinese translates the labels the library writes
+    (:data:`ESTIMATED_LABEL`, ``road network (OpenStreetMap, data 2026-11-01)``, the walking
+    network); any other label is returned unchanged.
+
+    Examples
+    --------
+    >>> travel_label_local("road network (OpenStreetMap, data 2026-11-01)")
+    '路网（OpenStreetMap，数据日期 2026-11-01）'
+    >>> travel_label_local("estimated (straight-line)", lang="en")
+    'estimated (straight-line)'
+    """
+    if lang != "zh":
+        return label
+    if label == ESTIMATED_LABEL:
+        return ESTIMATED_LABEL_ZH
+    match = _NETWORK_LABEL.fullmatch(label)
+    if match is None:
+        return label
+    date = f"，数据日期 {match.group(2)}" if match.group(2) else ""
+    return f"{_NETWORK_ZH[match.group(1)]}（OpenStreetMap{date}）"
+
+
+def travel_label_shown(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
+    """Return the travel-mode ``label`` as shown to people in ``lang`` (app, reports, maps).
+
+    English shows the label; Chinese shows the translation followed by the original label
+    (``"路网（OpenStreetMap，数据日期 2026-11-01） · road network (...)"``), so an estimate is
+    never mistaken for road travel times and the label stays searchable in any language.
+    Data columns (``travel_mode`` of the GIS layers and CSVs) keep the label itself.
+
+    Examples
+    --------
+    >>> travel_label_shown("estimated (straight-line)")
+    '估算（直线距离×绕行系数） · estimated (straight-line)'
+    """
+    local = travel_label_local(label, lang=lang)
+    return label if local == label else f"{local} · {label}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TravelTimes:
+    """A sparse travel-time table and how it was obtained.
+
+    Attributes
+    ----------
+    table
+        Columns ``demand_id``, ``site_id``, ``travel_min`` (float minutes). Only pairs with
+        ``travel_min <= cutoff_min`` are stored; a missing pair is farther or unreachable.
+    cutoff_min
+        The cut-off in minutes, or ``inf`` when every pair is stored.
+    mode
+        ``"estimated"`` or ``"network"``.
+    label
+        What every map, table and export shows about the travel mode, e.g.
+        ``"estimated (straight-line)"`` or ``"road network (OpenStreetMap, data 2026-11-01)"``.
+    data_date
+        Date of the road data (ISO), ``None`` for estimated travel.
+    referral_min
+        Index ``site_id``: minutes from each site to the nearest psychiatric hospital, when
+        hospitals are known; otherwise ``None``.
+    unsnapped
+        Points (ids and distances to the nearest road, metres) too far from any road to use;
+        empty for estimated travel.
+    """
+
+    table: pd.DataFrame
+    cutoff_min: float
+    mode: Literal["estimated", "network"]
+    label: str
+    data_date: str | None = None
+    referral_min: pd.Series | None = None
+    unsnapped: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["point_id", "role", "distance_m"])
+    )
