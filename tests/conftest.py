@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Messages render in the default language (KANGLE_LANG, else Chinese). The suite checks the
+# library's and the command line's words in English; tests of Chinese output choose zh
+# explicitly (the app has its own language switch). Set here, before any test runs, so
+# subprocesses (the CLI, streamlit) inherit it.
+os.environ["KANGLE_LANG"] = "en"
 
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 
