@@ -26,7 +26,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from babel.messages.pofile import read_po
 
@@ -55,7 +55,7 @@ def check_language(lang: str | None) -> Lang:
     if lang is None:
         return default_language()
     if lang in LANGS:
-        return cast("Lang", lang)
+        return lang
     msg = f"unknown language {lang!r}: use 'zh' or 'en'"
     raise ValueError(msg)
 
