@@ -11,11 +11,11 @@ from pathlib import Path
 import streamlit as st
 
 from ui import sidebar, state
-from ui.i18n import t
+from ui.i18n import both, t
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="康乐家园选址规划 · Kangle Planner", page_icon="🏡", layout="wide")
+st.set_page_config(page_title=both("app_name", sep=" · "), page_icon="🏡", layout="wide")
 state.configure_logging()
 state.scenario_dict()  # the Putian demo on first visit
 

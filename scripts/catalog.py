@@ -6,6 +6,10 @@ Developers' tool; the tool itself never needs it at run time.
     python scripts/catalog.py check             # every key in both languages, same placeholders
     python scripts/catalog.py used              # keys used in the code but missing from a catalog
 
+"Used" keys are string literals naming a key (``"report.map.legend"``) as a call's first
+argument, and in the app (``ui/``, ``app.py``) the names given to ``t("name")``,
+``both("name")`` and ``lead="name"``, which are the keys ``ui.<name>``.
+
 Files are written sorted by key (clean merges) with Babel's ``write_po``.
 """
 
@@ -102,18 +106,56 @@ def used_keys() -> dict[str, list[str]]:
         for path in files:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if not isinstance(node, ast.Call) or not node.args:
+                if not isinstance(node, ast.Call):
                     continue
-                first = node.args[0]
+                first = node.args[0] if node.args else None
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 if (
                     isinstance(first, ast.Constant)
                     and isinstance(first.value, str)
+                    and _called(node) not in NOT_KEY_CALLS
                     and KEY.fullmatch(first.value)
                     and first.value.split(".")[0] in _domains()
                 ):
-                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
                     found.setdefault(first.value, []).append(where)
+                elif path.is_relative_to(ROOT / "planning"):
+                    continue
+                for name in _app_text_names(node):
+                    found.setdefault("ui." + re.sub(r"[^a-z0-9_]", "_", name), []).append(where)
     return found
+
+
+NOT_KEY_CALLS = {"import_module"}
+"""Calls whose first argument looks like a key but is not one (``import_module("ui.x")``)."""
+
+APP_TEXT_CALLS = {"t", "both"}
+"""Functions of the app (``ui.i18n``) whose first argument names a ``ui`` text (``ui.<name>``)."""
+
+
+def _app_text_names(call: ast.Call) -> list[str]:
+    """Names of app texts a call in ``ui/`` uses: ``t("name")``, ``both("name")``, ``lead=``."""
+    names = []
+    first = call.args[0] if call.args else None
+    if (
+        _called(call) in APP_TEXT_CALLS
+        and isinstance(first, ast.Constant)
+        and isinstance(first.value, str)
+        and re.fullmatch(r"[a-z0-9_+]+", first.value)
+    ):
+        names.append(first.value)
+    names.extend(
+        kw.value.value
+        for kw in call.keywords
+        if kw.arg == "lead"
+        and isinstance(kw.value, ast.Constant)
+        and isinstance(kw.value.value, str)
+    )
+    return names
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _domains() -> set[str]:

@@ -115,7 +115,7 @@ def _province_counties(province: str, counties0: list[str] | None) -> tuple[str,
         st.session_state["rg_counties"] = picked
     missing = units.loc[~units["has_census"], "name"].tolist()
     if missing and units["has_census"].any():
-        st.caption(t("no_census_left_out", names="、".join(missing)))
+        st.caption(t("no_census_left_out", names=t("name_sep").join(missing)))
     chosen = st.multiselect(
         t("counties"),
         codes,
@@ -406,7 +406,7 @@ def _problems(err: io.InputFileError) -> None:
 
 def render() -> None:
     """Draw the page."""
-    st.title(t("region_title"))
+    st.title(t("page_region"))
     s = state.scenario_dict()
     region, counties = _pickers(s)
     scenario = _update_scenario(s, region=region, counties=counties)

@@ -436,7 +436,7 @@ def render() -> None:
     elif all(c.isdigit() for c in scenario.counties):  # adcodes (a whole province)
         counties = t("n_counties", n=len(scenario.counties))
     else:
-        counties = "、".join(scenario.counties)
+        counties = t("name_sep").join(scenario.counties)
     st.caption(t("scenario_caption", name=scenario.name, region=region, counties=counties))
     solve_clicked = st.button(t("solve"), key="solve", type="primary")
     if solve_clicked:

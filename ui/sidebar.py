@@ -10,7 +10,7 @@ from planning.errors import PlanningError
 from planning.scenario import Scenario
 from planning.scenario_store import parse_upload, scenario_json_bytes
 from ui import state
-from ui.i18n import KEPT_LANG, LANGS, lang, t
+from ui.i18n import KEPT_LANG, LANGS, both, lang, t
 from ui.messages import error_message
 
 
@@ -174,7 +174,7 @@ def render() -> None:
         if "lang" not in st.session_state:
             st.session_state["lang"] = lang()
         st.radio(
-            "语言 / Language",
+            both("lang_switch"),
             list(LANGS),
             key="lang",
             on_change=_keep_translated_choices,
