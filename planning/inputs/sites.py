@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planning import i18n
 from planning._validate import require_columns
 from planning.errors import DataError, ScenarioError
 from planning.inputs.regions import utm_crs
@@ -40,16 +41,17 @@ SITE_COLUMNS = [
     "lat",
 ]
 NOT_CANDIDATES = {"psychiatric_hospital"}
-# Name of a generated candidate, per language; the site layer stores the Chinese one (the
-# app's default language) and :func:`site_names` gives the name in another language.
-GENERATED_NAMES = {"zh": "生成候选点 {site_id}", "en": "Generated candidate {site_id}"}
+# Name of a generated candidate: catalog text ``report.site.generated_name``; the site layer
+# stores the Chinese one (the app's default language) and :func:`site_names` gives the name
+# in another language.
+GENERATED_NAME = "report.site.generated_name"
 
 
 def site_names(sites: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
     """Site names as shown in ``lang``: generated candidates get that language's name.
 
     Generated grid candidates (``source == "generated"``) are named from their id
-    (:data:`GENERATED_NAMES`, e.g. "Generated candidate G0025"); every other site keeps the
+    (:data:`GENERATED_NAME`, e.g. "Generated candidate G0025"); every other site keeps the
     name it was given (a facility's name is the planner's data and is never translated).
 
     Parameters
@@ -81,13 +83,13 @@ def site_names(sites: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
     >>> site_names(sites, lang="en").tolist()
     ['Generated candidate G0001', '康园']
     """
-    if lang not in GENERATED_NAMES:
+    if lang not in i18n.LANGS:
         msg = f"Unknown language {lang!r} for site names; use 'zh' (Chinese) or 'en' (English)."
         raise ScenarioError(msg)
     require_columns(sites, {"name", "source"}, name="site layer")
-    template = GENERATED_NAMES[lang]
     generated = sites["source"].astype(str) == "generated"
     names = sites["name"].astype(str)
+    template = i18n.template(GENERATED_NAME, i18n.check_language(lang))
     own = [template.format(site_id=sid) for sid in sites.index[generated]]
     return names.mask(generated, pd.Series(own, index=sites.index[generated], dtype=object))
 
@@ -120,7 +122,7 @@ def generate_candidate_grid(counties: gpd.GeoDataFrame, *, spacing_m: float) -> 
     ids = [f"G{i:04d}" for i in range(1, len(pts) + 1)]
     return gpd.GeoDataFrame(
         {
-            "name": [GENERATED_NAMES["zh"].format(site_id=i) for i in ids],
+            "name": [i18n.template(GENERATED_NAME, "zh").format(site_id=i) for i in ids],
             "kind": "candidate",
             "source": "generated",
             "candidate_type": "generated",

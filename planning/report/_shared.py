@@ -120,6 +120,5 @@ def make_folder(out: Path) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        msg = f"Cannot create output folder {str(out)!r}: {err.strerror}. Choose another --out."
-        raise DataError(msg) from None
+        raise DataError("report.out_folder_failed", folder=str(out), reason=err.strerror) from None
     return out

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from planning.errors import DataError, ScenarioError
+from planning import i18n
+from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.report._shared import make_folder
 from planning.report.labels import Lang, Paper, check_lang
 from planning.report.layers import GPKG_NAME, export_csv, export_geojson, export_gpkg
@@ -80,11 +81,8 @@ _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sb
 def _copy_input(src: Path, inputs: Path, role: str) -> str:
     """Copy ``src`` (and shapefile sidecars) to ``inputs/``; return its path relative to out."""
     if not src.exists():
-        msg = (
-            f"The scenario's {role} file {str(src)!r} does not exist, so the export cannot "
-            "include it. Fix the path in the scenario or re-upload the file."
-        )
-        raise DataError(msg)
+        role_name = i18n.Msg(f"report.input_role.{role}")
+        raise DataError("report.input_file_missing", role=role_name, path=str(src))
     make_folder(inputs)
     stem = src.stem if src.stem.startswith(f"{role}_") else f"{role}_{src.stem}"
     if src.suffix.lower() == ".shp":
@@ -123,11 +121,7 @@ def export_scenario(
         if field == "patients_file" and not include_patient_counts:
             changes[field] = str(Path(value).resolve())
             warnings.warn(
-                f"The patient-count file {Path(value).name!r} was not copied into the export, "
-                "because it holds exact counts (some may be below the privacy threshold). "
-                "scenario.json refers to the original file; to archive a copy for yourself, "
-                "export with include_patient_counts=True (--include-patient-counts).",
-                UserWarning,
+                PlanningWarning("report.patients_not_copied", file=Path(value).name),
                 stacklevel=2,
             )
             continue
@@ -193,8 +187,9 @@ def parse_formats(formats: Iterable[str]) -> list[str]:
             elif part in FORMATS:
                 out.append(part)
             else:
-                msg = f"Unknown export format {part!r}; use one of {', '.join(FORMATS)} or 'all'."
-                raise ScenarioError(msg)
+                raise ScenarioError(
+                    "report.format_unknown", format=part, choices=", ".join(FORMATS)
+                )
     return list(dict.fromkeys(out))
 
 
@@ -233,8 +228,7 @@ def export(
     paper_list = list(dict.fromkeys(papers))
     for paper in paper_list:
         if paper not in ("a4", "a3"):
-            msg = f"Unknown paper size {paper!r}; use 'a4' or 'a3' (landscape)."
-            raise ScenarioError(msg)
+            raise ScenarioError("report.paper_unknown", paper=paper)
     out = make_folder(Path(out_dir))
     written: list[Path] = []
     for fmt in wanted:

@@ -50,8 +50,10 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from planning import i18n
 from planning.errors import ScenarioError
 from planning.inputs.sites import site_names
+from planning.report.labels import label_group
 from planning.results.privacy import count_mask, county_count_mask
 from planning.suppression import hide_revealing_shares, suppress_small
 from planning.travel.table import travel_label_shown
@@ -126,106 +128,8 @@ CANDIDATE_COLOUR = "#9e9e9e"
 ASSIGN_WITHIN_COLOUR = "#3b6fb6"
 ASSIGN_BEYOND_COLOUR = "#c0392b"
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "coverage": "区县覆盖率",
-        "demand": "需求网格（估算患者）",
-        "sites": "康复站点",
-        "candidates": "未选中的候选点",
-        "assignments": "服务分配连线",
-        "catchments": "服务范围",
-        "facilities": "现有设施",
-        "reach": "所选站点可达范围",
-        "boundaries": "区县边界",
-        "county": "区县",
-        "patients": "估算患者（人）",
-        "patients_within": "时限内患者（人）",
-        "share_within": "时限内覆盖率",
-        "n_sites": "站点数",
-        "cell": "网格",
-        "site": "站点",
-        "kind": "类型",
-        "assigned": "服务患者（人）",
-        "mean_travel": "平均出行（分钟）",
-        "max_travel": "最长出行（分钟）",
-        "travel": "出行时间（分钟）",
-        "type": "设施类型",
-        "capacity": "容量（人）",
-        "address": "地址",
-        "name": "名称",
-        "existing": "现有站点（保留）",
-        "new": "新建站点",
-        "hub": "枢纽站点",
-        "candidate": "候选点",
-        "rehab_existing": "现有康复站",
-        "psychiatric_hospital": "精神专科医院",
-        "community_health_centre": "社区卫生服务中心",
-        "community_service_centre": "社区综合服务中心",
-        "new_build": "新建",
-        "other": "其他",
-        "legend": "图例",
-        "travel_mode": "出行时间",
-        "estimated (straight-line)": "估算（直线距离×绕行系数）",
-        "unknown": "未知",
-        "reach_of": "可达范围：",
-        "within": "分钟内",
-        "population": "常住人口（2020）",
-        "minutes": "分钟",
-        "line_within": "时限内",
-        "line_beyond": "超出时限",
-        "per_site": "每个站点一种颜色",
-        "reach_cells": "可达网格",
-    },
-    "en": {
-        "coverage": "County coverage",
-        "demand": "Demand cells (estimated patients)",
-        "sites": "Rehabilitation sites",
-        "candidates": "Candidates not chosen",
-        "assignments": "Assignment lines",
-        "catchments": "Catchments",
-        "facilities": "Existing facilities",
-        "reach": "Reach of selected site",
-        "boundaries": "County boundaries",
-        "county": "County",
-        "patients": "Estimated patients",
-        "patients_within": "Patients within limit",
-        "share_within": "Share within limit",
-        "n_sites": "Sites",
-        "cell": "Cell",
-        "site": "Site",
-        "kind": "Kind",
-        "assigned": "Patients served",
-        "mean_travel": "Mean travel (min)",
-        "max_travel": "Max travel (min)",
-        "travel": "Travel (min)",
-        "type": "Facility type",
-        "capacity": "Capacity (patients)",
-        "address": "Address",
-        "name": "Name",
-        "existing": "Existing site (kept)",
-        "new": "New site",
-        "hub": "Hub site",
-        "candidate": "Candidate",
-        "rehab_existing": "Existing rehab site",
-        "psychiatric_hospital": "Psychiatric hospital",
-        "community_health_centre": "Community health centre",
-        "community_service_centre": "Community service centre",
-        "new_build": "New build",
-        "other": "Other",
-        "legend": "Legend",
-        "travel_mode": "Travel times",
-        "estimated (straight-line)": "estimated (straight-line)",
-        "unknown": "unknown",
-        "reach_of": "Reach of ",
-        "within": "min",
-        "population": "Population (2020)",
-        "minutes": "min",
-        "line_within": "Within limit",
-        "line_beyond": "Beyond limit",
-        "per_site": "One colour per site",
-        "reach_cells": "Cells within reach",
-    },
-}
+TEXT: dict[str, dict[str, str]] = {lang: label_group("report.map", lang) for lang in i18n.LANGS}
+"""Layer names, tooltips and legend of the maps by language (``report.map.*`` of the catalog)."""
 
 _VENDOR = Path(__file__).resolve().parent / "_vendor" / "leaflet"
 
@@ -238,8 +142,7 @@ def _data_url(name: str, mime: str) -> str:
 
 def _texts(lang: str) -> dict[str, str]:
     if lang not in TEXT:
-        msg = f"Unknown map language {lang!r}; use 'zh' (Chinese) or 'en' (English)."
-        raise ScenarioError(msg)
+        raise ScenarioError("report.map_language_unknown", lang=lang)
     return TEXT[lang]
 
 
@@ -249,10 +152,9 @@ def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
     The original (English) label is always kept so an estimate is never mistaken for road
     travel times, whatever the language.
     """
-    t = _texts(lang)
+    _texts(lang)  # checks the language
     shown = travel_label_shown(label, lang=lang)  # road labels with their data date too
-    sep = "：" if lang == "zh" else ": "
-    return f"{t['travel_mode']}{sep}{shown}"
+    return i18n.text("report.map.travel_line", lang, label=shown)
 
 
 # ----------------------------------------------------------------------------- geometry helpers
@@ -369,8 +271,7 @@ def _base_map(
     bounds: tuple[float, float, float, float], *, basemap: str, compact: bool = False
 ) -> folium.Map:
     if basemap not in BASEMAPS:
-        msg = f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}."
-        raise ScenarioError(msg)
+        raise ScenarioError("report.basemap_unknown", basemap=basemap, choices=", ".join(BASEMAPS))
     minx, miny, maxx, maxy = (round(float(v), DECIMALS) for v in bounds)
     m = folium.Map(
         location=[round((miny + maxy) / 2, DECIMALS), round((minx + maxx) / 2, DECIMALS)],
@@ -537,11 +438,11 @@ def build_map(
     t = _texts(lang)
     unknown = [name for name in layers if name not in LAYER_NAMES]
     if unknown:
-        msg = f"Unknown map layer(s) {unknown}; choose from {', '.join(LAYER_NAMES)}."
-        raise ScenarioError(msg)
+        raise ScenarioError(
+            "report.map_layer_unknown", layers=unknown, choices=", ".join(LAYER_NAMES)
+        )
     if selected_site is not None and selected_site not in plan.sites.index:
-        msg = f"Site {selected_site!r} is not a site of this plan; pick one of its site ids."
-        raise ScenarioError(msg)
+        raise ScenarioError("report.map_site_unknown", site=selected_site)
     thr = plan.scenario.privacy_threshold
     mask = count_mask(plan.tables, threshold=thr)
     t_max = plan.scenario.max_travel_min
@@ -620,7 +521,7 @@ def build_map(
         labels = ["<20%", "20–40%", "40–60%", "60–80%", "≥80%"]
         legend.append(
             (
-                f"{t['share_within']} (≤{t_max:g} min)",
+                f"{t['share_within']} (≤{t_max:g} {t['minutes']})",
                 [(c, lab, "square") for c, lab in zip(COVERAGE_COLOURS, labels, strict=True)],
             )
         )

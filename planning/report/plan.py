@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from planning.errors import DataError
 from planning.report._shared import (
     county_hidden,
     escape_formulas,
     hide_small_shares,
+    make_folder,
     site_hidden,
     suppressed,
 )
@@ -151,12 +151,7 @@ def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
     paths
         The files written.
     """
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"Cannot create output folder {str(out)!r}: {err.strerror}. Choose another --out."
-        raise DataError(msg) from None
+    out = make_folder(Path(out_dir))
     tables = export_tables(plan)
     written: list[Path] = []
 

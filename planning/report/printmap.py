@@ -27,9 +27,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from planning.errors import DataError, ScenarioError
+from planning import i18n
+from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.inputs.regions import utm_crs
-from planning.report.labels import data_sources, text
+from planning.report.labels import data_sources, model_name, text
 from planning.results.privacy import count_mask
 from planning.travel.table import travel_label_local
 
@@ -58,55 +59,11 @@ SITE_STYLE: dict[str, dict[str, Any]] = {
     "new": {"marker": "o", "color": "#d7301f", "size": 80},
     "hub": {"marker": "*", "color": "#6a1b9a", "size": 260},
 }
-_LABELS: dict[str, dict[str, str]] = {
-    "title": {
-        "zh": "{region} 社区精神康复服务站点规划图",
-        "en": "{region}: community mental health rehabilitation sites",
-    },
-    "subtitle": {
-        "zh": "方案：{name}｜模型 {model}｜{n} 个站点｜出行时间阈值 {t:g} 分钟",
-        "en": "Scenario: {name} | model {model} | {n} sites | threshold {t:g} min",
-    },
-    "legend": {"zh": "图例", "en": "Legend"},
-    "coverage": {"zh": "{t:g} 分钟内可达患者比例", "en": "Patients within {t:g} min"},
-    "existing": {"zh": "现有站点", "en": "Existing site"},
-    "new": {"zh": "新建站点", "en": "New site"},
-    "hub": {"zh": "枢纽站点", "en": "Hub site"},
-    "boundary": {"zh": "区县界", "en": "County boundary"},
-    "key": {"zh": "主要指标", "en": "Key figures"},
-    "k_sites": {
-        "zh": "站点：{n} 个 (现有 {e}，新建 {w})",
-        "en": "Sites: {n} ({e} existing, {w} new)",
-    },
-    "k_within": {
-        "zh": "{t:g} 分钟内可达：{share} (约 {p} / {tot} 人)",
-        "en": "Within {t:g} min: {share} ({p} of {tot} patients)",
-    },
-    "k_counties": {
-        "zh": "有站点区县：{c} / {n} ({s:.0%})",
-        "en": "Counties with a site: {c} of {n} ({s:.0%})",
-    },
-    "k_mean": {"zh": "平均出行时间：{m:.1f} 分钟", "en": "Mean travel time: {m:.1f} min"},
-    "k_policy": {
-        "zh": "{y} 年目标 (区县 {ct:.0%} / 患者 {pt:.0%})：{res}",
-        "en": "{y} targets (counties {ct:.0%} / patients {pt:.0%}): {res}",
-    },
-    "met_both": {"zh": "均达标", "en": "both met"},
-    "met_county": {"zh": "区县达标", "en": "counties met"},
-    "met_patient": {"zh": "患者达标", "en": "patients met"},
-    "met_none": {"zh": "未达标", "en": "not met"},
-    "north": {"zh": "北", "en": "N"},
-    "sources": {"zh": "数据来源", "en": "Sources"},
-    "made": {
-        "zh": "制图日期 {d}｜康乐家园选址规划 (Kangle Planner)",
-        "en": "Made {d} | Kangle Planner (康乐家园选址规划)",
-    },
-    "travel": {"zh": "出行时间：{label}", "en": "Travel times: {label}"},
-}
 
 
 def _l(key: str, lang: str, **kw: Any) -> str:
-    return _LABELS[key][lang].format(**kw)
+    """Print-map label ``report.print.<key>`` in ``lang``."""
+    return i18n.text(f"report.print.{key}", lang, **kw)
 
 
 @lru_cache(maxsize=1)
@@ -126,12 +83,7 @@ def register_cjk_font() -> str:
         with as_file(resource) as path:
             font_manager.fontManager.addfont(str(path))
     except (ModuleNotFoundError, FileNotFoundError, OSError) as err:
-        warnings.warn(
-            f"The CJK font package is not available ({err}); Chinese text on printed maps will "
-            "not render. Install it with `pip install noto-cjk-sans-otc`.",
-            UserWarning,
-            stacklevel=2,
-        )
+        warnings.warn(PlanningWarning("report.cjk_font_missing", error=str(err)), stacklevel=2)
         return FALLBACK_FAMILIES[0]
     # matplotlib >= 3.10 registers every face of the collection; older ones only the first
     names = {f.name for f in font_manager.fontManager.ttflist if "Noto Sans CJK" in f.name}
@@ -240,11 +192,9 @@ def render_print_map(
     from matplotlib_scalebar.scalebar import ScaleBar  # noqa: PLC0415
 
     if paper not in PAPER_MM:
-        msg = f"Unknown paper size {paper!r}; use 'a4' or 'a3' (landscape)."
-        raise ScenarioError(msg)
-    if lang not in ("zh", "en"):
-        msg = f"Unknown map language {lang!r}; use 'zh' or 'en'."
-        raise ScenarioError(msg)
+        raise ScenarioError("report.paper_unknown", paper=paper)
+    if lang not in i18n.LANGS:
+        raise ScenarioError("report.print_language_unknown", lang=lang)
     family = register_cjk_font()
     w_mm, h_mm = PAPER_MM[paper]
     scale = w_mm / 297.0  # text grows with the sheet
@@ -274,7 +224,14 @@ def render_print_map(
     fig.text(
         0.02,
         0.915,
-        _l("subtitle", lang, name=sc.name, model=k["model"], n=k["n_sites"], t=t_max),
+        _l(
+            "subtitle",
+            lang,
+            name=sc.name,
+            model=model_name(str(k["model"]), lang),
+            n=k["n_sites"],
+            t=t_max,
+        ),
         fontsize=fs(10.5),
         va="center",
         color="#333333",
@@ -487,9 +444,7 @@ def render_print_map(
         linespacing=1.3,
         fontdict=fonts,
     )
-    notes = [
-        text(key, lang).format(n=thr) for key in ("note_proxy", "note_estimated", "note_privacy")
-    ]
+    notes = [text(key, lang, n=thr) for key in ("note_proxy", "note_estimated", "note_privacy")]
     notes.append(_l("made", lang, d=date))
     right = "\n".join(_wrap(line, 64) for line in notes)
     fig.text(
@@ -522,13 +477,11 @@ def export_print_map(
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
-        msg = f"Printable map {str(p)!r}: use a .pdf or .png file name."
-        raise DataError(msg)
+        raise DataError("report.print_map_suffix", path=str(p))
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        msg = f"Cannot create output folder {str(p.parent)!r}: {err.strerror}."
-        raise DataError(msg) from None
+        raise DataError("report.folder_failed", folder=str(p.parent), reason=err.strerror) from None
     fig = render_print_map(plan, paper=paper, lang=lang, date=date)
     meta = (
         {"Title": _l("title", lang, region=plan.scenario.region), "Creator": "Kangle Planner"}

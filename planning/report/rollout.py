@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
+from planning import i18n
 from planning.errors import DataError
 from planning.inputs.sites import site_names
 from planning.models.rollout import RolloutResult
+from planning.report._shared import make_folder
+from planning.report.labels import Lang, label_group
 from planning.report.maps import build_region_map
 from planning.results.privacy import CountMask, suppress_columns
 from planning.suppression import hide_revealing_shares, suppress_small
@@ -193,11 +196,7 @@ def rollout_layers(
     site_tab = tables["sites"]
     missing = site_tab.index.difference(sites.index)
     if len(missing):
-        msg = (
-            f"The site layer lacks {len(missing)} site(s) of the rollout plan "
-            f"(e.g. {list(missing[:3])}); pass the layer the plan was solved on."
-        )
-        raise DataError(msg)
+        raise DataError("report.rollout_sites_missing", n=len(missing), examples=list(missing[:3]))
     pts = sites.geometry.loc[site_tab.index]
     layers = {
         "sites": gpd.GeoDataFrame(site_tab, geometry=pts, crs=sites.crs).to_crs("EPSG:4326"),
@@ -224,10 +223,12 @@ def write_rollout_xlsx(
     *,
     sites: gpd.GeoDataFrame | None = None,
     travel_label: str | None = None,
+    lang: Lang = "en",
 ) -> None:
     """Write the XLSX workbook: ``summary``, ``milestones``, a sheet per year, ``counties``.
 
-    Each year's sheet lists the sites open that year, then the county figures of that year.
+    Each year's sheet lists the sites open that year, then the county figures of that year
+    under a caption in ``lang``. Sheet names and columns are machine-readable (data).
     """
     tables = rollout_tables(result, sites=sites, travel_label=travel_label)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
@@ -240,7 +241,8 @@ def write_rollout_xlsx(
             cty_year = cty[cty["year"] == year].drop(columns="year")
             start = len(tab) + 3
             cty_year.to_excel(writer, sheet_name=str(year), startrow=start, index=False)
-            writer.sheets[str(year)].cell(row=start, column=1, value=f"Counties in {year}")
+            caption = i18n.text("report.rollout.counties_in_year", lang, year=year)
+            writer.sheets[str(year)].cell(row=start, column=1, value=caption)
         tables["counties"].to_excel(writer, sheet_name="counties", index=False)
         pd.DataFrame({"scenario_json": [result.scenario.to_json()]}).to_excel(
             writer, sheet_name="scenario", index=False
@@ -252,10 +254,11 @@ def rollout_xlsx_bytes(
     *,
     sites: gpd.GeoDataFrame | None = None,
     travel_label: str | None = None,
+    lang: Lang = "en",
 ) -> bytes:
     """Return the XLSX workbook of :func:`write_rollout_xlsx` as bytes (for downloads)."""
     buf = io.BytesIO()
-    write_rollout_xlsx(result, buf, sites=sites, travel_label=travel_label)
+    write_rollout_xlsx(result, buf, sites=sites, travel_label=travel_label, lang=lang)
     return buf.getvalue()
 
 
@@ -326,12 +329,7 @@ def export_rollout(
     DataError
         The folder cannot be created, or ``sites`` lacks a site of the plan.
     """
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"Cannot create output folder {str(out)!r}: {err.strerror}. Choose another --out."
-        raise DataError(msg) from None
+    out = make_folder(Path(out_dir))
     written = [
         write_rollout_gpkg(
             result, out / GPKG_NAME, sites=sites, counties=counties, travel_label=travel_label
@@ -359,34 +357,6 @@ def export_rollout(
 EXISTING_COLOUR = "#1f4e9c"
 YEAR_COLOURS = ("#b30000", "#e34a33", "#fc8d59", "#fdbb84", "#fdd49e", "#fee8c8")
 LATER_COLOUR = "#969696"
-_MAP_TEXT = {
-    "zh": {
-        "sites": "站点（按开设年份）",
-        "counties": "已有站点的县区（按首个站点年份）",
-        "existing": "现有站点",
-        "opens": "{year}年开设",
-        "later": "以后开设",
-        "site": "站点",
-        "county": "县区",
-        "year": "开设年份",
-        "cost": "开设成本",
-        "legend": "分期推进",
-        "upto": "截至{year}年",
-    },
-    "en": {
-        "sites": "Sites by opening year",
-        "counties": "Counties with a site (first year)",
-        "existing": "existing site",
-        "opens": "opens {year}",
-        "later": "opens later",
-        "site": "Site",
-        "county": "County",
-        "year": "Opening year",
-        "cost": "Opening cost",
-        "legend": "Rollout",
-        "upto": "up to {year}",
-    },
-}
 
 
 def year_colours(years: tuple[int, ...]) -> dict[int, str]:
@@ -428,7 +398,7 @@ def build_rollout_map(
 
     year = result.years[-1] if year is None else year
     result.open_sites(year)  # raises ScenarioError for a year outside the phases
-    txt = _MAP_TEXT["zh" if lang == "zh" else "en"]
+    txt = label_group("report.rollout_map", "zh" if lang == "zh" else "en")
     colours = year_colours(result.years)
     cby = result.counties_by_year
     first = cby[cby["has_site"] & (cby["year"] <= year)].groupby("county_id")["year"].min()

@@ -20,8 +20,10 @@ from planning.report.labels import (
     Lang,
     _count_cell,
     _pct,
+    candidate_source_name,
     check_lang,
     data_sources,
+    model_name,
     text,
 )
 from planning.results.privacy import CountMask, count_mask, public_policy
@@ -182,7 +184,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
 
     def pair(key: str, value: Any) -> None:
         nonlocal row
-        _put(ws, row, 1, text(key, lang) if key in _TEXT else key)
+        _put(ws, row, 1, text(key, lang) if key in _TEXT else key)  # data sources as they are
         _put(ws, row, 2, value)
         row += 1
 
@@ -191,16 +193,16 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("scenario_name", sc.name)
     pair("region", sc.region)
     pair("counties_opt", ", ".join(sc.counties) if sc.counties else text("all", lang))
-    pair("model", sc.model)
+    pair("model", model_name(sc.model, lang))
     pair("n_facilities", sc.n_facilities)
     pair("max_travel_min", sc.max_travel_min)
     pair("travel_mode", travel_label_shown(plan.travel.label, lang=lang))
     pair("prevalence", sc.prevalence_per_mille)
     pair("in_scope", sc.in_scope_share)
-    pair("candidate_source", sc.candidate_source)
+    pair("candidate_source", candidate_source_name(sc.candidate_source, lang))
     pair("capacitated", yes if sc.constraints.capacitated else no)
     pair("budget", sc.constraints.budget)
-    gap = "" if k.get("gap") is None else f", gap {k['gap']:.2%}"
+    gap = "" if k.get("gap") is None else text("solver_gap", lang, gap=k["gap"])
     pair("solver", f"{k.get('solver', sc.solver)} / {k.get('status')}{gap}")
     pair("privacy", f"<{thr}")
     pair("exported", exported_at)
@@ -256,7 +258,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     row += 1
     section("sec_notes")
     for key in ("note_proxy", "note_estimated", "note_privacy"):
-        _put(ws, row, 1, text(key, lang).format(n=thr))
+        _put(ws, row, 1, text(key, lang, n=thr))
         row += 1
     _autowidth(ws)
     ws.column_dimensions["A"].width = 34

@@ -8,18 +8,20 @@ from typing import Literal
 
 import pandas as pd
 
+from planning import i18n
+
 ESTIMATED_LABEL = "estimated (straight-line)"
-ESTIMATED_LABEL_ZH = "估算（直线距离×绕行系数）"
+"""The travel label of estimated travel times: a data value (``travel_mode`` columns)."""
 _NETWORK_LABEL = re.compile(r"(road|walking) network \(OpenStreetMap(?:, data ([^)]+))?\)")
-_NETWORK_ZH = {"road": "路网", "walking": "步行路网"}
 
 
 def travel_label_local(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
     """Return the travel-mode ``label`` in ``lang`` only.
 
-    English is the label itself; Chinese translates the labels the library writes
+    English is the label itself; Chinese renders the labels the library writes
     (:data:`ESTIMATED_LABEL`, ``road network (OpenStreetMap, data 2026-11-01)``, the walking
-    network); any other label is returned unchanged.
+    network) from the ``report.travel.*`` catalog texts; any other label is returned
+    unchanged.
 
     Examples
     --------
@@ -31,18 +33,20 @@ def travel_label_local(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
     if lang != "zh":
         return label
     if label == ESTIMATED_LABEL:
-        return ESTIMATED_LABEL_ZH
+        return i18n.text("report.travel.estimated", lang)
     match = _NETWORK_LABEL.fullmatch(label)
     if match is None:
         return label
-    date = f"，数据日期 {match.group(2)}" if match.group(2) else ""
-    return f"{_NETWORK_ZH[match.group(1)]}（OpenStreetMap{date}）"
+    kind, date = match.group(1), match.group(2)
+    if date:
+        return i18n.text(f"report.travel.{kind}_dated", lang, date=date)
+    return i18n.text(f"report.travel.{kind}", lang)
 
 
 def travel_label_shown(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
     """Return the travel-mode ``label`` as shown to people in ``lang`` (app, reports, maps).
 
-    English shows the label; Chinese shows the translation followed by the original label
+    English shows the label; Chinese shows its catalog text followed by the original label
     (``"路网（OpenStreetMap，数据日期 2026-11-01） · road network (...)"``), so an estimate is
     never mistaken for road travel times and the label stays searchable in any language.
     Data columns (``travel_mode`` of the GIS layers and CSVs) keep the label itself.
