@@ -15,7 +15,7 @@ from planning import inputs as io
 from planning.errors import InfeasibleError, PlanningError, ScenarioError
 from planning.models import _api
 from planning.scenario import Scenario
-from ui import messages
+from ui import legacy_messages, messages
 
 # three or more English words in a row: an untranslated sentence (ids, quoted names, file
 # names, numbers and single technical words such as "EPSG:4547" or "HiGHS" are fine)
@@ -34,19 +34,19 @@ def is_chinese(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text)) and not english_left(text)
 
 
-@pytest.mark.parametrize("rule", messages.RULES, ids=lambda r: r.example[:40])
-def test_every_rule_matches_its_example_and_reads_in_chinese(rule: messages.Rule) -> None:
+@pytest.mark.parametrize("rule", legacy_messages.RULES, ids=lambda r: r.example[:40])
+def test_every_rule_matches_its_example_and_reads_in_chinese(rule: legacy_messages.Rule) -> None:
     assert rule.pattern.fullmatch(rule.example)
-    first = next(r for r in messages.RULES if r.pattern.fullmatch(rule.example))
+    first = next(r for r in legacy_messages.RULES if r.pattern.fullmatch(rule.example))
     assert first is rule, "an earlier rule shadows this one"
     shown = messages.message(rule.example, lang="zh")
-    assert not shown.startswith(messages.UNMATCHED_HINT)
+    assert not shown.startswith(legacy_messages.UNMATCHED_HINT)
     assert is_chinese(shown), (shown, english_left(shown))
     assert "{" not in shown.replace("EPSG:<代码>", "")
 
 
-@pytest.mark.parametrize("rule", messages.RULES, ids=lambda r: r.example[:40])
-def test_english_mode_shows_the_message_unchanged(rule: messages.Rule) -> None:
+@pytest.mark.parametrize("rule", legacy_messages.RULES, ids=lambda r: r.example[:40])
+def test_english_mode_shows_the_message_unchanged(rule: legacy_messages.Rule) -> None:
     assert messages.message(rule.example, lang="en") == rule.example
 
 
@@ -64,14 +64,14 @@ def test_ids_names_and_numbers_are_carried_over() -> None:
 def test_an_unknown_message_keeps_the_english_original() -> None:
     text = "Something entirely new went wrong; do X."
     shown = messages.message(text, lang="zh")
-    assert shown.startswith(messages.UNMATCHED_HINT)
+    assert shown.startswith(legacy_messages.UNMATCHED_HINT)
     assert shown.endswith(text)
 
 
 def test_every_hint_and_family_of_the_infeasibility_diagnosis_is_translated() -> None:
-    assert set(_api._HINTS) <= set(messages.FAMILIES)
+    assert set(_api._HINTS) <= set(legacy_messages.FAMILIES)
     for hint in _api._HINTS.values():
-        assert hint in messages.PHRASES
+        assert hint in legacy_messages.PHRASES
     for family in _api.FAMILIES:
         text = (
             f"MCLP: no plan satisfies every requirement; without '{family}' a plan exists. "

@@ -81,13 +81,17 @@ def inputs_key(scenario: Scenario) -> str:
     return json.dumps(key, sort_keys=True, ensure_ascii=False)
 
 
-def _warning_texts(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
-    out: list[str] = []
+Warns = tuple[Warning, ...]
+"""UserWarnings raised while preparing, kept as objects: the page renders each in its language."""
+
+
+def _warnings(caught: list[warnings.WarningMessage]) -> Warns:
+    out: dict[str, Warning] = {}
     for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, UserWarning) and text not in out:
-            out.append(text)
-    return tuple(out)
+        if issubclass(w.category, UserWarning):
+            message = w.message if isinstance(w.message, Warning) else UserWarning(str(w.message))
+            out.setdefault(str(message), message)
+    return tuple(out.values())
 
 
 class _InputsStore:
@@ -103,16 +107,16 @@ class _InputsStore:
         self._lock = threading.Lock()
         self._items: OrderedDict[str, bytes] = OrderedDict()
 
-    def get(self, key: str) -> tuple[Inputs, tuple[str, ...]] | None:
+    def get(self, key: str) -> tuple[Inputs, Warns] | None:
         with self._lock:
             blob = self._items.get(key)
             if blob is None:
                 return None
             self._items.move_to_end(key)
-        value: tuple[Inputs, tuple[str, ...]] = pickle.loads(blob)  # noqa: S301 - our own bytes
+        value: tuple[Inputs, Warns] = pickle.loads(blob)  # noqa: S301 - our own bytes
         return value
 
-    def put(self, key: str, value: tuple[Inputs, tuple[str, ...]]) -> None:
+    def put(self, key: str, value: tuple[Inputs, Warns]) -> None:
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             self._items[key] = blob
@@ -128,7 +132,7 @@ def _inputs_store() -> _InputsStore:
 
 def prepared_inputs(
     scenario: Scenario, *, progress: Progress | None = None
-) -> tuple[Inputs, tuple[str, ...]]:
+) -> tuple[Inputs, Warns]:
     """Prepared inputs of ``scenario`` and the warnings raised while preparing them.
 
     Reused while the input fields (:func:`inputs_key`) stay the same; ``progress`` hears
@@ -142,14 +146,12 @@ def prepared_inputs(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         inputs = pipeline.prepare(scenario, progress=progress)
-    value = (inputs, _warning_texts(caught))
+    value = (inputs, _warnings(caught))
     store.put(key, value)
     return value
 
 
-def solve_plan(
-    scenario: Scenario, *, progress: Progress | None = None
-) -> tuple[Plan, tuple[str, ...]]:
+def solve_plan(scenario: Scenario, *, progress: Progress | None = None) -> tuple[Plan, Warns]:
     """Solve ``scenario``, reusing prepared inputs when only model options changed."""
     if progress:
         progress(0.0, "preparing inputs")
@@ -158,12 +160,12 @@ def solve_plan(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _solved(key: str, _scenario_json: str) -> tuple[Plan, tuple[str, ...]]:
+def _solved(key: str, _scenario_json: str) -> tuple[Plan, Warns]:
     del key
     return solve_plan(Scenario.from_json(_scenario_json))
 
 
-def solved_plan(scenario: Scenario) -> tuple[Plan, tuple[str, ...]]:
+def solved_plan(scenario: Scenario) -> tuple[Plan, Warns]:
     """Cached plan of a saved scenario (compare and trade-off pages)."""
     text = scenario.to_json()
     key = json.dumps([json.loads(text), json.loads(inputs_key(scenario))], sort_keys=True)
@@ -241,7 +243,7 @@ def county_overview(
 @st.cache_data(show_spinner=False, max_entries=8)
 def facilities(
     path: str, crs: str, region: str, counties: tuple[str, ...] | None, stamp: str
-) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+) -> tuple[gpd.GeoDataFrame, Warns]:
     """The scenario's facility file, loaded and checked against the region."""
     del stamp  # part of the key only (file modification time and size)
     from planning import inputs as io  # noqa: PLC0415
@@ -250,10 +252,10 @@ def facilities(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         fac = io.load_facilities(Path(path), crs=crs, region=layer)
-    return fac, _warning_texts(caught)
+    return fac, _warnings(caught)
 
 
-def scenario_facilities(scenario: Scenario) -> tuple[gpd.GeoDataFrame | None, tuple[str, ...]]:
+def scenario_facilities(scenario: Scenario) -> tuple[gpd.GeoDataFrame | None, Warns]:
     """The facility layer of ``scenario`` (``None`` without a facility file)."""
     if not scenario.facilities_file:
         return None, ()

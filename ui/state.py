@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -130,12 +130,17 @@ def shown_warnings() -> Iterator[None]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         yield
+    show_warnings(w.message for w in caught if issubclass(w.category, UserWarning))
+
+
+def show_warnings(caught: Iterable[Warning | str]) -> None:
+    """Show library warnings in the app's language (each text once)."""
     seen: set[str] = set()
     for w in caught:
-        text = str(w.message)
-        if issubclass(w.category, UserWarning) and text not in seen:
+        text = warning_message(w, lang=lang())
+        if text not in seen:
             seen.add(text)
-            st.warning(f"**{t('warn_lead')}** {warning_message(text, lang=lang())}")
+            st.warning(f"**{t('warn_lead')}** {text}")
 
 
 def init_widget(key: str, value: Any) -> None:
