@@ -15,10 +15,11 @@ from planning.errors import PlanningError
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
 from planning.report import maps
+from planning.results import KpiDifference, kpi_differences
 from planning.travel import travel_label_shown
 from ui import cache, mapview, state
 from ui.i18n import t
-from ui.results_view import format_status, kpi_numbers, kpi_values, metric_label
+from ui.results_view import format_status, kpi_values, metric_label
 
 METRICS = [
     "share_within",
@@ -31,34 +32,46 @@ METRICS = [
 COMPARE_LAYERS = ("coverage", "demand", "sites", "facilities")
 
 
-def _diff_text(metric: str, delta: float, *, threshold: int) -> str:
-    """A difference against the baseline; a patient difference below ``threshold`` is hidden."""
+def _diff_text(metric: str, diff: KpiDifference) -> str:
+    """A difference against the baseline, as :func:`planning.results.kpi_differences` allows."""
+    delta = diff.delta
     if math.isnan(delta):
         return "—"
     if abs(delta) < 1e-9:
         return "±0"
     sign = "+" if delta > 0 else "−"
     mag = abs(delta)
-    if metric == "share_within":
-        return f"{sign}{100 * mag:.1f} {t('unit_pct_points')}"
-    if metric in ("mean_travel_min", "max_travel_min"):
-        return f"{sign}{mag:.1f} {t('unit_min')}"
-    if metric == "patients_within":
-        return f"{sign}{mag:,.0f}" if mag >= threshold else f"{sign}<{threshold}"
-    return f"{sign}{mag:g}"
+    if diff.below is not None:
+        shown = f"<{diff.below}"
+    elif metric == "share_within":
+        shown = f"{100 * mag:.1f} {t('unit_pct_points')}"
+    elif metric in ("mean_travel_min", "max_travel_min"):
+        shown = f"{mag:.1f} {t('unit_min')}"
+    elif metric == "patients_within":
+        shown = f"{mag:,.0f}"
+    else:
+        shown = f"{mag:g}"
+    return sign + shown
 
 
 def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
-    base_n = kpi_numbers(plans[0])
+    base = plans[0]
+    diffs = [
+        kpi_differences(
+            base.tables,
+            plan.tables,
+            base_threshold=base.scenario.privacy_threshold,
+            other_threshold=plan.scenario.privacy_threshold,
+        )
+        for plan in plans[1:]
+    ]
     rows = []
     for metric in METRICS:
-        row: dict[str, str] = {t("col_metric"): metric_label(metric, plans[0])}
+        row: dict[str, str] = {t("col_metric"): metric_label(metric, base)}
         for name, plan in zip(names, plans, strict=True):
             row[name] = kpi_values(plan)[metric]
-        for name, plan in zip(names[1:], plans[1:], strict=True):
-            delta = kpi_numbers(plan)[metric] - base_n[metric]
-            thr = max(plan.scenario.privacy_threshold, plans[0].scenario.privacy_threshold)
-            row[t("col_diff", name=name)] = _diff_text(metric, delta, threshold=thr)
+        for name, diff in zip(names[1:], diffs, strict=True):
+            row[t("col_diff", name=name)] = _diff_text(metric, diff[metric])
         rows.append(row)
     travel = {t("col_metric"): t("travel_mode")}
     for name, plan in zip(names, plans, strict=True):

@@ -21,7 +21,7 @@ from planning import inputs as io
 from planning.errors import PlanningError
 from planning.inputs.columns import KIND_FIELDS
 from planning.report import maps
-from planning.results import count_text, county_count_mask
+from planning.results import region_input_overview
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, lang, t
@@ -137,11 +137,18 @@ def _update_scenario(s: dict[str, Any], **changes: Any) -> Scenario:
     return scenario
 
 
-def _facility_counts(counties: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    if fac is None or fac.empty:
-        return pd.DataFrame(index=counties.index)
-    table = pd.crosstab(fac["county"], fac["type"]).reindex(counties.index, fill_value=0)
-    table.columns = [t(f"ftype_{c}") for c in table.columns]
+def _overview_table(overview: pd.DataFrame) -> pd.DataFrame:
+    """The county overview as shown: headers in the app's language, numbers formatted."""
+    table = pd.DataFrame(index=overview.index)
+    table[t("col_county")] = overview["name"]
+    table[t("col_population")] = overview["population"].map(
+        lambda v: "—" if pd.isna(v) else f"{v:,.0f}"
+    )
+    table[t("col_patients")] = overview["patients"].replace("", "—")
+    for column in overview.columns:
+        if column.startswith("n_"):
+            table[t(f"ftype_{column.removeprefix('n_')}")] = overview[column]
+    table.index.name = t("col_adcode")
     return table
 
 
@@ -163,25 +170,8 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
         # e.g. no census outside Fujian: say so, and keep the uploads below usable
         state.show_error(err)
         return boundaries, None
-    for text in warns:
-        st.warning(f"**{t('warn_lead')}** {text}")
-    thr = scenario.privacy_threshold
-    table = pd.DataFrame(index=counties.index)
-    table[t("col_county")] = counties["name"].astype(str)
-    table[t("col_population")] = counties["population"].map(
-        lambda v: "—" if pd.isna(v) else f"{v:,.0f}"
-    )
-    # the counties add up to the region total shown on the scenario page: hide by subtraction too
-    region = county_count_mask(
-        counties[["patients"]], threshold=thr, patients_total=float(counties["patients"].sum())
-    )
-    table[t("col_patients")] = count_text(
-        counties["patients"].astype(float),
-        threshold=thr,
-        hidden=region.counties(counties.index, "patients"),
-    ).replace("", "—")
-    table = table.join(_facility_counts(counties, fac))
-    table.index.name = t("col_adcode")
+    state.show_warnings(warns)
+    table = _overview_table(region_input_overview(counties, scenario, facilities=fac))
     st.subheader(t("overview_title"))
     if scenario.patients_file:
         st.caption(t("overview_caption_counts", file=Path(scenario.patients_file).name))

@@ -14,12 +14,12 @@ import streamlit as st
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
 from planning.report import maps
+from planning.results import region_input_totals
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, progress_text, t
 from ui.results_view import (
     county_table,
-    fmt_count,
     format_status,
     metrics_row,
     policy_table,
@@ -339,8 +339,7 @@ def _solve(scenario: Scenario) -> None:
     with state.planning_errors(lead="err_solve"):
         plan, warns = cache.solve_plan(scenario, progress=progress)
     bar.empty()
-    for text in warns:
-        st.warning(f"**{t('warn_lead')}** {text}")
+    state.show_warnings(warns)
     state.set_plan(plan)
 
 
@@ -400,14 +399,11 @@ def _inputs_map(scenario: Scenario) -> None:
                 scenario.in_scope_share,
             )
             facilities, _ = cache.scenario_facilities(scenario)
-    total = float(counties["patients"].sum())
+    totals = region_input_totals(counties, scenario)
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("m_counties"), f"{len(counties)}")
-    c2.metric(
-        t("m_population"),
-        f"{counties['population'].sum():,.0f}" if counties["population"].notna().any() else "—",
-    )
-    c3.metric(t("m_patients_total"), fmt_count(total, threshold=scenario.privacy_threshold))
+    c1.metric(t("m_counties"), f"{totals.n_counties}")
+    c2.metric(t("m_population"), "—" if totals.population is None else f"{totals.population:,.0f}")
+    c3.metric(t("m_patients_total"), totals.patients or "—")
     basemap = mapview.basemap_picker("sc_basemap")
     m = maps.build_region_map(
         counties,

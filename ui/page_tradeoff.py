@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from planning.models import scenario_with_budget
 from planning.report import maps
 from planning.scenario import Scenario
 from ui import cache, mapview, state
@@ -37,11 +38,6 @@ def _open_scenario(scenario: Scenario) -> None:
     state.set_scenario(scenario, reset_widgets=True)
     plan, _ = cache.solved_plan(scenario)
     state.set_plan(plan)
-
-
-def _with_budget(scenario: Scenario, budget: float) -> Scenario:
-    constraints = {**scenario.constraints.model_dump(mode="json"), "budget": budget}
-    return scenario.replace(n_facilities=None, constraints=constraints)
 
 
 @st.cache_data(show_spinner=False)
@@ -196,7 +192,7 @@ def _render_budget(scenario: Scenario) -> None:
         curve, x="budget", x_title=t("budget_axis"), x_format=",.6~g", scenario=scenario
     )
     if clicked is not None:
-        picked_scenario = _with_budget(scenario, clicked)
+        picked_scenario = scenario_with_budget(scenario, clicked)
         with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
             _open_scenario(picked_scenario)
         st.switch_page("ui/page_scenario.py")
@@ -229,7 +225,7 @@ def _render_budget(scenario: Scenario) -> None:
     pick = float(
         st.selectbox(t("budget_axis"), feasible, key="to_pick_budget", format_func=_fmt_budget)
     )
-    picked = _with_budget(scenario, pick)
+    picked = scenario_with_budget(scenario, pick)
     with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
         plan, _ = cache.solved_plan(picked)
     st.markdown(format_status(plan))

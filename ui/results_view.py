@@ -14,7 +14,6 @@ from planning.report.maps import travel_label_text
 from planning.results import (
     POLICY_TARGETS,
     count_mask,
-    count_text,
     hidden_kpis,
     public_counties,
     public_policy,
@@ -43,14 +42,6 @@ def fmt_min(value: Any, digits: int = 1) -> str:
     return "—" if math.isnan(v) else f"{v:.{digits}f} {t('unit_min')}"
 
 
-def fmt_count(value: Any, *, threshold: int) -> str:
-    """A patient count, suppressed below ``threshold`` (``"<5"``)."""
-    v = _num(value)
-    if math.isnan(v):
-        return "—"
-    return str(count_text(pd.Series([v]), threshold=threshold).iloc[0])
-
-
 def kpi_values(plan: Plan) -> dict[str, str]:
     """Headline figures as display text, keyed by metric id (for metrics and comparisons)."""
     k = plan.tables.kpis
@@ -66,26 +57,6 @@ def kpi_values(plan: Plan) -> dict[str, str]:
         "patients_within": mask.kpi_text("patients_within", _num(k["patients_within"])) or "—",
         "patients_total": mask.kpi_text("patients_total", _num(k["patients_total"])) or "—",
     }
-
-
-def kpi_numbers(plan: Plan) -> dict[str, float]:
-    """Headline figures as numbers, keyed like :func:`kpi_values` (for differences).
-
-    A figure that is shown suppressed (``"<5"``, ``"≥8"``, or a share left out) is NaN, so
-    a difference never gives it back.
-    """
-    k = plan.tables.kpis
-    hidden = hidden_kpis(plan.tables, threshold=plan.scenario.privacy_threshold)
-    out = {
-        "share_within": _num(k["share_within"]),
-        "counties_with_site": _num(k["counties_with_site"]),
-        "mean_travel_min": _num(k["mean_travel_min"]),
-        "max_travel_min": _num(k["max_travel_min_observed"]),
-        "n_sites": _num(k["n_sites"]),
-        "patients_within": _num(k["patients_within"]),
-        "patients_total": _num(k["patients_total"]),
-    }
-    return {key: math.nan if key in hidden else v for key, v in out.items()}
 
 
 def metric_label(metric: str, plan: Plan) -> str:

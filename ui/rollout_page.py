@@ -317,8 +317,7 @@ def render() -> None:
             state.set_scenario(planned)
             progress = _progress_bar()
             inputs, warns = cache.prepared_inputs(planned)
-            for text in warns:
-                st.warning(text)
+            state.show_warnings(warns)
             planned_result = rollout.plan_rollout(
                 inputs, planned, suggest=suggest, progress=progress
             )

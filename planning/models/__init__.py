@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from planning.models._api import _with_budget as scenario_with_budget
 from planning.models._api import solve, trade_off_curve
 from planning.models.base import ModelInput, Solution
 from planning.models.lscp import build_lscp
@@ -21,6 +22,7 @@ __all__ = [
     "build_mclp",
     "build_p_center",
     "build_p_median",
+    "scenario_with_budget",
     "solve",
     "trade_off_curve",
 ]

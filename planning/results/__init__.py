@@ -3,11 +3,20 @@
 Takes a :class:`~planning.models.Solution` with the inputs it was solved on; gives
 :class:`ResultTables` (assignments, sites, counties, demand cells and KPIs, keyed by ids) and,
 in :mod:`~planning.results.privacy`, the one rule deciding which patient counts every output
-may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``).
+may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``);
+:mod:`~planning.results.compare` what may be shown of plans side by side, and
+:mod:`~planning.results.overview` gives the region's inputs before solving (population,
+estimated patients and facilities per county) with that rule applied.
 """
 
 from __future__ import annotations
 
+from planning.results.compare import KpiDifference, kpi_differences, public_kpi_numbers
+from planning.results.overview import (
+    RegionInputTotals,
+    region_input_overview,
+    region_input_totals,
+)
 from planning.results.privacy import (
     CountMask,
     count_mask,
@@ -40,6 +49,8 @@ __all__ = [
     "POLICY_TARGETS",
     "CountMask",
     "CountRelation",
+    "KpiDifference",
+    "RegionInputTotals",
     "ResultTables",
     "count_mask",
     "count_text",
@@ -47,11 +58,15 @@ __all__ = [
     "demand_thresholds",
     "hidden_kpis",
     "hide_revealing_shares",
+    "kpi_differences",
     "nearest_open_times",
     "protect_counts",
     "public_counties",
+    "public_kpi_numbers",
     "public_policy",
     "public_sites",
+    "region_input_overview",
+    "region_input_totals",
     "summarise",
     "suppress_columns",
     "suppress_small",
