@@ -11,8 +11,9 @@ import warnings
 
 import pytest
 
+from planning import i18n
 from planning import inputs as io
-from planning.errors import InfeasibleError, PlanningError, ScenarioError
+from planning.errors import InfeasibleError, PlanningError, PlanningWarning, ScenarioError
 from planning.models import _api
 from planning.scenario import Scenario
 from ui import legacy_messages, messages
@@ -163,3 +164,30 @@ def test_upload_problem_message_keeps_the_values_it_names() -> None:
     problem = io.Problem("fac.csv", 3, "经度", "'abc' is not a number: enter a number.")
     assert messages.problem_message(problem, lang="zh").startswith("'abc' 不是数字")
     assert messages.problem_message(problem, lang="en") == problem.message
+
+
+# ------------------------------------------------------------------------ messages by code
+def test_a_coded_error_is_rendered_from_the_catalog_in_the_apps_language() -> None:
+    err = ScenarioError("report.paper_unknown", paper="b5")
+    shown = messages.error_message(err, lang="en")
+    assert shown == "Unknown paper size 'b5'; use 'a4' or 'a3' (landscape)."
+    assert messages.error_message(err, lang="zh") == err.text("zh")
+    assert is_chinese(messages.error_message(err, lang="zh"))
+
+
+def test_a_coded_warning_and_problem_are_rendered_from_the_catalog() -> None:
+    warning = PlanningWarning("report.patients_not_copied", file="counts.csv")
+    assert messages.warning_message(warning, lang="zh") == warning.text("zh")
+    assert messages.warning_message(warning, lang="en").startswith("The patient-count file")
+    coded = i18n.Msg("report.paper_unknown", paper="x")
+    problem = io.Problem("fac.csv", 3, "经度", coded)  # type: ignore[arg-type]
+    assert messages.problem_message(problem, lang="zh") == coded.text("zh")
+    assert messages.problem_message(problem, lang="en") == coded.text("en")
+
+
+def test_an_uncoded_sentence_goes_through_the_legacy_table_only() -> None:
+    text = "Something entirely new went wrong; do X."
+    assert messages.error_message(PlanningError(text), lang="en") == text
+    assert messages.error_message(PlanningError(text), lang="zh").endswith(text)
+    # a code-shaped string that is no catalog key is a sentence too
+    assert messages.message("report.no_such_key", lang="en") == "report.no_such_key"
