@@ -18,7 +18,7 @@ import streamlit as st
 from planning import i18n
 
 DOMAIN = "ui"
-DEFAULT_LANG = "zh"
+DEFAULT_LANG = i18n.DEFAULT_LANG
 KEPT_LANG = "_lang"  # copy of the language switch (key "lang") that survives st.switch_page
 
 
