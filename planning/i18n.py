@@ -188,3 +188,40 @@ def _rebuild_msg(key: str, params: dict[str, Any]) -> Msg:
 def texts(keys: Sequence[str], lang: str | None = None) -> dict[str, str]:
     """Render several parameterless keys at once: ``{key: text}``."""
     return {k: text(k, lang) for k in keys}
+
+
+class Joined(Msg):
+    """Several texts joined by a language's separator (``common.list_sep`` by default).
+
+    Each item is a :class:`Msg` (rendered in the same language) or a plain value (shown as
+    written); the separator is itself a catalog text, so a list reads ``a; b`` in English and
+    ``a；b`` in Chinese, or ``a, b`` / ``a，b`` with ``sep="common.comma_sep"``.
+
+    Examples
+    --------
+    >>> Joined([Msg("common.yes"), Msg("common.no")]).text("zh")
+    '是；否'
+    """
+
+    __slots__ = ()
+
+    def __init__(self, items: Iterable[Any], /, *, sep: str = "common.list_sep") -> None:
+        super().__init__(sep, items=tuple(items))
+
+    def text(self, lang: str | None = None) -> str:
+        """Render every item in ``lang`` and join them with the separator of ``lang``."""
+        lang = check_language(lang)
+        parts = (v.text(lang) if isinstance(v, Msg) else str(v) for v in self.params["items"])
+        return template(self.key, lang).join(parts)
+
+    def __repr__(self) -> str:
+        """Return ``Joined([...], sep='key')``."""
+        return f"Joined({list(self.params['items'])!r}, sep={self.key!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as items and separator."""
+        return (_rebuild_joined, (self.params["items"], self.key))
+
+
+def _rebuild_joined(items: tuple[Any, ...], sep: str) -> Joined:
+    return Joined(items, sep=sep)

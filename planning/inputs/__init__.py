@@ -39,6 +39,7 @@ from planning.inputs.read import (
     decode_text,
     detect_format,
     format_problems,
+    problems_message,
     read_table,
 )
 from planning.inputs.regions import (
@@ -88,6 +89,7 @@ __all__ = [
     "load_facilities",
     "load_patient_counts",
     "parse_crs",
+    "problems_message",
     "psychiatric_hospitals",
     "read_table",
     "resolve_region",

@@ -22,7 +22,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from planning.errors import DataError
+from planning.errors import DataError, PlanningWarning
+from planning.i18n import Msg
 from planning.inputs.columns import (
     KIND_FIELDS,
     TableKind,
@@ -82,9 +83,9 @@ class _Collector:
         self.file = file
         self.row_label = row_label
         self.problems: list[Problem] = []
-        self.notes: list[str] = []
+        self.notes: list[Msg] = []
 
-    def add(self, row: int | None, column: str | None, message: str) -> None:
+    def add(self, row: int | None, column: str | None, message: Msg) -> None:
         self.problems.append(Problem(self.file, row, column, message, self.row_label))
 
     def raise_if_any(self, error: type[InputFileError] = InputFileError) -> None:
@@ -93,13 +94,20 @@ class _Collector:
 
     def warn_all(self) -> None:
         for note in self.notes:
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(PlanningWarning(note.key, **note.params), stacklevel=3)
 
 
-def _rows_text(rows: Sequence[int], label: str, *, limit: int = 15) -> str:
+def _rows_text(rows: Sequence[int], label: str, *, limit: int = 15) -> Msg:
+    """``rows 3, 4 and 2 more`` (``label`` ``"row"`` or ``"feature"``), not yet rendered."""
     shown = ", ".join(map(str, rows[:limit]))
-    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"{label}{'s' if len(rows) > 1 else ''} {shown}{more}"
+    more: Msg | str = Msg("files.rows_more", n=len(rows) - limit) if len(rows) > limit else ""
+    if label == "feature":
+        if len(rows) > 1:
+            return Msg("files.features_listed", rows=shown, more=more)
+        return Msg("files.feature_listed", rows=shown, more=more)
+    if len(rows) > 1:
+        return Msg("files.rows_listed", rows=shown, more=more)
+    return Msg("files.row_listed", rows=shown, more=more)
 
 
 def _as_frame(source: Source | pd.DataFrame, filename: str | None, max_bytes: int) -> pd.DataFrame:
@@ -110,7 +118,7 @@ def _as_frame(source: Source | pd.DataFrame, filename: str | None, max_bytes: in
         if not (frame.index.name == "row" and pd.api.types.is_integer_dtype(frame.index)):
             frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
         if frame.empty:
-            raise fail(frame.attrs["file"], "the table has no rows.")
+            raise fail(frame.attrs["file"], Msg("files.table_no_rows"))
         return frame
     return read_table(source, filename=filename, max_bytes=max_bytes)
 
@@ -124,14 +132,15 @@ def _mapping(
         for key, header in column_map.items():
             if key not in KIND_FIELDS[kind]:
                 allowed = ", ".join(KIND_FIELDS[kind])
-                col.add(None, None, f"column_map key {key!r} is not one of: {allowed}.")
+                col.add(None, None, Msg("files.column_map_key", key=key, allowed=allowed))
             elif header is not None and str(header) not in headers:
-                col.add(
-                    None,
-                    str(header),
-                    f"column_map names {header!r} for {key!r}, but the file has no such "
-                    f"column (it has {', '.join(map(repr, headers))}).",
+                msg = Msg(
+                    "files.column_map_header",
+                    header=header,
+                    key=key,
+                    headers=", ".join(map(repr, headers)),
                 )
+                col.add(None, str(header), msg)
             else:
                 for other, h in list(mapping.items()):
                     if h is not None and h == header and other != key:
@@ -142,13 +151,14 @@ def _mapping(
 
 def _missing_column(col: _Collector, field: str, frame: pd.DataFrame) -> None:
     headers = ", ".join(repr(str(c)) for c in frame.columns if str(c) != "geometry")
-    col.add(
-        None,
-        None,
-        f"no {_FIELD_LABELS[field]} column found (the columns are {headers or 'none'}). "
-        f"Rename the column to {_FIELD_LABELS[field].split('/')[0]!r}, or choose it in the "
-        f"column mapping (column_map={{{field!r}: '<header>'}}).",
+    msg = Msg(
+        "files.column_missing",
+        label=_FIELD_LABELS[field],
+        headers=headers or Msg("files.none"),
+        rename_to=_FIELD_LABELS[field].split("/")[0],
+        field=field,
     )
+    col.add(None, None, msg)
 
 
 _MISSING = object()
@@ -194,8 +204,8 @@ def _numbers(
     header: str,
     col: _Collector,
     *,
-    what: str,
-    hint: str,
+    what: Msg,
+    hint: Msg,
     show_values: bool,
     required: bool,
 ) -> FloatArray:
@@ -204,10 +214,13 @@ def _numbers(
         parsed = _number(value)
         if parsed is None:
             if required:
-                col.add(int(row), header, f"the {what} is empty: {hint}, or delete the row.")
+                col.add(int(row), header, Msg("files.cell_empty", what=what, hint=hint))
         elif parsed is _MISSING:
-            got = f"{_shown(value)} is" if show_values else "the cell is"
-            col.add(int(row), header, f"{got} not a number: {hint}.")
+            if show_values:
+                msg = Msg("files.value_not_number", value=_shown(value), hint=hint)
+            else:
+                msg = Msg("files.cell_not_number", hint=hint)
+            col.add(int(row), header, msg)
         else:
             out[i] = float(parsed)  # type: ignore[arg-type]
     return out
@@ -221,15 +234,12 @@ def _geometry_xy(
     geoms = frame.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for row in frame.index[missing]:
-        col.add(int(row), None, "the feature has no geometry (location): add one or delete it.")
+        col.add(int(row), None, Msg("files.feature_no_geometry"))
     points = np.array(geoms, dtype=object)
     not_point = ~missing & (shapely.get_type_id(geoms) != 0)
     if not_point.any():
         points[not_point] = shapely.point_on_surface(geoms[not_point])
-        col.notes.append(
-            f"{col.file}: {int(not_point.sum())} feature(s) are not points (polygons or lines); "
-            "a point inside each is used as its location."
-        )
+        col.notes.append(Msg("files.not_points", file=col.file, n=int(not_point.sum())))
     x = np.full(len(frame), np.nan)
     y = np.full(len(frame), np.nan)
     ok = ~missing
@@ -247,11 +257,7 @@ def _geometry_xy(
         return x, y, CoordinateSystem(label=name, offset=None, crs=file_crs)
     if system.crs is not None and system.crs.equals(file_crs, ignore_axis_order=True):
         return x, y, system
-    msg = (
-        f"the file stores its coordinates in {name} ({file_crs.name}), but the coordinate "
-        f"system given is {system.label}. Choose '{name}' as the coordinate system to use the "
-        "file's own (it is converted to WGS-84), or re-export the file in EPSG:4326 (WGS-84)."
-    )
+    msg = Msg("files.crs_contradicts_file", name=name, full=file_crs.name, given=system.shown)
     raise fail(col.file, msg)
 
 
@@ -274,47 +280,25 @@ def _finish_xy(
         swapped = valid & ~inside & _in_china(y, x)
         metres = valid & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for r in rows[metres]:
-            col.add(
-                int(r),
-                lon_col,
-                "the coordinates look like metres of a projected coordinate system, not "
-                "degrees. Choose the file's EPSG code as the coordinate system (e.g. "
-                "'EPSG:4547'), or enter longitude/latitude in decimal degrees.",
-            )
+            col.add(int(r), lon_col, Msg("files.metres_not_degrees"))
         usable = valid & ~metres
         if swapped.any() and swapped.sum() == usable.sum():
             x, y = np.where(valid, y, x), np.where(valid, x, y)
             col.notes.append(
-                f"{col.file}: the longitude and latitude columns ({lon_col or 'x'} / "
-                f"{lat_col or 'y'}) look swapped (latitudes in China are below 54, longitudes "
-                "above 73); they were swapped back. Rename the headers to silence this warning."
+                Msg("files.columns_swapped", file=col.file, lon=lon_col or "x", lat=lat_col or "y")
             )
         elif swapped.any():
             for r, xi, yi in zip(rows[swapped], x[swapped], y[swapped], strict=True):
                 vals = f" ({lon_col}={xi:g}, {lat_col}={yi:g})" if show_values else ""
-                col.add(
-                    int(r),
-                    lon_col,
-                    f"longitude and latitude look swapped{vals}: swap the two values in this row.",
-                )
+                col.add(int(r), lon_col, Msg("files.row_swapped", values=vals))
             valid = valid & ~swapped
         outside = valid & ~metres & ~_in_china(x, y)
         for r, xi, yi in zip(rows[outside], x[outside], y[outside], strict=True):
             vals = f" (lon {xi:g}, lat {yi:g})" if show_values else ""
-            col.add(
-                int(r),
-                lon_col,
-                f"the point{vals} is outside China: check the sign, the decimal point and "
-                "that longitude and latitude are in the right columns.",
-            )
+            col.add(int(r), lon_col, Msg("files.outside_china", values=vals))
         valid = valid & ~metres & ~outside
     elif valid.any() and _in_china(x[valid], y[valid]).all():
-        col.add(
-            None,
-            lon_col,
-            f"the coordinates look like longitude/latitude degrees, but the coordinate system "
-            f"given is {system.label} (metres). Choose 'wgs84', 'gcj02' or 'bd09' instead.",
-        )
+        col.add(None, lon_col, Msg("files.degrees_not_metres", system=system.shown))
         valid = np.zeros(len(x), dtype=bool)
     lon = np.full(len(x), np.nan)
     lat = np.full(len(x), np.nan)
@@ -329,17 +313,16 @@ def _finish_xy(
                 lon[valid], lat[valid] = s_lon, s_lat
                 outside = valid & ~_in_china(lon, lat)
                 col.notes.append(
-                    f"{col.file}: the columns {lon_col or 'x'} / {lat_col or 'y'} hold northing / "
-                    f"easting (the surveying convention X = north); they were read the other "
-                    f"way round for {system.label}."
+                    Msg(
+                        "files.northing_easting",
+                        file=col.file,
+                        x=lon_col or "x",
+                        y=lat_col or "y",
+                        system=system.shown,
+                    )
                 )
         for r in rows[outside]:
-            col.add(
-                int(r),
-                lon_col,
-                f"after conversion from {system.label} the point is outside China: check the "
-                "EPSG code and that x (easting) and y (northing) are not swapped.",
-            )
+            col.add(int(r), lon_col, Msg("files.converted_outside_china", system=system.shown))
         lon[outside] = np.nan
         lat[outside] = np.nan
     return lon, lat
@@ -367,19 +350,36 @@ def _coordinates(
         hinted = coordinate_hint(header)
         if hinted and system.offset is not None and hinted != system.offset:
             col.notes.append(
-                f"{col.file}: the header {header!r} suggests {hinted.upper()} coordinates, "
-                f"but the coordinate system given is {system.label}. If the points were "
-                f"copied from that map, load the file with crs={hinted!r}."
+                Msg(
+                    "files.header_suggests_crs",
+                    file=col.file,
+                    header=header,
+                    hinted=hinted.upper(),
+                    system=system.shown,
+                    crs=hinted,
+                )
             )
             break
-    hint = "enter decimal degrees such as 119.0071 (not degrees/minutes/seconds)"
+    hint = Msg("files.hint_degrees")
     if not system.geographic:
-        hint = f"enter the coordinate in metres of {system.label}"
+        hint = Msg("files.hint_metres", system=system.shown)
     x = _numbers(
-        frame, lon_col, col, what="longitude", hint=hint, show_values=show_values, required=True
+        frame,
+        lon_col,
+        col,
+        what=Msg("files.what_longitude"),
+        hint=hint,
+        show_values=show_values,
+        required=True,
     )
     y = _numbers(
-        frame, lat_col, col, what="latitude", hint=hint, show_values=show_values, required=True
+        frame,
+        lat_col,
+        col,
+        what=Msg("files.what_latitude"),
+        hint=hint,
+        show_values=show_values,
+        required=True,
     )
     return _finish_xy(
         x, y, rows, system, col, lon_col=lon_col, lat_col=lat_col, show_values=show_values
@@ -391,11 +391,7 @@ def _region(region: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if region is None:
         return None
     if not isinstance(region, gpd.GeoDataFrame) or region.crs is None:
-        msg = (
-            "region must be the counties GeoDataFrame (index county_id) with a CRS, as "
-            "returned by planning.inputs.load_counties."
-        )
-        raise DataError(msg)
+        raise DataError("files.region_invalid")
     out = region[["geometry"]].to_crs("EPSG:4326") if region.crs != "EPSG:4326" else region
     return gpd.GeoDataFrame(
         {

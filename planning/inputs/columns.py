@@ -11,6 +11,8 @@ from typing import Literal
 
 import pandas as pd
 
+from planning.errors import DataError
+
 TableKind = Literal["facilities", "patients"]
 
 FACILITY_TYPES = (
@@ -179,8 +181,7 @@ def guess_columns(frame: pd.DataFrame, *, kind: TableKind) -> dict[str, str | No
     '经度(GCJ-02)'
     """
     if kind not in KIND_FIELDS:
-        msg = f"kind must be 'facilities' or 'patients' (got {kind!r})."
-        raise ValueError(msg)
+        raise DataError("files.kind_unknown", kind=kind)
     fields = KIND_FIELDS[kind]
     headers = [str(c) for c in frame.columns if str(c) != "geometry"]
     mapping: dict[str, str | None] = dict.fromkeys(fields)

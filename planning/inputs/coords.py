@@ -27,6 +27,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from planning.errors import DataError
+from planning.i18n import Msg
 from planning.inputs.read import fail
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,8 +42,7 @@ def _as_arrays(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, Floa
     lon_a = np.asarray(lon, dtype=np.float64)
     lat_a = np.asarray(lat, dtype=np.float64)
     if lon_a.shape != lat_a.shape:
-        msg = f"lon and lat must have the same shape (got {lon_a.shape} and {lat_a.shape})."
-        raise DataError(msg)
+        raise DataError("coords.shape_mismatch", lon_shape=lon_a.shape, lat_shape=lat_a.shape)
     return lon_a, lat_a
 
 
@@ -151,8 +151,7 @@ def to_wgs84(
         return gcj02_to_wgs84(lon, lat)
     if source == "bd09":
         return bd09_to_wgs84(lon, lat)
-    msg = f"Unknown coordinate system {source!r}; use 'wgs84', 'gcj02' or 'bd09'."
-    raise DataError(msg)
+    raise DataError("coords.system_unknown", system=source)
 
 
 def from_wgs84(
@@ -165,8 +164,7 @@ def from_wgs84(
         return wgs84_to_gcj02(lon, lat)
     if target == "bd09":
         return wgs84_to_bd09(lon, lat)
-    msg = f"Unknown coordinate system {target!r}; use 'wgs84', 'gcj02' or 'bd09'."
-    raise DataError(msg)
+    raise DataError("coords.system_unknown", system=target)
 
 
 def transform_geometry(geom: BaseGeometry, *, source: CoordSystem) -> BaseGeometry:
@@ -200,7 +198,7 @@ class CoordinateSystem:
     Attributes
     ----------
     label
-        Human name used in messages.
+        Human name (English).
     offset
         ``"wgs84"``, ``"gcj02"`` or ``"bd09"`` for longitude/latitude input handled by
         :mod:`planning.inputs.coords`; ``None`` when ``crs`` is used.
@@ -211,6 +209,12 @@ class CoordinateSystem:
     label: str
     offset: CoordSystem | None
     crs: CRS | None = None
+    label_msg: Msg | None = None
+
+    @property
+    def shown(self) -> str | Msg:
+        """The name as messages show it: a catalog text when the label has words, else ``label``."""
+        return self.label_msg if self.label_msg is not None else self.label
 
     @property
     def geographic(self) -> bool:
@@ -251,23 +255,18 @@ def parse_crs(crs: str, *, file: str = "input") -> CoordinateSystem:
     key = unicodedata.normalize("NFKC", str(crs)).strip().lower()
     if key in _ALIASES:
         label, offset = _ALIASES[key]
-        return CoordinateSystem(label=label, offset=offset)
+        shown = Msg("coords.label_cgcs2000") if label.startswith("CGCS2000") else None
+        return CoordinateSystem(label=label, offset=offset, label_msg=shown)
     match = re.fullmatch(r"(?:epsg:?\s*)?(\d{4,6})", key)
     if match:
         try:
             parsed = CRS.from_epsg(int(match.group(1)))
         except CRSError:
-            msg = f"EPSG:{match.group(1)} is not a known coordinate system; check the code."
-            raise fail(file, msg) from None
+            raise fail(file, Msg("coords.epsg_unknown", code=match.group(1))) from None
         return CoordinateSystem(
             label=f"EPSG:{match.group(1)} ({parsed.name})", offset=None, crs=parsed
         )
-    msg = (
-        f"unknown coordinate system {crs!r}. Use 'wgs84' (GPS, OpenStreetMap), 'gcj02' "
-        "(AMap/高德, Tencent), 'bd09' (Baidu/百度), 'cgcs2000', or 'EPSG:<code>' for "
-        "projected coordinates in metres (e.g. 'EPSG:4547')."
-    )
-    raise fail(file, msg)
+    raise fail(file, Msg("coords.crs_unknown", crs=crs))
 
 
 def is_wgs84_like(crs: CRS) -> bool:

@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 
 from planning._validate import require_columns
-from planning.errors import DataError
+from planning.errors import DataError, PlanningWarning
+from planning.i18n import Msg
 from planning.inputs.regions import utm_crs
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def estimate_patients(
     DataError
         A county with neither census population nor a known count.
     """
-    require_columns(counties, ["population", "name"], name="counties")
+    require_columns(counties, ["population", "name"], name=Msg("demand.name_counties"))
     out = counties.copy()
     est = out["population"] * prevalence_per_mille / 1000.0 * in_scope_share
     source = pd.Series("census 2020 x prevalence", index=out.index, dtype=object)
@@ -65,12 +66,7 @@ def estimate_patients(
         source = source.where(~has, "patient table")
     missing = out.index[est.isna()]
     if len(missing):
-        names = ", ".join(out.loc[missing, "name"])
-        msg = (
-            f"No population for {names}: the census table in data/ covers Fujian only. "
-            "Provide a patient-count table (--patients) for these counties or leave them out."
-        )
-        raise DataError(msg)
+        raise DataError("demand.no_population", names=", ".join(out.loc[missing, "name"]))
     out["patients"] = est.astype(float)
     out["patients_source"] = source
     return out
@@ -118,10 +114,13 @@ def build_demand_cells(
         (representative point, WGS-84); geometry: cell polygons in WGS-84. For every county
         the cell weights sum to its ``patients`` (to floating-point rounding).
     """
-    require_columns(counties, ["patients", "name", "prefecture", "urban_share"], name="counties")
+    require_columns(
+        counties,
+        ["patients", "name", "prefecture", "urban_share"],
+        name=Msg("demand.name_counties"),
+    )
     if cell_size_m <= 0:
-        msg = f"cell_size_m must be > 0 (got {cell_size_m}); use metres, e.g. 2000."
-        raise DataError(msg)
+        raise DataError("demand.cell_size_not_positive", cell_size_m=cell_size_m)
     crs = utm_crs(counties)
     proj = counties.to_crs(crs)
     minx, miny, maxx, maxy = proj.total_bounds
@@ -195,16 +194,17 @@ def _shares(
     by_area = pieces["area_m2"] / pieces.groupby("county_id")["area_m2"].transform("sum")
     if weights is None:
         return np.asarray(by_area.to_numpy(dtype=float))
-    label = "Weight layer" if kind == "weight_layer" else "Patient table"
-    require_columns(weights, [weight_column], name=label.lower())
+    if kind == "weight_layer":
+        label, name = Msg("demand.label_weight_layer"), Msg("demand.name_weight_layer")
+    else:
+        label, name = Msg("demand.label_patient_table"), Msg("demand.name_patient_table")
+    require_columns(weights, [weight_column], name=name)
     if weights.crs is None:
-        msg = f"{label} has no CRS. Save it with one (e.g. EPSG:4326 for lon/lat)."
-        raise DataError(msg)
+        raise DataError("demand.weights_no_crs", label=label)
     w = weights.to_crs(crs)
     vals = pd.to_numeric(w[weight_column], errors="coerce")
     if vals.isna().any() or (vals < 0).any():
-        msg = f"{label} column {weight_column!r} must hold numbers >= 0 in every row."
-        raise DataError(msg)
+        raise DataError("demand.weights_not_numbers", label=label, column=weight_column)
     w = w.assign(_w=vals.to_numpy()).reset_index(drop=True)
     cells = pieces[["geometry"]].reset_index(names="piece")
     if (w.geom_type.isin(["Point", "MultiPoint"])).all():
@@ -230,17 +230,9 @@ def _shares(
     if unplaced.any():
         names = ", ".join(sorted(set(pieces.loc[unplaced, "county_id"].map(proj_counties["name"]))))
         if kind == "patient_points":
-            msg = (
-                f"The patient table has no places in {names}, so the patients there are "
-                "spread evenly over the county's area. To place them where they live, add "
-                "rows for those counties' villages or communities (经度/纬度 and 人数)."
-            )
+            warning = PlanningWarning("demand.no_patient_places", names=names)
         else:
-            msg = (
-                f"Weight layer has no weight inside {names}; patients there are spread "
-                "evenly by area. Add weights covering those counties, or check that the "
-                "layer's CRS and extent match the region."
-            )
-        warnings.warn(msg, UserWarning, stacklevel=3)
+            warning = PlanningWarning("demand.no_weight_inside", names=names)
+        warnings.warn(warning, stacklevel=3)
     share = (raw / totals.where(~empty, 1.0)).where(~empty, by_area)
     return np.asarray(share.to_numpy(dtype=float))

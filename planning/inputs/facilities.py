@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning.i18n import Msg
 from planning.inputs._fields import (
     _as_frame,
     _Collector,
@@ -131,21 +132,16 @@ def load_facilities(
     names = [_text(v) for v in frame[name_col]]
     for r, n in zip(rows, names, strict=True):
         if not n:
-            col.add(r, name_col, "the name is empty: give every facility a name.")
+            col.add(r, name_col, Msg("files.name_empty"))
     if mapping["id"] is not None:
         id_col = mapping["id"]
         ids = [_text(v) for v in frame[id_col]]
         first_seen: dict[str, int] = {}
         for r, i in zip(rows, ids, strict=True):
             if not i:
-                col.add(r, id_col, "the id is empty: give every facility its own id.")
+                col.add(r, id_col, Msg("files.id_empty"))
             elif i in first_seen:
-                col.add(
-                    r,
-                    id_col,
-                    f"the id {i!r} is also used in row {first_seen[i]}: "
-                    "give every facility its own id.",
-                )
+                col.add(r, id_col, Msg("files.id_twice", id=i, first=first_seen[i]))
             else:
                 first_seen[i] = r
     else:
@@ -156,11 +152,7 @@ def load_facilities(
             if n and np.isfinite(x):
                 key = (n, round(float(x), 6), round(float(y), 6))
                 if key in seen:
-                    col.add(
-                        r,
-                        name_col,
-                        f"same name and location as row {seen[key]}: delete the duplicate row.",
-                    )
+                    col.add(r, name_col, Msg("files.facility_twice", first=seen[key]))
                 else:
                     seen[key] = r
     capacity = np.full(len(rows), np.nan)
@@ -169,30 +161,21 @@ def load_facilities(
             frame,
             mapping["capacity"],
             col,
-            what="capacity",
-            hint="enter the number of places, such as 20 (leave it empty if unknown; no units)",
+            what=Msg("files.what_capacity"),
+            hint=Msg("files.hint_capacity"),
             show_values=True,
             required=False,
         )
         for r, c in zip(rows, capacity, strict=True):
             if c < 0:
-                col.add(
-                    r,
-                    mapping["capacity"],
-                    f"the capacity {c:g} is negative: enter the "
-                    "number of places, or leave it empty if unknown.",
-                )
+                col.add(r, mapping["capacity"], Msg("files.capacity_negative", capacity=c))
     col.raise_if_any()
 
     if mapping["type"] is not None:
         original = [_text(v) for v in frame[mapping["type"]]]
     else:
         original = [""] * len(rows)
-        col.notes.append(
-            f"{file}: no type column (类型/type); every facility is treated as 'other' (a "
-            "candidate). Add a type column to mark existing rehab sites (现有康复站) and "
-            "psychiatric hospitals (精神专科医院)."
-        )
+        col.notes.append(Msg("files.no_type_column", file=file))
     types = [canonical_type(t) for t in original]
     unknown = sorted({o for o, t in zip(original, types, strict=True) if t == "other" and o})
     if unknown:
@@ -210,19 +193,22 @@ def load_facilities(
         located = _locate(lon, lat, regions)
         outside = [i for i, c in enumerate(located) if c is None]
         if len(outside) == len(rows):
-            msg = (
-                f"none of the {len(rows)} facilities lies in the planning region; check the "
-                f"region and the coordinate system (given: {system.label})."
-            )
+            msg = Msg("files.no_facility_in_region", n=len(rows), system=system.shown)
             raise fail(file, msg)
         if outside:
             listed = "; ".join(f"{rows[i]} ({names[i]})" for i in outside[:15])
-            more = f" and {len(outside) - 15} more" if len(outside) > 15 else ""
-            col.notes.append(
-                f"{file}: {len(outside)} facilit{'y' if len(outside) == 1 else 'ies'} outside "
-                f"the planning region left out, {col.row_label}s {listed}{more}. Check their "
-                "coordinates, or choose a larger region."
+            more: Msg | str = (
+                Msg("files.rows_more", n=len(outside) - 15) if len(outside) > 15 else ""
             )
+            label = (
+                Msg("files.label_feature") if col.row_label == "feature" else Msg("files.label_row")
+            )
+            params = {"file": file, "n": len(outside), "label": label, "listed": listed}
+            if len(outside) == 1:
+                note = Msg("files.facility_outside", more=more, **params)
+            else:
+                note = Msg("files.facilities_outside", more=more, **params)
+            col.notes.append(note)
             keep[outside] = False
         county = located
     result = gpd.GeoDataFrame(

@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning.i18n import Msg
 from planning.inputs._fields import (
     _as_frame,
     _Collector,
@@ -156,14 +157,6 @@ def _person_hints(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-_AGGREGATE_HOWTO = (
-    "Kangle Planner only takes counts of patients per county (columns 区县, 人数) or per place "
-    "(经度, 纬度, 人数), never one row per patient. Summarise the list first (e.g. an Excel "
-    "PivotTable: 区县 as rows, count of patients as values), save only the summary and load "
-    "that. Nothing from this file was kept."
-)
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class PatientCounts:
     """Known patient counts, by county and/or at points; exact in memory, suppressed on display.
@@ -287,29 +280,20 @@ def load_patient_counts(
     hints = _person_hints(frame)
     if identifying or (hints and mapping["count"] is None):
         cols = ", ".join(map(repr, identifying or hints))
-        msg = f"this looks like a person-level list (column(s) {cols}). {_AGGREGATE_HOWTO}"
+        msg = Msg("files.person_level_columns", columns=cols, howto=Msg("files.aggregate_howto"))
         del frame
         raise PersonLevelDataError(file, [Problem(file, None, None, msg)])
     system = parse_crs(crs, file=file)
     regions = _region(region)
     if mapping["count"] is None:
         headers = ", ".join(repr(str(c)) for c in frame.columns if str(c) != "geometry")
-        msg = (
-            f"no count column (人数/count) found; the columns are {headers}. If each row is "
-            f"one patient, the file was refused: {_AGGREGATE_HOWTO} If the file has counts, "
-            "name that column 人数 or choose it in the column mapping."
-        )
+        msg = Msg("files.no_count_column", headers=headers, howto=Msg("files.aggregate_howto"))
         del frame
         raise PersonLevelDataError(file, [Problem(file, None, None, msg)])
     spatial = isinstance(frame, gpd.GeoDataFrame)
     has_points = spatial or (mapping["lon"] is not None and mapping["lat"] is not None)
     if not has_points and mapping["county"] is None:
-        col.add(
-            None,
-            None,
-            "no location: add a county column (区县, name or 6-digit adcode) "
-            "or longitude/latitude columns (经度, 纬度).",
-        )
+        col.add(None, None, Msg("files.no_location"))
     col.raise_if_any()
     rows = [int(r) for r in frame.index]
     count_col = mapping["count"]
@@ -317,22 +301,18 @@ def load_patient_counts(
         frame,
         count_col,
         col,
-        what="count",
-        hint="enter the number of patients as a plain number",
+        what=Msg("files.what_count"),
+        hint=Msg("files.hint_count"),
         show_values=False,
         required=True,
     )
     for r, c in zip(rows, counts, strict=True):
         if c < 0:
-            col.add(r, count_col, "the count is negative: enter the number of patients.")
+            col.add(r, count_col, Msg("files.count_negative"))
     if has_points and len(rows) >= 2 and bool(np.all(counts == 1)):
         # every place holds exactly one patient: a geocoded patient list (one row per person),
         # whose coordinates are home locations; refused like any person-level list
-        msg = (
-            f"this looks like a person-level list (every row of column {count_col!r} is 1, "
-            f"i.e. one row per patient with its location). {_AGGREGATE_HOWTO} Counts per "
-            "place must add up the patients of a village, community or grid cell."
-        )
+        msg = Msg("files.person_level_ones", column=count_col, howto=Msg("files.aggregate_howto"))
         del frame
         raise PersonLevelDataError(file, [Problem(file, None, count_col, msg)])
     if has_points:
@@ -344,9 +324,9 @@ def load_patient_counts(
             located = _locate(lon, lat, regions)
             outside = [i for i, c in enumerate(located) if c is None]
             if outside:
+                listed = _rows_text([rows[i] for i in outside], col.row_label)
                 col.notes.append(
-                    f"{file}: {len(outside)} place(s) outside the planning region left out "
-                    f"({_rows_text([rows[i] for i in outside], col.row_label)})."
+                    Msg("files.places_outside", file=file, n=len(outside), rows=listed)
                 )
                 keep[outside] = False
         width = max(4, len(str(len(rows))))
@@ -377,14 +357,9 @@ def load_patient_counts(
         code = _county_code(v, regions)
         if code is None:
             if not _text(v):
-                col.add(r, county_col, "the county is empty: enter its name or 6-digit adcode.")
+                col.add(r, county_col, Msg("files.county_empty"))
             elif regions is None:
-                col.add(
-                    r,
-                    county_col,
-                    "county names can only be read with the planning region "
-                    "known; enter the 6-digit adcode (e.g. 350302) instead.",
-                )
+                col.add(r, county_col, Msg("files.county_name_needs_region"))
             else:
                 unknown_rows.append(r)
         codes.append(code)
@@ -396,20 +371,14 @@ def load_patient_counts(
         unknown_rows += [int(r) for r in table.loc[~table["county_id"].isin(known), "row"]]
         table = table[table["county_id"].isin(known)]
     if unknown_rows:
-        col.notes.append(
-            f"{file}: {len(unknown_rows)} row(s) name a county that is not in the planning "
-            f"region and were left out ({_rows_text(sorted(unknown_rows), col.row_label)}). "
-            "Check the spelling or use the 6-digit adcode."
-        )
+        listed = _rows_text(sorted(unknown_rows), col.row_label)
+        col.notes.append(Msg("files.counties_outside", file=file, n=len(unknown_rows), rows=listed))
     dup = table[table["county_id"].duplicated(keep=False)]
     if len(dup):
-        col.notes.append(
-            f"{file}: several rows give counts for the same county; they were added up "
-            f"({_rows_text(sorted(map(int, dup['row'])), col.row_label)})."
-        )
+        listed = _rows_text(sorted(map(int, dup["row"])), col.row_label)
+        col.notes.append(Msg("files.county_rows_added", file=file, rows=listed))
     if table.empty:
-        msg = "no row names a county of the planning region; check the county names or codes."
-        raise fail(file, msg, column=county_col)
+        raise fail(file, Msg("files.no_county_in_region"), column=county_col)
     by_county = table.groupby("county_id", sort=True)["count"].sum().astype(float)
     by_county.index = pd.Index([str(i) for i in by_county.index], name="county_id", dtype=object)
     by_county.name = "patients"

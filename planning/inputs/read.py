@@ -39,7 +39,9 @@ from typing import IO, Any, Literal
 
 import pandas as pd
 
-from planning.errors import DataError
+from planning import i18n
+from planning.errors import DataError, PlanningWarning
+from planning.i18n import Msg
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,6 @@ FileFormat = Literal["csv", "xlsx", "geojson", "gpkg", "zip"]
 _SPATIAL_SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 _TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ""}
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-_SUPPORTED = "CSV, XLSX, GeoJSON, GeoPackage (.gpkg) or a zipped shapefile (.zip)"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -77,8 +78,10 @@ class Problem:
         GeoJSON/GeoPackage/shapefile; ``None`` for a problem with the whole file or a column.
     column
         Column header the problem is in, or ``None``.
-    message
-        What is wrong and what to do.
+    msg
+        What is wrong and what to do: a catalog message (:class:`~planning.i18n.Msg`), rendered
+        in each caller's language by :meth:`describe`. A plain string is shown as written (the
+        transitional form for callers not yet converted to catalog keys).
     row_label
         ``"row"`` for tables, ``"feature"`` for spatial files.
     """
@@ -86,17 +89,40 @@ class Problem:
     file: str
     row: int | None
     column: str | None
-    message: str
+    msg: i18n.Msg | str
     row_label: str = "row"
 
-    def __str__(self) -> str:
-        """Return ``file, row N, column 'C': message``."""
-        where = [self.file]
+    @property
+    def message(self) -> str:
+        """What is wrong and what to do, in English (use :meth:`describe` for a language)."""
+        return self.describe("en")
+
+    def describe(self, lang: str | None = None) -> str:
+        """Return what is wrong and what to do, in ``lang`` (``None``: the default language)."""
+        return self.msg.text(lang) if isinstance(self.msg, i18n.Msg) else self.msg
+
+    @property
+    def located(self) -> i18n.Msg:
+        """The message with where it is: ``file, row N, column 'C': message``."""
+        where: list[Any] = [self.file]
         if self.row is not None:
-            where.append(f"{self.row_label} {self.row}")
+            if self.row_label == "feature":
+                where.append(i18n.Msg("files.at_feature", row=self.row))
+            else:
+                where.append(i18n.Msg("files.at_row", row=self.row))
         if self.column is not None:
-            where.append(f"column {self.column!r}")
-        return f"{', '.join(where)}: {self.message}"
+            where.append(i18n.Msg("files.at_column", column=self.column))
+        return i18n.Msg(
+            "files.located", where=i18n.Joined(where, sep="common.comma_sep"), message=self.msg
+        )
+
+    def text(self, lang: str | None = None) -> str:
+        """Return ``file, row N, column 'C': message`` in ``lang``."""
+        return self.located.text(lang)
+
+    def __str__(self) -> str:
+        """Return ``file, row N, column 'C': message`` in the default language."""
+        return self.text()
 
 
 class InputFileError(DataError):
@@ -120,22 +146,33 @@ class InputFileError(DataError):
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file = file
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(format_problems(file, self.problems))
+        listing = problems_message(file, self.problems)
+        super().__init__(listing.key, **listing.params)
 
 
-def format_problems(file: str, problems: tuple[Problem, ...] | list[Problem]) -> str:
-    """Return the error message listing ``problems`` (at most :data:`MAX_PROBLEMS_SHOWN`)."""
+def problems_message(file: str, problems: tuple[Problem, ...] | list[Problem]) -> i18n.Msg:
+    """Return the message listing ``problems`` (at most :data:`MAX_PROBLEMS_SHOWN`), unrendered."""
     n = len(problems)
     if n == 1:
-        return str(problems[0])
-    head = f"{file}: {n} problems; fix them all, then load the file again:"
-    lines = [f"  - {p}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+        return problems[0].located
+    lines: list[i18n.Msg] = [
+        i18n.Msg("files.problem_line", problem=p.located) for p in problems[:MAX_PROBLEMS_SHOWN]
+    ]
     if n > MAX_PROBLEMS_SHOWN:
-        lines.append(f"  ... and {n - MAX_PROBLEMS_SHOWN} more")
-    return "\n".join([head, *lines])
+        lines.append(i18n.Msg("files.problems_more", n=n - MAX_PROBLEMS_SHOWN))
+    return i18n.Msg(
+        "files.problems", file=file, n=n, lines=i18n.Joined(lines, sep="files.line_sep")
+    )
 
 
-def fail(file: str, message: str, *, column: str | None = None) -> InputFileError:
+def format_problems(
+    file: str, problems: tuple[Problem, ...] | list[Problem], lang: str | None = None
+) -> str:
+    """Return the error message listing ``problems`` in ``lang`` (``None``: default language)."""
+    return problems_message(file, problems).text(lang)
+
+
+def fail(file: str, message: i18n.Msg, *, column: str | None = None) -> InputFileError:
     """Return an :class:`InputFileError` with one whole-file problem (for ``raise fail(...)``)."""
     return InputFileError(file, [Problem(file, None, column, message)])
 
@@ -194,41 +231,30 @@ def _read_source(source: Source, filename: str | None, *, max_bytes: int) -> tup
         try:
             size = path.stat().st_size
         except OSError:
-            msg = f"file not found at {str(path)!r}: check the path and the file name."
-            raise fail(name, msg) from None
+            raise fail(name, Msg("files.not_found", path=str(path))) from None
         if not path.is_file():
-            msg = f"{str(path)!r} is a folder, not a file: give the path of the file itself."
-            raise fail(name, msg) from None
+            raise fail(name, Msg("files.is_folder", path=str(path))) from None
         if size > max_bytes:
             raise fail(name, _too_large(size, max_bytes))
         try:
             data = path.read_bytes()
         except OSError as err:
-            msg = f"cannot read the file ({err.strerror}); check that it is not open elsewhere."
-            raise fail(name, msg) from None
+            raise fail(name, Msg("files.cannot_read", reason=err.strerror)) from None
     elif hasattr(source, "read"):
         name = filename or Path(str(getattr(source, "name", "") or "upload")).name
         raw: Any = source.read(max_bytes + 1)
         if not isinstance(raw, bytes | bytearray):
-            msg = "the upload must be opened in binary mode ('rb'), not as text."
-            raise fail(name, msg)
+            raise fail(name, Msg("files.binary_mode_needed"))
         data = bytes(raw)
     else:
-        msg = (
-            f"cannot read a {type(source).__name__}: give a file path, the file's bytes or "
-            "an uploaded file."
-        )
-        raise fail(filename or "input", msg)
+        raise fail(filename or "input", Msg("files.source_unknown", kind=type(source).__name__))
     if len(data) > max_bytes:
         raise fail(name, _too_large(len(data), max_bytes))
     return data, name
 
 
-def _too_large(size: int, limit: int) -> str:
-    return (
-        f"the file is {size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB limit. "
-        "Remove unused columns and sheets, or split the file."
-    )
+def _too_large(size: int, limit: int) -> Msg:
+    return Msg("files.too_large", size_mb=size / 1e6, limit_mb=limit / 1e6)
 
 
 def detect_format(data: bytes, name: str) -> FileFormat:
@@ -241,34 +267,24 @@ def detect_format(data: bytes, name: str) -> FileFormat:
     """
     suffix = PurePosixPath(name.lower()).suffix
     if not data.strip():
-        msg = "the file is empty. Save the table with a header row and at least one data row."
-        raise fail(name, msg)
+        raise fail(name, Msg("files.empty"))
     if data.startswith(_OLE2) or suffix in {".xls", ".et", ".wps"}:
-        msg = (
-            "old binary Excel/WPS files (.xls) are not read. In Excel or WPS choose "
-            "File > Save As > 'Excel Workbook (*.xlsx)' or 'CSV UTF-8', then load that file."
-        )
-        raise fail(name, msg)
+        raise fail(name, Msg("files.xls_not_read"))
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     if data.startswith(b"SQLite format 3\x00"):
         return "gpkg"
     if suffix in {".shp", ".shx", ".dbf", ".prj"}:
-        msg = (
-            "a shapefile is several files (.shp, .shx, .dbf, .prj). Put them together in one "
-            ".zip archive and load the .zip."
-        )
-        raise fail(name, msg)
+        raise fail(name, Msg("files.shapefile_parts"))
     if suffix in {".xlsx", ".xlsm", ".gpkg", ".zip"}:
-        kind = {".gpkg": "a GeoPackage", ".zip": "a zip archive"}.get(suffix, "an .xlsx workbook")
-        msg = f"the file is not {kind} (its content does not match its name); re-export it."
-        raise fail(name, msg)
+        kinds = {".gpkg": Msg("files.kind_gpkg"), ".zip": Msg("files.kind_zip")}
+        kind = kinds.get(suffix, Msg("files.kind_xlsx"))
+        raise fail(name, Msg("files.content_mismatch", kind=kind))
     if suffix in _SPATIAL_SUFFIXES:
         return "geojson"
     if suffix in _TABLE_SUFFIXES:
         return "csv"
-    msg = f"files ending in {suffix!r} are not read. Use {_SUPPORTED}."
-    raise fail(name, msg)
+    raise fail(name, Msg("files.suffix_unsupported", suffix=suffix))
 
 
 def _read_bytes(data: bytes, name: str, *, max_unzipped_bytes: int, depth: int) -> pd.DataFrame:
@@ -286,8 +302,7 @@ def _read_bytes(data: bytes, name: str, *, max_unzipped_bytes: int, depth: int) 
             if "xl/workbook.xml" in members or "[Content_Types].xml" in members:
                 frame = _read_xlsx(data, name)
             elif depth > 0:
-                msg = "a zip archive inside a zip archive is not read; unpack the inner one."
-                raise fail(name, msg)
+                raise fail(name, Msg("files.zip_nested"))
             else:
                 frame = _read_zip_contents(zf, name, max_unzipped_bytes=max_unzipped_bytes)
     frame.attrs["file"] = name
@@ -314,8 +329,7 @@ def _open_zip(data: bytes, name: str, *, max_unzipped_bytes: int) -> zipfile.Zip
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except _ZIP_ERRORS:
-        msg = "the zip archive is damaged or incomplete; create it again and reload it."
-        raise fail(name, msg) from None
+        raise fail(name, Msg("files.zip_damaged")) from None
     try:
         check_zip_members(infos, name, max_unzipped_bytes=max_unzipped_bytes)
     except InputFileError:
@@ -337,40 +351,29 @@ def check_zip_members(
         over 1 MB compressed more than :data:`MAX_ZIP_RATIO` times).
     """
     if len(infos) > MAX_ZIP_MEMBERS:
-        msg = (
-            f"the zip archive has {len(infos)} members (at most {MAX_ZIP_MEMBERS}); zip only "
-            "the files needed (.shp, .shx, .dbf, .prj, .cpg)."
-        )
-        raise fail(name, msg)
+        raise fail(name, Msg("files.zip_members", n=len(infos), limit=MAX_ZIP_MEMBERS))
     total = 0
     for info in infos:
         member = info.filename.replace("\\", "/")
         parts = PurePosixPath(member).parts
         if member.startswith("/") or re.match(r"^[A-Za-z]:", member) or ".." in parts:
-            msg = (
-                f"the zip archive contains an unsafe path {info.filename!r} (absolute or with "
-                "'..'); it was refused. Zip the files themselves, without folders above them."
-            )
-            raise fail(name, msg)
+            raise fail(name, Msg("files.zip_unsafe_path", member=info.filename))
         if stat.S_ISLNK(info.external_attr >> 16):
-            msg = f"the zip archive contains a symbolic link {info.filename!r}; it was refused."
-            raise fail(name, msg)
+            raise fail(name, Msg("files.zip_symlink", member=info.filename))
         if info.flag_bits & 0x1:
-            msg = f"the zip member {info.filename!r} is encrypted; zip it without a password."
-            raise fail(name, msg)
+            raise fail(name, Msg("files.zip_encrypted", member=info.filename))
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > MAX_ZIP_RATIO:
-            msg = (
-                f"the zip member {info.filename!r} expands {ratio:.0f} times "
-                f"(to {info.file_size / 1e6:.0f} MB); this looks like a zip bomb and was refused."
+            msg = Msg(
+                "files.zip_bomb_member",
+                member=info.filename,
+                ratio=ratio,
+                size_mb=info.file_size / 1e6,
             )
             raise fail(name, msg)
     if total > max_unzipped_bytes:
-        msg = (
-            f"the zip archive expands to {total / 1e6:.0f} MB, more than the "
-            f"{max_unzipped_bytes / 1e6:.0f} MB limit; it was refused (possible zip bomb)."
-        )
+        msg = Msg("files.zip_bomb", size_mb=total / 1e6, limit_mb=max_unzipped_bytes / 1e6)
         raise fail(name, msg)
 
 
@@ -382,11 +385,9 @@ def _extract(info: zipfile.ZipInfo, archive: zipfile.ZipFile, name: str, limit: 
             while chunk := fh.read(1 << 20):
                 out += chunk
                 if len(out) > limit:
-                    msg = "a zip member is larger than its header says; the archive was refused."
-                    raise fail(name, msg)
+                    raise fail(name, Msg("files.zip_member_lies"))
     except _ZIP_ERRORS:
-        msg = "the zip archive is damaged (a member cannot be read); create it again."
-        raise fail(name, msg) from None
+        raise fail(name, Msg("files.zip_member_unreadable")) from None
     return bytes(out)
 
 
@@ -403,8 +404,7 @@ def _read_zip_contents(
     shps = [i for i in infos if i.filename.lower().endswith(".shp")]
     if len(shps) > 1:
         listed = ", ".join(repr(i.filename) for i in shps[:10])
-        msg = f"the zip archive holds {len(shps)} shapefiles ({listed}); zip one at a time."
-        raise fail(name, msg)
+        raise fail(name, Msg("files.zip_many_shapefiles", n=len(shps), listed=listed))
     if shps:
         stem = shps[0].filename[:-4]
         parts = {
@@ -414,9 +414,8 @@ def _read_zip_contents(
         }
         missing = [p for p in (".shx", ".dbf") if p not in parts]
         if missing:
-            msg = (
-                f"the shapefile {shps[0].filename!r} is incomplete: {', '.join(missing)} "
-                "missing from the zip. Zip all its files (.shp, .shx, .dbf, .prj, .cpg) together."
+            msg = Msg(
+                "files.shapefile_incomplete", shapefile=shps[0].filename, missing=", ".join(missing)
             )
             raise fail(name, msg)
         with tempfile.TemporaryDirectory(prefix="kangle-shp-") as tmp:
@@ -433,12 +432,8 @@ def _read_zip_contents(
         if PurePosixPath(i.filename.lower()).suffix in {*_SPATIAL_SUFFIXES, ".csv", ".xlsx"}
     ]
     if len(readable) != 1:
-        listed = ", ".join(repr(i.filename) for i in infos[:10]) or "nothing"
-        msg = (
-            f"the zip archive holds {listed}; it must hold one shapefile (.shp with .shx, "
-            ".dbf, .prj) or one CSV/XLSX/GeoJSON/GeoPackage file."
-        )
-        raise fail(name, msg)
+        held: str | Msg = ", ".join(repr(i.filename) for i in infos[:10]) or Msg("files.nothing")
+        raise fail(name, Msg("files.zip_contents", listed=held))
     inner = readable[0]
     blob = _extract(inner, archive, name, max_unzipped_bytes)
     inner_name = f"{name}/{PurePosixPath(inner.filename).name}"
@@ -467,23 +462,24 @@ def _read_spatial(data: bytes, name: str, *, suffix: str) -> pd.DataFrame:
 def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.DataFrame:
     import pyogrio  # noqa: PLC0415  (GDAL is slow to import; only spatial files need it)
 
-    kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage", ".shp": "shapefile"}[path.suffix]
+    kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage", ".shp": "shapefile"}[path.suffix]  # names
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GDAL notes on odd files; problems are checked below
             layers = pyogrio.list_layers(path)
             if len(layers) == 0:
-                msg = f"the {kind} has no layers; export the facilities layer again."
-                raise fail(name, msg)  # noqa: TRY301
+                raise fail(name, Msg("files.no_layers", kind=kind))  # noqa: TRY301
             if len(layers) > 1:
                 others = ", ".join(str(x) for x in layers[1:6, 0])
-                warnings.warn(
-                    f"{name}: the {kind} has {len(layers)} layers; reading the first, "
-                    f"{layers[0, 0]!r} (others: {others}). Save the wanted layer alone to "
-                    "choose another.",
-                    UserWarning,
-                    stacklevel=4,
+                warning = PlanningWarning(
+                    "files.many_layers",
+                    file=name,
+                    kind=kind,
+                    n=len(layers),
+                    first=str(layers[0, 0]),
+                    others=others,
                 )
+                warnings.warn(warning, stacklevel=4)
             frame: pd.DataFrame = pyogrio.read_dataframe(
                 path, layer=str(layers[0, 0]), encoding=encoding
             )
@@ -491,11 +487,9 @@ def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.Dat
         raise
     except Exception as err:  # noqa: BLE001  (GDAL raises many types on damaged files)
         reason = str(err).replace(str(path), "the file")[:200]
-        msg = f"cannot read the file as a {kind} ({reason}). Export it again from your GIS."
-        raise fail(name, msg) from None
+        raise fail(name, Msg("files.spatial_unreadable", kind=kind, reason=reason)) from None
     if "geometry" not in frame.columns:
-        msg = f"the {kind} has no geometry; add point locations or use a table with 经度/纬度."
-        raise fail(name, msg)
+        raise fail(name, Msg("files.no_geometry", kind=kind))
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     frame.attrs["row_label"] = "feature"
     return frame
@@ -518,8 +512,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         candidates: tuple[str, ...] = ("utf-16",)
     else:
         if b"\x00" in data:
-            msg = "the file holds binary data, not text; save the table as 'CSV UTF-8' or .xlsx."
-            raise fail(name, msg)
+            raise fail(name, Msg("files.binary_data"))
         candidates = ("utf-8-sig", "gb18030")
     for enc in candidates:
         try:
@@ -534,11 +527,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     if best is not None and "\x00" not in str(best):
         logger.info("%s: text encoding guessed as %s", name, best.encoding)
         return str(best), best.encoding
-    msg = (
-        "the text encoding is not recognised. In Excel choose Save As > 'CSV UTF-8 (comma "
-        "delimited)'; in WPS choose UTF-8."
-    )
-    raise fail(name, msg)
+    raise fail(name, Msg("files.encoding_unknown"))
 
 
 def _read_csv(data: bytes, name: str) -> pd.DataFrame:
@@ -552,8 +541,7 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
             for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         ]
     except csv.Error as err:
-        msg = f"the CSV cannot be parsed ({err}); check quotes, or save it again from Excel."
-        raise fail(name, msg) from None
+        raise fail(name, Msg("files.csv_unparsable", reason=str(err))) from None
     frame = _frame_from_rows(rows, name, first_row=1, pad="")
     frame.attrs.update(format="csv", encoding=encoding, row_label="row")
     return frame
@@ -582,8 +570,7 @@ def _frame_from_rows(
     """Build a frame from raw rows: find the header, number rows as Excel shows them."""
     numbered = [(first_row + i, r) for i, r in enumerate(rows) if any(not _blank(c) for c in r)]
     if not numbered:
-        msg = "the file has no data. Save the table with a header row and data rows."
-        raise fail(name, msg)
+        raise fail(name, Msg("files.no_data"))
     # A title row ("莆田市康复机构名单") above the header: one filled cell, more below it.
     if len(numbered) > 1:
         filled0 = sum(not _blank(c) for c in numbered[0][1])
@@ -610,24 +597,22 @@ def _frame_from_rows(
     for i in keep:
         h = headers[i]
         if h in seen:
-            msg = (
-                f"the header {h!r} appears twice (columns {_col_letter(seen[h])} and "
-                f"{_col_letter(i)}); rename or delete one of them."
+            msg = Msg(
+                "files.header_twice", header=h, first=_col_letter(seen[h]), second=_col_letter(i)
             )
             problems.append(Problem(name, header_row, h, msg))
         seen.setdefault(h, i)
     for i in keep:
         if headers[i].startswith("column_") and i >= len(header_cells):
             rows_with = [n for n, r in body if i < len(r) and not _blank(r[i])][:5]
-            msg = (
-                f"row(s) {', '.join(map(str, rows_with))} have more cells than the header "
-                f"(column {_col_letter(i)} has no header). A cell may contain an unquoted "
-                "comma: quote it, or give the column a header."
+            msg = Msg(
+                "files.cells_beyond_header",
+                rows=", ".join(map(str, rows_with)),
+                column=_col_letter(i),
             )
             problems.append(Problem(name, rows_with[0], None, msg))
     if not body:
-        msg = "the file has a header row but no data rows. Add the data below the header."
-        problems.append(Problem(name, None, None, msg))
+        problems.append(Problem(name, None, None, Msg("files.header_only")))
     if problems:
         raise InputFileError(name, problems)
     columns = [headers[i] for i in keep]
@@ -664,8 +649,7 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
             try:
                 if not wb.worksheets:
-                    msg = "the workbook has no worksheet; put the table on the first sheet."
-                    raise fail(name, msg)
+                    raise fail(name, Msg("files.no_worksheet"))
                 ws = wb.worksheets[0]
                 cells = _sheet_cells(ws)
                 sheet = ws.title
@@ -688,16 +672,14 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
         raise
     except Exception as err:  # noqa: BLE001  (openpyxl raises many types on damaged files)
         reason = type(err).__name__
-        msg = (
-            f"cannot read the workbook ({reason}): it may be damaged, password-protected or "
-            "not a real .xlsx. Open it in Excel/WPS and save it again as .xlsx."
-        )
-        raise fail(name, msg) from None
+        raise fail(name, Msg("files.workbook_unreadable", reason=reason)) from None
     if not any(not _blank(v) for row in cells for v, _ in row):
-        where = (
-            f" (the other sheets, {', '.join(map(repr, others))}, are not read)" if others else ""
-        )
-        msg = f"the first sheet {sheet!r} is empty{where}; put the table on the first sheet."
+        if others:
+            msg = Msg(
+                "files.first_sheet_empty_others", sheet=sheet, others=", ".join(map(repr, others))
+            )
+        else:
+            msg = Msg("files.first_sheet_empty", sheet=sheet)
         raise fail(name, msg)
     problems: list[Problem] = []
     rows: list[list[Any]] = []
@@ -707,11 +689,7 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
             if (r, c) in cached:
                 value = cached[r, c]  # noqa: PLW2901
                 if value is None:
-                    msg = (
-                        f"cell {_col_letter(c)}{r + 1} holds a formula without a saved result; "  # noqa: S608
-                        "formulas are never calculated here. Open the file in Excel and save "
-                        "it, or replace the formulas by their values (Paste Special > Values)."
-                    )
+                    msg = Msg("files.formula_unsaved", cell=f"{_col_letter(c)}{r + 1}")
                     problems.append(Problem(name, r + 1, None, msg))
             out.append(value.strip() if isinstance(value, str) else value)
         rows.append(out)

@@ -21,6 +21,7 @@ import shapely
 from planning import i18n
 from planning._validate import require_columns
 from planning.errors import DataError, ScenarioError
+from planning.i18n import Msg
 from planning.inputs.regions import utm_crs
 from planning.scenario import CandidateType
 
@@ -84,9 +85,8 @@ def site_names(sites: pd.DataFrame, *, lang: str = "zh") -> pd.Series:
     ['Generated candidate G0001', '康园']
     """
     if lang not in i18n.LANGS:
-        msg = f"Unknown language {lang!r} for site names; use 'zh' (Chinese) or 'en' (English)."
-        raise ScenarioError(msg)
-    require_columns(sites, {"name", "source"}, name="site layer")
+        raise ScenarioError("sites.language_unknown", lang=lang)
+    require_columns(sites, {"name", "source"}, name=Msg("sites.name_site_layer"))
     generated = sites["source"].astype(str) == "generated"
     names = sites["name"].astype(str)
     template = i18n.template(GENERATED_NAME, i18n.check_language(lang))
@@ -179,11 +179,7 @@ def build_sites(
         parts.append(generate_candidate_grid(counties, spacing_m=spacing_m))
     if facilities is not None:
         if facilities.empty:
-            msg = (
-                "The facility table has no rows. Add facilities (name, type, lon, lat) or "
-                "choose generated grid candidates."
-            )
-            raise DataError(msg)
+            raise DataError("sites.facilities_empty")
         fac = facilities[~facilities["type"].isin(NOT_CANDIDATES)]
         if source == "grid":
             fac = fac[fac["type"] == "rehab_existing"]
@@ -215,19 +211,13 @@ def build_sites(
             )
             parts.append(part)
     elif source != "grid":
-        msg = (
-            f"Candidate source {source!r} needs a facility table. Upload one (--facilities "
-            "FILE) or choose 'grid'."
-        )
-        raise ScenarioError(msg)
+        raise ScenarioError("sites.source_needs_facilities", source=source)
     if not parts:
-        msg = "No candidate sites: choose grid candidates or upload candidate facilities."
-        raise ScenarioError(msg)
+        raise ScenarioError("sites.no_candidates")
     sites = pd.concat(parts)
     if sites.index.duplicated().any():
         dup = sites.index[sites.index.duplicated()].unique()[:5]
-        msg = f"Site ids {list(dup)} are used twice; give facilities ids that do not start with G."
-        raise DataError(msg)
+        raise DataError("sites.ids_twice", ids=str(list(dup)))
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs="EPSG:4326")
     types = {t.name: t for t in candidate_types}
     cost = sites["candidate_type"].map(lambda t: types[t].opening_cost if t in types else 0.0)
