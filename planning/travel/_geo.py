@@ -7,22 +7,18 @@ import numpy as np
 import numpy.typing as npt
 
 from planning.errors import DataError
+from planning.i18n import Msg
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def require_wgs84(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str) -> None:
+def require_wgs84(frame: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str | Msg) -> None:
     """Raise :class:`~planning.errors.DataError` unless ``frame`` is WGS-84 lon/lat."""
     if frame.crs is None or not frame.crs.equals("EPSG:4326"):
-        msg = (
-            f"{name} must be in WGS-84 (EPSG:4326) longitude/latitude (got {frame.crs}). "
-            "Convert GCJ-02/BD-09 tables with planning.inputs.coords.to_wgs84 and reproject others "
-            "with `gdf.to_crs('EPSG:4326')`."
-        )
-        raise DataError(msg)
+        raise DataError("travel.not_wgs84", name=name, crs=str(frame.crs))
 
 
-def lonlat(points: gpd.GeoDataFrame, *, name: str) -> tuple[FloatArray, FloatArray]:
+def lonlat(points: gpd.GeoDataFrame, *, name: str | Msg) -> tuple[FloatArray, FloatArray]:
     """Longitudes and latitudes of ``points`` (representative points of polygons)."""
     require_wgs84(points, name=name)
     geom = points.geometry

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planning._progress import Progress
+from planning.i18n import Msg
 from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat
@@ -48,8 +49,8 @@ def compute_estimated_travel_times(
     """
     settings = settings or TravelSettings()
     t0 = time.perf_counter()
-    d_lon, d_lat = lonlat(demand, name="demand")
-    s_lon, s_lat = lonlat(sites, name="sites")
+    d_lon, d_lat = lonlat(demand, name=Msg("travel.layer_demand"))
+    s_lon, s_lat = lonlat(sites, name=Msg("travel.layer_sites"))
     if "urban_share" in demand.columns:
         u = demand["urban_share"].to_numpy(dtype=np.float64)
     else:

@@ -46,6 +46,7 @@ from planning import settings as env_settings
 from planning._progress import Progress
 from planning.defaults import FALLBACK_CLASS
 from planning.errors import DataError, NetworkError
+from planning.i18n import Msg
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat, require_wgs84
 from planning.travel._osm_dates import _pbf_date, _xml_date
@@ -225,8 +226,10 @@ class RoadNetwork:
             with np.load(p, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 if meta.get("version") != CACHE_VERSION:
-                    msg = f"cache format {meta.get('version')} != {CACHE_VERSION}"
-                    raise ValueError(msg)  # noqa: TRY301 - converted below
+                    reason = Msg(
+                        "travel.cache_version", found=meta.get("version"), expected=CACHE_VERSION
+                    )
+                    raise NetworkError("travel.cache_unreadable", path=str(p), reason=reason)
                 return cls(
                     node_id=z["node_id"].astype(np.int64),
                     lon=z["lon"].astype(np.float64),
@@ -242,11 +245,7 @@ class RoadNetwork:
                     data_date_source=meta["data_date_source"],
                 )
         except (OSError, ValueError, KeyError, zlib.error) as err:
-            msg = (
-                f"Cannot read cached road network {str(p)!r}: {err}. Delete the file; it is "
-                "rebuilt on the next run (needs internet or --osm-file)."
-            )
-            raise NetworkError(msg) from None
+            raise NetworkError("travel.cache_unreadable", path=str(p), reason=str(err)) from None
 
     def to_networkx(self, minutes: FloatArray | None = None) -> nx.DiGraph:
         """Return a ``networkx.DiGraph`` keyed by node position (weights ``minutes`` or metres).
@@ -303,11 +302,7 @@ def load_osm_file(
     """
     p = Path(path)
     if not p.is_file():
-        msg = (
-            f"OSM file {str(p)!r} does not exist. Give the path of an .osm.pbf or .osm file "
-            "(e.g. a provincial extract from download.geofabrik.de/asia/china.html)."
-        )
-        raise NetworkError(msg)
+        raise NetworkError("travel.osm_file_missing", path=str(p))
     if progress is not None:
         progress(0.0, f"reading {p.name}")
     name = p.name.lower()
@@ -316,19 +311,26 @@ def load_osm_file(
     elif name.endswith((".osm", ".xml", ".osm.xml")):
         net = _load_xml(p, network_type=network_type)
     else:
-        msg = f"OSM file {p.name!r} has an unknown extension; use .osm.pbf, .osm or .osm.xml."
-        raise NetworkError(msg)
+        raise NetworkError("travel.osm_file_extension", file=p.name)
     if net.n_edges == 0:
-        msg = (
-            f"OSM file {p.name!r} contains no {network_type} roads"
-            + (" inside the planning region" if region is not None else "")
-            + ". Use an extract that covers the region."
-        )
-        raise NetworkError(msg)
+        if region is not None:
+            raise NetworkError(
+                "travel.osm_no_roads_in_region", file=p.name, network=_network_name(network_type)
+            )
+        raise NetworkError("travel.osm_no_roads", file=p.name, network=_network_name(network_type))
     if progress is not None:
         progress(1.0, f"read {net.n_nodes} nodes from {p.name}")
     logger.info("Read %s: %d nodes, %d edges (%s)", p.name, net.n_nodes, net.n_edges, net.label)
     return net
+
+
+def _network_name(network_type: str) -> Msg | str:
+    """Return the network type as messages name it (``drive`` / ``walk``; 驾车 / 步行)."""
+    if network_type == "drive":
+        return Msg("travel.network_drive")
+    if network_type == "walk":
+        return Msg("travel.network_walk")
+    return network_type
 
 
 def _oneway_direction(oneway: pd.Series, highway: pd.Series, junction: pd.Series) -> IntArray:
@@ -355,8 +357,7 @@ def _load_pbf(p: Path, *, network_type: NetworkType, region: BaseGeometry | None
                 network_type="driving" if network_type == "drive" else "walking", nodes=True
             )
     except Exception as err:  # pyrosm raises bare Exceptions / ValueErrors on bad files
-        msg = f"Cannot read OSM file {p.name!r} with pyrosm: {err}. Is it a valid .osm.pbf?"
-        raise NetworkError(msg) from err
+        raise NetworkError("travel.pbf_unreadable", file=p.name, reason=str(err)) from err
     date, date_src = _pbf_date(p, edges)
     if edges is None or nodes is None or len(edges) == 0:
         return _empty_network(network_type, str(p), date, date_src)
@@ -428,8 +429,7 @@ def _load_xml(p: Path, *, network_type: NetworkType) -> RoadNetwork:
                 p, bidirectional=network_type == "walk", simplify=False, retain_all=True
             )
     except Exception as err:  # osmnx raises many types for bad XML
-        msg = f"Cannot read OSM XML file {p.name!r}: {err}. Is it an OSM XML export?"
-        raise NetworkError(msg) from err
+        raise NetworkError("travel.xml_unreadable", file=p.name, reason=str(err)) from err
     finally:
         ox.settings.useful_tags_way = saved_tags
     date, src = _xml_date(p)
@@ -610,14 +610,12 @@ def download_road_network(
     try:
         graph = _download_graph(polygon, network_type)
     except Exception as err:  # requests/osmnx/socket errors: all mean "no data"
-        msg = (
-            f"Could not download the {network_type} road network from OpenStreetMap "
-            f"(Overpass API): {type(err).__name__}: {err}. No cached copy exists at "
-            f"{str(path)!r}. Connect to the internet once (the result is cached), or use a "
-            "local OSM file: `--osm-file FILE.osm.pbf` on the command line or "
-            "TravelSettings.osm_file (e.g. fujian-latest.osm.pbf from download.geofabrik.de)."
-        )
-        raise NetworkError(msg) from err
+        raise NetworkError(
+            "travel.download_failed",
+            network=_network_name(network_type),
+            reason=f"{type(err).__name__}: {err}",
+            path=str(path),
+        ) from err
     if progress is not None:
         progress(0.8, "building the road graph")
     today = dt.datetime.now(tz=dt.UTC).date().isoformat()
@@ -654,17 +652,16 @@ def region_polygon(
     """Return the polygon to load: ``region`` (united) or the convex hull of the points."""
     if region is not None:
         if isinstance(region, gpd.GeoDataFrame | gpd.GeoSeries):
-            require_wgs84(region, name="region")
+            require_wgs84(region, name=Msg("travel.layer_region"))
             return shapely.union_all(region.geometry.to_numpy()).buffer(0)
         return region
     pts: list[npt.NDArray[np.object_]] = []
     for layer in layers:
         if layer is not None and len(layer):
-            lon, lat = lonlat(layer, name="points")
+            lon, lat = lonlat(layer, name=Msg("travel.layer_points"))
             pts.append(np.asarray(shapely.points(lon, lat), dtype=object))
     if not pts:
-        msg = "No region and no points: cannot tell which road network to download."
-        raise DataError(msg)
+        raise DataError("travel.nothing_to_download")
     hull: BaseGeometry = shapely.MultiPoint(list(np.concatenate(pts))).convex_hull
     return hull.buffer(0.01) if hull.geom_type != "Polygon" else hull
 

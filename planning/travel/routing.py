@@ -35,6 +35,7 @@ import math
 import time
 import warnings
 import weakref
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -49,6 +50,8 @@ from scipy.spatial import cKDTree
 from planning._progress import Progress
 from planning._validate import require_unique_index
 from planning.defaults import DEFAULT_SPEEDS_KMH, FALLBACK_CLASS
+from planning.errors import PlanningWarning
+from planning.i18n import Joined, Msg
 from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat, require_wgs84
@@ -160,7 +163,7 @@ def urban_edges_from_areas(
     network: RoadNetwork, urban_areas: gpd.GeoDataFrame | gpd.GeoSeries
 ) -> npt.NDArray[np.bool_]:
     """Mark edges whose midpoint lies inside ``urban_areas`` (polygons, WGS-84)."""
-    require_wgs84(urban_areas, name="urban areas")
+    require_wgs84(urban_areas, name=Msg("travel.layer_urban_areas"))
     geoms = (
         urban_areas.geometry.to_numpy()
         if isinstance(urban_areas, gpd.GeoDataFrame)
@@ -441,6 +444,21 @@ def _chunk_size(n_nodes: int, *, budget_floats: int = 2_000_000) -> int:
     return max(8, min(256, budget_floats // max(n_nodes, 1)))
 
 
+def _role_counts(counts: Mapping[Hashable, int]) -> Msg:
+    """``{'demand': 3, 'site': 1}`` in English, ``需求点 3 个，站点 1 个`` in Chinese."""
+    items = []
+    for role, n in counts.items():
+        if role == "demand":
+            items.append(Msg("travel.role_demand", n=n))
+        elif role == "site":
+            items.append(Msg("travel.role_site", n=n))
+        elif role == "hospital":
+            items.append(Msg("travel.role_hospital", n=n))
+        else:
+            items.append(Msg("travel.role_other", role=role, n=n))
+    return Msg("travel.role_counts", items=Joined(items, sep="common.comma_sep"))
+
+
 def compute_network_travel_times(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
@@ -497,11 +515,11 @@ def compute_network_travel_times(
     """
     settings = settings or TravelSettings()
     t0 = time.perf_counter()
-    require_unique_index(demand, name="demand")
-    require_unique_index(sites, name="sites")
+    require_unique_index(demand, name=Msg("travel.layer_demand"))
+    require_unique_index(sites, name=Msg("travel.layer_sites"))
     cutoff = math.inf if cutoff_min is None else float(cutoff_min)
-    d_lon, d_lat = lonlat(demand, name="demand")
-    s_lon, s_lat = lonlat(sites, name="sites")
+    d_lon, d_lat = lonlat(demand, name=Msg("travel.layer_demand"))
+    s_lon, s_lat = lonlat(sites, name=Msg("travel.layer_sites"))
     if urban_areas is not None:
         urban = urban_edges_from_areas(network, urban_areas)
     else:
@@ -520,7 +538,7 @@ def compute_network_travel_times(
 
     snap_h: Snapped | None = None
     if hospitals is not None:
-        h_lon, h_lat = lonlat(hospitals, name="hospitals")
+        h_lon, h_lat = lonlat(hospitals, name=Msg("travel.layer_hospitals"))
         snap_h = snap_points(network, h_lon, h_lat, max_snap_m=settings.max_snap_m, mask=mask)
         unsnapped.append(_unsnapped_rows(hospitals.index, snap_h, "hospital"))
     # route on the graph without pass-through nodes (exact; every snapped node is kept)
@@ -569,13 +587,13 @@ def compute_network_travel_times(
     )
     if len(unsnapped_df):
         counts = unsnapped_df["role"].value_counts().to_dict()
-        msg = (
-            f"{len(unsnapped_df)} point(s) are farther than max_snap_m={settings.max_snap_m:g} m "
-            f"from the routable road network ({counts}); they get no road travel times and are "
-            "listed in TravelTimes.unsnapped. Check their coordinates (WGS-84?), use a road "
-            "file that covers them, or raise travel.max_snap_m."
+        warning = PlanningWarning(
+            "travel.points_unsnapped",
+            n=len(unsnapped_df),
+            max_snap_m=settings.max_snap_m,
+            counts=_role_counts(counts),
         )
-        warnings.warn(msg, UserWarning, stacklevel=2)
+        warnings.warn(warning, stacklevel=2)
     if progress is not None:
         progress(1.0, "road travel times done")
     logger.info(

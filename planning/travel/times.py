@@ -7,7 +7,7 @@ import warnings
 import geopandas as gpd
 
 from planning._progress import Progress, sub_progress
-from planning.errors import NetworkError
+from planning.errors import NetworkError, PlanningWarning
 from planning.scenario import TravelSettings
 from planning.travel.estimate import compute_estimated_travel_times
 from planning.travel.roads import load_network_for, region_polygon
@@ -54,11 +54,8 @@ def compute_travel_times(
         except NetworkError as err:
             if settings.osm_file:
                 raise
-            msg = (
-                "Road-network travel times are not available, using the straight-line "
-                f"estimate instead: {err}"
-            )
-            warnings.warn(msg, UserWarning, stacklevel=2)
+            warning = PlanningWarning("travel.fallback_estimate", reason=err.message)
+            warnings.warn(warning, stacklevel=2)
             settings = settings.model_copy(update={"mode": "estimated"})
         else:
             urban_areas = None
