@@ -15,7 +15,9 @@ they survive the trip from a batch worker to the scheduler.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from planning import i18n
@@ -110,7 +112,7 @@ class DataError(PlanningError, ValueError):
 
 @dataclass(frozen=True)
 class OptionProblem:
-    """One invalid scenario option, in terms a caller can re-word for its own users.
+    """One invalid scenario option, as data a caller can word for its own users.
 
     Attributes
     ----------
@@ -119,25 +121,63 @@ class OptionProblem:
         when the problem concerns several options together.
     value
         The value given (``None`` when it was missing or the problem spans options).
-    allowed
-        What is allowed, in plain words, to follow "use": ``"a number greater than 0"``.
-    unit
-        Unit of the option (``"minutes"``), or ``""``.
+    code
+        What is wrong, a catalog key: ``"scenario.option_not_allowed"``,
+        ``"scenario.option_missing"``, ``"scenario.option_unknown"``, or the key of a
+        validator's own message (``"scenario.model_needs_sites"``, with ``params``).
+    option_name
+        The option as messages name it: its field path in English, its name in Chinese
+        (``最长出行时间``).
+    allowed_msg
+        What is allowed (kind and bounds, e.g. "a number greater than 0"), or ``None``.
+    unit_msg
+        Unit of the option (``minutes``), or ``None``.
     example
         A valid value (usually the default), or ``None``.
-    text
-        The whole sentence, naming the option by its scenario field.
+    params
+        Parameters of a validator's own message (``code``).
     """
 
     field: str
     value: Any
-    allowed: str
-    unit: str = ""
+    code: str = "scenario.option_not_allowed"
+    option_name: i18n.Msg | str = ""
+    allowed_msg: i18n.Msg | None = None
+    unit_msg: i18n.Msg | None = None
     example: Any = None
-    text: str = ""
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
-    def reword(self, option: str, value: str) -> str:
-        """Return the sentence naming the option as the user entered it.
+    @property
+    def message(self) -> i18n.Msg:
+        """The problem naming the option by its scenario field, not yet rendered."""
+        if self.code == "scenario.option_unknown":
+            return i18n.Msg("scenario.option_unknown", field=self.field)
+        if self.code == "scenario.option_missing":
+            name = self.option_name or i18n.Msg("scenario.option_a_value")
+            return i18n.Msg(
+                "scenario.option_missing", field=name, allowed=self.allowed_msg, hint=self._hint()
+            )
+        if self.code == "scenario.option_not_allowed":
+            return i18n.Msg(
+                "scenario.option_not_allowed",
+                field=self.option_name or i18n.Msg("scenario.option_whole"),
+                value=_shown(self.value),
+                allowed=self.allowed_msg,
+                hint=self._hint(),
+            )
+        return i18n.Msg(self.code, **self.params)
+
+    def _hint(self) -> i18n.Msg | str:
+        if self.unit_msg is not None and self.example is not None:
+            return i18n.Msg("scenario.hint_unit_example", unit=self.unit_msg, example=self.example)
+        if self.unit_msg is not None:
+            return i18n.Msg("scenario.hint_unit", unit=self.unit_msg)
+        if self.example is not None:
+            return i18n.Msg("scenario.hint_example", example=self.example)
+        return ""
+
+    def reword_message(self, option: str, value: str) -> i18n.Msg:
+        """Return the problem naming the option as the user entered it, not yet rendered.
 
         Parameters
         ----------
@@ -145,18 +185,61 @@ class OptionProblem:
             The name the user knows, e.g. the command-line flag ``"--max-minutes"``.
         value
             The value as the user typed it.
-
-        Returns
-        -------
-        sentence
-            For example ``"--max-minutes 0 is not allowed: use a number greater than 0
-            (minutes, e.g. --max-minutes 30)"``.
         """
-        hints = [self.unit] if self.unit else []
-        if self.example is not None:
-            hints.append(f"e.g. {option} {_plain(self.example)}")
-        hint = f" ({', '.join(hints)})" if hints else ""
-        return f"{option} {value} is not allowed: use {self.allowed}{hint}"
+        example = None if self.example is None else _plain(self.example)
+        hint: i18n.Msg | str = ""
+        if self.unit_msg is not None and example is not None:
+            hint = i18n.Msg(
+                "scenario.hint_unit_typed_example",
+                unit=self.unit_msg,
+                option=option,
+                example=example,
+            )
+        elif self.unit_msg is not None:
+            hint = i18n.Msg("scenario.hint_unit", unit=self.unit_msg)
+        elif example is not None:
+            hint = i18n.Msg("scenario.hint_typed_example", option=option, example=example)
+        allowed: i18n.Msg | str = self.message
+        if self.allowed_msg is not None:
+            allowed = self.allowed_msg
+        elif self.code == "scenario.option_unknown":
+            allowed = ""
+        return i18n.Msg(
+            "scenario.typed_not_allowed", option=option, value=value, allowed=allowed, hint=hint
+        )
+
+    def reword(self, option: str, value: str, lang: str | None = None) -> str:
+        """Return the sentence naming the option as the user entered it, in ``lang``.
+
+        For example ``"--max-minutes 0 is not allowed: use a number greater than 0 (minutes,
+        e.g. --max-minutes 30)"`` (see :meth:`reword_message`).
+        """
+        return self.reword_message(option, value).text(lang)
+
+    # English strings of the time before catalog codes, for callers that still re-word them
+    @property
+    def allowed(self) -> str:
+        """What is allowed, in English (``""`` for an unknown option)."""
+        if self.allowed_msg is not None:
+            return self.allowed_msg.text("en")
+        return "" if self.code == "scenario.option_unknown" else self.message.text("en")
+
+    @property
+    def unit(self) -> str:
+        """Unit of the option in English (``"minutes"``), or ``""``."""
+        return "" if self.unit_msg is None else self.unit_msg.text("en")
+
+    @property
+    def text(self) -> str:
+        """The whole problem in English, naming the option by its scenario field.
+
+        Render :attr:`message` for another language: ``problem.message.text("zh")``.
+        """
+        return self.message.text("en")
+
+
+def _shown(value: Any) -> i18n.Msg | str:
+    return i18n.Msg("scenario.value_table") if isinstance(value, dict) else repr(value)
 
 
 def _plain(value: Any) -> str:

@@ -20,6 +20,7 @@ from planning import models
 from planning import results as results_step
 from planning import travel as travel_step
 from planning._progress import Progress, sub_progress
+from planning.errors import PlanningWarning
 from planning.models import ModelInput, Solution
 from planning.scenario import Scenario
 
@@ -60,15 +61,13 @@ class Inputs:
                 thr = self.scenario.privacy_threshold
                 w = float(demand.loc[lost, "weight"].sum())
                 shown = f"<{thr}" if 0 < w < thr else f"{w:,.0f}"
-                warnings.warn(
-                    f"{len(lost)} demand cell(s) with {shown} patients are farther than "
-                    f"travel.max_snap_m={self.scenario.travel.max_snap_m:g} m from the routable "
-                    "road network: the siting model leaves them out and the results count them "
-                    "as not reached. Raise travel.max_snap_m, or use a road file that covers "
-                    "them.",
-                    UserWarning,
-                    stacklevel=2,
+                warning = PlanningWarning(
+                    "pipeline.demand_unsnapped",
+                    n=len(lost),
+                    patients=shown,
+                    max_snap_m=self.scenario.travel.max_snap_m,
                 )
+                warnings.warn(warning, stacklevel=2)
                 demand = demand.drop(lost)
         sites = pd.DataFrame(
             self.sites[
@@ -190,13 +189,9 @@ def prepare(
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)
         if len(uncounted) and len(uncounted) < len(counties):
-            warnings.warn(
-                "The patient table has no counts for "
-                f"{', '.join(counties.loc[uncounted, 'name'])}; those counties use the census "
-                "estimate. Add rows for them (0 if none) to use your counts everywhere.",
-                UserWarning,
-                stacklevel=2,
-            )
+            names = ", ".join(counties.loc[uncounted, "name"])
+            warning = PlanningWarning("pipeline.patient_counts_partial", names=names)
+            warnings.warn(warning, stacklevel=2)
     counties = inputs_step.estimate_patients(
         counties,
         prevalence_per_mille=scenario.prevalence_per_mille,

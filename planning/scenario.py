@@ -21,6 +21,7 @@ Defaults describe the Putian (莆田市) demo and the national policy (精康融
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -35,8 +36,10 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from planning import i18n
 from planning.defaults import DEFAULT_SPEEDS_KMH
-from planning.errors import OptionProblem, ScenarioError
+from planning.errors import OptionProblem, PlanningError, ScenarioError
+from planning.i18n import Joined, Msg
 
 ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
 SolverName = Literal["highs", "cbc"]
@@ -91,12 +94,11 @@ class TravelSettings(_Frozen):
 
         bad = sorted(k for k in speeds if not known(k))
         if bad:
-            msg = (
-                f"unknown road speed key(s) {', '.join(map(repr, bad))}. Use an OSM highway "
-                f"class ({', '.join(DEFAULT_SPEEDS_KMH)}; 'road' sets every other class), "
-                "optionally prefixed 'urban:' or 'rural:', or 'walk'"
+            raise ScenarioError(
+                "scenario.road_speed_keys_unknown",
+                keys=", ".join(map(repr, bad)),
+                classes=", ".join(DEFAULT_SPEEDS_KMH),
             )
-            raise ValueError(msg)
         return speeds
 
 
@@ -157,8 +159,7 @@ class RolloutSettings(_Frozen):
     def _years_increase(cls, phases: tuple[Phase, ...]) -> tuple[Phase, ...]:
         years = [p.year for p in phases]
         if years != sorted(set(years)):
-            msg = f"rollout phases must have strictly increasing years (got {years})"
-            raise ValueError(msg)
+            raise ScenarioError("scenario.phase_years_not_increasing", years=years)
         return phases
 
 
@@ -220,10 +221,7 @@ class Scenario(_Frozen):
     def _check_model_options(self) -> Scenario:
         needs_p = self.model in {"mclp", "p_median", "p_center"}
         if needs_p and self.n_facilities is None and self.constraints.budget is None:
-            msg = (
-                f"model {self.model!r} needs a number of sites (n_facilities / --sites) or a budget"
-            )
-            raise ValueError(msg)
+            raise ScenarioError("scenario.model_needs_sites", model=self.model)
         return self
 
     # ---------------------------------------------------------------- construction & JSON
@@ -231,8 +229,7 @@ class Scenario(_Frozen):
         try:
             super().__init__(**data)
         except ValidationError as err:
-            msg, problems = _explain(err, data.get("name"))
-            raise ScenarioError(msg, problems=problems) from None
+            raise _explain(err, data.get("name")) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as plain JSON-compatible data."""
@@ -246,8 +243,7 @@ class Scenario(_Frozen):
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         """Build a scenario from plain data; unknown keys raise ``ScenarioError`` naming them."""
         if not isinstance(data, dict):
-            msg = f"A scenario must be a JSON object (got {type(data).__name__})."
-            raise ScenarioError(msg)
+            raise ScenarioError("scenario.not_an_object", kind=type(data).__name__)
         return cls(**data)
 
     @classmethod
@@ -256,8 +252,7 @@ class Scenario(_Frozen):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            msg = f"Scenario JSON is not valid JSON: {err}. Re-export it from the app or CLI."
-            raise ScenarioError(msg) from None
+            raise ScenarioError("scenario.json_invalid", reason=str(err)) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -267,8 +262,9 @@ class Scenario(_Frozen):
         try:
             text = p.read_text(encoding="utf-8-sig")
         except OSError as err:
-            msg = f"Cannot read scenario file {str(p)!r}: {err.strerror}."
-            raise ScenarioError(msg) from None
+            raise ScenarioError(
+                "scenario.file_unreadable", path=str(p), reason=err.strerror
+            ) from None
         return cls.from_json(text)
 
     def save(self, path: str | Path) -> Path:
@@ -309,66 +305,108 @@ def _jsonable(data: Any) -> Any:
 
 
 _UNITS = (
-    ("_per_mille", "per 1,000 residents"),
-    ("_share", "a share: 0.5 = half"),
-    ("_kmh", "km/h"),
-    ("_min", "minutes"),
-    ("_m", "metres"),
-    ("_s", "seconds"),
+    ("_per_mille", Msg("scenario.unit_per_mille")),
+    ("_share", Msg("scenario.unit_share")),
+    ("_kmh", Msg("scenario.unit_kmh")),
+    ("_min", Msg("scenario.unit_minutes")),
+    ("_m", Msg("scenario.unit_metres")),
+    ("_s", Msg("scenario.unit_seconds")),
 )
-_BOUND_WORDS = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}
+_BOUND_WORDS = ("gt", "ge", "lt", "le")
 
 
-def _explain(err: ValidationError, name: Any) -> tuple[str, tuple[OptionProblem, ...]]:
-    """Turn pydantic's errors into one plain-language message and one problem per option."""
-    label = f"Scenario {name!r}" if name else "Scenario"
+def _explain(err: ValidationError, name: Any) -> ScenarioError:
+    """Turn pydantic's errors into one error listing one problem per option."""
     problems: dict[str, OptionProblem] = {}
     for e in err.errors():
         problem = _problem(e)
         seen = problems.get(problem.field)
         if seen is not None and problem.field:  # one field failing each arm of a union
-            problem = OptionProblem(
-                field=seen.field,
-                value=seen.value,
-                allowed=f"{seen.allowed} or {problem.allowed}",
-                unit=seen.unit,
-                example=seen.example,
-                text=f"{seen.text} or {problem.allowed}",
-            )
+            if seen.allowed_msg is not None and problem.allowed_msg is not None:
+                either = Msg(
+                    "scenario.allowed_either", first=seen.allowed_msg, second=problem.allowed_msg
+                )
+                problem = replace(seen, allowed_msg=either)
+            else:
+                problem = seen
         problems[problem.field or f"#{len(problems)}"] = problem
     found = tuple(problems.values())
-    return f"{label} is invalid: " + "; ".join(p.text for p in found) + ".", found
+    details = Joined([p.message for p in found])
+    if name:
+        return ScenarioError("scenario.invalid_named", name=name, details=details, problems=found)
+    return ScenarioError("scenario.invalid", details=details, problems=found)
 
 
 def _problem(e: Any) -> OptionProblem:
     """One pydantic error as an :class:`OptionProblem` (field, value given, what is allowed)."""
-    field, annotation, info = _resolve(tuple(e["loc"]))
+    loc = tuple(e["loc"])
+    field, annotation, info = _resolve(loc)
     value = e.get("input")
     if e["type"] == "extra_forbidden":
-        text = f"unknown option {field!r}: remove it or check its spelling"
-        return OptionProblem(field=field, value=value, allowed="", text=text)
+        return OptionProblem(field=field, value=value, code="scenario.option_unknown")
     if e["type"] == "value_error":  # our own validators already say what to change
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, PlanningError):
+            return OptionProblem(field=field, value=None, code=cause.code, params=cause.params)
         text = str(e["msg"]).removeprefix("Value error, ")
-        return OptionProblem(field=field, value=None, allowed=text, text=text)
-    allowed = _allowed(e, annotation, info)
+        return OptionProblem(
+            field=field, value=None, code="scenario.validator_raw", params={"text": text}
+        )
     leaf = field.rsplit(".", 1)[-1]
-    unit = next((u for suffix, u in _UNITS if leaf.endswith(suffix)), "")
+    unit = next((u for suffix, u in _UNITS if leaf.endswith(suffix)), None)
     default = None if info is None else info.get_default(call_default_factory=False)
     numeric = isinstance(default, int | float) and not isinstance(default, bool)
-    example = default if numeric else None
-    if e["type"] == "missing":
-        text = f"{field or 'a value'} is missing: give {allowed}"
-    else:
-        shown = "(a table of options)" if isinstance(value, dict) else repr(value)
-        text = f"{field or 'the scenario'} = {shown} is not allowed: use {allowed}"
-    hints = [unit] if unit else []
-    if example is not None:
-        hints.append(f"e.g. {example:g}")
-    if hints:
-        text += f" ({', '.join(hints)})"
     return OptionProblem(
-        field=field, value=value, allowed=allowed, unit=unit, example=example, text=text
+        field=field,
+        value=value,
+        code="scenario.option_missing" if e["type"] == "missing" else "scenario.option_not_allowed",
+        option_name=_option_name(loc),
+        allowed_msg=_allowed(e, annotation, info),
+        unit_msg=unit,
+        example=default if numeric else None,
     )
+
+
+def _option_key(parts: list[str]) -> str:
+    return "scenario.option_" + "_".join(parts)
+
+
+def _name(parts: list[str]) -> Msg | str:
+    """Return the catalog name of the option at ``parts``, or its dotted path when it has none."""
+    key = _option_key(parts)
+    return Msg(key) if key in i18n.catalog("en", "scenario") else ".".join(parts)
+
+
+def _option_name(loc: tuple[Any, ...]) -> Msg | str:
+    """Return the option at a pydantic error location as messages name it (Chinese: its name).
+
+    ``rollout.phases.0.year`` is named from ``rollout.phases`` (``分期阶段``), the item
+    (``0``) and the item's field (``year``, ``年份``); unknown keys keep their dotted path.
+    """
+    annotation: Any = Scenario
+    head: list[str] = []
+    tail: list[str] = []
+    item: str | None = None
+    for part in loc:
+        inner = _unwrap(annotation)
+        origin = get_origin(inner)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            if part not in inner.model_fields:
+                return ".".join(str(p) for p in loc)
+            (head if item is None else tail).append(str(part))
+            annotation = inner.model_fields[part].annotation
+        elif origin is dict or origin in {tuple, list}:
+            if item is not None:
+                return ".".join(str(p) for p in loc)
+            item = str(part)
+            annotation = get_args(inner)[1 if origin is dict else 0]
+        # else: a union tag ("str", "literal[...]"): same option, nothing to add
+    option = _name(head)
+    if item is None:
+        return option
+    if not tail:
+        return Msg("scenario.option_item", option=option, item=item)
+    return Msg("scenario.option_item_field", option=option, item=item, field=_name(head + tail))
 
 
 def _resolve(loc: tuple[Any, ...]) -> tuple[str, Any, FieldInfo | None]:
@@ -437,34 +475,70 @@ def _bounds(annotation: Any, info: FieldInfo | None) -> dict[str, float]:
     return bounds
 
 
-def _allowed(e: Any, annotation: Any, info: FieldInfo | None) -> str:
+def _bound(key: str, limit: float) -> Msg:
+    if key == "gt":
+        return Msg("scenario.bound_gt", limit=limit)
+    if key == "ge":
+        return Msg("scenario.bound_ge", limit=limit)
+    if key == "lt":
+        return Msg("scenario.bound_lt", limit=limit)
+    return Msg("scenario.bound_le", limit=limit)
+
+
+def _kind(e: Any, annotation: Any) -> Msg | None:
+    """Return the kind of value a field takes (a whole number, a number, text...), if known."""
+    kinds = {
+        "int": Msg("scenario.kind_int"),
+        "float": Msg("scenario.kind_float"),
+        "bool": Msg("scenario.kind_bool"),
+        "str": Msg("scenario.kind_str"),
+        "tuple": Msg("scenario.kind_list"),
+        "list": Msg("scenario.kind_list"),
+        "dict": Msg("scenario.kind_dict"),
+    }
+    base = _unwrap(annotation)
+    return next(
+        (word for prefix, word in kinds.items() if str(e["type"]).startswith(prefix)),
+        kinds.get(getattr(base, "__name__", "")),
+    )
+
+
+def _choices(expected: Any) -> Msg | str:
+    """Pydantic's ``'a', 'b' or 'c'`` with "or" in the reader's language."""
+    if not isinstance(expected, str):
+        return Msg("scenario.listed_choices")
+    head, sep, last = expected.rpartition(" or ")
+    return Msg("scenario.choices", head=head, last=last) if sep else expected
+
+
+def _allowed_other(e: Any, annotation: Any) -> Msg:
+    """Describe what a field of no simple kind accepts (a table of options, pydantic's words)."""
+    base = _unwrap(annotation)
+    if isinstance(base, type) and issubclass(base, BaseModel) and e["type"] == "model_type":
+        return Msg("scenario.allowed_options_table", model=base.__name__)
+    text = str(e["msg"]).replace("Input should be ", "").replace("valid ", "")
+    return Msg("scenario.allowed_raw", text=text)
+
+
+def _allowed(e: Any, annotation: Any, info: FieldInfo | None) -> Msg:
     """Describe what a field accepts, in words that follow "use" (or "give")."""
     ctx = e.get("ctx") or {}
     if e["type"] == "literal_error":
-        return f"one of {ctx.get('expected', 'the listed choices')}"
-    kinds = {
-        "int": "a whole number",
-        "float": "a number",
-        "bool": "true or false",
-        "str": "text",
-        "tuple": "a list",
-        "list": "a list",
-        "dict": "a table of options",
-    }
-    base = _unwrap(annotation)
-    kind = next(
-        (word for prefix, word in kinds.items() if str(e["type"]).startswith(prefix)),
-        kinds.get(getattr(base, "__name__", ""), ""),
-    )
+        return Msg("scenario.allowed_one_of", choices=_choices(ctx.get("expected")))
+    kind = _kind(e, annotation)
     bounds = _bounds(annotation, info) or {
         k: float(v) for k, v in ctx.items() if k in _BOUND_WORDS and isinstance(v, int | float)
     }
     if not bounds:
-        return kind or str(e["msg"]).replace("Input should be ", "").replace("valid ", "")
+        return kind if kind is not None else _allowed_other(e, annotation)
+    kind = kind or Msg("scenario.kind_float")
     if set(bounds) == {"ge", "le"}:
-        limits = f"from {bounds['ge']:g} to {bounds['le']:g}"
-    else:
-        limits = " and ".join(f"{_BOUND_WORDS[k]} {v:g}" for k, v in bounds.items())
-    if kind in {"a whole number", "a number"} and not limits.startswith(("greater", "less")):
-        limits = f"of {limits}" if not limits.startswith("from") else limits
-    return f"{kind or 'a number'} {limits}"
+        return Msg("scenario.allowed_range", kind=kind, low=bounds["ge"], high=bounds["le"])
+    limits = [_bound(k, v) for k, v in bounds.items()]
+    both = limits[-1]
+    for first in reversed(limits[:-1]):
+        both = Msg("scenario.bounds_both", first=first, second=both)
+    number = kind.key in {"scenario.kind_int", "scenario.kind_float"}
+    if number and next(iter(bounds)) in {"ge", "le"}:
+        return Msg("scenario.allowed_bounded_of", kind=kind, bounds=both)
+    return Msg("scenario.allowed_bounded", kind=kind, bounds=both)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from planning import settings
 from planning.errors import PlanningError, ScenarioError
+from planning.i18n import Msg
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -71,13 +72,18 @@ class SetAside:
         Where the file was.
     kept_at
         Where it is now (nothing was deleted).
-    reason
-        Why it could not be read.
+    why
+        Why it could not be read (render with ``why.text(lang)``).
     """
 
     original: Path
     kept_at: Path
-    reason: str
+    why: Msg
+
+    @property
+    def reason(self) -> str:
+        """Why it could not be read, in the default language."""
+        return self.why.text()
 
 
 def _file_stem(name: str) -> str:
@@ -91,14 +97,9 @@ def _file_stem(name: str) -> str:
 def _check_name(name: str) -> str:
     clean = name.strip() if isinstance(name, str) else ""
     if not clean:
-        msg = "A saved scenario needs a name: type one (e.g. 莆田市 6 sites 30 min) and save again."
-        raise ScenarioError(msg)
+        raise ScenarioError("store.name_missing")
     if len(clean) > MAX_NAME_CHARS:
-        msg = (
-            f"Scenario name is {len(clean)} characters long; use at most {MAX_NAME_CHARS} "
-            "characters."
-        )
-        raise ScenarioError(msg)
+        raise ScenarioError("store.name_too_long", n=len(clean), limit=MAX_NAME_CHARS)
     return clean
 
 
@@ -150,7 +151,7 @@ class ScenarioStore:
             try:
                 scenario = Scenario.load(path)
             except PlanningError as err:
-                self._set_aside(path, str(err))
+                self._set_aside(path, err.message)
                 continue
             try:
                 modified = path.stat().st_mtime
@@ -159,7 +160,7 @@ class ScenarioStore:
             if scenario.name in found:
                 # two files claim one name (copied by hand): keep the newer, set the other aside
                 other = found[scenario.name]
-                reason = f"another file holds a scenario named {scenario.name!r}"
+                reason = Msg("store.name_in_two_files", name=scenario.name)
                 if modified <= other.modified:
                     self._set_aside(path, reason)
                     continue
@@ -167,7 +168,7 @@ class ScenarioStore:
             found[scenario.name] = StoredScenario(scenario.name, path, modified)
         return found
 
-    def _set_aside(self, path: Path, reason: str) -> None:
+    def _set_aside(self, path: Path, reason: Msg) -> None:
         target_dir = self.root / CORRUPT_DIR
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
@@ -195,9 +196,8 @@ class ScenarioStore:
     def _entry(self, name: str) -> StoredScenario:
         found = self._scan()
         if name not in found:
-            known = ", ".join(sorted(found)) or "none saved yet"
-            msg = f"No saved scenario named {name!r} (saved: {known}). Pick one from the list."
-            raise ScenarioError(msg)
+            known = ", ".join(sorted(found)) or Msg("store.none_saved")
+            raise ScenarioError("store.not_found", name=name, known=known)
         return found[name]
 
     def load(self, name: str) -> Scenario:
@@ -233,20 +233,14 @@ class ScenarioStore:
             scenario = scenario.replace(name=clean)
         found = self._scan()
         if clean in found and not overwrite:
-            msg = (
-                f"A scenario named {clean!r} is already saved. Choose another name, or confirm "
-                "that it should be replaced."
-            )
-            raise ScenarioError(msg)
+            raise ScenarioError("store.name_taken", name=clean)
         path = found[clean].path if clean in found else self._free_path(clean, found)
         try:
             _atomic_write(path, scenario.to_json() + "\n")
         except OSError as err:
-            msg = (
-                f"Cannot save scenario {clean!r} in {str(self.root)!r}: {err.strerror}. "
-                "Check the folder's permissions or set KANGLE_SCENARIO_DIR to another folder."
-            )
-            raise ScenarioError(msg) from None
+            raise ScenarioError(
+                "store.cannot_save", name=clean, folder=str(self.root), reason=err.strerror
+            ) from None
         logger.info("Saved scenario %r to %s", clean, path)
         return path
 
@@ -257,8 +251,7 @@ class ScenarioStore:
         if clean == old:
             return entry.path
         if self.exists(clean):
-            msg = f"A scenario named {clean!r} is already saved; choose another new name."
-            raise ScenarioError(msg)
+            raise ScenarioError("store.name_taken_rename", name=clean)
         scenario = Scenario.load(entry.path)
         path = self.save(scenario, name=clean)
         if path != entry.path:
@@ -295,10 +288,7 @@ class ScenarioStore:
             target_dir.mkdir(parents=True, exist_ok=True)
             entry.path.replace(target)
         except OSError as err:
-            msg = (
-                f"Cannot delete scenario {name!r}: {err.strerror}. Check the folder's permissions."
-            )
-            raise ScenarioError(msg) from None
+            raise ScenarioError("store.cannot_delete", name=name, reason=err.strerror) from None
         logger.info("Deleted scenario %r (kept at %s)", name, target)
         return target
 
@@ -345,14 +335,9 @@ def parse_upload(data: bytes) -> Scenario:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        msg = "The scenario file is not UTF-8 text; upload a scenario.json saved by the app."
-        raise ScenarioError(msg) from None
+        raise ScenarioError("store.not_utf8") from None
     try:
         json.loads(text)
     except json.JSONDecodeError as err:
-        msg = (
-            f"The uploaded file is not valid JSON ({err.msg}, line {err.lineno}); upload a "
-            "scenario.json saved by the app."
-        )
-        raise ScenarioError(msg) from None
+        raise ScenarioError("store.upload_not_json", reason=err.msg, line=err.lineno) from None
     return Scenario.from_json(text)
