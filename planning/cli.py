@@ -17,16 +17,19 @@ as one message on stderr with exit status 2; nothing else is caught, so bugs kee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from planning import settings
-from planning.errors import PlanningError, ScenarioError
+from planning import i18n, settings
+from planning.errors import PlanningError, PlanningWarning, ScenarioError
+from planning.i18n import Joined, Lang, Msg
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -35,10 +38,65 @@ Handler = Callable[[argparse.Namespace], int]
 MODEL_CHOICES = ["mclp", "p-median", "lscp", "p-center"]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help in the command line's language: ``usage:`` from the catalog too."""
+
+    lang: Lang = "zh"
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Any,
+        groups: Any,
+        prefix: str | None = None,
+    ) -> None:
+        if prefix is None:
+            prefix = i18n.text("cli.usage_prefix", self.lang)
+        super().add_usage(usage, actions, groups, prefix)
+
+
 class _Parser(argparse.ArgumentParser):
+    """An argument parser speaking ``lang``: its help option, headings and errors."""
+
+    def __init__(self, *args: Any, lang: Lang = "zh", **kwargs: Any) -> None:
+        kwargs.update(add_help=False, formatter_class=_Formatter)
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+        self._positionals.title = i18n.text("cli.heading_positionals", lang)
+        self._optionals.title = i18n.text("cli.heading_options", lang)
+        self.add_argument("-h", "--help", action="help", help=i18n.text("cli.help_help", lang))
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = super()._get_formatter()
+        if isinstance(formatter, _Formatter):
+            formatter.lang = self.lang
+        return formatter
+
     def error(self, message: str) -> Any:  # exit status 2 with a hint, like argparse
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+        self.exit(
+            2, i18n.text("cli.usage_error", self.lang, prog=self.prog, message=message) + "\n"
+        )
+
+
+def _language(argv: Sequence[str]) -> Lang:
+    """Return the language given with ``--lang`` (anywhere in ``argv``), else the default one."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value in i18n.LANGS:
+            return i18n.check_language(value)
+    return i18n.default_language()
+
+
+def _t(args: argparse.Namespace, key: str, /, **params: Any) -> str:
+    """Return a catalog text in the language of this run."""
+    return i18n.text(key, args.ui_lang, **params)
 
 
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -79,12 +137,8 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     if model == "lscp":  # LSCP chooses the number of sites itself; p is not part of it
         changes["n_facilities"] = None
         if args.sites is not None:
-            msg = (
-                f"--sites {args.sites} is ignored: LSCP chooses the number of sites itself "
-                "(the fewest that put every patient within --max-minutes). To fix the number "
-                "of sites, use --model mclp, p-median or p-center."
-            )
-            warnings.warn(msg, UserWarning, stacklevel=2)
+            warning = PlanningWarning("cli.sites_ignored_lscp", sites=args.sites)
+            warnings.warn(warning, stacklevel=2)
     elif args.sites is not None:
         changes["n_facilities"] = args.sites
         flags["n_facilities"] = ("--sites", args.sites)
@@ -123,25 +177,40 @@ def _in_flag_terms(err: ScenarioError, flags: dict[str, tuple[str, Any]]) -> Sce
     """
     if not err.problems or not any(p.field in flags for p in err.problems):
         return err
-    parts = []
+    parts: list[Msg] = []
     for problem in err.problems:
         if problem.field in flags:
             flag, value = flags[problem.field]
             typed = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(problem.reword(flag, typed))
+            parts.append(problem.reword_message(flag, typed))
         else:
-            parts.append(problem.text)
-    return ScenarioError("; ".join(parts) + ".", problems=err.problems)
+            parts.append(problem.message)
+    return ScenarioError("cli.options_invalid", problems=err.problems, details=Joined(parts))
 
 
-def _print_summary(plan: Any, out: Path | None) -> None:
+def _status(status: str) -> Msg | str:
+    """Return a solver status word as people read it (``optimal``; 最优)."""
+    if status == "optimal":
+        return Msg("cli.status_optimal")
+    if status == "feasible":
+        return Msg("cli.status_feasible")
+    if status == "infeasible":
+        return Msg("cli.status_infeasible")
+    if status == "error":
+        return Msg("cli.status_error")
+    return status
+
+
+def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None:
     from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
     from planning.results.privacy import count_mask  # noqa: PLC0415
+    from planning.travel.table import travel_label_shown  # noqa: PLC0415
 
+    lang = i18n.check_language(lang)
     k = plan.tables.kpis
     sol = plan.solution
     thr = plan.scenario.privacy_threshold
-    gap = "" if sol.gap is None else f", gap {sol.gap:.2%}"
+    gap: Msg | str = "" if sol.gap is None else Msg("cli.summary_gap", gap=sol.gap)
     mask = count_mask(plan.tables, threshold=thr)
     objective = (
         count_text(sol.objective, threshold=thr)
@@ -152,38 +221,59 @@ def _print_summary(plan: Any, out: Path | None) -> None:
     if sol.model == "mclp" and covered and abs(sol.objective - k["patients_within"]) < 0.5:
         objective = covered
     hidden = mask.kpi_share_hidden()
-    share = "share not shown: small counts" if hidden else f"{k['share_within']:.1%}"
+    share: Msg | str = Msg("cli.share_hidden") if hidden else f"{k['share_within']:.1%}"
     lines = [
-        f"Scenario: {plan.scenario.name} | region {plan.scenario.region} | model {sol.model}",
-        (
-            f"Solver: {sol.solver} -> {sol.status}{gap} in {sol.solve_time_s:.1f} s; "
-            f"objective {objective}"
+        Msg(
+            "cli.summary_scenario",
+            name=plan.scenario.name,
+            region=plan.scenario.region,
+            model=sol.model,
         ),
-        f"Travel: {k['travel_label']}",
-        f"Sites: {k['n_sites']} ({k['n_sites_existing']} existing, {k['n_sites_new']} new)",
-        (
-            f"Patients within {k['max_travel_min']:g} min: "
-            f"{mask.kpi_text('patients_within', k['patients_within'])} of "
-            f"{mask.kpi_text('patients_total', k['patients_total'])} ({share})"
+        Msg(
+            "cli.summary_solver",
+            solver=sol.solver,
+            status=_status(sol.status),
+            gap=gap,
+            seconds=sol.solve_time_s,
+            objective=objective,
         ),
-        (
-            f"Counties with a site: {k['counties_with_site']} of {k['n_counties']} "
-            f"({k['county_share_with_site']:.0%})"
+        Msg("cli.summary_travel", label=travel_label_shown(k["travel_label"], lang=lang)),
+        Msg(
+            "cli.summary_sites",
+            n=k["n_sites"],
+            existing=k["n_sites_existing"],
+            new=k["n_sites_new"],
         ),
-        (
-            f"Mean travel to the nearest open site: {k['mean_travel_min']:.1f} min; "
-            f"max {k['max_travel_min_observed']:.1f} min"
+        Msg(
+            "cli.summary_within",
+            minutes=k["max_travel_min"],
+            within=mask.kpi_text("patients_within", k["patients_within"]),
+            total=mask.kpi_text("patients_total", k["patients_total"]),
+            share=share,
+        ),
+        Msg(
+            "cli.summary_counties",
+            with_site=k["counties_with_site"],
+            n=k["n_counties"],
+            share=k["county_share_with_site"],
+        ),
+        Msg(
+            "cli.summary_travel_times",
+            mean=k["mean_travel_min"],
+            max=k["max_travel_min_observed"],
         ),
     ]
     if k["patients_beyond_cutoff"] > 0.5:
-        cutoff = plan.travel.cutoff_min
         lines.append(
-            f"Patients with no open site within {cutoff:g} min (not in the mean): "
-            f"{mask.kpi_text('patients_beyond_cutoff', k['patients_beyond_cutoff'])}"
+            Msg(
+                "cli.summary_beyond",
+                cutoff=plan.travel.cutoff_min,
+                n=mask.kpi_text("patients_beyond_cutoff", k["patients_beyond_cutoff"]),
+            )
         )
     if out is not None:
-        lines.append(f"Written to {out}")
-    sys.stdout.write("\n".join(lines) + "\n")
+        lines.append(Msg("cli.written_to", path=str(out)))
+    sys.stdout.write("\n".join(line.text(lang) for line in lines) + "\n")
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -201,135 +291,69 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(report.plan_summary(plan), ensure_ascii=False, indent=2) + "\n")
     else:
-        _print_summary(plan, out)
+        _print_summary(plan, out, args.ui_lang)
     return 0
 
 
-def _add_solve(sub: argparse._SubParsersAction[Any]) -> None:
+def _texts(lang: Lang) -> Callable[[str], str]:
+    def text(key: str) -> str:
+        return i18n.text(key, lang)
+
+    return text
+
+
+def _add_lang(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--lang`` after the command too (``solve --lang en``); unset unless given."""
+    p.add_argument("--lang", choices=list(i18n.LANGS), default=argparse.SUPPRESS, help=help_text)
+
+
+def _add_solve(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
     p = sub.add_parser(
         "solve",
-        help="choose rehab sites for a region and write the plan",
-        description=(
-            "Choose community rehabilitation sites for a region (default 莆田市) and write the "
-            "chosen sites (GeoJSON, CSV), assignments, a per-county summary and scenario.json. "
-            "Example: python -m planning solve --region 莆田市 --model mclp --sites 6 "
-            "--max-minutes 30 --out plan/"
-        ),
+        help=t("cli.solve_help"),
+        description=t("cli.solve_description"),
+        lang=lang,
     )
-    p.add_argument("--scenario", metavar="FILE", help="start from this scenario.json")
-    p.add_argument("--name", help="scenario name shown in outputs")
+    p.add_argument("--scenario", metavar="FILE", help=t("cli.opt_scenario"))
+    p.add_argument("--name", help=t("cli.opt_name"))
+    p.add_argument("--region", help=t("cli.opt_region"))
+    p.add_argument("--counties", metavar="LIST", help=t("cli.opt_counties"))
+    p.add_argument("--model", choices=MODEL_CHOICES, help=t("cli.opt_model"))
+    p.add_argument("--sites", type=int, metavar="P", help=t("cli.opt_sites"))
+    p.add_argument("--max-minutes", type=float, metavar="T", help=t("cli.opt_max_minutes"))
+    p.add_argument("--solver", choices=["highs", "cbc"], help=t("cli.opt_solver"))
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", help=t("cli.opt_time_limit"))
+    p.add_argument("--mip-gap", type=float, metavar="GAP", help=t("cli.opt_mip_gap"))
+    p.add_argument("--prevalence", type=float, metavar="PER_MILLE", help=t("cli.opt_prevalence"))
     p.add_argument(
-        "--region", help="province, city or county: Chinese name or adcode (default 莆田市)"
+        "--in-scope-share", type=float, metavar="SHARE", help=t("cli.opt_in_scope_share")
     )
+    p.add_argument("--cell-size", type=float, metavar="METRES", help=t("cli.opt_cell_size"))
     p.add_argument(
-        "--counties", metavar="LIST", help="comma-separated subset of the region's counties"
-    )
-    p.add_argument("--model", choices=MODEL_CHOICES, help="siting model (default mclp)")
-    p.add_argument(
-        "--sites",
-        type=int,
-        metavar="P",
-        help="number of sites, existing included (lscp chooses it itself and ignores --sites)",
-    )
-    p.add_argument(
-        "--max-minutes",
-        type=float,
-        metavar="T",
-        help="travel-time threshold in minutes (default 30)",
-    )
-    p.add_argument("--solver", choices=["highs", "cbc"], help="MIP solver (default highs)")
-    p.add_argument(
-        "--time-limit", type=float, metavar="SECONDS", help="solver time limit (default 60)"
-    )
-    p.add_argument(
-        "--mip-gap", type=float, metavar="GAP", help="relative MIP gap to stop at (default 0)"
-    )
-    p.add_argument(
-        "--prevalence",
-        type=float,
-        metavar="PER_MILLE",
-        help="registered prevalence per 1,000 residents (default 4.60)",
-    )
-    p.add_argument(
-        "--in-scope-share",
-        type=float,
-        metavar="SHARE",
-        help="share of registered patients counted (default 1.0)",
-    )
-    p.add_argument(
-        "--cell-size", type=float, metavar="METRES", help="demand cell size (default 2000)"
-    )
-    p.add_argument(
-        "--candidate-spacing",
-        type=float,
-        metavar="METRES",
-        help="generated candidate grid spacing (default 5000)",
+        "--candidate-spacing", type=float, metavar="METRES", help=t("cli.opt_candidate_spacing")
     )
     p.add_argument(
         "--candidate-source",
         choices=["grid", "facilities", "grid+facilities"],
-        help="where candidates come from",
+        help=t("cli.opt_candidate_source"),
     )
+    p.add_argument("--facilities", metavar="FILE", help=t("cli.opt_facilities"))
+    p.add_argument("--coords", metavar="SYSTEM", help=t("cli.opt_coords"))
+    p.add_argument("--patients", metavar="FILE", help=t("cli.opt_patients"))
     p.add_argument(
-        "--facilities", metavar="FILE", help="facility table (CSV/XLSX/GeoJSON/GPKG/zipped SHP)"
+        "--privacy-threshold", type=int, metavar="N", help=t("cli.opt_privacy_threshold")
     )
-    p.add_argument(
-        "--coords",
-        metavar="SYSTEM",
-        help=(
-            "coordinate system of --facilities/--patients: wgs84, gcj02 (AMap), bd09 (Baidu), "
-            "cgcs2000 or EPSG:<code>"
-        ),
-    )
-    p.add_argument(
-        "--patients",
-        metavar="FILE",
-        help="patient counts per county or per point, replacing the estimate",
-    )
-    p.add_argument(
-        "--privacy-threshold",
-        type=int,
-        metavar="N",
-        help="counts below N are shown as <N (default 5)",
-    )
-    p.add_argument(
-        "--travel",
-        choices=["estimated", "network"],
-        help=(
-            "travel times: straight-line estimate (default) or OpenStreetMap road network "
-            "(downloaded once and cached; falls back to the estimate with a warning when offline)"
-        ),
-    )
-    p.add_argument(
-        "--osm-file",
-        metavar="FILE",
-        help=(
-            "local OpenStreetMap extract (.osm.pbf, .osm, .osm.xml) for --travel network, e.g. "
-            "fujian-latest.osm.pbf from download.geofabrik.de; implies --travel network"
-        ),
-    )
-    p.add_argument("--out", metavar="DIR", help="write the plan to this folder")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    own = p.add_argument_group(
-        "bring your own travel times",
-        "solve from your own tables instead of a region (see planning/models/tables.py)",
-    )
-    own.add_argument(
-        "--travel-times",
-        metavar="TT.csv",
-        help="long table demand_id, site_id, minutes (CSV or XLSX)",
-    )
-    own.add_argument("--demand", metavar="D.csv", help="table demand_id, weight (patients)")
-    own.add_argument(
-        "--candidates",
-        metavar="C.csv",
-        help="table site_id with optional cost, capacity, fixed (true/false)",
-    )
-    own.add_argument(
-        "--capacity-column",
-        metavar="COL",
-        help="candidate column holding capacities; makes the model capacitated",
-    )
+    p.add_argument("--travel", choices=["estimated", "network"], help=t("cli.opt_travel"))
+    p.add_argument("--osm-file", metavar="FILE", help=t("cli.opt_osm_file"))
+    p.add_argument("--out", metavar="DIR", help=t("cli.opt_out_plan"))
+    p.add_argument("--json", action="store_true", help=t("cli.opt_json"))
+    _add_lang(p, t("cli.opt_lang"))
+    own = p.add_argument_group(t("cli.own_tables_title"), t("cli.own_tables_description"))
+    own.add_argument("--travel-times", metavar="TT.csv", help=t("cli.opt_travel_times"))
+    own.add_argument("--demand", metavar="D.csv", help=t("cli.opt_demand"))
+    own.add_argument("--candidates", metavar="C.csv", help=t("cli.opt_candidates"))
+    own.add_argument("--capacity-column", metavar="COL", help=t("cli.opt_capacity_column"))
     p.set_defaults(handler=_cmd_solve)
 
 
@@ -344,7 +368,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         Path(args.out),
         formats=formats,
         papers=args.paper or ["a4"],
-        lang=args.lang,
+        lang=args.lang or "zh",  # the kit is Chinese unless --lang says otherwise
         dpi=args.dpi,
         include_patient_counts=args.include_patient_counts,
     )
@@ -352,47 +376,25 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_export(sub: argparse._SubParsersAction[Any]) -> None:
+def _add_export(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
     p = sub.add_parser(
         "export",
-        help="solve a saved scenario and write the meeting kit (XLSX, GIS layers, maps)",
-        description=(
-            "Run the pipeline for SCENARIO.json and write the chosen formats plus scenario.json "
-            "(with copies of its input files) to --out. Formats: xlsx (facility plan "
-            "workbook), gpkg (GeoPackage: sites, demand_cells, counties, assignments), geojson, "
-            "csv, html (interactive map), pdf and png (printable map), or all. Example: "
-            "python -m planning export plan/scenario.json --format xlsx --format pdf "
-            "--paper a3 --out meeting/"
-        ),
+        help=t("cli.export_help"),
+        description=t("cli.export_description"),
+        lang=lang,
     )
-    p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
-    p.add_argument(
-        "--format",
-        action="append",
-        metavar="FORMAT",
-        help="xlsx, gpkg, geojson, csv, html, pdf, png or all (repeat or comma-separate; "
-        "default all)",
-    )
-    p.add_argument(
-        "--paper",
-        action="append",
-        choices=["a4", "a3"],
-        help="printable map size, landscape (repeatable; default a4)",
-    )
-    p.add_argument(
-        "--lang",
-        choices=["zh", "en"],
-        default="zh",
-        help="language of headers and map text (default zh)",
-    )
-    p.add_argument("--dpi", type=int, default=200, help="PNG map resolution (default 200)")
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help=t("cli.arg_scenario_file"))
+    p.add_argument("--format", action="append", metavar="FORMAT", help=t("cli.opt_format"))
+    p.add_argument("--paper", action="append", choices=["a4", "a3"], help=t("cli.opt_paper"))
+    _add_lang(p, t("cli.opt_lang_export"))
+    p.add_argument("--dpi", type=int, default=200, help=t("cli.opt_dpi"))
     p.add_argument(
         "--include-patient-counts",
         action="store_true",
-        help="copy the scenario's patient-count file into DIR/inputs (exact counts: keep the "
-        "folder private); by default scenario.json refers to the original file",
+        help=t("cli.opt_include_patient_counts"),
     )
-    p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
+    p.add_argument("--out", required=True, metavar="DIR", help=t("cli.opt_out_folder"))
     p.set_defaults(handler=_cmd_export)
 
 
@@ -410,75 +412,96 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         counties=inputs.counties,
         travel_label=inputs.travel.label,
     )
-    sys.stdout.write(rollout.format_rollout(result) + f"\nWritten to {args.out}\n")
+    written = _t(args, "cli.written_to", path=args.out)
+    sys.stdout.write(rollout.format_rollout(result) + f"\n{written}\n")
     return 0
 
 
-def _add_rollout(sub: argparse._SubParsersAction[Any]) -> None:
+def _add_rollout(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
     p = sub.add_parser(
         "rollout",
-        help="plan which sites open in which year to meet the yearly milestones",
-        description=(
-            "Phased rollout (issue #8): for the years, new sites / budgets and milestone targets "
-            "in SCENARIO.json (rollout.phases; default 2023-2025 with 50/65/80 %% of counties "
-            "and 30/45/60 %% of patients), choose the opening year of each site. Prints the "
-            "year-by-year table with met/SHORT and, for each missed milestone, the smallest "
-            "extra sites or budget that would meet it; writes rollout.xlsx (a sheet per year), "
-            "rollout.gpkg, rollout_*.csv and scenario.json to --out. Example: "
-            "python -m planning rollout scenario.json --out rollout/"
-        ),
+        help=t("cli.rollout_help"),
+        description=t("cli.rollout_description"),
+        lang=lang,
     )
-    p.add_argument("scenario_file", metavar="SCENARIO.json", help="a saved scenario")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder to write to")
-    p.add_argument(
-        "--no-suggest",
-        action="store_true",
-        help="skip the search for the smallest change meeting each missed milestone",
-    )
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help=t("cli.arg_scenario_file"))
+    p.add_argument("--out", required=True, metavar="DIR", help=t("cli.opt_out_folder"))
+    p.add_argument("--no-suggest", action="store_true", help=t("cli.opt_no_suggest"))
+    _add_lang(p, t("cli.opt_lang"))
     p.set_defaults(handler=_cmd_rollout)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction[Any]], None]] = [
+COMMANDS: list[Callable[[argparse._SubParsersAction[Any], Lang], None]] = [
     _add_solve,
     _add_export,
     _add_rollout,
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the ``python -m planning`` argument parser."""
-    parser = _Parser(
-        prog="python -m planning",
-        description="Kangle Planner (康乐家园选址规划): site community rehabilitation services.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """Return the ``python -m planning`` argument parser, its help in ``lang``.
+
+    ``lang`` is ``"zh"`` or ``"en"``; ``None`` uses :func:`planning.i18n.default_language`
+    (``KANGLE_LANG``, else Chinese).
+    """
+    language = i18n.check_language(lang)
+    t = _texts(language)
+    parser = _Parser(prog="python -m planning", description=t("cli.description"), lang=language)
+    parser.add_argument("-v", "--verbose", action="store_true", help=t("cli.opt_verbose"))
+    parser.add_argument("--lang", choices=list(i18n.LANGS), default=None, help=t("cli.opt_lang"))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in COMMANDS:
-        add(sub)
+        add(sub, language)
     return parser
 
 
+@contextlib.contextmanager
+def _default_language(lang: Lang) -> Iterator[None]:
+    """Make ``lang`` the default language while the command runs (``str()`` of messages)."""
+    before = os.environ.get("KANGLE_LANG")
+    os.environ["KANGLE_LANG"] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("KANGLE_LANG", None)
+        else:
+            os.environ["KANGLE_LANG"] = before
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 2 bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; return the exit status (0 ok, 2 bad input).
+
+    Messages, help and the solve summary are in the language of ``--lang`` (before or after
+    the command), else ``KANGLE_LANG``, else Chinese; ``--json`` output is the same in both.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    lang = _language(arguments)
+    parser = build_parser(lang)
+    args = parser.parse_args(arguments)
+    args.ui_lang = i18n.check_language(args.lang) if args.lang else lang
     logging.basicConfig(
         level=logging.INFO if args.verbose else settings.log_level_quiet(),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _default_language(args.ui_lang):
         warnings.simplefilter("default")
         # third-party deprecations (e.g. pulp's on the CBC interface) are for developers, not
         # planners; the project's own warnings and deprecations are still shown
         for category in (DeprecationWarning, PendingDeprecationWarning):
             warnings.filterwarnings("ignore", category=category, module=r"(?!planning\b)")
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _warning_printer(args.ui_lang)
         try:
             return int(args.handler(args))
         except PlanningError as err:
-            sys.stderr.write(f"error: {err}\n")
+            sys.stderr.write(_t(args, "cli.error", message=err.text(args.ui_lang)) + "\n")
             return 2
 
 
-def _show_warning(message: Any, *_: Any, **__: Any) -> None:
-    sys.stderr.write(f"warning: {message}\n")
+def _warning_printer(lang: Lang) -> Callable[..., None]:
+    def show(message: Any, *_: Any, **__: Any) -> None:
+        text = message.text(lang) if isinstance(message, PlanningWarning) else str(message)
+        sys.stderr.write(i18n.text("cli.warning", lang, message=text) + "\n")
+
+    return show
