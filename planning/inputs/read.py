@@ -93,9 +93,14 @@ class Problem:
     row_label: str = "row"
 
     @property
-    def message(self) -> str:
-        """What is wrong and what to do, in English (use :meth:`describe` for a language)."""
-        return self.describe("en")
+    def message(self) -> i18n.Msg | str:
+        """What is wrong and what to do: :attr:`msg`, as callers of old read it.
+
+        A catalog message here also compares equal to its English text, the plain string this
+        attribute held before messages had codes (transitional; render it with ``.text(lang)``
+        or :meth:`describe`).
+        """
+        return _EnglishEqualMsg(self.msg) if isinstance(self.msg, i18n.Msg) else self.msg
 
     def describe(self, lang: str | None = None) -> str:
         """Return what is wrong and what to do, in ``lang`` (``None``: the default language)."""
@@ -123,6 +128,23 @@ class Problem:
     def __str__(self) -> str:
         """Return ``file, row N, column 'C': message`` in the default language."""
         return self.text()
+
+
+class _EnglishEqualMsg(i18n.Msg):
+    """A :class:`~planning.i18n.Msg` that also equals its English text (see Problem.message)."""
+
+    __slots__ = ()
+
+    def __init__(self, msg: i18n.Msg) -> None:
+        super().__init__(msg.key, **msg.params)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to the same message, or to its English text."""
+        if isinstance(other, str):
+            return self.text("en") == other
+        return super().__eq__(other)
+
+    __hash__ = i18n.Msg.__hash__
 
 
 class InputFileError(DataError):
