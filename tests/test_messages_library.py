@@ -68,7 +68,7 @@ def test_a_bad_facility_row_reads_in_chinese_with_its_row_and_column() -> None:
         "as 119.0071 (not degrees/minutes/seconds), or delete the row."
     )
     zh = err.text("zh")
-    hint = "请填写十进制度，如 119.0071（不要用度/分/秒）"
+    hint = "请填写纯数字（不带单位；经纬度用十进制度，如 119.01）"
     assert zh.splitlines() == [
         "fac.csv：共 2 个问题，请全部改正后重新载入文件：",
         f"  - fac.csv，第 2 行，列 '经度'：'abc' 不是数字：{hint}。",
@@ -197,7 +197,7 @@ def test_scenario_json_and_file_errors_read_in_chinese(tmp_path) -> None:
         f"Cannot read scenario file {str(missing)!r}: No such file or directory."
     )
     assert caught.value.text("zh") == (
-        f"无法读取方案文件 {str(missing)!r}：No such file or directory。"
+        f"无法读取方案文件 {str(missing)!r}（`No such file or directory`）。"
     )
 
 
