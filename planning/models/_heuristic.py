@@ -352,7 +352,10 @@ def mclp_greedy(
         if need_site.any():
             cand = np.flatnonzero(need_site)
             gain = wf[~covered][:, cand].sum(axis=0)
-        elif county_need is not None and (short := deficit(np.asarray(covered))).max(initial=0.0) > 1e-9:
+        elif (
+            county_need is not None
+            and (short := deficit(np.asarray(covered))).max(initial=0.0) > 1e-9
+        ):
             fresh = ~covered & in_county
             per = np.zeros((need.size, cand.size))
             np.add.at(per, dc[fresh], wf[fresh][:, cand])
