@@ -20,7 +20,7 @@ import shapely
 from planning._validate import require_columns
 from planning.errors import DataError, PlanningWarning
 from planning.i18n import Msg
-from planning.inputs.regions import utm_crs
+from planning.inputs.regions import census_gaps, left_out_items, utm_crs
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ def estimate_patients(
     Raises
     ------
     DataError
-        A county with neither census population nor a known count.
+        ``demand.no_population``: a county with neither census population nor a known
+        count (:func:`planning.inputs.regions.split_census_gaps` leaves such counties out of
+        a region first).
     """
     require_columns(counties, ["population", "name"], name=Msg("demand.name_counties"))
     out = counties.copy()
@@ -66,7 +68,8 @@ def estimate_patients(
         source = source.where(~has, "patient table")
     missing = out.index[est.isna()]
     if len(missing):
-        raise DataError("demand.no_population", names=", ".join(out.loc[missing, "name"]))
+        gaps = census_gaps(out.loc[missing])
+        raise DataError("demand.no_population", names=left_out_items(gaps))
     out["patients"] = est.astype(float)
     out["patients_source"] = source
     return out
