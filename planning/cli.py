@@ -225,7 +225,7 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
     lines = [
         Msg(
             "cli.summary_scenario",
-            name=plan.scenario.name,
+            name=plan.scenario.title(lang),
             region=plan.scenario.region,
             model=sol.model,
         ),

@@ -122,7 +122,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         bound = _summary_count(sol.bound, thr, hidden)  # the bound with the gap gives it back
         k["objective"] = objective
     return {
-        "scenario": plan.scenario.name,
+        "scenario": plan.scenario.display_name,
         "model": sol.model,
         "status": sol.status,
         "optimal": sol.is_optimal,
