@@ -266,11 +266,22 @@ def _within(frame: pd.DataFrame, parent: str) -> pd.Series:
     return pd.concat([c.map(lambda n: _same_name(n, parent)) for c in cols], axis=1).any(axis=1)
 
 
+def _close(query: str, names: Sequence[str], *, n: int, cutoff: float) -> list[str]:
+    """Return close names, best first (same characters in the same places, then difflib's).
+
+    A mistyped character keeps the others where they were: 兰洲市 -> 兰州市 before 舒兰市.
+    """
+    found = difflib.get_close_matches(query, names, n=4 * n, cutoff=cutoff)
+    same = {c: sum(a == b for a, b in zip(query, c, strict=False)) for c in found}
+    ratio = {c: difflib.SequenceMatcher(None, query, c).ratio() for c in found}
+    return sorted(found, key=lambda c: (-same[c], -ratio[c]))[:n]
+
+
 def _unknown(query: str) -> DataError:
     index = _index()
     every = pd.unique(index[["province", "city", "district"]].to_numpy().ravel())
     names = [n for n in every if isinstance(n, str)]
-    close = difflib.get_close_matches(query, names, n=6, cutoff=0.4)
+    close = _close(query, names, n=6, cutoff=0.4)
     if close:
         return DataError("regions.region_unknown", query=query, close=", ".join(close))
     return DataError("regions.region_unknown_no_match", query=query)
@@ -539,7 +550,7 @@ def _outside_error(
             ]
             items.append(Msg("regions.county_elsewhere", county=c, region=ref.name, places=places))
         else:
-            close = difflib.get_close_matches(c, names, n=5, cutoff=0.3)
+            close = _close(c, names, n=5, cutoff=0.3)
             items.append(
                 Msg("regions.county_nowhere", county=c, region=ref.name, close=", ".join(close))
                 if close
