@@ -20,7 +20,7 @@ from planning.inputs.regions import left_out_items
 from planning.inputs.sites import site_names
 from planning.report._shared import escape_formulas, make_folder
 from planning.report.kit import export_scenario
-from planning.report.labels import Lang, check_lang, prevalence_citation
+from planning.report.labels import Lang, check_lang, model_name, prevalence_citation
 from planning.report.workbook import _autowidth, _put, _sheet_title, _write_table
 from planning.results.province import YEARS, ProvinceOverview, province_overview
 from planning.results.tables import POLICY_TARGETS
@@ -158,7 +158,7 @@ def overview_tables(
 
 def _notes(plan: Plan, lang: Lang) -> list[str]:
     sc = plan.scenario
-    prevalence = prevalence_citation(sc.prevalence_per_mille)
+    prevalence = prevalence_citation(sc.prevalence_per_mille, lang=lang)
     return [
         _t("ov_note_offers", lang),
         _t("ov_note_reach", lang),
@@ -174,7 +174,7 @@ def _subtitle(plan: Plan, lang: Lang) -> str:
     return _t(
         "ov_subtitle",
         lang,
-        model=plan.solution.model,
+        model=model_name(plan.solution.model, lang),
         n_sites=len(plan.solution.selected_sites),
         minutes=sc.max_travel_min,
         travel=travel_label_shown(plan.travel.label, lang=lang),
