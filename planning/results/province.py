@@ -30,22 +30,38 @@ same counts: none below the threshold is shown, none can be worked out by subtra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from planning.results.privacy import CountMask, count_mask
-from planning.results.tables import POLICY_TARGETS
+from planning.results.tables import POLICY_TARGETS, ResultTables
+from planning.scenario import Scenario
 from planning.suppression import count_text, hide_revealing_shares
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from planning.pipeline import Plan
 
 YEARS: tuple[int, ...] = tuple(POLICY_TARGETS)
 """Milestone years (2023, 2024, 2025)."""
+
+
+class SolvedPlan(Protocol):
+    """What the overview reads of a :class:`planning.pipeline.Plan` (results sit below it)."""
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario solved."""
+
+    @property
+    def counties(self) -> pd.DataFrame:
+        """The county layer (``prefecture``, ``prefecture_name``)."""
+
+    @property
+    def tables(self) -> ResultTables:
+        """The plan's result tables."""
+
+    @property
+    def left_out(self) -> pd.DataFrame:
+        """Counties of the region left out of the plan."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,7 +172,7 @@ def _marks(county_share: float, patient_share: float) -> dict[str, bool]:
     return out
 
 
-def province_overview(plan: Plan) -> ProvinceOverview:
+def province_overview(plan: SolvedPlan) -> ProvinceOverview:
     """Summarise a plan per prefecture and per county against the 2023-2025 milestones.
 
     "Offering community rehabilitation" means at least one open site located in the county
@@ -175,7 +191,7 @@ def province_overview(plan: Plan) -> ProvinceOverview:
     """
     t = plan.tables
     c = t.counties
-    layer: gpd.GeoDataFrame = plan.counties
+    layer = plan.counties
     pref = (
         c["prefecture"] if "prefecture" in c.columns else layer["prefecture"].reindex(c.index)
     ).astype(str)
