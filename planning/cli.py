@@ -9,6 +9,9 @@ export
     GeoJSON, CSV, HTML map, printable PDF/PNG map.
 rollout
     Plan which sites open in which year to meet the yearly policy milestones (phased rollout).
+overview
+    Solve a saved ``scenario.json`` and print and write the province overview: per prefecture
+    and county, sites, patients within reach, hubs, against the 2023-2025 milestones.
 
 Every error the library raises on purpose (:class:`~planning.errors.PlanningError`) is printed
 as one message on stderr with exit status 2; nothing else is caught, so bugs keep their traceback.
@@ -225,7 +228,7 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
     lines = [
         Msg(
             "cli.summary_scenario",
-            name=plan.scenario.name,
+            name=plan.scenario.title(lang),
             region=plan.scenario.region,
             model=sol.model,
         ),
@@ -432,10 +435,38 @@ def _add_rollout(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
     p.set_defaults(handler=_cmd_rollout)
 
 
+def _cmd_overview(args: argparse.Namespace) -> int:
+    from planning import pipeline, report  # noqa: PLC0415
+
+    scenario = report.load_scenario_for_run(args.scenario_file)
+    plan = pipeline.run(scenario)
+    text = report.format_overview(plan, lang=args.ui_lang)
+    if args.out:
+        report.export_province_overview(plan, Path(args.out), lang=args.ui_lang)
+        text += "\n" + _t(args, "cli.written_to", path=args.out)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _add_overview(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
+    p = sub.add_parser(
+        "overview",
+        help=t("cli.overview_help"),
+        description=t("cli.overview_description"),
+        lang=lang,
+    )
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help=t("cli.arg_scenario_file"))
+    p.add_argument("--out", metavar="DIR", help=t("cli.opt_out_overview"))
+    _add_lang(p, t("cli.opt_lang"))
+    p.set_defaults(handler=_cmd_overview)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[Any], Lang], None]] = [
     _add_solve,
     _add_export,
     _add_rollout,
+    _add_overview,
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,13 +20,22 @@ from planning import models
 from planning import results as results_step
 from planning import travel as travel_step
 from planning._progress import Progress, sub_progress
-from planning.errors import PlanningWarning
+from planning.errors import DataError, PlanningWarning
 from planning.models import ModelInput, Solution
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
 COVERAGE_MODELS = {"mclp", "lscp"}
+
+
+def _no_left_out() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(
+        {"name": [], "prefecture_name": [], "reason": []},
+        index=pd.Index([], name="county_id", dtype=object),
+        dtype=object,
+    )
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +48,10 @@ class Inputs:
     sites: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame | None
     travel: travel_step.TravelTimes
+    left_out: gpd.GeoDataFrame = field(default_factory=_no_left_out)
+    """Counties of the region left out: no census population and no patient count (index
+    ``county_id``; ``name``, ``prefecture_name``, ``reason`` catalog key, e.g.
+    ``"regions.reason_taiwan_administered"``; WGS-84 geometry). Empty when none."""
 
     def model_input(self) -> ModelInput:
         """Return the id-keyed tables a siting model needs.
@@ -100,6 +113,8 @@ class Plan:
     travel: travel_step.TravelTimes
     solution: Solution
     tables: results_step.ResultTables
+    left_out: gpd.GeoDataFrame = field(default_factory=_no_left_out)
+    """Counties of the region left out of the plan (see :attr:`Inputs.left_out`)."""
 
     @property
     def inputs(self) -> Inputs:
@@ -111,6 +126,7 @@ class Plan:
             sites=self.sites,
             facilities=self.facilities,
             travel=self.travel,
+            left_out=self.left_out,
         )
 
 
@@ -168,8 +184,6 @@ def prepare(
     if progress:
         progress(0.0, "loading region")
     counties = inputs_step.load_counties(scenario.region, counties=scenario.counties)
-    if facilities is None:
-        facilities = load_facilities_for(scenario, counties)
     points = None
     snap_m = 0.0  # places the loader kept just outside the boundary count in the nearest cell
     if patients_by_county is None and scenario.patients_file:
@@ -181,11 +195,22 @@ def prepare(
         )
         patients_by_county, points = counts.by_county, counts.points
         if points is not None:
+            if points.empty:
+                raise DataError(
+                    "regions.patients_outside_region",
+                    file=Path(scenario.patients_file).name,
+                    region=scenario.region,
+                )
             # the loader located each place: inside a county, or within REGION_TOLERANCE_M of
             # the region (coastline, simplified boundary) and then in the nearest county; a
             # re-join by "within" would drop those from the county totals
             patients_by_county = points.groupby("county")["count"].sum().rename_axis("county_id")
             snap_m = inputs_step.REGION_TOLERANCE_M
+    # counties without census figures (金门县 ...) stay in only with a patient count
+    covered = () if patients_by_county is None else patients_by_county.dropna().index
+    counties, left_out = inputs_step.split_census_gaps(counties, covered=covered)
+    if facilities is None:
+        facilities = load_facilities_for(scenario, counties)
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)
         if len(uncounted) and len(uncounted) < len(counties):
@@ -239,6 +264,7 @@ def prepare(
         sites=sites,
         facilities=facilities,
         travel=travel,
+        left_out=left_out,
     )
 
 
@@ -276,6 +302,7 @@ def solve(
         travel=inputs.travel,
         solution=solution,
         tables=tables,
+        left_out=inputs.left_out,
     )
 
 

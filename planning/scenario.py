@@ -41,6 +41,9 @@ from planning.defaults import DEFAULT_SPEEDS_KMH
 from planning.errors import OptionProblem, PlanningError, ScenarioError
 from planning.i18n import Joined, Msg
 
+DEMO_REGION = "莆田市"
+"""The region the tool opens on (the Putian demo): its default scenario is "莆田市示范方案"."""
+
 ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
 SolverName = Literal["highs", "cbc"]
 CoordSystemName = Literal["wgs84", "gcj02", "bd09", "cgcs2000"]
@@ -179,8 +182,9 @@ class Scenario(_Frozen):
     True
     """
 
-    name: str = "莆田市示范方案"
-    region: str = "莆田市"
+    # None: named after the region (``title``), "莆田市示范方案" for the Putian demo
+    name: str | None = None
+    region: str = DEMO_REGION
     counties: tuple[str, ...] | None = None
     prevalence_per_mille: Annotated[float, Field(gt=0, le=100)] = 4.60
     in_scope_share: Annotated[float, Field(gt=0, le=1)] = 1.0
@@ -280,6 +284,29 @@ class Scenario(_Frozen):
             {k: (v.to_dict() if isinstance(v, Scenario) else v) for k, v in changes.items()}
         )
         return Scenario.from_dict(_jsonable(data))
+
+    def title(self, lang: str | None = None) -> str:
+        """Return the scenario's name; without one, a name that follows the region.
+
+        ``"福建省方案"`` / ``"福建省 plan"`` (catalog ``regions.plan_name``), and
+        ``"莆田市示范方案"`` for the Putian demo (region 莆田市, all its counties).
+
+        Examples
+        --------
+        >>> Scenario(region="泉州市").title("zh"), Scenario().title("en")
+        ('泉州市方案', '莆田市示范方案')
+        """
+        if self.name and self.name.strip():
+            return self.name
+        if self.region == DEMO_REGION and not self.counties:
+            return i18n.text("regions.demo_plan_name", lang)
+        region = "".join(p.strip() for p in self.region.replace("\\", "/").split("/"))
+        return i18n.text("regions.plan_name", lang, region=region)
+
+    @property
+    def display_name(self) -> str:
+        """:meth:`title` in the default language (``KANGLE_LANG``, else Chinese)."""
+        return self.title()
 
     @property
     def facilities_source_crs(self) -> str:

@@ -157,15 +157,16 @@ class ScenarioStore:
                 modified = path.stat().st_mtime
             except OSError:  # removed meanwhile
                 continue
-            if scenario.name in found:
+            name = scenario.display_name  # a file without a name: named after its region
+            if name in found:
                 # two files claim one name (copied by hand): keep the newer, set the other aside
-                other = found[scenario.name]
-                reason = Msg("store.name_in_two_files", name=scenario.name)
+                other = found[name]
+                reason = Msg("store.name_in_two_files", name=name)
                 if modified <= other.modified:
                     self._set_aside(path, reason)
                     continue
                 self._set_aside(other.path, reason)
-            found[scenario.name] = StoredScenario(scenario.name, path, modified)
+            found[name] = StoredScenario(name, path, modified)
         return found
 
     def _set_aside(self, path: Path, reason: Msg) -> None:
@@ -228,7 +229,7 @@ class ScenarioStore:
             Empty or too long name; the name is taken and ``overwrite`` is false; the folder
             cannot be written.
         """
-        clean = _check_name(name if name is not None else scenario.name)
+        clean = _check_name(name if name is not None else scenario.display_name)
         if clean != scenario.name:
             scenario = scenario.replace(name=clean)
         found = self._scan()

@@ -18,7 +18,7 @@ def test_putian_counties_with_census():
     counties = data.load_counties("莆田市")
     assert dict(counties["name"]) == PUTIAN
     assert counties.crs.to_epsg() == 4326
-    # census 2020 (data/fujian_county_population_2020.csv)
+    # census 2020 (data/china_county_population_2020.csv, Fujian's rows)
     assert counties.loc["350322", "population"] == 905068
     assert counties["population"].sum() == 3210714  # the prefecture row of the census
     assert counties["urban_share"].between(0, 1).all()
@@ -33,7 +33,10 @@ def test_fujian_sums_to_official_total_and_merged_units():
     assert counties.loc["350527", "population"] != counties.loc["350527", "population"]  # NaN
     # 三元区 (350404) = former 梅列区 350402 + 三元区 350403
     census = pd.read_csv(data.DATA_DIR / data.CENSUS_FILE, dtype=str)
-    parts = census[census["adcode_current"] == "350404"]["pop_total_2020"].astype(int).sum()
+    walk = pd.read_csv(data.DATA_DIR / data.CROSSWALK_FILE, dtype=str)
+    merged = walk.loc[walk["adcode_current"] == "350404", "adcode_2020"]
+    assert set(merged) == {"350402", "350403"}
+    parts = census[census["adcode_2020"].isin(merged)]["population"].astype(int).sum()
     assert counties.loc["350404", "population"] == parts
 
 

@@ -433,7 +433,8 @@ def render() -> None:
         counties = t("n_counties", n=len(scenario.counties))
     else:
         counties = t("name_sep").join(scenario.counties)
-    st.caption(t("scenario_caption", name=scenario.name, region=region, counties=counties))
+    name = scenario.title(mapview.map_lang())
+    st.caption(t("scenario_caption", name=name, region=region, counties=counties))
     solve_clicked = st.button(t("solve"), key="solve", type="primary")
     if solve_clicked:
         _solve(scenario)

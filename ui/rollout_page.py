@@ -202,7 +202,7 @@ def _downloads(result: rollout.RolloutResult, inputs: Any) -> None:
     st.subheader(t("tab_downloads"))
     st.caption(t("ro_privacy", thr=result.scenario.privacy_threshold))
     label = inputs.travel.label
-    stem = f"rollout-{result.scenario.name}"
+    stem = f"rollout-{result.scenario.display_name}"
     cols = st.columns(4)
     cols[0].download_button(
         t("ro_xlsx"),

@@ -131,9 +131,10 @@ def _on_import() -> None:
         return
     state.set_scenario(scenario, reset_widgets=True)
     state.set_plan(None)
-    st.session_state["lib_pick"] = scenario.name
-    st.session_state["lib_name"] = scenario.name
-    state.notify("success", t("lib_imported", name=scenario.name))
+    name = scenario.display_name  # the name it was saved under (its region's, if it had none)
+    st.session_state["lib_pick"] = name
+    st.session_state["lib_name"] = name
+    state.notify("success", t("lib_imported", name=name))
 
 
 TRANSLATED_CHOICES = (

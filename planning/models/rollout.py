@@ -1822,7 +1822,7 @@ def format_rollout(result: RolloutResult) -> str:
     ).mask(hidden)
     gap = "" if result.gap is None else f", gap {result.gap:.2%}"
     head = (
-        f"Rollout: {result.scenario.name} | model {result.model} | {result.solver} -> "
+        f"Rollout: {result.scenario.display_name} | model {result.model} | {result.solver} -> "
         f"{result.status}{gap} in {result.solve_time_s:.1f} s"
     )
     cols = (

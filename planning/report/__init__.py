@@ -4,7 +4,8 @@ Takes a solved :class:`~planning.pipeline.Plan` (or a rollout result); gives the
 the plan folder of ``solve --out`` (:mod:`~planning.report.plan`), the workbook
 (:mod:`~planning.report.workbook`), GIS layers (:mod:`~planning.report.layers`), interactive
 maps (:mod:`~planning.report.maps`), the printable map (:mod:`~planning.report.printmap`),
-the rollout kit (:mod:`~planning.report.rollout`) and :func:`export`, which writes any of them
+the rollout kit (:mod:`~planning.report.rollout`), the province overview
+(:mod:`~planning.report.province`) and :func:`export`, which writes any of them
 with a re-runnable ``scenario.json``. Every count passes the plan's privacy mask and every file
 carries the travel-mode label.
 """
@@ -28,6 +29,12 @@ from planning.report.layers import LAYERS, export_csv, export_geojson, export_gp
 from planning.report.maps import build_map, build_region_map, map_html
 from planning.report.plan import export_plan, export_tables, plan_summary
 from planning.report.printmap import export_print_map, render_print_map
+from planning.report.province import (
+    build_overview_workbook,
+    export_province_overview,
+    format_overview,
+    overview_tables,
+)
 from planning.report.rollout import export_rollout, rollout_tables
 from planning.report.workbook import build_workbook, export_workbook
 
@@ -36,6 +43,7 @@ __all__ = [
     "FORMATS",
     "LAYERS",
     "build_map",
+    "build_overview_workbook",
     "build_region_map",
     "build_workbook",
     "data_sources",
@@ -49,13 +57,16 @@ __all__ = [
     "export_html_map",
     "export_plan",
     "export_print_map",
+    "export_province_overview",
     "export_rollout",
     "export_scenario",
     "export_tables",
     "export_workbook",
+    "format_overview",
     "gis_layers",
     "load_scenario_for_run",
     "map_html",
+    "overview_tables",
     "parse_formats",
     "plan_summary",
     "render_print_map",

@@ -292,7 +292,7 @@ DOWNLOAD_FORMATS: tuple[str, ...] = (*FORMATS, "scenario", "all")
 
 def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
     """File name :func:`export_bytes` gives ``fmt`` (known before the bytes are built)."""
-    slug = _slug(plan.scenario.name)
+    slug = _slug(plan.scenario.display_name)
     names = {
         "xlsx": WORKBOOK_NAME,
         "gpkg": GPKG_NAME,

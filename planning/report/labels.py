@@ -14,7 +14,7 @@ import pandas as pd
 
 from planning import i18n
 from planning.errors import ScenarioError
-from planning.inputs.regions import BOUNDARY_SOURCE, DATA_DIR
+from planning.inputs.regions import BOUNDARY_SOURCE, DATA_DIR, left_out_items
 from planning.travel.table import travel_label_shown
 
 if TYPE_CHECKING:
@@ -212,6 +212,9 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         coords = "coords" if crs.lower() == "wgs84" else "coords_converted"
         where = i18n.text(f"report.source.{coords}", lang, system=system)
         rows.append((what("facilities"), f"{name} ({where})"))
+    if len(plan.left_out):  # no census figures and no patient count
+        items = i18n.join((m.text(lang) for m in left_out_items(plan.left_out)), lang)
+        rows.append((i18n.text("regions.source_left_out", lang), items))
     return rows
 
 

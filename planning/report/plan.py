@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from planning import i18n
 from planning.report._shared import (
     county_hidden,
     escape_formulas,
@@ -28,6 +29,7 @@ from planning.report._shared import (
     suppressed,
 )
 from planning.report.kit import export_scenario
+from planning.report.labels import prevalence_citation
 from planning.results.privacy import (
     count_mask,
 )
@@ -98,7 +100,9 @@ def _summary_count(
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
-    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode.
+    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode, prevalence.
+
+    ``left_out`` lists the region's counties left out of the plan (:func:`left_out_summary`).
 
     Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` and counts
     that would give one back as ``"≥N"`` (:func:`planning.results.count_mask`: KPI counts,
@@ -122,7 +126,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         bound = _summary_count(sol.bound, thr, hidden)  # the bound with the gap gives it back
         k["objective"] = objective
     return {
-        "scenario": plan.scenario.name,
+        "scenario": plan.scenario.display_name,
         "model": sol.model,
         "status": sol.status,
         "optimal": sol.is_optimal,
@@ -133,8 +137,29 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "solve_time_s": round(sol.solve_time_s, 3),
         "selected_sites": list(sol.selected_sites),
         "travel_mode": plan.travel.label,
+        "prevalence_per_mille": plan.scenario.prevalence_per_mille,
+        "prevalence_source": prevalence_citation(plan.scenario.prevalence_per_mille),
+        "left_out": left_out_summary(plan),
         "kpis": k,
     }
+
+
+def left_out_summary(plan: Plan) -> list[dict[str, str]]:
+    """Return the region's counties left out of the plan (no census figures, no patient count).
+
+    One entry per county: ``county_id``, ``name``, ``reason`` (catalog key) and the reason in
+    Chinese and English (``reason_zh``, ``reason_en``); empty when every county is planned.
+    """
+    return [
+        {
+            "county_id": str(cid),
+            "name": str(row["name"]),
+            "reason": str(row["reason"]),
+            "reason_zh": i18n.text(str(row["reason"]), "zh"),
+            "reason_en": i18n.text(str(row["reason"]), "en"),
+        }
+        for cid, row in plan.left_out.iterrows()
+    ]
 
 
 def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:

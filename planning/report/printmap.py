@@ -227,7 +227,7 @@ def render_print_map(
         _l(
             "subtitle",
             lang,
-            name=sc.name,
+            name=sc.title(lang),
             model=model_name(str(k["model"]), lang),
             n=k["n_sites"],
             t=t_max,

@@ -190,7 +190,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
 
     yes, no = text("yes", lang), text("no", lang)
     section("sec_scenario")
-    pair("scenario_name", sc.name)
+    pair("scenario_name", sc.title(lang))
     pair("region", sc.region)
     pair("counties_opt", ", ".join(sc.counties) if sc.counties else text("all", lang))
     pair("model", model_name(sc.model, lang))

@@ -4,9 +4,11 @@ Takes a :class:`~planning.models.Solution` with the inputs it was solved on; giv
 :class:`ResultTables` (assignments, sites, counties, demand cells and KPIs, keyed by ids) and,
 in :mod:`~planning.results.privacy`, the one rule deciding which patient counts every output
 may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``);
-:mod:`~planning.results.compare` what may be shown of plans side by side, and
+:mod:`~planning.results.compare` what may be shown of plans side by side,
 :mod:`~planning.results.overview` gives the region's inputs before solving (population,
-estimated patients and facilities per county) with that rule applied.
+estimated patients and facilities per county) with that rule applied, and
+:mod:`~planning.results.province` summarises a plan per prefecture and county against the
+2023-2025 milestones (the province overview).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from planning.results.privacy import (
     public_sites,
     suppress_columns,
 )
+from planning.results.province import ProvinceOverview, province_overview
 from planning.results.tables import (
     POLICY_SOURCE,
     POLICY_TARGETS,
@@ -50,6 +53,7 @@ __all__ = [
     "CountMask",
     "CountRelation",
     "KpiDifference",
+    "ProvinceOverview",
     "RegionInputTotals",
     "ResultTables",
     "count_mask",
@@ -61,6 +65,7 @@ __all__ = [
     "kpi_differences",
     "nearest_open_times",
     "protect_counts",
+    "province_overview",
     "public_counties",
     "public_kpi_numbers",
     "public_policy",

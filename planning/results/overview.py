@@ -55,9 +55,9 @@ def region_input_overview(
     require_columns(counties, ["name", "population", "patients"], name="counties")
     thr = scenario.privacy_threshold
     patients = counties["patients"].astype(float)
-    mask = county_count_mask(
-        counties[["patients"]], threshold=thr, patients_total=float(patients.sum())
-    )
+    # with their prefecture: the province overview shows prefecture sums of these counts
+    related = [c for c in ("patients", "prefecture") if c in counties.columns]
+    mask = county_count_mask(counties[related], threshold=thr, patients_total=float(patients.sum()))
     out = pd.DataFrame(index=counties.index)
     out["name"] = counties["name"].astype(str)
     out["population"] = counties["population"].astype(float)

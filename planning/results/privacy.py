@@ -40,7 +40,8 @@ class CountMask:
         The scenario's ``privacy_threshold``.
     hidden
         ``{name: text}`` from :func:`protect_counts`; names are ``"county:<id>:patients"``,
-        ``"county:<id>:patients_within"``, ``"site:<id>"`` and ``"kpi:<key>"``.
+        ``"county:<id>:patients_within"``, ``"prefecture:<code>:patients"`` (and
+        ``…:patients_within``), ``"site:<id>"`` and ``"kpi:<key>"``.
     """
 
     threshold: int
@@ -50,6 +51,12 @@ class CountMask:
         """Text replacing county ``column`` (``patients`` / ``patients_within``), else None."""
         return pd.Series(
             [self.hidden.get(f"county:{c}:{column}") for c in index], index=index, dtype=object
+        )
+
+    def prefectures(self, index: pd.Index, column: str) -> pd.Series:
+        """Text replacing a prefecture's sum of county ``column``, else None (same rule)."""
+        return pd.Series(
+            [self.hidden.get(f"prefecture:{p}:{column}") for p in index], index=index, dtype=object
         )
 
     def sites(self, index: pd.Index) -> pd.Series:
@@ -88,6 +95,7 @@ def _county_relations(
             counts[w] = float(row["patients_within"])
             w_keys.append(w)
             rels.append(CountRelation(p, (w,), rest=True))
+    rels += _prefecture_relations(counties, counts)
     if total is not None:
         counts["kpi:patients_total"] = float(total)
         rels.append(CountRelation("kpi:patients_total", tuple(p_keys)))
@@ -96,6 +104,33 @@ def _county_relations(
         rels.append(CountRelation("kpi:patients_within", tuple(w_keys)))
         if total is not None:
             rels.append(CountRelation("kpi:patients_total", ("kpi:patients_within",), rest=True))
+    return rels
+
+
+def _prefecture_relations(counties: pd.DataFrame, counts: dict[str, float]) -> list[CountRelation]:
+    """Prefecture sums of the counties (a province overview shows them), when there are several.
+
+    With one prefecture its sums are the region's, already related; a county table without a
+    ``prefecture`` column adds nothing.
+    """
+    if "prefecture" not in counties.columns or counties["prefecture"].nunique() < 2:
+        return []
+    rels: list[CountRelation] = []
+    for pref, group in counties.groupby("prefecture", sort=True):
+        for col in ("patients", "patients_within"):
+            if col not in counties.columns:
+                continue
+            key = f"prefecture:{pref}:{col}"
+            counts[key] = float(group[col].sum())
+            rels.append(CountRelation(key, tuple(f"county:{c}:{col}" for c in group.index)))
+        if "patients_within" in counties.columns:
+            rels.append(
+                CountRelation(
+                    f"prefecture:{pref}:patients",
+                    (f"prefecture:{pref}:patients_within",),
+                    rest=True,
+                )
+            )
     return rels
 
 
@@ -112,7 +147,7 @@ def county_count_mask(
     ----------
     counties
         One row per county (``county_id`` index): ``patients`` and optionally
-        ``patients_within``.
+        ``patients_within`` and ``prefecture`` (its city: prefecture sums are related too).
     patients_total, patients_within
         The region's figures shown with it (``None``: not shown); a rollout year's, say.
     """
@@ -124,7 +159,8 @@ def county_count_mask(
 def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
     """Return the :class:`CountMask` of a plan: counties, sites and headline counts together.
 
-    Relations: county totals and within-reach counts add up to the region's; within reach
+    Relations: county totals and within-reach counts add up to the region's, and to their
+    prefecture's when the counties span several (``prefecture`` column); within reach
     plus beyond reach (county and region); within reach, beyond the table's cut-off and the
     rest (region); site loads add up to the patients the plan serves (all of them less those
     beyond the cut-off, or those within reach) and, where they happen to add up exactly, to

@@ -50,7 +50,8 @@ class ResultTables:
     counties
         Index ``county_id``: ``name``, ``population``, ``patients``, ``patients_within``,
         ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``
-        (to the nearest open site, over patients with one within the table's cut-off).
+        (to the nearest open site, over patients with one within the table's cut-off), and
+        ``prefecture``, ``prefecture_name`` (the county's city) when the county layer has them.
     kpis
         Headline figures (see :func:`summarise`).
     policy
@@ -178,6 +179,9 @@ def summarise(
         ctab.index
     )
     ctab["max_travel_min"] = cgrp["travel_min"].max().reindex(ctab.index)
+    for col in ("prefecture", "prefecture_name"):  # the county's city: prefecture sums add up
+        if col in counties.columns:
+            ctab[col] = counties[col].reindex(ctab.index)
     ctab = pd.DataFrame(ctab)
 
     # ---- KPIs
