@@ -38,3 +38,11 @@ def scenario_library_dir() -> Path:
 def log_level_quiet() -> str:
     """Log level of the command line without ``--verbose`` (``KANGLE_LOG_LEVEL`` or WARNING)."""
     return os.environ.get("KANGLE_LOG_LEVEL", "WARNING").upper()
+
+
+def offline() -> bool:
+    """Never download OpenStreetMap facilities or place names (``KANGLE_OFFLINE=1``).
+
+    Cached downloads and local files are still used; nothing that needs the internet is tried.
+    """
+    return os.environ.get("KANGLE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
