@@ -13,7 +13,10 @@ demand cells, candidate and existing sites — all WGS-84, keyed by ids (``count
 * :mod:`~planning.inputs.facilities`, :mod:`~planning.inputs.patients` — planners' files,
   read safely (:mod:`~planning.inputs.read`), columns recognised
   (:mod:`~planning.inputs.columns`), every problem reported with file, row and column;
-* :mod:`~planning.inputs.coords` — GCJ-02 / BD-09 / WGS-84 conversions and ``crs`` options.
+* :mod:`~planning.inputs.coords` — GCJ-02 / BD-09 / WGS-84 conversions and ``crs`` options;
+* :mod:`~planning.inputs.osm` — health and social facilities from OpenStreetMap as a typed,
+  dated facility table; :mod:`~planning.inputs.places` — township and village names for sites;
+  :mod:`~planning.inputs.provenance` — where each facility row comes from.
 """
 
 from __future__ import annotations
@@ -30,7 +33,22 @@ from planning.inputs.coords import (
 )
 from planning.inputs.demand import build_demand_cells, estimate_patients
 from planning.inputs.facilities import load_facilities
+from planning.inputs.osm import (
+    OsmFacilities,
+    add_osm_facilities,
+    classify_facility,
+    load_osm_facilities,
+    write_facility_table,
+)
 from planning.inputs.patients import PatientCounts, PersonLevelDataError, load_patient_counts
+from planning.inputs.places import (
+    OsmPlaces,
+    find_places,
+    load_osm_places,
+    name_places,
+    places_label,
+)
+from planning.inputs.provenance import describe_source
 from planning.inputs.read import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_UNZIPPED_BYTES,
@@ -74,20 +92,26 @@ __all__ = [
     "REGION_TOLERANCE_M",
     "CoordinateSystem",
     "InputFileError",
+    "OsmFacilities",
+    "OsmPlaces",
     "PatientCounts",
     "PersonLevelDataError",
     "Problem",
     "RegionRef",
+    "add_osm_facilities",
     "build_demand_cells",
     "build_sites",
     "canonical_type",
     "census_gaps",
     "check_zip_members",
+    "classify_facility",
     "county_table",
     "county_units",
     "decode_text",
+    "describe_source",
     "detect_format",
     "estimate_patients",
+    "find_places",
     "format_problems",
     "from_wgs84",
     "generate_candidate_grid",
@@ -99,9 +123,13 @@ __all__ = [
     "load_counties",
     "load_facilities",
     "load_not_covered",
+    "load_osm_facilities",
+    "load_osm_places",
     "load_patient_counts",
     "load_province_totals",
+    "name_places",
     "parse_crs",
+    "places_label",
     "problems_message",
     "psychiatric_hospitals",
     "read_table",
@@ -112,4 +140,5 @@ __all__ = [
     "to_wgs84",
     "transform_geometry",
     "utm_crs",
+    "write_facility_table",
 ]

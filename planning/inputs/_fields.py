@@ -69,8 +69,12 @@ _FIELD_LABELS = {
 }
 
 
-def _in_china(x: FloatArray, y: FloatArray) -> BoolArray:
-    lon0, lat0, lon1, lat1 = CHINA_BOUNDS
+Bounds = tuple[float, float, float, float]
+"""(lon_min, lat_min, lon_max, lat_max) in degrees."""
+
+
+def _in_china(x: FloatArray, y: FloatArray, bounds: Bounds = CHINA_BOUNDS) -> BoolArray:
+    lon0, lat0, lon1, lat1 = bounds
     with np.errstate(invalid="ignore"):
         return np.asarray((x >= lon0) & (x <= lon1) & (y >= lat0) & (y <= lat1))
 
@@ -271,13 +275,14 @@ def _finish_xy(
     lon_col: str | None,
     lat_col: str | None,
     show_values: bool,
+    bounds: Bounds = CHINA_BOUNDS,
 ) -> tuple[FloatArray, FloatArray]:
     """Check ranges, detect swapped columns, convert to WGS-84. NaN marks unusable rows."""
     rows = np.asarray(rows_in, dtype=np.int64)
     valid = np.isfinite(x) & np.isfinite(y)
     if system.geographic:
-        inside = _in_china(x, y)
-        swapped = valid & ~inside & _in_china(y, x)
+        inside = _in_china(x, y, bounds)
+        swapped = valid & ~inside & _in_china(y, x, bounds)
         metres = valid & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for r in rows[metres]:
             col.add(int(r), lon_col, Msg("files.metres_not_degrees"))
@@ -292,12 +297,12 @@ def _finish_xy(
                 vals = f" ({lon_col}={xi:g}, {lat_col}={yi:g})" if show_values else ""
                 col.add(int(r), lon_col, Msg("files.row_swapped", values=vals))
             valid = valid & ~swapped
-        outside = valid & ~metres & ~_in_china(x, y)
+        outside = valid & ~metres & ~_in_china(x, y, bounds)
         for r, xi, yi in zip(rows[outside], x[outside], y[outside], strict=True):
             vals = f" (lon {xi:g}, lat {yi:g})" if show_values else ""
             col.add(int(r), lon_col, Msg("files.outside_china", values=vals))
         valid = valid & ~metres & ~outside
-    elif valid.any() and _in_china(x[valid], y[valid]).all():
+    elif valid.any() and _in_china(x[valid], y[valid], bounds).all():
         col.add(None, lon_col, Msg("files.degrees_not_metres", system=system.shown))
         valid = np.zeros(len(x), dtype=bool)
     lon = np.full(len(x), np.nan)
@@ -305,13 +310,13 @@ def _finish_xy(
     if valid.any():
         lon[valid], lat[valid] = transform_to_wgs84(x[valid], y[valid], system)
     if not system.geographic:
-        outside = valid & ~_in_china(lon, lat)
+        outside = valid & ~_in_china(lon, lat, bounds)
         if outside.any() and outside.sum() == valid.sum():
             # Chinese survey tables often name northing X and easting Y (Gauss-Kruger usage).
             s_lon, s_lat = transform_to_wgs84(y[valid], x[valid], system)
-            if _in_china(s_lon, s_lat).all():
+            if _in_china(s_lon, s_lat, bounds).all():
                 lon[valid], lat[valid] = s_lon, s_lat
-                outside = valid & ~_in_china(lon, lat)
+                outside = valid & ~_in_china(lon, lat, bounds)
                 col.notes.append(
                     Msg(
                         "files.northing_easting",
@@ -335,13 +340,22 @@ def _coordinates(
     col: _Collector,
     *,
     show_values: bool,
+    bounds: Bounds = CHINA_BOUNDS,
 ) -> tuple[FloatArray, FloatArray]:
     """WGS-84 lon/lat per row (NaN where a problem was recorded)."""
     rows = [int(r) for r in frame.index]
     if isinstance(frame, gpd.GeoDataFrame):
         x, y, system = _geometry_xy(frame, system, col)
         return _finish_xy(
-            x, y, rows, system, col, lon_col=None, lat_col=None, show_values=show_values
+            x,
+            y,
+            rows,
+            system,
+            col,
+            lon_col=None,
+            lat_col=None,
+            show_values=show_values,
+            bounds=bounds,
         )
     lon_col, lat_col = mapping["lon"], mapping["lat"]
     assert lon_col is not None  # noqa: S101  (checked by callers)
@@ -382,7 +396,15 @@ def _coordinates(
         required=True,
     )
     return _finish_xy(
-        x, y, rows, system, col, lon_col=lon_col, lat_col=lat_col, show_values=show_values
+        x,
+        y,
+        rows,
+        system,
+        col,
+        lon_col=lon_col,
+        lat_col=lat_col,
+        show_values=show_values,
+        bounds=bounds,
     )
 
 

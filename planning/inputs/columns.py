@@ -21,9 +21,14 @@ FACILITY_TYPES = (
     "community_health_centre",
     "community_service_centre",
     "new_build",
+    "general_hospital",
+    "clinic",
     "other",
 )
-"""Canonical facility types (the ``type`` column of a loaded facility layer)."""
+"""Canonical facility types (the ``type`` column of a loaded facility layer).
+
+``general_hospital`` and ``clinic`` (e.g. from OpenStreetMap) are kept for reference: they are
+neither candidates nor referral targets."""
 
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "facilities": ("id", "name", "type", "lon", "lat", "capacity", "address", "county"),
@@ -254,6 +259,11 @@ _TYPE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "civil affairs",
         ),
     ),
+    (
+        "general_hospital",
+        ("综合医院", "人民医院", "中医院", "医院", "general hospital", "hospital"),
+    ),
+    ("clinic", ("诊所", "门诊", "clinic", "doctors")),
 )
 
 
@@ -266,6 +276,8 @@ def canonical_type(value: object) -> str:
     ('rehab_existing', 'psychiatric_hospital', 'community_health_centre')
     >>> canonical_type("日间照料中心"), canonical_type("新建"), canonical_type("学校")
     ('community_service_centre', 'new_build', 'other')
+    >>> canonical_type("综合医院"), canonical_type("诊所")
+    ('general_hospital', 'clinic')
     """
     if value is None or (isinstance(value, float) and value != value):  # noqa: PLR0124
         return "other"

@@ -28,6 +28,8 @@ import pandas as pd
 
 from planning.i18n import Msg
 from planning.inputs._fields import (
+    CHINA_BOUNDS,
+    Bounds,
     _as_frame,
     _Collector,
     _coordinates,
@@ -43,6 +45,7 @@ from planning.inputs.columns import (
     canonical_type,
 )
 from planning.inputs.coords import parse_crs
+from planning.inputs.provenance import row_sources
 from planning.inputs.read import (
     DEFAULT_MAX_BYTES,
     Source,
@@ -61,6 +64,7 @@ def load_facilities(
     region: gpd.GeoDataFrame | None = None,
     column_map: dict[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    bounds: Bounds = CHINA_BOUNDS,
 ) -> gpd.GeoDataFrame:
     """Load a planner's facility list (existing rehab sites, hospitals, candidate buildings).
 
@@ -87,6 +91,10 @@ def load_facilities(
         ``address``, ``county``) -> header, overriding the guessed columns.
     max_bytes
         Largest file accepted, in bytes.
+    bounds
+        ``(lon_min, lat_min, lon_max, lat_max)`` the coordinates must lie in: China's
+        (:data:`CHINA_BOUNDS`) for every planner's table; only library callers with data from
+        elsewhere (tests on OpenStreetMap extracts of other countries) pass another box.
 
     Returns
     -------
@@ -95,7 +103,9 @@ def load_facilities(
         ``"F0001"``, ``"F0002"``, ... in file order), columns ``name``, ``type`` (one of
         :data:`FACILITY_TYPES`; unrecognised types become ``"other"``), ``type_original``
         (the text in the file), ``capacity`` (float, NaN when unknown), ``address``,
-        ``county`` (adcode text or NaN), ``source_row`` (row in the file), geometry Point.
+        ``county`` (adcode text or NaN), ``source_row`` (row in the file), ``data_source``
+        (``"osm"``, ``"osm_edited"`` or ``"file"``) and ``data_date`` (ISO date of OSM rows, else
+        ``None``; see :mod:`planning.inputs.provenance`), geometry Point.
 
     Raises
     ------
@@ -125,7 +135,7 @@ def load_facilities(
             _missing_column(col, field, frame)
     col.raise_if_any()
     rows = [int(r) for r in frame.index]
-    lon, lat = _coordinates(frame, mapping, system, col, show_values=True)
+    lon, lat = _coordinates(frame, mapping, system, col, show_values=True, bounds=bounds)
 
     name_col = mapping["name"]
     assert name_col is not None  # noqa: S101
@@ -188,6 +198,15 @@ def load_facilities(
         if mapping["county"]
         else [None] * len(rows)
     )
+    data_source, data_date = row_sources(
+        frame,
+        names=names,
+        types=original,
+        lon=lon.tolist(),
+        lat=lat.tolist(),
+        capacity=capacity.tolist(),
+        address=address,
+    )
     keep = np.ones(len(rows), dtype=bool)
     if regions is not None:
         located = _locate(lon, lat, regions)
@@ -220,6 +239,8 @@ def load_facilities(
             "address": address,
             "county": pd.Series([c or np.nan for c in county], dtype=object).to_numpy(),
             "source_row": rows,
+            "data_source": data_source,
+            "data_date": pd.Series(data_date, dtype=object).to_numpy(),
         },
         index=pd.Index(ids, name="facility_id", dtype=object),
         geometry=gpd.points_from_xy(lon, lat),
