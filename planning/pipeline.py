@@ -211,6 +211,10 @@ def prepare(
     counties, left_out = inputs_step.split_census_gaps(counties, covered=covered)
     if facilities is None:
         facilities = load_facilities_for(scenario, counties)
+    if "osm" in scenario.candidate_source:  # OpenStreetMap's facilities, unless already in
+        facilities = inputs_step.add_osm_facilities(
+            facilities, counties, osm_file=scenario.travel.osm_file
+        )
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)
         if len(uncounted) and len(uncounted) < len(counties):
@@ -243,6 +247,13 @@ def prepare(
         spacing_m=scenario.candidate_spacing_m,
         facilities=facilities,
         candidate_types=scenario.candidate_types,
+    )
+    # every site gets a place: township and village from OSM places, else its county; places
+    # are downloaded only for a plan that uses OpenStreetMap online anyway (else: file, cache)
+    online = scenario.travel.mode == "network" or "osm" in scenario.candidate_source
+    places = inputs_step.find_places(counties, osm_file=scenario.travel.osm_file, download=online)
+    sites = inputs_step.name_places(
+        sites, places, county_names=sites["county"].map(counties["name"])
     )
     sites_for_travel = sites.assign(
         urban_share=sites["county"].map(counties["urban_share"]).fillna(0.0)

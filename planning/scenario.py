@@ -191,7 +191,7 @@ class Scenario(_Frozen):
     cell_size_m: Annotated[float, Field(ge=200, le=50_000)] = 2000.0
     weight_layer: str | None = None
     patients_file: str | None = None
-    candidate_source: Literal["grid", "facilities", "grid+facilities"] = "grid"
+    candidate_source: Literal["grid", "facilities", "grid+facilities", "osm", "grid+osm"] = "grid"
     candidate_spacing_m: Annotated[float, Field(ge=200, le=100_000)] = 5000.0
     facilities_file: str | None = None
     facilities_crs: CoordSystemName | str = "wgs84"

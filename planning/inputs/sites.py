@@ -3,13 +3,17 @@
 Generated candidates are points of a regular grid inside the region (``source="generated"``,
 ``candidate_type="generated"``); they are a demo stand-in for real premises and are labelled
 as such everywhere. Facilities of type ``rehab_existing`` are existing sites, kept open by
-every model; ``psychiatric_hospital`` rows are referral targets, not candidates; every other
-type is a candidate of that type.
+every model; ``psychiatric_hospital`` rows are referral targets, not candidates;
+``general_hospital`` and ``clinic`` rows are for reference only; every other type is a
+candidate of that type. With ``source="osm"`` (or ``"grid+osm"``) the candidates are the
+facilities from OpenStreetMap that can host a rehab site
+(:data:`planning.inputs.osm.HOST_TYPES`).
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -20,14 +24,14 @@ import shapely
 
 from planning import i18n
 from planning._validate import require_columns
-from planning.errors import DataError, ScenarioError
+from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.i18n import Msg
 from planning.inputs.regions import utm_crs
 from planning.scenario import CandidateType
 
 logger = logging.getLogger(__name__)
 
-CandidateSource = Literal["grid", "facilities", "grid+facilities"]
+CandidateSource = Literal["grid", "facilities", "grid+facilities", "osm", "grid+osm"]
 SITE_COLUMNS = [
     "name",
     "kind",
@@ -41,7 +45,9 @@ SITE_COLUMNS = [
     "lon",
     "lat",
 ]
-NOT_CANDIDATES = {"psychiatric_hospital"}
+NOT_CANDIDATES = {"psychiatric_hospital", "general_hospital", "clinic"}
+OSM_HOST_TYPES = frozenset({"community_health_centre", "community_service_centre"})
+"""Facility types from OpenStreetMap that can host a rehab site (``source="osm"``)."""
 # Name of a generated candidate: catalog text ``report.site.generated_name``; the site layer
 # stores the Chinese one (the app's default language) and :func:`site_names` gives the name
 # in another language.
@@ -152,8 +158,11 @@ def build_sites(
     counties
         Planning region (index ``county_id``, columns ``prefecture``), WGS-84.
     source
-        ``"grid"``, ``"facilities"`` or ``"grid+facilities"``. Existing rehab sites from the
-        facility table are included whatever the source.
+        ``"grid"``, ``"facilities"``, ``"grid+facilities"``, ``"osm"`` or ``"grid+osm"``.
+        Existing rehab sites from the facility table are included whatever the source.
+        ``"osm"`` takes the facility rows from OpenStreetMap (``data_source`` ``"osm"`` or
+        ``"osm_edited"``) whose type can host a rehab site (:data:`OSM_HOST_TYPES`); when
+        there is none, the generated grid is used instead, with a warning.
     facilities
         Facility layer (index ``facility_id``; columns ``name``, ``type``, ``capacity``),
         WGS-84 points, already checked to lie in the region.
@@ -175,8 +184,15 @@ def build_sites(
         The facility table is empty or its ids clash with generated ids.
     """
     parts: list[gpd.GeoDataFrame] = []
+    if source == "osm" and not _osm_hosts(facilities).any():
+        warnings.warn(PlanningWarning("osm.no_host_candidates"), stacklevel=2)
+        source = "grid+osm"
     if "grid" in source:
         parts.append(generate_candidate_grid(counties, spacing_m=spacing_m))
+    if facilities is not None and "osm" in source:
+        facilities = facilities[_osm_hosts(facilities) | (facilities["type"] == "rehab_existing")]
+        if facilities.empty:
+            facilities = None
     if facilities is not None:
         if facilities.empty:
             raise DataError("sites.facilities_empty")
@@ -210,7 +226,7 @@ def build_sites(
                 crs="EPSG:4326",
             )
             parts.append(part)
-    elif source != "grid":
+    elif source not in {"grid", "grid+osm"}:
         raise ScenarioError("sites.source_needs_facilities", source=source)
     if not parts:
         raise ScenarioError("sites.no_candidates")
@@ -235,6 +251,17 @@ def build_sites(
         int(sites["fixed"].sum()),
     )
     return sites[[*SITE_COLUMNS, "geometry"]]
+
+
+def _osm_hosts(facilities: gpd.GeoDataFrame | None) -> pd.Series:
+    """Rows of ``facilities`` from OpenStreetMap whose type can host a rehab site."""
+    if facilities is None:
+        return pd.Series(dtype=bool)
+    if "data_source" not in facilities.columns:
+        return pd.Series(data=False, index=facilities.index)
+    from_osm = facilities["data_source"].astype(str).isin(["osm", "osm_edited"])
+    hosts: pd.Series = from_osm & facilities["type"].isin(OSM_HOST_TYPES)
+    return hosts
 
 
 def psychiatric_hospitals(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:

@@ -43,7 +43,9 @@ class ResultTables:
         ``site_id``, ``travel_min``, ``patients``. Coverage models (MCLP, LSCP) serve only
         patients within their threshold; p-median and p-center serve every patient.
     sites
-        Open sites, index ``site_id``: ``name``, ``kind`` (existing / new / hub),
+        Open sites, index ``site_id``: ``name``, ``place`` (township and village from
+        OpenStreetMap, else the county; see :func:`planning.inputs.name_places`), ``kind``
+        (existing / new / hub),
         ``candidate_type``, ``county``, ``county_name``, ``lon``, ``lat``, ``capacity``,
         ``assigned_patients``, ``load_share``, ``mean_travel_min``, ``max_travel_min`` (of the
         patients it serves), ``referral_min``.
@@ -148,8 +150,11 @@ def summarise(
     open_sites["referral_min"] = (
         ref.reindex(open_sites.index) if ref is not None else pd.Series(np.nan, open_sites.index)
     )
+    if "place" not in open_sites.columns:  # a site layer built without place names
+        open_sites["place"] = open_sites["county_name"]
     site_cols = [
         "name",
+        "place",
         "kind",
         "candidate_type",
         "county",
