@@ -12,6 +12,9 @@ rollout
 overview
     Solve a saved ``scenario.json`` and print and write the province overview: per prefecture
     and county, sites, patients within reach, hubs, against the 2023-2025 milestones.
+facilities
+    Health and social facilities of a region from OpenStreetMap (download or ``--osm-file``),
+    typed and dated, as a facility table to review and use with ``solve --facilities``.
 
 Every error the library raises on purpose (:class:`~planning.errors.PlanningError`) is printed
 as one message on stderr with exit status 2; nothing else is caught, so bugs keep their traceback.
@@ -274,9 +277,25 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
                 n=mask.kpi_text("patients_beyond_cutoff", k["patients_beyond_cutoff"]),
             )
         )
+    lines.extend(_source_lines(plan))
     if out is not None:
         lines.append(Msg("cli.written_to", path=str(out)))
     sys.stdout.write("\n".join(line.text(lang) for line in lines) + "\n")
+
+
+def _source_lines(plan: Any) -> list[Msg]:
+    """Where the facility table and the site place names come from (shown with every plan)."""
+    from planning import inputs  # noqa: PLC0415
+
+    lines = []
+    if plan.facilities is not None:
+        source = inputs.describe_source(plan.facilities, file=plan.scenario.facilities_file)
+        lines.append(Msg("osm.cli_facilities_line", source=source))
+    lines.append(Msg("osm.cli_places_line", places=inputs.places_label(plan.sites)))
+    named = plan.sites["place_source"] == "osm" if "place_source" in plan.sites else []
+    if not any(named):  # how to get them
+        lines.append(Msg("osm.cli_places_hint", region=plan.scenario.region))
+    return lines
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -338,7 +357,7 @@ def _add_solve(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
     )
     p.add_argument(
         "--candidate-source",
-        choices=["grid", "facilities", "grid+facilities"],
+        choices=["grid", "facilities", "grid+facilities", "osm", "grid+osm"],
         help=t("cli.opt_candidate_source"),
     )
     p.add_argument("--facilities", metavar="FILE", help=t("cli.opt_facilities"))
@@ -462,11 +481,95 @@ def _add_overview(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
     p.set_defaults(handler=_cmd_overview)
 
 
+def _facilities_region(args: argparse.Namespace) -> tuple[Any, tuple[float, ...] | None]:
+    """Return the area to read: counties, a bounding box, or ``None`` (the whole file)."""
+    import shapely  # noqa: PLC0415
+
+    from planning import inputs  # noqa: PLC0415
+
+    text = args.region
+    if text is None and args.osm_file:
+        return None, None
+    parts = [p.strip() for p in (text or "").split(",")]
+    if len(parts) == 4:  # lon_min,lat_min,lon_max,lat_max
+        try:
+            box = tuple(float(p) for p in parts)
+        except ValueError:
+            box = ()
+        if box:
+            if not (box[0] < box[2] and box[1] < box[3]):
+                raise ScenarioError("osm.cli_bbox_invalid", bbox=text)
+            return shapely.box(*box), box
+    counties = [c.strip() for c in args.counties.split(",")] if args.counties else None
+    return inputs.load_counties(text or Scenario().region, counties=counties), None
+
+
+def _cmd_facilities(args: argparse.Namespace) -> int:
+    from planning import inputs  # noqa: PLC0415
+    from planning._osm import pbf_bounds  # noqa: PLC0415
+    from planning.errors import NetworkError  # noqa: PLC0415
+
+    region, box = _facilities_region(args)
+    bounds = inputs.CHINA_BOUNDS
+    if box is not None:  # test data from elsewhere: its own box, never a planner's upload
+        bounds = (box[0], box[1], box[2], box[3])
+    elif region is None:
+        bounds = pbf_bounds(args.osm_file) or (-180.0, -90.0, 180.0, 90.0)
+    try:
+        result = inputs.load_osm_facilities(
+            region, osm_file=args.osm_file, refresh=args.refresh, bounds=bounds
+        )
+    except NetworkError as err:  # offline, no cache, no file: say so and carry on
+        sys.stderr.write(_t(args, "cli.warning", message=err.text(args.ui_lang)) + "\n")
+        sys.stdout.write(_t(args, "osm.cli_nothing_written") + "\n")
+        return 0
+    if result.table.empty:  # the warnings said why; an empty table would only overwrite
+        sys.stdout.write(_t(args, "osm.cli_nothing_written") + "\n")
+        return 0
+    out = inputs.write_facility_table(result, args.out)
+    counts = result.table["类型"].value_counts()
+    by_type = _t(args, "common.list_sep").join(f"{t} {n}" for t, n in counts.items())
+    origin: Msg | str = Path(result.source).name
+    if result.source == "OpenStreetMap download":
+        origin = Msg("osm.cli_cached" if result.from_cache else "osm.cli_downloaded")
+    lines = [_t(args, "osm.cli_found", count=len(result.table), source=result.label, origin=origin)]
+    if by_type:
+        lines.append(f"  {by_type}")
+    if len(result.left_out):
+        lines.append(_t(args, "osm.cli_left_out", count=len(result.left_out)))
+    try:  # the region's place names too, cached for its plans (site names without a grid id)
+        found = inputs.load_osm_places(region, osm_file=args.osm_file, refresh=args.refresh)
+        lines.append(_t(args, "osm.cli_places", count=len(found.points) + len(found.areas)))
+    except PlanningError as err:
+        sys.stderr.write(_t(args, "cli.warning", message=err.text(args.ui_lang)) + "\n")
+    lines.append(_t(args, "osm.cli_written", file=str(out)))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _add_facilities(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
+    p = sub.add_parser(
+        "facilities",
+        help=t("osm.cli_help"),
+        description=t("osm.cli_description"),
+        lang=lang,
+    )
+    p.add_argument("--region", help=t("osm.cli_opt_region"))
+    p.add_argument("--counties", metavar="LIST", help=t("cli.opt_counties"))
+    p.add_argument("--osm-file", metavar="FILE", help=t("osm.cli_opt_osm_file"))
+    p.add_argument("--out", default="facilities.csv", metavar="FILE", help=t("osm.cli_opt_out"))
+    p.add_argument("--refresh", action="store_true", help=t("osm.cli_opt_refresh"))
+    _add_lang(p, t("cli.opt_lang"))
+    p.set_defaults(handler=_cmd_facilities)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction[Any], Lang], None]] = [
     _add_solve,
     _add_export,
     _add_rollout,
     _add_overview,
+    _add_facilities,
 ]
 
 
