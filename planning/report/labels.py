@@ -14,6 +14,8 @@ import pandas as pd
 
 from planning import i18n
 from planning.errors import ScenarioError
+from planning.inputs.places import places_label
+from planning.inputs.provenance import describe_source
 from planning.inputs.regions import BOUNDARY_SOURCE, DATA_DIR, left_out_items
 from planning.travel.table import travel_label_shown
 
@@ -80,6 +82,7 @@ SITE_HEADERS: dict[str, dict[str, str]] = _by_column(
         "max_travel_min",
         "nearest_hospital",
         "referral_min",
+        "place",
     ),
 )
 """Column headers of the site sheets, ``SITE_HEADERS[column][lang]``."""
@@ -212,6 +215,10 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         coords = "coords" if crs.lower() == "wgs84" else "coords_converted"
         where = i18n.text(f"report.source.{coords}", lang, system=system)
         rows.append((what("facilities"), f"{name} ({where})"))
+    if plan.facilities is not None:  # OpenStreetMap (with its date), edited, or a file
+        source = describe_source(plan.facilities, file=sc.facilities_file).text(lang)
+        rows.append((what("facility_source"), source))
+    rows.append((what("place_names"), places_label(plan.sites).text(lang)))
     if len(plan.left_out):  # no census figures and no patient count
         items = i18n.join((m.text(lang) for m in left_out_items(plan.left_out)), lang)
         rows.append((i18n.text("regions.source_left_out", lang), items))

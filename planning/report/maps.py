@@ -195,6 +195,13 @@ def _features(
     return {"type": "FeatureCollection", "features": features}
 
 
+def _places(sites: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Each site's place (township and village, else county; see ``inputs.name_places``)."""
+    if "place" not in sites.columns:
+        return pd.Series("", index=index, dtype=object)
+    return sites["place"].reindex(index).fillna("").astype(str)
+
+
 def _fmt_min(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
 
@@ -558,6 +565,7 @@ def build_map(
             {
                 "site": cand.index.astype(str),
                 "name": names.reindex(cand.index).astype(str),
+                "place": _places(plan.sites, cand.index),
                 "kind": t["candidate"],
                 "c": "candidate",
             },
@@ -571,8 +579,8 @@ def build_map(
             name=t["candidates"],
             show="candidates" in SHOWN_BY_DEFAULT,
             radius=3,
-            fields=["site", "name"],
-            aliases=[t["site"], t["name"]],
+            fields=["site", "name", "place"],
+            aliases=[t["site"], t["name"], t["place"]],
         ).add_to(m)
         if not cand.empty:
             legend.append((t["candidates"], [(CANDIDATE_COLOUR, t["candidate"], "circle")]))
@@ -584,6 +592,7 @@ def build_map(
             {
                 "site": st_.index.astype(str),
                 "name": names.reindex(st_.index).astype(str),
+                "place": _places(plan.sites, st_.index),
                 "kind_key": st_["kind"].astype(str),
                 "kind": st_["kind"].map(lambda k: t.get(str(k), str(k))),
                 "county": st_["county_name"].astype(str),
@@ -605,7 +614,7 @@ def build_map(
             name=t["sites"],
             show=True,
             radius=8,
-            fields=["site", "name", "kind", "county", "assigned", "mean_min", "max_min"],
+            fields=["site", "name", "kind", "county", "assigned", "mean_min", "max_min", "place"],
             aliases=[
                 t["site"],
                 t["name"],
@@ -614,6 +623,7 @@ def build_map(
                 t["assigned"],
                 t["mean_travel"],
                 t["max_travel"],
+                t["place"],
             ],
         ).add_to(m)
         present = [k for k in ("existing", "new", "hub") if (st_["kind"] == k).any()]

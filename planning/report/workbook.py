@@ -124,6 +124,7 @@ SITE_COLUMNS_OUT = (
     "max_travel_min",
     "nearest_hospital",
     "referral_min",
+    "place",
 )
 
 
@@ -151,6 +152,7 @@ def _site_rows(
                 None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
                 r["nearest_hospital"] or None,
                 None if pd.isna(r["referral_min"]) else round(float(r["referral_min"]), 1),
+                r.get("place") or r["county_name"],
             ]
         )
     return rows
