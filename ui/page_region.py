@@ -9,6 +9,7 @@ to by the scenario's ``facilities_file``, so it survives reloads and restarts.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from planning import inputs as io
-from planning.errors import PlanningError
+from planning.errors import PlanningError, PlanningWarning
 from planning.inputs.columns import KIND_FIELDS
 from planning.report import maps
 from planning.results import region_input_overview
@@ -234,6 +235,9 @@ def _store_facilities(fac: gpd.GeoDataFrame) -> Path:
             "county": fac["county"].astype(object).where(fac["county"].notna(), ""),
         }
     )
+    if "data_source" in fac:  # OSM rows (and the planner's edits) keep their source and date
+        clean["data_source"] = fac["data_source"].astype(str)
+        clean["data_date"] = fac["data_date"].astype(object).where(fac["data_date"].notna(), "")
     data = clean.to_csv(index=False).encode("utf-8-sig")
     return state.store().store_file(data, suffix=".csv")
 
@@ -394,6 +398,60 @@ def _problems(err: io.InputFileError) -> None:
     st.dataframe(pd.DataFrame(rows), width="stretch", hide_index=True)
 
 
+def _osm_facilities(
+    scenario: Scenario, counties: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None
+) -> None:
+    """Facilities from OpenStreetMap: where the table in use comes from, and a fetch button."""
+    st.subheader(t("osm_title"))
+    st.caption(t("osm_caption"))
+    state.show_notice(where="osm")
+    if fac is not None:
+        source = io.describe_source(fac, file=scenario.facilities_file).text(lang())
+        st.caption(t("osm_source_in_use", source=source))
+        if scenario.facilities_file and (fac.get("data_source", pd.Series()) != "file").any():
+            st.download_button(
+                t("osm_download"),
+                Path(scenario.facilities_file).read_bytes(),
+                file_name="facilities_osm.csv",
+                mime="text/csv",
+                key="rg_osm_download",
+            )
+    if not st.button(t("osm_fetch"), key="rg_osm_fetch"):
+        return
+    osm_file = scenario.travel.osm_file
+    if osm_file and not osm_file.lower().endswith(".pbf"):
+        osm_file = None
+    with st.spinner(t("osm_fetching")), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            result = io.load_osm_facilities(counties, osm_file=osm_file)
+            # the region's place names too, cached: plans name their sites without a download
+            io.find_places(counties, osm_file=osm_file, download=True)
+        except PlanningError as err:
+            st.warning(f"**{t('warn_lead')}** {err.text(lang())}")
+            return
+    for w in caught:
+        text = w.message.text(lang()) if isinstance(w.message, PlanningWarning) else str(w.message)
+        st.warning(f"**{t('warn_lead')}** {text}")
+    if result.table.empty:
+        return
+    data = result.table.to_csv(index=False).encode("utf-8-sig")
+    path = state.store().store_file(data, suffix=".csv")
+    source = "grid+osm" if scenario.candidate_source == "grid" else scenario.candidate_source
+    _update_scenario(
+        state.scenario_dict(),
+        facilities_file=str(path),
+        facilities_crs="wgs84",
+        facilities_input_crs=None,
+        candidate_source=source,
+    )
+    state.set_plan(None)
+    st.session_state.pop("sc_candidate_source", None)
+    label = result.label.text(lang())
+    state.notify("success", t("osm_loaded", n=len(result.table), source=label), where="osm")
+    st.rerun()
+
+
 def render() -> None:
     """Draw the page."""
     st.title(t("page_region"))
@@ -415,6 +473,7 @@ def render() -> None:
         )
         mapview.show(m, key="map_region", height=560)
     _upload(scenario, layer)
+    _osm_facilities(scenario, layer, fac)
     _upload_patients(scenario, layer)
 
 

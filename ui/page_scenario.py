@@ -28,7 +28,7 @@ from ui.results_view import (
 )
 
 MODELS = ["mclp", "p_median", "lscp", "p_center"]
-SOURCES = ["grid", "grid+facilities", "facilities"]
+SOURCES = ["grid", "grid+facilities", "facilities", "grid+osm", "osm"]
 CANDIDATE_TYPES = [
     "generated",
     "community_health_centre",

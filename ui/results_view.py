@@ -171,6 +171,8 @@ def site_table(plan: Plan) -> pd.DataFrame:
     s = public_sites(plan.tables, threshold=plan.scenario.privacy_threshold)
     out = pd.DataFrame(index=s.index)
     out[t("col_name")] = site_names(plan.sites, lang=lang()).reindex(s.index)
+    if "place" in s:  # township and village from OpenStreetMap, else the county
+        out[t("osm_col_place")] = s["place"].fillna("").astype(str)
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
     out[t("col_served")] = [v or "—" for v in s["assigned_patients"]]
