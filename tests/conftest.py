@@ -12,6 +12,9 @@ import pytest
 # explicitly (the app has its own language switch). Set here, before any test runs, so
 # subprocesses (the CLI, streamlit) inherit it.
 os.environ["KANGLE_LANG"] = "en"
+# No test downloads OpenStreetMap facilities or place names (network tests opt back in): plans
+# name their sites by county unless a test gives OSM data (planning.settings.offline).
+os.environ["KANGLE_OFFLINE"] = "1"
 
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 
