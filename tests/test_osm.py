@@ -24,7 +24,7 @@ import shapely
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from planning import _osm, pipeline
+from planning import _osm, cli, pipeline
 from planning import inputs as pio
 from planning.errors import DataError, NetworkError, PlanningWarning
 from planning.inputs import osm, places
@@ -404,6 +404,26 @@ def test_cli_facilities_offline_says_so_and_writes_nothing(cache: Path, tmp_path
     bad = run_cli("facilities", "--region", "25,60,24,61", "--out", str(out))
     assert bad.returncode == 2
     assert "bounding box" in bad.stderr
+
+
+def test_solve_says_where_facilities_and_place_names_come_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = Path(__file__).resolve().parents[1] / "data" / "facilities_template.csv"
+    out = tmp_path / "plan"
+    args = ["solve", "--region", "莆田市", "--counties", "城厢区,荔城区", "--facilities"]
+    assert cli.main([*args, str(template), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Facilities: file facilities_template.csv" in printed
+    assert "Place names: by county (no OpenStreetMap places)" in printed
+    assert "python -m planning facilities --region 莆田市" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["facilities_source"] == "file facilities_template.csv"
+    assert summary["place_names"] == "by county (no OpenStreetMap places)"
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    counties = sites["county_name"].where(sites["source"] == "generated")
+    assert (sites["place"] == counties).where(sites["source"] == "generated", other=True).all()
+    assert sites["place"].notna().all()
 
 
 # ------------------------------------------------------------------------ places

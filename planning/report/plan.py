@@ -20,6 +20,8 @@ import geopandas as gpd
 import pandas as pd
 
 from planning import i18n
+from planning.inputs.places import places_label
+from planning.inputs.provenance import describe_source
 from planning.report._shared import (
     county_hidden,
     escape_formulas,
@@ -100,7 +102,7 @@ def _summary_count(
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
-    """JSON-ready summary: status, objective, gap, chosen sites, KPIs, travel mode, prevalence.
+    """JSON-ready summary: status, objective, gap, sites, KPIs, travel mode, prevalence, sources.
 
     ``left_out`` lists the region's counties left out of the plan (:func:`left_out_summary`).
 
@@ -140,6 +142,10 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "prevalence_per_mille": plan.scenario.prevalence_per_mille,
         "prevalence_source": prevalence_citation(plan.scenario.prevalence_per_mille),
         "left_out": left_out_summary(plan),
+        "facilities_source": None
+        if plan.facilities is None
+        else describe_source(plan.facilities, file=plan.scenario.facilities_file).text(),
+        "place_names": places_label(plan.sites).text(),
         "kpis": k,
     }
 
