@@ -25,16 +25,12 @@ import json
 import logging
 import math
 import re
-import socket
 import time
-import urllib.request
 import warnings
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlparse
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +39,7 @@ import pandas as pd
 import shapely
 
 from planning import settings as env_settings
+from planning._osm import buffer_polygon, check_reachable, osmnx_settings
 from planning._progress import Progress
 from planning.defaults import FALLBACK_CLASS
 from planning.errors import DataError, NetworkError
@@ -532,38 +529,13 @@ def cached_network_path(polygon: BaseGeometry, network_type: NetworkType) -> Pat
     return env_settings.cache_dir() / "roads" / f"{cache_key(polygon, network_type)}.npz"
 
 
-@contextlib.contextmanager
-def _osmnx_settings() -> Iterator[Any]:
-    import osmnx as ox  # noqa: PLC0415
-
-    names = ("use_cache", "cache_folder", "requests_timeout", "log_console")
-    saved = {k: getattr(ox.settings, k) for k in names}
-    ox.settings.use_cache = True
-    ox.settings.cache_folder = str(env_settings.cache_dir() / "osmnx")
-    ox.settings.requests_timeout = env_settings.network_timeout_s()
-    ox.settings.log_console = False
-    try:
-        yield ox
-    finally:
-        for k, v in saved.items():
-            setattr(ox.settings, k, v)
-
-
-def _check_reachable(url: str, timeout_s: float) -> None:
-    """Fail fast (instead of osmnx's 60 s pause) when the Overpass host is unreachable."""
-    if urllib.request.getproxies():  # behind a proxy only requests knows the way: let it try
-        return
-    parsed = urlparse(url)
-    host = parsed.hostname or url
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    with socket.create_connection((host, port), timeout=min(timeout_s, 10.0)):
-        pass
-
-
 def _download_graph(polygon: BaseGeometry, network_type: NetworkType) -> nx.MultiDiGraph:
-    """Download with osmnx (raises whatever osmnx/requests raise)."""
-    with _osmnx_settings() as ox:
-        _check_reachable(str(ox.settings.overpass_url), float(ox.settings.requests_timeout))
+    """Download with osmnx (raises whatever osmnx/requests raise; nothing if KANGLE_OFFLINE)."""
+    if env_settings.offline():
+        msg = "KANGLE_OFFLINE is set, so no download was tried"
+        raise ConnectionError(msg)
+    with osmnx_settings() as ox:
+        check_reachable(str(ox.settings.overpass_url), float(ox.settings.requests_timeout))
         graph: nx.MultiDiGraph = ox.graph_from_polygon(
             # unsimplified: nodes every few dozen metres along roads give short access legs;
             # routing contracts the pass-through nodes anyway (contract_graph)
@@ -633,16 +605,6 @@ def download_road_network(
     if progress is not None:
         progress(1.0, "road network downloaded")
     return net
-
-
-def buffer_polygon(region: BaseGeometry, *, buffer_m: float) -> BaseGeometry:
-    """Buffer a WGS-84 polygon by ``buffer_m`` metres (in its UTM zone) and return WGS-84."""
-    if buffer_m <= 0:
-        return region
-    gs = gpd.GeoSeries([region], crs="EPSG:4326")
-    utm = gs.estimate_utm_crs()
-    out: BaseGeometry = gs.to_crs(utm).buffer(buffer_m).to_crs("EPSG:4326").iloc[0]
-    return out
 
 
 def region_polygon(
