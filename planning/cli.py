@@ -26,17 +26,21 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planning import i18n, settings
 from planning.errors import PlanningError, PlanningWarning, ScenarioError
 from planning.i18n import Joined, Lang, Msg
 from planning.scenario import Scenario
+
+if TYPE_CHECKING:
+    from planning.models import Solution
 
 logger = logging.getLogger(__name__)
 
@@ -298,13 +302,109 @@ def _source_lines(plan: Any) -> list[Msg]:
     return lines
 
 
+def solution_to_json(solution: Solution) -> dict[str, Any]:
+    """Return the JSON-ready summary of ``solution`` printed by ``solve --json``.
+
+    Keys: ``model``, ``status``, ``objective``, ``gap``, ``bound``, ``solver``,
+    ``solve_time_s``, ``selected_sites``, ``assignment`` (rows ``demand_id``, ``site_id``,
+    ``travel_min``, ``patients``), ``site_load`` (rows ``site_id``, ``patients``,
+    ``capacity`` or ``null`` when unlimited), ``coverage_share``, ``mean_travel_min``.
+    """
+    import pandas as pd  # noqa: PLC0415 - heavy import, only for this command
+
+    def num(v: object) -> float | None:
+        if v is None:
+            return None
+        f = float(str(v))
+        return f if math.isfinite(f) else None
+
+    alloc = solution.allocation
+    load = solution.extras.get("site_load")
+    site_load = []
+    if isinstance(load, pd.DataFrame):
+        site_load = [
+            {"site_id": str(r.site_id), "patients": num(r.patients), "capacity": num(r.capacity)}
+            for r in load.itertuples()
+        ]
+    return {
+        "model": solution.model,
+        "status": solution.status,
+        "objective": num(solution.objective),
+        "gap": num(solution.gap),
+        "bound": num(solution.bound),
+        "solver": solution.solver,
+        "solve_time_s": round(solution.solve_time_s + solution.build_time_s, 3),
+        "selected_sites": list(solution.selected_sites),
+        "assignment": [
+            {
+                "demand_id": str(r.demand_id),
+                "site_id": str(r.site_id),
+                "travel_min": num(r.travel_min),
+                "patients": num(r.patients),
+            }
+            for r in alloc.itertuples()
+        ],
+        "site_load": site_load,
+        "coverage_share": num(solution.extras.get("coverage_share")),
+        "mean_travel_min": num(solution.extras.get("mean_travel_min")),
+        "hubs": list(solution.extras.get("hubs", ()) or ()),  # type: ignore[call-overload]
+    }
+
+
+def solve_tables_command(args: Any, scenario: Any) -> int:
+    """Run ``python -m planning solve --travel-times ...`` (from the planner's own tables).
+
+    ``args`` is the parsed command line, ``scenario`` the scenario built from its options.
+    Prints the JSON summary (``--json``) or a short text summary on stdout; with ``--out DIR``
+    also writes ``result.json``, ``assignment.csv`` and ``scenario.json`` there.
+    """
+    from planning.models import solve  # noqa: PLC0415
+    from planning.models.tables import load_model_input  # noqa: PLC0415
+
+    missing = [
+        flag
+        for flag, value in (("--demand", args.demand), ("--candidates", args.candidates))
+        if not value
+    ]
+    if missing:
+        msg = (
+            f"--travel-times also needs {' and '.join(missing)} (a demand table with "
+            "demand_id, weight and a candidate table with site_id)."
+        )
+        raise ScenarioError(msg)
+    if args.capacity_column:
+        constraints = scenario.constraints.model_dump(mode="json")
+        constraints["capacitated"] = True
+        scenario = scenario.replace(constraints=constraints)
+    data = load_model_input(
+        args.travel_times, args.demand, args.candidates, capacity_column=args.capacity_column
+    )
+    solution = solve(data, scenario)
+    result = solution_to_json(solution)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(
+            json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        solution.allocation.to_csv(out / "assignment.csv", index=False)
+        scenario.save(out / "scenario.json")
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        gap = "" if solution.gap is None else f", gap {solution.gap:.2%}"
+        sys.stdout.write(
+            f"{solution.model}: {solution.status}{gap}; objective {solution.objective:,.4g}; "
+            f"sites {', '.join(solution.selected_sites)}\n"
+        )
+    return 0
+
+
 def _cmd_solve(args: argparse.Namespace) -> int:
     from planning import pipeline, report  # noqa: PLC0415
 
     scenario = _scenario_from_args(args)
     if args.travel_times:  # bring your own travel times: skip region, demand and travel steps
-        from planning.models.tables import solve_tables_command  # noqa: PLC0415
-
         return solve_tables_command(args, scenario)
     plan = pipeline.run(scenario)
     out = Path(args.out) if args.out else None

@@ -308,6 +308,15 @@ class Scenario(_Frozen):
         """:meth:`title` in the default language (``KANGLE_LANG``, else Chinese)."""
         return self.title()
 
+    def with_budget(self, budget: float) -> Scenario:
+        """Return this scenario limited by an opening ``budget`` alone (no number of sites).
+
+        The other constraints are kept: one step of a budget trade-off curve
+        (:func:`planning.models.trade_off_curve` with ``budgets``).
+        """
+        constraints = {**self.constraints.model_dump(mode="json"), "budget": budget}
+        return self.replace(n_facilities=None, constraints=constraints)
+
     @property
     def facilities_source_crs(self) -> str:
         """Coordinate system the facility table was supplied in (see ``facilities_input_crs``)."""

@@ -365,6 +365,7 @@ def test_every_progress_message_of_the_library_is_translated(
         "{net.n_nodes}": "1437",
         "{p.name}": "Helsinki.osm.pbf",
         "{MODEL_LABELS[scenario.model]}": "MCLP",
+        "{MODEL_LABELS[opts.kind]}": "MCLP",
         "{label}": "6 sites",
         "{sol.status}": "optimal",
         "{sol.objective:,.6g}": "10,600.3",

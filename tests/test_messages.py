@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import re
 import warnings
+from types import SimpleNamespace
 
 import pytest
 
 from planning import i18n
 from planning import inputs as io
 from planning.errors import InfeasibleError, PlanningError, PlanningWarning, ScenarioError
-from planning.models import _api
+from planning.models import _diagnose
+from planning.models.options import FAMILIES
 from planning.scenario import Scenario
 from ui import legacy_messages, messages
+
+# the diagnosis hints as English sentences, by rule family (they are catalog messages now)
+_api = SimpleNamespace(
+    _HINTS={family: hint.text("en") for family, hint in _diagnose.HINTS.items()},
+    FAMILIES=FAMILIES,
+)
 
 # three or more English words in a row: an untranslated sentence (ids, quoted names, file
 # names, numbers and single technical words such as "EPSG:4547" or "HiGHS" are fine)

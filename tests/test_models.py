@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from planning.errors import InfeasibleError, ScenarioError, SolverError
 from planning.models import (
     ModelInput,
+    ModelOptions,
     _heuristic,
     build_lscp,
     build_mclp,
@@ -237,15 +238,15 @@ def _random_travel(
 
 def _reduced_and_unreduced(data: ModelInput, sc: Scenario) -> list[float]:
     """Proven MCLP optima of the reduced and the unreduced model (in that order)."""
-    from planning.models._engine import Options, formulate  # noqa: PLC0415
     from planning.models._mip import solve_highs  # noqa: PLC0415
     from planning.models._prep import prepare  # noqa: PLC0415
+    from planning.models.mclp import formulate_mclp  # noqa: PLC0415
 
-    prep = prepare(data, sc)
-    opts = Options.from_scenario(sc)
+    opts = ModelOptions.from_scenario(sc)
+    prep = prepare(data, opts)
     values = []
     for reduce in (True, False):
-        form = formulate(prep, sc, "mclp", opts=opts, reduce=reduce)
+        form = formulate_mclp(prep, opts, reduce=reduce)
         raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
         assert raw.status == "optimal"
         assert raw.objective is not None
@@ -337,9 +338,9 @@ def test_p_median_shared_level_sets_keep_the_optimum(
 ) -> None:
     # clients on a small grid share most nearest-site sets (with ties): the radius model with
     # one z per distinct set equals the per-client model, truncated or not, and enumeration
-    from planning.models._engine import Options, formulate  # noqa: PLC0415
     from planning.models._mip import solve_highs  # noqa: PLC0415
     from planning.models._prep import prepare  # noqa: PLC0415
+    from planning.models.p_median import formulate_p_median  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
     clients = [(x, y) for x in range(6) for y in range(5)]
@@ -354,12 +355,12 @@ def test_p_median_shared_level_sets_keep_the_optimum(
     data = make_input(travel, weights, sites, fixed=tuple(sites[:n_fixed]))
     p = max(p, n_fixed)
     sc = Scenario(model="p_median", n_facilities=p)
-    prep = prepare(data, sc)
-    opts = Options.from_scenario(sc)
+    opts = ModelOptions.from_scenario(sc)
+    prep = prepare(data, opts)
     keep = None if truncate is None else np.full(prep.n, truncate)
     values, n_cols = [], []
     for reduce in (True, False):
-        form = formulate(prep, sc, "p_median", opts=opts, radius_keep=keep, reduce=reduce)
+        form = formulate_p_median(prep, opts, radius_keep=keep, reduce=reduce)
         raw = solve_highs(form.mip, time_limit_s=30, mip_gap=0.0)
         assert raw.status == "optimal"
         values.append(raw.objective)
@@ -405,15 +406,15 @@ def test_tiny_instances_are_proven_by_trying_every_plan() -> None:
 def test_quick_cover_check_never_contradicts_enumeration(inst, p, n_fixed, radius) -> None:
     # the p-center's MIP-free radius test: a plan it returns serves everyone within the
     # radius with at most p sites; a "no" is a proof (enumeration finds no such plan)
-    from planning.models._engine import quick_cover_check  # noqa: PLC0415
     from planning.models._prep import prepare  # noqa: PLC0415
+    from planning.models.p_center import quick_cover_check  # noqa: PLC0415
 
     travel, weights, sites = inst
     fixed = set(sites[:n_fixed])
     data = make_input(travel, weights, sites, fixed=tuple(fixed))
     p = min(max(p, n_fixed), len(sites))
     sc = Scenario(model="p_center", n_facilities=p, max_travel_min=20)
-    prep = prepare(data, sc)
+    prep = prepare(data, ModelOptions.from_scenario(sc))
     pairs = prep.openable[prep.pj] & (prep.pt <= radius)
     answer = quick_cover_check(prep, pairs, sc.n_facilities)
     covered_all = brute_force(

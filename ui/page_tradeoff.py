@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from planning.models import scenario_with_budget
 from planning.report import maps
 from planning.scenario import Scenario
 from ui import cache, mapview, state
@@ -192,7 +191,7 @@ def _render_budget(scenario: Scenario) -> None:
         curve, x="budget", x_title=t("budget_axis"), x_format=",.6~g", scenario=scenario
     )
     if clicked is not None:
-        picked_scenario = scenario_with_budget(scenario, clicked)
+        picked_scenario = scenario.with_budget(clicked)
         with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
             _open_scenario(picked_scenario)
         st.switch_page("ui/page_scenario.py")
@@ -225,7 +224,7 @@ def _render_budget(scenario: Scenario) -> None:
     pick = float(
         st.selectbox(t("budget_axis"), feasible, key="to_pick_budget", format_func=_fmt_budget)
     )
-    picked = scenario_with_budget(scenario, pick)
+    picked = scenario.with_budget(pick)
     with st.spinner(t("solving")), state.planning_errors(lead="err_solve"):
         plan, _ = cache.solved_plan(picked)
     st.markdown(format_status(plan))

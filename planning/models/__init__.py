@@ -1,28 +1,43 @@
-"""Integer-programming siting models (see each module's docstring for its formulation).
+"""Siting models: which sites to open, from a sparse travel table, weights and plain options.
 
-:func:`solve` dispatches on ``scenario.model``: :mod:`~planning.models.mclp`,
-:mod:`~planning.models.p_median`, :mod:`~planning.models.lscp`,
-:mod:`~planning.models.p_center`. ``build_*`` return the unsolved :class:`pulp.LpProblem`.
+Takes a :class:`ModelInput` (travel minutes ``demand_id, site_id, travel_min`` under the
+cut-off, demand weights, sites) and :class:`ModelOptions` (model, number of sites,
+thresholds, rules, solver); gives a :class:`Solution` keyed by the same ids. A
+:class:`~planning.scenario.Scenario` may stand for the options
+(:meth:`ModelOptions.from_scenario`).
+
+One public module per model holds its formulation (docstring), its ``build_*`` (the unsolved
+:class:`pulp.LpProblem`), its solve path and its special paths: :mod:`~planning.models.mclp`,
+:mod:`~planning.models.lscp`, :mod:`~planning.models.p_median`,
+:mod:`~planning.models.p_center`, and the multi-year :mod:`~planning.models.rollout`.
+:func:`solve` dispatches on ``options.kind``; :func:`trade_off_curve` varies ``p`` or the
+budget. Underneath, private: the blocks every model adds (``_blocks``), the MIP builder and
+solvers (``_mip``), running and outcomes (``_run``), heuristics (``_heuristic``), Lagrangian
+branch-and-bound (``_branch``), data preparation (``_prep``), diagnosis (``_diagnose``) and
+decoding (``_decode``).
 """
 
 from __future__ import annotations
 
-from planning.models._api import _with_budget as scenario_with_budget
-from planning.models._api import solve, trade_off_curve
+from planning.models._dispatch import solve
 from planning.models.base import ModelInput, Solution
+from planning.models.curve import trade_off_curve
 from planning.models.lscp import build_lscp
 from planning.models.mclp import build_mclp
+from planning.models.options import ModelOptions, Period, RolloutOptions
 from planning.models.p_center import build_p_center
 from planning.models.p_median import build_p_median
 
 __all__ = [
     "ModelInput",
+    "ModelOptions",
+    "Period",
+    "RolloutOptions",
     "Solution",
     "build_lscp",
     "build_mclp",
     "build_p_center",
     "build_p_median",
-    "scenario_with_budget",
     "solve",
     "trade_off_curve",
 ]

@@ -24,6 +24,7 @@ import pulp
 import scipy.sparse as sp
 
 from planning.errors import SolverError
+from planning.i18n import Msg
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ class RawResult:
     gap: float | None
     solve_time_s: float
     solver: str
-    message: str = ""
+    message: Msg = field(default_factory=lambda: Msg("models.raw_no_note"))
 
 
 def _rel_gap(obj: float | None, bound: float | None) -> float | None:
@@ -352,8 +353,7 @@ class HighsSession:
             integrality,
         )
         if status == highspy.HighsStatus.kError:
-            msg = "HiGHS refused the model (internal error building it); please report this."
-            raise SolverError(msg)
+            raise SolverError("models.highs_refused")
         self._highspy = highspy
 
     def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
@@ -405,7 +405,7 @@ class HighsSession:
                 None,
                 elapsed,
                 "highs",
-                "HiGHS proved the model infeasible",
+                Msg("models.raw_highs_infeasible"),
             )
         if ms == hs.HighsModelStatus.kUnboundedOrInfeasible:
             return RawResult(
@@ -416,7 +416,7 @@ class HighsSession:
                 None,
                 elapsed,
                 "highs",
-                "HiGHS: unbounded or infeasible",
+                Msg("models.raw_highs_unbounded"),
             )
         if x is None:
             if ms == hs.HighsModelStatus.kTimeLimit:
@@ -428,7 +428,7 @@ class HighsSession:
                     None,
                     elapsed,
                     "highs",
-                    "time limit reached before any feasible plan was found",
+                    Msg("models.raw_time_limit_no_plan"),
                 )
             return RawResult(
                 "error",
@@ -438,7 +438,7 @@ class HighsSession:
                 None,
                 elapsed,
                 "highs",
-                f"HiGHS stopped: {h.modelStatusToString(ms)}",
+                Msg("models.raw_highs_stopped", status=h.modelStatusToString(ms)),
             )
         gap = _rel_gap(obj, bound) if is_mip else 0.0
         proven = ms == hs.HighsModelStatus.kOptimal and (
@@ -447,9 +447,8 @@ class HighsSession:
         status: RawStatus = "optimal" if proven else "feasible"
         if proven:
             gap = 0.0 if gap is None or gap < 1e-9 else gap
-        return RawResult(
-            status, x, obj, bound, gap, elapsed, "highs", f"HiGHS: {h.modelStatusToString(ms)}"
-        )
+        note = Msg("models.raw_highs_status", status=h.modelStatusToString(ms))
+        return RawResult(status, x, obj, bound, gap, elapsed, "highs", note)
 
 
 def solve_highs(
@@ -492,11 +491,7 @@ def cbc_command(**options: Any) -> pulp.COIN_CMD:
     command = pulp.COIN_CMD(**options)
     if command.available():
         return command
-    msg = (
-        "The CBC solver was not found: install it with `pip install pulp[cbc]` (or put a `cbc` "
-        "executable on PATH, e.g. Debian's coinor-cbc), or use HiGHS (--solver highs)."
-    )
-    raise SolverError(msg)
+    raise SolverError("models.cbc_not_found")
 
 
 _CBC_BOUND = re.compile(r"(?:Lower|Upper) bound:\s*(-?[0-9.eE+]+)")
@@ -527,15 +522,13 @@ def solve_cbc(
         try:
             prob.solve(cmd)
         except pulp.PulpSolverError as err:
-            msg = f"CBC failed to run: {err}. Try --solver highs."
-            raise SolverError(msg) from None
+            raise SolverError("models.cbc_failed", reason=str(err)) from None
         elapsed = time.perf_counter() - t0
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
     status, sol_status = prob.status, prob.sol_status
     if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
-        return RawResult(
-            "infeasible", None, None, None, None, elapsed, "cbc", "CBC proved the model infeasible"
-        )
+        note = Msg("models.raw_cbc_infeasible")
+        return RawResult("infeasible", None, None, None, None, elapsed, "cbc", note)
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return RawResult(
             "no_solution",
@@ -545,7 +538,7 @@ def solve_cbc(
             None,
             elapsed,
             "cbc",
-            f"CBC: {pulp.LpStatus[status]}, no feasible plan found",
+            Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status]),
         )
     x = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
     obj = float(mip.cost @ x) + mip.offset
@@ -575,7 +568,7 @@ def solve_cbc(
         gap,
         elapsed,
         "cbc",
-        f"CBC: {pulp.LpStatus[status]} / sol_status {sol_status}",
+        Msg("models.raw_cbc_status", status=pulp.LpStatus[status], sol_status=sol_status),
     )
 
 

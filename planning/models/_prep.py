@@ -1,4 +1,4 @@
-"""Turn a :class:`ModelInput` and a :class:`Scenario` into positional arrays for the builders.
+"""Turn a :class:`ModelInput` and :class:`ModelOptions` into positional arrays for the builders.
 
 Everything here is deterministic: demand points and sites are ordered by id, pairs by
 (demand, minutes, site), so the same input always gives the same model and the same answer.
@@ -6,6 +6,7 @@ Everything here is deterministic: demand points and sites are ordered by id, pai
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from planning.errors import DataError, InfeasibleError, ScenarioError
-from planning.models._mip import BoolArray, FloatArray, IntArray
+from planning.errors import DataError, InfeasibleError, PlanningWarning, ScenarioError
+from planning.models._mip import INF, BoolArray, FloatArray, IntArray
 from planning.models.base import ModelInput
-from planning.scenario import Scenario
+from planning.models.options import ModelOptions
 
 StrArray = npt.NDArray[np.object_]
 
@@ -64,6 +65,29 @@ class Prepared:
         cover[self.pi[mask], self.pj[mask]] = True
         return cover
 
+    def demand_counties(self) -> list[str]:
+        """Counties (adcodes) of the demand points with patients, sorted."""
+        return sorted({c for c in self.county[self.weight > 0] if c})
+
+    def demand_prefectures(self) -> list[str]:
+        """Prefectures of the demand points with patients, sorted."""
+        return sorted({p for p in self.prefecture[self.weight > 0] if p})
+
+    def relaxed(self, families: frozenset[str], max_travel_min: float) -> Prepared:
+        """Return the data without the data-level rule families in ``families``.
+
+        ``max_referral_min``: every site may open; ``travel_thresholds``: one threshold,
+        ``max_travel_min``, for every demand point; ``max_travel_min``: no threshold.
+        """
+        changes: dict[str, object] = {}
+        if "max_referral_min" in families:
+            changes["openable"] = np.ones(self.m, dtype=bool)
+        if "travel_thresholds" in families:
+            changes["threshold"] = np.full(self.n, float(max_travel_min))
+        if "max_travel_min" in families:
+            changes["threshold"] = np.full(self.n, INF)
+        return dataclasses.replace(self, **changes) if changes else self  # type: ignore[arg-type]
+
     def nearest_open(
         self, is_open: BoolArray, mask: BoolArray | None = None
     ) -> tuple[IntArray, FloatArray]:
@@ -109,8 +133,8 @@ def _positions(values: pd.Series, ids: StrArray) -> IntArray:
     return out
 
 
-def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
-    """Order, validate and combine ``data`` with ``scenario`` options.
+def prepare(data: ModelInput, opts: ModelOptions) -> Prepared:
+    """Order, validate and combine ``data`` with the options ``opts``.
 
     Raises
     ------
@@ -119,61 +143,54 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
     ScenarioError
         Options that contradict the data (p too large, too few sites for the existing ones).
     """
-    con = scenario.constraints
     demand = data.demand.sort_index(key=lambda s: s.astype(str))
     sites = data.sites.sort_index(key=lambda s: s.astype(str))
     demand_ids = demand.index.astype(str).to_numpy(dtype=object)  # vectorised: arrow strings
     site_ids = sites.index.astype(str).to_numpy(dtype=object)
     n, m = len(demand_ids), len(site_ids)
     if m == 0:
-        msg = "The site table is empty: add candidate sites (grid or facility table)."
-        raise DataError(msg)
+        raise DataError("models.site_table_empty")
     weight = demand["weight"].to_numpy(dtype=float)
     fixed = sites["fixed"].fillna(value=False).astype(bool).to_numpy()
 
     # ---- costs and capacities: site columns first, then the candidate type, then defaults
-    types = {t.name: t for t in scenario.candidate_types}
     ctype = _str_col(sites, "candidate_type", m)
-    type_cost = np.array([types[t].opening_cost if t in types else np.nan for t in ctype])
-    type_cap = np.array(
-        [
-            types[t].capacity if t in types and types[t].capacity is not None else np.nan
-            for t in ctype
-        ]
-    )
+    type_cost = np.array([opts.type_costs.get(t, np.nan) for t in ctype], dtype=float)
+    type_cap = np.array([opts.type_capacities.get(t, np.nan) for t in ctype], dtype=float)
     site_cost = _num_col(sites, "cost")
     cost = np.where(np.isnan(site_cost), type_cost, site_cost)
     cost = np.where(np.isnan(cost), 0.0, cost)
     site_cap = _num_col(sites, "capacity")
     capacity = np.where(np.isnan(site_cap), type_cap, site_cap)
-    default_cap = con.default_capacity if con.default_capacity is not None else math.inf
+    default_cap = opts.default_capacity if opts.default_capacity is not None else math.inf
     capacity = np.where(np.isnan(capacity), default_cap, capacity)
     if (capacity <= 0).any():
-        bad = list(site_ids[capacity <= 0][:5])
-        msg = f"site capacity must be > 0 (sites {bad}); leave it empty for unlimited."
-        raise DataError(msg)
+        raise DataError("models.capacity_not_positive", sites=list(site_ids[capacity <= 0][:5]))
 
     # ---- referral limit
     referral = _num_col(sites, "referral_min")
     openable = np.ones(m, dtype=bool)
-    if con.max_referral_min is not None:
+    if opts.max_referral_min is not None:
+        limit = opts.max_referral_min
         unknown = np.isnan(referral) & ~fixed
         if unknown.any():
             warnings.warn(
-                f"{int(unknown.sum())} candidate site(s) have no known referral time to a "
-                f"psychiatric hospital (e.g. {list(site_ids[unknown][:3])}); they are excluded "
-                f"because max_referral_min={con.max_referral_min:g} cannot be checked for them. "
-                "Add psychiatric hospitals to the facility table to include them.",
-                UserWarning,
+                PlanningWarning(
+                    "models.referral_unknown",
+                    count=int(unknown.sum()),
+                    sites=list(site_ids[unknown][:3]),
+                    max_referral_min=limit,
+                ),
                 stacklevel=3,
             )
-        too_far = referral > con.max_referral_min
+        too_far = referral > limit
         if (too_far & fixed).any():
             warnings.warn(
-                f"existing site(s) {list(site_ids[too_far & fixed][:5])} are more than "
-                f"{con.max_referral_min:g} min from a psychiatric hospital; they stay open "
-                "because existing sites are always kept.",
-                UserWarning,
+                PlanningWarning(
+                    "models.referral_existing_far",
+                    sites=list(site_ids[too_far & fixed][:5]),
+                    max_referral_min=limit,
+                ),
                 stacklevel=3,
             )
         openable = fixed | ~(unknown | too_far)
@@ -182,11 +199,7 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
     travel = data.travel
     t = pd.to_numeric(travel["travel_min"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if np.isnan(t).any() or (t < 0).any():
-        msg = (
-            "travel-time table has missing or negative minutes; drop unreachable pairs "
-            "instead of writing NaN, and check the units."
-        )
-        raise DataError(msg)
+        raise DataError("models.travel_minutes_invalid")
     d_pos = _positions(travel["demand_id"], demand_ids)
     s_pos = _positions(travel["site_id"], site_ids)
     order = np.lexsort((s_pos, t, d_pos))
@@ -196,28 +209,22 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
         _, first = np.unique(key, return_index=True)
         if first.size < key.size:
             warnings.warn(
-                f"travel-time table has {key.size - first.size} duplicate (demand_id, site_id) "
-                "pair(s); the shortest time of each is used.",
-                UserWarning,
+                PlanningWarning("models.travel_duplicate_pairs", count=key.size - first.size),
                 stacklevel=3,
             )
             keep = np.sort(first)  # within (i, t, j) order the first copy is the shortest
             pi, pj, pt = pi[keep], pj[keep], pt[keep]
 
     # ---- urban and rural thresholds
-    threshold = np.full(n, float(scenario.max_travel_min))
-    if con.urban_max_travel_min is not None or con.rural_max_travel_min is not None:
+    threshold = np.full(n, float(opts.max_travel_min))
+    if opts.urban_max_travel_min is not None or opts.rural_max_travel_min is not None:
         if "urban" not in demand.columns:
-            msg = (
-                "urban/rural travel thresholds need an 'urban' (True/False) column in the "
-                "demand table; add it or remove urban_max_travel_min/rural_max_travel_min."
-            )
-            raise DataError(msg)
+            raise DataError("models.urban_column_missing")
         urban = demand["urban"].fillna(value=False).astype(bool).to_numpy()
-        if con.urban_max_travel_min is not None:
-            threshold[urban] = con.urban_max_travel_min
-        if con.rural_max_travel_min is not None:
-            threshold[~urban] = con.rural_max_travel_min
+        if opts.urban_max_travel_min is not None:
+            threshold[urban] = opts.urban_max_travel_min
+        if opts.rural_max_travel_min is not None:
+            threshold[~urban] = opts.rural_max_travel_min
 
     prep = Prepared(
         demand_ids=demand_ids,
@@ -238,50 +245,42 @@ def prepare(data: ModelInput, scenario: Scenario) -> Prepared:
         site_prefecture=_str_col(sites, "prefecture", m),
         referral=referral,
     )
-    _check_counts(prep, scenario)
+    check_counts(prep, opts)
     return prep
 
 
-def _check_counts(prep: Prepared, scenario: Scenario) -> None:
-    p = scenario.n_facilities
+def check_counts(prep: Prepared, opts: ModelOptions) -> None:
+    """Refuse a number of sites ``p`` that the sites cannot give.
+
+    Raises
+    ------
+    ScenarioError
+        More sites than there are, or fewer than the existing ones.
+    InfeasibleError
+        More sites than may open (``max_referral_min`` excludes the rest).
+    """
+    p = opts.p
     n_fixed = int(prep.fixed.sum())
     n_open = int(prep.openable.sum())
-    if scenario.model == "lscp" or p is None:
+    if opts.kind == "lscp" or p is None:
         return
     if p > prep.m:
-        msg = (
-            f"{scenario.model}: {p} sites requested but there are only {prep.m} sites "
-            f"({prep.m - n_fixed} candidates + {n_fixed} existing). Lower n_facilities "
-            "(--sites) to at most that, or add candidate sites."
+        raise ScenarioError(
+            "models.too_many_sites",
+            model=opts.kind,
+            p=p,
+            sites=prep.m,
+            candidates=prep.m - n_fixed,
+            existing=n_fixed,
         )
-        raise ScenarioError(msg)
-    if p > n_open and scenario.constraints.budget is None:
-        msg = (
-            f"{scenario.model}: {p} sites requested but only {n_open} sites may open "
-            f"({prep.m - n_open} excluded by max_referral_min). Lower n_facilities or "
-            "relax the referral limit."
+    if p > n_open and opts.budget is None:
+        raise InfeasibleError(
+            "models.too_few_openable",
+            culprit="max_referral_min",
+            model=opts.kind,
+            p=p,
+            openable=n_open,
+            excluded=prep.m - n_open,
         )
-        raise InfeasibleError(msg, culprit="max_referral_min")
     if p < n_fixed:
-        msg = (
-            f"{scenario.model}: {p} sites requested but {n_fixed} existing sites are always "
-            f"kept open and count towards it. Set n_facilities to at least {n_fixed}."
-        )
-        raise ScenarioError(msg)
-
-
-def describe_demand(prep: Prepared, idx: IntArray, *, limit: int = 5) -> str:
-    """Human summary of demand points ``idx``: patients per county, a few ids."""
-    if idx.size == 0:
-        return "none"
-    frame = pd.DataFrame(
-        {
-            "county": [prep.county_name[i] or prep.county[i] or "unknown county" for i in idx],
-            "w": prep.weight[idx],
-        }
-    )
-    per = frame.groupby("county", sort=True)["w"].sum()
-    parts = [f"{w:,.0f} patients in {c}" for c, w in per.items()]
-    ids = ", ".join(str(prep.demand_ids[i]) for i in idx[:limit])
-    more = f" (+{idx.size - limit} more)" if idx.size > limit else ""
-    return f"{'; '.join(parts)} (demand points {ids}{more})"
+        raise ScenarioError("models.fewer_than_existing", model=opts.kind, p=p, existing=n_fixed)

@@ -53,18 +53,15 @@ class ModelInput:
         require_unique_index(self.demand, name="demand table")
         require_unique_index(self.sites, name="site table")
         if (self.demand["weight"] < 0).any() or self.demand["weight"].isna().any():
-            msg = "demand weights must be non-negative numbers; fix the rows with NaN or < 0."
-            raise DataError(msg)
+            raise DataError("models.weights_invalid")
         unknown_d = ~self.travel["demand_id"].isin(self.demand.index)
         unknown_s = ~self.travel["site_id"].isin(self.sites.index)
         if unknown_d.any() or unknown_s.any():
-            msg = (
-                "travel-time table refers to ids not in the demand or site table "
-                f"(e.g. demand {list(self.travel.loc[unknown_d, 'demand_id'][:3])}, "
-                f"site {list(self.travel.loc[unknown_s, 'site_id'][:3])}). "
-                "Use the same ids in all three tables."
+            raise DataError(
+                "models.travel_unknown_ids",
+                demand_ids=list(self.travel.loc[unknown_d, "demand_id"][:3]),
+                site_ids=list(self.travel.loc[unknown_s, "site_id"][:3]),
             )
-            raise DataError(msg)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,26 +17,51 @@ too. Without side rules, when every plan up to the optimum number of sites fits 
 :data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS`, plans are tried smallest first
 instead of starting a solver (exact). Capacitated variant: :math:`\sum_{j \in N_i} x_{ij} = 1`,
 :math:`\sum_i w_i x_{ij} \le C_j y_j`.
+
+Before the MIP, :func:`reduce_cover` drops rows met by an existing site or containing another
+row, and sites whose rows are a subset of another site's (exact when nothing but the cover
+rows uses the sites). The same covering model, with at most :math:`p` sites and the tested
+radius as threshold, is the p-center's radius check (:func:`formulate_cover`).
 """
 
 from __future__ import annotations
 
+import math
+import time
+
+import numpy as np
 import pulp
 
-from planning.models._build import build_pulp
+from planning.i18n import Msg
+from planning.models import _heuristic
+from planning.models._blocks import (
+    MAX_DOMINANCE_CELLS,
+    FormKind,
+    Formulation,
+    add_side,
+    assignment_block,
+    group_sets,
+    site_columns,
+)
+from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan
+from planning.models._mip import INF, BoolArray, IntArray, MipBuilder
+from planning.models._prep import Prepared, prepare
+from planning.models._run import Deadline, Outcome, settled, solve_plain
 from planning.models.base import ModelInput
-from planning.scenario import Scenario
+from planning.models.options import ModelOptions, ScenarioLike, as_options
 
 
-def build_lscp(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
-    r"""Build (without solving) the LSCP of ``scenario`` on ``data``.
+def build_lscp(data: ModelInput, options: ModelOptions | ScenarioLike) -> pulp.LpProblem:
+    r"""Build (without solving) the LSCP of ``options`` on ``data``.
 
     Parameters
     ----------
     data
         Sparse travel minutes, demand weights and sites, keyed by ids.
-    scenario
-        ``max_travel_min`` (T, minutes) and ``constraints``; ``n_facilities`` is ignored.
+    options
+        ``max_travel_min`` (T, minutes) and the constraints; ``p`` is ignored. A
+        :class:`~planning.scenario.Scenario` is read with
+        :meth:`~planning.models.ModelOptions.from_scenario`.
 
     Returns
     -------
@@ -48,4 +73,173 @@ def build_lscp(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
     :math:`\min \sum_j y_j` s.t. :math:`\sum_{j: t_{ij} \le T_i} y_j \ge 1` for every
     demand point with patients; existing sites fixed open.
     """
-    return build_pulp(data, scenario, "lscp", name=f"lscp_{scenario.name}")
+    opts = as_options(options).replace(kind="lscp")
+    form = formulate_cover(prepare(data, opts), opts)
+    prob, _ = form.mip.to_pulp(f"lscp_{opts.name}")
+    return prob
+
+
+def formulate_cover(
+    prep: Prepared, opts: ModelOptions, *, max_minutes: float | None = None
+) -> Formulation:
+    """Build the covering model: LSCP, or with ``max_minutes`` the p-center's radius check.
+
+    The LSCP (``max_minutes`` ``None``) minimises the number of sites serving every patient
+    within its threshold. The radius check has no objective: at most ``p`` sites serving
+    every patient within ``max_minutes`` (and the urban / rural thresholds, if any).
+    """
+    kind: FormKind = "lscp" if max_minutes is None else "cover_check"
+    b = MipBuilder(sense="min")
+    w = prep.weight
+    y0 = site_columns(b, prep, cost=1.0 if kind == "lscp" else 0.0)
+    if max_minutes is None:
+        limit = prep.threshold
+    else:  # p-center check: the tested radius, within urban/rural limits if any
+        thr = prep.threshold if opts.has_thresholds else np.full(prep.n, INF)
+        limit = np.minimum(thr, max_minutes)
+    cover = (prep.pt <= limit[prep.pi] + 1e-9) & prep.openable[prep.pj]
+    xc: int | None = None
+    xpairs: IntArray | None = None
+    if opts.capacitated:
+        xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
+        xc = assignment_block(b, prep, y0, xpairs, cost=np.zeros(xpairs.size), demand_rows="eq")
+    else:
+        _, sets = group_sets(prep, cover, np.flatnonzero(w > 0), by_county=False)
+        if opts.pure_cover:
+            sets, dropped = reduce_cover(sets, prep.m, fixed=prep.fixed)
+            b.fix_zero(y0 + np.flatnonzero(dropped))
+        rows = (
+            np.concatenate([np.full(s.size, g) for g, s in enumerate(sets)])
+            if sets
+            else np.zeros(0, dtype=np.int64)
+        )
+        cols = np.concatenate([y0 + s for s in sets]) if sets else np.zeros(0, np.int64)
+        b.add_rows(len(sets), rows, cols, 1.0, lb=1.0, family="cover")
+    count_row = add_side(b, prep, opts, y0, kind, None)
+    mip = b.build(integral_objective=True)
+    if xc is None and opts.pure_cover:
+        # rows and sites already reduced: HiGHS presolve finds little and costs more
+        # (SJC818 LSCP at 800 m: 0.22 -> 0.03 s; spopt's San Francisco LSCP 7 -> 3 ms)
+        mip.presolve = False
+    return Formulation(kind, mip, y0, x0=xc, xpairs=xpairs, count_row=count_row, allowed=cover)
+
+
+def reduce_cover(
+    sets: list[IntArray], m: int, *, fixed: BoolArray
+) -> tuple[list[IntArray], BoolArray]:
+    """Exact set-cover reductions: drop satisfied and dominated rows, dominated sites.
+
+    A row already met by an existing site, or whose site set contains another row's set, is
+    redundant. A non-existing site whose rows are a subset of another site's rows (ties: the
+    lower position stays) can be dropped: swapping it for the other never loses coverage.
+    Returns the kept rows and the mask of dropped sites.
+    """
+    dropped = np.zeros(m, dtype=bool)
+    sets = [s for s in sets if not fixed[s].any()]
+    if not sets or len(sets) * m > MAX_DOMINANCE_CELLS:
+        return sets, dropped
+    for _ in range(3):
+        g = len(sets)
+        r = np.zeros((g, m), dtype=np.float32)
+        for k, js in enumerate(sets):
+            r[k, js] = 1.0
+        r[:, dropped] = 0.0
+        size = r.sum(axis=1)
+        inter = r @ r.T  # |S_a & S_b|
+        sub = inter >= size[:, None] - 0.5  # a subset of b
+        np.fill_diagonal(sub, val=False)
+        same = sub & sub.T  # rows made identical by dropped sites: keep the first
+        redundant = (sub & ~same).any(axis=0) | np.triu(same, k=1).any(axis=0)
+        keep_rows = ~redundant
+        r = r[keep_rows]
+        col_size = r.sum(axis=0)
+        cinter = r.T @ r  # |C_j & C_k|
+        csub = cinter >= col_size[:, None] - 0.5  # column j within column k
+        np.fill_diagonal(csub, val=False)
+        alive = ~dropped
+        csub &= alive[None, :] & alive[:, None]
+        equal = csub & csub.T
+        strict = csub & ~equal
+        lower_twin = np.triu(equal, k=1).any(axis=0)  # an equal column with a lower index
+        new_drop = (strict.any(axis=1) | lower_twin | (col_size == 0)) & ~fixed & alive
+        sets = [js[~(dropped | new_drop)[js]] for js, ok in zip(sets, keep_rows, strict=True) if ok]
+        if not new_drop.any() and keep_rows.all():
+            break
+        dropped |= new_drop
+    return sets, dropped
+
+
+def solve_lscp(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    *,
+    start_open: BoolArray | None = None,
+) -> tuple[Outcome, Formulation]:
+    """Fewest sites serving everyone: enumeration on tiny instances, else the MIP."""
+    t0 = time.perf_counter()
+    if start_open is None and opts.pure_cover:
+        tried = _try_every_plan(prep, opts, t0)
+        if tried is not None:
+            return tried
+    form = formulate_cover(prep, opts)
+    build = time.perf_counter() - t0
+    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    return out, form
+
+
+def _try_every_plan(
+    prep: Prepared, opts: ModelOptions, t0: float
+) -> tuple[Outcome, Formulation] | None:
+    """Solve a tiny LSCP without side rules by trying plans of 0, 1, ... new sites.
+
+    The first number of new sites with a plan serving every patient is minimal (complete
+    enumeration proves it). Gives up (``None``) when more than
+    :data:`~planning.models._heuristic.MAX_ENUMERATED_PLANS` plans would be needed, or on
+    instances too large for a dense coverage matrix.
+    """
+    if prep.n * prep.m > MAX_DENSE_CELLS:
+        return None
+    limit = _heuristic.MAX_ENUMERATED_PLANS
+    n_free = int((prep.openable & ~prep.fixed).sum())
+    if opts.p is not None:  # (a number of sites, ignored by the LSCP, caps the search too)
+        k_given = max(0, min(opts.p - int(prep.fixed.sum()), n_free))
+        if math.comb(n_free, k_given) > limit:
+            return None
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    found = _fewest_covering_plan(prep, prep.cover_matrix(allowed), n_free, limit)
+    if found is None:
+        return None
+    value = float(found.sum())
+    out = settled(
+        found,
+        value,
+        bound=value,
+        status="optimal",
+        gap=0.0,
+        message=Msg("models.raw_every_plan_fewest"),
+        solver="heuristic",
+        build_time_s=time.perf_counter() - t0,
+    )
+    return out, Formulation("lscp", MipBuilder().build(), 0, allowed=allowed)
+
+
+def _fewest_covering_plan(
+    prep: Prepared, cover: BoolArray, n_free: int, limit: int
+) -> BoolArray | None:
+    """Plan of fewest new sites serving every patient, trying plans smallest first."""
+    need = prep.weight > 0
+    budget = limit
+    for k in range(n_free + 1):
+        budget -= math.comb(n_free, k)
+        if budget < 0:
+            return None
+        tried = best_cover_plan(
+            cover, prep.weight, k, fixed=prep.fixed, openable=prep.openable, max_plans=limit
+        )
+        if tried is None:
+            return None
+        covered: BoolArray = np.asarray(cover[:, tried[0]].any(axis=1))
+        if bool(covered[need].all()):
+            return tried[0]
+    return None  # no plan serves everyone: the MIP path names the culprit

@@ -32,26 +32,33 @@ that plan kept, proven optimal, when it meets them (see :mod:`planning.models.p_
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 import pulp
 
-from planning.models._engine import Options, _add_side, _radius_block, _y_cols, radius_levels
-from planning.models._mip import MipBuilder
-from planning.models._prep import prepare
-from planning.models.base import ModelInput
-from planning.scenario import Scenario
+from planning.i18n import Msg
+from planning.models._blocks import Formulation, add_side, radius_block, radius_levels, site_columns
+from planning.models._heuristic import MAX_DENSE_CELLS
+from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
+from planning.models._prep import Prepared, prepare
+from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, Progress, run_solver
+from planning.models.base import ModelInput, Status
+from planning.models.lscp import formulate_cover
+from planning.models.options import ModelOptions, ScenarioLike, as_options
+from planning.models.p_median import solve_p_median
 
 
-def build_p_center(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
-    r"""Build (without solving) the single-MIP p-center of ``scenario`` on ``data``.
+def build_p_center(data: ModelInput, options: ModelOptions | ScenarioLike) -> pulp.LpProblem:
+    r"""Build (without solving) the single-MIP p-center of ``options`` on ``data``.
 
     Parameters
     ----------
     data
         Sparse travel minutes, demand weights and sites, keyed by ids.
-    scenario
-        ``n_facilities`` (p) and ``constraints``.
+    options
+        ``p`` and the constraints. A :class:`~planning.scenario.Scenario` is read with
+        :meth:`~planning.models.ModelOptions.from_scenario`.
 
     Returns
     -------
@@ -64,17 +71,16 @@ def build_p_center(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
     :math:`\min r` s.t. :math:`r \ge D_i^0 + \sum_k (D_i^{k+1} - D_i^k) z_i^k`, the radius
     chain rows and :math:`\sum_j y_j = p` (see the module docstring).
     """
-    prep = prepare(data, scenario)
-    opts = Options.from_scenario(scenario)
+    opts = as_options(options).replace(kind="p_center")
+    prep = prepare(data, opts)
     unit = dataclasses.replace(prep, weight=(prep.weight > 0).astype(float))
     allowed = unit.openable[unit.pj]
-    con = scenario.constraints
-    if con.urban_max_travel_min is not None or con.rural_max_travel_min is not None:
+    if opts.has_thresholds:
         allowed &= unit.covering_pairs()
     b = MipBuilder(sense="min")
-    y0 = _y_cols(b, unit, cost=0.0)
+    y0 = site_columns(b, unit, cost=0.0)
     rad = radius_levels(unit, allowed)
-    z_start, z_cols = _radius_block(b, unit, y0, rad)  # one z per client level
+    z_start, z_cols = radius_block(b, unit, y0, rad)  # one z per client level
     zcost = b._cost[-1].copy()  # noqa: SLF001 - move the chain costs into the r rows
     b._cost[-1][:] = 0.0  # noqa: SLF001
     b.offset = 0.0
@@ -98,6 +104,222 @@ def build_p_center(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
             lb=np.array(rhs),
             family="radius_max",
         )
-    _add_side(b, unit, opts, y0, "p_median", None)
-    prob, _ = b.build().to_pulp(f"p_center_{scenario.name}")
+    add_side(b, unit, opts, y0, "p_median", None)
+    prob, _ = b.build().to_pulp(f"p_center_{opts.name}")
     return prob
+
+
+def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolArray | bool | None:
+    """Settle "can ``p`` sites serve every patient along ``pairs``?" without a MIP, if easy.
+
+    A greedy cover (most unserved demand points first) that needs at most ``p`` sites,
+    existing ones included, proves *yes* and is returned as the plan. A set of demand points
+    no two of which share a free site (picked greedily, fewest sites first), more numerous
+    than the free places left, proves *no* (``False``): each needs a site of its own.
+    Otherwise ``None``: the MIP decides. ``pairs`` must only hold pairs to openable sites.
+    """
+    if p is None:
+        return None
+    cover = prep.cover_matrix(pairs)
+    need = (prep.weight > 0) & ~cover[:, prep.fixed].any(axis=1)
+    free = np.flatnonzero(prep.openable & ~prep.fixed)
+    k = p - int(prep.fixed.sum())
+    c = cover[np.ix_(np.flatnonzero(need), free)]
+    if c.shape[0] == 0:
+        return prep.fixed.copy()
+    if k <= 0 or not c.any(axis=1).all():
+        return False
+    left = np.ones(c.shape[0], dtype=bool)
+    plan = prep.fixed.copy()
+    for _ in range(k):
+        counts = c[left].sum(axis=0)
+        j = int(np.argmax(counts))
+        if counts[j] == 0:
+            break
+        plan[free[j]] = True
+        left &= ~c[:, j]
+        if not left.any():
+            return plan
+    used = np.zeros(free.size, dtype=bool)
+    apart = 0
+    for r in np.argsort(c.sum(axis=1), kind="stable").tolist():
+        if not (c[r] & used).any():
+            apart += 1
+            if apart > k:
+                return False
+            used |= c[r]
+    return None
+
+
+def solve_p_center(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    *,
+    progress: Progress | None = None,
+    upper_min: float | None = None,
+) -> tuple[Outcome, Formulation]:
+    """p-center by bisection over distinct travel times, then a p-median tie-break.
+
+    ``upper_min``: a radius known to be feasible (e.g. the optimum with fewer sites).
+    """
+    t0 = time.perf_counter()
+    allowed = prep.openable[prep.pj] & (prep.weight[prep.pi] > 0)
+    if opts.has_thresholds:
+        allowed &= prep.pt <= prep.threshold[prep.pi] + 1e-9
+    pos = np.flatnonzero(prep.weight > 0)
+    nearest = np.full(prep.n, INF)
+    np.minimum.at(nearest, prep.pi[allowed], prep.pt[allowed])
+    lower = float(nearest[pos].max()) if pos.size else 0.0
+    values = np.unique(prep.pt[allowed])
+    values = values[values >= lower - 1e-9]
+    if upper_min is not None:
+        values = values[values <= upper_min + 1e-9]
+    if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
+        values = np.array([lower])
+    lo, hi = 0, len(values) - 1  # answer index in [lo, hi]
+    # without side rules a radius is often settled without a MIP (quick_cover_check)
+    quick_checks = (
+        opts.p is not None
+        and opts.pure_cover
+        and "n_facilities" not in opts.relaxed
+        and prep.n * prep.m <= MAX_DENSE_CELLS
+    )
+    inconclusive = False
+    checks = 0
+    solve_time = 0.0
+    feasible_hi = False
+    first_probe: int | None = None
+
+    def radius_index(plan: BoolArray, at_most: int) -> int:
+        """Return the position in ``values`` of the plan's own radius.
+
+        A feasible plan often serves everyone within less than the radius it was found for
+        (capacities aside).
+        """
+        if opts.capacitated or not pos.size:
+            return at_most
+        _, served = prep.nearest_open(plan, allowed)
+        radius = float(served[pos].max())
+        return min(at_most, int(np.searchsorted(values, radius - 1e-9)))
+
+    if quick_checks:
+        # greedy covers first: the smallest radius they settle is feasible (and usually the
+        # optimum or close), so the MIP checks start just below it
+        a, b = lo, hi
+        while a <= b:
+            mid = (a + b) // 2
+            quick = quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
+            if isinstance(quick, np.ndarray):
+                hi = hi_val = radius_index(quick, mid)
+                feasible_hi, hi_plan = True, quick
+                b = hi - 1
+            else:
+                if quick is False:  # proven: no radius up to values[mid] admits a plan
+                    lo = max(lo, mid + 1)
+                a = mid + 1
+        first_probe = hi - 1 if feasible_hi else None
+    build_time = time.perf_counter() - t0
+    # bisection for the smallest feasible value; values[hi] must be checked too
+    while lo <= hi and not deadline.expired():
+        if feasible_hi and lo == hi_val:
+            break  # the smallest feasible radius is pinned
+        if first_probe is not None and first_probe >= lo:
+            mid, first_probe = first_probe, None
+        else:
+            mid = (lo + hi) // 2
+        checks += 1
+        if progress is not None:
+            progress(min(0.8, 0.1 + 0.05 * checks), f"p-center: testing {values[mid]:g} min")
+        quick = (
+            quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
+            if quick_checks
+            else None
+        )
+        if quick is None:
+            tb = time.perf_counter()
+            chk = formulate_cover(prep, opts, max_minutes=float(values[mid]))
+            build_time += time.perf_counter() - tb
+            raw = run_solver(chk.mip, opts, deadline, mip_gap=0.0)
+            solve_time += raw.solve_time_s
+            found = None if raw.x is None else raw.x[chk.y0 : chk.y0 + prep.m] > 0.5
+        else:
+            found = quick if isinstance(quick, np.ndarray) else None
+            raw = RawResult(
+                "infeasible",
+                None,
+                None,
+                None,
+                None,
+                0.0,
+                "heuristic",
+                Msg("models.raw_quick_check"),
+            )
+        if found is not None:
+            feasible_hi = True
+            hi_val = radius_index(found, mid)
+            hi_plan = found
+            if hi_val == lo:
+                break
+            hi = hi_val
+        else:
+            if raw.status != "infeasible":
+                inconclusive = True
+            lo = mid + 1
+            if lo > hi:
+                break
+    if not feasible_hi:
+        if inconclusive or deadline.expired():
+            raise NoSolution(
+                RawResult(
+                    "no_solution",
+                    None,
+                    None,
+                    None,
+                    None,
+                    solve_time,
+                    opts.solver,
+                    Msg("models.raw_p_center_time_limit"),
+                )
+            )
+        raise Infeasible(
+            RawResult(
+                "infeasible",
+                None,
+                None,
+                None,
+                None,
+                solve_time,
+                opts.solver,
+                Msg("models.raw_p_center_no_radius"),
+            )
+        )
+    best = float(values[hi_val])
+    lower_bound = float(values[lo]) if inconclusive else best
+    # final step: the p-median among plans within `best` minutes (ties: least patient-minutes)
+    # the last feasible check's plan serves everyone within `best`: the warm start of the
+    # uncapacitated tie-break, topped up to the p sites the p-median needs (a check may use
+    # fewer; more sites never lengthen a trip)
+    start: BoolArray | None = None
+    if not opts.capacitated and opts.p is not None and int(hi_plan.sum()) <= opts.p:
+        start = hi_plan.copy()
+        extra = np.flatnonzero(prep.openable & ~start)[: opts.p - int(start.sum())]
+        start[extra] = True
+        if int(start.sum()) != opts.p:
+            start = None
+    out, form = solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
+    build_time += out.build_time_s
+    solve_time += out.solve_time_s
+    status: Status = "feasible" if inconclusive else "optimal"
+    gap = (best - lower_bound) / best if best > 0 else 0.0
+    out = dataclasses.replace(
+        out,
+        objective=best,
+        bound=lower_bound,
+        status=status,
+        gap=gap,
+        solve_time_s=solve_time,
+        build_time_s=build_time,
+        extras={"bisection_checks": checks, "tie_break_status": out.status},
+    )
+    return out, form

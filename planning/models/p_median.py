@@ -59,22 +59,80 @@ Capacitated variant: assignment variables :math:`x_{ij} \in [0,1]` over the pair
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
+import time
+
+import numpy as np
 import pulp
 
-from planning.models._build import build_pulp
-from planning.models.base import ModelInput
-from planning.scenario import Scenario
+from planning.i18n import Msg
+from planning.models._blocks import (
+    Formulation,
+    add_side,
+    allowed_pairs,
+    assignment_block,
+    integral,
+    radius_block,
+    radius_levels,
+    site_columns,
+    start_vector,
+)
+from planning.models._branch import branch_and_bound
+from planning.models._heuristic import (
+    dense_costs,
+    lagrangian_fixing,
+    p_median_heuristic,
+    p_median_value,
+)
+from planning.models._mip import INF, BoolArray, IntArray, MipBuilder, proven_optimal
+from planning.models._prep import Prepared, prepare
+from planning.models._run import (
+    Deadline,
+    Infeasible,
+    NoSolution,
+    Outcome,
+    Progress,
+    run_solver,
+    settled,
+    solve_plain,
+)
+from planning.models.base import ModelInput, Status
+from planning.models.options import ModelOptions, ScenarioLike, as_options
+
+logger = logging.getLogger(__name__)
+
+#: Above this many distance levels the radius model starts truncated (then extended).
+MAX_FULL_LEVELS = 30_000
+
+#: Share of the time left that the Lagrangian branch-and-bound may use before the radius MIP
+#: takes over (it proves most OR-Library instances alone; the MIP keeps the rest of the time).
+BRANCH_SHARE = 0.5
+
+#: HiGHS options for a p-median whose heuristic / Lagrangian plan is the warm start: the
+#: plan is usually optimal, so sub-MIP heuristics, restarts and symmetry detection cost
+#: more than they find (Putian, p = 6: 25 s -> 19 s); the proof is unchanged.
+P_MEDIAN_WARM_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_allow_restart": False,
+    "mip_detect_symmetry": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
-def build_p_median(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
+def build_p_median(data: ModelInput, options: ModelOptions | ScenarioLike) -> pulp.LpProblem:
     r"""Build (without solving) the full radius-formulation p-median.
 
     Parameters
     ----------
     data
         Sparse travel minutes, demand weights and sites, keyed by ids.
-    scenario
-        ``n_facilities`` (p) and ``constraints``.
+    options
+        ``p`` and the constraints. A :class:`~planning.scenario.Scenario` is read with
+        :meth:`~planning.models.ModelOptions.from_scenario`.
 
     Returns
     -------
@@ -87,4 +145,422 @@ def build_p_median(data: ModelInput, scenario: Scenario) -> pulp.LpProblem:
     :math:`\min \sum_i w_i (D_i^0 + \sum_k (D_i^{k+1} - D_i^k) z_i^k)` s.t. the chain rows of
     the module docstring, :math:`\sum_j y_j = p`, existing sites fixed open.
     """
-    return build_pulp(data, scenario, "p_median", name=f"p_median_{scenario.name}")
+    opts = as_options(options).replace(kind="p_median")
+    form = formulate_p_median(prepare(data, opts), opts)
+    prob, _ = form.mip.to_pulp(f"p_median_{opts.name}")
+    return prob
+
+
+def formulate_p_median(
+    prep: Prepared,
+    opts: ModelOptions,
+    *,
+    radius_keep: IntArray | None = None,
+    max_minutes: float | None = None,
+    reduce: bool = True,
+) -> Formulation:
+    """Build the p-median: radius formulation, or assignments when capacitated.
+
+    ``radius_keep``: levels modelled per client (lazy radii); ``max_minutes``: only pairs
+    within it (the p-center's tie-break); ``reduce=False`` gives every client level its own
+    variable (no shared level sets, for tests).
+    """
+    b = MipBuilder(sense="min")
+    w = prep.weight
+    allowed = allowed_pairs(prep, opts, max_minutes)
+    y0 = site_columns(b, prep, cost=0.0)
+    if opts.capacitated:
+        pairs = np.flatnonzero(allowed & (w[prep.pi] > 0))
+        xm = assignment_block(
+            b, prep, y0, pairs, cost=w[prep.pi[pairs]] * prep.pt[pairs], demand_rows="eq"
+        )
+        count_row = add_side(b, prep, opts, y0, "p_median", None)
+        mip = b.build(integral_objective=integral(w) and integral(prep.pt[pairs]))
+        return Formulation(
+            "p_median", mip, y0, x0=xm, xpairs=pairs, count_row=count_row, allowed=allowed
+        )
+    radius = radius_levels(prep, allowed)
+    if radius_keep is not None:
+        radius.keep = np.minimum(np.maximum(radius_keep, 1), radius.n_levels)
+    radius_z = radius_block(b, prep, y0, radius, share=reduce)
+    # a truncated chain leaves out the client's "must be served" row; where the client
+    # cannot reach every site (e.g. the p-center tie-break, pairs within the optimal
+    # radius) keep it as sum_{j allowed} y_j >= 1, valid for the full model
+    n_pairs = np.bincount(prep.pi[radius.pairs], minlength=prep.n)
+    cut = np.flatnonzero(
+        (radius.keep < radius.n_levels)
+        & (radius.n_levels > 0)
+        & (n_pairs < int(prep.openable.sum()))
+    )
+    if cut.size:
+        sel = np.isin(prep.pi[radius.pairs], cut)
+        rows = np.searchsorted(cut, prep.pi[radius.pairs[sel]])
+        b.add_rows(cut.size, rows, y0 + prep.pj[radius.pairs[sel]], 1.0, lb=1.0, family="served")
+    count_row = add_side(b, prep, opts, y0, "p_median", None)
+    mip = b.build(integral_objective=integral(w) and integral(prep.pt[radius.pairs]))
+    return Formulation(
+        "p_median", mip, y0, count_row=count_row, radius=radius, radius_z=radius_z, allowed=allowed
+    )
+
+
+def solve_p_median(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    *,
+    max_minutes: float | None = None,
+    start_open: BoolArray | None = None,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Formulation]:
+    """Fewest patient-minutes: the radius path, or the assignment MIP when capacitated.
+
+    ``max_minutes``: only pairs within it (the p-center's tie-break); ``start_open``: a plan
+    to start from.
+    """
+    if not opts.capacitated:
+        return solve_p_median_radius(
+            prep,
+            opts,
+            deadline,
+            max_minutes=max_minutes,
+            initial_open=start_open,
+            progress=progress,
+        )
+    t0 = time.perf_counter()
+    form = formulate_p_median(prep, opts, max_minutes=max_minutes)
+    build = time.perf_counter() - t0
+    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    return out, form
+
+
+def solve_p_median_radius(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    *,
+    max_minutes: float | None = None,
+    initial_open: BoolArray | None = None,
+    initial_keep: IntArray | None = None,
+    progress: Progress | None = None,
+) -> tuple[Outcome, Formulation]:
+    """Uncapacitated p-median: heuristic, Lagrangian fixing, then the radius MIP.
+
+    1. A greedy + vertex-substitution plan gives an upper bound ``UB`` (dense instances).
+    2. Lagrangian relaxation of the assignment rows gives a lower bound; sites that cannot be
+       in any plan better than ``UB`` are fixed closed (or open). If the bound reaches ``UB``
+       the plan is proven optimal without a MIP; else Lagrangian branch-and-bound searches
+       (:mod:`planning.models._branch`).
+    3. The radius formulation over the remaining sites (lazily truncated radii when large)
+       either finds a better plan or proves none exists; both prove optimality.
+    """
+    t_build = time.perf_counter()
+    allowed = allowed_pairs(prep, opts, max_minutes)
+    first = _lagrangian_first(
+        prep, opts, deadline, allowed, initial_open=initial_open, t_build=t_build
+    )
+    if isinstance(first, Outcome):
+        return first, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
+    work, incumbent, inc_val, start_open, lag_info = first
+    # pairs beyond a client's nearest always-open site never matter
+    w_allowed = allowed_pairs(work, opts, max_minutes)
+    if work.fixed.any():
+        _, near_fixed = work.nearest_open(work.fixed, w_allowed)
+        w_allowed &= work.pt <= near_fixed[work.pi] + 1e-9
+    work = dataclasses.replace(
+        work, pi=work.pi[w_allowed], pj=work.pj[w_allowed], pt=work.pt[w_allowed]
+    )
+    if initial_keep is None:
+        rad0 = radius_levels(work, np.ones(work.pi.size, dtype=bool))
+        if int(rad0.n_levels.sum()) <= MAX_FULL_LEVELS:
+            initial_keep = rad0.n_levels
+    build_time = time.perf_counter() - t_build
+    lag_bound = lag_info.get("lagrangian_bound")
+    try:
+        out = _radius_loop(
+            work,
+            opts,
+            deadline,
+            start_open=start_open,
+            initial_keep=initial_keep,
+            progress=progress,
+        )
+    except NoSolution:
+        if incumbent is None or not opts.pure_p_median:
+            raise
+        out = settled(
+            incumbent,
+            inc_val,
+            bound=lag_bound if isinstance(lag_bound, float) else None,
+            raw_bound=None,
+            status="feasible",
+            gap=None,
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+        )
+    except Infeasible:
+        if incumbent is None or not lag_info:
+            raise
+        # nothing better than the incumbent exists among the remaining sites: it is optimal
+        out = settled(
+            incumbent,
+            inc_val,
+            bound=inc_val,
+            status="optimal",
+            gap=0.0,
+            message=Msg("models.raw_incumbent_proven"),
+            solver=opts.solver,
+        )
+    if opts.pure_p_median and incumbent is not None and inc_val < out.objective - 1e-9:
+        # the reduced MIP only searches plans better than the incumbent; none found
+        bound = out.bound
+        proven = out.status == "optimal"
+        gap = (
+            0.0
+            if proven
+            else (None if bound is None else abs(inc_val - bound) / max(abs(inc_val), 1e-10))
+        )
+        out = dataclasses.replace(
+            out, is_open=incumbent, objective=inc_val, bound=inc_val if proven else bound, gap=gap
+        )
+    lag_bound = lag_info.get("lagrangian_bound")
+    if out.status != "optimal" and isinstance(lag_bound, float) and math.isfinite(lag_bound):
+        # the Lagrangian / branch-and-bound bound is valid too: report the tighter one
+        bound = lag_bound if out.bound is None else max(out.bound, lag_bound)
+        gap = abs(out.objective - bound) / max(abs(out.objective), 1e-10)
+        out = dataclasses.replace(out, bound=bound, gap=gap)
+    form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
+    out = dataclasses.replace(
+        out, build_time_s=out.build_time_s + build_time, extras={**out.extras, **lag_info}
+    )
+    return out, form
+
+
+#: What the Lagrangian stage hands to the radius MIP: the data restricted to sites that may
+#: still improve on the incumbent, the incumbent and its value, the MIP's start, the figures.
+Handover = tuple[Prepared, BoolArray | None, float, BoolArray | None, dict[str, object]]
+
+
+def _lagrangian_first(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    allowed: BoolArray,
+    *,
+    initial_open: BoolArray | None,
+    t_build: float,
+) -> Outcome | Handover:
+    """Heuristic plan, Lagrangian bound and fixing, then branch-and-bound (dense instances).
+
+    Returns the :class:`Outcome` when the plan is settled (bound met, or the search
+    finished), else what the radius MIP starts from.
+    """
+    incumbent: BoolArray | None = initial_open
+    inc_val = INF
+    d = None
+    if opts.p is not None:
+        d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
+    if d is None or opts.p is None:
+        return prep, incumbent, inc_val, initial_open, {}
+    heur = p_median_heuristic(
+        d,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        time_limit_s=min(1.0, 0.05 * deadline.left()),
+    )
+    if incumbent is not None and heur is not None:
+        if p_median_value(d, prep.weight, heur) < p_median_value(d, prep.weight, incumbent):
+            incumbent = heur
+    elif heur is not None:
+        incumbent = heur
+    if incumbent is not None:
+        inc_val = p_median_value(d, prep.weight, incumbent)
+    if not opts.pure_p_median or not math.isfinite(inc_val):
+        return prep, incumbent, inc_val, initial_open, {}
+    assert incumbent is not None  # noqa: S101 - inc_val is finite
+    whole = integral(prep.weight) and integral(prep.pt[allowed])
+    lb, fix0, fix1, plan, val, lam = lagrangian_fixing(
+        d,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        upper=inc_val,
+        integral=whole,
+        time_limit_s=max(0.5, 0.25 * deadline.left()),
+    )
+    if plan is not None and val < inc_val:
+        incumbent, inc_val = plan, val
+    margin = (1.0 - 1e-6) if whole else -1e-9 * max(1.0, abs(inc_val))
+    lag_info: dict[str, object] = {
+        "lagrangian_bound": lb,
+        "sites_fixed_closed": int(fix0.sum()),
+        "sites_fixed_open": int(fix1.sum()),
+    }
+    if lb > inc_val - margin:
+        return settled(
+            incumbent,
+            inc_val,
+            bound=lb,
+            status="optimal",
+            gap=0.0,
+            message=Msg("models.raw_lagrangian_bound"),
+            solver=opts.solver,
+            build_time_s=time.perf_counter() - t_build,
+            extras={**lag_info, "radius_rounds": 0},
+        )
+    bb = branch_and_bound(
+        d,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed | fix1,
+        openable=prep.openable & ~fix0,
+        plan=incumbent,
+        lam=lam,
+        integral=whole,
+        time_limit_s=BRANCH_SHARE * deadline.left(),
+        rel_gap=opts.mip_gap,
+    )
+    lag_info["branch_nodes"] = bb.nodes
+    if bb.value < inc_val:
+        incumbent, inc_val = bb.plan, bb.value
+    lb = max(lb, bb.bound)
+    lag_info["lagrangian_bound"] = lb
+    if bb.finished:
+        proven = proven_optimal(inc_val, lb, integral=whole)
+        note = (
+            Msg("models.raw_branch_proven", nodes=bb.nodes)
+            if proven
+            else Msg("models.raw_branch_gap", gap=opts.mip_gap, nodes=bb.nodes)
+        )
+        return settled(
+            incumbent,
+            inc_val,
+            bound=inc_val if proven else lb,
+            raw_bound=lb,
+            status="optimal" if proven else "feasible",
+            gap=0.0 if proven else max(0.0, inc_val - lb) / max(abs(inc_val), 1e-10),
+            message=note,
+            solver=opts.solver,
+            build_time_s=time.perf_counter() - t_build,
+            extras={**lag_info, "radius_rounds": 0},
+        )
+    # restrict the MIP to sites that may still improve on the incumbent
+    openable = prep.openable & ~fix0
+    fixed = prep.fixed | fix1
+    work = dataclasses.replace(prep, openable=openable, fixed=fixed)
+    keeps = bool(incumbent[fixed].all()) and not bool(incumbent[~openable].any())
+    return work, incumbent, inc_val, incumbent if keeps else None, lag_info
+
+
+def _radius_loop(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    *,
+    start_open: BoolArray | None,
+    initial_keep: IntArray | None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Solve the radius formulation, extending truncated radii until proven (see module)."""
+    t_build = time.perf_counter()
+    full_allowed = np.ones(prep.pi.size, dtype=bool)
+    rad = radius_levels(prep, full_allowed)
+    if initial_keep is None:
+        if start_open is not None:
+            _, near_t = prep.nearest_open(start_open)
+            keep = np.ones(prep.n, dtype=np.int64)
+            for i in np.flatnonzero(rad.n_levels > 0).tolist():
+                if not math.isfinite(near_t[i]):
+                    keep[i] = rad.n_levels[i]
+                    continue
+                keep[i] = int(np.searchsorted(rad.level_dist[i], near_t[i] + 1e-9))
+            # slack: one level past the start plan, and at least the levels of the client's
+            # ~2p nearest sites, keeps most clients' optimal distance inside the model (one
+            # round on Putian for p = 3..15; p = 6: 4.2 s against 5.5 s with ~3p levels, 14.7 s
+            # and 5 rounds with ~p levels, 20 s with every level)
+            floor = 2 * opts.p + 2 if opts.p is not None else 8
+            initial_keep = np.minimum(np.maximum(keep + 1, floor), rad.n_levels)
+        else:
+            initial_keep = np.minimum(rad.n_levels, 8)
+    form = formulate_p_median(prep, opts, radius_keep=initial_keep)
+    rad = form.radius  # type: ignore[assignment]
+    assert rad is not None  # noqa: S101
+    build_time = time.perf_counter() - t_build
+    solve_time = 0.0
+    iterations = 0
+    best_open: BoolArray | None = None
+    best_val = INF
+    outside = np.zeros(0, dtype=np.int64)
+    while True:
+        iterations += 1
+        start = start_vector(form, prep, start_open) if start_open is not None else None
+        if start is not None and opts.pure_p_median:
+            form.mip.highs_options.update(P_MEDIAN_WARM_OPTIONS)
+        t0 = time.perf_counter()
+        raw = run_solver(form.mip, opts, deadline, start=start)
+        solve_time += time.perf_counter() - t0
+        if raw.x is None:
+            if raw.status == "infeasible":
+                raise Infeasible(raw)
+            if best_open is None:
+                raise NoSolution(raw)
+            break
+        is_open = raw.x[form.y0 : form.y0 + prep.m] > 0.5
+        _, served_t = prep.nearest_open(is_open)
+        pos = np.flatnonzero(rad.n_levels > 0)
+        true_val = float(np.dot(prep.weight[pos], served_t[pos]))
+        if true_val < best_val:
+            best_val, best_open = true_val, is_open
+        limit = np.array([rad.level_dist[i][rad.keep[i] - 1] for i in pos.tolist()])
+        outside = pos[served_t[pos] > limit + 1e-9]
+        if progress is not None:
+            progress(min(0.9, 0.2 + 0.1 * iterations), f"p-median round {iterations}")
+        logger.info(
+            "p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
+            iterations,
+            raw.objective or 0.0,
+            true_val,
+            outside.size,
+        )
+        if outside.size == 0 or raw.status != "optimal" or deadline.expired():
+            break
+        new_keep = rad.keep.copy()
+        for i in outside.tolist():
+            lv = int(np.searchsorted(rad.level_dist[i], served_t[i] + 1e-9))
+            new_keep[i] = min(int(rad.n_levels[i]), max(lv, 2 * int(rad.keep[i])))
+        t_b = time.perf_counter()
+        form = formulate_p_median(prep, opts, radius_keep=new_keep)
+        rad = form.radius  # type: ignore[assignment]
+        assert rad is not None  # noqa: S101
+        build_time += time.perf_counter() - t_b
+        start_open = best_open
+    assert best_open is not None  # noqa: S101
+    # the truncated model is a relaxation: its bound is valid for the full problem, and when
+    # every client is served within its modelled radius the relaxation optimum is attained
+    bound = raw.bound
+    proven = raw.status == "optimal" and outside.size == 0
+    if bound is not None:
+        gap: float | None = 0.0 if proven else abs(best_val - bound) / max(abs(best_val), 1e-10)
+    else:
+        gap = 0.0 if proven else None
+    status: Status = "optimal" if proven else "feasible"
+    if proven:
+        bound = best_val if bound is None else min(bound, best_val)
+    return Outcome(
+        best_open,
+        np.zeros(0),
+        raw,
+        best_val,
+        bound,
+        status,
+        gap,
+        solve_time,
+        build_time,
+        extras={
+            "radius_rounds": iterations,
+            "radius_levels_modelled": int(rad.keep[rad.n_levels > 0].sum()),
+            "radius_levels_total": int(rad.n_levels.sum()),
+        },
+    )

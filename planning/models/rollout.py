@@ -107,6 +107,7 @@ from planning.models._mip import (
     solve_mip,
 )
 from planning.models.base import ModelInput
+from planning.models.options import ModelOptions
 from planning.results.privacy import CountMask, county_count_mask
 from planning.scenario import Phase, Scenario
 from planning.suppression import hide_revealing_shares
@@ -274,7 +275,7 @@ def _setup(data: ModelInput, scenario: Scenario, counties: pd.Series | None) -> 
         raise ScenarioError(msg)
     # The model-input checks of the engine, without its one-shot site-count check: for a
     # rollout n_facilities is only an overall cap (checked below).
-    prep = _prep.prepare(data, scenario.replace(model="lscp", n_facilities=None))
+    prep = _prep.prepare(data, ModelOptions.from_scenario(scenario).replace(kind="lscp", p=None))
     n_fixed = int(prep.fixed.sum())
     cap_sites = scenario.n_facilities if scenario.model != "lscp" else None
     if cap_sites is not None and cap_sites < n_fixed:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from planning.errors import DataError
 from planning.inputs.read import InputFileError, Problem, read_table
-from planning.models.base import ModelInput, Solution
+from planning.models.base import ModelInput
 
 TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
 FALSE = {"false", "0", "no", "n", "f", "否", "", "0.0", "none", "nan"}
@@ -310,103 +309,3 @@ def load_model_input(
             )
             raise DataError(msg)
     return ModelInput(travel=travel, demand=dem, sites=sites)
-
-
-def solution_to_json(solution: Solution) -> dict[str, Any]:
-    """Return the JSON-ready summary of ``solution`` printed by ``solve --json``.
-
-    Keys: ``model``, ``status``, ``objective``, ``gap``, ``bound``, ``solver``,
-    ``solve_time_s``, ``selected_sites``, ``assignment`` (rows ``demand_id``, ``site_id``,
-    ``travel_min``, ``patients``), ``site_load`` (rows ``site_id``, ``patients``,
-    ``capacity`` or ``null`` when unlimited), ``coverage_share``, ``mean_travel_min``.
-    """
-
-    def num(v: object) -> float | None:
-        if v is None:
-            return None
-        f = float(str(v))
-        return f if math.isfinite(f) else None
-
-    alloc = solution.allocation
-    load = solution.extras.get("site_load")
-    site_load = []
-    if isinstance(load, pd.DataFrame):
-        site_load = [
-            {"site_id": str(r.site_id), "patients": num(r.patients), "capacity": num(r.capacity)}
-            for r in load.itertuples()
-        ]
-    return {
-        "model": solution.model,
-        "status": solution.status,
-        "objective": num(solution.objective),
-        "gap": num(solution.gap),
-        "bound": num(solution.bound),
-        "solver": solution.solver,
-        "solve_time_s": round(solution.solve_time_s + solution.build_time_s, 3),
-        "selected_sites": list(solution.selected_sites),
-        "assignment": [
-            {
-                "demand_id": str(r.demand_id),
-                "site_id": str(r.site_id),
-                "travel_min": num(r.travel_min),
-                "patients": num(r.patients),
-            }
-            for r in alloc.itertuples()
-        ],
-        "site_load": site_load,
-        "coverage_share": num(solution.extras.get("coverage_share")),
-        "mean_travel_min": num(solution.extras.get("mean_travel_min")),
-        "hubs": list(solution.extras.get("hubs", ()) or ()),  # type: ignore[call-overload]
-    }
-
-
-def solve_tables_command(args: Any, scenario: Any) -> int:
-    """Run ``python -m planning solve --travel-times ...`` (called by :mod:`planning.cli`).
-
-    ``args`` is the parsed command line, ``scenario`` the scenario built from its options.
-    Prints the JSON summary (``--json``) or a short text summary on stdout; with ``--out DIR``
-    also writes ``result.json``, ``assignment.csv`` and ``scenario.json`` there.
-    """
-    import json  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
-    from planning.errors import ScenarioError  # noqa: PLC0415
-    from planning.models._api import solve  # noqa: PLC0415
-
-    missing = [
-        flag
-        for flag, value in (("--demand", args.demand), ("--candidates", args.candidates))
-        if not value
-    ]
-    if missing:
-        msg = (
-            f"--travel-times also needs {' and '.join(missing)} (a demand table with "
-            "demand_id, weight and a candidate table with site_id)."
-        )
-        raise ScenarioError(msg)
-    if args.capacity_column:
-        constraints = scenario.constraints.model_dump(mode="json")
-        constraints["capacitated"] = True
-        scenario = scenario.replace(constraints=constraints)
-    data = load_model_input(
-        args.travel_times, args.demand, args.candidates, capacity_column=args.capacity_column
-    )
-    solution = solve(data, scenario)
-    result = solution_to_json(solution)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "result.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        solution.allocation.to_csv(out / "assignment.csv", index=False)
-        scenario.save(out / "scenario.json")
-    if args.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    else:
-        gap = "" if solution.gap is None else f", gap {solution.gap:.2%}"
-        sys.stdout.write(
-            f"{solution.model}: {solution.status}{gap}; objective {solution.objective:,.4g}; "
-            f"sites {', '.join(solution.selected_sites)}\n"
-        )
-    return 0
