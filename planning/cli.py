@@ -522,11 +522,11 @@ def _add_export(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
 
 def _cmd_rollout(args: argparse.Namespace) -> int:
     from planning import pipeline, report  # noqa: PLC0415
-    from planning.models import rollout  # noqa: PLC0415
+    from planning.results import rollout  # noqa: PLC0415
 
     scenario = report.load_scenario_for_run(args.scenario_file)
     inputs = pipeline.prepare(scenario)
-    result = rollout.plan_rollout(inputs, suggest=not args.no_suggest)
+    result = pipeline.rollout(inputs, suggest=not args.no_suggest)
     report.export_rollout(
         result,
         Path(args.out),

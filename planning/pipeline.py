@@ -1,7 +1,8 @@
 """Run the whole pipeline for a :class:`~planning.scenario.Scenario`.
 
 data -> demand -> sites -> travel -> model -> results. The app, the command line, the
-notebooks and the end-to-end tests all call :func:`run`.
+notebooks and the end-to-end tests all call :func:`run`; a phased rollout of the same inputs
+is :func:`rollout`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from planning import results as results_step
 from planning import travel as travel_step
 from planning._progress import Progress, sub_progress
 from planning.errors import DataError, PlanningWarning
-from planning.models import ModelInput, Solution
+from planning.models import ModelInput, ModelOptions, Solution
+from planning.results.rollout import RolloutResult, solve_rollout
 from planning.scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -291,7 +293,7 @@ def solve(
     scenario = scenario or inputs.scenario
     if progress:
         progress(0.6, "solving the siting model")
-    solution = models.solve(inputs.model_input(), scenario)
+    solution = models.solve(inputs.model_input(), ModelOptions.from_scenario(scenario))
     if progress:
         progress(0.95, "summarising results")
     tables = results_step.summarise(
@@ -332,3 +334,26 @@ def run(
     """
     inputs = prepare(scenario, facilities=facilities, progress=progress)
     return solve(inputs, progress=progress)
+
+
+def rollout(
+    inputs: Inputs,
+    scenario: Scenario | None = None,
+    *,
+    suggest: bool = True,
+    progress: Progress | None = None,
+) -> RolloutResult:
+    """Plan the phased rollout of ``scenario`` on prepared inputs.
+
+    Every county of the region counts in the county milestones, also those without demand
+    points. ``scenario`` defaults to the one ``inputs`` were prepared for; only model and
+    rollout options may differ (see :func:`solve`).
+    """
+    scenario = scenario or inputs.scenario
+    return solve_rollout(
+        inputs.model_input(),
+        scenario,
+        counties=inputs.counties["name"],
+        suggest=suggest,
+        progress=progress,
+    )

@@ -11,8 +11,8 @@ import pytest
 
 from planning import models
 from planning.errors import DataError, ScenarioError
-from planning.models import rollout
 from planning.models.base import ModelInput
+from planning.results import rollout
 from planning.scenario import Scenario
 
 COUNTY_NAMES = {"C1": "城厢区", "C2": "涵江区", "C3": "荔城区", "C4": "秀屿区", "C5": "仙游县"}
@@ -475,7 +475,7 @@ def putian():
 
     scenario = Scenario(cell_size_m=5000)
     inputs = pipeline.prepare(scenario)
-    return inputs, rollout.plan_rollout(inputs)
+    return inputs, pipeline.rollout(inputs)
 
 
 def test_putian_policy_defaults_end_to_end(putian):

@@ -3,7 +3,7 @@
 Widgets (keys ``ro_*``): the phases table (year, new sites, budget, county and patient
 targets), the early-year weight, whether to search the smallest fix for missed milestones,
 the Plan button, the year slider and the basemap. The page builds a :class:`Scenario` from
-them, calls :func:`planning.models.rollout.plan_rollout` on the cached prepared inputs and shows the
+them, calls :func:`planning.pipeline.rollout` on the cached prepared inputs and shows the
 year-by-year table against the milestones, the map coloured by opening year and downloads.
 Only :class:`~planning.errors.PlanningError` is caught (``state.planning_errors``).
 """
@@ -17,10 +17,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planning import pipeline
 from planning.inputs.sites import site_names
-from planning.models import rollout
 from planning.report import rollout as rollout_export
 from planning.report.maps import travel_label_text
+from planning.results import rollout
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import lang, progress_text, t
@@ -35,7 +36,7 @@ def _share_text(value: float) -> str:
 def milestone_text(row: Any, *, threshold_min: float, message: str, threshold: int = 5) -> str:
     """One milestone line in the page's language (English: the library's own ``message``).
 
-    ``row`` is a row of :attr:`planning.models.rollout.RolloutResult.milestones` (``year``,
+    ``row`` is a row of :attr:`planning.results.rollout.RolloutResult.milestones` (``year``,
     ``measure``, ``target``, ``achieved``, ``met``, ``count``, ``of``, ``note``,
     ``extra_sites``, ``extra_budget``, ``where``, ``share_hidden``). A share the library
     marks ``share_hidden`` (it would give a count below ``threshold`` back) is ``—``.
@@ -318,9 +319,7 @@ def render() -> None:
             progress = _progress_bar()
             inputs, warns = cache.prepared_inputs(planned)
             state.show_warnings(warns)
-            planned_result = rollout.plan_rollout(
-                inputs, planned, suggest=suggest, progress=progress
-            )
+            planned_result = pipeline.rollout(inputs, planned, suggest=suggest, progress=progress)
         st.session_state[RESULT] = planned_result
     last = st.session_state.get(RESULT)
     if not isinstance(last, rollout.RolloutResult):

@@ -1,6 +1,7 @@
-"""Fast p-median heuristic (greedy + vertex substitution) used for warm starts and radii.
+"""Heuristics: greedy + swap plans (p-median, MCLP) and complete enumeration of tiny instances.
 
-The answer is only a starting point: the MIP proves (or not) optimality afterwards.
+A heuristic plan is only a starting point (an incumbent, a warm start, radii to model) unless
+enumeration was complete: a bound or a solver proves (or not) its optimality afterwards.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from planning.models._branch import subgradient
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 MAX_DENSE_CELLS = 6_000_000
-STALL_LIMIT = 25
 
 
 def dense_costs(n: int, m: int, pi: IntArray, pj: IntArray, pt: FloatArray) -> FloatArray | None:
@@ -114,188 +113,6 @@ def p_median_value(d: FloatArray, w: FloatArray, is_open: BoolArray) -> float:
     near = d[:, is_open].min(axis=1) if is_open.any() else np.full(d.shape[0], np.inf)
     pos = w > 0
     return float(w[pos] @ near[pos])
-
-
-def lagrangian_fixing(
-    d: FloatArray,
-    w: FloatArray,
-    p: int,
-    *,
-    fixed: BoolArray,
-    openable: BoolArray,
-    upper: float,
-    integral: bool,
-    max_iter: int = 400,
-    time_limit_s: float = 30.0,
-) -> tuple[float, BoolArray, BoolArray, BoolArray | None, float, FloatArray]:
-    """Lagrangian bound for the p-median and the sites it can fix.
-
-    The assignment rows ``sum_j x_ij = 1`` are relaxed with multipliers ``lambda_i``; the
-    relaxation picks the ``p`` sites of smallest ``rho_j = sum_i min(0, w_i d_ij - lambda_i)``.
-    A site whose forced opening (closing) lifts the bound above ``upper`` (minus 1 when the
-    objective is integral) cannot be in any plan better than ``upper``: it is fixed closed
-    (open). Subgradient optimisation (Held-Wolfe-Crowder) tunes ``lambda``.
-
-    Returns
-    -------
-    bound, fix_closed, fix_open, best_plan, best_value, multipliers
-        A valid lower bound, the masks of sites fixed closed / open, the best plan seen
-        (Lagrangian plans are evaluated as a by-product; ``None`` if none beat ``upper``) and
-        the multipliers of the bound (length ``n``; 0 for clients of weight 0), to warm-start
-        :func:`~planning.models._branch.branch_and_bound`.
-    """
-    pos = w > 0
-    c = w[pos, None] * d[pos]
-    free = openable & ~fixed
-    k = p - int(fixed.sum())
-    m = d.shape[1]
-    margin = (1.0 - 1e-6) if integral else -1e-9 * max(1.0, abs(upper))
-    # start: each client's cost to its k-th nearest site (a rough assignment price)
-    srt = np.sort(c, axis=1)
-    kk = min(max(1, c.shape[1] // max(p, 1)), c.shape[1] - 1)
-    lam = np.where(
-        np.isfinite(srt[:, kk]),
-        srt[:, kk],
-        np.nanmax(np.where(np.isfinite(srt), srt, np.nan), axis=1),
-    )
-    best_bound, best_rho, best_lam_sum = -np.inf, np.zeros(m), 0.0
-    theta, stall = 2.0, 0
-    best_plan: BoolArray | None = None
-    best_value = upper
-    best_lam = lam.copy()
-    recent: list[BoolArray] = []
-    free_idx = np.flatnonzero(free)
-    end = time.perf_counter() + time_limit_s
-    for it in range(max_iter):
-        if time.perf_counter() > end:
-            break
-        red = np.minimum(c - lam[:, None], 0.0)
-        rho = red.sum(axis=0)
-        order = free_idx[np.argsort(rho[free_idx], kind="stable")]
-        chosen = np.concatenate([np.flatnonzero(fixed), order[:k]])
-        value = float(lam.sum() + rho[chosen].sum())
-        if value > best_bound + 1e-9:
-            best_bound, best_rho, best_lam_sum, stall = value, rho.copy(), float(lam.sum()), 0
-            best_lam = lam.copy()
-            plan_now = np.zeros(m, dtype=bool)
-            plan_now[chosen] = True
-            if not recent or not np.array_equal(recent[-1], plan_now):
-                recent.append(plan_now)
-        else:
-            stall += 1
-            if stall >= STALL_LIMIT:
-                theta, stall = theta / 2, 0
-        if best_bound > upper - margin or theta < 1e-4:
-            break
-        if it % 10 == 0:
-            plan = np.zeros(m, dtype=bool)
-            plan[chosen] = True
-            val = p_median_value(d, w, plan)
-            if val < best_value - 1e-9:
-                best_value, best_plan = val, plan
-                upper = val
-        g = 1.0 - (red[:, chosen] < 0).sum(axis=1)
-        norm = float(g @ g)
-        if norm == 0:
-            break
-        lam = lam + theta * (upper - value) / norm * g
-    # polish recent Lagrangian plans by vertex substitution: a better upper bound fixes more
-    for plan0 in recent[-3:]:
-        if time.perf_counter() > end:
-            break
-        polished = p_median_heuristic(
-            d,
-            w,
-            p,
-            fixed=fixed,
-            openable=openable,
-            start=plan0,
-            time_limit_s=max(0.2, min(5.0, end - time.perf_counter())),
-        )
-        if polished is not None:
-            val = p_median_value(d, w, polished)
-            if val < best_value - 1e-9:
-                best_value, best_plan, upper = val, polished, val
-    # fixing from the best multipliers
-    rho = best_rho
-    order = free_idx[np.argsort(rho[free_idx], kind="stable")]
-    chosen_free = order[:k]
-    rest = order[k:]
-    fix_closed = np.zeros(m, dtype=bool)
-    fix_open = np.zeros(m, dtype=bool)
-    if k > 0 and rest.size == 0:
-        fix_open[chosen_free] = True
-    elif k > 0:
-        last_in = rho[chosen_free[-1]]
-        first_out = rho[rest[0]]
-        fix_closed[rest] = best_bound + rho[rest] - last_in > upper - margin
-        fix_open[chosen_free] = best_bound - rho[chosen_free] + first_out > upper - margin
-    elif k <= 0:
-        fix_closed[free] = True
-    del best_lam_sum
-    # probing: re-optimise the multipliers with each remaining site forced open
-    n_left = int((free & ~fix_closed & ~fix_open).sum())
-    if k > 1 and n_left <= 200 and time.perf_counter() < end:
-        _probe(
-            c,
-            best_lam,
-            fixed | fix_open,
-            free & ~fix_closed & ~fix_open,
-            k - int((fix_open & free).sum()),
-            upper,
-            margin,
-            fix_closed,
-            end,
-        )
-    lam_full = np.zeros(w.size)
-    lam_full[pos] = best_lam
-    return best_bound, fix_closed, fix_open, best_plan, best_value, lam_full
-
-
-def _probe(  # noqa: PLR0917 - internal helper
-    c: FloatArray,
-    lam0: FloatArray,
-    must: BoolArray,
-    free: BoolArray,
-    k: int,
-    upper: float,
-    margin: float,
-    fix_closed: BoolArray,
-    end: float,
-    iters: int = 80,
-    miss_limit: int = 10,
-) -> None:
-    """Fix closed every free site whose forced opening lifts the bound above ``upper``.
-
-    Sites are probed most promising first; after ``miss_limit`` probes in a row fix nothing
-    the rest are left to the MIP (Putian p = 6: 0.37 s of probes fixed no site; OR-Library
-    pmed39 35 -> 26 s, its successful probes come first).
-    """
-    cols = np.flatnonzero(must | free)
-    sub = c[:, cols]
-    must_l = np.flatnonzero(must[cols])
-    free_l = np.flatnonzero(free[cols])
-    if free_l.size <= k:
-        return
-    # cheap first: the reduced-cost estimate ranks sites; probe the most promising closures
-    red0 = np.minimum(sub - lam0[:, None], 0.0).sum(axis=0)
-    order = free_l[np.argsort(-red0[free_l], kind="stable")]
-    misses = 0
-    for jl in order.tolist():
-        if time.perf_counter() > end or misses >= miss_limit:
-            return
-        others = free_l[(free_l != jl) & ~fix_closed[cols[free_l]]]
-        if others.size < k - 1:
-            continue
-        forced = np.concatenate([must_l, [jl]])
-        res = subgradient(
-            sub, lam0, forced, others, k - 1, upper=upper, margin=margin, iterations=iters
-        )
-        if res.value > upper - margin:
-            fix_closed[cols[jl]] = True
-            misses = 0
-        else:
-            misses += 1
 
 
 def mclp_greedy(

@@ -69,6 +69,7 @@ class MipBuilder:
     _rlb: list[FloatArray] = field(default_factory=list)
     _rub: list[FloatArray] = field(default_factory=list)
     _rnames: list[list[str]] = field(default_factory=list)
+    _extra_cost: list[tuple[IntArray, FloatArray]] = field(default_factory=list)
     families: dict[str, tuple[int, int]] = field(default_factory=dict)
     n_cols: int = 0
     n_rows: int = 0
@@ -125,6 +126,14 @@ class MipBuilder:
         self.n_rows += n
         return start
 
+    def add_cost(self, cols: IntArray, vals: float | FloatArray) -> None:
+        """Add ``vals`` to the objective coefficients of existing columns ``cols``.
+
+        Repeated columns add up (in order), so shared columns take the sum of their costs.
+        """
+        cols = np.asarray(cols, dtype=np.int64)
+        self._extra_cost.append((cols, np.broadcast_to(np.asarray(vals, dtype=float), cols.shape)))
+
     def fix_zero(self, cols: IntArray) -> None:
         """Set the upper bound of existing columns ``cols`` to 0."""
         starts = np.cumsum([0] + [len(u) for u in self._ub])
@@ -146,9 +155,12 @@ class MipBuilder:
         else:
             a = sp.csr_matrix((0, self.n_cols))
             rlb = rub = np.zeros(0)
+        cost = cat(self._cost) if self._cost else np.zeros(0)
+        for cols, vals in self._extra_cost:
+            np.add.at(cost, cols, vals)
         return Mip(
             sense=self.sense,
-            cost=cat(self._cost) if self._cost else np.zeros(0),
+            cost=cost,
             lb=cat(self._lb) if self._lb else np.zeros(0),
             ub=cat(self._ub) if self._ub else np.zeros(0),
             integer=cat(self._int) if self._int else np.zeros(0, dtype=bool),
@@ -262,6 +274,19 @@ class RawResult:
     solve_time_s: float
     solver: str
     message: Msg = field(default_factory=lambda: Msg("models.raw_no_note"))
+
+    @classmethod
+    def no_plan(
+        cls,
+        status: RawStatus,
+        solve_time_s: float,
+        solver: str,
+        message: Msg,
+        *,
+        bound: float | None = None,
+    ) -> RawResult:
+        """Return a result without a plan (``status`` infeasible, no_solution or error)."""
+        return cls(status, None, None, bound, None, solve_time_s, solver, message)
 
 
 def _rel_gap(obj: float | None, bound: float | None) -> float | None:
@@ -397,49 +422,17 @@ class HighsSession:
         else:
             bound = obj if ms == hs.HighsModelStatus.kOptimal else None
         if ms == hs.HighsModelStatus.kInfeasible:
-            return RawResult(
-                "infeasible",
-                None,
-                None,
-                None,
-                None,
-                elapsed,
-                "highs",
-                Msg("models.raw_highs_infeasible"),
-            )
+            note = Msg("models.raw_highs_infeasible")
+            return RawResult.no_plan("infeasible", elapsed, "highs", note)
         if ms == hs.HighsModelStatus.kUnboundedOrInfeasible:
-            return RawResult(
-                "infeasible",
-                None,
-                None,
-                None,
-                None,
-                elapsed,
-                "highs",
-                Msg("models.raw_highs_unbounded"),
-            )
+            note = Msg("models.raw_highs_unbounded")
+            return RawResult.no_plan("infeasible", elapsed, "highs", note)
         if x is None:
             if ms == hs.HighsModelStatus.kTimeLimit:
-                return RawResult(
-                    "no_solution",
-                    None,
-                    None,
-                    bound,
-                    None,
-                    elapsed,
-                    "highs",
-                    Msg("models.raw_time_limit_no_plan"),
-                )
-            return RawResult(
-                "error",
-                None,
-                None,
-                None,
-                None,
-                elapsed,
-                "highs",
-                Msg("models.raw_highs_stopped", status=h.modelStatusToString(ms)),
-            )
+                note = Msg("models.raw_time_limit_no_plan")
+                return RawResult.no_plan("no_solution", elapsed, "highs", note, bound=bound)
+            note = Msg("models.raw_highs_stopped", status=h.modelStatusToString(ms))
+            return RawResult.no_plan("error", elapsed, "highs", note)
         gap = _rel_gap(obj, bound) if is_mip else 0.0
         proven = ms == hs.HighsModelStatus.kOptimal and (
             not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective)
@@ -528,18 +521,10 @@ def solve_cbc(
     status, sol_status = prob.status, prob.sol_status
     if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
         note = Msg("models.raw_cbc_infeasible")
-        return RawResult("infeasible", None, None, None, None, elapsed, "cbc", note)
+        return RawResult.no_plan("infeasible", elapsed, "cbc", note)
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return RawResult(
-            "no_solution",
-            None,
-            None,
-            None,
-            None,
-            elapsed,
-            "cbc",
-            Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status]),
-        )
+        note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     x = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
     obj = float(mip.cost @ x) + mip.offset
     bound: float | None = None

@@ -61,6 +61,26 @@ def settled(
     )
 
 
+def proven_without_solver(
+    is_open: BoolArray, value: float, *, bound: float, message: Msg, started: float
+) -> Outcome:
+    """Outcome of a plan proven optimal by a heuristic's own argument (no MIP solver).
+
+    ``bound`` proves ``value`` (complete enumeration; every coverable patient covered);
+    ``started``: ``time.perf_counter()`` when the work began.
+    """
+    return settled(
+        is_open,
+        value,
+        bound=bound,
+        status="optimal",
+        gap=0.0,
+        message=message,
+        solver="heuristic",
+        build_time_s=time.perf_counter() - started,
+    )
+
+
 class Deadline:
     """Remaining share of the time limit."""
 

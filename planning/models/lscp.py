@@ -46,7 +46,7 @@ from planning.models._blocks import (
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan
 from planning.models._mip import INF, BoolArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Outcome, settled, solve_plain
+from planning.models._run import Deadline, Outcome, proven_without_solver, solve_plain
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -102,7 +102,11 @@ def formulate_cover(
     xpairs: IntArray | None = None
     if opts.capacitated:
         xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
-        xc = assignment_block(b, prep, y0, xpairs, cost=np.zeros(xpairs.size), demand_rows="eq")
+        site_col = y0 + np.arange(prep.m, dtype=np.int64)
+        x = assignment_block(
+            b, prep, site_col, prep.pi[xpairs], prep.pj[xpairs], demand_rows="eq", names=True
+        )
+        xc = x.x0
     else:
         _, sets = group_sets(prep, cover, np.flatnonzero(w > 0), by_county=False)
         if opts.pure_cover:
@@ -211,15 +215,8 @@ def _try_every_plan(
     if found is None:
         return None
     value = float(found.sum())
-    out = settled(
-        found,
-        value,
-        bound=value,
-        status="optimal",
-        gap=0.0,
-        message=Msg("models.raw_every_plan_fewest"),
-        solver="heuristic",
-        build_time_s=time.perf_counter() - t0,
+    out = proven_without_solver(
+        found, value, bound=value, message=Msg("models.raw_every_plan_fewest"), started=t0
     )
     return out, Formulation("lscp", MipBuilder().build(), 0, allowed=allowed)
 

@@ -50,6 +50,7 @@ from planning.models._blocks import (
     add_side,
     assignment_block,
     count_sense,
+    cover_link,
     group_sets,
     integral,
     site_columns,
@@ -58,7 +59,7 @@ from planning.models._blocks import (
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import BoolArray, FloatArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Outcome, settled, solve_plain
+from planning.models._run import Deadline, Outcome, proven_without_solver, solve_plain
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -102,17 +103,25 @@ def formulate_mclp(prep: Prepared, opts: ModelOptions, *, reduce: bool = True) -
     pos_demand = np.flatnonzero(w > 0)
     y0 = site_columns(b, prep, cost=0.0)
     cover = prep.covering_pairs() & prep.openable[prep.pj]
+    site_col = y0 + np.arange(prep.m, dtype=np.int64)
     if opts.capacitated:
         pairs = np.flatnonzero(cover & (w[prep.pi] > 0))
-        x0 = assignment_block(b, prep, y0, pairs, cost=w[prep.pi[pairs]], demand_rows="le")
-        terms: Terms = (
-            prep.county[prep.pi[pairs]],
-            x0 + np.arange(pairs.size),
-            w[prep.pi[pairs]],
+        x = assignment_block(
+            b,
+            prep,
+            site_col,
+            prep.pi[pairs],
+            prep.pj[pairs],
+            cost=w[prep.pi[pairs]],
+            demand_rows="le",
+            names=True,
         )
+        terms: Terms = (prep.county[prep.pi[pairs]], x.x, w[prep.pi[pairs]])
         count_row = add_side(b, prep, opts, y0, "mclp", terms)
         mip = b.build(integral_objective=integral(w))
-        return Formulation("mclp", mip, y0, x0=x0, xpairs=pairs, count_row=count_row, allowed=cover)
+        return Formulation(
+            "mclp", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=cover
+        )
     group, sets = group_sets(prep, cover, pos_demand, by_county=opts.county_target is not None)
     gw = np.bincount(group[group >= 0], weights=w[group >= 0], minlength=len(sets)).astype(float)
     notes: dict[str, object] = {"groups": len(sets)}
@@ -132,16 +141,17 @@ def formulate_mclp(prep: Prepared, opts: ModelOptions, *, reduce: bool = True) -
         notes.update(
             reduced_groups=len(sets), sites_dominated=int(dropped.sum()), constant=constant
         )
-    z0 = b.add_cols(len(sets), cost=gw, ub=1.0, prefix="covered")
-    rows = np.concatenate([np.arange(len(sets))] + [np.full(s.size, g) for g, s in enumerate(sets)])
-    cols = np.concatenate([z0 + np.arange(len(sets))] + [y0 + s for s in sets])
-    vals = np.concatenate([np.ones(len(sets))] + [-np.ones(s.size) for s in sets])
-    b.add_rows(len(sets), rows, cols, vals, ub=0.0, family="cover")
+    groups = np.arange(len(sets), dtype=np.int64)
+    members = np.repeat(groups, [js.size for js in sets])
+    sites = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    zcols, _, _ = cover_link(
+        b, site_col, members, sites, groups, prefix="covered", family="cover", cost=gw
+    )
     gcounty = np.full(len(sets), "", dtype=object)
     if opts.county_target is not None:  # groups unreduced: group ids still valid
         has = group >= 0
         gcounty[group[has]] = prep.county[has]
-    terms = (gcounty, (z0 + np.arange(len(sets))).astype(np.int64), gw)
+    terms = (gcounty, zcols, gw)
     count_row = add_side(b, prep, opts, y0, "mclp", terms)
     mip = b.build(integral_objective=integral(w))
     return Formulation("mclp", mip, y0, count_row=count_row, allowed=cover, notes=notes)
@@ -303,15 +313,8 @@ def _try_every_plan(
     if tried is None:
         return None
     plan, value = tried
-    out = settled(
-        plan,
-        value,
-        bound=value,
-        status="optimal",
-        gap=0.0,
-        message=Msg("models.raw_every_plan"),
-        solver="heuristic",
-        build_time_s=time.perf_counter() - t0,
+    out = proven_without_solver(
+        plan, value, bound=value, message=Msg("models.raw_every_plan"), started=t0
     )
     return out, Formulation("mclp", MipBuilder().build(), 0, allowed=allowed)
 
@@ -367,13 +370,6 @@ def _mclp_shortcut(
     coverable = float(prep.weight[cover.any(axis=1)].sum())
     if value < coverable - 1e-9:
         return plan
-    return settled(
-        plan,
-        value,
-        bound=coverable,
-        status="optimal",
-        gap=0.0,
-        message=Msg("models.raw_every_coverable"),
-        solver="heuristic",
-        build_time_s=time.perf_counter() - t0,
+    return proven_without_solver(
+        plan, value, bound=coverable, message=Msg("models.raw_every_coverable"), started=t0
     )

@@ -38,10 +38,11 @@ import numpy as np
 import pulp
 
 from planning.i18n import Msg
-from planning.models._blocks import Formulation, add_side, radius_block, radius_levels, site_columns
+from planning.models._blocks import Formulation, add_side, client_levels, site_columns
 from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
+from planning.models._radius import center_rows, radius_block
 from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, Progress, run_solver
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
@@ -79,31 +80,9 @@ def build_p_center(data: ModelInput, options: ModelOptions | ScenarioLike) -> pu
         allowed &= unit.covering_pairs()
     b = MipBuilder(sense="min")
     y0 = site_columns(b, unit, cost=0.0)
-    rad = radius_levels(unit, allowed)
-    z_start, z_cols = radius_block(b, unit, y0, rad)  # one z per client level
-    zcost = b._cost[-1].copy()  # noqa: SLF001 - move the chain costs into the r rows
-    b._cost[-1][:] = 0.0  # noqa: SLF001
-    b.offset = 0.0
+    chain = radius_block(b, client_levels(unit, allowed), y0 + np.arange(unit.m))
     r = b.add_cols(1, cost=1.0, prefix="radius_min")
-    clients = np.flatnonzero(rad.n_levels > 0)
-    z0 = int(z_cols[0]) if z_cols.size else 0
-    rows, cols, vals, rhs = [], [], [], []
-    for c, i in enumerate(clients.tolist()):
-        nz = int(rad.n_levels[i]) - 1
-        zs = z_cols[z_start[i] : z_start[i + 1]]
-        rows.append(np.full(nz + 1, c))
-        cols.append(np.concatenate([[r], zs]))
-        vals.append(np.concatenate([[1.0], -zcost[zs - z0]]))
-        rhs.append(float(rad.level_dist[i][0]))
-    if clients.size:
-        b.add_rows(
-            clients.size,
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(vals),
-            lb=np.array(rhs),
-            family="radius_max",
-        )
+    center_rows(b, chain, r, family="radius_max")
     add_side(b, unit, opts, y0, "p_median", None)
     prob, _ = b.build().to_pulp(f"p_center_{opts.name}")
     return prob
@@ -245,16 +224,7 @@ def solve_p_center(
             found = None if raw.x is None else raw.x[chk.y0 : chk.y0 + prep.m] > 0.5
         else:
             found = quick if isinstance(quick, np.ndarray) else None
-            raw = RawResult(
-                "infeasible",
-                None,
-                None,
-                None,
-                None,
-                0.0,
-                "heuristic",
-                Msg("models.raw_quick_check"),
-            )
+            raw = RawResult.no_plan("infeasible", 0.0, "heuristic", Msg("models.raw_quick_check"))
         if found is not None:
             feasible_hi = True
             hi_val = radius_index(found, mid)
@@ -270,30 +240,10 @@ def solve_p_center(
                 break
     if not feasible_hi:
         if inconclusive or deadline.expired():
-            raise NoSolution(
-                RawResult(
-                    "no_solution",
-                    None,
-                    None,
-                    None,
-                    None,
-                    solve_time,
-                    opts.solver,
-                    Msg("models.raw_p_center_time_limit"),
-                )
-            )
-        raise Infeasible(
-            RawResult(
-                "infeasible",
-                None,
-                None,
-                None,
-                None,
-                solve_time,
-                opts.solver,
-                Msg("models.raw_p_center_no_radius"),
-            )
-        )
+            note = Msg("models.raw_p_center_time_limit")
+            raise NoSolution(RawResult.no_plan("no_solution", solve_time, opts.solver, note))
+        note = Msg("models.raw_p_center_no_radius")
+        raise Infeasible(RawResult.no_plan("infeasible", solve_time, opts.solver, note))
     best = float(values[hi_val])
     lower_bound = float(values[lo]) if inconclusive else best
     # final step: the p-median among plans within `best` minutes (ties: least patient-minutes)

@@ -73,21 +73,16 @@ from planning.models._blocks import (
     add_side,
     allowed_pairs,
     assignment_block,
+    client_levels,
     integral,
-    radius_block,
-    radius_levels,
     site_columns,
     start_vector,
 )
-from planning.models._branch import branch_and_bound
-from planning.models._heuristic import (
-    dense_costs,
-    lagrangian_fixing,
-    p_median_heuristic,
-    p_median_value,
-)
+from planning.models._branch import branch_and_bound, lagrangian_fixing
+from planning.models._heuristic import dense_costs, p_median_heuristic, p_median_value
 from planning.models._mip import INF, BoolArray, IntArray, MipBuilder, proven_optimal
 from planning.models._prep import Prepared, prepare
+from planning.models._radius import radius_block, weigh_chain
 from planning.models._run import (
     Deadline,
     Infeasible,
@@ -169,37 +164,48 @@ def formulate_p_median(
     w = prep.weight
     allowed = allowed_pairs(prep, opts, max_minutes)
     y0 = site_columns(b, prep, cost=0.0)
+    site_col = y0 + np.arange(prep.m, dtype=np.int64)
     if opts.capacitated:
         pairs = np.flatnonzero(allowed & (w[prep.pi] > 0))
-        xm = assignment_block(
-            b, prep, y0, pairs, cost=w[prep.pi[pairs]] * prep.pt[pairs], demand_rows="eq"
+        x = assignment_block(
+            b,
+            prep,
+            site_col,
+            prep.pi[pairs],
+            prep.pj[pairs],
+            cost=w[prep.pi[pairs]] * prep.pt[pairs],
+            demand_rows="eq",
+            names=True,
         )
         count_row = add_side(b, prep, opts, y0, "p_median", None)
         mip = b.build(integral_objective=integral(w) and integral(prep.pt[pairs]))
         return Formulation(
-            "p_median", mip, y0, x0=xm, xpairs=pairs, count_row=count_row, allowed=allowed
+            "p_median", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=allowed
         )
-    radius = radius_levels(prep, allowed)
+    radius = client_levels(prep, allowed)
     if radius_keep is not None:
         radius.keep = np.minimum(np.maximum(radius_keep, 1), radius.n_levels)
-    radius_z = radius_block(b, prep, y0, radius, share=reduce)
+    chain = radius_block(b, radius, site_col, share=reduce)
+    cols, costs, constant = weigh_chain(chain, w)
+    b.add_cost(cols, costs)
+    b.offset += constant
     # a truncated chain leaves out the client's "must be served" row; where the client
     # cannot reach every site (e.g. the p-center tie-break, pairs within the optimal
     # radius) keep it as sum_{j allowed} y_j >= 1, valid for the full model
-    n_pairs = np.bincount(prep.pi[radius.pairs], minlength=prep.n)
+    n_pairs = np.bincount(radius.client, minlength=prep.n)
     cut = np.flatnonzero(
         (radius.keep < radius.n_levels)
         & (radius.n_levels > 0)
         & (n_pairs < int(prep.openable.sum()))
     )
     if cut.size:
-        sel = np.isin(prep.pi[radius.pairs], cut)
-        rows = np.searchsorted(cut, prep.pi[radius.pairs[sel]])
-        b.add_rows(cut.size, rows, y0 + prep.pj[radius.pairs[sel]], 1.0, lb=1.0, family="served")
+        sel = np.isin(radius.client, cut)
+        rows = np.searchsorted(cut, radius.client[sel])
+        b.add_rows(cut.size, rows, site_col[radius.site[sel]], 1.0, lb=1.0, family="served")
     count_row = add_side(b, prep, opts, y0, "p_median", None)
-    mip = b.build(integral_objective=integral(w) and integral(prep.pt[radius.pairs]))
+    mip = b.build(integral_objective=integral(w) and integral(radius.dist))
     return Formulation(
-        "p_median", mip, y0, count_row=count_row, radius=radius, radius_z=radius_z, allowed=allowed
+        "p_median", mip, y0, count_row=count_row, radius=radius, chain=chain, allowed=allowed
     )
 
 
@@ -270,7 +276,7 @@ def solve_p_median_radius(
         work, pi=work.pi[w_allowed], pj=work.pj[w_allowed], pt=work.pt[w_allowed]
     )
     if initial_keep is None:
-        rad0 = radius_levels(work, np.ones(work.pi.size, dtype=bool))
+        rad0 = client_levels(work, np.ones(work.pi.size, dtype=bool))
         if int(rad0.n_levels.sum()) <= MAX_FULL_LEVELS:
             initial_keep = rad0.n_levels
     build_time = time.perf_counter() - t_build
@@ -466,7 +472,7 @@ def _radius_loop(
     """Solve the radius formulation, extending truncated radii until proven (see module)."""
     t_build = time.perf_counter()
     full_allowed = np.ones(prep.pi.size, dtype=bool)
-    rad = radius_levels(prep, full_allowed)
+    rad = client_levels(prep, full_allowed)
     if initial_keep is None:
         if start_open is not None:
             _, near_t = prep.nearest_open(start_open)

@@ -1,13 +1,12 @@
 """Write a phased rollout plan to files: XLSX (a sheet per year), GeoPackage, CSV, scenario.
 
 Every patient count leaving the library passes :func:`planning.results.suppress_small` with
-the year's :meth:`planning.models.rollout.RolloutResult.count_masks`, so counts below the scenario's
-``privacy_threshold`` appear as ``"<N"``, counts that would give one back by subtraction (a
-region total less the other counties, a total less the within-reach count) as ``"≥N"``, and a
-share that would give
-such a count back (share x a shown total) is left out (:func:`planning.results.
-hide_revealing_shares`). Every table carries the travel mode label (``travel_mode``), so an
-estimate is never mistaken for road travel times.
+the year's :meth:`planning.results.rollout.RolloutResult.count_masks`, so counts below the
+scenario's ``privacy_threshold`` appear as ``"<N"``, counts that would give one back by
+subtraction (a region total less the other counties, a total less the within-reach count) as
+``"≥N"``, and a share that would give such a count back (share x a shown total) is left out
+(:func:`planning.results.hide_revealing_shares`). Every table carries the travel mode label
+(``travel_mode``), so an estimate is never mistaken for road travel times.
 """
 
 from __future__ import annotations
@@ -25,11 +24,11 @@ import pandas as pd
 from planning import i18n
 from planning.errors import DataError
 from planning.inputs.sites import site_names
-from planning.models.rollout import RolloutResult
 from planning.report._shared import make_folder
 from planning.report.labels import Lang, label_group
 from planning.report.maps import build_region_map
 from planning.results.privacy import CountMask, suppress_columns
+from planning.results.rollout import RolloutResult
 from planning.suppression import hide_revealing_shares, suppress_small
 
 if TYPE_CHECKING:

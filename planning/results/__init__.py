@@ -9,6 +9,8 @@ may show (small counts as ``"<5"``, counts that would reveal one by subtraction 
 estimated patients and facilities per county) with that rule applied, and
 :mod:`~planning.results.province` summarises a plan per prefecture and county against the
 2023-2025 milestones (the province overview).
+For a phased rollout, :mod:`~planning.results.rollout` gives a :class:`RolloutResult`:
+year-by-year tables, milestone lines and each year's count masks.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from planning.results.privacy import (
     suppress_columns,
 )
 from planning.results.province import ProvinceOverview, province_overview
+from planning.results.rollout import RolloutResult, format_rollout, solve_rollout
 from planning.results.tables import (
     POLICY_SOURCE,
     POLICY_TARGETS,
@@ -56,10 +59,12 @@ __all__ = [
     "ProvinceOverview",
     "RegionInputTotals",
     "ResultTables",
+    "RolloutResult",
     "count_mask",
     "count_text",
     "county_count_mask",
     "demand_thresholds",
+    "format_rollout",
     "hidden_kpis",
     "hide_revealing_shares",
     "kpi_differences",
@@ -72,6 +77,7 @@ __all__ = [
     "public_sites",
     "region_input_overview",
     "region_input_totals",
+    "solve_rollout",
     "summarise",
     "suppress_columns",
     "suppress_small",
