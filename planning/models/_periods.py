@@ -457,6 +457,51 @@ def shortfall_of(s: Setup, y: BoolArray) -> float:
     return short
 
 
+def plan_frames(
+    s: Setup, y: BoolArray
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, float | None]:
+    """Read the opening plan ``y`` back by ids (see :class:`~planning.models.rollout.RolloutPlan`).
+
+    Returns every site with its opening year, every demand point with its patients within
+    reach each year, the counties' names and, for the LSCP, the last year's share of the
+    coverable patients covered.
+    """
+    p = s.prep
+    years = [ph.year for ph in s.periods]
+    opening = np.full(p.m, -1, dtype=np.int64)
+    for t in reversed(range(s.n_periods)):
+        opening[s.cand[y[t]]] = years[t]
+    sites = pd.DataFrame(
+        {
+            "county": p.site_county,
+            "fixed": p.fixed,
+            "cost": p.cost,
+            "opening_year": pd.array(
+                [pd.NA if v < 0 else int(v) for v in opening.tolist()], dtype="Int64"
+            ),
+        },
+        index=pd.Index([str(v) for v in p.site_ids], name="site_id"),
+    )
+    masks = open_masks(s, y)
+    demand = pd.DataFrame(
+        {"weight": p.weight, "county": p.county},
+        index=pd.Index([str(v) for v in p.demand_ids], name="demand_id"),
+    )
+    for year, is_open in zip(years, masks, strict=True):
+        demand[year] = covered_share(s, is_open)
+    full_share = None
+    if s.kind == "lscp":
+        covered = float(covered_share(s, masks[-1], p.threshold).sum())
+        full_share = covered / max(coverable_weight(s, p.threshold), 1e-12)
+    names = pd.Series(
+        [s.county_names[c] for c in s.county_ids],
+        index=pd.Index(list(s.county_ids), name="county_id"),
+        dtype=object,
+        name="name",
+    )
+    return sites, demand, names, full_share
+
+
 # --------------------------------------------------------------------------- warm start
 def period_value(s: Setup, model: str, dist: FloatArray, cov_model: BoolArray) -> FloatArray:
     """Model value (lower is better) of candidate states: ``dist``/``cov_model`` are n x k."""

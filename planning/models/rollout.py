@@ -110,12 +110,12 @@ from planning.models._periods import (
     counties_needed,
     coverable_weight,
     coverage_terms,
-    covered_share,
     distance_terms,
     greedy,
     local_search,
     nearest_minutes,
     open_masks,
+    plan_frames,
     run_stage,
     setup,
     shortfall_of,
@@ -128,7 +128,6 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 Stage = Literal["shortfall", "plan", "extra"]
-Measure = Literal["counties", "patients", "full_coverage"]
 
 __all__ = [
     "Fix",
@@ -567,13 +566,18 @@ def solve_rollout_plan(
     )
     if progress:
         progress(0.6, "rollout: year-by-year figures")
-    return _plan(
-        s,
-        options,
-        y,
-        values,
+    sites, demand, county_names, full_share = plan_frames(s, y)
+    return RolloutPlan(
+        options=options,
+        years=tuple(ph.year for ph in s.periods),
         status=status,
         gap=gap,
+        objective=float(np.dot(s.weights, values)),
+        period_values=tuple(float(v) for v in values),
+        sites=sites,
+        demand=demand,
+        counties=county_names,
+        full_coverage_share=full_share,
         solve_time_s=solve_time + plan_time,
         solver=solver,
         extras={
@@ -582,6 +586,8 @@ def solve_rollout_plan(
             "period_weights": [float(w) for w in s.weights],
             "lazy_rounds": rounds,
         },
+        setup=s,
+        y=y,
     )
 
 
@@ -671,71 +677,6 @@ def _solve_plan(
     if lazy and status == "optimal":
         gap = 0.0
     return best[1], best[2], status, gap, solve_time, solver, rounds
-
-
-def _plan(
-    s: Setup,
-    options: RolloutOptions,
-    y: BoolArray,
-    values: list[float],
-    *,
-    status: str,
-    gap: float | None,
-    solve_time_s: float,
-    solver: str,
-    extras: dict[str, object],
-) -> RolloutPlan:
-    """Read the opening plan ``y`` back by ids, with each year's patients within reach."""
-    p = s.prep
-    years = tuple(ph.year for ph in s.periods)
-    opening = np.full(p.m, -1, dtype=np.int64)
-    for t in reversed(range(s.n_periods)):
-        opening[s.cand[y[t]]] = years[t]
-    site_ids = pd.Index([str(v) for v in p.site_ids], name="site_id")
-    sites = pd.DataFrame(
-        {
-            "county": p.site_county,
-            "fixed": p.fixed,
-            "cost": p.cost,
-            "opening_year": pd.array(
-                [pd.NA if v < 0 else int(v) for v in opening.tolist()], dtype="Int64"
-            ),
-        },
-        index=site_ids,
-    )
-    masks = open_masks(s, y)
-    demand = pd.DataFrame(
-        {"weight": p.weight, "county": p.county},
-        index=pd.Index([str(v) for v in p.demand_ids], name="demand_id"),
-    )
-    for year, is_open in zip(years, masks, strict=True):
-        demand[year] = covered_share(s, is_open)
-    full_share = None
-    if s.kind == "lscp":
-        covered = float(covered_share(s, masks[-1], p.threshold).sum())
-        full_share = covered / max(coverable_weight(s, p.threshold), 1e-12)
-    return RolloutPlan(
-        options=options,
-        years=years,
-        status=status,
-        gap=gap,
-        objective=float(np.dot(s.weights, values)),
-        period_values=tuple(float(v) for v in values),
-        sites=sites,
-        demand=demand,
-        counties=pd.Series(
-            [s.county_names[c] for c in s.county_ids],
-            index=pd.Index(list(s.county_ids), name="county_id"),
-            dtype=object,
-            name="name",
-        ),
-        full_coverage_share=full_share,
-        solve_time_s=solve_time_s,
-        solver=solver,
-        extras=extras,
-        setup=s,
-        y=y,
-    )
 
 
 # --------------------------------------------------------------------------- missed milestones
