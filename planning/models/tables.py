@@ -302,10 +302,12 @@ def load_model_input(
     ):
         unknown = ~travel[col].isin(table.index)
         if unknown.any():
-            shown = ", ".join(map(repr, pd.unique(travel.loc[unknown, col])[:5]))
-            msg = (
-                f"{file}: {int(unknown.sum())} row(s) refer to {col} not in {name} "
-                f"(e.g. {shown}). Add them to {name} or remove those rows."
+            raise DataError(
+                "models.travel_ids_not_in_table",
+                file=file,
+                rows=int(unknown.sum()),
+                column=col,
+                table=name,
+                shown=", ".join(map(repr, pd.unique(travel.loc[unknown, col])[:5])),
             )
-            raise DataError(msg)
     return ModelInput(travel=travel, demand=dem, sites=sites)
