@@ -11,10 +11,12 @@ One public module per model holds its formulation (docstring), its ``build_*`` (
 :mod:`~planning.models.lscp`, :mod:`~planning.models.p_median`,
 :mod:`~planning.models.p_center`, and the multi-year :mod:`~planning.models.rollout`.
 :func:`solve` dispatches on ``options.kind``; :func:`trade_off_curve` varies ``p`` or the
-budget. Underneath, private: the blocks every model adds (``_blocks``), the MIP builder and
-solvers (``_mip``), running and outcomes (``_run``), heuristics (``_heuristic``), Lagrangian
-branch-and-bound (``_branch``), data preparation (``_prep``), diagnosis (``_diagnose``) and
-decoding (``_decode``).
+budget; a rollout (:func:`~planning.models.rollout.solve_rollout_plan`) takes
+:class:`RolloutOptions`. Underneath, private: the blocks every model adds (``_blocks``; the
+radius chain in ``_radius``), the MIP builder and solvers (``_mip``), running and outcomes
+(``_run``), heuristics (``_heuristic``), the Lagrangian bound and branch-and-bound
+(``_branch``), data preparation (``_prep``), dispatch (``_dispatch``), diagnosis
+(``_diagnose``), decoding (``_decode``) and the rollout's periods (``_periods``).
 """
 
 from __future__ import annotations
