@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import DataError
+from planning.i18n import Msg
 from planning.inputs.read import InputFileError, Problem, read_table
 from planning.models.base import ModelInput
 
@@ -46,13 +47,14 @@ def _read(path: str | Path, *, max_bytes: int = 50_000_000) -> tuple[pd.DataFram
     return frame, p.name
 
 
-def _need(frame: pd.DataFrame, file: str, columns: list[str], what: str) -> None:
+def _need(frame: pd.DataFrame, file: str, columns: list[str], what: Msg) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        have = ", ".join(map(repr, frame.columns)) or "none"
-        msg = (
-            f"{what} needs column(s) {', '.join(map(repr, missing))}; it has {have}. "
-            "Rename the header(s)."
+        msg = Msg(
+            "models.columns_missing",
+            what=what,
+            missing=", ".join(map(repr, missing)),
+            have=", ".join(map(repr, frame.columns)) or Msg("models.no_columns"),
         )
         raise InputFileError(file, [Problem(file, None, c, msg) for c in missing])
 
@@ -66,7 +68,7 @@ def _ids(frame: pd.DataFrame, file: str, column: str, problems: list[Problem]) -
         )
     )
     problems.extend(
-        Problem(file, _rownum(row), column, "empty id; every row needs one")
+        Problem(file, _rownum(row), column, Msg("models.id_empty"))
         for row in ids.index[ids == ""][:20]
     )
     return ids
@@ -87,23 +89,21 @@ def _numbers(
     values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
     bad = values.isna() & (text != "")
     problems.extend(
-        Problem(file, _rownum(row), column, f"{text[row]!r} is not a number")
+        Problem(file, _rownum(row), column, Msg("models.not_a_number", value=text[row]))
         for row in values.index[bad][:20]
     )
     if required:
         problems.extend(
-            Problem(file, _rownum(row), column, "empty; a number is required")
+            Problem(file, _rownum(row), column, Msg("models.number_empty"))
             for row in values.index[text == ""][:20]
         )
     if minimum is not None:
         low = values < minimum if not strict_min else values <= minimum
-        for row in values.index[low.fillna(value=False)][:20]:
-            need = f"> {minimum:g}" if strict_min else f">= {minimum:g}"
-            problems.append(
-                Problem(
-                    file, _rownum(row), column, f"{values[row]:g} is not allowed (must be {need})"
-                )
-            )
+        key = "models.number_not_above" if strict_min else "models.number_below"
+        problems.extend(
+            Problem(file, _rownum(row), column, Msg(key, value=values[row], minimum=minimum))
+            for row in values.index[low.fillna(value=False)][:20]
+        )
     return values
 
 
@@ -118,12 +118,7 @@ def _flags(frame: pd.DataFrame, file: str, column: str, problems: list[Problem])
         else:
             out.append(False)
             problems.append(
-                Problem(
-                    file,
-                    _rownum(row),
-                    column,
-                    f"{v!r} is not true/false (use true/false, 1/0, yes/no)",
-                )
+                Problem(file, _rownum(row), column, Msg("models.flag_invalid", value=v))
             )
     return pd.Series(out, index=frame.index, dtype=bool)
 
@@ -132,7 +127,7 @@ def _duplicates(ids: pd.Series, file: str, column: str, problems: list[Problem])
     dup = ids[ids.duplicated(keep="first") & (ids != "")]
     for row, value in list(dup.items())[:20]:
         problems.append(
-            Problem(file, _rownum(row), column, f"duplicate id {value!r}; every id may appear once")
+            Problem(file, _rownum(row), column, Msg("models.id_duplicate", value=value))
         )
 
 
@@ -151,7 +146,7 @@ def load_travel_table(path: str | Path) -> pd.DataFrame:
     """
     frame, file = _read(path, max_bytes=MAX_TRAVEL_BYTES)
     minutes = "minutes" if "minutes" in frame.columns else "travel_min"
-    _need(frame, file, ["demand_id", "site_id", minutes], "The travel-time table")
+    _need(frame, file, ["demand_id", "site_id", minutes], Msg("models.table_travel"))
     problems: list[Problem] = []
     d = _ids(frame, file, "demand_id", problems)
     s = _ids(frame, file, "site_id", problems)
@@ -162,12 +157,7 @@ def load_travel_table(path: str | Path) -> pd.DataFrame:
     dup = pair.duplicated(keep="first")
     if dup.any():
         rows = [
-            Problem(
-                file,
-                _rownum(r),
-                None,
-                f"pair ({d[r]}, {s[r]}) appears more than once; keep one row per pair",
-            )
+            Problem(file, _rownum(r), None, Msg("models.pair_duplicate", demand=d[r], site=s[r]))
             for r in pair.index[dup][:20]
         ]
         raise InputFileError(file, rows)
@@ -189,7 +179,7 @@ def load_demand_table(path: str | Path) -> pd.DataFrame:
         Index ``demand_id``; ``weight`` (float patients) and the optional columns.
     """
     frame, file = _read(path)
-    _need(frame, file, ["demand_id", "weight"], "The demand table")
+    _need(frame, file, ["demand_id", "weight"], Msg("models.table_demand"))
     problems: list[Problem] = []
     ids = _ids(frame, file, "demand_id", problems)
     _duplicates(ids, file, "demand_id", problems)
@@ -227,13 +217,13 @@ def load_candidate_table(path: str | Path, *, capacity_column: str | None = None
         (float, NaN unlimited) and the optional columns present.
     """
     frame, file = _read(path)
-    _need(frame, file, ["site_id"], "The candidate table")
+    _need(frame, file, ["site_id"], Msg("models.table_candidates"))
     if capacity_column is not None:
         _need(
             frame,
             file,
             [capacity_column],
-            f"--capacity-column {capacity_column!r}: the candidate table",
+            Msg("models.table_capacity_column", column=capacity_column),
         )
     problems: list[Problem] = []
     ids = _ids(frame, file, "site_id", problems)
