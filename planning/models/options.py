@@ -108,7 +108,7 @@ class ScenarioLike(Protocol):
     """The attributes of a :class:`planning.scenario.Scenario` that model options are read from."""
 
     @property
-    def name(self) -> str: ...  # noqa: D102
+    def name(self) -> str | None: ...  # noqa: D102
     @property
     def model(self) -> str: ...  # noqa: D102
     @property
@@ -214,7 +214,7 @@ class ModelOptions:
             solver=cast("SolverName", scenario.solver),
             time_limit_s=float(scenario.time_limit_s),
             mip_gap=float(scenario.mip_gap),
-            name=scenario.name,
+            name=scenario.name or "",
         )
 
     def replace(self, **changes: object) -> ModelOptions:
