@@ -213,7 +213,7 @@ def _status(status: str) -> Msg | str:
 
 def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None:
     from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
-    from planning.results.privacy import count_mask  # noqa: PLC0415
+    from planning.results.privacy import count_mask, hidden_kpis  # noqa: PLC0415
     from planning.travel.table import travel_label_shown  # noqa: PLC0415
 
     lang = i18n.check_language(lang)
@@ -273,14 +273,21 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
             max=k["max_travel_min_observed"],
         ),
     ]
-    if k["patients_beyond_cutoff"] > 0.5:
-        lines.append(
-            Msg(
-                "cli.summary_beyond",
-                cutoff=plan.travel.cutoff_min,
-                n=mask.kpi_text("patients_beyond_cutoff", k["patients_beyond_cutoff"]),
+    n_beyond = mask.kpi_text("patients_beyond_cutoff", k["patients_beyond_cutoff"])
+    if k["patients_beyond_cutoff"] > 1e-6:  # every travel figure says whom it leaves out
+        if "share_beyond_cutoff" in hidden_kpis(plan.tables, threshold=thr):
+            lines.append(Msg("cli.summary_beyond", cutoff=k["travel_cutoff_min"], n=n_beyond))
+        else:
+            lines.append(
+                Msg(
+                    "cli.summary_beyond_share",
+                    cutoff=k["travel_cutoff_min"],
+                    n=n_beyond,
+                    share=f"{k['share_beyond_cutoff']:.1%}",
+                )
             )
-        )
+    else:
+        lines.append(Msg("cli.summary_all_counted", cutoff=k["travel_cutoff_min"]))
     lines.extend(_source_lines(plan))
     if out is not None:
         lines.append(Msg("cli.written_to", path=str(out)))

@@ -145,8 +145,8 @@ def travel_cutoff_min(scenario: Scenario) -> float | None:
     c = scenario.constraints
     thresholds = [scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min]
     t = max(x for x in thresholds if x is not None)
-    if scenario.model in COVERAGE_MODELS:
-        return 2 * t
+    if scenario.model in COVERAGE_MODELS:  # every travel figure's cut-off, for every model
+        return results_step.reach_cutoff_min(scenario)
     if scenario.travel.mode == "estimated":
         return None
     return max(4 * t, 120.0)

@@ -306,15 +306,21 @@ class ScenarioStore:
         self.save(scenario, overwrite=overwrite)
         return scenario
 
-    def store_file(self, data: bytes, *, suffix: str) -> Path:
+    def store_file(self, data: bytes, *, suffix: str, stem: str | None = None) -> Path:
         """Keep an uploaded input file in the library (named by its content hash) and return it.
 
         Scenarios refer to uploaded files (e.g. ``facilities_file``) by this path, so they still
-        load after a restart.
+        load after a restart. With ``stem`` (the planner's own file name, e.g. ``"莆田设施"``)
+        the file is kept as ``<hash>/<stem><suffix>``, so the data sources of every export
+        name the planner's file, not the hash.
         """
         digest = hashlib.sha256(data).hexdigest()[:20]
         safe_suffix = re.sub(r"[^A-Za-z0-9.]", "", suffix)[:10] or ".bin"
-        path = self.root / FILES_DIR / f"{digest}{safe_suffix}"
+        safe_stem = re.sub(r"[^\w\-]+", "_", stem or "").strip("._")[:60] if stem else ""
+        if safe_stem:
+            path = self.root / FILES_DIR / digest / f"{safe_stem}{safe_suffix}"
+        else:
+            path = self.root / FILES_DIR / f"{digest}{safe_suffix}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)

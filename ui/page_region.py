@@ -221,7 +221,7 @@ def _column_mapping(frame: pd.DataFrame, token: str, *, kind: str = "facilities"
     return chosen
 
 
-def _store_facilities(fac: gpd.GeoDataFrame) -> Path:
+def _store_facilities(fac: gpd.GeoDataFrame, *, name: str) -> Path:
     """Keep the checked facility table as a WGS-84 CSV in the library; return its path."""
     clean = pd.DataFrame(
         {
@@ -239,7 +239,8 @@ def _store_facilities(fac: gpd.GeoDataFrame) -> Path:
         clean["data_source"] = fac["data_source"].astype(str)
         clean["data_date"] = fac["data_date"].astype(object).where(fac["data_date"].notna(), "")
     data = clean.to_csv(index=False).encode("utf-8-sig")
-    return state.store().store_file(data, suffix=".csv")
+    # kept under the planner's own file name: exports name it in their data sources
+    return state.store().store_file(data, suffix=".csv", stem=Path(name).stem)
 
 
 def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
@@ -292,7 +293,7 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     except PlanningError as err:
         state.show_error(err, lead="err_upload")
         return
-    path = _store_facilities(fac)
+    path = _store_facilities(fac, name=upload.name)
     source = scenario.candidate_source
     if source == "grid" and (fac["type"] != "rehab_existing").any():
         source = "grid+facilities"
@@ -309,7 +310,7 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     st.rerun()  # redraw the overview and the map with the facilities
 
 
-def _store_counts(counts: io.PatientCounts) -> Path:
+def _store_counts(counts: io.PatientCounts, *, name: str) -> Path:
     """Keep checked patient counts as a WGS-84 CSV in the library; return its path."""
     if counts.by_county is not None:
         clean = pd.DataFrame(
@@ -326,7 +327,8 @@ def _store_counts(counts: io.PatientCounts) -> Path:
             }
         )
     data = clean.to_csv(index=False).encode("utf-8-sig")
-    return state.store().store_file(data, suffix=".csv")
+    # kept under the planner's own file name: exports name it in their data sources
+    return state.store().store_file(data, suffix=".csv", stem=Path(name).stem)
 
 
 def _upload_patients(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
@@ -377,7 +379,7 @@ def _upload_patients(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     except PlanningError as err:
         state.show_error(err, lead="err_upload")
         return
-    path = _store_counts(counts)
+    path = _store_counts(counts, name=upload.name)
     _update_scenario(state.scenario_dict(), patients_file=str(path), facilities_crs="wgs84")
     state.set_plan(None)
     state.notify("success", t("patients_loaded", file=upload.name), where="patients")

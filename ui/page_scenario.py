@@ -19,6 +19,7 @@ from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, progress_text, t
 from ui.results_view import (
+    county_note,
     county_table,
     format_status,
     metrics_row,
@@ -375,6 +376,8 @@ def _results(plan: Plan, scenario: Scenario) -> None:
         st.caption(t("policy_note"))
     with tab_counties:
         st.dataframe(county_table(plan), width="stretch")
+        if plan.tables.counties["beyond_cutoff"].any():
+            st.caption(county_note(plan))
     with tab_sites:
         st.dataframe(site_table(plan), width="stretch")
     with tab_downloads:

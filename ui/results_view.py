@@ -18,6 +18,7 @@ from planning.results import (
     public_counties,
     public_policy,
     public_sites,
+    travel_left_out,
 )
 from ui.i18n import lang, t
 
@@ -79,6 +80,28 @@ def metrics_row(plan: Plan, *, key: str) -> None:
     cols = st.columns(len(order))
     for col, metric in zip(cols, order, strict=True):
         col.metric(metric_label(metric, plan), values[metric])
+    st.caption(":material/info: " + travel_note(plan))
+
+
+def travel_note(plan: Plan) -> str:
+    """Who the mean and longest travel times count: every patient, or who is left out."""
+    note = travel_left_out(plan.tables, threshold=plan.scenario.privacy_threshold)
+    cutoff = plan.tables.kpis.get("travel_cutoff_min", float("nan"))
+    if note is None:
+        return t("travel_all_counted", cutoff=f"{cutoff:g}")
+    return t("travel_note", note=note.text(lang()))
+
+
+def fmt_min_marked(value: Any, marked: bool) -> str:
+    """Minutes with ``*`` when some patients are left out (see :func:`county_note`)."""
+    text = fmt_min(value)
+    return f"{text} *" if marked and text != "—" else text
+
+
+def county_note(plan: Plan) -> str:
+    """Footnote of the ``*`` on a county's mean and longest travel."""
+    cutoff = plan.tables.kpis.get("travel_cutoff_min", float("nan"))
+    return t("county_travel_note", cutoff=f"{cutoff:g}")
 
 
 def travel_caption(plan: Plan) -> None:
@@ -153,8 +176,13 @@ def county_table(plan: Plan) -> pd.DataFrame:
     out[t("col_share")] = [fmt_pct(v) for v in c["share_within"]]
     out[t("col_sites")] = c["n_sites"].astype(int)
     out[t("col_service")] = [t("yes") if v else t("no") for v in c["has_site"]]
-    out[t("col_mean")] = [fmt_min(v) for v in c["mean_travel_min"]]
-    out[t("col_max")] = [fmt_min(v) for v in c["max_travel_min"]]
+    marks = c["beyond_cutoff"].astype(bool)
+    out[t("col_mean")] = [
+        fmt_min_marked(v, m) for v, m in zip(c["mean_travel_min"], marks, strict=False)
+    ]
+    out[t("col_max")] = [
+        fmt_min_marked(v, m) for v, m in zip(c["max_travel_min"], marks, strict=False)
+    ]
     for year, tgt in POLICY_TARGETS.items():
         label = t("col_target_year", year=year, pct=f"{100 * tgt['patient_share']:.0f}")
         out[label] = ["—" if v is None else _mark(bool(v)) for v in c[f"patient_target_met_{year}"]]

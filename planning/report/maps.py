@@ -53,6 +53,7 @@ from folium.template import Template
 from planning import i18n
 from planning.errors import ScenarioError
 from planning.inputs.sites import site_names
+from planning.report import legend as legend_classes
 from planning.report.labels import label_group
 from planning.results.privacy import count_mask, county_count_mask
 from planning.suppression import hide_revealing_shares, suppress_small
@@ -106,8 +107,8 @@ FACILITY_COLOURS = {
     "new_build": "#b15928",
     "other": "#6a6a6a",
 }
-COVERAGE_BREAKS = (0.2, 0.4, 0.6, 0.8)
-COVERAGE_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+COVERAGE_BREAKS = legend_classes.COVERAGE_BREAKS  # one set of classes for screen and print
+COVERAGE_COLOURS = legend_classes.COVERAGE_COLOURS
 PATIENT_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 CATCHMENT_COLOURS = (
     "#1b9e77",
@@ -211,21 +212,7 @@ def _fmt_share(values: pd.Series) -> pd.Series:
 
 
 def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
-    return np.searchsorted(
-        np.asarray(breaks, dtype=float), values.to_numpy(dtype=float), side="right"
-    )
-
-
-def _patient_breaks(weights: pd.Series) -> tuple[float, ...]:
-    positive = weights[weights > 0]
-    if positive.empty:
-        return (1.0, 2.0, 3.0, 4.0)
-    qs = np.quantile(positive.to_numpy(dtype=float), [0.2, 0.4, 0.6, 0.8])
-    out: list[float] = []
-    for q in qs:
-        v = float(np.ceil(q))
-        out.append(max(v, out[-1] + 1) if out else max(v, 1.0))
-    return tuple(out)
+    return legend_classes.classify(values, breaks)
 
 
 def _tooltip(fields: Sequence[str], aliases: Sequence[str]) -> folium.GeoJsonTooltip:
@@ -525,7 +512,7 @@ def build_map(
             ),
         ).add_to(group)
         group.add_to(m)
-        labels = ["<20%", "20–40%", "40–60%", "60–80%", "≥80%"]
+        labels = legend_classes.coverage_labels()
         legend.append(
             (
                 f"{t['share_within']} (≤{t_max:g} {t['minutes']})",
@@ -687,8 +674,9 @@ def display_cells(demand: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFra
 def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _LayerWithLegend:
     demand = display_cells(demand, max_cells=MAX_MAP_CELLS)
     weights = demand["weight"].astype(float)
-    breaks = _patient_breaks(weights)
-    colours = [PATIENT_COLOURS[i] for i in _classify(weights, breaks)]
+    breaks = legend_classes.count_breaks(weights, threshold=thr)
+    palette = legend_classes.ramp(PATIENT_COLOURS, len(breaks) + 1)
+    colours = [palette[i] for i in _classify(weights, breaks)]
     props = pd.DataFrame(
         {
             "county": demand["county_name"].astype(str),
@@ -707,12 +695,9 @@ def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _
         },
         tooltip=_tooltip(["county", "patients"], [t["county"], t["patients"]]),
     ).add_to(group)
-    # legend bounds of patient classes, small values suppressed like any count
-    edges = [0.0, *breaks]
-    shown = suppress_small(pd.Series(edges, dtype=float), threshold=thr).tolist()
-    labels = [f"{shown[i]}–{shown[i + 1]}" for i in range(len(breaks))] + [f"≥{shown[-1]}"]
-    labels[0] = f"<{shown[1]}" if not str(shown[1]).startswith("<") else shown[1]
-    rows = [(c, lab, "square") for c, lab in zip(PATIENT_COLOURS, labels, strict=True)]
+    # round classes, none below the privacy threshold (the lowest reads "<5")
+    labels = legend_classes.count_labels(breaks)
+    rows = [(c, lab, "square") for c, lab in zip(palette, labels, strict=True)]
     return _LayerWithLegend(group, (t["patients"], rows))
 
 

@@ -34,6 +34,7 @@ from planning.report.kit import export_scenario
 from planning.report.labels import prevalence_citation
 from planning.results.privacy import (
     count_mask,
+    hidden_kpis,
 )
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         k[key] = _summary_count(float(k[key]), thr, mask.kpi(key))
     if mask.kpi_share_hidden():
         k["share_within"] = None  # with the total it would reveal the hidden count
+    if "share_beyond_cutoff" in hidden_kpis(plan.tables, threshold=thr):
+        k["share_beyond_cutoff"] = None
     objective: float | str | None = sol.objective
     bound: float | str | None = sol.bound
     if sol.model == "mclp":  # the objective is a patient count: the patients within reach

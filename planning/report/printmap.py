@@ -30,8 +30,9 @@ from matplotlib.patches import Patch
 from planning import i18n
 from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.inputs.regions import utm_crs
+from planning.report import legend as legend_classes
 from planning.report.labels import data_sources, model_name, text
-from planning.results.privacy import count_mask
+from planning.results.privacy import count_mask, travel_left_out
 from planning.travel.table import travel_label_local
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ FOOTER_TOP = 0.148
 LEGEND_BOX = (0.705, 0.60, 0.275, 0.29)
 
 # Coverage classes: share of a county's patients within the threshold.
-COVERAGE_BREAKS = (0.0, 0.30, 0.45, 0.60, 0.80, 1.0000001)
-COVERAGE_COLOURS = ("#f7f4f0", "#d9ecd0", "#a6d5a0", "#5fb37c", "#22875a")
+COVERAGE_BREAKS = (0.0, *legend_classes.COVERAGE_BREAKS, 1.0000001)  # as on screen
+COVERAGE_COLOURS = legend_classes.COVERAGE_COLOURS
 NO_DATA_COLOUR = "#dddddd"
 SITE_STYLE: dict[str, dict[str, Any]] = {
     "existing": {"marker": "s", "color": "#1f4e9c", "size": 70},
@@ -119,22 +120,12 @@ def _wrap(line: str, width: int) -> str:
 def _coverage_colour(share: float) -> str:
     if pd.isna(share):
         return NO_DATA_COLOUR
-    idx = int(np.searchsorted(COVERAGE_BREAKS, share, side="right")) - 1
-    return COVERAGE_COLOURS[min(max(idx, 0), len(COVERAGE_COLOURS) - 1)]
+    return COVERAGE_COLOURS[legend_classes.coverage_class(float(share))]
 
 
 def _coverage_labels(lang: str) -> list[str]:
-    b = COVERAGE_BREAKS
-    labels = []
-    for i in range(len(COVERAGE_COLOURS)):
-        lo, hi = b[i], min(b[i + 1], 1.0)
-        if i == len(COVERAGE_COLOURS) - 1:
-            labels.append(f"≥ {lo:.0%}")
-        elif i == 0:
-            labels.append(f"< {hi:.0%}")
-        else:
-            labels.append(f"{lo:.0%} – {hi:.0%}" if lang == "en" else f"{lo:.0%} ～ {hi:.0%}")
-    return labels
+    del lang  # numbers and % read the same in both languages
+    return legend_classes.coverage_labels()
 
 
 def _policy_line(plan: Plan, lang: str) -> list[str]:
@@ -405,7 +396,15 @@ def render_print_map(
         ),
     ]
     if not pd.isna(k["mean_travel_min"]):
-        key_lines.append(_l("k_mean", lang, m=k["mean_travel_min"]))
+        key_lines.append(
+            _l("k_mean_max", lang, m=k["mean_travel_min"], x=k["max_travel_min_observed"])
+        )
+        left_out = travel_left_out(plan.tables, threshold=thr)
+        key_lines.append(
+            left_out.text(lang)
+            if left_out is not None
+            else i18n.text("report.travel_all_counted", lang)
+        )
     key_lines += _policy_line(plan, lang)
     local = travel_label_local(plan.travel.label, lang=lang)
     key_lines.append(_l("travel", lang, label=local))

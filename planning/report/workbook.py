@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
+from planning import i18n
 from planning.inputs.sites import site_names
 from planning.report._shared import FORMULA_START, county_hidden, make_folder, site_table
 from planning.report.labels import (
@@ -26,7 +27,7 @@ from planning.report.labels import (
     model_name,
     text,
 )
-from planning.results.privacy import CountMask, count_mask, public_policy
+from planning.results.privacy import CountMask, count_mask, public_policy, travel_left_out
 from planning.suppression import hide_revealing_shares
 from planning.travel.table import travel_label_shown
 
@@ -200,7 +201,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("max_travel_min", sc.max_travel_min)
     pair("travel_mode", travel_label_shown(plan.travel.label, lang=lang))
     pair("prevalence", sc.prevalence_per_mille)
-    pair("in_scope", sc.in_scope_share)
+    pair("in_scope", f"{100 * sc.in_scope_share:g}%")  # a share, as the app shows it
     pair("candidate_source", candidate_source_name(sc.candidate_source, lang))
     pair("capacitated", yes if sc.constraints.capacitated else no)
     pair("budget", sc.constraints.budget)
@@ -220,6 +221,15 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     )
     pair("n_sites", f"{k['n_sites']} ({k['n_sites_existing']} / {k['n_sites_new']})")
     pair("mean_travel", None if pd.isna(k["mean_travel_min"]) else round(k["mean_travel_min"], 1))
+    longest = k.get("max_travel_min_observed", float("nan"))
+    pair("longest_travel", None if pd.isna(longest) else round(float(longest), 1))
+    left_out = travel_left_out(t, threshold=thr)
+    pair(
+        "travel_counted",
+        left_out.text(lang)
+        if left_out is not None
+        else i18n.text("report.travel_all_counted", lang),
+    )
     row += 1
     section("sec_policy")
     header = [

@@ -30,6 +30,7 @@ from planning.results.privacy import (
     public_policy,
     public_sites,
     suppress_columns,
+    travel_left_out,
 )
 from planning.results.province import ProvinceOverview, province_overview
 from planning.results.rollout import RolloutResult, format_rollout, solve_rollout
@@ -37,8 +38,11 @@ from planning.results.tables import (
     POLICY_SOURCE,
     POLICY_TARGETS,
     ResultTables,
+    TravelFigures,
+    compute_travel_figures,
     demand_thresholds,
     nearest_open_times,
+    reach_cutoff_min,
     summarise,
     to_geodataframe,
 )
@@ -60,6 +64,8 @@ __all__ = [
     "RegionInputTotals",
     "ResultTables",
     "RolloutResult",
+    "TravelFigures",
+    "compute_travel_figures",
     "count_mask",
     "count_text",
     "county_count_mask",
@@ -75,6 +81,7 @@ __all__ = [
     "public_kpi_numbers",
     "public_policy",
     "public_sites",
+    "reach_cutoff_min",
     "region_input_overview",
     "region_input_totals",
     "solve_rollout",
@@ -82,4 +89,5 @@ __all__ = [
     "suppress_columns",
     "suppress_small",
     "to_geodataframe",
+    "travel_left_out",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from planning import i18n
 from planning.results.tables import POLICY_TARGETS, ResultTables
 from planning.suppression import (
     CountRelation,
@@ -191,12 +192,16 @@ def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
         loads = float(sites["assigned_patients"].sum())
         if abs(counts["kpi:patients_within"] - loads) < 0.5:
             rels.append(CountRelation("kpi:patients_within", s_keys))
-        if "kpi:patients_beyond_cutoff" in counts:  # everyone reached is served
+        total = counts["kpi:patients_total"]
+        beyond_n = counts.get("kpi:patients_beyond_cutoff", math.nan)
+        if abs(total - loads) < 0.5:  # everyone is served (p-median, p-center)
+            rels.append(CountRelation("kpi:patients_total", s_keys))
+        elif abs(total - beyond_n - loads) < 0.5:  # everyone within the cut-off is served
             rels.append(
                 CountRelation("kpi:patients_total", ("kpi:patients_beyond_cutoff", *s_keys))
             )
-        else:
-            rels.append(CountRelation("kpi:patients_total", s_keys))
+        else:  # the loads and an unshown rest (e.g. patients beyond reach of a coverage model)
+            rels.append(CountRelation("kpi:patients_total", s_keys, rest=True))
         if "county" in sites.columns:
             for cid, group in sites.groupby("county"):
                 g_keys = tuple(f"site:{s}" for s in group.index)
@@ -213,14 +218,44 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     """Return the headline figures of :func:`summarise` that must not be shown exactly.
 
     Patient counts (``patients_total``, ``patients_within``, ``patients_beyond_cutoff``)
-    hidden by :func:`count_mask` (``"<N"`` or ``"≥L"``); ``share_within`` is left out when
-    either count it relates is hidden, since share x total gives the count back.
+    hidden by :func:`count_mask` (``"<N"`` or ``"≥L"``); ``share_within`` (and
+    ``share_beyond_cutoff``) is left out when either count it relates is hidden, since
+    share x total gives the count back.
     """
     mask = count_mask(tables, threshold=threshold)
     hidden = {c for c in KPI_COUNTS if mask.kpi(c) is not None}
     if mask.kpi_share_hidden():
         hidden.add("share_within")
+    if any(mask.kpi(k) is not None for k in ("patients_total", "patients_beyond_cutoff")):
+        hidden.add("share_beyond_cutoff")
     return frozenset(hidden)
+
+
+def travel_left_out(tables: ResultTables, *, threshold: int) -> i18n.Msg | None:
+    """Return the phrase shown next to every mean and longest travel: who is left out.
+
+    ``None`` when every patient is counted. Otherwise e.g. "未计入：312 名患者（2.9%）60 分钟内
+    无开放站点" / "not counted: 312 patients (2.9%) with no open site within 60 min"; the count
+    reads as the plan's privacy mask shows it (``"<5"``, ``"≥8"``) and the share is left out
+    where it would give a hidden count back. See
+    :func:`~planning.results.tables.reach_cutoff_min` for the definition.
+    """
+    k = tables.kpis
+    beyond = float(k.get("patients_beyond_cutoff", 0.0))
+    if not beyond > 1e-6:
+        return None
+    mask = count_mask(tables, threshold=threshold)
+    count = mask.kpi_text("patients_beyond_cutoff", beyond)
+    cutoff = float(k.get("travel_cutoff_min", math.nan))
+    if "share_beyond_cutoff" in hidden_kpis(tables, threshold=threshold):
+        return i18n.Msg("report.travel_left_out_count", count=count, cutoff_min=cutoff)
+    share = float(k.get("share_beyond_cutoff", math.nan))
+    return i18n.Msg(
+        "report.travel_left_out",
+        count=count,
+        share=f"{100 * share:.1f}%" if share >= 0.001 else "<0.1%",
+        cutoff_min=cutoff,
+    )
 
 
 def public_policy(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
@@ -255,7 +290,8 @@ def public_counties(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
         ``patients_within`` as text (:func:`count_text`: ``"<5"``, ``"≥8"``, ``"1,234"``),
         ``share_within`` (0-1; NaN where it would give a hidden count back, see
         :func:`hide_revealing_shares`), ``n_sites``, ``has_site``, ``mean_travel_min``,
-        ``max_travel_min`` and, per year of :data:`POLICY_TARGETS`, ``patient_target_met_<year>``
+        ``max_travel_min``, ``beyond_cutoff`` (some patients left out of those two) and,
+        per year of :data:`POLICY_TARGETS`, ``patient_target_met_<year>``
         (``True`` / ``False``; ``None`` where the share is left out, as the mark would bound
         the hidden count).
     """
@@ -280,6 +316,10 @@ def public_counties(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
     out["has_site"] = c["has_site"].astype(bool)
     out["mean_travel_min"] = c["mean_travel_min"].astype(float)
     out["max_travel_min"] = c["max_travel_min"].astype(float)
+    beyond = (
+        c["beyond_cutoff"] if "beyond_cutoff" in c.columns else pd.Series(data=False, index=c.index)
+    )
+    out["beyond_cutoff"] = beyond.astype(bool)
     hidden = share.isna() & c["share_within"].notna()
     for year, tgt in POLICY_TARGETS.items():
         met = c["share_within"].fillna(0.0) >= tgt["patient_share"]

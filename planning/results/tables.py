@@ -52,8 +52,10 @@ class ResultTables:
     counties
         Index ``county_id``: ``name``, ``population``, ``patients``, ``patients_within``,
         ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``
-        (to the nearest open site, over patients with one within the table's cut-off), and
-        ``prefecture``, ``prefecture_name`` (the county's city) when the county layer has them.
+        (to the nearest open site, over the county's patients with one within
+        :func:`reach_cutoff_min`), ``beyond_cutoff`` (``True`` where some of its patients
+        have none and are left out of those two figures), and ``prefecture``,
+        ``prefecture_name`` (the county's city) when the county layer has them.
     kpis
         Headline figures (see :func:`summarise`).
     policy
@@ -65,6 +67,90 @@ class ResultTables:
     counties: pd.DataFrame
     kpis: dict[str, Any]
     policy: pd.DataFrame
+
+
+def reach_cutoff_min(scenario: Scenario) -> float:
+    """Cut-off of every travel figure of a plan: twice the scenario's largest travel limit.
+
+    The mean and the longest travel time are computed the same way for every model (p-median,
+    MCLP, LSCP, p-center; capacitated or not), every table, map and export: travel to the
+    nearest open site, over the patients who have one within this cut-off. Patients farther
+    (or with no road to any site) are left out of those figures and counted instead
+    (``patients_beyond_cutoff``, ``share_beyond_cutoff``), and every output shows that count
+    next to the figures. Two plans with the same limits are thus compared on the same basis,
+    whatever their models; the travel table of every model holds every pair within it
+    (coverage models keep pairs up to it, the others further).
+
+    Examples
+    --------
+    >>> from planning.scenario import Scenario
+    >>> reach_cutoff_min(Scenario(max_travel_min=30))
+    60.0
+    """
+    c = scenario.constraints
+    limits = [scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min]
+    return 2.0 * max(float(x) for x in limits if x is not None)
+
+
+@dataclass(frozen=True)
+class TravelFigures:
+    """Mean and longest travel to the nearest open site, and who is left out of them.
+
+    Attributes
+    ----------
+    mean_travel_min, max_travel_min
+        Patient-weighted mean and longest minutes over the patients with an open site within
+        ``cutoff_min`` (NaN when there are none).
+    patients_counted
+        Patients in those figures.
+    patients_beyond_cutoff
+        Patients with no open site within ``cutoff_min``: not in the figures.
+    cutoff_min
+        The cut-off (see :func:`reach_cutoff_min`).
+    """
+
+    mean_travel_min: float
+    max_travel_min: float
+    patients_counted: float
+    patients_beyond_cutoff: float
+    cutoff_min: float
+
+
+def compute_travel_figures(
+    travel: pd.DataFrame,
+    weight: pd.Series,
+    open_sites: tuple[str, ...] | list[str],
+    *,
+    cutoff_min: float,
+) -> TravelFigures:
+    r"""Mean and longest travel to the nearest open site, as every output shows them.
+
+    Parameters
+    ----------
+    travel
+        Travel table (``demand_id``, ``site_id``, ``travel_min``).
+    weight
+        Patients per demand point (index ``demand_id``); every one of them is counted, either
+        in the figures or as left out.
+    open_sites
+        The open sites (``site_id``).
+    cutoff_min
+        See :func:`reach_cutoff_min`.
+    """
+    near = nearest_open_times(travel, tuple(open_sites))
+    near = near[near["travel_min"] <= cutoff_min + 1e-9]
+    w = near["demand_id"].map(weight).fillna(0.0).to_numpy(dtype=float)
+    t = near["travel_min"].to_numpy(dtype=float)
+    counted = float(w.sum())
+    total = float(weight.sum())
+    reached = w > 0
+    return TravelFigures(
+        mean_travel_min=float((w * t).sum() / counted) if counted > 0 else float("nan"),
+        max_travel_min=float(t[reached].max()) if reached.any() else float("nan"),
+        patients_counted=counted,
+        patients_beyond_cutoff=max(total - counted, 0.0),
+        cutoff_min=float(cutoff_min),
+    )
 
 
 def nearest_open_times(travel: pd.DataFrame, open_sites: tuple[str, ...]) -> pd.DataFrame:
@@ -129,8 +215,17 @@ def summarise(
     within = alloc[is_within]
     # a coverage model serves only patients within reach; p-median / p-center serve everyone
     served_alloc = within if scenario.model in {"mclp", "lscp"} else alloc
-    pm = alloc["patients"] * alloc["travel_min"]
     served_pm = served_alloc["patients"] * served_alloc["travel_min"]
+    # travel figures: nearest open site, patients with one within the cut-off (every model)
+    cutoff = reach_cutoff_min(scenario)
+    near = nearest_open_times(travel.table, open_ids)
+    near = near[near["travel_min"] <= cutoff + 1e-9]
+    near = near.assign(
+        patients=near["demand_id"].map(demand["weight"]).fillna(0.0).to_numpy(dtype=float),
+        county=near["demand_id"].map(demand["county"]).to_numpy(),
+    )
+    near = near[near["patients"] > 0]
+    pm = near["patients"] * near["travel_min"]
 
     # ---- sites
     hub_ids = solution.extras.get("hubs") or ()
@@ -179,11 +274,12 @@ def summarise(
     n_sites = open_sites.groupby("county").size()
     ctab["n_sites"] = n_sites.reindex(ctab.index, fill_value=0).astype(int)
     ctab["has_site"] = ctab["n_sites"] > 0
-    cgrp = alloc.groupby("county")
-    ctab["mean_travel_min"] = (pm.groupby(alloc["county"]).sum() / cgrp["patients"].sum()).reindex(
-        ctab.index
-    )
+    cgrp = near.groupby("county")
+    counted = cgrp["patients"].sum()
+    ctab["mean_travel_min"] = (pm.groupby(near["county"]).sum() / counted).reindex(ctab.index)
     ctab["max_travel_min"] = cgrp["travel_min"].max().reindex(ctab.index)
+    left_out = ctab["patients"].astype(float) - counted.reindex(ctab.index, fill_value=0.0)
+    ctab["beyond_cutoff"] = left_out.to_numpy() > 1e-6
     for col in ("prefecture", "prefecture_name"):  # the county's city: prefecture sums add up
         if col in counties.columns:
             ctab[col] = counties[col].reindex(ctab.index)
@@ -191,7 +287,7 @@ def summarise(
 
     # ---- KPIs
     total = float(demand["weight"].sum())
-    reached = float(alloc["patients"].sum())
+    reached = float(near["patients"].sum())
     patients_within = float(within["patients"].sum())
     county_share = float(ctab["has_site"].mean()) if len(ctab) else 0.0
     patient_share = patients_within / total if total > 0 else 0.0
@@ -209,11 +305,13 @@ def summarise(
         "patients_within": patients_within,
         "share_within": patient_share,
         "patients_beyond_cutoff": max(total - reached, 0.0),
+        "share_beyond_cutoff": max(total - reached, 0.0) / total if total > 0 else 0.0,
+        "travel_cutoff_min": cutoff,
         "n_counties": len(ctab),
         "counties_with_site": int(ctab["has_site"].sum()),
         "county_share_with_site": county_share,
         "mean_travel_min": float(pm.sum() / reached) if reached > 0 else float("nan"),
-        "max_travel_min_observed": float(alloc["travel_min"].max()) if len(alloc) else float("nan"),
+        "max_travel_min_observed": float(near["travel_min"].max()) if len(near) else float("nan"),
         "n_sites": len(open_ids),
         "n_sites_existing": int(open_sites["fixed"].sum()),
         "n_sites_new": int((~open_sites["fixed"]).sum()),
