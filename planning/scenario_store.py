@@ -311,16 +311,14 @@ class ScenarioStore:
 
         Scenarios refer to uploaded files (e.g. ``facilities_file``) by this path, so they still
         load after a restart. With ``stem`` (the planner's own file name, e.g. ``"莆田设施"``)
-        the file is kept as ``<hash>/<stem><suffix>``, so the data sources of every export
-        name the planner's file, not the hash.
+        the file is kept as ``<stem>~<hash><suffix>``, and :func:`original_name` gives the
+        planner's name back, so every export's data sources name the planner's file.
         """
         digest = hashlib.sha256(data).hexdigest()[:20]
         safe_suffix = re.sub(r"[^A-Za-z0-9.]", "", suffix)[:10] or ".bin"
         safe_stem = re.sub(r"[^\w\-]+", "_", stem or "").strip("._")[:60] if stem else ""
-        if safe_stem:
-            path = self.root / FILES_DIR / digest / f"{safe_stem}{safe_suffix}"
-        else:
-            path = self.root / FILES_DIR / f"{digest}{safe_suffix}"
+        name = f"{safe_stem}~{digest}" if safe_stem else digest
+        path = self.root / FILES_DIR / f"{name}{safe_suffix}"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -330,6 +328,22 @@ class ScenarioStore:
                 os.fsync(f.fileno())
             Path(tmp).replace(path)
         return path
+
+
+_STORED_TAG = re.compile(r"~[0-9a-f]{20}(?=\.[^.]*$)")
+
+
+def original_name(path: str | Path) -> str:
+    """Return the file name a planner knows: a library copy's content-hash tag removed.
+
+    Examples
+    --------
+    >>> original_name("/lib/files/莆田设施~0123456789abcdef0123.csv")
+    '莆田设施.csv'
+    >>> original_name("/data/facilities.csv")
+    'facilities.csv'
+    """
+    return _STORED_TAG.sub("", Path(path).name)
 
 
 def scenario_json_bytes(scenario: Scenario) -> bytes:

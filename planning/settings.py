@@ -46,3 +46,13 @@ def offline() -> bool:
     Cached downloads and local files are still used; nothing that needs the internet is tried.
     """
     return os.environ.get("KANGLE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def tianditu_key() -> str | None:
+    """Key of the 天地图 (Tianditu) map tiles, or ``None`` (the basemap is then not offered).
+
+    ``KANGLE_TIANDITU_KEY``; a free "browser" key from https://console.tianditu.gov.cn. The key
+    ends up in the map's HTML (the browser fetches the tiles with it), never in a result.
+    """
+    key = os.environ.get("KANGLE_TIANDITU_KEY", "").strip()
+    return key or None

@@ -6,6 +6,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from planning.report import maps
 from planning.report.maps import BASEMAPS, Lang
 from ui.i18n import labels, lang, t
 
@@ -16,14 +17,18 @@ def map_lang() -> Lang:
 
 
 def basemap_picker(key: str) -> str:
-    """A basemap switch (no tiles, light map, OpenStreetMap); returns the basemap name.
+    """A basemap switch; returns the basemap name.
 
-    "No tiles" is the default: the app makes no network request until the planner picks a
-    tile basemap (tiles are then fetched from CARTO or OpenStreetMap by the browser).
+    "Boundaries only" (no tiles) is the default: the app makes no network request until the
+    planner picks a tile basemap (the browser then fetches its tiles). 天地图 is offered only
+    when a key is set (``KANGLE_TIANDITU_KEY``); otherwise a note says how to get one. On 高德
+    (GCJ-02 tiles) every layer is drawn shifted to GCJ-02; the map states its coordinates.
     """
-    options = ["none", "cartodb", "osm"]
+    options = ["none", "tianditu", "amap", "cartodb", "osm"]
     assert set(options) == set(BASEMAPS)  # noqa: S101 - keep the switch in step with maps
-    if key not in st.session_state:
+    if not maps.tianditu_available():
+        options.remove("tianditu")
+    if st.session_state.get(key) not in options:
         st.session_state[key] = "none"
     choice: str = st.selectbox(
         t("basemap"),
@@ -32,6 +37,8 @@ def basemap_picker(key: str) -> str:
         format_func=labels("basemap_"),
         help=t("basemap_help"),
     )
+    if "tianditu" not in options:
+        st.caption(t("tianditu_no_key"))
     return choice
 
 

@@ -15,10 +15,16 @@ from planning.errors import PlanningError
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
 from planning.report import maps
-from planning.results import KpiDifference, kpi_differences
+from planning.results import (
+    KpiDifference,
+    PlanBasis,
+    basis_warnings,
+    kpi_differences,
+    travel_left_out,
+)
 from planning.travel import travel_label_shown
 from ui import cache, mapview, state
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.results_view import format_status, kpi_values, metric_label
 
 METRICS = [
@@ -54,6 +60,36 @@ def _diff_text(metric: str, diff: KpiDifference) -> str:
     return sign + shown
 
 
+LIMIT_METRICS = ("share_within", "patients_within")
+"""Metrics judged at each plan's own travel limit (the row label says which)."""
+
+
+def _basis(plan: Plan) -> PlanBasis:
+    return PlanBasis.of(plan.scenario, travel_label=plan.travel.label)
+
+
+def _row_label(metric: str, plans: list[Plan]) -> str:
+    """A metric's row label; a figure judged at each plan's own limit names those limits."""
+    limits = [p.scenario.max_travel_min for p in plans]
+    if metric in LIMIT_METRICS and len(set(limits)) > 1:
+        each = " / ".join(f"{x:g}" for x in limits)
+        return t(f"m_{metric}_own", T=each)
+    return metric_label(metric, plans[0])
+
+
+def _value(metric: str, plan: Plan, plans: list[Plan]) -> str:
+    value = kpi_values(plan)[metric]
+    limits = {p.scenario.max_travel_min for p in plans}
+    if metric in LIMIT_METRICS and len(limits) > 1 and value != "—":
+        return t("value_at_limit", value=value, T=f"{plan.scenario.max_travel_min:g}")
+    return value
+
+
+def basis_notes(names: list[str], plans: list[Plan]) -> list[str]:
+    """What differs between the plans (limits, region, travel times), in the app's language."""
+    return [w.text(lang()) for w in basis_warnings([_basis(p) for p in plans], names)]
+
+
 def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
     base = plans[0]
     diffs = [
@@ -62,17 +98,24 @@ def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
             plan.tables,
             base_threshold=base.scenario.privacy_threshold,
             other_threshold=plan.scenario.privacy_threshold,
+            base_basis=_basis(base),
+            other_basis=_basis(plan),
         )
         for plan in plans[1:]
     ]
     rows = []
     for metric in METRICS:
-        row: dict[str, str] = {t("col_metric"): metric_label(metric, base)}
+        row: dict[str, str] = {t("col_metric"): _row_label(metric, plans)}
         for name, plan in zip(names, plans, strict=True):
-            row[name] = kpi_values(plan)[metric]
+            row[name] = _value(metric, plan, plans)
         for name, diff in zip(names[1:], diffs, strict=True):
             row[t("col_diff", name=name)] = _diff_text(metric, diff[metric])
         rows.append(row)
+    left_out = {t("col_metric"): t("m_travel_left_out")}
+    for name, plan in zip(names, plans, strict=True):
+        note = travel_left_out(plan.tables, threshold=plan.scenario.privacy_threshold)
+        left_out[name] = note.text(lang()) if note is not None else t("none_left_out")
+    rows.append(left_out)
     travel = {t("col_metric"): t("travel_mode")}
     for name, plan in zip(names, plans, strict=True):
         travel[name] = travel_label_shown(plan.travel.label, lang=mapview.map_lang())
@@ -129,17 +172,26 @@ def render() -> None:
         st.stop()
     st.subheader(t("compare_metrics"))
     st.caption(t("compare_baseline", name=ok_names[0]))
+    for note in basis_notes(ok_names, plans):
+        st.warning(note, icon=":material/warning:")
     st.dataframe(_metrics_table(ok_names, plans), width="stretch")
+    st.caption(t("compare_like_note"))
 
     st.subheader(t("compare_maps"))
     basemap = mapview.basemap_picker("cmp_basemap")
     cols = st.columns(len(plans))
+    extent = maps.region_bounds(*(plan.counties for plan in plans))  # one extent for all
     for i, (col, name, plan) in enumerate(zip(cols, ok_names, plans, strict=True)):
         with col:
             st.markdown(f"**{name}**")
             st.caption(format_status(plan))
             m = maps.build_map(
-                plan, layers=COMPARE_LAYERS, basemap=basemap, lang=mapview.map_lang(), compact=True
+                plan,
+                layers=COMPARE_LAYERS,
+                basemap=basemap,
+                lang=mapview.map_lang(),
+                compact=True,
+                bounds=extent,
             )
             mapview.show(m, key=f"map_compare_{i}", height=520)
 

@@ -24,6 +24,7 @@ from planning.inputs.columns import KIND_FIELDS
 from planning.report import maps
 from planning.results import region_input_overview
 from planning.scenario import Scenario
+from planning.scenario_store import original_name
 from ui import cache, mapview, state
 from ui.i18n import labels, lang, t
 from ui.messages import problem_message
@@ -175,7 +176,7 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     table = _overview_table(region_input_overview(counties, scenario, facilities=fac))
     st.subheader(t("overview_title"))
     if scenario.patients_file:
-        st.caption(t("overview_caption_counts", file=Path(scenario.patients_file).name))
+        st.caption(t("overview_caption_counts", file=original_name(scenario.patients_file)))
     else:
         st.caption(
             t(
@@ -249,7 +250,7 @@ def _upload(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     state.show_notice(where="page")
     if scenario.facilities_file:
         c1, c2 = st.columns([3, 1])
-        c1.info(t("facilities_in_use", file=Path(scenario.facilities_file).name))
+        c1.info(t("facilities_in_use", file=original_name(scenario.facilities_file)))
         if c2.button(t("facilities_remove"), key="rg_fac_remove"):
             _update_scenario(
                 state.scenario_dict(),
@@ -337,7 +338,7 @@ def _upload_patients(scenario: Scenario, counties: gpd.GeoDataFrame) -> None:
     state.show_notice(where="patients")
     if scenario.patients_file:
         c1, c2 = st.columns([3, 1])
-        c1.info(t("patients_in_use", file=Path(scenario.patients_file).name))
+        c1.info(t("patients_in_use", file=original_name(scenario.patients_file)))
         if c2.button(t("facilities_remove"), key="rg_pat_remove"):
             _update_scenario(state.scenario_dict(), patients_file=None)
             state.set_plan(None)

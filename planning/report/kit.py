@@ -33,6 +33,7 @@ from planning.report.maps import build_map
 from planning.report.printmap import export_print_map
 from planning.report.workbook import WORKBOOK_NAME, export_workbook
 from planning.scenario import Scenario
+from planning.scenario_store import original_name
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ def _copy_input(src: Path, inputs: Path, role: str) -> str:
         role_name = i18n.Msg(f"report.input_role.{role}")
         raise DataError("report.input_file_missing", role=role_name, path=str(src))
     make_folder(inputs)
-    stem = src.stem if src.stem.startswith(f"{role}_") else f"{role}_{src.stem}"
+    own = Path(original_name(src)).stem  # the planner's name, without the library's hash tag
+    stem = own if own.startswith(f"{role}_") else f"{role}_{own}"
     if src.suffix.lower() == ".shp":
         for part in src.parent.glob(src.stem + ".*"):
             if part.suffix.lower() in _SHAPEFILE_PARTS:

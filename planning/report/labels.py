@@ -7,7 +7,6 @@ here (:data:`KIND_LABELS`, :data:`SITE_HEADERS`...) are views of it built at imp
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -17,6 +16,7 @@ from planning.errors import ScenarioError
 from planning.inputs.places import places_label
 from planning.inputs.provenance import describe_source
 from planning.inputs.regions import BOUNDARY_SOURCE, DATA_DIR, left_out_items
+from planning.scenario_store import original_name
 from planning.travel.table import travel_label_shown
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         (what("travel"), travel_label_shown(plan.travel.label, lang=lang)),
     ]
     if sc.facilities_file or plan.facilities is not None:
-        name = Path(sc.facilities_file).name if sc.facilities_file else what("uploaded_table")
+        name = original_name(sc.facilities_file) if sc.facilities_file else what("uploaded_table")
         crs = sc.facilities_source_crs
         system = COORD_SYSTEM_NAMES.get(crs.lower(), crs)
         coords = "coords" if crs.lower() == "wgs84" else "coords_converted"

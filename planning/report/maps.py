@@ -37,7 +37,9 @@ from __future__ import annotations
 import base64
 import html
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,8 +52,9 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
-from planning import i18n
+from planning import i18n, settings
 from planning.errors import ScenarioError
+from planning.inputs.coords import wgs84_to_gcj02
 from planning.inputs.sites import site_names
 from planning.report import legend as legend_classes
 from planning.report.labels import label_group
@@ -65,7 +68,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Lang = Literal["zh", "en"]
-Basemap = Literal["none", "cartodb", "osm"]
+Basemap = Literal["none", "cartodb", "osm", "tianditu", "amap"]
 
 LAYER_NAMES = (
     "coverage",
@@ -89,7 +92,28 @@ BASEMAPS: dict[str, tuple[str, str] | None] = {
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "&copy; OpenStreetMap contributors",
     ),
+    # 天地图 (the national standard map; CGCS2000, within a metre of WGS-84): needs a key
+    "tianditu": (
+        (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+        ),
+        "&copy; 天地图 Tianditu",
+    ),
+    # 高德 (AMap): tiles in GCJ-02, so every layer is shifted to GCJ-02 on it
+    "amap": (
+        (
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang={amap_lang}&size=1&scale=1"
+            "&style=8&x={x}&y={y}&z={z}"
+        ),
+        "&copy; 高德地图 AMap",
+    ),
 }
+GCJ02_BASEMAPS = frozenset({"amap"})
+"""Basemaps whose tiles are in GCJ-02: the map's layers are shifted to GCJ-02 to sit on them."""
+
+_DISPLAY_GCJ02: ContextVar[bool] = ContextVar("kangle_display_gcj02", default=False)
 
 # Simplification tolerance (degrees; ~0.0005 deg is ~50 m) and coordinate decimals (5 ~ 1 m).
 COUNTY_TOLERANCE_DEG = 0.0005
@@ -159,12 +183,68 @@ def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
 
 
 # ----------------------------------------------------------------------------- geometry helpers
+@contextmanager
+def display_coords(basemap: str) -> Iterator[None]:
+    """Draw in GCJ-02 while building a map on a GCJ-02 basemap (AMap), else in WGS-84."""
+    token = _DISPLAY_GCJ02.set(basemap in GCJ02_BASEMAPS)
+    try:
+        yield
+    finally:
+        _DISPLAY_GCJ02.reset(token)
+
+
+def _shift(coords: np.ndarray) -> np.ndarray:
+    """Coordinates (lon, lat columns) as drawn: GCJ-02 on an AMap basemap, else unchanged."""
+    if not _DISPLAY_GCJ02.get() or len(coords) == 0:
+        return coords
+    lon, lat = wgs84_to_gcj02(coords[:, 0].astype(float), coords[:, 1].astype(float))
+    return np.column_stack([lon, lat])
+
+
+def _latlon(lat: float, lon: float) -> list[float]:
+    """Return a point as ``[lat, lon]`` for folium, shifted like every layer (:func:`_shift`)."""
+    ((x, y),) = _shift(np.array([[lon, lat]], dtype=float))
+    return [round(float(y), DECIMALS), round(float(x), DECIMALS)]
+
+
+def display_latlon(lat: float, lon: float) -> list[float]:
+    """Return a WGS-84 point as folium's ``[lat, lon]`` in the map's coordinate system.
+
+    Inside :func:`display_coords` of an AMap basemap the point is shifted to GCJ-02 like
+    every layer; elsewhere it is returned as given (rounded).
+    """
+    return _latlon(lat, lon)
+
+
+def display_geojson(geom: shapely.Geometry, *, tolerance_deg: float = 0.0) -> dict[str, Any]:
+    """Return a WGS-84 geometry as a GeoJSON mapping in the map's coordinate system."""
+    if tolerance_deg > 0:
+        geom = shapely.simplify(geom, tolerance_deg, preserve_topology=True)
+    shifted = shapely.transform(geom, lambda c: np.round(_shift(c), DECIMALS))
+    out: dict[str, Any] = shapely.geometry.mapping(shifted)
+    return out
+
+
 def _round_geoms(geoms: gpd.GeoSeries, tolerance_deg: float, decimals: int) -> np.ndarray:
     simple = geoms.to_numpy()
     if tolerance_deg > 0:
         simple = shapely.simplify(simple, tolerance_deg, preserve_topology=True)
-    out: np.ndarray = shapely.transform(simple, lambda c: np.round(c, decimals))
+    out: np.ndarray = shapely.transform(simple, lambda c: np.round(_shift(c), decimals))
     return out
+
+
+def region_bounds(*layers: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Return the bounds ``(minx, miny, maxx, maxy)`` (WGS-84) holding every layer.
+
+    One extent for maps shown side by side (Compare): they share their zoom and crop nothing.
+    """
+    boxes = np.array([layer.total_bounds for layer in layers if len(layer)], dtype=float)
+    return (
+        float(boxes[:, 0].min()),
+        float(boxes[:, 1].min()),
+        float(boxes[:, 2].max()),
+        float(boxes[:, 3].max()),
+    )
 
 
 def _features(
@@ -242,8 +322,8 @@ class _Control(MacroElement):
                 div.style.borderRadius = '5px';
                 div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.35)';
                 div.style.font = '12px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif';
-                div.style.maxWidth = '300px';
-                div.style.maxHeight = '70vh';  // a long legend scrolls inside a short map
+                div.style.maxWidth = {{ this.max_width|tojson }};
+                div.style.maxHeight = 'calc(100vh - 100px)';  // a fallback: scroll, not spill
                 div.style.overflowY = 'auto';
                 L.DomEvent.disableClickPropagation(div);
                 return div;
@@ -254,19 +334,126 @@ class _Control(MacroElement):
         """
     )
 
-    def __init__(self, html_text: str, *, position: str) -> None:
+    def __init__(self, html_text: str, *, position: str, wide: bool = False) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "KangleControl"
         self.html = html_text
         self.position = position
+        # a legend's sections sit side by side where the map is wide enough
+        self.max_width = "min(480px, 62vw)" if wide else "min(320px, 45vw)"
+
+
+class _FitRegion(MacroElement):
+    """Fit the region to the map's own size, and keep county names from colliding.
+
+    The padding that keeps the region clear of the layer switch (top left) and the legend
+    (bottom right) is a share of the map's width, capped, so a narrow map (a page column, a
+    Compare panel) still shows the region large. Until the reader zooms or pans, the region is
+    fitted again when the map is resized (Streamlit sizes its frame after the first draw).
+    County names are ranked (most patients first) and a name that would overlap one already
+    shown is hidden until a zoom gives it room.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var bounds = L.latLngBounds({{ this.bounds|tojson }});
+            var touched = false;
+            function fit() {
+                var size = map.getSize();
+                if (!size.x || !size.y) { return; }
+                var left = Math.min({{ this.left }}, 0.2 * size.x);
+                var right = Math.min({{ this.right }}, 0.18 * size.x);
+                map.fitBounds(bounds, {
+                    paddingTopLeft: [left, 12], paddingBottomRight: [right, 12], animate: false
+                });
+            }
+            function declutter() {
+                var els = Array.prototype.slice.call(
+                    map.getContainer().querySelectorAll('.kangle-label'));
+                els.sort(function (a, b) { return (+b.dataset.rank) - (+a.dataset.rank); });
+                var shown = [];
+                els.forEach(function (el) {
+                    el.style.visibility = 'visible';
+                    var r = el.getBoundingClientRect();
+                    var hit = shown.some(function (q) {
+                        return !(r.right + 2 < q.left || r.left - 2 > q.right ||
+                                 r.bottom + 1 < q.top || r.top - 1 > q.bottom);
+                    });
+                    if (hit) { el.style.visibility = 'hidden'; } else { shown.push(r); }
+                });
+            }
+            var box = map.getContainer();
+            ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (ev) {
+                box.addEventListener(ev, function () { touched = true; }, {passive: true});
+            });
+            map.on('zoomend moveend', declutter);
+            map.on('resize', function () { if (!touched) { fit(); } declutter(); });
+            fit();
+            setTimeout(function () { if (!touched) { fit(); } declutter(); }, 250);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], *, left: int, right: int) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "KangleFitRegion"
+        self.bounds = bounds
+        self.left = left
+        self.right = right
+
+
+def tianditu_available() -> bool:
+    """Whether the 天地图 basemap can be offered: a key is set (:func:`settings.tianditu_key`)."""
+    return bool(settings.tianditu_key())
+
+
+def _tile_layers(basemap: str, *, lang: str) -> list[folium.TileLayer]:
+    spec = BASEMAPS[basemap]
+    if spec is None:
+        return []
+    url, attribution = spec
+    if basemap == "tianditu":
+        key = settings.tianditu_key()
+        if not key:
+            raise ScenarioError("report.tianditu_key_missing")
+        notes = "cva" if lang == "zh" else "eva"  # place names in Chinese / in English
+        return [
+            folium.TileLayer(
+                url.replace("{layer}", layer).replace("{key}", key),
+                attr=attribution,
+                name=f"{basemap}-{layer}",
+                control=False,
+                max_zoom=18,
+                subdomains="01234567",
+            )
+            for layer in ("vec", notes)
+        ]
+    if basemap == "amap":
+        url = url.replace("{amap_lang}", "zh_cn" if lang == "zh" else "en")
+        return [
+            folium.TileLayer(
+                url, attr=attribution, name=basemap, control=False, max_zoom=18, subdomains="1234"
+            )
+        ]
+    return [folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18)]
 
 
 def _base_map(
-    bounds: tuple[float, float, float, float], *, basemap: str, compact: bool = False
+    bounds: tuple[float, float, float, float],
+    *,
+    basemap: str,
+    compact: bool = False,
+    lang: str = "zh",
 ) -> folium.Map:
     if basemap not in BASEMAPS:
         raise ScenarioError("report.basemap_unknown", basemap=basemap, choices=", ".join(BASEMAPS))
-    minx, miny, maxx, maxy = (round(float(v), DECIMALS) for v in bounds)
+    corners = _shift(np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], dtype=float))
+    minx, miny = (round(float(v), DECIMALS) for v in corners[0])
+    maxx, maxy = (round(float(v), DECIMALS) for v in corners[1])
     m = folium.Map(
         location=[round((miny + maxy) / 2, DECIMALS), round((minx + maxx) / 2, DECIMALS)],
         zoom_start=9,
@@ -278,22 +465,29 @@ def _base_map(
     # Offline-safe: Leaflet from the packaged copy; no jQuery/Bootstrap/icon fonts needed.
     m.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]
     m.default_css = [("leaflet_css", _data_url("leaflet.css", "text/css"))]
-    tiles = BASEMAPS[basemap]
-    if tiles is not None:
-        url, attribution = tiles
-        folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18).add_to(m)
+    for layer in _tile_layers(basemap, lang=lang):
+        layer.add_to(m)
     # keep the region clear of the layer switch (top left) and the legend (bottom right)
-    left, right = ((50, 10), (10, 10)) if compact else ((230, 10), (170, 10))
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=left, padding_bottom_right=right)
+    left, right = (40, 10) if compact else (230, 190)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])  # before the script runs (and for exports)
+    m.add_child(_FitRegion([[miny, minx], [maxy, maxx]], left=left, right=right))
     return m
 
 
 def _legend_html(
     sections: list[tuple[str, list[tuple[str, str, str]]]], title: str, *, folded: bool = False
 ) -> str:
+    """Return the legend: a block per section, side by side where room (never cut or scrolled).
+
+    Every entry is an element of class ``kangle-legend-entry`` (tests read them).
+    """
     parts = []
     for head, rows in sections:
-        parts.append(f"<div style='margin-top:4px'><i>{html.escape(head)}</i></div>")
+        parts.append(
+            "<div class='kangle-legend-section' style='display:inline-block;"
+            "vertical-align:top;margin:4px 12px 0 0'>"
+        )
+        parts.append(f"<div><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
             if shape == "line":
                 swatch = (
@@ -307,7 +501,11 @@ def _legend_html(
                     f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
                     f"background:{colour};vertical-align:middle'></span>"
                 )
-            parts.append(f"<div>{swatch}{html.escape(label)}</div>")
+            parts.append(
+                f"<div class='kangle-legend-entry' style='white-space:nowrap'>{swatch}"
+                f"{html.escape(label)}</div>"
+            )
+        parts.append("</div>")
     body = "".join(parts)
     head = html.escape(title)
     if folded:  # small maps: the legend opens on a click
@@ -336,15 +534,25 @@ def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson
 
 
 def _county_labels(counties: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """County names at a representative point (always drawn, so the map reads without tiles)."""
+    """County names at a representative point (always drawn, so the map reads without tiles).
+
+    Each name carries a rank (patients, else area): where two would overlap, the map shows
+    the higher-ranked one and the other once a zoom gives it room (see :class:`_FitRegion`).
+    """
     group = folium.FeatureGroup(name="labels", control=False)
     pts = counties.geometry.representative_point()
-    for name, pt in zip(counties["name"].astype(str), pts, strict=True):
+    if "patients" in counties.columns:
+        rank = counties["patients"].astype(float).fillna(0.0).rank(method="first")
+    else:
+        # relative size only (degrees squared are fine for ranking neighbours)
+        rank = pd.Series(shapely.area(counties.geometry.to_numpy())).rank(method="first")
+    for name, pt, r in zip(counties["name"].astype(str), pts, rank, strict=True):
         folium.Marker(
-            [round(pt.y, DECIMALS), round(pt.x, DECIMALS)],
+            _latlon(pt.y, pt.x),
             icon=folium.DivIcon(
                 html=(
-                    '<div style=\'font:bold 12px "Noto Sans CJK SC","Microsoft YaHei",'
+                    f"<div class='kangle-label' data-rank='{int(r)}' "
+                    'style=\'font:bold 12px "Noto Sans CJK SC","Microsoft YaHei",'
                     "sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;"
                     f"white-space:nowrap;transform:translate(-50%,-50%)'>{html.escape(name)}</div>"
                 ),
@@ -395,6 +603,7 @@ def build_map(
     lang: Lang | str = "zh",
     selected_site: str | None = None,
     compact: bool = False,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> folium.Map:
     """Map a solved plan: counties, demand, sites, assignments, facilities, a site's reach.
 
@@ -406,8 +615,10 @@ def build_map(
         Names from :data:`LAYER_NAMES` to include; each becomes a toggle in the layer
         control. County boundaries and names are always drawn.
     basemap
-        ``"cartodb"`` (light), ``"osm"`` or ``"none"`` (no tiles: boundaries only, works
-        offline).
+        ``"none"`` (no tiles: boundaries only, works offline), ``"tianditu"`` (天地图, the
+        national standard map; needs a key, :func:`planning.settings.tianditu_key`),
+        ``"amap"`` (高德; its tiles are in GCJ-02, so every layer is drawn shifted to GCJ-02),
+        ``"cartodb"`` (light) or ``"osm"``. The map states the coordinate system it draws in.
     lang
         ``"zh"`` (default) or ``"en"`` for layer names, tooltips and the legend; generated
         candidates are named in it (:func:`planning.inputs.site_names`).
@@ -417,6 +628,9 @@ def build_map(
     compact
         For small maps side by side: the layer switch is collapsed to an icon and the
         legend opens on a click.
+    bounds
+        Extent to fit (WGS-84 ``minx, miny, maxx, maxy``), e.g. :func:`region_bounds` of
+        several plans shown side by side; default: the plan's counties.
 
     Returns
     -------
@@ -429,6 +643,28 @@ def build_map(
     ScenarioError
         Unknown layer name, basemap or language, or a ``selected_site`` not in the plan.
     """
+    with display_coords(basemap):
+        return _plan_map(
+            plan,
+            layers=layers,
+            basemap=basemap,
+            lang=lang,
+            selected_site=selected_site,
+            compact=compact,
+            bounds=bounds,
+        )
+
+
+def _plan_map(
+    plan: Plan,
+    *,
+    layers: Sequence[str],
+    basemap: str,
+    lang: str,
+    selected_site: str | None,
+    compact: bool,
+    bounds: tuple[float, float, float, float] | None,
+) -> folium.Map:
     t = _texts(lang)
     unknown = [name for name in layers if name not in LAYER_NAMES]
     if unknown:
@@ -441,7 +677,9 @@ def build_map(
     mask = count_mask(plan.tables, threshold=thr)
     t_max = plan.scenario.max_travel_min
     counties = plan.counties
-    m = _base_map(tuple(counties.total_bounds), basemap=basemap, compact=compact)
+    m = _base_map(
+        bounds or tuple(counties.total_bounds), basemap=basemap, compact=compact, lang=lang
+    )
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     tables = plan.tables
     names = site_names(plan.sites, lang=lang)  # generated candidates named in ``lang``
@@ -618,7 +856,9 @@ def build_map(
 
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
-    _finish(m, legend, plan.travel.label, t, lang=lang, compact=compact)
+    order = [t[k] for k in ("sites", "facilities", "coverage", "demand", "assignments")]
+    legend.sort(key=lambda sec: order.index(sec[0]) if sec[0] in order else len(order))
+    _finish(m, legend, plan.travel.label, t, lang=lang, compact=compact, basemap=basemap)
     return m
 
 
@@ -808,7 +1048,7 @@ def _reach_layer(
     site = plan.sites.loc[site_id]
     total = suppress_small(pd.Series([float(cells["weight"].sum())]), threshold=thr).iloc[0]
     folium.CircleMarker(
-        [round(float(site["lat"]), DECIMALS), round(float(site["lon"]), DECIMALS)],
+        _latlon(float(site["lat"]), float(site["lon"])),
         radius=12,
         color=REACH_COLOUR,
         weight=3,
@@ -858,15 +1098,24 @@ def _finish(
     *,
     lang: str,
     compact: bool = False,
+    basemap: str = "none",
 ) -> None:
     # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
     folium.LayerControl(collapsed=compact, position="topleft").add_to(m)
     if legend:
         legend_html = _legend_html(legend, t["legend"], folded=compact)
-        m.add_child(_Control(legend_html, position="bottomright"))
+        m.add_child(_Control(legend_html, position="bottomright", wide=True))
+    lines = []
     if travel_label:
-        text = html.escape(travel_label_text(travel_label, lang=lang))  # type: ignore[arg-type]
-        m.add_child(_Control(f"<b>{text}</b>", position="bottomleft"))
+        lines.append(f"<b>{html.escape(travel_label_text(travel_label, lang=lang))}</b>")  # type: ignore[arg-type]
+    lines.append(html.escape(coordinate_note(basemap, lang=lang)))
+    m.add_child(_Control("<br>".join(lines), position="bottomleft"))
+
+
+def coordinate_note(basemap: str, *, lang: str = "zh") -> str:
+    """Return the line every map shows about its coordinate system (GCJ-02 on AMap, else WGS-84)."""
+    key = {"amap": "crs_gcj02", "tianditu": "crs_tianditu"}.get(basemap, "crs_wgs84")
+    return _texts(lang)[key]
 
 
 # ----------------------------------------------------------------------------- inputs map
@@ -880,6 +1129,8 @@ def build_region_map(
     basemap: Basemap | str = "cartodb",
     lang: Lang | str = "zh",
     overlays: Sequence[folium.FeatureGroup] = (),
+    overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]] = (),
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> folium.Map:
     """Map a region's inputs before solving: counties, optional demand cells and facilities.
 
@@ -900,10 +1151,44 @@ def build_region_map(
         Further toggleable layers (e.g. the rollout's sites by opening year), added under the
         county boundaries and before the layer switch. Add layers here, not to the returned
         map: the layer switch must come after every layer it lists, or Leaflet fails in the
-        browser and the map stays blank.
+        browser and the map stays blank. Build them inside :func:`display_coords` of the
+        same ``basemap`` so they are drawn in the map's coordinate system.
+    overlay_legend
+        Legend sections of the overlays (title, rows of ``(colour, label, shape)``), shown in
+        the map's one legend after its own sections.
+    bounds
+        Extent to fit (WGS-84); default: the counties.
     """
+    with display_coords(basemap):
+        return _region_map(
+            counties,
+            demand=demand,
+            facilities=facilities,
+            privacy_threshold=privacy_threshold,
+            travel_label=travel_label,
+            basemap=basemap,
+            lang=lang,
+            overlays=overlays,
+            overlay_legend=overlay_legend,
+            bounds=bounds,
+        )
+
+
+def _region_map(
+    counties: gpd.GeoDataFrame,
+    *,
+    demand: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    privacy_threshold: int,
+    travel_label: str | None,
+    basemap: str,
+    lang: str,
+    overlays: Sequence[folium.FeatureGroup],
+    overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]],
+    bounds: tuple[float, float, float, float] | None,
+) -> folium.Map:
     t = _texts(lang)
-    m = _base_map(tuple(counties.total_bounds), basemap=basemap)
+    m = _base_map(bounds or tuple(counties.total_bounds), basemap=basemap, lang=lang)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     fields = ["name"]
     aliases = [t["county"]]
@@ -950,7 +1235,8 @@ def build_region_map(
         overlay.add_to(m)
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
-    _finish(m, legend, travel_label, t, lang=lang)
+    legend.extend(overlay_legend)
+    _finish(m, legend, travel_label, t, lang=lang, basemap=basemap)
     return m
 
 

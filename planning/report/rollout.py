@@ -26,7 +26,7 @@ from planning.errors import DataError
 from planning.inputs.sites import site_names
 from planning.report._shared import make_folder
 from planning.report.labels import Lang, label_group
-from planning.report.maps import build_region_map
+from planning.report.maps import build_region_map, display_coords, display_geojson, display_latlon
 from planning.results.privacy import CountMask, suppress_columns
 from planning.results.rollout import RolloutResult
 from planning.suppression import hide_revealing_shares, suppress_small
@@ -384,31 +384,58 @@ def build_rollout_map(
         Show the plan as of this year: later openings are drawn hollow and grey. Default:
         the last year.
     basemap, lang
-        As :func:`planning.report.maps.build_region_map` (``"cartodb"``, ``"osm"``, ``"none"``;
-        ``"zh"`` or ``"en"``).
+        As :func:`planning.report.maps.build_region_map` (``"none"``, ``"tianditu"``,
+        ``"amap"``, ``"cartodb"``, ``"osm"``; ``"zh"`` or ``"en"``).
 
     Raises
     ------
     ScenarioError
         ``year`` is not a phase year, or an unknown basemap.
     """
-    import folium  # noqa: PLC0415 - only for maps
-    from branca.element import Figure  # noqa: PLC0415
-
     year = result.years[-1] if year is None else year
     result.open_sites(year)  # raises ScenarioError for a year outside the phases
     txt = label_group("report.rollout_map", "zh" if lang == "zh" else "en")
     colours = year_colours(result.years)
+    with display_coords(basemap):  # drawn in GCJ-02 on an AMap basemap, like every layer
+        cgroup, sgroup = _rollout_layers(
+            result, sites=sites, counties=counties, year=year, colours=colours, txt=txt, lang=lang
+        )
+    rows = [(EXISTING_COLOUR, txt["existing"], "circle")]
+    rows += [(colours[y], txt["opens"].format(year=y), "circle") for y in result.years if y <= year]
+    if year < result.years[-1]:
+        rows.append((LATER_COLOUR, txt["later"], "circle"))
+    head = f"{txt['legend']} · {txt['upto'].format(year=year)}"
+    return build_region_map(
+        counties[["name", "geometry"]],
+        travel_label=travel_label,
+        basemap=basemap,
+        lang=lang,
+        overlays=[cgroup, sgroup],
+        overlay_legend=[(head, rows)],
+    )
+
+
+def _rollout_layers(
+    result: RolloutResult,
+    *,
+    sites: gpd.GeoDataFrame,
+    counties: gpd.GeoDataFrame,
+    year: int,
+    colours: dict[int, str],
+    txt: dict[str, str],
+    lang: str,
+) -> tuple[folium.FeatureGroup, folium.FeatureGroup]:
+    import folium  # noqa: PLC0415 - only for maps
+
     cby = result.counties_by_year
     first = cby[cby["has_site"] & (cby["year"] <= year)].groupby("county_id")["year"].min()
     cgroup = folium.FeatureGroup(name=txt["counties"], show=True)
     for cid, yr in first.items():
         if cid not in counties.index:
             continue
-        geom = counties.geometry.loc[cid].simplify(0.0005)
         colour = colours.get(int(yr), LATER_COLOUR)
         folium.GeoJson(
-            geom.__geo_interface__,
+            display_geojson(counties.geometry.loc[cid], tolerance_deg=0.0005),
             style_function=lambda _f, c=colour: {
                 "color": c,
                 "weight": 0.5,
@@ -441,7 +468,7 @@ def build_rollout_map(
             f"{txt['county']}: {html.escape(str(row['county_name']))}<br>{html.escape(when)}"
         )
         folium.CircleMarker(
-            [round(pt.y, 5), round(pt.x, 5)],
+            display_latlon(pt.y, pt.x),
             radius=6 if later else 8,
             color=LATER_COLOUR if later else "#ffffff",
             weight=2,
@@ -451,30 +478,4 @@ def build_rollout_map(
             fill_opacity=0.0 if later else 0.95,
             tooltip=tip,
         ).add_to(sgroup)
-    m = build_region_map(
-        counties[["name", "geometry"]],
-        travel_label=travel_label,
-        basemap=basemap,
-        lang=lang,
-        overlays=[cgroup, sgroup],
-    )
-    rows = [(EXISTING_COLOUR, txt["existing"])]
-    rows += [(colours[y], txt["opens"].format(year=y)) for y in result.years if y <= year]
-    if year < result.years[-1]:
-        rows.append((LATER_COLOUR, txt["later"]))
-    items = "".join(
-        "<div><span style='display:inline-block;width:11px;height:11px;margin-right:5px;"
-        f"border:1px solid #444;border-radius:50%;background:{c};vertical-align:middle'>"
-        f"</span>{html.escape(label)}</div>"
-        for c, label in rows
-    )
-    legend = (
-        "<div style='position:fixed;bottom:30px;right:10px;z-index:9999;background:#fff;"
-        "padding:6px 8px;border:1px solid #999;border-radius:4px;font-size:12px'>"
-        f"<b>{html.escape(txt['legend'])} · {html.escape(txt['upto'].format(year=year))}</b>"
-        f"{items}</div>"
-    )
-    root = m.get_root()
-    if isinstance(root, Figure):
-        root.html.add_child(folium.Element(legend))
-    return m
+    return cgroup, sgroup

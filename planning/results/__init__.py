@@ -15,7 +15,14 @@ year-by-year tables, milestone lines and each year's count masks.
 
 from __future__ import annotations
 
-from planning.results.compare import KpiDifference, kpi_differences, public_kpi_numbers
+from planning.results.compare import (
+    KpiDifference,
+    PlanBasis,
+    basis_warnings,
+    comparable_figures,
+    kpi_differences,
+    public_kpi_numbers,
+)
 from planning.results.overview import (
     RegionInputTotals,
     region_input_overview,
@@ -61,10 +68,13 @@ __all__ = [
     "CountRelation",
     "KpiDifference",
     "ProvinceOverview",
+    "PlanBasis",
     "RegionInputTotals",
     "ResultTables",
     "RolloutResult",
     "TravelFigures",
+    "basis_warnings",
+    "comparable_figures",
     "compute_travel_figures",
     "count_mask",
     "count_text",

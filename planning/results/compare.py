@@ -4,6 +4,12 @@ The compare page shows each plan's headline figures and their differences from a
 A figure shown suppressed (``"<5"``, ``"≥8"``, or a share left out) must not come back through
 a difference, and a difference in patients smaller than the privacy threshold is itself a
 small count: both rules are applied here, once.
+
+Plans are also compared only where like is compared with like (:class:`PlanBasis`): each is
+judged at its own travel limit, and a difference is given only where both plans were judged
+the same way. The share and the count within reach need the same limits; mean and longest
+travel the same cut-off (:func:`~planning.results.tables.reach_cutoff_min`) and the same
+travel times; every patient figure the same region. :func:`basis_warnings` says what differs.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from planning import i18n
 from planning.results.privacy import hidden_kpis
 from planning.results.tables import ResultTables
+from planning.scenario import Scenario
 
 KPI_FIGURES: dict[str, str] = {
     "share_within": "share_within",
@@ -67,8 +75,102 @@ class KpiDifference:
     below: int | None = None
 
 
+@dataclass(frozen=True)
+class PlanBasis:
+    """What a plan's headline figures depend on besides its sites.
+
+    Attributes
+    ----------
+    region
+        The region and its county selection (``None``: every county).
+    limits_min
+        Travel limits: ``max_travel_min``, then the urban and rural limits (``None`` unset).
+    travel
+        How travel times were obtained: the travel label (mode and road-data date) and the
+        travel settings (speeds, detour factor, network type).
+    """
+
+    region: tuple[str, tuple[str, ...] | None]
+    limits_min: tuple[float | None, ...]
+    travel: str
+
+    @classmethod
+    def of(cls, scenario: Scenario, *, travel_label: str) -> PlanBasis:
+        """Return the basis of a plan solved for ``scenario`` with travel times ``travel_label``."""
+        c = scenario.constraints
+        tr = scenario.travel.model_dump(mode="json", exclude={"osm_file"})
+        travel = travel_label + "|" + "|".join(f"{k}={tr[k]}" for k in sorted(tr))
+        return cls(
+            region=(scenario.region, tuple(scenario.counties) if scenario.counties else None),
+            limits_min=(scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min),
+            travel=travel,
+        )
+
+    @property
+    def cutoff_min(self) -> float:
+        """The cut-off of the plan's travel figures (as :func:`reach_cutoff_min`)."""
+        return 2.0 * max(float(x) for x in self.limits_min if x is not None)
+
+
+LIMIT_FIGURES = frozenset({"share_within", "patients_within"})
+"""Figures judged at the plan's travel limits."""
+
+TRAVEL_FIGURES = frozenset({"mean_travel_min", "max_travel_min"})
+"""Figures computed over the patients within the cut-off, from the travel times."""
+
+REGION_FIGURES = frozenset(KPI_FIGURES) - {"n_sites"}
+"""Figures that depend on the region's patients and counties."""
+
+
+def comparable_figures(base: PlanBasis, other: PlanBasis) -> frozenset[str]:
+    """Headline figures (keys of :data:`KPI_FIGURES`) that compare like with like."""
+    out = set(KPI_FIGURES)
+    if base.region != other.region:
+        out -= REGION_FIGURES
+    if base.limits_min != other.limits_min:
+        out -= LIMIT_FIGURES
+    if base.cutoff_min != other.cutoff_min or base.travel != other.travel:
+        out -= TRAVEL_FIGURES | LIMIT_FIGURES
+    return frozenset(out)
+
+
+def basis_warnings(bases: list[PlanBasis], names: list[str]) -> list[i18n.Msg]:
+    """Return what differs between the plans' bases, one phrase each (empty: nothing).
+
+    The first plan is the baseline; each phrase names the plans and what differs: travel
+    limits, region, or travel times.
+    """
+    base = bases[0]
+    out: list[i18n.Msg] = []
+
+    def differing(attr: str) -> list[str]:
+        return [
+            n
+            for b, n in zip(bases[1:], names[1:], strict=True)
+            if getattr(b, attr) != getattr(base, attr)
+        ]
+
+    if diff := differing("limits_min"):
+        limits = [
+            i18n.Msg("report.compare.limit_of", plan=n, minutes=b.limits_min[0])
+            for b, n in zip(bases, names, strict=True)
+        ]
+        out.append(i18n.Msg("report.compare.limits_differ", plans=", ".join(diff), limits=limits))
+    if diff := differing("region"):
+        out.append(i18n.Msg("report.compare.region_differs", plans=", ".join(diff)))
+    if diff := differing("travel"):
+        out.append(i18n.Msg("report.compare.travel_differs", plans=", ".join(diff)))
+    return out
+
+
 def kpi_differences(
-    base: ResultTables, other: ResultTables, *, base_threshold: int, other_threshold: int
+    base: ResultTables,
+    other: ResultTables,
+    *,
+    base_threshold: int,
+    other_threshold: int,
+    base_basis: PlanBasis | None = None,
+    other_basis: PlanBasis | None = None,
 ) -> dict[str, KpiDifference]:
     """Each headline figure of ``other`` against ``base`` (privacy applied).
 
@@ -78,13 +180,21 @@ def kpi_differences(
         The baseline plan's tables and the compared plan's.
     base_threshold, other_threshold
         Each plan's privacy threshold; the larger one protects the difference.
+    base_basis, other_basis
+        Each plan's :class:`PlanBasis`; when given, a figure that does not compare like with
+        like (:func:`comparable_figures`) has no difference (NaN).
     """
     a = public_kpi_numbers(base, threshold=base_threshold)
     b = public_kpi_numbers(other, threshold=other_threshold)
     threshold = max(base_threshold, other_threshold)
+    like = (
+        comparable_figures(base_basis, other_basis)
+        if base_basis is not None and other_basis is not None
+        else frozenset(KPI_FIGURES)
+    )
     out: dict[str, KpiDifference] = {}
     for figure in KPI_FIGURES:
-        delta = b[figure] - a[figure]
+        delta = b[figure] - a[figure] if figure in like else math.nan
         small = figure in PATIENT_FIGURES and 1e-9 <= abs(delta) < threshold
         out[figure] = KpiDifference(delta, threshold if small else None)
     return out
