@@ -214,6 +214,7 @@ def _status(status: str) -> Msg | str:
 def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None:
     from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
     from planning.results.privacy import count_mask, hidden_kpis  # noqa: PLC0415
+    from planning.results.tables import capacity_advice  # noqa: PLC0415
     from planning.travel.table import travel_label_shown  # noqa: PLC0415
 
     lang = i18n.check_language(lang)
@@ -289,6 +290,7 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
     else:
         lines.append(Msg("cli.summary_all_counted", cutoff=k["travel_cutoff_min"]))
     lines.extend(_source_lines(plan))
+    lines += capacity_advice(plan.tables)  # rendered in the summary's language
     if out is not None:
         lines.append(Msg("cli.written_to", path=str(out)))
     sys.stdout.write("\n".join(line.text(lang) for line in lines) + "\n")

@@ -99,7 +99,7 @@ def test_solve_shows_metrics_tables_and_travel_label() -> None:
     assert shown["平均出行时间"].endswith("分钟")
     assert shown["最长出行时间"].endswith("分钟")
     assert any("已证明最优" in md.value for md in at.markdown)
-    assert any("estimated (straight-line)" in c.value for c in at.caption)
+    assert any("估算（直线距离×绕行系数）" in c.value for c in at.caption)  # Chinese only (#18)
     # policy targets, per-county table against targets, site list
     tables = [d.value for d in at.dataframe]
     policy = next(t for t in tables if "区县目标" in t.columns)

@@ -170,7 +170,7 @@ def test_map_solve_save_compare(app_url: str, tmp_path: Path) -> None:
         # layers are drawn on a canvas (prefer_canvas), with the layer switch and labels
         frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=30_000)
         frame.locator(".leaflet-control-layers").first.wait_for(timeout=30_000)
-        assert frame.get_by_text("estimated (straight-line)").count() >= 1
+        assert frame.get_by_text("估算（直线距离×绕行系数）").count() >= 1  # Chinese only (#18)
 
         # Solve produces metrics
         page.get_by_role("button", name="求解", exact=True).click()
@@ -254,7 +254,7 @@ def test_rollout_page_plans_and_draws_its_map(app_url: str, tmp_path: Path) -> N
         ], overlays
         frame.get_by_text("分期推进 · 截至2025年").wait_for(timeout=30_000)
         assert frame.get_by_text("2025年开设").count() >= 1
-        assert frame.get_by_text("estimated (straight-line)").count() >= 1
+        assert frame.get_by_text("估算（直线距离×绕行系数）").count() >= 1  # Chinese only (#18)
         # the county names are drawn on the map (boundaries always shown, no tiles)
         assert frame.get_by_text("仙游县").count() >= 1
         page.get_by_text("2025 年开设的站点").wait_for(timeout=30_000)

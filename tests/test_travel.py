@@ -110,7 +110,7 @@ def test_referral_minutes_to_nearest_hospital():
 def test_travel_label_in_both_languages(label: str, zh: str) -> None:
     assert travel_label_local(label, lang="zh") == zh
     assert travel_label_local(label, lang="en") == label
-    assert travel_label_shown(label, lang="zh") == f"{zh} · {label}"  # the original stays
+    assert travel_label_shown(label, lang="zh") == zh  # no English fragment in Chinese (#18)
     assert travel_label_shown(label, lang="en") == label
 
 

@@ -59,11 +59,13 @@ def render(plan: Any, *, key: str = "downloads") -> None:
     st.caption(both("dl_privacy", sep=" ", thr=thr))
     cols = st.columns(3)
     for i, fmt in enumerate(FORMATS):
+        name = report.download_name(plan, fmt, paper=paper)  # type: ignore[arg-type]
+        label = "dl_scenario_zip" if fmt == "scenario" and name.endswith(".zip") else f"dl_{fmt}"
         cols[i % 3].download_button(
-            t(f"dl_{fmt}", in_lang=lang),
+            t(label, in_lang=lang),
             data=_builder(plan, fmt, lang, paper),
-            file_name=report.download_name(plan, fmt, paper=paper),  # type: ignore[arg-type]
-            mime=report.download_mime(fmt),
+            file_name=name,
+            mime=report.download_mime(fmt, plan),
             key=f"{key}-{fmt}",
             help=both(f"dl_{fmt}_help"),
             on_click="ignore",

@@ -11,13 +11,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planning.errors import PlanningError
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
 from planning.report import maps
-from planning.results import region_input_totals
+from planning.results import capacity_advice, region_input_totals
 from planning.scenario import Scenario
 from ui import cache, mapview, state
-from ui.i18n import labels, progress_text, t
+from ui.i18n import labels, lang, progress_text, t
 from ui.results_view import (
     county_note,
     county_table,
@@ -337,8 +338,15 @@ def _solve(scenario: Scenario) -> None:
     def progress(frac: float, text: str) -> None:
         bar.progress(min(max(float(frac), 0.0), 1.0), text=progress_text(text))
 
-    with state.planning_errors(lead="err_solve"):
+    try:
         plan, warns = cache.solve_plan(scenario, progress=progress)
+    except PlanningError as err:
+        # the bar goes, the message says what to change, and the last results stay below
+        bar.empty()
+        state.show_error(err, lead="err_solve")
+        if state.plan() is not None:
+            st.info(t("previous_results_kept"))
+        return
     bar.empty()
     state.show_warnings(warns)
     state.set_plan(plan)
@@ -349,6 +357,8 @@ def _results(plan: Plan, scenario: Scenario) -> None:
         st.warning(t("stale_plan"))
     st.markdown(format_status(plan))
     metrics_row(plan, key="sc")
+    for advice in capacity_advice(plan.tables):
+        st.warning(advice.text(lang()), icon=":material/group:")
     travel_caption(plan)
     c1, c2 = st.columns([1, 2])
     with c1:

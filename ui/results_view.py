@@ -176,7 +176,7 @@ def county_table(plan: Plan) -> pd.DataFrame:
     out[t("col_share")] = [fmt_pct(v) for v in c["share_within"]]
     out[t("col_sites")] = c["n_sites"].astype(int)
     out[t("col_service")] = [t("yes") if v else t("no") for v in c["has_site"]]
-    marks = c["beyond_cutoff"].astype(bool)
+    marks = c["beyond_cutoff"].astype(bool).tolist()
     out[t("col_mean")] = [
         fmt_min_marked(v, m) for v, m in zip(c["mean_travel_min"], marks, strict=False)
     ]
@@ -204,7 +204,11 @@ def site_table(plan: Plan) -> pd.DataFrame:
     out[t("col_kind")] = [t(f"kind_{k}") for k in s["kind"].astype(str)]
     out[t("col_county")] = s["county_name"].astype(str)
     out[t("col_served")] = [v or "—" for v in s["assigned_patients"]]
-    out[t("col_load")] = [fmt_pct(v, 0) for v in s["load_share"]]
+    over = s.get("over_capacity", pd.Series(data=False, index=s.index)).astype(bool)
+    out[t("col_load")] = [
+        f"{fmt_pct(v, 0)} ⚠ {t('over_capacity')}" if o else fmt_pct(v, 0)
+        for v, o in zip(s["load_share"], over, strict=True)
+    ]
     out[t("col_mean")] = [fmt_min(v) for v in s["mean_travel_min"]]
     out[t("col_max")] = [fmt_min(v) for v in s["max_travel_min"]]
     out[t("col_lonlat")] = [

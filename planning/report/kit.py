@@ -304,15 +304,30 @@ def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
     }
     if fmt in names:
         return f"{slug}_{names[fmt]}"
+    if fmt == "scenario" and not scenario_has_inputs(plan):
+        return f"{slug}_{SCENARIO_NAME}"
     if fmt in ("geojson", "csv", "scenario", "all"):
         return f"{slug}_{fmt}.zip"
     parse_formats([fmt])  # raises ScenarioError listing the formats
     return f"{slug}_{fmt}"
 
 
-def download_mime(fmt: str) -> str:
-    """MIME type of :func:`export_bytes` for ``fmt``."""
+def download_mime(fmt: str, plan: Plan | None = None) -> str:
+    """MIME type of :func:`export_bytes` for ``fmt`` (of ``plan``: its scenario may be JSON)."""
+    if fmt == "scenario" and plan is not None and not scenario_has_inputs(plan):
+        return MIME["json"]
     return MIME.get(fmt, MIME["zip"])
+
+
+def scenario_has_inputs(plan: Plan) -> bool:
+    """Whether ``scenario.json`` needs input files beside it (:func:`export_scenario` copies).
+
+    Without any, the ``scenario`` download is the JSON file itself; with them, a ZIP of the
+    file and its ``inputs/`` folder, so the download alone reproduces the plan.
+    """
+    sc = plan.scenario
+    uploaded = plan.facilities is not None and len(plan.facilities) > 0
+    return bool(sc.facilities_file or sc.weight_layer or sc.travel.osm_file or uploaded)
 
 
 def export_bytes(
@@ -322,13 +337,16 @@ def export_bytes(
 
     ``xlsx``, ``gpkg``, ``html``, ``pdf`` and ``png`` give the file itself; ``geojson`` and
     ``csv`` give a ZIP of the four layers with ``scenario.json`` (and its inputs);
-    ``scenario`` a ZIP of ``scenario.json`` and its inputs; ``all`` a ZIP of every format.
+    ``scenario`` gives ``scenario.json`` (a ZIP with its ``inputs/`` when it has input files,
+    see :func:`scenario_has_inputs`); ``all`` a ZIP of every format.
     """
     name = download_name(plan, fmt, paper=paper)
     with tempfile.TemporaryDirectory(prefix="kangle-export-") as tmp:
         folder = Path(tmp)
         if fmt == "scenario":
-            export_scenario(plan, folder)
+            path = export_scenario(plan, folder)
+            if not scenario_has_inputs(plan):  # the JSON file itself, as the button says
+                return ExportFile(name, path.read_bytes(), MIME["json"])
             return ExportFile(name, _zip_folder(folder), MIME["zip"])
         paths = export(plan, folder, formats=[fmt], papers=[paper], lang=lang, dpi=dpi)
         if fmt in ("geojson", "csv", "all"):

@@ -15,7 +15,7 @@ from planning import i18n
 from planning.errors import ScenarioError
 from planning.inputs.places import places_label
 from planning.inputs.provenance import describe_source
-from planning.inputs.regions import BOUNDARY_SOURCE, DATA_DIR, left_out_items
+from planning.inputs.regions import DATA_DIR, left_out_items
 from planning.scenario_store import original_name
 from planning.travel.table import travel_label_shown
 
@@ -83,6 +83,7 @@ SITE_HEADERS: dict[str, dict[str, str]] = _by_column(
         "nearest_hospital",
         "referral_min",
         "place",
+        "over_capacity",
     ),
 )
 """Column headers of the site sheets, ``SITE_HEADERS[column][lang]``."""
@@ -186,11 +187,15 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         vals = plan.counties["census_source"].dropna().astype(str).unique()
         if len(vals):
             census = "; ".join(vals)
-    patients = "census 2020 x prevalence"
+    known = {  # the demand step's source values, in words of the report's language
+        "census 2020 x prevalence": i18n.text("report.source.patients_census", lang),
+        "patient table": i18n.text("report.source.patients_table", lang),
+    }
+    patients = known["census 2020 x prevalence"]
     if "patients_source" in plan.counties.columns:
         vals = plan.counties["patients_source"].dropna().astype(str).unique()
         if len(vals):
-            patients = "; ".join(vals)
+            patients = i18n.join([known.get(v, v) for v in vals], lang)
     cand = i18n.text(
         f"report.source.cand_{sc.candidate_source.replace('+', '_')}",
         lang,
@@ -204,7 +209,7 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         (what("population"), census),
         (what("patients"), patients),
         (what("prevalence"), prevalence_citation(sc.prevalence_per_mille, lang=lang)),
-        (what("boundaries"), BOUNDARY_SOURCE),
+        (what("boundaries"), i18n.text("report.source.boundaries_value", lang)),
         (what("candidates"), cand),
         (what("travel"), travel_label_shown(plan.travel.label, lang=lang)),
     ]

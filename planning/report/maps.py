@@ -149,6 +149,7 @@ CATCHMENT_COLOURS = (
     "#cab2d6",
 )
 REACH_COLOUR = "#08519c"
+OVER_CAPACITY_COLOUR = "#e31a1c"
 CANDIDATE_COLOUR = "#9e9e9e"
 ASSIGN_WITHIN_COLOUR = "#3b6fb6"
 ASSIGN_BEYOND_COLOUR = "#c0392b"
@@ -174,8 +175,8 @@ def _texts(lang: str) -> dict[str, str]:
 def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
     """Return the travel-mode label as shown on maps (e.g. "出行时间：估算（…） · estimated …").
 
-    The original (English) label is always kept so an estimate is never mistaken for road
-    travel times, whatever the language.
+    In Chinese the label's Chinese words alone (no English fragment on a Chinese map); they
+    say as plainly that an estimate is not road travel.
     """
     _texts(lang)  # checks the language
     shown = travel_label_shown(label, lang=lang)  # road labels with their data date too
@@ -285,6 +286,26 @@ def _places(sites: pd.DataFrame, index: pd.Index) -> pd.Series:
 
 def _fmt_min(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
+
+
+def _load_text(sites: pd.DataFrame, mask: Any, thr: int, t: dict[str, str]) -> list[str]:
+    """Each site's load against its capacity, as shown (left out where it reveals a count)."""
+    share = hide_revealing_shares(
+        sites["load_share"],
+        sites["assigned_patients"],
+        threshold=thr,
+        hidden=(mask.sites(sites.index),),
+    )
+    over = (
+        sites["over_capacity"]
+        if "over_capacity" in sites
+        else pd.Series(data=False, index=sites.index)
+    )
+    out = []
+    for v, o in zip(share, over.astype(bool), strict=True):
+        text = "" if pd.isna(v) else f"{100 * v:.0f}%"
+        out.append(f"{text} ⚠ {t['over_capacity']}" if o else text)
+    return out
 
 
 def _fmt_share(values: pd.Series) -> pd.Series:
@@ -489,7 +510,12 @@ def _legend_html(
         )
         parts.append(f"<div><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
-            if shape == "line":
+            if shape == "ring":
+                swatch = (
+                    "<span style='display:inline-block;width:9px;height:9px;margin-right:5px;"
+                    f"border:3px solid {colour};border-radius:50%;vertical-align:middle'></span>"
+                )
+            elif shape == "line":
                 swatch = (
                     "<span style='display:inline-block;width:13px;height:0;margin-right:5px;"
                     f"border-top:3px solid {colour};vertical-align:middle'></span>"
@@ -828,10 +854,11 @@ def _plan_map(
                 ),
                 "mean_min": _fmt_min(st_["mean_travel_min"]),
                 "max_min": _fmt_min(st_["max_travel_min"]),
+                "load": _load_text(st_, mask, thr, t),
             },
             index=st_.index,
         )
-        _point_layer(
+        group = _point_layer(
             geo,
             props,
             lambda k: SITE_COLOURS.get(k, "#000000"),
@@ -839,20 +866,47 @@ def _plan_map(
             name=t["sites"],
             show=True,
             radius=8,
-            fields=["site", "name", "kind", "county", "assigned", "mean_min", "max_min", "place"],
+            fields=[
+                "site",
+                "name",
+                "kind",
+                "county",
+                "assigned",
+                "load",
+                "mean_min",
+                "max_min",
+                "place",
+            ],
             aliases=[
                 t["site"],
                 t["name"],
                 t["kind"],
                 t["county"],
                 t["assigned"],
+                t["load"],
                 t["mean_travel"],
                 t["max_travel"],
                 t["place"],
             ],
-        ).add_to(m)
+        )
+        flags = st_.get("over_capacity", pd.Series(data=False, index=st_.index))
+        over = st_.index[flags.astype(bool)]
+        for sid in over:  # a red ring flags a load over the site's known capacity
+            row = plan.sites.loc[sid]
+            folium.CircleMarker(
+                _latlon(float(row["lat"]), float(row["lon"])),
+                radius=13,
+                color=OVER_CAPACITY_COLOUR,
+                weight=3,
+                fill=False,
+                tooltip=f"{names.get(sid, sid)} · {t['over_capacity']}",
+            ).add_to(group)
+        group.add_to(m)
         present = [k for k in ("existing", "new", "hub") if (st_["kind"] == k).any()]
-        legend.append((t["sites"], [(SITE_COLOURS[k], t[k], "circle") for k in present]))
+        rows_s = [(SITE_COLOURS[k], t[k], "circle") for k in present]
+        if len(over):
+            rows_s.append((OVER_CAPACITY_COLOUR, t["over_capacity"], "ring"))
+        legend.append((t["sites"], rows_s))
 
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)

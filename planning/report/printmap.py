@@ -33,6 +33,7 @@ from planning.inputs.regions import utm_crs
 from planning.report import legend as legend_classes
 from planning.report.labels import data_sources, model_name, text
 from planning.results.privacy import count_mask, travel_left_out
+from planning.results.tables import capacity_advice
 from planning.travel.table import travel_label_local
 
 if TYPE_CHECKING:
@@ -405,11 +406,9 @@ def render_print_map(
             if left_out is not None
             else i18n.text("report.travel_all_counted", lang)
         )
+    key_lines += [advice.text(lang) for advice in capacity_advice(plan.tables)]
     key_lines += _policy_line(plan, lang)
-    local = travel_label_local(plan.travel.label, lang=lang)
-    key_lines.append(_l("travel", lang, label=local))
-    if local != plan.travel.label:  # the original label on a line of its own, unbroken
-        key_lines.append(plan.travel.label)
+    key_lines.append(_l("travel", lang, label=travel_label_local(plan.travel.label, lang=lang)))
     body = "\n".join(_wrap(line, 58) for line in key_lines)
     fig.text(
         PANEL_BOX[0],

@@ -28,6 +28,7 @@ from planning.report.labels import (
     text,
 )
 from planning.results.privacy import CountMask, count_mask, public_policy, travel_left_out
+from planning.results.tables import capacity_advice
 from planning.suppression import hide_revealing_shares
 from planning.travel.table import travel_label_shown
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 
 WORKBOOK_NAME = "plan.xlsx"
+
+STATUS_NAMES = ("optimal", "feasible")
+"""Solver statuses with a name of their own in the catalog (``report.status.*``)."""
 
 
 # ------------------------------------------------------------------------ workbook
@@ -126,6 +130,7 @@ SITE_COLUMNS_OUT = (
     "nearest_hospital",
     "referral_min",
     "place",
+    "over_capacity",
 )
 
 
@@ -154,6 +159,7 @@ def _site_rows(
                 r["nearest_hospital"] or None,
                 None if pd.isna(r["referral_min"]) else round(float(r["referral_min"]), 1),
                 r.get("place") or r["county_name"],
+                i18n.text("report.capacity.flag", lang) if r.get("over_capacity") else None,
             ]
         )
     return rows
@@ -206,7 +212,14 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("capacitated", yes if sc.constraints.capacitated else no)
     pair("budget", sc.constraints.budget)
     gap = "" if k.get("gap") is None else text("solver_gap", lang, gap=k["gap"])
-    pair("solver", f"{k.get('solver', sc.solver)} / {k.get('status')}{gap}")
+    solver = str(k.get("solver") or sc.solver).upper()
+    status = str(k.get("status"))
+    status_text = i18n.text(
+        f"report.status.{status}" if status in STATUS_NAMES else "report.status.other",
+        lang,
+        status=status,
+    )
+    pair("solver", f"{solver} · {status_text}{gap}")
     pair("privacy", f"<{thr}")
     pair("exported", exported_at)
     row += 1
@@ -223,6 +236,8 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("mean_travel", None if pd.isna(k["mean_travel_min"]) else round(k["mean_travel_min"], 1))
     longest = k.get("max_travel_min_observed", float("nan"))
     pair("longest_travel", None if pd.isna(longest) else round(float(longest), 1))
+    for advice in capacity_advice(t):
+        pair("capacity_note", advice.text(lang))
     left_out = travel_left_out(t, threshold=thr)
     pair(
         "travel_counted",

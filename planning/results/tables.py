@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planning import i18n
 from planning.models.base import Solution
 from planning.scenario import Scenario
 from planning.travel.table import TravelTimes
@@ -48,7 +49,8 @@ class ResultTables:
         (existing / new / hub),
         ``candidate_type``, ``county``, ``county_name``, ``lon``, ``lat``, ``capacity``,
         ``assigned_patients``, ``load_share``, ``mean_travel_min``, ``max_travel_min`` (of the
-        patients it serves), ``referral_min``.
+        patients it serves), ``referral_min``, ``over_capacity`` (its load is above a known
+        capacity: possible when the model ignores capacities, which is the default).
     counties
         Index ``county_id``: ``name``, ``population``, ``patients``, ``patients_within``,
         ``share_within``, ``n_sites``, ``has_site``, ``mean_travel_min``, ``max_travel_min``
@@ -237,6 +239,8 @@ def summarise(
     assigned = grp["patients"].sum()
     open_sites["assigned_patients"] = assigned.reindex(open_sites.index, fill_value=0.0)
     open_sites["load_share"] = open_sites["assigned_patients"] / open_sites["capacity"]
+    # a load over a known capacity is flagged in every table, map and export
+    open_sites["over_capacity"] = (open_sites["load_share"] > 1.0 + 1e-9).fillna(value=False)
     mean_t = served_pm.groupby(served_alloc["site_id"]).sum() / assigned
     open_sites["mean_travel_min"] = mean_t.reindex(open_sites.index)
     open_sites["max_travel_min"] = grp["travel_min"].max().reindex(open_sites.index)
@@ -262,6 +266,7 @@ def summarise(
         "mean_travel_min",
         "max_travel_min",
         "referral_min",
+        "over_capacity",
     ]
     site_table = open_sites[site_cols].sort_index()
 
@@ -316,6 +321,11 @@ def summarise(
         "n_sites_existing": int(open_sites["fixed"].sum()),
         "n_sites_new": int((~open_sites["fixed"]).sum()),
         "hubs": sorted(hubs),
+        "n_sites_over_capacity": int(open_sites["over_capacity"].sum()),
+        "n_existing_with_capacity": int(
+            (open_sites["fixed"].astype(bool) & open_sites["capacity"].notna()).sum()
+        ),
+        "capacitated": bool(capacitated),
     }
     policy = pd.DataFrame(
         [
@@ -338,6 +348,25 @@ def summarise(
         kpis=kpis,
         policy=policy,
     )
+
+
+def capacity_advice(tables: ResultTables) -> list[i18n.Msg]:
+    """Return what every output says about capacities: overloads, the capacitated model.
+
+    A plan solved without capacities (the default) may load a site beyond its known capacity:
+    the phrase names how many such sites there are. A plan with existing sites of known
+    capacity, solved without capacities, proposes the capacitated model.
+    """
+    k = tables.kpis
+    out: list[i18n.Msg] = []
+    over = int(k.get("n_sites_over_capacity", 0))
+    if over:
+        out.append(i18n.Msg("report.capacity.over", n=over))
+    if not k.get("capacitated", False) and int(k.get("n_existing_with_capacity", 0)):
+        out.append(
+            i18n.Msg("report.capacity.suggest_capacitated", n=int(k["n_existing_with_capacity"]))
+        )
+    return out
 
 
 def to_geodataframe(table: pd.DataFrame, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

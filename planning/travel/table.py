@@ -46,18 +46,18 @@ def travel_label_local(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
 def travel_label_shown(label: str, *, lang: Literal["zh", "en"] = "zh") -> str:
     """Return the travel-mode ``label`` as shown to people in ``lang`` (app, reports, maps).
 
-    English shows the label; Chinese shows its catalog text followed by the original label
-    (``"路网（OpenStreetMap，数据日期 2026-11-01） · road network (...)"``), so an estimate is
-    never mistaken for road travel times and the label stays searchable in any language.
-    Data columns (``travel_mode`` of the GIS layers and CSVs) keep the label itself.
+    English shows the label; Chinese its catalog text alone (``"估算（直线距离×绕行系数）"``,
+    ``"路网（OpenStreetMap，数据日期 2026-11-01）"``): a Chinese page, map or report carries no
+    English fragment, and the Chinese words say as plainly that an estimate is an estimate.
+    Data columns (``travel_mode`` of the GIS layers and CSVs) keep the label itself, so it
+    stays searchable in any language.
 
     Examples
     --------
     >>> travel_label_shown("estimated (straight-line)")
-    '估算（直线距离×绕行系数） · estimated (straight-line)'
+    '估算（直线距离×绕行系数）'
     """
-    local = travel_label_local(label, lang=lang)
-    return label if local == label else f"{local} · {label}"
+    return travel_label_local(label, lang=lang)
 
 
 @dataclass(frozen=True, kw_only=True)
