@@ -156,7 +156,8 @@ def test_travel_label_in_the_chosen_language() -> None:
     at.run()
     ok(at)
     caption = next(c.value for c in at.caption if "directions_car" in c.value)
-    assert caption.endswith(f"出行时间：路网（OpenStreetMap，数据日期 2026-11-01） · {label}")
+    assert caption.endswith("出行时间：路网（OpenStreetMap，数据日期 2026-11-01）")  # (#18)
+    assert label not in caption  # no English fragment in Chinese
     at.radio(key="lang").set_value("en").run()
     ok(at)
     caption = next(c.value for c in at.caption if "directions_car" in c.value)

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from planning import report
+from planning.scenario_store import scenario_json_bytes
 from ui.i18n import LANGS, both, t
 
 FORMATS: tuple[str, ...] = (
@@ -33,6 +34,8 @@ FORMATS: tuple[str, ...] = (
 
 def _builder(plan: Any, fmt: str, lang: str, paper: str) -> Callable[[], bytes]:
     def build() -> bytes:
+        if fmt == "scenario":  # the JSON file the button names (its input files: in "all")
+            return scenario_json_bytes(plan.scenario)
         return report.export_bytes(plan, fmt, lang=lang, paper=paper).data  # type: ignore[arg-type]
 
     return build
@@ -59,13 +62,17 @@ def render(plan: Any, *, key: str = "downloads") -> None:
     st.caption(both("dl_privacy", sep=" ", thr=thr))
     cols = st.columns(3)
     for i, fmt in enumerate(FORMATS):
-        name = report.download_name(plan, fmt, paper=paper)  # type: ignore[arg-type]
-        label = "dl_scenario_zip" if fmt == "scenario" and name.endswith(".zip") else f"dl_{fmt}"
+        if fmt == "scenario":
+            name = report.scenario_download_name(plan)
+            mime = "application/json"
+        else:
+            name = report.download_name(plan, fmt, paper=paper)  # type: ignore[arg-type]
+            mime = report.download_mime(fmt, plan)
         cols[i % 3].download_button(
-            t(label, in_lang=lang),
+            t(f"dl_{fmt}", in_lang=lang),
             data=_builder(plan, fmt, lang, paper),
             file_name=name,
-            mime=report.download_mime(fmt, plan),
+            mime=mime,
             key=f"{key}-{fmt}",
             help=both(f"dl_{fmt}_help"),
             on_click="ignore",

@@ -204,11 +204,12 @@ def _downloads(result: rollout.RolloutResult, inputs: Any) -> None:
     st.caption(t("ro_privacy", thr=result.scenario.privacy_threshold))
     label = inputs.travel.label
     stem = f"rollout-{result.scenario.display_name}"
-    cols = st.columns(4)
+    cols = st.columns(5)
+    code = "zh" if lang() == "zh" else "en"
     cols[0].download_button(
         t("ro_xlsx"),
-        data=lambda: rollout_export.rollout_xlsx_bytes(
-            result, sites=inputs.sites, travel_label=label
+        data=lambda: rollout_export.rollout_workbook_bytes(
+            result, sites=inputs.sites, travel_label=label, lang=code
         ),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -232,6 +233,16 @@ def _downloads(result: rollout.RolloutResult, inputs: Any) -> None:
         file_name=f"{stem}-years.csv",
         mime="text/csv",
         key="ro_dl_csv",
+        on_click="ignore",
+    )
+    cols[4].download_button(
+        t("ro_pdf"),
+        data=lambda: rollout_export.rollout_print_map_bytes(
+            result, sites=inputs.sites, counties=inputs.counties, travel_label=label, lang=code
+        ),
+        file_name=f"{stem}.pdf",
+        mime="application/pdf",
+        key="ro_dl_pdf",
         on_click="ignore",
     )
     cols[3].download_button(
@@ -263,6 +274,7 @@ def _show(result: rollout.RolloutResult) -> None:
     )
     st.subheader(t("ro_table"))
     st.dataframe(year_table(result), key="ro_table")
+    st.caption(":material/info: " + rollout_export.differs_note(lang()))
     threshold_min = float(result.scenario.max_travel_min)
     for row, text in zip(result.milestones.itertuples(), result.messages, strict=True):
         line = milestone_text(

@@ -23,6 +23,7 @@ from planning.report.kit import (
     export_scenario,
     load_scenario_for_run,
     parse_formats,
+    scenario_download_name,
 )
 from planning.report.labels import data_sources
 from planning.report.layers import LAYERS, export_csv, export_geojson, export_gpkg, gis_layers
@@ -71,4 +72,5 @@ __all__ = [
     "plan_summary",
     "render_print_map",
     "rollout_tables",
+    "scenario_download_name",
 ]

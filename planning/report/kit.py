@@ -312,6 +312,11 @@ def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
     return f"{slug}_{fmt}"
 
 
+def scenario_download_name(plan: Plan) -> str:
+    """File name of the plan's ``scenario.json`` alone, e.g. ``莆田市示范方案_scenario.json``."""
+    return f"{_slug(plan.scenario.name)}_{SCENARIO_NAME}"
+
+
 def download_mime(fmt: str, plan: Plan | None = None) -> str:
     """MIME type of :func:`export_bytes` for ``fmt`` (of ``plan``: its scenario may be JSON)."""
     if fmt == "scenario" and plan is not None and not scenario_has_inputs(plan):
