@@ -25,7 +25,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from planning import pipeline
+from planning import pipeline, results
 from planning.inputs import demand as demand_step
 from planning.inputs import regions as data_step
 from planning.pipeline import Inputs, Plan
@@ -180,7 +180,10 @@ def _curve(key: str, _scenario_json: str, p_values: tuple[int, ...]) -> pd.DataF
     scenario = Scenario.from_json(_scenario_json)
     inputs, _ = prepared_inputs(scenario)
     curve: pd.DataFrame = models.trade_off_curve(inputs.model_input(), scenario, list(p_values))
-    return curve
+    # travel figures on every plan's basis (nearest open site, who is left out)
+    return results.curve_travel_figures(
+        curve, inputs.travel.table, inputs.demand["weight"], scenario
+    )
 
 
 def trade_off(scenario: Scenario, p_values: tuple[int, ...]) -> pd.DataFrame:

@@ -60,8 +60,9 @@ def _diff_text(metric: str, diff: KpiDifference) -> str:
     return sign + shown
 
 
+# metrics judged at each plan's own travel limit (the row label says which); no docstring
+# here: Streamlit's "magic" would show a bare string on the page
 LIMIT_METRICS = ("share_within", "patients_within")
-"""Metrics judged at each plan's own travel limit (the row label says which)."""
 
 
 def _basis(plan: Plan) -> PlanBasis:
@@ -113,7 +114,7 @@ def _metrics_table(names: list[str], plans: list[Plan]) -> pd.DataFrame:
         rows.append(row)
     left_out = {t("col_metric"): t("m_travel_left_out")}
     for name, plan in zip(names, plans, strict=True):
-        note = travel_left_out(plan.tables, threshold=plan.scenario.privacy_threshold)
+        note = travel_left_out(plan.tables, threshold=plan.scenario.privacy_threshold, short=True)
         left_out[name] = note.text(lang()) if note is not None else t("none_left_out")
     rows.append(left_out)
     travel = {t("col_metric"): t("travel_mode")}
@@ -173,7 +174,7 @@ def render() -> None:
     st.subheader(t("compare_metrics"))
     st.caption(t("compare_baseline", name=ok_names[0]))
     for note in basis_notes(ok_names, plans):
-        st.warning(note, icon=":material/warning:")
+        st.warning(note)
     st.dataframe(_metrics_table(ok_names, plans), width="stretch")
     st.caption(t("compare_like_note"))
 

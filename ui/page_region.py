@@ -473,6 +473,7 @@ def render() -> None:
             travel_label=scenario.travel_label,
             basemap=basemap,
             lang=mapview.map_lang(),
+            collapsed_layers=True,  # a map in a column: the region gets the room
         )
         mapview.show(m, key="map_region", height=560)
     _upload(scenario, layer)

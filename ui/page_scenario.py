@@ -358,7 +358,7 @@ def _results(plan: Plan, scenario: Scenario) -> None:
     st.markdown(format_status(plan))
     metrics_row(plan, key="sc")
     for advice in capacity_advice(plan.tables):
-        st.warning(advice.text(lang()), icon=":material/group:")
+        st.warning(advice.text(lang()))
     travel_caption(plan)
     c1, c2 = st.columns([1, 2])
     with c1:

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from planning.report import maps
+from planning.results import count_text, curve_travel_figures, reach_cutoff_min
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, t
@@ -49,7 +50,18 @@ def _budget_curve(key: str, scenario_json: str, budgets: tuple[float, ...]) -> p
     curve: pd.DataFrame = models.trade_off_curve(
         inputs.model_input(), scenario, budgets=list(budgets)
     )
-    return curve
+    # travel figures on every plan's basis (nearest open site, who is left out)
+    return curve_travel_figures(curve, inputs.travel.table, inputs.demand["weight"], scenario)
+
+
+def _left_out(curve: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Patients each step leaves out of its mean travel (small counts as "<5")."""
+    if "patients_beyond_cutoff" not in curve:
+        return ["—"] * len(curve)
+    shown = count_text(
+        curve["patients_beyond_cutoff"].astype(float), threshold=scenario.privacy_threshold
+    )
+    return [v or "—" for v in shown]
 
 
 def _fmt_budget(value: float) -> str:
@@ -204,12 +216,13 @@ def _render_budget(scenario: Scenario) -> None:
             ],
             t("curve_coverage_axis"): [fmt_pct(v) for v in curve["coverage_share"]],
             t("curve_travel_axis"): [fmt_min(v) for v in curve["mean_travel_min"]],
+            t("curve_left_out"): _left_out(curve, scenario),
             t("col_status"): [t(f"solstatus_{s}") for s in curve["status"].astype(str)],
             t("col_gap"): [fmt_pct(v, 2) if pd.notna(v) else "—" for v in curve["gap"]],
         }
     ).set_index(t("budget_axis"))
     st.dataframe(table, width="stretch")
-    st.caption(t("curve_travel_note"))
+    st.caption(t("curve_travel_note", cutoff=f"{reach_cutoff_min(scenario):g}"))
     st.subheader(t("tradeoff_pick_title_budget"))
     feasible = [
         float(b)
@@ -307,13 +320,14 @@ def render() -> None:
             t("p_axis"): curve["p"].astype(int),
             t("curve_coverage_axis"): [fmt_pct(v) for v in curve["coverage_share"]],
             t("curve_travel_axis"): [fmt_min(v) for v in curve["mean_travel_min"]],
+            t("curve_left_out"): _left_out(curve, scenario),
             t("col_status"): [t(f"solstatus_{s}") for s in curve["status"].astype(str)],
             t("col_gap"): [fmt_pct(v, 2) if pd.notna(v) else "—" for v in curve["gap"]],
         }
     ).set_index(t("p_axis"))
     st.dataframe(table, width="stretch")
 
-    st.caption(t("curve_travel_note"))
+    st.caption(t("curve_travel_note", cutoff=f"{reach_cutoff_min(scenario):g}"))
     st.subheader(t("tradeoff_pick_title"))
     feasible = [
         int(p)

@@ -101,7 +101,7 @@ def fmt_min_marked(value: Any, marked: bool) -> str:
 def county_note(plan: Plan) -> str:
     """Footnote of the ``*`` on a county's mean and longest travel."""
     cutoff = plan.tables.kpis.get("travel_cutoff_min", float("nan"))
-    return t("county_travel_note", cutoff=f"{cutoff:g}")
+    return t("county_travel_note", cutoff=f"{cutoff:g}").replace("*", "\\*", 1)
 
 
 def travel_caption(plan: Plan) -> None:

@@ -385,11 +385,24 @@ class _FitRegion(MacroElement):
             function fit() {
                 var size = map.getSize();
                 if (!size.x || !size.y) { return; }
-                var left = Math.min({{ this.left }}, 0.2 * size.x);
-                var right = Math.min({{ this.right }}, 0.18 * size.x);
+                var box = map.getContainer();
+                // the legend: one column, two where a column would not fit the map's height
+                var legend = box.querySelector('.kangle-legend');
+                if (legend) {
+                    legend.classList.remove('kangle-wide');
+                    if (legend.scrollHeight > size.y - 60) { legend.classList.add('kangle-wide'); }
+                }
+                // keep the region clear of the layer switch (left) and the legend (right)
+                var layers = box.querySelector('.leaflet-control-layers');
+                var panel = legend ? legend.parentNode : null;
+                var left = layers ? layers.offsetWidth + 16 : {{ this.left }};
+                var right = panel ? panel.offsetWidth + 16 : {{ this.right }};
+                left = Math.min(left, 0.3 * size.x);
+                right = Math.min(right, 0.42 * size.x);
                 map.fitBounds(bounds, {
                     paddingTopLeft: [left, 12], paddingBottomRight: [right, 12], animate: false
                 });
+                record();
             }
             function declutter() {
                 var els = Array.prototype.slice.call(
@@ -407,13 +420,33 @@ class _FitRegion(MacroElement):
                 });
             }
             var box = map.getContainer();
+            function record() {  // where the region sits, in pixels (read by the browser tests)
+                var size = map.getSize();
+                var nw = map.latLngToContainerPoint(bounds.getNorthWest());
+                var se = map.latLngToContainerPoint(bounds.getSouthEast());
+                var px = [nw.x, nw.y, se.x, se.y, size.x, size.y];
+                box.dataset.regionPx = px.map(Math.round).join(',');
+            }
             ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (ev) {
                 box.addEventListener(ev, function () { touched = true; }, {passive: true});
             });
-            map.on('zoomend moveend', declutter);
+            L.control.scale({imperial: false, position: 'bottomleft'}).addTo(map);  // metric only
+            map.on('zoomend moveend', function () { declutter(); record(); });
             map.on('resize', function () { if (!touched) { fit(); } declutter(); });
             fit();
-            setTimeout(function () { if (!touched) { fit(); } declutter(); }, 250);
+            var watched = false;
+            function refit() {
+                if (!touched) { fit(); }
+                declutter();
+                if (!watched && window.ResizeObserver) {  // the controls exist by now
+                    watched = true;
+                    var watch = new ResizeObserver(function () { if (!touched) { fit(); } });
+                    box.querySelectorAll('.kangle-legend, .leaflet-control-layers')
+                        .forEach(function (el) { watch.observe(el); });
+                }
+            }
+            // fit again once the controls and the frame have their final size
+            [250, 1000, 2500].forEach(function (ms) { setTimeout(refit, ms); });
         })();
         {% endmacro %}
         """
@@ -479,7 +512,7 @@ def _base_map(
         location=[round((miny + maxy) / 2, DECIMALS), round((minx + maxx) / 2, DECIMALS)],
         zoom_start=9,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric-only scale bar is added with the fit (_FitRegion)
         prefer_canvas=True,
         zoom_snap=0.25,  # fit the region closely, not only at whole zoom levels
     )
@@ -504,10 +537,7 @@ def _legend_html(
     """
     parts = []
     for head, rows in sections:
-        parts.append(
-            "<div class='kangle-legend-section' style='display:inline-block;"
-            "vertical-align:top;margin:4px 12px 0 0'>"
-        )
+        parts.append("<div class='kangle-legend-section'>")
         parts.append(f"<div><i>{html.escape(head)}</i></div>")
         for colour, label, shape in rows:
             if shape == "ring":
@@ -532,11 +562,19 @@ def _legend_html(
                 f"{html.escape(label)}</div>"
             )
         parts.append("</div>")
+    style = (
+        "<style>.kangle-legend-section{display:block;margin-top:4px}"
+        ".kangle-wide .kangle-legend-section{display:inline-block;vertical-align:top;"
+        "margin-right:12px}</style>"
+    )
     body = "".join(parts)
     head = html.escape(title)
     if folded:  # small maps: the legend opens on a click
-        return f"<details><summary style='cursor:pointer'><b>{head}</b></summary>{body}</details>"
-    return f"<b>{head}</b>{body}"
+        return (
+            f"{style}<details class='kangle-legend'><summary style='cursor:pointer'><b>{head}"
+            f"</b></summary>{body}</details>"
+        )
+    return f"{style}<div class='kangle-legend'><b>{head}</b>{body}</div>"
 
 
 def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson:
@@ -910,8 +948,10 @@ def _plan_map(
 
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
-    order = [t[k] for k in ("sites", "facilities", "coverage", "demand", "assignments")]
-    legend.sort(key=lambda sec: order.index(sec[0]) if sec[0] in order else len(order))
+    order = [t[k] for k in ("sites", "facilities", "share_within", "patients", "assignments")]
+    legend.sort(
+        key=lambda sec: next((i for i, o in enumerate(order) if sec[0].startswith(o)), len(order))
+    )
     _finish(m, legend, plan.travel.label, t, lang=lang, compact=compact, basemap=basemap)
     return m
 
@@ -1153,9 +1193,10 @@ def _finish(
     lang: str,
     compact: bool = False,
     basemap: str = "none",
+    collapsed: bool = False,
 ) -> None:
     # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
-    folium.LayerControl(collapsed=compact, position="topleft").add_to(m)
+    folium.LayerControl(collapsed=compact or collapsed, position="topleft").add_to(m)
     if legend:
         legend_html = _legend_html(legend, t["legend"], folded=compact)
         m.add_child(_Control(legend_html, position="bottomright", wide=True))
@@ -1185,6 +1226,7 @@ def build_region_map(
     overlays: Sequence[folium.FeatureGroup] = (),
     overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]] = (),
     bounds: tuple[float, float, float, float] | None = None,
+    collapsed_layers: bool = False,
 ) -> folium.Map:
     """Map a region's inputs before solving: counties, optional demand cells and facilities.
 
@@ -1212,6 +1254,8 @@ def build_region_map(
         the map's one legend after its own sections.
     bounds
         Extent to fit (WGS-84); default: the counties.
+    collapsed_layers
+        The layer switch as an icon (for a map in a page column: the region gets the room).
     """
     with display_coords(basemap):
         return _region_map(
@@ -1225,6 +1269,7 @@ def build_region_map(
             overlays=overlays,
             overlay_legend=overlay_legend,
             bounds=bounds,
+            collapsed_layers=collapsed_layers,
         )
 
 
@@ -1240,6 +1285,7 @@ def _region_map(
     overlays: Sequence[folium.FeatureGroup],
     overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]],
     bounds: tuple[float, float, float, float] | None,
+    collapsed_layers: bool,
 ) -> folium.Map:
     t = _texts(lang)
     m = _base_map(bounds or tuple(counties.total_bounds), basemap=basemap, lang=lang)
@@ -1290,7 +1336,7 @@ def _region_map(
     _boundaries(counties, t).add_to(m)
     _county_labels(counties).add_to(m)
     legend.extend(overlay_legend)
-    _finish(m, legend, travel_label, t, lang=lang, basemap=basemap)
+    _finish(m, legend, travel_label, t, lang=lang, basemap=basemap, collapsed=collapsed_layers)
     return m
 
 

@@ -231,13 +231,15 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     return frozenset(hidden)
 
 
-def travel_left_out(tables: ResultTables, *, threshold: int) -> i18n.Msg | None:
+def travel_left_out(
+    tables: ResultTables, *, threshold: int, short: bool = False
+) -> i18n.Msg | None:
     """Return the phrase shown next to every mean and longest travel: who is left out.
 
     ``None`` when every patient is counted. Otherwise e.g. "未计入：312 名患者（2.9%）60 分钟内
     无开放站点" / "not counted: 312 patients (2.9%) with no open site within 60 min"; the count
     reads as the plan's privacy mask shows it (``"<5"``, ``"≥8"``) and the share is left out
-    where it would give a hidden count back. See
+    where it would give a hidden count back; ``short`` for a table cell. See
     :func:`~planning.results.tables.reach_cutoff_min` for the definition.
     """
     k = tables.kpis
@@ -248,10 +250,14 @@ def travel_left_out(tables: ResultTables, *, threshold: int) -> i18n.Msg | None:
     count = mask.kpi_text("patients_beyond_cutoff", beyond)
     cutoff = float(k.get("travel_cutoff_min", math.nan))
     if "share_beyond_cutoff" in hidden_kpis(tables, threshold=threshold):
-        return i18n.Msg("report.travel_left_out_count", count=count, cutoff_min=cutoff)
+        return i18n.Msg(
+            "report.travel_left_out_count_short" if short else "report.travel_left_out_count",
+            count=count,
+            cutoff_min=cutoff,
+        )
     share = float(k.get("share_beyond_cutoff", math.nan))
     return i18n.Msg(
-        "report.travel_left_out",
+        "report.travel_left_out_short" if short else "report.travel_left_out",
         count=count,
         share=f"{100 * share:.1f}%" if share >= 0.001 else "<0.1%",
         cutoff_min=cutoff,

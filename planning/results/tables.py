@@ -155,6 +155,45 @@ def compute_travel_figures(
     )
 
 
+def curve_travel_figures(
+    curve: pd.DataFrame, travel: pd.DataFrame, weight: pd.Series, scenario: Scenario
+) -> pd.DataFrame:
+    """Return a trade-off curve with its travel figures restated on every plan's basis.
+
+    The models report mean travel over the patients they serve (a coverage model: only those
+    within its limit); the curve is shown beside plans, so each step's ``mean_travel_min``
+    and ``max_travel_min`` are recomputed as :func:`compute_travel_figures` does for every
+    plan, with ``patients_beyond_cutoff`` and ``share_beyond_cutoff`` (who is left out).
+
+    Parameters
+    ----------
+    curve
+        From :func:`planning.models.trade_off_curve` (``selected_sites`` per row).
+    travel, weight
+        The travel table and patients per demand point it was solved on.
+    """
+    out = curve.copy()
+    cutoff = reach_cutoff_min(scenario)
+    total = float(weight.sum())
+    means, maxes, beyond = [], [], []
+    for sel in out.get("selected_sites", pd.Series([None] * len(out), index=out.index)):
+        if not isinstance(sel, tuple | list) or not sel:
+            means.append(float("nan"))
+            maxes.append(float("nan"))
+            beyond.append(float("nan"))
+            continue
+        fig = compute_travel_figures(travel, weight, tuple(sel), cutoff_min=cutoff)
+        means.append(fig.mean_travel_min)
+        maxes.append(fig.max_travel_min)
+        beyond.append(fig.patients_beyond_cutoff)
+    out["mean_travel_min"] = means
+    out["max_travel_min"] = maxes
+    out["patients_beyond_cutoff"] = beyond
+    out["share_beyond_cutoff"] = [b / total if total > 0 else float("nan") for b in beyond]
+    out["travel_cutoff_min"] = cutoff
+    return out
+
+
 def nearest_open_times(travel: pd.DataFrame, open_sites: tuple[str, ...]) -> pd.DataFrame:
     """Each demand point's nearest open site and its minutes (points with no pair omitted)."""
     sub = travel[travel["site_id"].isin(open_sites)]
