@@ -358,11 +358,13 @@ def _foreign(text: str, lang: str, *, allowed_cjk: set[str]) -> list[str]:
     if lang == "zh":
         words = {w.strip("-'") for w in re.findall(r"[A-Za-z][A-Za-z'\-]+", text)}
         return sorted(w for w in words if len(w) > 1 and w not in ALLOWED_ASCII)
-    runs = set(re.findall(r"[\u3400-\u9fff\uff08\uff09（）]+", text))
+    pattern = r"[\u3400-\u9fff\uff08\uff09（）]+"
+    runs = set(re.findall(pattern, text))
+    pieces = {p for name in allowed_cjk for p in re.findall(pattern, name)}  # as they split
     out = []
     for run in runs:
         rest = run
-        for name in sorted(allowed_cjk, key=len, reverse=True):
+        for name in sorted(pieces, key=len, reverse=True):
             rest = rest.replace(name, "")
         if re.search(r"[\u3400-\u9fff]", rest):
             out.append(run)
@@ -413,6 +415,7 @@ def _check_maps(page: Any, *, expect: dict[int, set[str]] | None = None) -> list
                 .map(e => { const r = e.getBoundingClientRect();
                             return [r.left, r.top, r.right, r.bottom]; })"""
         )
+        assert all(r[2] > r[0] for r in rects), f"map {i}: county names without a size"
         for a in range(len(rects)):
             for b in range(a + 1, len(rects)):
                 p, q = rects[a], rects[b]
@@ -538,7 +541,8 @@ def test_five_pages_in_both_languages(app_url: str, tmp_path: Path) -> None:
 
     facilities = pd.read_csv(TEMPLATE, encoding="utf-8-sig")
     # user data in the other language may show: scenario and facility names, place names
-    allowed_cjk = {*PUTIAN_PLACES, "中文", "高德", "天地图", "莆田市示范方案", "莆田设施"}
+    allowed_cjk = {*PUTIAN_PLACES, "中文", "语言", "高德", "天地图", "莆田市示范方案", "莆田设施"}
+    allowed_cjk.add("精康融合行动")  # the policy's name, given with its pinyin in English
     allowed_cjk |= {str(n) for n in facilities.iloc[:, 0]}
     with _browser_page() as (page, errors):
         page.goto(app_url, wait_until="domcontentloaded")

@@ -116,6 +116,46 @@ def text(key: str, lang: Lang, **params: Any) -> str:
     return i18n.text(f"report.plan.{key}", lang, **params)
 
 
+PLACE_SUFFIXES = (
+    "特别行政区",
+    "自治县",
+    "自治州",
+    "自治区",
+    "自治旗",
+    "县",
+    "区",
+    "市",
+    "省",
+    "旗",
+    "盟",
+)
+
+
+def place_pinyin(name: str) -> str:
+    """Return the pinyin of a place name without its administrative suffix.
+
+    Examples
+    --------
+    >>> place_pinyin("仙游县"), place_pinyin("莆田市")
+    ('Xianyou', 'Putian')
+    """
+    from pypinyin import lazy_pinyin  # noqa: PLC0415 - only for English labels
+
+    stem = name
+    for suffix in PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            stem = name[: -len(suffix)]
+            break
+    return "".join(lazy_pinyin(stem)).capitalize()
+
+
+def place_label(name: str, lang: str) -> str:
+    """Return a place name as maps label it: in English with its pinyin (``仙游县 Xianyou``)."""
+    if lang != "en" or not name or name.isascii():
+        return name
+    return f"{name} {place_pinyin(name)}"
+
+
 def model_name(model: str, lang: Lang) -> str:
     """Display name of a siting model (``"p_median"`` -> ``"p-中位模型"`` / ``"p-median"``)."""
     return label_group("report.model", lang).get(model, model)

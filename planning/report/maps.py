@@ -57,7 +57,7 @@ from planning.errors import ScenarioError
 from planning.inputs.coords import wgs84_to_gcj02
 from planning.inputs.sites import site_names
 from planning.report import legend as legend_classes
-from planning.report.labels import label_group
+from planning.report.labels import label_group, place_label
 from planning.results.privacy import count_mask, county_count_mask
 from planning.suppression import hide_revealing_shares, suppress_small
 from planning.travel.table import travel_label_shown
@@ -597,7 +597,7 @@ def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson
     )
 
 
-def _county_labels(counties: gpd.GeoDataFrame) -> folium.FeatureGroup:
+def _county_labels(counties: gpd.GeoDataFrame, *, lang: str = "zh") -> folium.FeatureGroup:
     """County names at a representative point (always drawn, so the map reads without tiles).
 
     Each name carries a rank (patients, else area): where two would overlap, the map shows
@@ -610,7 +610,8 @@ def _county_labels(counties: gpd.GeoDataFrame) -> folium.FeatureGroup:
     else:
         # relative size only (degrees squared are fine for ranking neighbours)
         rank = pd.Series(shapely.area(counties.geometry.to_numpy())).rank(method="first")
-    for name, pt, r in zip(counties["name"].astype(str), pts, rank, strict=True):
+    names = [place_label(n, lang) for n in counties["name"].astype(str)]  # pinyin in English
+    for name, pt, r in zip(names, pts, rank, strict=True):
         folium.Marker(
             _latlon(pt.y, pt.x),
             icon=folium.DivIcon(
@@ -618,7 +619,7 @@ def _county_labels(counties: gpd.GeoDataFrame) -> folium.FeatureGroup:
                     f"<div class='kangle-label' data-rank='{int(r)}' "
                     'style=\'font:bold 12px "Noto Sans CJK SC","Microsoft YaHei",'
                     "sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;"
-                    f"white-space:nowrap;transform:translate(-50%,-50%)'>{html.escape(name)}</div>"
+                    f"display:inline-block;white-space:nowrap;transform:translate(-50%,-50%)'>{html.escape(name)}</div>"
                 ),
                 icon_size=(0, 0),
             ),
@@ -947,7 +948,7 @@ def _plan_map(
         legend.append((t["sites"], rows_s))
 
     _boundaries(counties, t).add_to(m)
-    _county_labels(counties).add_to(m)
+    _county_labels(counties, lang=lang).add_to(m)
     order = [t[k] for k in ("sites", "facilities", "share_within", "patients", "assignments")]
     legend.sort(
         key=lambda sec: next((i for i, o in enumerate(order) if sec[0].startswith(o)), len(order))
@@ -1198,7 +1199,7 @@ def _finish(
     # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
     folium.LayerControl(collapsed=compact or collapsed, position="topleft").add_to(m)
     if legend:
-        legend_html = _legend_html(legend, t["legend"], folded=compact)
+        legend_html = _legend_html(legend, t["legend"], folded=compact or collapsed)
         m.add_child(_Control(legend_html, position="bottomright", wide=True))
     lines = []
     if travel_label:
@@ -1255,7 +1256,8 @@ def build_region_map(
     bounds
         Extent to fit (WGS-84); default: the counties.
     collapsed_layers
-        The layer switch as an icon (for a map in a page column: the region gets the room).
+        The layer switch as an icon and the legend opening on a click (for a map in a page
+        column: the region gets the room).
     """
     with display_coords(basemap):
         return _region_map(
@@ -1334,7 +1336,7 @@ def _region_map(
     for overlay in overlays:
         overlay.add_to(m)
     _boundaries(counties, t).add_to(m)
-    _county_labels(counties).add_to(m)
+    _county_labels(counties, lang=lang).add_to(m)
     legend.extend(overlay_legend)
     _finish(m, legend, travel_label, t, lang=lang, basemap=basemap, collapsed=collapsed_layers)
     return m

@@ -31,7 +31,7 @@ from planning import i18n
 from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.inputs.regions import utm_crs
 from planning.report import legend as legend_classes
-from planning.report.labels import data_sources, model_name, text
+from planning.report.labels import data_sources, model_name, place_label, text
 from planning.results.privacy import count_mask, travel_left_out
 from planning.results.tables import capacity_advice
 from planning.travel.table import travel_label_local
@@ -56,6 +56,7 @@ LEGEND_BOX = (0.705, 0.60, 0.275, 0.29)
 COVERAGE_BREAKS = (0.0, *legend_classes.COVERAGE_BREAKS, 1.0000001)  # as on screen
 COVERAGE_COLOURS = legend_classes.COVERAGE_COLOURS
 NO_DATA_COLOUR = "#dddddd"
+OVER_CAPACITY_COLOUR = "#e31a1c"
 SITE_STYLE: dict[str, dict[str, Any]] = {
     "existing": {"marker": "s", "color": "#1f4e9c", "size": 70},
     "new": {"marker": "o", "color": "#d7301f", "size": 80},
@@ -260,7 +261,7 @@ def render_print_map(
             if near < 0.04 * extent:  # keep the label clear of a site marker
                 y -= 0.05 * extent
         share_c = share.get(cid)
-        text_c = str(counties.loc[cid, "name"])
+        text_c = place_label(str(counties.loc[cid, "name"]), lang)
         if not pd.isna(share_c):
             text_c += f"\n{share_c:.0%}"
         label(x, y, text_c, ha="center", va="center", fontsize=fs(9), fontdict=fonts, zorder=4)
@@ -280,6 +281,20 @@ def render_print_map(
                 edgecolors="white",
                 linewidths=0.9 * scale,
                 zorder=5,
+            )
+        flags = sites.get("over_capacity", pd.Series(data=False, index=sites.index))
+        over = sites.index[flags.astype(bool)]
+        if len(over):  # a red ring: the site's load is over its known capacity
+            g = sgeo.loc[over]
+            ax.scatter(
+                g.geometry.x,
+                g.geometry.y,
+                marker="o",
+                s=260 * scale**2,
+                facecolors="none",
+                edgecolors=OVER_CAPACITY_COLOUR,
+                linewidths=2.0 * scale,
+                zorder=6,
             )
         offset = 0.008 * extent
         for sid, geom in sgeo.geometry.items():
@@ -362,6 +377,20 @@ def render_print_map(
         for kind, st in SITE_STYLE.items()
     ]
     boundary = Line2D([], [], color="#4d4d4d", linewidth=1.0, label=_l("boundary", lang))
+    if bool(plan.tables.sites.get("over_capacity", pd.Series(dtype=bool)).any()):
+        site_handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="none",
+                markeredgecolor=OVER_CAPACITY_COLOUR,
+                markeredgewidth=2.0,
+                markersize=9 * scale,
+                label=i18n.text("report.capacity.flag", lang),
+            )
+        )
     leg = legend_ax.legend(
         handles=[*handles, *site_handles, boundary],
         loc="upper left",

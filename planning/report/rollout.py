@@ -26,7 +26,7 @@ from planning import i18n
 from planning.errors import DataError, ScenarioError
 from planning.inputs.sites import site_names
 from planning.report._shared import make_folder
-from planning.report.labels import Lang, label_group
+from planning.report.labels import Lang, label_group, place_label
 from planning.report.maps import build_region_map, display_coords, display_geojson, display_latlon
 from planning.results.privacy import CountMask, suppress_columns
 from planning.results.rollout import RolloutResult
@@ -888,7 +888,7 @@ def render_rollout_print_map(
             ax.text(
                 pt.x,
                 pt.y,
-                str(counties.loc[cid, "name"]),
+                place_label(str(counties.loc[cid, "name"]), lang),
                 ha="center",
                 va="center",
                 fontsize=fs(6.5),
