@@ -314,7 +314,7 @@ def download_name(plan: Plan, fmt: str, *, paper: Paper = "a4") -> str:
 
 def scenario_download_name(plan: Plan) -> str:
     """File name of the plan's ``scenario.json`` alone, e.g. ``莆田市示范方案_scenario.json``."""
-    return f"{_slug(plan.scenario.name)}_{SCENARIO_NAME}"
+    return f"{_slug(plan.scenario.display_name)}_{SCENARIO_NAME}"
 
 
 def download_mime(fmt: str, plan: Plan | None = None) -> str:

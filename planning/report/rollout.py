@@ -511,6 +511,7 @@ PLAN_XLSX_NAME = "rollout_plan.xlsx"
 PRINT_NAME = "rollout_map_{paper}.pdf"
 """The printable rollout map (one panel per year)."""
 
+SCENARIO_SHEET = "scenario.json"  # the scenario itself, to re-run the rollout
 _PCT = "0.0%"
 _INT = "#,##0"
 
@@ -764,7 +765,7 @@ def build_rollout_workbook(
         ws.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True)
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
-    scen = wb.create_sheet("scenario.json")
+    scen = wb.create_sheet(SCENARIO_SHEET)
     scen.cell(row=1, column=1, value=result.scenario.to_json())
     return wb
 
@@ -842,7 +843,7 @@ def render_rollout_print_map(
     fig.text(
         0.02,
         0.915,
-        _r("print_subtitle", lang, name=sc.name, model=model, t=sc.max_travel_min),
+        _r("print_subtitle", lang, name=sc.title(lang), model=model, t=sc.max_travel_min),
         fontsize=fs(10),
         va="center",
         color="#333333",
