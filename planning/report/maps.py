@@ -571,8 +571,8 @@ def _legend_html(
     head = html.escape(title)
     if folded:  # small maps: the legend opens on a click
         return (
-            f"{style}<details class='kangle-legend'><summary style='cursor:pointer'><b>{head}"
-            f"</b></summary>{body}</details>"
+            f"{style}<div class='kangle-legend'><details><summary style='cursor:pointer'>"
+            f"<b>{head}</b></summary>{body}</details></div>"
         )
     return f"{style}<div class='kangle-legend'><b>{head}</b>{body}</div>"
 

@@ -588,15 +588,24 @@ def build_rollout_workbook(
                     c.number_format = fmts[j]
         return row + len(rows) + 1
 
-    def widths(ws: object) -> None:
+    def widths(ws: object, *, from_row: int = 1) -> None:
+        """Column widths from the tables (not the title rows); landscape, a page wide."""
         for col in ws.columns:  # type: ignore[attr-defined]
             longest = max(
-                (sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(c.value)) for c in col if c.value),
+                (
+                    sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(c.value))
+                    for c in col
+                    if c.value is not None and c.row >= from_row
+                ),
                 default=8,
             )
             ws.column_dimensions[get_column_letter(col[0].column)].width = min(  # type: ignore[attr-defined]
-                max(8, longest + 2), 46
+                max(8, longest + 2), 30
             )
+        ws.page_setup.orientation = "landscape"  # type: ignore[attr-defined]
+        ws.page_setup.fitToWidth = 1  # type: ignore[attr-defined]
+        ws.page_setup.fitToHeight = 0  # type: ignore[attr-defined]
+        ws.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[attr-defined]
 
     # ---- the years against the milestones
     ws = wb.active
@@ -604,7 +613,10 @@ def build_rollout_workbook(
     ws.cell(row=1, column=1, value=_r("title", lang, region=result.scenario.region)).font = Font(
         bold=True, size=14
     )
-    ws.cell(row=2, column=1, value=differs_note(lang))
+    note = ws.cell(row=2, column=1, value=differs_note(lang))
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=13)
+    ws.row_dimensions[2].height = 48
     yt = tables["years"]
     header = [
         _r(k, lang)
@@ -655,7 +667,7 @@ def build_rollout_workbook(
         12: _PCT,
     }
     table(ws, 4, header, rows, fmts)
-    widths(ws)
+    widths(ws, from_row=4)
 
     # ---- milestones
     ws = wb.create_sheet(_r("sheet_milestones", lang))
@@ -714,7 +726,7 @@ def build_rollout_workbook(
                 [
                     str(sid),
                     None if name is None or pd.isna(name) else str(name),
-                    str(r["county_name"]),
+                    place_label(str(r["county_name"]), lang),
                     _r(f"kind_{r['kind']}", lang)
                     if r["kind"] in ("existing", "new")
                     else str(r["kind"]),
@@ -735,7 +747,7 @@ def build_rollout_workbook(
         ]
         rows = [
             [
-                str(r["county_name"]),
+                place_label(str(r["county_name"]), lang),
                 int(r["n_sites"]),
                 _count_value(r["patients"]),
                 _count_value(r["patients_within"]),
