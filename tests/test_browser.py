@@ -306,6 +306,8 @@ ALLOWED_ASCII = frozenset(
         "scenario",
         "json",  # the file name scenario.json
         "csv",  # a file name's extension (the planner's upload)
+        "osm",
+        "pbf",  # the OpenStreetMap file format .osm.pbf
         "km",  # the unit on the scale bar and in labels
         "English",
         "Language",  # the language switch names itself in both languages

@@ -229,10 +229,8 @@ def test_english_maps_give_place_names_in_pinyin(plans: dict[str, pipeline.Plan]
 
 # ------------------------------------------------------------------ 4. presentable rollout
 def test_rollout_workbook_in_the_chosen_language_with_numbers(inputs: pipeline.Inputs) -> None:
-    from planning.models import rollout  # noqa: PLC0415
-
     sc = inputs.scenario.replace(model="mclp", max_travel_min=15)
-    res = rollout.plan_rollout(inputs, sc)
+    res = pipeline.rollout(inputs, sc)
     for lang, met, header in (("zh", "达标", "年份"), ("en", "met", "Year")):
         data = rollout_export.rollout_workbook_bytes(
             res, sites=inputs.sites, travel_label=inputs.travel.label, lang=lang

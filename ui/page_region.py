@@ -409,7 +409,9 @@ def _osm_facilities(
     st.caption(t("osm_caption"))
     state.show_notice(where="osm")
     if fac is not None:
-        source = io.describe_source(fac, file=scenario.facilities_file).text(lang())
+        source = io.describe_source(
+            fac, file=original_name(scenario.facilities_file) if scenario.facilities_file else None
+        ).text(lang())
         st.caption(t("osm_source_in_use", source=source))
         if scenario.facilities_file and (fac.get("data_source", pd.Series()) != "file").any():
             st.download_button(

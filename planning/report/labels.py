@@ -261,7 +261,8 @@ def data_sources(plan: Plan, *, lang: Lang = "zh") -> list[tuple[str, str]]:
         where = i18n.text(f"report.source.{coords}", lang, system=system)
         rows.append((what("facilities"), f"{name} ({where})"))
     if plan.facilities is not None:  # OpenStreetMap (with its date), edited, or a file
-        source = describe_source(plan.facilities, file=sc.facilities_file).text(lang)
+        own = original_name(sc.facilities_file) if sc.facilities_file else None
+        source = describe_source(plan.facilities, file=own).text(lang)
         rows.append((what("facility_source"), source))
     rows.append((what("place_names"), places_label(plan.sites).text(lang)))
     if len(plan.left_out):  # no census figures and no patient count

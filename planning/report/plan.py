@@ -36,6 +36,7 @@ from planning.results.privacy import (
     count_mask,
     hidden_kpis,
 )
+from planning.scenario_store import original_name
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
@@ -147,7 +148,12 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "left_out": left_out_summary(plan),
         "facilities_source": None
         if plan.facilities is None
-        else describe_source(plan.facilities, file=plan.scenario.facilities_file).text(),
+        else describe_source(
+            plan.facilities,
+            file=original_name(plan.scenario.facilities_file)
+            if plan.scenario.facilities_file
+            else None,
+        ).text(),
         "place_names": places_label(plan.sites).text(),
         "kpis": k,
     }
