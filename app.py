@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import sidebar, state
+from ui import sidebar, state, style
 from ui.i18n import both, t
 
 HERE = Path(__file__).resolve().parent
@@ -53,5 +53,6 @@ if (HERE / "ui" / "rollout_page.py").exists():
         )
     )
 current = st.navigation(pages)
+style.apply()
 sidebar.render()
 current.run()

@@ -318,12 +318,7 @@ ALLOWED_ASCII = frozenset(
         "tianditu",
         "gov",
         "cn",  # how to get a key
-        # Streamlit's own file-uploader text ("Upload", "200MB per file"): Streamlit 1.67 has
-        # no supported way to translate it (hard-coded in its front end); see the report
-        "Upload",
-        "MB",
-        "per",
-        "file",
+        "MB",  # the upload limit (Streamlit's own uploader texts are replaced: ui/style.py)
     }
 )
 """ASCII words a Chinese page may show: proper nouns, units, formats, Streamlit's own text."""
