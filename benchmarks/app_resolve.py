@@ -119,7 +119,7 @@ def main() -> None:
                 f"{label}: full run {full_changed:.2f} s; re-solve {total:.2f} s "
                 f"(solver {solver:.2f} s, other {total - solver:.2f} s; {inputs}; "
                 f"ratio {full_changed / total:.1f}; status {plan.solution.status}, "
-                f"share within {100 * plan.tables.kpis['share_within']:.1f} %)"
+                f"share within {100 * plan.tables.kpis.share_within:.1f} %)"
             )
     every = [t for times in resolve_times.values() for t in times]
     median = statistics.median(every)

@@ -229,10 +229,10 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
         else f"{sol.objective:,.2f}"
     )
     covered = mask.kpi("patients_within")  # the MCLP objective: the patients within reach
-    if sol.model == "mclp" and covered and abs(sol.objective - k["patients_within"]) < 0.5:
+    if sol.model == "mclp" and covered and abs(sol.objective - k.patients_within) < 0.5:
         objective = covered
     hidden = mask.kpi_share_hidden()
-    share: Msg | str = Msg("cli.share_hidden") if hidden else f"{k['share_within']:.1%}"
+    share: Msg | str = Msg("cli.share_hidden") if hidden else f"{k.share_within:.1%}"
     lines = [
         Msg(
             "cli.summary_scenario",
@@ -248,47 +248,47 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
             seconds=sol.solve_time_s,
             objective=objective,
         ),
-        Msg("cli.summary_travel", label=travel_label_shown(k["travel_label"], lang=lang)),
+        Msg("cli.summary_travel", label=travel_label_shown(k.travel_label, lang=lang)),
         Msg(
             "cli.summary_sites",
-            n=k["n_sites"],
-            existing=k["n_sites_existing"],
-            new=k["n_sites_new"],
+            n=k.n_sites,
+            existing=k.n_sites_existing,
+            new=k.n_sites_new,
         ),
         Msg(
             "cli.summary_within",
-            minutes=k["max_travel_min"],
-            within=mask.kpi_text("patients_within", k["patients_within"]),
-            total=mask.kpi_text("patients_total", k["patients_total"]),
+            minutes=k.max_travel_min,
+            within=mask.kpi_text("patients_within", k.patients_within),
+            total=mask.kpi_text("patients_total", k.patients_total),
             share=share,
         ),
         Msg(
             "cli.summary_counties",
-            with_site=k["counties_with_site"],
-            n=k["n_counties"],
-            share=k["county_share_with_site"],
+            with_site=k.counties_with_site,
+            n=k.n_counties,
+            share=k.county_share_with_site,
         ),
         Msg(
             "cli.summary_travel_times",
-            mean=k["mean_travel_min"],
-            max=k["max_travel_min_observed"],
+            mean=k.mean_travel_min,
+            max=k.max_travel_min_observed,
         ),
     ]
-    n_beyond = mask.kpi_text("patients_beyond_cutoff", k["patients_beyond_cutoff"])
-    if k["patients_beyond_cutoff"] > 1e-6:  # every travel figure says whom it leaves out
+    n_beyond = mask.kpi_text("patients_beyond_cutoff", k.patients_beyond_cutoff)
+    if k.patients_beyond_cutoff > 1e-6:  # every travel figure says whom it leaves out
         if "share_beyond_cutoff" in hidden_kpis(plan.tables, threshold=thr):
-            lines.append(Msg("cli.summary_beyond", cutoff=k["travel_cutoff_min"], n=n_beyond))
+            lines.append(Msg("cli.summary_beyond", cutoff=k.travel_cutoff_min, n=n_beyond))
         else:
             lines.append(
                 Msg(
                     "cli.summary_beyond_share",
-                    cutoff=k["travel_cutoff_min"],
+                    cutoff=k.travel_cutoff_min,
                     n=n_beyond,
-                    share=f"{k['share_beyond_cutoff']:.1%}",
+                    share=f"{k.share_beyond_cutoff:.1%}",
                 )
             )
     else:
-        lines.append(Msg("cli.summary_all_counted", cutoff=k["travel_cutoff_min"]))
+        lines.append(Msg("cli.summary_all_counted", cutoff=k.travel_cutoff_min))
     lines.extend(_source_lines(plan))
     lines += capacity_advice(plan.tables)  # rendered in the summary's language
     if out is not None:

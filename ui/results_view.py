@@ -50,13 +50,13 @@ def kpi_values(plan: Plan) -> dict[str, str]:
     hidden = hidden_kpis(plan.tables, threshold=thr)
     mask = count_mask(plan.tables, threshold=thr)
     return {
-        "share_within": "—" if "share_within" in hidden else fmt_pct(k["share_within"]),
-        "counties_with_site": f"{k['counties_with_site']} / {k['n_counties']}",
-        "mean_travel_min": fmt_min(k["mean_travel_min"]),
-        "max_travel_min": fmt_min(k["max_travel_min_observed"]),
-        "n_sites": f"{k['n_sites']} ({k['n_sites_existing']} + {k['n_sites_new']})",
-        "patients_within": mask.kpi_text("patients_within", _num(k["patients_within"])) or "—",
-        "patients_total": mask.kpi_text("patients_total", _num(k["patients_total"])) or "—",
+        "share_within": "—" if "share_within" in hidden else fmt_pct(k.share_within),
+        "counties_with_site": f"{k.counties_with_site} / {k.n_counties}",
+        "mean_travel_min": fmt_min(k.mean_travel_min),
+        "max_travel_min": fmt_min(k.max_travel_min_observed),
+        "n_sites": f"{k.n_sites} ({k.n_sites_existing} + {k.n_sites_new})",
+        "patients_within": mask.kpi_text("patients_within", _num(k.patients_within)) or "—",
+        "patients_total": mask.kpi_text("patients_total", _num(k.patients_total)) or "—",
     }
 
 
@@ -86,7 +86,7 @@ def metrics_row(plan: Plan, *, key: str) -> None:
 def travel_note(plan: Plan) -> str:
     """Who the mean and longest travel times count: every patient, or who is left out."""
     note = travel_left_out(plan.tables, threshold=plan.scenario.privacy_threshold)
-    cutoff = plan.tables.kpis.get("travel_cutoff_min", float("nan"))
+    cutoff = plan.tables.kpis.travel_cutoff_min
     if note is None:
         return t("travel_all_counted", cutoff=f"{cutoff:g}")
     return t("travel_note", note=note.text(lang()))
@@ -100,7 +100,7 @@ def fmt_min_marked(value: Any, marked: bool) -> str:
 
 def county_note(plan: Plan) -> str:
     """Footnote of the ``*`` on a county's mean and longest travel."""
-    cutoff = plan.tables.kpis.get("travel_cutoff_min", float("nan"))
+    cutoff = plan.tables.kpis.travel_cutoff_min
     return t("county_travel_note", cutoff=f"{cutoff:g}").replace("*", "\\*", 1)
 
 

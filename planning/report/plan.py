@@ -116,8 +116,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     sol = plan.solution
     thr = plan.scenario.privacy_threshold
     mask = count_mask(plan.tables, threshold=thr)
-    k = dict(plan.tables.kpis)
-    within = float(k["patients_within"])
+    within = float(plan.tables.kpis.patients_within)
+    k = dict(plan.tables.kpis)  # the figures in field order, as they are written
     for key in ("patients_total", "patients_within", "patients_beyond_cutoff"):
         k[key] = _summary_count(float(k[key]), thr, mask.kpi(key))
     if mask.kpi_share_hidden():

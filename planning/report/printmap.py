@@ -221,8 +221,8 @@ def render_print_map(
             "subtitle",
             lang,
             name=sc.title(lang),
-            model=model_name(str(k["model"]), lang),
-            n=k["n_sites"],
+            model=model_name(k.model, lang),
+            n=k.n_sites,
             t=t_max,
         ),
         fontsize=fs(10.5),
@@ -408,27 +408,25 @@ def render_print_map(
     leg.get_frame().set_linewidth(0.8)
 
     key_lines = [
-        _l("k_sites", lang, n=k["n_sites"], e=k["n_sites_existing"], w=k["n_sites_new"]),
+        _l("k_sites", lang, n=k.n_sites, e=k.n_sites_existing, w=k.n_sites_new),
         _l(
             "k_within",
             lang,
             t=t_max,
-            share="—" if mask.kpi_share_hidden() else f"{k['share_within']:.1%}",
-            p=mask.kpi_text("patients_within", k["patients_within"]),
-            tot=mask.kpi_text("patients_total", k["patients_total"]),
+            share="—" if mask.kpi_share_hidden() else f"{k.share_within:.1%}",
+            p=mask.kpi_text("patients_within", k.patients_within),
+            tot=mask.kpi_text("patients_total", k.patients_total),
         ),
         _l(
             "k_counties",
             lang,
-            c=k["counties_with_site"],
-            n=k["n_counties"],
-            s=k["county_share_with_site"],
+            c=k.counties_with_site,
+            n=k.n_counties,
+            s=k.county_share_with_site,
         ),
     ]
-    if not pd.isna(k["mean_travel_min"]):
-        key_lines.append(
-            _l("k_mean_max", lang, m=k["mean_travel_min"], x=k["max_travel_min_observed"])
-        )
+    if not pd.isna(k.mean_travel_min):
+        key_lines.append(_l("k_mean_max", lang, m=k.mean_travel_min, x=k.max_travel_min_observed))
         left_out = travel_left_out(plan.tables, threshold=thr)
         key_lines.append(
             left_out.text(lang)

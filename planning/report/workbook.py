@@ -211,9 +211,9 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("candidate_source", candidate_source_name(sc.candidate_source, lang))
     pair("capacitated", yes if sc.constraints.capacitated else no)
     pair("budget", sc.constraints.budget)
-    gap = "" if k.get("gap") is None else text("solver_gap", lang, gap=k["gap"])
-    solver = str(k.get("solver") or sc.solver).upper()
-    status = str(k.get("status"))
+    gap = "" if k.gap is None else text("solver_gap", lang, gap=k.gap)
+    solver = str(k.solver or sc.solver).upper()
+    status = k.status
     status_text = i18n.text(
         f"report.status.{status}" if status in STATUS_NAMES else "report.status.other",
         lang,
@@ -224,17 +224,17 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
     pair("exported", exported_at)
     row += 1
     section("sec_results")
-    pair("patients_total", _count_cell(k["patients_total"], thr, mask.kpi("patients_total")))
-    pair("patients_within", _count_cell(k["patients_within"], thr, mask.kpi("patients_within")))
+    pair("patients_total", _count_cell(k.patients_total, thr, mask.kpi("patients_total")))
+    pair("patients_within", _count_cell(k.patients_within, thr, mask.kpi("patients_within")))
     hidden = mask.kpi_share_hidden()
-    pair("share_within", None if hidden else _pct(k["share_within"]))  # text, as on the map
+    pair("share_within", None if hidden else _pct(k.share_within))  # text, as on the map
     pair(
         "counties_with_site",
-        f"{k['counties_with_site']} / {k['n_counties']} ({k['county_share_with_site']:.0%})",
+        f"{k.counties_with_site} / {k.n_counties} ({k.county_share_with_site:.0%})",
     )
-    pair("n_sites", f"{k['n_sites']} ({k['n_sites_existing']} / {k['n_sites_new']})")
-    pair("mean_travel", None if pd.isna(k["mean_travel_min"]) else round(k["mean_travel_min"], 1))
-    longest = k.get("max_travel_min_observed", float("nan"))
+    pair("n_sites", f"{k.n_sites} ({k.n_sites_existing} / {k.n_sites_new})")
+    pair("mean_travel", None if pd.isna(k.mean_travel_min) else round(k.mean_travel_min, 1))
+    longest = k.max_travel_min_observed
     pair("longest_travel", None if pd.isna(longest) else round(float(longest), 1))
     for advice in capacity_advice(t):
         pair("capacity_note", advice.text(lang))

@@ -1,7 +1,8 @@
 """Results step: tidy tables and headline figures from a solved model, and what may be shown.
 
 Takes a :class:`~planning.models.Solution` with the inputs it was solved on; gives
-:class:`ResultTables` (assignments, sites, counties, demand cells and KPIs, keyed by ids) and,
+:class:`ResultTables` (assignments, sites, counties, demand cells and KPIs as a typed
+:class:`Kpis`, keyed by ids) and,
 in :mod:`~planning.results.privacy`, the one rule deciding which patient counts every output
 may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``);
 :mod:`~planning.results.compare` what may be shown of plans side by side,
@@ -23,6 +24,7 @@ from planning.results.compare import (
     kpi_differences,
     public_kpi_numbers,
 )
+from planning.results.kpis import Kpis
 from planning.results.overview import (
     RegionInputTotals,
     region_input_overview,
@@ -69,6 +71,7 @@ __all__ = [
     "CountMask",
     "CountRelation",
     "KpiDifference",
+    "Kpis",
     "PlanBasis",
     "ProvinceOverview",
     "RegionInputTotals",

@@ -32,7 +32,7 @@ KPI_FIGURES: dict[str, str] = {
     "patients_within": "patients_within",
     "patients_total": "patients_total",
 }
-"""Headline figure -> its key in :attr:`ResultTables.kpis`."""
+"""Headline figure -> its field of :class:`~planning.results.kpis.Kpis`."""
 
 PATIENT_FIGURES = frozenset({"patients_within", "patients_total"})
 
@@ -53,7 +53,7 @@ def public_kpi_numbers(tables: ResultTables, *, threshold: int) -> dict[str, flo
     hidden = hidden_kpis(tables, threshold=threshold)
     k = tables.kpis
     return {
-        figure: math.nan if figure in hidden else _num(k.get(key))
+        figure: math.nan if figure in hidden else _num(k[key])
         for figure, key in KPI_FIGURES.items()
     }
 

@@ -172,10 +172,10 @@ def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
     rels = _county_relations(
         tables.counties,
         counts,
-        total=float(k["patients_total"]),
-        within=float(k["patients_within"]),
+        total=float(k.patients_total),
+        within=float(k.patients_within),
     )
-    beyond = float(k.get("patients_beyond_cutoff", float("nan")))
+    beyond = float(k.patients_beyond_cutoff)
     if not math.isnan(beyond):
         counts["kpi:patients_beyond_cutoff"] = beyond
         rels.append(
@@ -243,19 +243,19 @@ def travel_left_out(
     :func:`~planning.results.tables.reach_cutoff_min` for the definition.
     """
     k = tables.kpis
-    beyond = float(k.get("patients_beyond_cutoff", 0.0))
+    beyond = float(k.patients_beyond_cutoff)
     if not beyond > 1e-6:
         return None
     mask = count_mask(tables, threshold=threshold)
     count = mask.kpi_text("patients_beyond_cutoff", beyond)
-    cutoff = float(k.get("travel_cutoff_min", math.nan))
+    cutoff = float(k.travel_cutoff_min)
     if "share_beyond_cutoff" in hidden_kpis(tables, threshold=threshold):
         return i18n.Msg(
             "report.travel_left_out_count_short" if short else "report.travel_left_out_count",
             count=count,
             cutoff_min=cutoff,
         )
-    share = float(k.get("share_beyond_cutoff", math.nan))
+    share = float(k.share_beyond_cutoff)
     return i18n.Msg(
         "report.travel_left_out_short" if short else "report.travel_left_out",
         count=count,

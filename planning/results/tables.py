@@ -11,6 +11,7 @@ Privacy rules for showing these tables live in :mod:`planning.results.privacy`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from planning import i18n
 from planning.models.base import Solution
+from planning.results.kpis import Kpis
 from planning.scenario import Scenario
 from planning.travel.table import TravelTimes
 
@@ -59,7 +61,8 @@ class ResultTables:
         have none and are left out of those two figures), and ``prefecture``,
         ``prefecture_name`` (the county's city) when the county layer has them.
     kpis
-        Headline figures (see :func:`summarise`).
+        Headline figures (:class:`~planning.results.kpis.Kpis`). A mapping of figures given
+        here (a dict, as tests build one) is converted by :meth:`Kpis.from_mapping`.
     policy
         One row per milestone year: targets, achieved shares and whether each is met.
     """
@@ -67,8 +70,14 @@ class ResultTables:
     assignments: pd.DataFrame
     sites: pd.DataFrame
     counties: pd.DataFrame
-    kpis: dict[str, Any]
+    kpis: Kpis
     policy: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        """Convert KPIs given as a mapping."""
+        kpis: Mapping[str, Any] = self.kpis
+        if not isinstance(kpis, Kpis):
+            object.__setattr__(self, "kpis", Kpis.from_mapping(kpis))
 
 
 def reach_cutoff_min(scenario: Scenario) -> float:
@@ -335,37 +344,37 @@ def summarise(
     patients_within = float(within["patients"].sum())
     county_share = float(ctab["has_site"].mean()) if len(ctab) else 0.0
     patient_share = patients_within / total if total > 0 else 0.0
-    kpis: dict[str, Any] = {
-        "model": solution.model,
-        "status": solution.status,
-        "optimal": solution.is_optimal,
-        "gap": solution.gap,
-        "objective": solution.objective,
-        "solver": solution.solver,
-        "solve_time_s": solution.solve_time_s,
-        "max_travel_min": t_max,
-        "travel_label": travel.label,
-        "patients_total": total,
-        "patients_within": patients_within,
-        "share_within": patient_share,
-        "patients_beyond_cutoff": max(total - reached, 0.0),
-        "share_beyond_cutoff": max(total - reached, 0.0) / total if total > 0 else 0.0,
-        "travel_cutoff_min": cutoff,
-        "n_counties": len(ctab),
-        "counties_with_site": int(ctab["has_site"].sum()),
-        "county_share_with_site": county_share,
-        "mean_travel_min": float(pm.sum() / reached) if reached > 0 else float("nan"),
-        "max_travel_min_observed": float(near["travel_min"].max()) if len(near) else float("nan"),
-        "n_sites": len(open_ids),
-        "n_sites_existing": int(open_sites["fixed"].sum()),
-        "n_sites_new": int((~open_sites["fixed"]).sum()),
-        "hubs": sorted(hubs),
-        "n_sites_over_capacity": int(open_sites["over_capacity"].sum()),
-        "n_existing_with_capacity": int(
+    kpis = Kpis(
+        model=solution.model,
+        status=solution.status,
+        optimal=solution.is_optimal,
+        gap=solution.gap,
+        objective=solution.objective,
+        solver=solution.solver,
+        solve_time_s=solution.solve_time_s,
+        max_travel_min=t_max,
+        travel_label=travel.label,
+        patients_total=total,
+        patients_within=patients_within,
+        share_within=patient_share,
+        patients_beyond_cutoff=max(total - reached, 0.0),
+        share_beyond_cutoff=max(total - reached, 0.0) / total if total > 0 else 0.0,
+        travel_cutoff_min=cutoff,
+        n_counties=len(ctab),
+        counties_with_site=int(ctab["has_site"].sum()),
+        county_share_with_site=county_share,
+        mean_travel_min=float(pm.sum() / reached) if reached > 0 else float("nan"),
+        max_travel_min_observed=float(near["travel_min"].max()) if len(near) else float("nan"),
+        n_sites=len(open_ids),
+        n_sites_existing=int(open_sites["fixed"].sum()),
+        n_sites_new=int((~open_sites["fixed"]).sum()),
+        hubs=tuple(sorted(hubs)),
+        n_sites_over_capacity=int(open_sites["over_capacity"].sum()),
+        n_existing_with_capacity=int(
             (open_sites["fixed"].astype(bool) & open_sites["capacity"].notna()).sum()
         ),
-        "capacitated": bool(capacitated),
-    }
+        capacitated=bool(capacitated),
+    )
     policy = pd.DataFrame(
         [
             {
@@ -398,12 +407,11 @@ def capacity_advice(tables: ResultTables) -> list[i18n.Msg]:
     """
     k = tables.kpis
     out: list[i18n.Msg] = []
-    over = int(k.get("n_sites_over_capacity", 0))
-    if over:
-        out.append(i18n.Msg("report.capacity.over", n=over))
-    if not k.get("capacitated", False) and int(k.get("n_existing_with_capacity", 0)):
+    if k.n_sites_over_capacity:
+        out.append(i18n.Msg("report.capacity.over", n=int(k.n_sites_over_capacity)))
+    if not k.capacitated and k.n_existing_with_capacity:
         out.append(
-            i18n.Msg("report.capacity.suggest_capacitated", n=int(k["n_existing_with_capacity"]))
+            i18n.Msg("report.capacity.suggest_capacitated", n=int(k.n_existing_with_capacity))
         )
     return out
 
