@@ -376,11 +376,7 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
         if not value
     ]
     if missing:
-        msg = (
-            f"--travel-times also needs {' and '.join(missing)} (a demand table with "
-            "demand_id, weight and a candidate table with site_id)."
-        )
-        raise ScenarioError(msg)
+        raise ScenarioError("cli.travel_times_needs", flags=Joined(missing, sep="common.and_sep"))
     if args.capacity_column:
         constraints = scenario.constraints.model_dump(mode="json")
         constraints["capacitated"] = True
@@ -401,11 +397,16 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
-        gap = "" if solution.gap is None else f", gap {solution.gap:.2%}"
-        sys.stdout.write(
-            f"{solution.model}: {solution.status}{gap}; objective {solution.objective:,.4g}; "
-            f"sites {', '.join(solution.selected_sites)}\n"
+        gap: Msg | str = "" if solution.gap is None else Msg("cli.summary_gap", gap=solution.gap)
+        line = Msg(
+            "cli.tables_summary",
+            model=solution.model,
+            status=_status(solution.status),
+            gap=gap,
+            objective=solution.objective,
+            sites=", ".join(solution.selected_sites),
         )
+        sys.stdout.write(line.text(args.ui_lang) + "\n")
     return 0
 
 

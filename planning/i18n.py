@@ -26,7 +26,7 @@ import string
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Self, get_args
 
 from babel.messages.pofile import read_po
 
@@ -225,3 +225,41 @@ class Joined(Msg):
 
 def _rebuild_joined(items: tuple[Any, ...], sep: str) -> Joined:
     return Joined(items, sep=sep)
+
+
+class MsgStr(str):  # noqa: SLOT000 - a str subclass cannot have non-empty __slots__
+    """A message as a ``str`` in the default language that keeps its key and parameters.
+
+    For callbacks typed ``str``, such as progress (``progress(fraction, text)``): a caller
+    that only wants text (a notebook's tqdm, a log) uses it as the string it is, rendered in
+    :func:`default_language`; one with a language of its own (the app) renders :attr:`msg`
+    with :meth:`text`.
+
+    Examples
+    --------
+    >>> said = MsgStr("common.yes")
+    >>> said.text("zh"), said.msg
+    ('是', Msg('common.yes'))
+    """
+
+    msg: Msg
+    """The message (catalog key and parameters)."""
+
+    def __new__(cls, key: str, /, **params: Any) -> Self:
+        """Render ``Msg(key, **params)`` in the default language, keeping the message."""
+        msg = Msg(key, **params)
+        obj = super().__new__(cls, msg.text())
+        obj.msg = msg
+        return obj
+
+    def text(self, lang: str | None = None) -> str:
+        """Render in ``lang`` (``None``: :func:`default_language`)."""
+        return self.msg.text(lang)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as key and parameters."""
+        return (_rebuild_msg_str, (self.msg.key, self.msg.params))
+
+
+def _rebuild_msg_str(key: str, params: dict[str, Any]) -> MsgStr:
+    return MsgStr(key, **params)

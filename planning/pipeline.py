@@ -22,6 +22,7 @@ from planning import results as results_step
 from planning import travel as travel_step
 from planning._progress import Progress, sub_progress
 from planning.errors import DataError, PlanningWarning
+from planning.i18n import MsgStr
 from planning.models import ModelInput, ModelOptions, Solution
 from planning.results.rollout import RolloutResult, solve_rollout
 from planning.scenario import Scenario
@@ -184,7 +185,7 @@ def prepare(
     """
     t0 = time.perf_counter()
     if progress:
-        progress(0.0, "loading region")
+        progress(0.0, MsgStr("progress.loading_region"))
     counties = inputs_step.load_counties(scenario.region, counties=scenario.counties)
     points = None
     snap_m = 0.0  # places the loader kept just outside the boundary count in the nearest cell
@@ -235,7 +236,7 @@ def prepare(
     elif scenario.weight_layer:
         weights = gpd.read_file(scenario.weight_layer)
     if progress:
-        progress(0.1, "building demand cells")
+        progress(0.1, MsgStr("progress.building_demand_cells"))
     cells = inputs_step.build_demand_cells(
         counties,
         cell_size_m=scenario.cell_size_m,
@@ -292,10 +293,10 @@ def solve(
     """
     scenario = scenario or inputs.scenario
     if progress:
-        progress(0.6, "solving the siting model")
+        progress(0.6, MsgStr("progress.solving_siting_model"))
     solution = models.solve(inputs.model_input(), ModelOptions.from_scenario(scenario))
     if progress:
-        progress(0.95, "summarising results")
+        progress(0.95, MsgStr("progress.summarising_results"))
     tables = results_step.summarise(
         solution,
         scenario=scenario,
@@ -305,7 +306,7 @@ def solve(
         travel=inputs.travel,
     )
     if progress:
-        progress(1.0, "done")
+        progress(1.0, MsgStr("progress.done"))
     return Plan(
         scenario=scenario,
         counties=inputs.counties,

@@ -20,6 +20,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from planning import i18n as planning_i18n
 from planning import pipeline
 from planning.inputs.columns import FACILITY_TYPES, KIND_FIELDS
 from planning.scenario import Scenario
@@ -351,39 +352,45 @@ def test_every_text_key_is_translated() -> None:
 def test_every_progress_message_of_the_library_is_translated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # every literal progress message in planning/ (f-strings with sample values) reads in
-    # Chinese on the progress bar
-    texts: set[str] = set()
+    # every progress message in planning/ is coded (a catalog key, no English sentence to
+    # translate back) and reads in Chinese on the progress bar
+    calls = 0
     for path in (ROOT / "planning").rglob("*.py"):
         src = path.read_text(encoding="utf-8")
-        for call in re.findall(r"progress\(\s*[^,]+,\s*(f?\"[^\"]*\")", src):
-            texts.add(call)
-    assert len(texts) >= 20
+        for call in re.findall(r"\bprogress\(\s*[^,()]+(?:\([^()]*\))?[^,()]*,\s*(\S+)", src):
+            calls += 1
+            assert not call.startswith(('"', 'f"')), f"{path.name}: progress(..., {call})"
+    assert calls >= 20
     samples = {
-        "{network_type}": "drive",
-        "{values[mid]:g}": "32.5",
-        "{iterations}": "2",
-        "{net.n_nodes}": "1437",
-        "{p.name}": "Helsinki.osm.pbf",
-        "{MODEL_LABELS[scenario.model]}": "MCLP",
-        "{MODEL_LABELS[opts.kind]}": "MCLP",
-        "{label}": "6 sites",
-        "{sol.status}": "optimal",
-        "{sol.objective:,.6g}": "10,600.3",
+        "model": "MCLP",
+        "n": 3,
+        "budget": 1000.0,
+        "year": 2024,
+        "measure": planning_i18n.Msg("rollout.measure_counties"),
+        "minutes": 32.5,
+        "file": "Helsinki.osm.pbf",
+        "network_type": "drive",
+        "status": planning_i18n.Msg("progress.status_optimal"),
+        "objective": 10600.3,
     }
     monkeypatch.setitem(st.session_state, "lang", "zh")
+    keys = planning_i18n.catalog("en", "progress")
+    assert len(keys) >= 20
     untranslated = []
-    for literal in sorted(texts):
-        message = literal.removeprefix("f")[1:-1]
-        for field, value in samples.items():
-            message = message.replace(field, value)
-        assert "{" not in message, f"add a sample value for {message}"
-        shown = i18n.progress_text(message)
+    for key, template in keys.items():
+        params = {k: v for k, v in samples.items() if "{" + k in template}
+        shown = i18n.progress_text(planning_i18n.MsgStr(key, **params))
         if not re.search(r"[\u4e00-\u9fff]", shown):
-            untranslated.append(message)
+            untranslated.append(key)
     assert not untranslated
-    assert i18n.progress_text("p-median round 3") == "p-median 第 3 轮…"
-    assert i18n.progress_text("optimal: objective 10,600.3") == "已证明最优：目标值 10,600.3"
+    assert i18n.progress_text(planning_i18n.MsgStr("progress.pmedian_round", n=3)) == (
+        "p-median 第 3 轮…"
+    )
+    status = planning_i18n.Msg("progress.status_optimal")
+    shown = i18n.progress_text(
+        planning_i18n.MsgStr("progress.objective", status=status, objective=10600.3)
+    )
+    assert shown == "已证明最优：目标值 10,600.3"
 
 
 # ------------------------------------------------------------------------ scenario library

@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from planning import pipeline, results
+from planning.i18n import MsgStr
 from planning.inputs import demand as demand_step
 from planning.inputs import regions as data_step
 from planning.pipeline import Inputs, Plan
@@ -154,7 +155,7 @@ def prepared_inputs(
 def solve_plan(scenario: Scenario, *, progress: Progress | None = None) -> tuple[Plan, Warns]:
     """Solve ``scenario``, reusing prepared inputs when only model options changed."""
     if progress:
-        progress(0.0, "preparing inputs")
+        progress(0.0, MsgStr("progress.preparing_inputs"))
     inputs, warns = prepared_inputs(scenario, progress=progress)
     return pipeline.solve(inputs, scenario, progress=progress), warns
 

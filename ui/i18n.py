@@ -90,66 +90,10 @@ def labels(prefix: str) -> Callable[[Any], str]:
 def progress_text(message: str | i18n.Msg) -> str:
     """A library progress message in the app's language.
 
-    A :class:`planning.i18n.Msg` is rendered from its catalog; an English sentence (the
-    library's progress messages are not coded yet) goes through :func:`_legacy_progress`, and
-    one it does not know is shown as it is.
+    The library reports progress as :class:`planning.i18n.MsgStr` (a string that keeps its
+    catalog message), rendered here in the app's language, as is a :class:`planning.i18n.Msg`;
+    any other text is shown as it is.
     """
-    code = lang()
-    if isinstance(message, i18n.Msg):
-        return message.text(code)
-    return _legacy_progress(message, code)
-
-
-# Progress sentences the library writes today -> catalog key; delete with _legacy_progress
-# once the library reports progress as i18n.Msg.
-_PROGRESS_KEYS = {
-    "preparing inputs": "progress_preparing_inputs",
-    "loading region": "progress_loading_region",
-    "building demand cells": "progress_building_demand_cells",
-    "solving the siting model": "progress_solving_the_siting_model",
-    "summarising results": "progress_summarising_results",
-    "done": "progress_done",
-    "preparing model data": "progress_preparing_model_data",
-    "estimating straight-line travel times": "progress_estimating_straight_line_travel_times",
-    "road network loaded from cache": "progress_road_network_loaded_from_cache",
-    "building the road graph": "progress_building_the_road_graph",
-    "road network downloaded": "progress_road_network_downloaded",
-    "snapping points to the road network": "progress_snapping_points_to_the_road_network",
-    "routing on the road network": "progress_routing_on_the_road_network",
-    "road travel times done": "progress_road_travel_times_done",
-    "trade-off curve done": "progress_trade_off_curve_done",
-    "rollout: optimising the opening order": "progress_rollout_optimising_the_opening_order",
-    "rollout: finding the smallest milestone shortfall": (
-        "progress_rollout_finding_the_smallest_milestone_shortfall"
-    ),
-    "rollout: year-by-year figures": "progress_rollout_year_by_year_figures",
-    "rollout: done": "progress_rollout_done",
-}
-_PROGRESS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"solving (?P<m>.+)"), "progress_solving"),
-    (re.compile(r"p-median round (?P<k>\d+)"), "progress_pmedian_round"),
-    (re.compile(r"p-center: testing (?P<v>[\d.]+) min"), "progress_pcenter_testing"),
-    (re.compile(r"reading (?P<f>.+)"), "progress_reading"),
-    (re.compile(r"read (?P<n>\d+) nodes from (?P<f>.+)"), "progress_read_nodes"),
-    (
-        re.compile(r"downloading the (?P<t>\w+) road network from OpenStreetMap"),
-        "progress_downloading",
-    ),
-    (re.compile(r"(?P<s>optimal|feasible): objective (?P<v>.+)"), "progress_objective"),
-    (re.compile(r"(?P<m>.+) with (?P<k>\d+) sites"), "progress_with_sites"),
-)
-
-
-def _legacy_progress(message: str, code: str) -> str:
-    """An English progress sentence of the library, re-worded from the catalog when known."""
-    key = _PROGRESS_KEYS.get(message)
-    if key is not None:
-        return t(key, in_lang=code)
-    for pattern, key in _PROGRESS_PATTERNS:
-        found = pattern.fullmatch(message)
-        if found:
-            values = dict(found.groupdict())
-            if "s" in values:
-                values["s"] = t(f"progress_status_{values['s']}", in_lang=code)
-            return t(key, in_lang=code, **values)
+    if isinstance(message, i18n.MsgStr | i18n.Msg):
+        return message.text(lang())
     return message

@@ -29,53 +29,6 @@ from ui.i18n import lang, progress_text, t
 RESULT = "ro_result"
 
 
-def _share_text(value: float) -> str:
-    return f"{100 * value:.1f} %".replace(".0 %", " %")
-
-
-def milestone_text(row: Any, *, threshold_min: float, message: str, threshold: int = 5) -> str:
-    """One milestone line in the page's language (English: the library's own ``message``).
-
-    ``row`` is a row of :attr:`planning.results.rollout.RolloutResult.milestones` (``year``,
-    ``measure``, ``target``, ``achieved``, ``met``, ``count``, ``of``, ``note``,
-    ``extra_sites``, ``extra_budget``, ``where``, ``share_hidden``). A share the library
-    marks ``share_hidden`` (it would give a count below ``threshold`` back) is ``—``.
-    """
-    if lang() != "zh":
-        return message
-    year = int(row.year)
-    hidden = bool(getattr(row, "share_hidden", False))  # the library says: not shown
-    values = {
-        "got": "—" if hidden else _share_text(float(row.achieved)),
-        "target": _share_text(float(row.target)),
-        "thr": f"{threshold_min:g}",
-        "n": "" if pd.isna(row.count) else int(row.count),
-        "of": "" if pd.isna(row.of) else int(row.of),
-    }
-    measure = "counties" if str(row.measure) == "counties" else "patients"
-    if bool(row.met):
-        return t("ro_line", year=year, text=t(f"ro_m_{measure}", **values))
-    head = t("ro_line", year=year, text=t(f"ro_s_{measure}", **values))
-    if hidden:
-        head += t("ro_hidden", thr=threshold)
-    if str(row.note or ""):
-        if hidden:
-            return t("ro_line_fix", head=head, fix=str(row.note))
-        gap = _share_text(float(row.target) - float(row.achieved))
-        return t("ro_line_fix", head=head, fix=t("ro_short_by", gap=gap, note=row.note))
-    fixes = []
-    sites = _num(row.extra_sites)
-    if sites is not None and sites > 0:
-        fixes.append(t("ro_fix_sites", year=year, n=int(sites)))
-    budget = _num(row.extra_budget)
-    if budget is not None and budget > 1e-6:
-        fixes.append(t("ro_fix_budget", year=year, amount=f"{budget:,.0f}"))
-    fix = t("ro_fix_and").join(fixes) if fixes else t("ro_fix_reorder")
-    if str(row.where or ""):
-        fix += t("ro_fix_where", where=row.where)
-    return t("ro_line_fix", head=head, fix=fix)
-
-
 def _num(value: Any) -> float | None:
     try:
         v = float(value)
@@ -275,15 +228,8 @@ def _show(result: rollout.RolloutResult) -> None:
     st.subheader(t("ro_table"))
     st.dataframe(year_table(result), key="ro_table")
     st.caption(":material/info: " + rollout_export.differs_note(lang()))
-    threshold_min = float(result.scenario.max_travel_min)
-    for row, text in zip(result.milestones.itertuples(), result.messages, strict=True):
-        line = milestone_text(
-            row,
-            threshold_min=threshold_min,
-            message=text,
-            threshold=result.scenario.privacy_threshold,
-        )
-        (st.success if bool(row.met) else st.warning)(line)
+    for row, line in zip(result.milestones.itertuples(), result.milestone_lines, strict=True):
+        (st.success if bool(row.met) else st.warning)(line.text(lang()))
     years = list(result.years)
     if len(years) > 1:
         year = st.select_slider(t("ro_show_year"), options=years, value=years[-1], key="ro_year")

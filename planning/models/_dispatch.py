@@ -13,6 +13,7 @@ import logging
 import time
 
 from planning.errors import InfeasibleError, SolverError
+from planning.i18n import Msg, MsgStr
 from planning.models import lscp, mclp, p_center, p_median
 from planning.models._blocks import Formulation, keeps_plan_rules
 from planning.models._decode import decode
@@ -65,13 +66,13 @@ def solve(
     opts = as_options(options)
     t_start = time.perf_counter()
     if progress is not None:
-        progress(0.0, "preparing model data")
+        progress(0.0, MsgStr("progress.preparing_model_data"))
     prep = prepare(data, opts)
     precheck(prep, opts)
     deadline = Deadline(opts.time_limit_s)
     label = MODEL_LABELS[opts.kind]
     if progress is not None:
-        progress(0.1, f"solving {label}")
+        progress(0.1, MsgStr("progress.solving", model=label))
     try:
         out, form = solve_once(prep, opts, deadline, progress=progress)
     except Infeasible:
@@ -86,7 +87,9 @@ def solve(
         ) from None
     sol = decode(out, form, prep, opts)
     if progress is not None:
-        progress(1.0, f"{sol.status}: objective {sol.objective:,.6g}")
+        progress(
+            1.0, MsgStr("progress.objective", status=_status(sol.status), objective=sol.objective)
+        )
     logger.info(
         "%s solved: %s, objective %.6g, %.2f s total",
         opts.kind,
@@ -167,3 +170,10 @@ def _plan_exists(prep: Prepared, opts: ModelOptions) -> bool:
     except (Infeasible, NoSolution, InfeasibleError):
         return False
     return True
+
+
+def _status(status: str) -> Msg | str:
+    """Return a solver status as the progress line reads it (``optimal``; 已证明最优)."""
+    if status in {"optimal", "feasible"}:
+        return Msg(f"progress.status_{status}")
+    return status

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import InfeasibleError, ScenarioError, SolverError
+from planning.i18n import MsgStr
 from planning.models._decode import decode
 from planning.models._diagnose import precheck
 from planning.models._dispatch import solve_once
@@ -115,14 +116,14 @@ def trade_off_curve(
     for k, value in enumerate(steps):
         if by_budget:
             sc = opts.replace(p=None, budget=value)
-            label = f"budget {value:,.6g}"
+            step = MsgStr("progress.curve_step_budget", model=MODEL_LABELS[opts.kind], budget=value)
             row: dict[str, object] = {"budget": value}
         else:
             sc = opts.replace(p=int(value))
-            label = f"{int(value)} sites"
+            step = MsgStr("progress.curve_step_sites", model=MODEL_LABELS[opts.kind], n=int(value))
             row = {"p": int(value)}
         if progress is not None:
-            progress(k / len(steps), f"{MODEL_LABELS[opts.kind]} with {label}")
+            progress(k / len(steps), step)
         try:
             check_counts(prep0, sc)
             precheck(prep0, sc)
@@ -159,7 +160,7 @@ def trade_off_curve(
         )
         rows.append(row)
     if progress is not None:
-        progress(1.0, "trade-off curve done")
+        progress(1.0, MsgStr("progress.curve_done"))
     frame = pd.DataFrame(rows)
     columns = (
         ["budget", *CURVE_COLUMNS, "total_cost", "message"]

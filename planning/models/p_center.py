@@ -37,7 +37,7 @@ import time
 import numpy as np
 import pulp
 
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 from planning.models._blocks import Formulation, add_side, client_levels, site_columns
 from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
@@ -209,7 +209,10 @@ def solve_p_center(
             mid = (lo + hi) // 2
         checks += 1
         if progress is not None:
-            progress(min(0.8, 0.1 + 0.05 * checks), f"p-center: testing {values[mid]:g} min")
+            progress(
+                min(0.8, 0.1 + 0.05 * checks),
+                MsgStr("progress.pcenter_testing", minutes=values[mid]),
+            )
         quick = (
             quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
             if quick_checks

@@ -67,7 +67,7 @@ import time
 import numpy as np
 import pulp
 
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 from planning.models._blocks import (
     Formulation,
     add_side,
@@ -522,7 +522,9 @@ def _radius_loop(
         limit = np.array([rad.level_dist[i][rad.keep[i] - 1] for i in pos.tolist()])
         outside = pos[served_t[pos] > limit + 1e-9]
         if progress is not None:
-            progress(min(0.9, 0.2 + 0.1 * iterations), f"p-median round {iterations}")
+            progress(
+                min(0.9, 0.2 + 0.1 * iterations), MsgStr("progress.pmedian_round", n=iterations)
+            )
         logger.info(
             "p-median radius round %d: relaxation %.6g, plan %.6g, %d clients outside",
             iterations,

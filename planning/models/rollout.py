@@ -101,7 +101,7 @@ import pandas as pd
 import pulp
 
 from planning.errors import InfeasibleError
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
 from planning.models._mip import BoolArray, FloatArray, IntArray, Mip, MipBuilder, sanitize_names
 from planning.models._periods import (
@@ -535,7 +535,7 @@ def solve_rollout_plan(
     s = setup(data, options, counties)
     opts = options.model
     if progress:
-        progress(0.05, "rollout: finding the smallest milestone shortfall")
+        progress(0.05, MsgStr("progress.rollout_shortfall"))
     shortfall_star = 0.0
     solve_time = 0.0
     stage1 = _build(s, stage="shortfall")
@@ -553,7 +553,7 @@ def solve_rollout_plan(
         shortfall_star = max(float(r1.objective or 0.0), 0.0)
         y1 = _nested(r1.x, stage1, s)
     if progress:
-        progress(0.35, "rollout: optimising the opening order")
+        progress(0.35, MsgStr("progress.rollout_ordering"))
     cap = shortfall_star * (1 + 1e-6) + 1e-7
     start_y = greedy(s)
     if start_y is None or shortfall_of(s, start_y) > cap - 1e-7:
@@ -565,7 +565,7 @@ def solve_rollout_plan(
         s, shortfall_cap=cap, start_y=start_y
     )
     if progress:
-        progress(0.6, "rollout: year-by-year figures")
+        progress(0.6, MsgStr("progress.rollout_years"))
     sites, demand, county_names, full_share = plan_frames(s, y)
     return RolloutPlan(
         options=options,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from planning.errors import ScenarioError
-from planning.i18n import Msg
+from planning.i18n import Joined, Msg, MsgStr
 from planning.models import ModelInput, RolloutOptions
 from planning.models.rollout import RolloutPlan, counties_needed, smallest_fix, solve_rollout_plan
 from planning.results.privacy import CountMask, county_count_mask
@@ -30,11 +30,6 @@ from planning.suppression import hide_revealing_shares
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
-MEASURE_LABEL: dict[str, str] = {
-    "counties": "counties with a site",
-    "patients": "patients within reach",
-    "full_coverage": "patients covered (LSCP: everyone coverable)",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +63,7 @@ class RolloutResult:
         ``share_hidden`` (a patient share that, with the patient total, would give a count
         below the scenario's ``privacy_threshold`` back: left out of ``message`` and of the
         exports), ``note`` (why no change meets a missed milestone, in the default language),
-        ``message`` (one line, in English).
+        ``message`` (one line, in English; :attr:`milestone_lines` in any language).
     counties_by_year
         Long table ``year``, ``county_id``, ``county_name``, ``n_sites``, ``has_site``,
         ``patients``, ``patients_within``, ``share_within``.
@@ -76,6 +71,9 @@ class RolloutResult:
         Weighted sum over periods of the model's value in each year,
         :math:`\sum_t \omega_t v_t` (``v_t`` in ``years_table["objective"]``: patients covered,
         patient-minutes, minutes, or number of sites).
+    milestone_lines
+        One line per row of ``milestones`` as a catalog message (met with its figures, or the
+        shortfall and the fix), rendered in any language with ``.text(lang)``.
     """
 
     scenario: Scenario
@@ -91,10 +89,14 @@ class RolloutResult:
     solve_time_s: float
     solver: str
     extras: dict[str, object] = field(default_factory=dict)
+    milestone_lines: tuple[Msg, ...] = ()
 
     @property
     def messages(self) -> list[str]:
-        """One line per milestone: met with its figures, or the shortfall and the fix."""
+        """One line per milestone in English: met with its figures, or the shortfall and the fix.
+
+        :attr:`milestone_lines` holds the same lines as catalog messages (any language).
+        """
         return [str(m) for m in self.milestones["message"]]
 
     @property
@@ -203,13 +205,14 @@ def solve_rollout(
     if suggest and not milestones["met"].all():
         notes = _suggest(plan, milestones, progress)
     minutes = options.model.max_travel_min
-    milestones["message"] = [
-        _message(row, minutes=minutes, threshold=thr, note=notes.get(row.Index))
+    lines = tuple(
+        _milestone_msg(row, minutes=minutes, threshold=thr, note=notes.get(row.Index))
         for row in milestones.itertuples()
-    ]
+    )
+    milestones["message"] = [line.text("en") for line in lines]
     logger.info("Rollout planned in %.1f s", time.perf_counter() - t0)
     if progress:
-        progress(1.0, "rollout: done")
+        progress(1.0, MsgStr("progress.rollout_done"))
     return RolloutResult(
         scenario=scenario,
         model=options.model.kind,
@@ -224,6 +227,7 @@ def solve_rollout(
         solve_time_s=plan.solve_time_s,
         solver=plan.solver,
         extras=dict(plan.extras),
+        milestone_lines=lines,
     )
 
 
@@ -425,7 +429,9 @@ def _suggest(
         if progress:
             progress(
                 0.6 + 0.4 * n_done / max(len(short), 1),
-                f"rollout: smallest fix for {year} {measure}",
+                MsgStr(
+                    "progress.rollout_fix", year=year, measure=Msg(f"rollout.measure_{measure}")
+                ),
             )
         fix = smallest_fix(plan, year, measure)
         if fix.note is not None:
@@ -444,8 +450,8 @@ def _fmt_share(v: float) -> str:
     return f"{v * 100:.0f} %" if abs(v * 100 - round(v * 100)) < 0.05 else f"{v * 100:.1f} %"
 
 
-def _message(row: object, *, minutes: float, threshold: int, note: Msg | None) -> str:
-    """Return one milestone line (English).
+def _milestone_msg(row: object, *, minutes: float, threshold: int, note: Msg | None) -> Msg:
+    """Return one milestone line as a catalog message.
 
     A share that would reveal a count below ``threshold`` is left out; ``note`` says why no
     change meets a missed milestone.
@@ -455,38 +461,42 @@ def _message(row: object, *, minutes: float, threshold: int, note: Msg | None) -
     target = float(getattr(row, "target"))  # noqa: B009
     achieved = float(getattr(row, "achieved"))  # noqa: B009
     met = bool(getattr(row, "met"))  # noqa: B009
-    label = MEASURE_LABEL.get(measure, measure)
-    if measure == "counties":
-        figures = f"{int(getattr(row, 'count'))} of {int(getattr(row, 'of'))}"  # noqa: B009
-    else:
-        figures = f"within {minutes:g} min"
     hidden = bool(getattr(row, "share_hidden", False))
-    if hidden:  # share x total would give the hidden count back: no share, no shortfall
-        figures += f"; fewer than {threshold} patients, share not shown"
-    got = "" if hidden else f" {_fmt_share(achieved)}"
+    figure_params: dict[str, object] = {
+        "op": "≥" if met else "<",
+        "target": _fmt_share(target),
+        "minutes": minutes,
+        "threshold": threshold,
+    }
+    if measure == "counties":
+        figure_params.update(n=int(getattr(row, "count")), of=int(getattr(row, "of")))  # noqa: B009
+    # share x total would give a hidden count back: no share, no shortfall
+    if not hidden:
+        figure_params["got"] = _fmt_share(achieved)
+    figure = Msg(f"rollout.figure_{measure}{'_hidden' if hidden else ''}", **figure_params)
     if met:
-        return f"{year}: {label}{got} ≥ {_fmt_share(target)} target ({figures}): met"
-    head = f"{year}: {label}{got} < {_fmt_share(target)} target ({figures})"
+        return Msg("rollout.milestone_met", year=year, figure=figure)
+    fix: Msg
     if note is not None:
-        if hidden:
-            return f"{head}: {note.text('en')}"
-        return f"{head}: short by {_fmt_share(target - achieved)}; {note.text('en')}"
-    fixes = []
+        fix = (
+            note
+            if hidden
+            else Msg("rollout.fix_short_by", gap=_fmt_share(target - achieved), note=note)
+        )
+        return Msg("rollout.milestone_short", year=year, figure=figure, fix=fix)
+    fixes: list[Msg] = []
     extra_sites = getattr(row, "extra_sites")  # noqa: B009
     extra_budget = float(getattr(row, "extra_budget"))  # noqa: B009
     where = str(getattr(row, "where"))  # noqa: B009
     if extra_sites is not pd.NA and extra_sites is not None and int(extra_sites) > 0:
         n = int(extra_sites)
-        fixes.append(f"open {n} more site{'s' if n > 1 else ''} in {year}")
+        fixes.append(Msg("rollout.fix_sites" if n > 1 else "rollout.fix_site", n=n, year=year))
     if math.isfinite(extra_budget) and extra_budget > 1e-6:
-        fixes.append(f"add {extra_budget:,.0f} to the {year} budget")
-    if not fixes:
-        fix = "reorder openings (resources suffice when this milestone is favoured)"
-    else:
-        fix = " and ".join(fixes)
+        fixes.append(Msg("rollout.fix_budget", amount=extra_budget, year=year))
+    fix = Joined(fixes, sep="rollout.fix_and") if fixes else Msg("rollout.fix_reorder")
     if where:
-        fix += f" (e.g. in {where})"
-    return f"{head}: {fix}"
+        fix = Msg("rollout.fix_where", fix=fix, where=where)
+    return Msg("rollout.milestone_short", year=year, figure=figure, fix=fix)
 
 
 # --------------------------------------------------------------------------- text summary

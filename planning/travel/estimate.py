@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from planning._progress import Progress
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 from planning.travel._geo import FloatArray, lonlat
@@ -119,7 +119,7 @@ def compute_estimated_travel_times(
                 )
             )
         if progress is not None:
-            progress(1.0, "estimating straight-line travel times")
+            progress(1.0, MsgStr("progress.estimating_straight_line"))
     else:  # every pair (p-median / p-center in estimated mode): dense, by demand chunks
         chunk = max(1, _PAIRS_PER_CHUNK // max(len(sites), 1))
         for start in range(0, len(demand), chunk):
@@ -139,7 +139,7 @@ def compute_estimated_travel_times(
                 )
             )
             if progress is not None:
-                progress(stop / max(len(demand), 1), "estimating straight-line travel times")
+                progress(stop / max(len(demand), 1), MsgStr("progress.estimating_straight_line"))
     table = (
         pd.concat(parts, ignore_index=True)
         if parts

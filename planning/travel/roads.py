@@ -43,7 +43,7 @@ from planning._osm import buffer_polygon, check_reachable, osmnx_settings
 from planning._progress import Progress
 from planning.defaults import FALLBACK_CLASS
 from planning.errors import DataError, NetworkError
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat, require_wgs84
 from planning.travel._osm_dates import _pbf_date, _xml_date
@@ -301,7 +301,7 @@ def load_osm_file(
     if not p.is_file():
         raise NetworkError("travel.osm_file_missing", path=str(p))
     if progress is not None:
-        progress(0.0, f"reading {p.name}")
+        progress(0.0, MsgStr("progress.reading", file=p.name))
     name = p.name.lower()
     if name.endswith(".pbf"):
         net = _load_pbf(p, network_type=network_type, region=region)
@@ -316,7 +316,7 @@ def load_osm_file(
             )
         raise NetworkError("travel.osm_no_roads", file=p.name, network=_network_name(network_type))
     if progress is not None:
-        progress(1.0, f"read {net.n_nodes} nodes from {p.name}")
+        progress(1.0, MsgStr("progress.read_nodes", n=net.n_nodes, file=p.name))
     logger.info("Read %s: %d nodes, %d edges (%s)", p.name, net.n_nodes, net.n_edges, net.label)
     return net
 
@@ -573,11 +573,11 @@ def download_road_network(
     path = cached_network_path(polygon, network_type)
     if path.exists() and not refresh:
         if progress is not None:
-            progress(1.0, "road network loaded from cache")
+            progress(1.0, MsgStr("progress.road_network_from_cache"))
         logger.info("Road network from cache %s", path)
         return RoadNetwork.load(path)
     if progress is not None:
-        progress(0.0, f"downloading the {network_type} road network from OpenStreetMap")
+        progress(0.0, MsgStr("progress.downloading", network_type=network_type))
     t0 = time.perf_counter()
     try:
         graph = _download_graph(polygon, network_type)
@@ -589,7 +589,7 @@ def download_road_network(
             path=str(path),
         ) from err
     if progress is not None:
-        progress(0.8, "building the road graph")
+        progress(0.8, MsgStr("progress.building_road_graph"))
     today = dt.datetime.now(tz=dt.UTC).date().isoformat()
     net = from_networkx(
         graph,
@@ -603,7 +603,7 @@ def download_road_network(
         "Downloaded %d nodes in %.1f s, cached at %s", net.n_nodes, time.perf_counter() - t0, path
     )
     if progress is not None:
-        progress(1.0, "road network downloaded")
+        progress(1.0, MsgStr("progress.road_network_downloaded"))
     return net
 
 

@@ -51,7 +51,7 @@ from planning._progress import Progress
 from planning._validate import require_unique_index
 from planning.defaults import DEFAULT_SPEEDS_KMH, FALLBACK_CLASS
 from planning.errors import PlanningWarning
-from planning.i18n import Joined, Msg
+from planning.i18n import Joined, Msg, MsgStr
 from planning.inputs.coords import haversine_m
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat, require_wgs84
@@ -534,7 +534,7 @@ def compute_network_travel_times(
         _unsnapped_rows(sites.index, snap_s, "site"),
     ]
     if progress is not None:
-        progress(0.05, "snapping points to the road network")
+        progress(0.05, MsgStr("progress.snapping"))
 
     snap_h: Snapped | None = None
     if hospitals is not None:
@@ -595,7 +595,7 @@ def compute_network_travel_times(
         )
         warnings.warn(warning, stacklevel=2)
     if progress is not None:
-        progress(1.0, "road travel times done")
+        progress(1.0, MsgStr("progress.road_travel_times_done"))
     logger.info(
         "Network travel: %d demand x %d sites (%d source nodes) -> %d pairs within %.0f min "
         "on %d nodes / %d edges (%d nodes after contraction) in %.2f s",
@@ -680,7 +680,7 @@ def _route_table(
                     hit_s.append(np.full(hit.size, s, dtype=np.int64))
                     hit_t.append(total[hit])
         if progress is not None:
-            progress(0.05 + 0.85 * c1 / n_src, "routing on the road network")
+            progress(0.05 + 0.85 * c1 / n_src, MsgStr("progress.routing"))
     d_pos = np.concatenate(hit_d) if hit_d else np.zeros(0, dtype=np.int64)
     s_pos = np.concatenate(hit_s) if hit_s else np.zeros(0, dtype=np.int64)
     return pd.DataFrame(
