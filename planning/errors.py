@@ -38,9 +38,19 @@ class _Coded:
 
     def text(self, lang: str | None = None) -> str:
         """Render the message in ``lang`` (``"zh"``/``"en"``; ``None``: the default language)."""
-        if not _CODE.fullmatch(self.code):  # not yet a catalog key: a sentence as it was written
-            return self.code
         return i18n.text(self.code, lang, **self.params)
+
+
+def _checked(code: str) -> str:
+    """Return ``code`` if it is shaped like a catalog key (``domain.name``), else refuse it.
+
+    A finished sentence in place of a code is a programming error: messages come from the
+    catalogs only.
+    """
+    if not _CODE.fullmatch(code):
+        msg = f"a message code must be a catalog key such as 'domain.name', not {code!r}"
+        raise ValueError(msg)
+    return code
 
 
 class PlanningError(_Coded, Exception):
@@ -49,13 +59,14 @@ class PlanningError(_Coded, Exception):
     Parameters
     ----------
     code
-        Catalog key of the message (``planning/locales/<lang>/<domain>.po``).
+        Catalog key of the message (``planning/locales/<lang>/<domain>.po``); a sentence in
+        its place is refused (``ValueError``: a programming error).
     params
         Values for the message's placeholders (plain values or :class:`~planning.i18n.Msg`).
     """
 
     def __init__(self, code: str, /, **params: Any) -> None:
-        super().__init__(code)
+        super().__init__(_checked(code))
         self.code = code
         self.params = params
 
@@ -87,7 +98,7 @@ class PlanningWarning(_Coded, UserWarning):
     """
 
     def __init__(self, code: str, /, **params: Any) -> None:
-        super().__init__(code)
+        super().__init__(_checked(code))
         self.code = code
         self.params = params
 

@@ -1,7 +1,8 @@
-"""Library messages in the app's language (ui/messages.py): every covered shape reads in Chinese.
+"""Library messages in the app's language (ui/messages.py): real messages read in Chinese.
 
-The rules' examples are messages as the library writes them; the tests below also feed real
-messages from the library (option errors, upload problems, model hints) through the rules.
+The tests feed real messages of the library (option errors, upload problems, model hints and
+diagnoses) through :mod:`ui.messages`; every one is rendered from its code, none is translated
+back from English (the regular-expression table of ``ui/legacy_messages.py`` is gone).
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ import re
 import warnings
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from planning import i18n
 from planning import inputs as io
 from planning.errors import InfeasibleError, PlanningError, PlanningWarning, ScenarioError
-from planning.models import _diagnose
+from planning.models import ModelInput, _diagnose, solve
 from planning.models.options import FAMILIES
 from planning.scenario import Scenario
-from ui import legacy_messages, messages
+from ui import messages
 
 # the diagnosis hints as English sentences, by rule family (they are catalog messages now)
 _api = SimpleNamespace(
@@ -43,50 +45,53 @@ def is_chinese(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text)) and not english_left(text)
 
 
-@pytest.mark.parametrize("rule", legacy_messages.RULES, ids=lambda r: r.example[:40])
-def test_every_rule_matches_its_example_and_reads_in_chinese(rule: legacy_messages.Rule) -> None:
-    assert rule.pattern.fullmatch(rule.example)
-    first = next(r for r in legacy_messages.RULES if r.pattern.fullmatch(rule.example))
-    assert first is rule, "an earlier rule shadows this one"
-    shown = messages.message(rule.example, lang="zh")
-    assert not shown.startswith(legacy_messages.UNMATCHED_HINT)
-    assert is_chinese(shown), (shown, english_left(shown))
-    assert "{" not in shown.replace("EPSG:<代码>", "")
-
-
-@pytest.mark.parametrize("rule", legacy_messages.RULES, ids=lambda r: r.example[:40])
-def test_english_mode_shows_the_message_unchanged(rule: legacy_messages.Rule) -> None:
-    assert messages.message(rule.example, lang="en") == rule.example
+def lscp_uncovered() -> InfeasibleError:
+    """A real LSCP failure: 7 patients in 秀屿区 with their nearest candidate 33 minutes away."""
+    data = ModelInput(
+        travel=pd.DataFrame(
+            {"demand_id": ["D0001", "D0002"], "site_id": ["S1", "S1"], "travel_min": [33.0, 40.0]}
+        ),
+        demand=pd.DataFrame(
+            {"weight": [4.0, 3.0], "county": ["秀屿区", "秀屿区"]},
+            index=pd.Index(["D0001", "D0002"], name="demand_id"),
+        ),
+        sites=pd.DataFrame(
+            {"cost": [0.0], "fixed": [False]}, index=pd.Index(["S1"], name="site_id")
+        ),
+    )
+    scenario = Scenario(model="lscp", n_facilities=None, max_travel_min=30)
+    with pytest.raises(InfeasibleError) as caught:
+        solve(data, scenario)
+    return caught.value
 
 
 def test_ids_names_and_numbers_are_carried_over() -> None:
-    text = (
-        "LSCP at 30 minutes cannot cover 7 patients in 秀屿区: nearest candidate 33 minutes away "
-        "(demand points D0001, D0002). Raise max_travel_min (--max-minutes), add candidate sites "
-        "near them, or use MCLP, which covers as many patients as possible."
-    )
-    shown = messages.message(text, lang="zh")
+    err = lscp_uncovered()
+    assert err.culprit == "max_travel_min"
+    shown = messages.error_message(err, lang="zh")
     for kept in ("30", "秀屿区", "7", "33", "D0001, D0002", "MCLP"):
         assert kept in shown
+    assert is_chinese(shown), english_left(shown)
 
 
-def test_an_unknown_message_keeps_the_english_original() -> None:
-    text = "Something entirely new went wrong; do X."
-    shown = messages.message(text, lang="zh")
-    assert shown.startswith(legacy_messages.UNMATCHED_HINT)
-    assert shown.endswith(text)
+def test_text_without_a_code_is_shown_as_it_is() -> None:
+    text = "Something entirely new went wrong; do X."  # e.g. a third-party warning
+    assert messages.message(text, lang="zh") == text
+    assert messages.warning_message(UserWarning(text), lang="zh") == text
 
 
 def test_every_hint_and_family_of_the_infeasibility_diagnosis_is_translated() -> None:
-    assert set(_api._HINTS) <= set(legacy_messages.FAMILIES)
-    for hint in _api._HINTS.values():
-        assert hint in legacy_messages.PHRASES
-    for family in _api.FAMILIES:
-        text = (
-            f"MCLP: no plan satisfies every requirement; without '{family}' a plan exists. "
-            f"To fix: {_api._HINTS[family]}."
+    assert set(_diagnose.HINTS) == set(FAMILIES)
+    for family in FAMILIES:
+        err = InfeasibleError(
+            "models.infeasible_culprit",
+            culprit=family,
+            model="MCLP",
+            family=_diagnose.family_name(family),
+            hint=_diagnose.HINTS[family],
         )
-        assert is_chinese(messages.message(text, lang="zh"))
+        assert is_chinese(messages.error_message(err, lang="zh"))
+        assert _api._HINTS[family] in messages.error_message(err, lang="en")
 
 
 def test_option_errors_are_reworded_from_their_option_problems() -> None:
@@ -158,18 +163,14 @@ def test_file_too_large_reads_in_chinese() -> None:
 
 
 def test_infeasible_error_reads_in_chinese_and_english_is_unchanged() -> None:
-    err: PlanningError = InfeasibleError(
-        "LSCP at 30 minutes cannot cover 7 patients in 秀屿区: nearest candidate 33 minutes away"
-        " (demand points D1). Raise max_travel_min (--max-minutes), add candidate sites near "
-        "them, or use MCLP, which covers as many patients as possible.",
-        culprit="max_travel_min",
-    )
+    err: PlanningError = lscp_uncovered()
     assert is_chinese(messages.error_message(err, lang="zh"))
     assert messages.error_message(err, lang="en") == str(err)
+    assert str(err).startswith("LSCP at 30 minutes cannot cover 7 patients in 秀屿区")
 
 
 def test_upload_problem_message_keeps_the_values_it_names() -> None:
-    problem = io.Problem("fac.csv", 3, "经度", "'abc' is not a number: enter a number.")
+    problem = io.Problem("fac.csv", 3, "经度", i18n.Msg("models.not_a_number", value="abc"))
     assert messages.problem_message(problem, lang="zh").startswith("'abc' 不是数字")
     assert messages.problem_message(problem, lang="en") == problem.message
 
@@ -193,9 +194,11 @@ def test_a_coded_warning_and_problem_are_rendered_from_the_catalog() -> None:
     assert messages.problem_message(problem, lang="en") == coded.text("en")
 
 
-def test_an_uncoded_sentence_goes_through_the_legacy_table_only() -> None:
+def test_a_sentence_is_no_message_code() -> None:
     text = "Something entirely new went wrong; do X."
-    assert messages.error_message(PlanningError(text), lang="en") == text
-    assert messages.error_message(PlanningError(text), lang="zh").endswith(text)
-    # a code-shaped string that is no catalog key is a sentence too
+    with pytest.raises(ValueError, match="catalog key"):
+        PlanningError(text)
+    with pytest.raises(ValueError, match="catalog key"):
+        PlanningWarning(text)
+    # a code-shaped string that is no catalog key is shown as it is
     assert messages.message("report.no_such_key", lang="en") == "report.no_such_key"

@@ -6,10 +6,8 @@ The library's errors (:class:`~planning.errors.PlanningError`, including
 catalog code and parameters; the app renders them with ``.text(lang)`` in its own language,
 from the same catalogs as the command line and the exports.
 
-Messages not converted to codes yet are plain English sentences; :func:`_legacy` re-words
-them (regular expressions of :mod:`ui.legacy_messages`). That is the only place the legacy
-table is used: once every library message has a code, delete ``ui/legacy_messages.py`` (and
-its tests) and let :func:`_legacy` return the text as it is.
+Anything without a code (a third-party warning, a plain string) is shown as it is: no
+message of the library is translated back from English.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ Shown = PlanningError | PlanningWarning | Warning | Problem | i18n.Msg | str
 
 
 def _coded(item: object) -> i18n.Msg | None:
-    """The catalog message ``item`` carries, or ``None`` for a plain (legacy) sentence."""
+    """The catalog message ``item`` carries, or ``None`` for text without a code."""
     if isinstance(item, Problem):
         return _coded(item.message)
     if isinstance(item, warnings.WarningMessage):
@@ -58,26 +56,10 @@ def coded_text(item: object, *, lang: str) -> str | None:
     return None if msg is None else msg.text(lang)
 
 
-def _legacy(item: Shown, *, lang: str) -> str:
-    """A message without a code (an English sentence of the library) in ``lang``.
-
-    Transitional: the regular-expression table of :mod:`ui.legacy_messages`. Once every
-    library message has a code, this function becomes ``return str(item)`` (and the table
-    goes).
-    """
-    from ui import legacy_messages  # noqa: PLC0415 - the legacy table, deleted with it
-
-    if isinstance(item, PlanningError):
-        return legacy_messages.error_message(item, lang=lang)
-    if isinstance(item, Problem):
-        return legacy_messages.problem_message(item, lang=lang)
-    return legacy_messages.message(str(item), lang=lang)
-
-
 def message(item: Shown, *, lang: str) -> str:
     """Any library message (error, warning, problem, phrase or sentence) in ``lang``."""
     shown = coded_text(item, lang=lang)
-    return shown if shown is not None else _legacy(item, lang=lang)
+    return shown if shown is not None else str(item)
 
 
 def error_message(err: PlanningError, *, lang: str) -> str:
@@ -86,8 +68,7 @@ def error_message(err: PlanningError, *, lang: str) -> str:
     Parameters
     ----------
     err
-        Any :class:`~planning.errors.PlanningError`: rendered from its code, or (not yet
-        coded) re-worded by the legacy table; English shows an uncoded message as written.
+        Any :class:`~planning.errors.PlanningError`, rendered from its code.
     lang
         ``"zh"`` or ``"en"``.
     """

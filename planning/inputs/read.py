@@ -80,8 +80,7 @@ class Problem:
         Column header the problem is in, or ``None``.
     msg
         What is wrong and what to do: a catalog message (:class:`~planning.i18n.Msg`), rendered
-        in each caller's language by :meth:`describe`. A plain string is shown as written (the
-        transitional form for callers not yet converted to catalog keys).
+        in each caller's language by :meth:`describe`.
     row_label
         ``"row"`` for tables, ``"feature"`` for spatial files.
     """
@@ -89,22 +88,22 @@ class Problem:
     file: str
     row: int | None
     column: str | None
-    msg: i18n.Msg | str
+    msg: i18n.Msg
     row_label: str = "row"
 
     @property
-    def message(self) -> i18n.Msg | str:
+    def message(self) -> i18n.Msg:
         """What is wrong and what to do: :attr:`msg`, as callers of old read it.
 
         A catalog message here also compares equal to its English text, the plain string this
         attribute held before messages had codes (transitional; render it with ``.text(lang)``
         or :meth:`describe`).
         """
-        return _EnglishEqualMsg(self.msg) if isinstance(self.msg, i18n.Msg) else self.msg
+        return _EnglishEqualMsg(self.msg)
 
     def describe(self, lang: str | None = None) -> str:
         """Return what is wrong and what to do, in ``lang`` (``None``: the default language)."""
-        return self.msg.text(lang) if isinstance(self.msg, i18n.Msg) else self.msg
+        return self.msg.text(lang)
 
     @property
     def located(self) -> i18n.Msg:
