@@ -25,11 +25,24 @@ from planning import i18n
 _CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 
 
-class _Coded:
-    """Code, parameters and rendering shared by :class:`PlanningError` and warnings."""
+class _Coded(Exception):  # noqa: N818 - a mixin of PlanningError and PlanningWarning
+    """Code, parameters and rendering shared by :class:`PlanningError` and warnings.
+
+    Comes first among the bases (``class PlanningError(_Coded, Exception)``), so the
+    exception's arguments are the code alone and ``str()`` renders the message.
+    """
 
     code: str
     params: dict[str, Any]
+
+    def __init__(self, code: str, /, **params: Any) -> None:
+        super().__init__(_checked(code))
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        """Render the message in the default language."""
+        return self.text()
 
     @property
     def message(self) -> i18n.Msg:
@@ -65,15 +78,6 @@ class PlanningError(_Coded, Exception):
         Values for the message's placeholders (plain values or :class:`~planning.i18n.Msg`).
     """
 
-    def __init__(self, code: str, /, **params: Any) -> None:
-        super().__init__(_checked(code))
-        self.code = code
-        self.params = params
-
-    def __str__(self) -> str:
-        """Render the message in the default language."""
-        return self.text()
-
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle code, parameters and any extra attributes (``culprit``, ``problems``...)."""
         extra = {k: v for k, v in self.__dict__.items() if k not in {"code", "params"}}
@@ -96,15 +100,6 @@ class PlanningWarning(_Coded, UserWarning):
     ``warnings.warn(PlanningWarning("travel.fallback_estimate", reason=...), stacklevel=2)``;
     callers that show warnings render ``warning.text(lang)``.
     """
-
-    def __init__(self, code: str, /, **params: Any) -> None:
-        super().__init__(_checked(code))
-        self.code = code
-        self.params = params
-
-    def __str__(self) -> str:
-        """Render the message in the default language."""
-        return self.text()
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle code and parameters."""

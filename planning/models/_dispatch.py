@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
+from planning._progress import Progress
 from planning.errors import InfeasibleError, SolverError
 from planning.i18n import Msg, MsgStr
 from planning.models import lscp, mclp, p_center, p_median
@@ -20,7 +21,7 @@ from planning.models._decode import decode
 from planning.models._diagnose import diagnose, precheck
 from planning.models._mip import BoolArray
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, Progress
+from planning.models._run import Deadline, Infeasible, NoSolution, Outcome
 from planning.models.base import ModelInput, Solution
 from planning.models.options import MODEL_LABELS, ModelOptions, ScenarioLike, as_options
 

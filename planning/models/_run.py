@@ -9,7 +9,6 @@ to :func:`planning.models.solve`, which turns them into the user's error.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +19,6 @@ from planning.models._mip import BoolArray, FloatArray, HighsSession, Mip, RawRe
 from planning.models._prep import Prepared
 from planning.models.base import Status
 from planning.models.options import ModelOptions
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from planning._progress import Progress
 from planning.errors import InfeasibleError, ScenarioError, SolverError
 from planning.i18n import MsgStr
 from planning.models._decode import decode
@@ -18,7 +19,7 @@ from planning.models._diagnose import precheck
 from planning.models._dispatch import solve_once
 from planning.models._mip import BoolArray
 from planning.models._prep import Prepared, check_counts, prepare
-from planning.models._run import Deadline, Infeasible, NoSolution, Progress
+from planning.models._run import Deadline, Infeasible, NoSolution
 from planning.models.base import ModelInput
 from planning.models.options import MODEL_LABELS, ModelOptions, ScenarioLike, as_options
 

@@ -37,13 +37,14 @@ import time
 import numpy as np
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import Formulation, add_side, client_levels, site_columns
 from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
-from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, Progress, run_solver
+from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, run_solver
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
 from planning.models.options import ModelOptions, ScenarioLike, as_options

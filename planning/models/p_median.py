@@ -67,6 +67,7 @@ import time
 import numpy as np
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import (
     Formulation,
@@ -88,7 +89,6 @@ from planning.models._run import (
     Infeasible,
     NoSolution,
     Outcome,
-    Progress,
     run_solver,
     settled,
     solve_plain,

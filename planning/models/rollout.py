@@ -92,7 +92,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -100,6 +99,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from planning._progress import Progress
 from planning.errors import InfeasibleError
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
@@ -126,7 +126,6 @@ from planning.models.options import RolloutOptions
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 Stage = Literal["shortfall", "plan", "extra"]
 
 __all__ = [

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from planning._progress import Progress
 from planning.errors import ScenarioError
 from planning.i18n import Joined, Msg, MsgStr
 from planning.models import ModelInput, RolloutOptions
@@ -28,8 +28,6 @@ from planning.scenario import Scenario
 from planning.suppression import hide_revealing_shares
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True, kw_only=True)
