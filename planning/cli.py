@@ -198,19 +198,6 @@ def _in_flag_terms(err: ScenarioError, flags: dict[str, tuple[str, Any]]) -> Sce
     return ScenarioError("cli.options_invalid", problems=err.problems, details=Joined(parts))
 
 
-def _status(status: str) -> Msg | str:
-    """Return a solver status word as people read it (``optimal``; 最优)."""
-    if status == "optimal":
-        return Msg("cli.status_optimal")
-    if status == "feasible":
-        return Msg("cli.status_feasible")
-    if status == "infeasible":
-        return Msg("cli.status_infeasible")
-    if status == "error":
-        return Msg("cli.status_error")
-    return status
-
-
 def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None:
     from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
     from planning.results.privacy import count_mask, hidden_kpis  # noqa: PLC0415
@@ -243,7 +230,7 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
         Msg(
             "cli.summary_solver",
             solver=sol.solver,
-            status=_status(sol.status),
+            status=i18n.status_words(sol.status),
             gap=gap,
             seconds=sol.solve_time_s,
             objective=objective,
@@ -401,7 +388,7 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
         line = Msg(
             "cli.tables_summary",
             model=solution.model,
-            status=_status(solution.status),
+            status=i18n.status_words(solution.status),
             gap=gap,
             objective=solution.objective,
             sites=", ".join(solution.selected_sites),
@@ -545,7 +532,7 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
         travel_label=inputs.travel.label,
     )
     written = _t(args, "cli.written_to", path=args.out)
-    sys.stdout.write(rollout.format_rollout(result) + f"\n{written}\n")
+    sys.stdout.write(rollout.format_rollout(result, lang=args.ui_lang) + f"\n{written}\n")
     return 0
 
 

@@ -227,6 +227,19 @@ def _rebuild_joined(items: tuple[Any, ...], sep: str) -> Joined:
     return Joined(items, sep=sep)
 
 
+def status_words(status: str) -> Msg | str:
+    """Return a solver status as people read it (``optimal``; 最优), or as it is if unknown.
+
+    Examples
+    --------
+    >>> status_words("optimal").text("zh"), status_words("paused")
+    ('最优', 'paused')
+    """
+    if status in {"optimal", "feasible", "infeasible", "error"}:
+        return Msg(f"common.status_{status}")
+    return status
+
+
 class MsgStr(str):  # noqa: SLOT000 - a str subclass cannot have non-empty __slots__
     """A message as a ``str`` in the default language that keeps its key and parameters.
 

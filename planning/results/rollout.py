@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,7 +21,8 @@ import pandas as pd
 
 from planning._progress import Progress
 from planning.errors import ScenarioError
-from planning.i18n import Joined, Msg, MsgStr
+from planning.i18n import Joined, Msg, MsgStr, check_language, status_words
+from planning.i18n import text as i18n_text
 from planning.models import ModelInput, RolloutOptions
 from planning.models.rollout import RolloutPlan, counties_needed, smallest_fix, solve_rollout_plan
 from planning.results.privacy import CountMask, county_count_mask
@@ -502,12 +504,21 @@ def _share_or_dash(v: float) -> str:
     return "—" if math.isnan(v) else _fmt_share(v)
 
 
-def format_rollout(result: RolloutResult) -> str:
+def _pad(text: str, width: int, *, left: bool = False) -> str:
+    """Pad ``text`` to ``width`` terminal columns (a Chinese character takes two)."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(width - shown, 0)
+    return text + fill if left else fill + text
+
+
+def format_rollout(result: RolloutResult, *, lang: str | None = None) -> str:
     """Year-by-year table and milestone lines as plain text (the CLI prints it).
 
     Patient numbers appear as shares only, and a share that would give a count below the
     scenario's ``privacy_threshold`` back (with the patient total of the exports) is ``—``.
+    In ``lang`` (``"zh"``/``"en"``; ``None``: the default language).
     """
+    lang = check_language(lang)
     yt = result.years_table
     masks = result.count_masks()
     hidden = pd.Series(
@@ -520,28 +531,49 @@ def format_rollout(result: RolloutResult) -> str:
         yt["patients_total"],
         threshold=result.scenario.privacy_threshold,
     ).mask(hidden)
-    gap = "" if result.gap is None else f", gap {result.gap:.2%}"
-    head = (
-        f"Rollout: {result.scenario.display_name} | model {result.model} | {result.solver} -> "
-        f"{result.status}{gap} in {result.solve_time_s:.1f} s"
-    )
+    gap: Msg | str = "" if result.gap is None else Msg("rollout.summary_gap", gap=result.gap)
+    head = Msg(
+        "rollout.summary_head",
+        name=result.scenario.title(lang),
+        model=result.model,
+        solver=result.solver,
+        status=status_words(result.status),
+        gap=gap,
+        seconds=result.solve_time_s,
+    ).text(lang)
+
+    def col(key: str) -> str:
+        return i18n_text(f"rollout.col_{key}", lang)
+
     cols = (
-        f"{'year':<6}{'new':>5}{'open':>6}{'spend':>12}{'counties':>10}{'target':>8}"
-        f"{'':>7}{'patients':>10}{'target':>8}{'':>7}"
+        _pad(col("year"), 6, left=True)
+        + _pad(col("new"), 5)
+        + _pad(col("open"), 6)
+        + _pad(col("spend"), 12)
+        + _pad(col("counties"), 10)
+        + _pad(col("target"), 8)
+        + _pad("", 7)
+        + _pad(col("patients"), 10)
+        + _pad(col("target"), 8)
+        + _pad("", 7)
     )
     lines = [head, cols]
+    met_word, short_word = (
+        i18n_text("rollout.flag_met", lang),
+        i18n_text("rollout.flag_short", lang),
+    )
 
     def flag(met: object) -> str:
-        return "met" if bool(met) else "SHORT"
+        return _pad(met_word if bool(met) else short_word, 7)
 
     for (year, row), p_share in zip(yt.iterrows(), patient_share, strict=True):
         lines.append(
             f"{year!s:<6}{int(row['new_sites']):>5}{int(row['sites_open']):>6}"
             f"{float(row['spend']):>12,.0f}{_fmt_share(float(row['county_share'])):>10}"
-            f"{_fmt_share(float(row['county_target'])):>8}{flag(row['county_met']):>7}"
+            f"{_fmt_share(float(row['county_target'])):>8}{flag(row['county_met'])}"
             f"{_share_or_dash(float(p_share)):>10}"
-            f"{_fmt_share(float(row['patient_target'])):>8}{flag(row['patient_met']):>7}"
+            f"{_fmt_share(float(row['patient_target'])):>8}{flag(row['patient_met'])}"
         )
     lines.append("")
-    lines.extend(result.messages)
+    lines.extend(line.text(lang) for line in result.milestone_lines)
     return "\n".join(lines)
