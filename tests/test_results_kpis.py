@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import pickle
 
 import pandas as pd
 import pytest
@@ -31,6 +32,13 @@ def test_from_a_dict_missing_figures_are_empty_by_type() -> None:
     assert k.n_sites == 0
     assert k.travel_label == ""
     assert k.capacitated is False
+
+
+def test_every_figure_has_an_empty_value() -> None:
+    # a new field of any declared type works with a partial dict (tests build those)
+    empty = Kpis.from_mapping({})
+    assert list(empty) == list(Kpis.names())
+    assert repr(pickle.loads(pickle.dumps(empty))) == repr(empty)  # NaN != NaN
 
 
 def test_unknown_figure_refused_naming_it() -> None:

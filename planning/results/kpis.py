@@ -143,7 +143,7 @@ class Kpis(Mapping[str, Any]):
 
         A figure not given takes its declared default if it has one, else the empty value of
         its type: ``None`` where ``None`` is allowed, NaN for a float, 0, ``""``, ``False``,
-        ``()``. A list for ``hubs`` becomes a tuple.
+        ``()``, a ``Literal``'s first value. A list becomes a tuple.
 
         Raises
         ------
@@ -176,6 +176,8 @@ class Kpis(Mapping[str, Any]):
                 return None
             hint = args[0]
         origin = typing.get_origin(hint) or hint
+        if origin is typing.Literal:  # e.g. Literal["scenario", "milestone"]: its first value
+            return typing.get_args(hint)[0]
         if origin not in cls._EMPTY:
             msg = f"Kpis: give the field of type {hint!r} a default"  # a developer's slip
             raise TypeError(msg)
