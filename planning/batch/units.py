@@ -1,0 +1,246 @@
+"""The units of a batch: which regions get a plan, the scenario of each, and its fingerprint.
+
+A batch plans every unit of one level (province, prefecture or county) inside a region, or
+inside the whole country (``"全国"``). Each unit's scenario is the template with its region
+replaced; its fingerprint (:func:`scenario_hash`) decides whether a plan already written for it
+can be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+import geopandas as gpd
+import pandas as pd
+
+from planning import i18n
+from planning.errors import DataError, PlanningError
+from planning.inputs import county_units, list_units, load_counties, resolve_region
+from planning.inputs.regions import RegionRef
+from planning.scenario import Scenario
+
+Level = Literal["province", "prefecture", "county"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+NATION_NAMES = frozenset({"全国", "中国", "中华人民共和国", "china", "nation", "100000"})
+"""Names of the whole country for ``region`` (case-insensitive)."""
+
+NATION_ADCODE = "100000"
+_RANK = {"nation": -1, "province": 0, "prefecture": 1, "county": 2}
+_INPUT_FIELDS = ("facilities_file", "patients_file", "weight_layer")
+
+
+@dataclass(frozen=True)
+class BatchUnit:
+    """One unit of a batch: an administrative unit that gets its own plan.
+
+    Attributes
+    ----------
+    adcode
+        6-digit administrative code (``"350100"``).
+    name
+        Chinese name (``"福州市"``).
+    level
+        The batch level it was listed at: ``"province"``, ``"prefecture"`` or ``"county"``.
+    province
+        Name of its province (its own name for a province).
+    """
+
+    adcode: str
+    name: str
+    level: str
+    province: str
+
+    @property
+    def folder(self) -> str:
+        """Name of the unit's plan folder in the batch folder: ``<adcode>-<name>``."""
+        safe = "".join("_" if ch in '/\\:*?"<>|' else ch for ch in self.name)
+        return f"{self.adcode}-{safe}"
+
+
+@dataclass(frozen=True)
+class BatchRegion:
+    """The region a batch covers and its units."""
+
+    adcode: str
+    name: str
+    by: Level
+    units: tuple[BatchUnit, ...]
+
+
+def _check_level(by: str) -> Level:
+    if by not in LEVELS:
+        raise DataError("batch.level_unknown", level=by, choices=", ".join(LEVELS))  # noqa: EM101 - catalog key
+    return by
+
+
+def _units_from(rows: pd.DataFrame, *, level: Level, province: str) -> list[BatchUnit]:
+    return [
+        BatchUnit(
+            adcode=str(a),
+            name=str(n),
+            level=level,
+            province=province,
+        )
+        for a, n in zip(rows["adcode"], rows["name"], strict=True)
+    ]
+
+
+def _below(ref: RegionRef, by: Level) -> list[BatchUnit]:
+    """Units at level ``by`` inside ``ref`` (``ref`` itself when it is at that level)."""
+    if by == ref.level:
+        return _units_from(
+            pd.DataFrame({"adcode": [ref.adcode], "name": [ref.name]}),
+            level=by,
+            province=ref.province,
+        )
+    if by == "prefecture":  # ref is a province
+        return _units_from(list_units(ref), level=by, province=ref.province)
+    return _units_from(county_units(ref), level=by, province=ref.province)
+
+
+def batch_units(
+    region: str, by: str = "prefecture", *, only: Iterable[str] | None = None
+) -> BatchRegion:
+    """List the units of ``region`` at level ``by``: one plan each.
+
+    Parameters
+    ----------
+    region
+        A province, prefecture or county (name, ``province/name`` path or adcode), or the
+        whole country: ``"全国"`` (also ``"中国"``, ``"China"``, ``"100000"``).
+    by
+        ``"province"``, ``"prefecture"`` or ``"county"``: the level of the units. A city
+        with no counties below it counts as its own county-level unit; counties
+        administered directly by a province (海南省, 湖北省 ...) count as prefectures.
+    only
+        Keep just these units (names or adcodes), e.g. to redo a few.
+
+    Returns
+    -------
+    region
+        The region resolved and its units (sorted by adcode, no duplicates).
+
+    Raises
+    ------
+    DataError
+        Unknown region, unknown level, a level above the region's (``--by province`` for a
+        city), or names in ``only`` that are not units of the region.
+    """
+    level = _check_level(by)
+    query = str(region).strip()
+    if query.lower() in NATION_NAMES:
+        adcode, name, rank = NATION_ADCODE, "全国", _RANK["nation"]
+        provinces = [resolve_region(str(a)) for a in list_units(None)["adcode"]]
+        units = [u for p in provinces for u in _below(p, level)]
+    else:
+        ref = resolve_region(query)
+        adcode, name, rank = ref.adcode, ref.name, _RANK[ref.level]
+        units = [] if _RANK[level] < rank else _below(ref, level)
+    if not units:
+        raise DataError(
+            "batch.no_units",  # noqa: EM101 - catalog key
+            region=name,
+            level=i18n.Msg(f"batch.level_{level}"),
+            levels=", ".join(lv for lv in LEVELS if _RANK[lv] >= rank),
+        )
+    unique = sorted({u.adcode: u for u in units}.values(), key=lambda u: u.adcode)
+    if only:
+        unique = _select(unique, [str(x).strip() for x in only if str(x).strip()], name)
+    return BatchRegion(adcode=adcode, name=name, by=level, units=tuple(unique))
+
+
+def _select(units: list[BatchUnit], wanted: Sequence[str], region: str) -> list[BatchUnit]:
+    keep: dict[str, BatchUnit] = {}
+    unknown = []
+    for w in wanted:
+        hits = [u for u in units if w in (u.adcode, u.name) or u.name.startswith(w)]
+        if not hits:
+            unknown.append(w)
+        keep.update((u.adcode, u) for u in hits)
+    if unknown:
+        raise DataError(
+            "batch.only_unknown",  # noqa: EM101 - catalog key
+            names=", ".join(unknown),
+            region=region,
+            units=", ".join(u.name for u in units[:40]) + (" ..." if len(units) > 40 else ""),
+        )
+    return sorted(keep.values(), key=lambda u: u.adcode)
+
+
+def unit_scenario(template: Scenario, unit: BatchUnit) -> Scenario:
+    """Return the template scenario with its region replaced by ``unit`` (no county subset).
+
+    The region is the unit's adcode (names repeat across China: 鼓楼区 is in four cities);
+    the scenario's name says which unit it is: ``"<template name> · 福州市"``.
+    """
+    return template.replace(
+        region=unit.adcode, counties=None, name=f"{template.name} · {unit.name}"
+    )
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Fingerprint of a unit's scenario: SHA-256 of its JSON and of the input files it names.
+
+    Two runs with the same fingerprint solve the same problem, so a plan written by one is
+    reused by the other. A changed facility, patient or weight file changes the fingerprint
+    even when its path does not; a missing one is fingerprinted as missing.
+    """
+    h = hashlib.sha256(scenario.to_json().encode("utf-8"))
+    paths = [getattr(scenario, f) for f in _INPUT_FIELDS] + [scenario.travel.osm_file]
+    for value in paths:
+        if not value:
+            continue
+        path = Path(value)
+        h.update(b"\0file\0" + str(path).encode("utf-8") + b"\0")
+        try:
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
+
+
+def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
+    """Outlines of the batch's units (WGS-84), index ``adcode``, with ``area_km2``.
+
+    Read from the county boundaries each unit contains (the census is not needed); a
+    province whose boundaries cannot be read leaves its units out, with no error, since the
+    outlines only order the work and draw the roll-up map.
+    """
+    member: dict[str, str] = {}  # county adcode -> unit adcode
+    for unit in batch.units:
+        if unit.level == "county":
+            member[unit.adcode] = unit.adcode
+            continue
+        ref = resolve_region(unit.adcode)
+        for county in county_units(ref)["adcode"]:
+            member[str(county)] = unit.adcode
+    parts = []
+    for province in sorted({u.province for u in batch.units}):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parts.append(load_counties(province)[["geometry"]])
+        except PlanningError:
+            continue
+    if not parts:
+        return gpd.GeoDataFrame(
+            {"area_km2": pd.Series(dtype=float)},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+            index=pd.Index([], name="adcode", dtype=str),
+        )
+    counties = gpd.GeoDataFrame(pd.concat(parts), crs="EPSG:4326")
+    counties = counties[counties.index.isin(list(member))]
+    counties["adcode"] = counties.index.map(member)
+    area = counties.to_crs("+proj=cea +datum=WGS84 +units=m").area / 1e6
+    counties["geometry"] = counties.geometry.simplify(0.002)  # ~200 m: plenty for a map sheet
+    units = counties.dissolve(by="adcode")[["geometry"]]
+    units["area_km2"] = area.groupby(counties["adcode"]).sum().reindex(units.index)
+    units.index = units.index.astype(str).rename("adcode")
+    return gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:4326")
