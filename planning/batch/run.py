@@ -374,8 +374,22 @@ def default_workers() -> int:
 
 
 @contextlib.contextmanager
-def _cluster(client: Client | None, workers: int | None, scheduler: str | None) -> Iterator[Client]:
-    """Yield the Dask client to run on: ``client``, one for ``scheduler``, or a local one."""
+def open_cluster(
+    *, client: Client | None = None, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Client]:
+    """Yield the Dask client a batch runs on, and close what was opened for it.
+
+    ``client`` as given (left open); else a client of the running ``scheduler``; else a
+    ``LocalCluster`` of ``workers`` processes (default :func:`default_workers`) with one
+    thread each, HiGHS on one thread (``KANGLE_SOLVER_THREADS=1``), a dashboard on a free
+    port, and one retry for a unit whose worker died
+    (``distributed.scheduler.allowed-failures=1``).
+
+    Raises
+    ------
+    NetworkError
+        ``scheduler`` cannot be reached within ``KANGLE_SCHEDULER_TIMEOUT_S`` seconds.
+    """
     if client is not None:
         yield client
         return
@@ -800,6 +814,7 @@ def run_batch(
         info=result.rollup_info(),
         hidden={u.unit.adcode: u.hidden for u in ordered},
         boundaries=boundaries,
+        sites=_unit_sites(ordered),
         lang=lang,
         papers=papers,
     )
@@ -824,6 +839,22 @@ def run_batch(
         elapsed_s=time.perf_counter() - t0,
         workers=workers_used,
     )
+
+
+def _unit_sites(outcomes: Iterable[UnitOutcome]) -> gpd.GeoDataFrame | None:
+    """Open sites of every planned unit (its ``sites.geojson``), for the roll-up map."""
+    frames = []
+    for o in outcomes:
+        path = o.folder / "sites.geojson" if o.folder else None
+        if path is None or not path.is_file():
+            continue
+        try:
+            frames.append(gpd.read_file(path, columns=["kind"]))
+        except (OSError, ValueError) as err:  # the map goes without this unit's sites
+            logger.info("No sites of %s on the map: %s", o.unit.name, err)
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
 
 
 def _run_units(
@@ -894,7 +925,7 @@ def _run_units(
             logger.info("%s %s failed: %s", job.unit.adcode, job.unit.name, outcome.message("en"))
         report([], outcome)
 
-    with _cluster(client, workers, scheduler) as c:
+    with open_cluster(client=client, workers=workers, scheduler=scheduler) as c:
         threads = _worker_threads(c)
         if threads == 0:
             try:

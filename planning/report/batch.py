@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planning import i18n
@@ -38,6 +39,7 @@ from planning.report.printmap import (
     COVERAGE_COLOURS,
     FALLBACK_FAMILIES,
     PAPER_MM,
+    SITE_STYLE,
     _coverage_colour,
     _coverage_labels,
     _wrap,
@@ -47,6 +49,7 @@ from planning.report.workbook import _autowidth, _put, _sheet_title, _write_tabl
 from planning.results.rollup import TOTAL, public_rollup, rollup_table
 from planning.results.tables import POLICY_SOURCE, POLICY_TARGETS
 from planning.scenario import Scenario
+from planning.travel.table import travel_label_shown
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +225,12 @@ def _headers(info: RollupInfo, lang: Lang) -> list[str]:
     return heads
 
 
+def _solver_text(status: str, lang: Lang) -> str:
+    if status in ("optimal", "feasible"):
+        return i18n.text(f"batch.solver_{status}", lang)
+    return status
+
+
 def _status_text(row: pd.Series, lang: Lang) -> str:
     return i18n.text(
         "batch.status_done" if row["status"] == "done" else "batch.status_failed", lang
@@ -240,7 +249,7 @@ def _rows(public: pd.DataFrame, lang: Lang) -> list[list[Any]]:
             None if is_total else r.get("province"),
             None if is_total else _status_text(r, lang),
             None if is_total else (yes if bool(r.get("reused")) else no),
-            None if is_total or not isinstance(solver, str) else solver,
+            None if is_total or not isinstance(solver, str) else _solver_text(solver, lang),
             None if is_total else _num(r.get("mip_gap"), 6),
             _num(r["n_sites"]),
             _num(r["n_sites_existing"]),
@@ -280,7 +289,7 @@ def build_rollup_workbook(public: pd.DataFrame, info: RollupInfo, *, lang: Lang 
     ws = wb.active
     ws.title = _sheet_title(i18n.text("batch.sheet_units", lang), taken)
     heads = _headers(info, lang)
-    share_cols = [13, 16, *(16 + 4 * i + 4 for i in range(len(YEARS)))]  # 1-based columns
+    share_cols = [7, 13, 16, *(16 + 4 * i + 4 for i in range(len(YEARS)))]  # 1-based columns
     pct = dict.fromkeys(share_cols, "0.0%")
     _write_table(ws, heads, _rows(public, lang), number_formats=pct)
     last = len(public) + 1
@@ -327,7 +336,7 @@ def _about(public: pd.DataFrame, info: RollupInfo, lang: Lang) -> list[tuple[str
         (label_text("model", lang), sc.model),
         (label_text("n_facilities", lang), sc.n_facilities),
         (label_text("max_travel_min", lang), sc.max_travel_min),
-        (t("batch.about_travel", lang), sc.travel.mode),
+        (t("batch.about_travel", lang), travel_label_shown(sc.travel_label, lang=lang)),
         (t("batch.about_cells", lang), f"{sc.cell_size_m:g} m / {sc.candidate_spacing_m:g} m"),
         (label_text("privacy", lang), f"<{sc.privacy_threshold}"),
         (t("batch.about_workers", lang), info.workers),
@@ -352,6 +361,7 @@ def render_rollup_map(
     boundaries: gpd.GeoDataFrame,
     info: RollupInfo,
     *,
+    sites: gpd.GeoDataFrame | None = None,
     paper: Paper = "a4",
     lang: Lang = "zh",
 ) -> Figure:
@@ -359,7 +369,8 @@ def render_rollup_map(
 
     Units are shaded by their share of patients within reach (classes at the 30 / 45 / 60 /
     80 % milestones; grey where the share is hidden by the privacy rule), hatched where the
-    unit has no plan; key figures of the total and the milestones on the right.
+    unit has no plan; ``sites`` (WGS-84 points with ``kind``) drawn on top; key figures of the
+    total and the milestones on the right.
     """
     from matplotlib_scalebar.scalebar import ScaleBar  # noqa: PLC0415
 
@@ -418,6 +429,22 @@ def render_rollup_map(
                 ax=ax, facecolor="none", edgecolor="#555555", hatch="///", linewidth=0.6 * scale
             )
         g.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.2 * scale)
+        if sites is not None and len(sites):
+            pts = sites.to_crs(crs)
+            size = (14 if len(pts) <= 200 else 4) * scale**2
+            for kind, style in SITE_STYLE.items():
+                sel = pts[pts["kind"] == kind] if "kind" in pts else pts.iloc[0:0]
+                if len(sel):
+                    ax.scatter(
+                        sel.geometry.x,
+                        sel.geometry.y,
+                        marker=style["marker"],
+                        c=style["color"],
+                        s=size * (2.5 if kind == "hub" else 1.0),
+                        edgecolors="white",
+                        linewidths=0.3 * scale,
+                        zorder=3,
+                    )
         if len(g) <= MAX_LABELS:
             halo = [patheffects.withStroke(linewidth=3 * scale, foreground="white")]
             size = fs(8 if len(g) <= 20 else 6)
@@ -472,6 +499,21 @@ def render_rollup_map(
         Patch(facecolor=c, edgecolor="#4d4d4d", label=lab)
         for c, lab in zip(COVERAGE_COLOURS, _coverage_labels(lang), strict=True)
     ]
+    if sites is not None and len(sites):
+        handles += [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=style["marker"],
+                markerfacecolor=style["color"],
+                markeredgecolor="white",
+                markersize=6 * scale,
+                label=i18n.text(f"batch.map_site_{kind}", lang),
+            )
+            for kind, style in SITE_STYLE.items()
+            if "kind" in sites and (sites["kind"] == kind).any()
+        ]
     handles.append(
         Patch(
             facecolor=FAILED_COLOUR,
@@ -493,7 +535,7 @@ def render_rollup_map(
     )
     leg.get_frame().set_linewidth(0.8)
     fig.text(0.705, 0.575, t("batch.map_key", lang), fontsize=fs(10), va="top", fontdict=fonts)
-    body = "\n".join(_wrap(line, 58) for line in key_lines(public, info, lang=lang))
+    body = "\n".join(_wrap(line, 54) for line in key_lines(public, info, lang=lang))
     fig.text(0.705, 0.535, body, fontsize=fs(8), va="top", linespacing=1.45, fontdict=fonts)
     footer = [*_notes(info, lang), t("batch.map_made", lang, date=info.stamp())]
     fig.text(
@@ -596,6 +638,7 @@ def export_rollup(
     info: RollupInfo,
     hidden: Mapping[str, Mapping[str, str]],
     boundaries: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
     lang: Lang = "zh",
     papers: Iterable[Paper] = ("a4",),
     dpi: int = 150,
@@ -614,6 +657,8 @@ def export_rollup(
         ``{adcode: {figure: text}}``: what each unit's own plan files hide.
     boundaries
         Unit outlines (WGS-84, index ``adcode``); no map without them.
+    sites
+        Open sites of every unit (WGS-84 points, column ``kind``), drawn on the map.
 
     Returns
     -------
@@ -633,7 +678,7 @@ def export_rollup(
     if boundaries is not None and len(boundaries):
         meta = {"Title": i18n.text("batch.title", lang), "Creator": "Kangle Planner"}
         for paper in papers:
-            fig = render_rollup_map(public, boundaries, info, paper=paper, lang=lang)
+            fig = render_rollup_map(public, boundaries, info, sites=sites, paper=paper, lang=lang)
             written += [
                 _atomic(
                     out / map_name(paper, fmt), partial(_save, fig, fmt=fmt, dpi=dpi, meta=meta)
