@@ -398,7 +398,7 @@ def open_cluster(
             remote = Client(scheduler, timeout=settings.scheduler_timeout_s(), set_as_default=False)
         except (OSError, TimeoutError, ValueError) as err:
             raise NetworkError(
-                "batch.scheduler_unreachable",  # noqa: EM101 - catalog key
+                "batch.scheduler_unreachable",
                 address=scheduler,
                 reason=str(err) or type(err).__name__,
             ) from None
@@ -439,7 +439,7 @@ def _prepare_out(out: Path) -> list[Path]:
         ``out`` is a file, or cannot be created or written; anything created is removed.
     """
     if out.exists() and not out.is_dir():
-        raise DataError("batch.out_not_folder", path=str(out))  # noqa: EM101 - catalog key
+        raise DataError("batch.out_not_folder", path=str(out))
     missing = []
     p = out
     while not p.exists() and p != p.parent:
@@ -456,7 +456,7 @@ def _prepare_out(out: Path) -> list[Path]:
     except OSError as err:
         _remove_created(created)
         raise DataError(
-            "batch.out_not_writable",  # noqa: EM101 - catalog key
+            "batch.out_not_writable",
             path=str(out),
             reason=err.strerror or str(err),
         ) from None
@@ -932,7 +932,7 @@ def _run_units(
                 c.wait_for_workers(1, timeout=NO_WORKERS_TIMEOUT_S)
             except TimeoutError:
                 raise NetworkError(
-                    "batch.no_workers_at_start",  # noqa: EM101 - catalog key
+                    "batch.no_workers_at_start",
                     address=scheduler or "",
                     seconds=round(NO_WORKERS_TIMEOUT_S),
                 ) from None
@@ -1053,7 +1053,7 @@ def read_batch(out_dir: str | Path) -> BatchResult:
             )
         rollup = pd.DataFrame.from_records(data["rollup"]).set_index("adcode")
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DataError("batch.record_unreadable", folder=str(out), reason=str(err)) from None  # noqa: EM101 - catalog key
+        raise DataError("batch.record_unreadable", folder=str(out), reason=str(err)) from None
     files = [
         p
         for p in sorted(out.iterdir())

@@ -74,7 +74,7 @@ class BatchRegion:
 
 def _check_level(by: str) -> Level:
     if by not in LEVELS:
-        raise DataError("batch.level_unknown", level=by, choices=", ".join(LEVELS))  # noqa: EM101 - catalog key
+        raise DataError("batch.level_unknown", level=by, choices=", ".join(LEVELS))
     return by
 
 
@@ -143,7 +143,7 @@ def batch_units(
         units = [] if _RANK[level] < rank else _below(ref, level)
     if not units:
         raise DataError(
-            "batch.no_units",  # noqa: EM101 - catalog key
+            "batch.no_units",
             region=name,
             level=i18n.Msg(f"batch.level_{level}"),
             levels=", ".join(lv for lv in LEVELS if _RANK[lv] >= rank),
@@ -164,7 +164,7 @@ def _select(units: list[BatchUnit], wanted: Sequence[str], region: str) -> list[
         keep.update((u.adcode, u) for u in hits)
     if unknown:
         raise DataError(
-            "batch.only_unknown",  # noqa: EM101 - catalog key
+            "batch.only_unknown",
             names=", ".join(unknown),
             region=region,
             units=", ".join(u.name for u in units[:40]) + (" ..." if len(units) > 40 else ""),

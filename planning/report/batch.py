@@ -33,7 +33,7 @@ from matplotlib.patches import Patch
 
 from planning import i18n
 from planning.report._shared import escape_formulas
-from planning.report.labels import Lang, Paper, check_lang
+from planning.report.labels import Lang, Paper, check_lang, model_name
 from planning.report.labels import text as label_text
 from planning.report.printmap import (
     COVERAGE_COLOURS,
@@ -333,7 +333,7 @@ def _about(public: pd.DataFrame, info: RollupInfo, lang: Lang) -> list[tuple[str
         (t("batch.about_failed", lang), n_failed),
         (t("batch.about_reused", lang), n_reused),
         (t("batch.about_template", lang), sc.name),
-        (label_text("model", lang), sc.model),
+        (label_text("model", lang), model_name(sc.model, lang)),
         (label_text("n_facilities", lang), sc.n_facilities),
         (label_text("max_travel_min", lang), sc.max_travel_min),
         (t("batch.about_travel", lang), travel_label_shown(sc.travel_label, lang=lang)),
@@ -349,9 +349,7 @@ def _about(public: pd.DataFrame, info: RollupInfo, lang: Lang) -> list[tuple[str
 def _notes(info: RollupInfo, lang: Lang) -> list[str]:
     thr = info.template.privacy_threshold
     notes = [i18n.text("batch.note_total", lang), i18n.text("batch.note_files", lang)]
-    notes += [
-        label_text(k, lang).format(n=thr) for k in ("note_proxy", "note_estimated", "note_privacy")
-    ]
+    notes += [label_text(k, lang, n=thr) for k in ("note_proxy", "note_estimated", "note_privacy")]
     return notes
 
 
@@ -403,7 +401,7 @@ def render_rollup_map(
             "batch.map_subtitle",
             lang,
             name=sc.name,
-            model=sc.model,
+            model=model_name(sc.model, lang),
             minutes=sc.max_travel_min,
             units=int((public.index != TOTAL).sum()),
         ),
