@@ -696,10 +696,13 @@ def _outcome(job: _Job, record: Mapping[str, Any], out: Path) -> UnitOutcome:
     )
 
 
-def _drop_stale(out: Path, unit: BatchUnit) -> None:
-    """Remove a failed unit's old folder (a plan for another scenario, or half-written)."""
+def _drop_stale(out: Path, unit: BatchUnit, digest: str) -> None:
+    """Remove a failed unit's old folder: a plan for another scenario, or half-written.
+
+    A complete plan for the same scenario (planned again with ``force``) is kept.
+    """
     folder = out / unit.folder
-    if folder.is_dir():
+    if folder.is_dir() and reusable_plan(out, unit, digest) is None:
         aside = folder.with_name(f"{REPLACED_PREFIX}{folder.name}-{uuid.uuid4().hex[:8]}")
         with contextlib.suppress(OSError):
             folder.rename(aside)
@@ -921,7 +924,7 @@ def _run_units(
         if outcome.status == "done" and outcome.hidden and outcome.figures:
             _remember_raw(job.digest, str(record.get("run_id")), outcome.figures)
         if outcome.status != "done":
-            _drop_stale(out, job.unit)
+            _drop_stale(out, job.unit, job.digest)
             logger.info("%s %s failed: %s", job.unit.adcode, job.unit.name, outcome.message("en"))
         report([], outcome)
 
