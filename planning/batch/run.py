@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import importlib
 import json
 import logging
 import math
@@ -781,7 +783,7 @@ def run_batch(
                 todo.append(unit)
             else:
                 outcomes[unit.adcode] = kept
-        boundaries = unit_boundaries(batch)
+        outlines = functools.cache(lambda: unit_boundaries(batch))
         workers_used = 0
         if todo:
             workers_used = _run_units(
@@ -789,7 +791,7 @@ def run_batch(
                 scenarios=scenarios,
                 digests=digests,
                 out=out,
-                boundaries=boundaries,
+                outlines=outlines,
                 outcomes=outcomes,
                 total=len(batch.units),
                 t0=t0,
@@ -816,7 +818,7 @@ def run_batch(
         out,
         info=result.rollup_info(),
         hidden={u.unit.adcode: u.hidden for u in ordered},
-        boundaries=boundaries,
+        boundaries=outlines(),
         sites=_unit_sites(ordered),
         lang=lang,
         papers=papers,
@@ -866,7 +868,7 @@ def _run_units(
     scenarios: Mapping[str, Scenario],
     digests: Mapping[str, str],
     out: Path,
-    boundaries: gpd.GeoDataFrame,
+    outlines: Callable[[], gpd.GeoDataFrame],
     outcomes: dict[str, UnitOutcome],
     total: int,
     t0: float,
@@ -875,10 +877,13 @@ def _run_units(
     scheduler: str | None,
     progress: Callable[[BatchProgress], None] | None,
 ) -> int:
-    """Send ``todo`` to the cluster, largest units first; fill ``outcomes``; return threads."""
+    """Send ``todo`` to the cluster, largest units first; fill ``outcomes``; return threads.
+
+    The cluster is opened first (an unreachable scheduler fails before anything is read), the
+    workers import the pipeline while the client reads the unit outlines (their areas order
+    the work: the largest units start first, so none of them is left for the end).
+    """
     run_id = uuid.uuid4().hex[:12]
-    area = boundaries["area_km2"] if "area_km2" in boundaries else pd.Series(dtype=float)
-    todo = sorted(todo, key=lambda u: (-float(area.get(u.adcode, 0.0)), u.adcode))
     jobs = [
         _Job(
             unit=u,
@@ -929,6 +934,10 @@ def _run_units(
         report([], outcome)
 
     with open_cluster(client=client, workers=workers, scheduler=scheduler) as c:
+        c.run(importlib.import_module, "planning.batch._task", wait=False)  # warm up meanwhile
+        boundaries = outlines()
+        area = boundaries["area_km2"] if "area_km2" in boundaries else pd.Series(dtype=float)
+        jobs.sort(key=lambda j: (-float(area.get(j.unit.adcode, 0.0)), j.unit.adcode))
         threads = _worker_threads(c)
         if threads == 0:
             try:
