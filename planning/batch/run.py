@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import importlib
 import json
 import logging
 import math
@@ -879,9 +878,9 @@ def _run_units(
 ) -> int:
     """Send ``todo`` to the cluster, largest units first; fill ``outcomes``; return threads.
 
-    The cluster is opened first (an unreachable scheduler fails before anything is read), the
-    workers import the pipeline while the client reads the unit outlines (their areas order
-    the work: the largest units start first, so none of them is left for the end).
+    The cluster is opened first (an unreachable scheduler fails before anything is read), then
+    the unit outlines are read: their areas order the work, the largest units first, so none
+    of them is left for the end.
     """
     run_id = uuid.uuid4().hex[:12]
     jobs = [
@@ -934,7 +933,6 @@ def _run_units(
         report([], outcome)
 
     with open_cluster(client=client, workers=workers, scheduler=scheduler) as c:
-        c.run(importlib.import_module, "planning.batch._task", wait=False)  # warm up meanwhile
         boundaries = outlines()
         area = boundaries["area_km2"] if "area_km2" in boundaries else pd.Series(dtype=float)
         jobs.sort(key=lambda j: (-float(area.get(j.unit.adcode, 0.0)), j.unit.adcode))
