@@ -738,7 +738,8 @@ def run_batch(
         ``batch_unit.json``), and the roll-up (``batch_summary.csv`` / ``.xlsx``,
         ``batch_map_<paper>.pdf`` / ``.png``, ``batch.json``). With ``scheduler``, workers
         write the unit folders themselves, so it must be the same path on every worker
-        (a shared file system).
+        (a shared file system). One batch per folder at a time: a run clears what killed
+        runs left behind there (``.partial-*`` folders).
     client
         An existing ``distributed.Client`` to run on (left open).
     workers
