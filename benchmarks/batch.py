@@ -94,7 +94,7 @@ def _unit_times(result: BatchResult) -> str:
 
 
 def fujian(template: Scenario, out: Path) -> None:
-    print(f"template: {template.name}: {_template_text(template)}")
+    print(f"template: {template.title('en')}: {_template_text(template)}")
     times = {}
     for workers in (1, 2):
         print(f"{workers} worker(s), load before {_load()}:")
@@ -111,7 +111,7 @@ def fujian(template: Scenario, out: Path) -> None:
 
 
 def nation(template: Scenario, out: Path, *, workers: int | None) -> None:
-    print(f"template: {template.name}: {_template_text(template)}")
+    print(f"template: {template.title('en')}: {_template_text(template)}")
     print(f"load before {_load()}")
     t0 = time.perf_counter()
     with open_cluster(workers=workers) as client:

@@ -2,8 +2,9 @@
 
 Coarse cells and candidate grid and short time limits keep each unit under a second; the
 cluster is shared by the library tests (the command-line tests start their own, as a user's
-run does). Unit failures used here do not depend on the census: 20 sites in 厦门市, which has
-18 candidates on a 10 km grid; 5 sites in 城厢区 and 荔城区 (4 candidates each).
+run does). Unit failures: 20 sites in 厦门市, which has 18 candidates on a 10 km grid; 5 sites
+in 城厢区 and 荔城区 (4 candidates each). 泉州市 is planned without 金门县 (no census), with a
+note.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ TEMPLATE = Scenario(
     time_limit_s=10,
     n_facilities=20,
 )
-UNITS = ["厦门市", "莆田市", "宁德市"]  # 厦门市: 20 sites > 18 candidates
+UNITS = ["厦门市", "莆田市", "泉州市"]  # 厦门市: 20 sites > 18 candidates; 泉州市: 金门县 no census
 PLAN_FILES = {
     "sites.geojson",
     "sites.csv",
@@ -170,7 +171,7 @@ def test_small_batch_isolates_a_failure_and_writes_the_rollup(finished) -> None:
     assert _status(result) == {
         "厦门市": ("failed", False),
         "莆田市": ("done", False),
-        "宁德市": ("done", False),
+        "泉州市": ("done", False),
     }
     (xiamen,) = result.failed
     assert xiamen.error is not None and xiamen.error.kind == "planning"
@@ -193,11 +194,15 @@ def test_small_batch_isolates_a_failure_and_writes_the_rollup(finished) -> None:
     assert "3 of 3 units finished (1 failed, 0 reused)" in seen[-1].text("en")
     # roll-up: per unit and in total, against the milestones
     csv = pd.read_csv(out / "batch_summary.csv", dtype={"adcode": str}, encoding="utf-8-sig")
-    assert csv["adcode"].tolist() == ["350200", "350300", "350900", "total"]
+    assert csv["adcode"].tolist() == ["350200", "350300", "350500", "total"]
+    # a county without census (金门县) is left out of its unit with a note, the unit planned
+    quanzhou = result.units[2]
+    assert quanzhou.status == "done" and "金门县" in quanzhou.notes("en")
+    assert "金门县" in csv.loc[2, "notes"]
     assert csv["name"].iloc[-1] == "Total (2 of 3 units)"
     done = [
         json.loads((out / f / "summary.json").read_text())
-        for f in ("350300-莆田市", "350900-宁德市")
+        for f in ("350300-莆田市", "350500-泉州市")
     ]
     total = sum(s["kpis"]["patients_total"] for s in done)
     assert float(csv["patients_total"].iloc[-1].replace(",", "")) == pytest.approx(total, abs=1)
@@ -236,17 +241,17 @@ def test_resume_skips_complete_plans_and_redoes_the_rest(copied: Path, client: C
     assert _status(resumed) == {
         "厦门市": ("failed", False),  # failed units are tried again
         "莆田市": ("done", True),
-        "宁德市": ("done", True),
+        "泉州市": ("done", True),
     }
     assert _run_ids(out) == first
     assert "2 unit(s) reused" in "\n".join(resumed.summary_lines(lang="en"))
     # one plan deleted, another half-written (a file missing): both planned again
     shutil.rmtree(out / "350300-莆田市")
-    (out / "350900-宁德市" / "sites.csv").unlink()
+    (out / "350500-泉州市" / "sites.csv").unlink()
     redone = _run(out, client)
     assert _status(redone)["莆田市"] == ("done", False)
-    assert _status(redone)["宁德市"] == ("done", False)
-    assert (out / "350900-宁德市" / "sites.csv").is_file()
+    assert _status(redone)["泉州市"] == ("done", False)
+    assert (out / "350500-泉州市" / "sites.csv").is_file()
     # --force plans everything again
     ids = _run_ids(out)
     forced = _run(out, client, force=True)
@@ -276,7 +281,7 @@ def test_a_killed_run_leaves_nothing_that_looks_finished(copied: Path, client: C
     assert reusable_plan(out, putian, digest) is None
     result = _run(out, client)
     assert _status(result)["莆田市"] == ("done", False)
-    assert _status(result)["宁德市"] == ("done", True)
+    assert _status(result)["泉州市"] == ("done", True)
     assert not partial.exists()
     assert reusable_plan(out, putian, digest) is not None
 
@@ -314,7 +319,7 @@ def test_a_lost_worker_fails_its_unit_only(tmp_path: Path, client: Client) -> No
     assert _status(result) == {
         "厦门市": ("failed", False),
         "莆田市": ("failed", False),
-        "宁德市": ("done", False),
+        "泉州市": ("done", False),
     }
     lost = result.units[1]
     assert lost.error is not None and lost.error.kind == "worker_lost"
@@ -461,17 +466,17 @@ def test_app_batch_page_shows_a_batch_and_opens_a_unit(finished) -> None:
     assert metrics == {"Units": "3", "Planned": "2", "Failed": "1", "Reused": "0"}
     assert "厦门市" in at.warning[0].value and "18 sites" in at.warning[0].value
     table = at.dataframe[0].value
-    assert table["Unit"].tolist() == ["厦门市", "莆田市", "宁德市", "Total (2 of 3 units)"]
+    assert table["Unit"].tolist() == ["厦门市", "莆田市", "泉州市", "Total (2 of 3 units)"]
     assert set(table["2025 county target 80%"]) <= {"met", "short", "—"}
-    at.selectbox(key="bt_unit").set_value("350900").run()
+    at.selectbox(key="bt_unit").set_value("350500").run()
     at.button(key="bt_open").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert at.session_state["scenario"]["region"] == "350900"
-    assert at.session_state["scenario"]["name"] == "batch test · 宁德市"
+    assert at.session_state["scenario"]["region"] == "350500"
+    assert at.session_state["scenario"]["name"] == "batch test · 泉州市"
 
 
 def test_app_batch_page_runs_a_batch(tmp_path: Path) -> None:
-    # 宁夏: five prefectures; a unit without census data fails, the page still shows all
+    # 宁夏: five prefectures, started from the page
     at = _batch_page(TEMPLATE.replace(n_facilities=3))
     at.selectbox(key="bt_region").set_value("宁夏回族自治区").run()
     at.text_input(key="bt_folder_宁夏回族自治区_prefecture").set_value(str(tmp_path / "nx")).run()

@@ -181,7 +181,7 @@ def render() -> None:
     st.caption(
         _t(
             "ui.batch_intro",
-            name=template.name,
+            name=template.title(lang()),
             model=template.model,
             minutes=template.max_travel_min,
         )

@@ -178,11 +178,15 @@ def unit_scenario(template: Scenario, unit: BatchUnit) -> Scenario:
     """Return the template scenario with its region replaced by ``unit`` (no county subset).
 
     The region is the unit's adcode (names repeat across China: 鼓楼区 is in four cities);
-    the scenario's name says which unit it is: ``"<template name> · 福州市"``.
+    the scenario's name says which unit it is: ``"<template name> · 福州市"``, or the unit's
+    own plan name (``"福州市方案"``) when the template has none.
     """
-    return template.replace(
-        region=unit.adcode, counties=None, name=f"{template.name} · {unit.name}"
+    name = (
+        f"{template.name} · {unit.name}"
+        if template.name
+        else i18n.text("regions.plan_name", region=unit.name)
     )
+    return template.replace(region=unit.adcode, counties=None, name=name)
 
 
 def scenario_hash(scenario: Scenario) -> str:

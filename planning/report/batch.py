@@ -332,7 +332,7 @@ def _about(public: pd.DataFrame, info: RollupInfo, lang: Lang) -> list[tuple[str
         (t("batch.about_done", lang), len(units) - n_failed),
         (t("batch.about_failed", lang), n_failed),
         (t("batch.about_reused", lang), n_reused),
-        (t("batch.about_template", lang), sc.name),
+        (t("batch.about_template", lang), sc.title(lang)),
         (label_text("model", lang), model_name(sc.model, lang)),
         (label_text("n_facilities", lang), sc.n_facilities),
         (label_text("max_travel_min", lang), sc.max_travel_min),
@@ -400,7 +400,7 @@ def render_rollup_map(
         t(
             "batch.map_subtitle",
             lang,
-            name=sc.name,
+            name=sc.title(lang),
             model=model_name(sc.model, lang),
             minutes=sc.max_travel_min,
             units=int((public.index != TOTAL).sum()),
