@@ -751,7 +751,7 @@ def run_batch(
     force
         Plan every unit again, even those with a complete plan for the same scenario.
     progress
-        Called with a :class:`BatchProgress` as units start, finish, and every ~0.2 s.
+        Called with a :class:`BatchProgress` when a unit finishes, and about twice a second.
     lang, papers
         Language of the roll-up (``"zh"``/``"en"``) and paper sizes of its map.
 
@@ -813,6 +813,7 @@ def run_batch(
         elapsed_s=time.perf_counter() - t0,
         workers=workers_used,
     )
+    record = _write_record(result, batch, digests, result.table(lang=lang))
     files = export_rollup(
         _units_frame(ordered, lang=lang),
         out,
@@ -823,7 +824,7 @@ def run_batch(
         lang=lang,
         papers=papers,
     )
-    files.append(_write_record(result, batch, digests, result.table(lang=lang)))
+    files.append(record)
     _clean_partial(out)
     logger.info(
         "Batch %s by %s: %d done (%d reused), %d failed in %.1f s",

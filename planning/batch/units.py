@@ -19,6 +19,7 @@ from typing import Literal, get_args
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from planning import i18n, settings
 from planning.errors import DataError, PlanningError
@@ -222,7 +223,7 @@ def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     every county of China takes about half a minute to read.
     """
     key = hashlib.sha256(
-        f"{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
+        f"v2|{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
     ).hexdigest()[:20]
     cached = settings.cache_dir() / "batch" / f"outlines-{key}.parquet"
     try:
@@ -272,8 +273,10 @@ def _read_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     counties = counties[counties.index.isin(list(member))]
     counties["adcode"] = counties.index.map(member)
     area = counties.to_crs("+proj=cea +datum=WGS84 +units=m").area / 1e6
-    counties["geometry"] = counties.geometry.simplify(0.002)  # ~200 m: plenty for a map sheet
+    # ~200 m is plenty for a map sheet; simplified rings can touch themselves: made valid
+    counties["geometry"] = shapely.make_valid(counties.geometry.simplify(0.002).to_numpy())
     units = counties.dissolve(by="adcode")[["geometry"]]
+    units["geometry"] = shapely.make_valid(units.geometry.to_numpy())
     units["area_km2"] = area.groupby(counties["adcode"]).sum().reindex(units.index)
     units.index = units.index.astype(str).rename("adcode")
     return gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:4326")

@@ -26,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -426,7 +427,10 @@ def render_rollup_map(
             g[~done].plot(
                 ax=ax, facecolor="none", edgecolor="#555555", hatch="///", linewidth=0.6 * scale
             )
-        g.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.2 * scale)
+        outline = shapely.union_all(shapely.make_valid(g.geometry.to_numpy()))
+        gpd.GeoSeries([outline], crs=crs).boundary.plot(
+            ax=ax, color="#222222", linewidth=1.2 * scale
+        )
         if sites is not None and len(sites):
             pts = sites.to_crs(crs)
             size = (14 if len(pts) <= 200 else 4) * scale**2
@@ -475,6 +479,7 @@ def render_rollup_map(
             ScaleBar(
                 1.0,
                 "m",
+                fixed_units="km",  # not "1 Mm" on a map of China
                 location="lower left",
                 length_fraction=0.25,
                 box_alpha=0.85,
