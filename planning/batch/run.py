@@ -32,7 +32,7 @@ from typing import Any, Literal
 import dask
 import geopandas as gpd
 import pandas as pd
-from distributed import CancelledError, Client, KilledWorker, LocalCluster, as_completed
+from distributed import CancelledError, Client, KilledWorker, LocalCluster
 
 from planning import i18n, settings
 from planning.batch._task import (
@@ -66,7 +66,7 @@ WORKER_MEMORY_BYTES = 3 * 2**30
 """Memory a worker should have for the largest prefecture (see benchmarks/README.md)."""
 NO_WORKERS_TIMEOUT_S = 120.0
 """Fail the remaining units when the cluster has had no worker for this long."""
-POLL_S = 0.2
+POLL_S = 0.5
 
 Stage = Literal["waiting", "preparing", "solving", "summarising", "writing"]
 
@@ -581,8 +581,8 @@ class _Dispatch:
         """Run every job; ``on_done(job, record)`` per job, ``on_tick(running)`` as time passes."""
         self.client.subscribe_topic(self.topic, self._on_event)
         queue = deque(jobs)
-        in_flight: dict[str, _Job] = {}
-        done = as_completed(loop=self.client.loop)
+        in_flight: dict[str, tuple[Any, _Job]] = {}  # key -> (future, job)
+        finished = threading.Event()  # set by any future as it completes
         slots = max(1, _worker_threads(self.client))
         slots_at = time.monotonic()
         no_workers_since: float | None = None
@@ -606,10 +606,14 @@ class _Dispatch:
                         key=f"kangle-unit-{job.payload['run_id']}-{job.unit.adcode}",
                         pure=False,
                     )
-                    in_flight[str(fut.key)] = job
-                    done.add(fut)
-                for fut in done.next_batch(block=False) if done.has_ready() else []:
-                    job = in_flight.pop(str(fut.key))
+                    fut.add_done_callback(lambda _: finished.set())
+                    in_flight[str(fut.key)] = (fut, job)
+                # back as soon as a unit finishes (its worker takes the next at once), else
+                # after POLL_S for the clock and the stages of the units being solved
+                finished.wait(POLL_S)
+                finished.clear()
+                for key in [k for k, (f, _) in in_flight.items() if f.done()]:
+                    fut, job = in_flight.pop(key)
                     record = self._record(fut, job)
                     fut.release()
                     with self.lock:
@@ -618,10 +622,9 @@ class _Dispatch:
                 with self.lock:
                     running = [
                         (j.unit.name, self.stages.get(j.unit.adcode, "waiting"))
-                        for j in in_flight.values()
+                        for _, j in in_flight.values()
                     ]
                 on_tick(running)
-                time.sleep(POLL_S)
         finally:
             with contextlib.suppress(Exception):
                 self.client.unsubscribe_topic(self.topic)
@@ -629,11 +632,13 @@ class _Dispatch:
     def _abandon(
         self,
         queue: deque[_Job],
-        in_flight: dict[str, _Job],
+        in_flight: dict[str, tuple[Any, _Job]],
         on_done: Callable[[_Job, dict[str, Any]], None],
     ) -> None:
         error = _error("no_workers", "batch.no_workers", seconds=round(NO_WORKERS_TIMEOUT_S))
-        for job in [*in_flight.values(), *queue]:
+        for fut, _ in in_flight.values():
+            fut.cancel()
+        for job in [*(j for _, j in in_flight.values()), *queue]:
             on_done(job, _failed_record(job, error))
         queue.clear()
         in_flight.clear()
