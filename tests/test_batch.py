@@ -328,6 +328,30 @@ def test_a_lost_worker_fails_its_unit_only(tmp_path: Path, client: Client) -> No
     assert "died" in csv.loc[csv["adcode"] == "350300", "message"].item()
 
 
+def test_a_running_scheduler_is_the_same_code_path(tmp_path: Path, client: Client) -> None:
+    # --scheduler tcp://HOST:PORT: the batch connects as a client of its own, runs, disconnects
+    address = client.scheduler.address
+    assert address.startswith("tcp://")
+    seen: list[BatchProgress] = []
+    result = run_batch(
+        TEMPLATE,
+        "福建省",
+        "prefecture",
+        tmp_path / "remote",
+        only=["莆田市"],
+        scheduler=address,
+        progress=seen.append,
+    )
+    assert _status(result) == {"莆田市": ("done", False)}
+    assert result.workers == 2 and seen[-1].fraction == 1.0
+    assert reusable_plan(
+        tmp_path / "remote",
+        result.units[0].unit,
+        scenario_hash(unit_scenario(TEMPLATE, result.units[0].unit)),
+    )
+    assert len(client.nthreads()) == 2  # the cluster is left running for its other clients
+
+
 def test_rollup_keeps_hidden_what_a_unit_hides() -> None:
     units = pd.DataFrame(
         {
