@@ -6,8 +6,10 @@ same process, each worker a process with one thread and HiGHS on one thread
 (``KANGLE_SOLVER_THREADS=1``), exactly as ``python -m planning batch`` starts them. Each cluster
 is started and warmed up (every worker imports the pipeline) before the clock starts, so the
 times compare the batch itself: dispatching, planning every unit, writing its folder and the
-roll-up. Cluster start and warm-up are printed separately. Ends with
-``batch_speedup_2_workers: N.N`` (1-worker time / 2-worker time).
+roll-up. Cluster start and warm-up are printed separately, and for each run how busy the
+workers were (sum of unit seconds / workers x batch time: is dispatching the bottleneck?) and
+how much of a core each worker got (worker CPU seconds / unit seconds: are other jobs sharing
+the cores?). Ends with ``batch_speedup_2_workers: N.N`` (1-worker time / 2-worker time).
 
 ``--nation``: every prefecture-level unit of China once (``--region 全国 --by prefecture``) on
 ``--workers`` (default: one per core), with the nation template; prints the total time, the
@@ -62,27 +64,44 @@ def _peak_rss_gib() -> float:
 
 def _run(
     template: Scenario, region: str, out: Path, *, workers: int, only: list[str] | None = None
-) -> tuple[BatchResult, float, float, list[float]]:
-    """Batch on a fresh, warmed-up LocalCluster; return result, batch s, start s, peak GiB."""
+) -> tuple[BatchResult, float, float, list[float], list[float]]:
+    """Batch on a fresh, warmed-up LocalCluster.
+
+    Returns result, batch s, start s, peak GiB per worker, CPU s per worker during the batch.
+    """
     t0 = time.perf_counter()
     with open_cluster(workers=workers) as client:
         client.run(importlib.import_module, "planning.batch._task")  # imports, once per worker
         started = time.perf_counter() - t0
+        cpu0 = client.run(time.process_time)
         t1 = time.perf_counter()
         result = run_batch(
             template, region, "prefecture", out, only=only, client=client, force=True
         )
         elapsed = time.perf_counter() - t1
+        cpu1 = client.run(time.process_time)
         peaks = sorted(client.run(_peak_rss_gib).values())
-    return result, elapsed, started, peaks
+    cpu = sorted(cpu1[w] - cpu0[w] for w in cpu1 if w in cpu0)
+    return result, elapsed, started, peaks, cpu
 
 
-def _describe(result: BatchResult, elapsed: float, started: float, peaks: list[float]) -> None:
+def _describe(
+    result: BatchResult, elapsed: float, started: float, peaks: list[float], cpu: list[float]
+) -> None:
     done, failed = result.n_done, len(result.failed)
     print(
         f"  {len(result.units)} units ({done} planned, {failed} failed) in {elapsed:.1f} s "
         f"(+ {started:.1f} s cluster start and warm-up); worker peak memory "
         f"{', '.join(f'{p:.2f}' for p in peaks)} GiB"
+    )
+    # busy: the workers always had a unit (dispatch is not the bottleneck); CPU share: how
+    # much of a core each worker got while busy (below ~90 %: other jobs share the cores)
+    unit_s = sum(u.elapsed_s for u in result.units if not u.reused)
+    n = max(len(cpu), 1)
+    print(
+        f"  unit seconds {unit_s:.1f} (workers busy {unit_s / (n * elapsed):.0%} of the batch "
+        f"time); worker CPU seconds {', '.join(f'{c:.1f}' for c in cpu)} "
+        f"(CPU share of a core while busy {sum(cpu) / unit_s if unit_s else 0:.0%})"
     )
 
 
@@ -98,10 +117,10 @@ def fujian(template: Scenario, out: Path) -> None:
     times = {}
     for workers in (1, 2):
         print(f"{workers} worker(s), load before {_load()}:")
-        result, elapsed, started, peaks = _run(
+        result, elapsed, started, peaks, cpu = _run(
             template, "福建省", out / f"w{workers}", workers=workers
         )
-        _describe(result, elapsed, started, peaks)
+        _describe(result, elapsed, started, peaks, cpu)
         print(f"  unit seconds: {_unit_times(result)}")
         for u in result.failed:
             print(f"  failed {u.unit.name}: {u.message('en')}")
