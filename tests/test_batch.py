@@ -145,6 +145,15 @@ def test_unit_scenario_and_fingerprint(tmp_path: Path) -> None:
     assert (sc.region, sc.counties, sc.name) == ("350300", None, "batch test · 莆田市")
     assert scenario_hash(sc) == scenario_hash(unit_scenario(TEMPLATE, unit))
     assert scenario_hash(sc) != scenario_hash(sc.replace(time_limit_s=9))
+    # the name changes no figure: a nameless template's units are named in the run's language
+    nameless = TEMPLATE.replace(name=None)
+    named: dict[str, Scenario] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        for lang in ("zh", "en"):
+            mp.setenv("KANGLE_LANG", lang)
+            named[lang] = unit_scenario(nameless, unit)
+    assert (named["zh"].name, named["en"].name) == ("莆田市方案", "莆田市 plan")
+    assert scenario_hash(named["zh"]) == scenario_hash(named["en"]) == scenario_hash(sc)
     table = tmp_path / "facilities.csv"
     table.write_text("name,lon,lat\nA,119.0,25.4\n", encoding="utf-8")
     with_file = sc.replace(facilities_file=str(table))

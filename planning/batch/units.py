@@ -195,9 +195,12 @@ def scenario_hash(scenario: Scenario) -> str:
 
     Two runs with the same fingerprint solve the same problem, so a plan written by one is
     reused by the other. A changed facility, patient or weight file changes the fingerprint
-    even when its path does not; a missing one is fingerprinted as missing.
+    even when its path does not; a missing one is fingerprinted as missing. The scenario's
+    name is left out: it changes no figure, and a nameless template's units are named in
+    the run's language (``"福州市方案"`` / ``"福州市 plan"``), so the same batch run again in
+    the other language, or with the template renamed, reuses its plans.
     """
-    h = hashlib.sha256(scenario.to_json().encode("utf-8"))
+    h = hashlib.sha256(scenario.replace(name=None).to_json().encode("utf-8"))
     paths = [getattr(scenario, f) for f in _INPUT_FIELDS] + [scenario.travel.osm_file]
     for value in paths:
         if not value:
