@@ -63,7 +63,9 @@ BATCH_JSON = "batch.json"
 """Record of the last run in the batch folder (units, messages, public figures)."""
 BATCH_FORMAT = 1
 WORKER_MEMORY_BYTES = 3 * 2**30
-"""Memory a worker should have for the largest prefecture (see benchmarks/README.md)."""
+"""Memory a worker should have for the largest prefecture: Fujian's peak at 0.6 GiB with the
+demo scenario (benchmarks/README.md, "Batch"); province-size prefectures (巴音郭楞) have
+several times their cells and candidates."""
 NO_WORKERS_TIMEOUT_S = 120.0
 """Fail the remaining units when the cluster has had no worker for this long."""
 POLL_S = 0.5
