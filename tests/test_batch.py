@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster, WorkerPlugin
 
-from planning import pipeline, report, settings
+from planning import cli, pipeline, report, settings
 from planning.batch import (
     BatchProgress,
     batch_units,
@@ -436,27 +436,28 @@ def test_cli_batch_by_county_reports_failures_and_resumes(tmp_path: Path) -> Non
     assert summary["adcode"].tolist() == ["350303", "350305", "350322", "total"]
 
 
-def test_cli_bad_input_is_one_message_and_nothing_written(tmp_path: Path) -> None:
+def test_cli_bad_input_is_one_message_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"model": "mclp", "max_travel_min": -3}', encoding="utf-8")
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder")
+    # the unreachable scheduler as a user meets it (a process of its own), the rest in this one
+    scheduler = _cli(
+        "--region",
+        "莆田市",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--out",
+        str(tmp_path / "o3"),
+        env={"KANGLE_SCHEDULER_TIMEOUT_S": "3"},
+    )
     runs = {
-        "template": _cli(
-            "--region", "福建省", "--scenario", str(bad), "--out", str(tmp_path / "o1")
-        ),
-        "no units": _cli("--region", "莆田市", "--by", "province", "--out", str(tmp_path / "o2")),
-        "scheduler": _cli(
-            "--region",
-            "莆田市",
-            "--scheduler",
-            "tcp://127.0.0.1:9",
-            "--out",
-            str(tmp_path / "o3"),
-            env={"KANGLE_SCHEDULER_TIMEOUT_S": "3"},
-        ),
-        "not writable": _cli("--region", "莆田市", "--out", str(a_file / "out")),
-        "workers": _cli("--region", "莆田市", "--workers", "0", "--out", str(tmp_path / "o5")),
+        "template": ["--region", "福建省", "--scenario", str(bad), "--out", str(tmp_path / "o1")],
+        "no units": ["--region", "莆田市", "--by", "province", "--out", str(tmp_path / "o2")],
+        "not writable": ["--region", "莆田市", "--out", str(a_file / "out")],
+        "workers": ["--region", "莆田市", "--workers", "0", "--out", str(tmp_path / "o5")],
     }
     expected = {
         "template": "max_travel_min",
@@ -465,8 +466,13 @@ def test_cli_bad_input_is_one_message_and_nothing_written(tmp_path: Path) -> Non
         "not writable": "Cannot write to the output folder",
         "workers": "--workers 0 is not allowed: use a whole number of at least 1",
     }
-    for what, proc in runs.items():
-        code, _, stderr = _done(proc)
+    results = {}
+    for what, args in runs.items():
+        code = cli.main(["batch", *args])
+        results[what] = (code, capsys.readouterr().err)
+    code, _, stderr = _done(scheduler)
+    results["scheduler"] = (code, stderr)
+    for what, (code, stderr) in results.items():
         assert code == 2, (what, stderr)
         assert expected[what] in stderr, (what, stderr)
         assert "Traceback" not in stderr, what
