@@ -20,6 +20,7 @@ from pathlib import Path
 import dask
 import pandas as pd
 import pytest
+import shapely
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from planning import cli, pipeline, report, settings
@@ -30,10 +31,12 @@ from planning.batch import (
     reusable_plan,
     run_batch,
     scenario_hash,
+    unit_boundaries,
     unit_scenario,
 )
 from planning.batch._task import MARKER, PARTIAL_PREFIX, move_into_place
 from planning.errors import DataError
+from planning.report.batch import template_title
 from planning.results.rollup import public_rollup, rollup_table
 from planning.scenario import Scenario
 
@@ -160,6 +163,22 @@ def test_unit_scenario_and_fingerprint(tmp_path: Path) -> None:
     before = scenario_hash(with_file)
     table.write_text("name,lon,lat\nA,119.1,25.4\n", encoding="utf-8")
     assert scenario_hash(with_file) != before  # same path, other content: plan again
+
+
+def test_unit_outlines_are_clean_polygons_and_the_template_is_named() -> None:
+    outlines = unit_boundaries(batch_units("福建省", "prefecture"))
+    assert len(outlines) == 9 and outlines.is_valid.all()
+    assert set(outlines.geom_type) <= {"Polygon", "MultiPolygon"}
+    # counties simplified one by one left 519 slivers between them (stray strokes on the
+    # map); no prefecture of Fujian has an enclave, so no hole is left
+    holes = [
+        ring for geom in outlines.geometry for p in shapely.get_parts(geom) for ring in p.interiors
+    ]
+    assert not holes
+    assert 12_000 < outlines.loc["350100", "area_km2"] < 12_500  # 福州市, from the full outline
+    # a nameless template's title follows its region (莆田市示范方案), which each unit replaced
+    assert template_title(Scenario(), "en") == "unnamed scenario"
+    assert template_title(TEMPLATE, "zh") == "batch test"
 
 
 def test_solver_threads_setting_reaches_highs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ NATION_NAMES = frozenset({"全国", "中国", "中华人民共和国", "china", 
 NATION_ADCODE = "100000"
 _RANK = {"nation": -1, "province": 0, "prefecture": 1, "county": 2}
 _INPUT_FIELDS = ("facilities_file", "patients_file", "weight_layer")
+_EQUAL_AREA = "+proj=cea +datum=WGS84 +units=m"
+SLIVER_KM2 = 5.0
+"""Holes smaller than this in a unit's dissolved outline are slivers, not enclaves."""
+_KM_PER_DEGREE = 111.32
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,7 @@ def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     every county of China takes about half a minute to read.
     """
     key = hashlib.sha256(
-        f"v2|{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
+        f"v3|{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
     ).hexdigest()[:20]
     cached = settings.cache_dir() / "batch" / f"outlines-{key}.parquet"
     try:
@@ -275,11 +280,35 @@ def _read_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     counties = gpd.GeoDataFrame(pd.concat(parts), crs="EPSG:4326")
     counties = counties[counties.index.isin(list(member))]
     counties["adcode"] = counties.index.map(member)
-    area = counties.to_crs("+proj=cea +datum=WGS84 +units=m").area / 1e6
+    area = counties.to_crs(_EQUAL_AREA).area / 1e6
     # ~200 m is plenty for a map sheet; simplified rings can touch themselves: made valid
     counties["geometry"] = shapely.make_valid(counties.geometry.simplify(0.002).to_numpy())
     units = counties.dissolve(by="adcode")[["geometry"]]
-    units["geometry"] = shapely.make_valid(units.geometry.to_numpy())
+    # counties simplified one by one leave slivers between neighbours: holes and scraps
+    # inside the unit's outline, drawn as stray strokes on the map; enclaves stay
+    units["geometry"] = [_without_slivers(g) for g in units.geometry]
     units["area_km2"] = area.groupby(counties["adcode"]).sum().reindex(units.index)
     units.index = units.index.astype(str).rename("adcode")
     return gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:4326")
+
+
+def _ring_km2(ring: shapely.LinearRing) -> float:
+    """Area inside a small WGS-84 ring, km² (degrees scaled at its latitude; enough here)."""
+    poly = shapely.Polygon(ring)
+    lat = math.radians(poly.centroid.y)
+    return float(poly.area) * _KM_PER_DEGREE**2 * math.cos(lat)
+
+
+def _without_slivers(geom: shapely.Geometry) -> shapely.Geometry:
+    """Polygons of ``geom`` (WGS-84) without holes under :data:`SLIVER_KM2`, as one valid shape.
+
+    Lines and points that ``make_valid`` or the union left are dropped too.
+    """
+    polygons = []
+    for part in shapely.get_parts(shapely.make_valid(geom)):
+        for poly in shapely.get_parts(part):  # a collection's members
+            if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+                continue
+            holes = [r for r in poly.interiors if _ring_km2(r) >= SLIVER_KM2]
+            polygons.append(shapely.Polygon(poly.exterior, holes))
+    return shapely.union_all(polygons)

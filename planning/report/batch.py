@@ -61,6 +61,17 @@ MAX_LABELS = 60
 """Units are labelled on the map when there are at most this many."""
 
 
+def template_title(template: Scenario, lang: Lang) -> str:
+    """Return the template's name, or "unnamed scenario" in ``lang``.
+
+    A nameless template's own title follows its region (莆田市示范方案), which every unit of
+    the batch replaced, so it would name the wrong place on the roll-up.
+    """
+    if template.name and template.name.strip():
+        return template.name
+    return i18n.text("batch.template_unnamed", lang)
+
+
 def map_name(paper: Paper, fmt: str) -> str:
     """File name of the roll-up map, e.g. ``batch_map_a4.pdf``."""
     return f"batch_map_{paper}.{fmt}"
@@ -333,7 +344,7 @@ def _about(public: pd.DataFrame, info: RollupInfo, lang: Lang) -> list[tuple[str
         (t("batch.about_done", lang), len(units) - n_failed),
         (t("batch.about_failed", lang), n_failed),
         (t("batch.about_reused", lang), n_reused),
-        (t("batch.about_template", lang), sc.title(lang)),
+        (t("batch.about_template", lang), template_title(sc, lang)),
         (label_text("model", lang), model_name(sc.model, lang)),
         (label_text("n_facilities", lang), sc.n_facilities),
         (label_text("max_travel_min", lang), sc.max_travel_min),
@@ -401,7 +412,7 @@ def render_rollup_map(
         t(
             "batch.map_subtitle",
             lang,
-            name=sc.title(lang),
+            name=template_title(sc, lang),
             model=model_name(sc.model, lang),
             minutes=sc.max_travel_min,
             units=int((public.index != TOTAL).sum()),
