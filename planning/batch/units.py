@@ -40,6 +40,8 @@ _EQUAL_AREA = "+proj=cea +datum=WGS84 +units=m"
 SLIVER_KM2 = 5.0
 """Holes smaller than this in a unit's dissolved outline are slivers, not enclaves."""
 _KM_PER_DEGREE = 111.32
+SIMPLIFY_DEG = 0.002
+"""Coarsest simplification of unit outlines (degrees, ~200 m): for a province or the nation."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ def unit_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     every county of China takes about half a minute to read.
     """
     key = hashlib.sha256(
-        f"v3|{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
+        f"v4|{_boundary_version()}|{batch.by}|{','.join(u.adcode for u in batch.units)}".encode()
     ).hexdigest()[:20]
     cached = settings.cache_dir() / "batch" / f"outlines-{key}.parquet"
     try:
@@ -281,8 +283,12 @@ def _read_boundaries(batch: BatchRegion) -> gpd.GeoDataFrame:
     counties = counties[counties.index.isin(list(member))]
     counties["adcode"] = counties.index.map(member)
     area = counties.to_crs(_EQUAL_AREA).area / 1e6
-    # ~200 m is plenty for a map sheet; simplified rings can touch themselves: made valid
-    counties["geometry"] = shapely.make_valid(counties.geometry.simplify(0.002).to_numpy())
+    # a 2,000th of the map's width (at most ~200 m) is plenty for a map sheet and keeps the
+    # gaps between neighbours out of sight; simplified rings can touch themselves: made valid
+    west, south, east, north = counties.total_bounds
+    tolerance = min(SIMPLIFY_DEG, max(east - west, north - south) / 2000)
+    simplified = counties.geometry.simplify(tolerance).to_numpy()
+    counties["geometry"] = shapely.make_valid(simplified)
     units = counties.dissolve(by="adcode")[["geometry"]]
     # counties simplified one by one leave slivers between neighbours: holes and scraps
     # inside the unit's outline, drawn as stray strokes on the map; enclaves stay
