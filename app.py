@@ -43,6 +43,14 @@ pages = [
         url_path="tradeoff",
     ),
 ]
+pages.append(
+    st.Page(
+        "ui/page_batch.py",
+        title=t("batch_page"),
+        icon=":material/stacks:",
+        url_path="batch",
+    )
+)
 if (HERE / "ui" / "rollout_page.py").exists():
     pages.append(
         st.Page(

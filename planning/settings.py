@@ -56,3 +56,25 @@ def tianditu_key() -> str | None:
     """
     key = os.environ.get("KANGLE_TIANDITU_KEY", "").strip()
     return key or None
+
+
+def solver_threads() -> int | None:
+    """Threads each HiGHS solve may use (``KANGLE_SOLVER_THREADS``; unset: HiGHS decides).
+
+    Batch workers set it to 1 (:mod:`planning.batch`): HiGHS's thread pool is per process, so
+    several worker processes on one machine would otherwise each start one thread per core and
+    fight over the cores. A value below 1 means "HiGHS decides" too.
+    """
+    value = os.environ.get("KANGLE_SOLVER_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else None
+
+
+def scheduler_timeout_s() -> float:
+    """Seconds to wait for a Dask scheduler (``--scheduler``) to answer (default 10)."""
+    return float(os.environ.get("KANGLE_SCHEDULER_TIMEOUT_S", "10"))
+
+
+def batch_dir() -> Path:
+    """Default parent folder of the app's batch runs (``KANGLE_BATCH_DIR``)."""
+    env = os.environ.get("KANGLE_BATCH_DIR")
+    return Path(env) if env else Path.home() / ".local" / "share" / "kangle-planner" / "batches"

@@ -178,7 +178,11 @@ def _secondary_bound(
 
 
 def protect_counts(
-    counts: Mapping[str, float], relations: Sequence[CountRelation], *, threshold: int
+    counts: Mapping[str, float],
+    relations: Sequence[CountRelation],
+    *,
+    threshold: int,
+    fixed: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Return the text to show instead of each count that may not be shown exactly.
 
@@ -191,6 +195,10 @@ def protect_counts(
         ``counts`` is ignored.
     threshold
         The scenario's ``privacy_threshold``.
+    fixed
+        Counts already hidden by another output, with the text shown there (``"≥L"``, say):
+        they stay hidden here with that text, and are protected like the others (a roll-up
+        of plans keeps hidden what each plan's own files hide).
 
     Returns
     -------
@@ -210,6 +218,13 @@ def protect_counts(
     ...     {"total": 20.0, "within": 3.0}, [CountRelation("total", ("within",))], threshold=5
     ... )
     {'within': '<5'}
+    >>> protect_counts(
+    ...     {"a": 40.0, "b": 60.0, "all": 100.0},
+    ...     [CountRelation("all", ("a", "b"))],
+    ...     threshold=5,
+    ...     fixed={"a": "≥30"},
+    ... )
+    {'a': '≥30', 'b': '≥5'}
     """
     vals = {k: float(v) for k, v in counts.items() if not math.isnan(float(v))}
     shown = set(vals)
@@ -230,7 +245,8 @@ def protect_counts(
             if seen >= 1 and (rest_raw < threshold or seen < threshold):
                 primary.add(rest_key)
         rels.append((rel.total, rel.parts, rest_key))
-    hidden = set(primary)
+    forced = {k: v for k, v in (fixed or {}).items() if k in shown and k not in primary}
+    hidden = set(primary) | set(forced)
     secondary: list[str] = []
     for _ in range(len(vals) + 1):
         known = shown - hidden
@@ -255,6 +271,7 @@ def protect_counts(
         hidden.add(pick)
         secondary.append(pick)
     out = dict.fromkeys(sorted(primary & shown), f"<{threshold}")
+    out.update(forced)
     for key in secondary:
         out[key] = _secondary_bound(
             key, vals, rels, hidden=hidden, primary=primary, threshold=threshold

@@ -149,6 +149,7 @@ TRANSLATED_CHOICES = (
     "ro_basemap",
     "to_axis",
     "rg_city",
+    "bt_by",
     "rg_fac_crs",
     "rg_pat_crs",
 )

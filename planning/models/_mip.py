@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pulp
 import scipy.sparse as sp
 
+from planning import settings
 from planning.errors import SolverError
 from planning.i18n import Msg
 
@@ -351,6 +352,8 @@ class HighsSession:
         self.mip = mip
         self.h = _new_highs()
         self.h.setOptionValue("output_flag", False)  # noqa: FBT003
+        if threads is None:  # batch workers: one thread each (KANGLE_SOLVER_THREADS=1)
+            threads = settings.solver_threads()
         if threads is not None:
             self.h.setOptionValue("threads", threads)
         if not mip.presolve:  # covering models: HiGHS presolve costs more than it saves
