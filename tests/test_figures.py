@@ -19,7 +19,7 @@ import pytest
 from planning import pipeline, report, results
 from planning.errors import ScenarioError
 from planning.inputs.coords import wgs84_to_gcj02
-from planning.report import legend, maps
+from planning.report import legend, maps, rollout_book
 from planning.report import rollout as rollout_export
 from planning.scenario import Scenario
 
@@ -243,7 +243,7 @@ def test_rollout_workbook_in_the_chosen_language_with_numbers(inputs: pipeline.I
         assert [r[0] for r in years] == list(res.years)
         for r in years:
             assert all(isinstance(v, int | float) for v in r[1:7])  # counts and shares
-            assert r[7] in (met, rollout_export._r("not_met", lang))
+            assert r[7] in (met, rollout_book._r("not_met", lang))
             assert not any(isinstance(v, bool) for v in r)
         share_cell = ws.cell(row=5, column=6)
         assert share_cell.number_format == "0.0%"

@@ -20,7 +20,7 @@ from planning import pipeline, results
 from planning.errors import ScenarioError
 from planning.models.base import Solution
 from planning.pipeline import Inputs, Plan
-from planning.report import maps
+from planning.report import map_layers, map_shell, maps
 from planning.scenario import Scenario
 
 OPEN = ("G0010", "G0050", "G0080", "G0100", "G0120", "G0140")
@@ -212,7 +212,7 @@ def legend_html(m: folium.Map) -> str:
     (legend,) = [
         c
         for c in m._children.values()
-        if isinstance(c, maps._Control) and c.position == "bottomright"
+        if isinstance(c, map_shell._Control) and c.position == "bottomright"
     ]
     return str(legend.html)
 
@@ -398,7 +398,7 @@ def test_region_map_before_solving(inputs: Inputs) -> None:
 
 
 def test_simplified_geometry_stays_close(inputs: Inputs) -> None:
-    data = maps._features(
+    data = map_layers._features(
         inputs.counties,
         pd.DataFrame(index=inputs.counties.index),
         tolerance_deg=maps.COUNTY_TOLERANCE_DEG,
@@ -428,7 +428,7 @@ def test_many_cells_are_merged_for_display(inputs: Inputs, monkeypatch: pytest.M
     pd.testing.assert_series_equal(by_county, expected, check_names=False)
     assert maps.display_cells(cells, max_cells=len(cells)) is cells
     # the map draws the merged blocks when there are too many cells
-    monkeypatch.setattr(maps, "MAX_MAP_CELLS", 300)
+    monkeypatch.setattr(map_layers, "MAX_MAP_CELLS", 300)
     m = maps.build_region_map(inputs.counties, demand=cells, basemap="none")
     (layer,) = geojson_layers(feature_groups(m)[maps.TEXT["zh"]["demand"]])
     assert len(layer.data["features"]) <= 300

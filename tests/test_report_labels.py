@@ -35,7 +35,10 @@ def test_every_sheet_column_has_a_header_in_both_languages() -> None:
     ("module", "prefix", "pattern"),
     [
         ("planning/report/maps.py", "report.map", r"\bt\[[\"'](\w+)[\"']\]"),
-        ("planning/report/rollout.py", "report.rollout_map", r"\btxt\[[\"'](\w+)[\"']\]"),
+        ("planning/report/map_layers.py", "report.map", r"\bt\[[\"'](\w+)[\"']\]"),
+        ("planning/report/map_region.py", "report.map", r"\bt\[[\"'](\w+)[\"']\]"),
+        ("planning/report/rollout_map.py", "report.rollout_map", r"\btxt\[[\"'](\w+)[\"']\]"),
+        ("planning/report/rollout_print.py", "report.rollout_map", r"\btxt\[[\"'](\w+)[\"']\]"),
         ("planning/report/printmap.py", "report.print", r"\b_l\(\s*[\"'](\w+)[\"']"),
     ],
 )

@@ -30,633 +30,122 @@ Privacy: every patient count in a tooltip or the legend passes
 read ``"<5"``; county and site counts use the plan's :func:`planning.results.count_mask`, so
 a count that would give a hidden one back by subtraction reads ``"≥N"`` as in the exports.
 The travel-mode label (e.g. "estimated (straight-line)") is always shown.
+
+The plan map is built here (:func:`build_map`); the region map before solving in
+:mod:`planning.report.map_region` (:func:`build_region_map`), the shell they share (basemaps,
+coordinates, controls, legend) in :mod:`planning.report.map_shell` and their common layers in
+:mod:`planning.report.map_layers`. This module re-exports the names callers use.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from folium.template import Template
 
-from planning import i18n, settings
 from planning.errors import ScenarioError
-from planning.inputs.coords import wgs84_to_gcj02
 from planning.inputs.sites import site_names
 from planning.report import legend as legend_classes
-from planning.report.labels import label_group, place_label
-from planning.results.privacy import count_mask, county_count_mask
+from planning.report.map_layers import (
+    ASSIGN_BEYOND_COLOUR,
+    ASSIGN_WITHIN_COLOUR,
+    CANDIDATE_COLOUR,
+    CATCHMENT_COLOURS,
+    COVERAGE_BREAKS,
+    COVERAGE_COLOURS,
+    DEFAULT_LAYERS,
+    FACILITY_COLOURS,
+    LAYER_NAMES,
+    MAX_MAP_CELLS,
+    OVER_CAPACITY_COLOUR,
+    PATIENT_COLOURS,
+    REACH_COLOUR,
+    SHOWN_BY_DEFAULT,
+    SITE_COLOURS,
+    LegendSection,
+    _boundaries,
+    _classify,
+    _county_labels,
+    _demand_layer,
+    _facility_layer,
+    _features,
+    _fmt_min,
+    _fmt_share,
+    _load_text,
+    _places,
+    _point_layer,
+    _tooltip,
+    display_cells,
+)
+from planning.report.map_region import build_region_map
+from planning.report.map_shell import (
+    BASEMAPS,
+    CELL_DECIMALS,
+    CELL_TOLERANCE_DEG,
+    COUNTY_TOLERANCE_DEG,
+    GCJ02_BASEMAPS,
+    TEXT,
+    Basemap,
+    Lang,
+    _base_map,
+    _finish,
+    _latlon,
+    _texts,
+    coordinate_note,
+    display_coords,
+    display_geojson,
+    display_latlon,
+    map_html,
+    region_bounds,
+    tianditu_available,
+    travel_label_text,
+)
+from planning.results.privacy import count_mask
 from planning.suppression import hide_revealing_shares, suppress_small
-from planning.travel.table import travel_label_shown
 
 if TYPE_CHECKING:
     from planning.pipeline import Plan
 
-logger = logging.getLogger(__name__)
-
-Lang = Literal["zh", "en"]
-Basemap = Literal["none", "cartodb", "osm", "tianditu", "amap"]
-
-LAYER_NAMES = (
-    "coverage",
-    "demand",
-    "sites",
-    "candidates",
-    "assignments",
-    "catchments",
-    "facilities",
-    "reach",
-)
-DEFAULT_LAYERS = LAYER_NAMES
-SHOWN_BY_DEFAULT = frozenset({"coverage", "demand", "sites", "facilities", "reach"})
-BASEMAPS: dict[str, tuple[str, str] | None] = {
-    "none": None,
-    "cartodb": (
-        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-        "&copy; OpenStreetMap contributors &copy; CARTO",
-    ),
-    "osm": (
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        "&copy; OpenStreetMap contributors",
-    ),
-    # 天地图 (the national standard map; CGCS2000, within a metre of WGS-84): needs a key
-    "tianditu": (
-        (
-            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-            "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-            "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
-        ),
-        "&copy; 天地图 Tianditu",
-    ),
-    # 高德 (AMap): tiles in GCJ-02, so every layer is shifted to GCJ-02 on it
-    "amap": (
-        (
-            "https://webrd0{s}.is.autonavi.com/appmaptile?lang={amap_lang}&size=1&scale=1"
-            "&style=8&x={x}&y={y}&z={z}"
-        ),
-        "&copy; 高德地图 AMap",
-    ),
-}
-GCJ02_BASEMAPS = frozenset({"amap"})
-"""Basemaps whose tiles are in GCJ-02: the map's layers are shifted to GCJ-02 to sit on them."""
-
-_DISPLAY_GCJ02: ContextVar[bool] = ContextVar("kangle_display_gcj02", default=False)
-
-# Simplification tolerance (degrees; ~0.0005 deg is ~50 m) and coordinate decimals (5 ~ 1 m).
-COUNTY_TOLERANCE_DEG = 0.0005
-CELL_TOLERANCE_DEG = 0.0005
-DECIMALS = 5
-CELL_DECIMALS = 4
-MAX_MAP_CELLS = 5000  # more demand cells than this are merged into blocks for display
-
-SITE_COLOURS = {"existing": "#1f4e9c", "new": "#d7301f", "hub": "#6a3d9a"}
-FACILITY_COLOURS = {
-    "rehab_existing": "#1f78b4",
-    "psychiatric_hospital": "#e31a1c",
-    "community_health_centre": "#33a02c",
-    "community_service_centre": "#ff7f00",
-    "new_build": "#b15928",
-    "other": "#6a6a6a",
-}
-COVERAGE_BREAKS = legend_classes.COVERAGE_BREAKS  # one set of classes for screen and print
-COVERAGE_COLOURS = legend_classes.COVERAGE_COLOURS
-PATIENT_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
-CATCHMENT_COLOURS = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-    "#1f78b4",
-    "#b2df8a",
-    "#fb9a99",
-    "#cab2d6",
-)
-REACH_COLOUR = "#08519c"
-OVER_CAPACITY_COLOUR = "#e31a1c"
-CANDIDATE_COLOUR = "#9e9e9e"
-ASSIGN_WITHIN_COLOUR = "#3b6fb6"
-ASSIGN_BEYOND_COLOUR = "#c0392b"
-
-TEXT: dict[str, dict[str, str]] = {lang: label_group("report.map", lang) for lang in i18n.LANGS}
-"""Layer names, tooltips and legend of the maps by language (``report.map.*`` of the catalog)."""
-
-_VENDOR = Path(__file__).resolve().parent / "_vendor" / "leaflet"
-
-
-@cache
-def _data_url(name: str, mime: str) -> str:
-    raw = (_VENDOR / name).read_bytes()
-    return f"data:{mime};base64," + base64.b64encode(raw).decode("ascii")
-
-
-def _texts(lang: str) -> dict[str, str]:
-    if lang not in TEXT:
-        raise ScenarioError("report.map_language_unknown", lang=lang)
-    return TEXT[lang]
-
-
-def travel_label_text(label: str, *, lang: Lang = "zh") -> str:
-    """Return the travel-mode label as shown on maps (e.g. "出行时间：估算（…） · estimated …").
-
-    In Chinese the label's Chinese words alone (no English fragment on a Chinese map); they
-    say as plainly that an estimate is not road travel.
-    """
-    _texts(lang)  # checks the language
-    shown = travel_label_shown(label, lang=lang)  # road labels with their data date too
-    return i18n.text("report.map.travel_line", lang, label=shown)
-
-
-# ----------------------------------------------------------------------------- geometry helpers
-@contextmanager
-def display_coords(basemap: str) -> Iterator[None]:
-    """Draw in GCJ-02 while building a map on a GCJ-02 basemap (AMap), else in WGS-84."""
-    token = _DISPLAY_GCJ02.set(basemap in GCJ02_BASEMAPS)
-    try:
-        yield
-    finally:
-        _DISPLAY_GCJ02.reset(token)
-
-
-def _shift(coords: np.ndarray) -> np.ndarray:
-    """Coordinates (lon, lat columns) as drawn: GCJ-02 on an AMap basemap, else unchanged."""
-    if not _DISPLAY_GCJ02.get() or len(coords) == 0:
-        return coords
-    lon, lat = wgs84_to_gcj02(coords[:, 0].astype(float), coords[:, 1].astype(float))
-    return np.column_stack([lon, lat])
-
-
-def _latlon(lat: float, lon: float) -> list[float]:
-    """Return a point as ``[lat, lon]`` for folium, shifted like every layer (:func:`_shift`)."""
-    ((x, y),) = _shift(np.array([[lon, lat]], dtype=float))
-    return [round(float(y), DECIMALS), round(float(x), DECIMALS)]
-
-
-def display_latlon(lat: float, lon: float) -> list[float]:
-    """Return a WGS-84 point as folium's ``[lat, lon]`` in the map's coordinate system.
-
-    Inside :func:`display_coords` of an AMap basemap the point is shifted to GCJ-02 like
-    every layer; elsewhere it is returned as given (rounded).
-    """
-    return _latlon(lat, lon)
-
-
-def display_geojson(geom: shapely.Geometry, *, tolerance_deg: float = 0.0) -> dict[str, Any]:
-    """Return a WGS-84 geometry as a GeoJSON mapping in the map's coordinate system."""
-    if tolerance_deg > 0:
-        geom = shapely.simplify(geom, tolerance_deg, preserve_topology=True)
-    shifted = shapely.transform(geom, lambda c: np.round(_shift(c), DECIMALS))
-    out: dict[str, Any] = shapely.geometry.mapping(shifted)
-    return out
-
-
-def _round_geoms(geoms: gpd.GeoSeries, tolerance_deg: float, decimals: int) -> np.ndarray:
-    simple = geoms.to_numpy()
-    if tolerance_deg > 0:
-        simple = shapely.simplify(simple, tolerance_deg, preserve_topology=True)
-    out: np.ndarray = shapely.transform(simple, lambda c: np.round(_shift(c), decimals))
-    return out
-
-
-def region_bounds(*layers: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
-    """Return the bounds ``(minx, miny, maxx, maxy)`` (WGS-84) holding every layer.
-
-    One extent for maps shown side by side (Compare): they share their zoom and crop nothing.
-    """
-    boxes = np.array([layer.total_bounds for layer in layers if len(layer)], dtype=float)
-    return (
-        float(boxes[:, 0].min()),
-        float(boxes[:, 1].min()),
-        float(boxes[:, 2].max()),
-        float(boxes[:, 3].max()),
-    )
-
-
-def _features(
-    frame: gpd.GeoDataFrame,
-    props: pd.DataFrame,
-    *,
-    tolerance_deg: float = 0.0,
-    decimals: int = DECIMALS,
-) -> dict[str, Any]:
-    """Return a GeoJSON FeatureCollection with string properties.
-
-    Feature ``id`` is the row number (short, so folium's per-feature style switch stays
-    small); the row's own id belongs in ``props`` when a tooltip shows it.
-    """
-    geoms = _round_geoms(frame.geometry, tolerance_deg, decimals)
-    records = props.astype(object).where(props.notna(), "").to_dict(orient="records")
-    features = []
-    for i, (geom, rec) in enumerate(zip(geoms, records, strict=True)):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "id": i,
-                "properties": {k: str(v) for k, v in rec.items()},
-                "geometry": shapely.geometry.mapping(geom),
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _places(sites: pd.DataFrame, index: pd.Index) -> pd.Series:
-    """Each site's place (township and village, else county; see ``inputs.name_places``)."""
-    if "place" not in sites.columns:
-        return pd.Series("", index=index, dtype=object)
-    return sites["place"].reindex(index).fillna("").astype(str)
-
-
-def _fmt_min(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
-
-
-def _load_text(sites: pd.DataFrame, mask: Any, thr: int, t: dict[str, str]) -> list[str]:
-    """Each site's load against its capacity, as shown (left out where it reveals a count)."""
-    share = hide_revealing_shares(
-        sites["load_share"],
-        sites["assigned_patients"],
-        threshold=thr,
-        hidden=(mask.sites(sites.index),),
-    )
-    over = (
-        sites["over_capacity"]
-        if "over_capacity" in sites
-        else pd.Series(data=False, index=sites.index)
-    )
-    out = []
-    for v, o in zip(share, over.astype(bool), strict=True):
-        text = "" if pd.isna(v) else f"{100 * v:.0f}%"
-        out.append(f"{text} ⚠ {t['over_capacity']}" if o else text)
-    return out
-
-
-def _fmt_share(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")
-
-
-def _classify(values: pd.Series, breaks: Sequence[float]) -> np.ndarray:
-    return legend_classes.classify(values, breaks)
-
-
-def _tooltip(fields: Sequence[str], aliases: Sequence[str]) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(
-        fields=list(fields),
-        aliases=list(aliases),
-        sticky=True,
-        localize=False,
-        labels=True,
-    )
-
-
-# ----------------------------------------------------------------------------- map shell
-class _Control(MacroElement):
-    """A Leaflet control holding fixed HTML (legend, travel-mode label)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var ctl = L.control({position: {{ this.position|tojson }}});
-            ctl.onAdd = function () {
-                var div = L.DomUtil.create('div', 'kangle-control');
-                div.innerHTML = {{ this.html|tojson }};
-                div.style.background = 'rgba(255,255,255,0.92)';
-                div.style.padding = '6px 9px';
-                div.style.borderRadius = '5px';
-                div.style.boxShadow = '0 1px 4px rgba(0,0,0,0.35)';
-                div.style.font = '12px/1.45 "Noto Sans CJK SC","Microsoft YaHei",sans-serif';
-                div.style.maxWidth = {{ this.max_width|tojson }};
-                div.style.maxHeight = 'calc(100vh - 100px)';  // a fallback: scroll, not spill
-                div.style.overflowY = 'auto';
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            ctl.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html_text: str, *, position: str, wide: bool = False) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "KangleControl"
-        self.html = html_text
-        self.position = position
-        # a legend's sections sit side by side where the map is wide enough
-        self.max_width = "min(480px, 62vw)" if wide else "min(320px, 45vw)"
-
-
-class _FitRegion(MacroElement):
-    """Fit the region to the map's own size, and keep county names from colliding.
-
-    The padding that keeps the region clear of the layer switch (top left) and the legend
-    (bottom right) is a share of the map's width, capped, so a narrow map (a page column, a
-    Compare panel) still shows the region large. Until the reader zooms or pans, the region is
-    fitted again when the map is resized (Streamlit sizes its frame after the first draw).
-    County names are ranked (most patients first) and a name that would overlap one already
-    shown is hidden until a zoom gives it room.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var map = {{ this._parent.get_name() }};
-            var bounds = L.latLngBounds({{ this.bounds|tojson }});
-            var touched = false;
-            function fit() {
-                var size = map.getSize();
-                if (!size.x || !size.y) { return; }
-                var box = map.getContainer();
-                // the legend: one column, two where a column would not fit the map's height
-                var legend = box.querySelector('.kangle-legend');
-                if (legend) {
-                    legend.classList.remove('kangle-wide');
-                    if (legend.scrollHeight > size.y - 60) { legend.classList.add('kangle-wide'); }
-                }
-                // keep the region clear of the layer switch (left) and the legend (right)
-                var layers = box.querySelector('.leaflet-control-layers');
-                var panel = legend ? legend.parentNode : null;
-                var left = layers ? layers.offsetWidth + 16 : {{ this.left }};
-                var right = panel ? panel.offsetWidth + 16 : {{ this.right }};
-                left = Math.min(left, 0.3 * size.x);
-                right = Math.min(right, 0.42 * size.x);
-                map.fitBounds(bounds, {
-                    paddingTopLeft: [left, 12], paddingBottomRight: [right, 12], animate: false
-                });
-                record();
-            }
-            function declutter() {
-                var els = Array.prototype.slice.call(
-                    map.getContainer().querySelectorAll('.kangle-label'));
-                els.sort(function (a, b) { return (+b.dataset.rank) - (+a.dataset.rank); });
-                var shown = [];
-                els.forEach(function (el) {
-                    el.style.visibility = 'visible';
-                    var r = el.getBoundingClientRect();
-                    var hit = shown.some(function (q) {
-                        return !(r.right + 2 < q.left || r.left - 2 > q.right ||
-                                 r.bottom + 1 < q.top || r.top - 1 > q.bottom);
-                    });
-                    if (hit) { el.style.visibility = 'hidden'; } else { shown.push(r); }
-                });
-            }
-            var box = map.getContainer();
-            function record() {  // where the region sits, in pixels (read by the browser tests)
-                var size = map.getSize();
-                var nw = map.latLngToContainerPoint(bounds.getNorthWest());
-                var se = map.latLngToContainerPoint(bounds.getSouthEast());
-                var px = [nw.x, nw.y, se.x, se.y, size.x, size.y];
-                box.dataset.regionPx = px.map(Math.round).join(',');
-            }
-            ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (ev) {
-                box.addEventListener(ev, function () { touched = true; }, {passive: true});
-            });
-            L.control.scale({imperial: false, position: 'bottomleft'}).addTo(map);  // metric only
-            map.on('zoomend moveend', function () { declutter(); record(); });
-            map.on('resize', function () { if (!touched) { fit(); } declutter(); });
-            fit();
-            var watched = false;
-            function refit() {
-                if (!touched) { fit(); }
-                declutter();
-                if (!watched && window.ResizeObserver) {  // the controls exist by now
-                    watched = true;
-                    var watch = new ResizeObserver(function () { if (!touched) { fit(); } });
-                    box.querySelectorAll('.kangle-legend, .leaflet-control-layers')
-                        .forEach(function (el) { watch.observe(el); });
-                }
-            }
-            // fit again once the controls and the frame have their final size
-            [250, 1000, 2500].forEach(function (ms) { setTimeout(refit, ms); });
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, bounds: list[list[float]], *, left: int, right: int) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "KangleFitRegion"
-        self.bounds = bounds
-        self.left = left
-        self.right = right
-
-
-def tianditu_available() -> bool:
-    """Whether the 天地图 basemap can be offered: a key is set (:func:`settings.tianditu_key`)."""
-    return bool(settings.tianditu_key())
-
-
-def _tile_layers(basemap: str, *, lang: str) -> list[folium.TileLayer]:
-    spec = BASEMAPS[basemap]
-    if spec is None:
-        return []
-    url, attribution = spec
-    if basemap == "tianditu":
-        key = settings.tianditu_key()
-        if not key:
-            raise ScenarioError("report.tianditu_key_missing")
-        notes = "cva" if lang == "zh" else "eva"  # place names in Chinese / in English
-        return [
-            folium.TileLayer(
-                url.replace("{layer}", layer).replace("{key}", key),
-                attr=attribution,
-                name=f"{basemap}-{layer}",
-                control=False,
-                max_zoom=18,
-                subdomains="01234567",
-            )
-            for layer in ("vec", notes)
-        ]
-    if basemap == "amap":
-        url = url.replace("{amap_lang}", "zh_cn" if lang == "zh" else "en")
-        return [
-            folium.TileLayer(
-                url, attr=attribution, name=basemap, control=False, max_zoom=18, subdomains="1234"
-            )
-        ]
-    return [folium.TileLayer(url, attr=attribution, name=basemap, control=False, max_zoom=18)]
-
-
-def _base_map(
-    bounds: tuple[float, float, float, float],
-    *,
-    basemap: str,
-    compact: bool = False,
-    lang: str = "zh",
-) -> folium.Map:
-    if basemap not in BASEMAPS:
-        raise ScenarioError("report.basemap_unknown", basemap=basemap, choices=", ".join(BASEMAPS))
-    corners = _shift(np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], dtype=float))
-    minx, miny = (round(float(v), DECIMALS) for v in corners[0])
-    maxx, maxy = (round(float(v), DECIMALS) for v in corners[1])
-    m = folium.Map(
-        location=[round((miny + maxy) / 2, DECIMALS), round((minx + maxx) / 2, DECIMALS)],
-        zoom_start=9,
-        tiles=None,
-        control_scale=False,  # a metric-only scale bar is added with the fit (_FitRegion)
-        prefer_canvas=True,
-        zoom_snap=0.25,  # fit the region closely, not only at whole zoom levels
-    )
-    # Offline-safe: Leaflet from the packaged copy; no jQuery/Bootstrap/icon fonts needed.
-    m.default_js = [("leaflet", _data_url("leaflet.js", "text/javascript"))]
-    m.default_css = [("leaflet_css", _data_url("leaflet.css", "text/css"))]
-    for layer in _tile_layers(basemap, lang=lang):
-        layer.add_to(m)
-    # keep the region clear of the layer switch (top left) and the legend (bottom right)
-    left, right = (40, 10) if compact else (230, 190)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])  # before the script runs (and for exports)
-    m.add_child(_FitRegion([[miny, minx], [maxy, maxx]], left=left, right=right))
-    return m
-
-
-def _legend_html(
-    sections: list[tuple[str, list[tuple[str, str, str]]]], title: str, *, folded: bool = False
-) -> str:
-    """Return the legend: a block per section, side by side where room (never cut or scrolled).
-
-    Every entry is an element of class ``kangle-legend-entry`` (tests read them).
-    """
-    parts = []
-    for head, rows in sections:
-        parts.append("<div class='kangle-legend-section'>")
-        parts.append(f"<div><i>{html.escape(head)}</i></div>")
-        for colour, label, shape in rows:
-            if shape == "ring":
-                swatch = (
-                    "<span style='display:inline-block;width:9px;height:9px;margin-right:5px;"
-                    f"border:3px solid {colour};border-radius:50%;vertical-align:middle'></span>"
-                )
-            elif shape == "line":
-                swatch = (
-                    "<span style='display:inline-block;width:13px;height:0;margin-right:5px;"
-                    f"border-top:3px solid {colour};vertical-align:middle'></span>"
-                )
-            else:
-                radius = "50%" if shape == "circle" else "2px"
-                swatch = (
-                    "<span style='display:inline-block;width:11px;height:11px;"
-                    f"margin-right:5px;border:1px solid #444;border-radius:{radius};"
-                    f"background:{colour};vertical-align:middle'></span>"
-                )
-            parts.append(
-                f"<div class='kangle-legend-entry' style='white-space:nowrap'>{swatch}"
-                f"{html.escape(label)}</div>"
-            )
-        parts.append("</div>")
-    style = (
-        "<style>.kangle-legend-section{display:block;margin-top:4px}"
-        ".kangle-wide .kangle-legend-section{display:inline-block;vertical-align:top;"
-        "margin-right:12px}</style>"
-    )
-    body = "".join(parts)
-    head = html.escape(title)
-    if folded:  # small maps: the legend opens on a click
-        return (
-            f"{style}<div class='kangle-legend'><details><summary style='cursor:pointer'>"
-            f"<b>{head}</b></summary>{body}</details></div>"
-        )
-    return f"{style}<div class='kangle-legend'><b>{head}</b>{body}</div>"
-
-
-def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson:
-    data = _features(
-        counties,
-        pd.DataFrame({"name": counties["name"].astype(str)}, index=counties.index),
-        tolerance_deg=COUNTY_TOLERANCE_DEG,
-    )
-    return folium.GeoJson(
-        data,
-        name=t["boundaries"],
-        style_function=lambda _f: {
-            "color": "#333333",
-            "weight": 1.6,
-            "fillOpacity": 0.0,
-            "fill": False,
-        },
-        interactive=False,
-        control=False,
-    )
-
-
-def _county_labels(counties: gpd.GeoDataFrame, *, lang: str = "zh") -> folium.FeatureGroup:
-    """County names at a representative point (always drawn, so the map reads without tiles).
-
-    Each name carries a rank (patients, else area): where two would overlap, the map shows
-    the higher-ranked one and the other once a zoom gives it room (see :class:`_FitRegion`).
-    """
-    group = folium.FeatureGroup(name="labels", control=False)
-    pts = counties.geometry.representative_point()
-    if "patients" in counties.columns:
-        rank = counties["patients"].astype(float).fillna(0.0).rank(method="first")
-    else:
-        # relative size only (degrees squared are fine for ranking neighbours)
-        rank = pd.Series(shapely.area(counties.geometry.to_numpy())).rank(method="first")
-    names = [place_label(n, lang) for n in counties["name"].astype(str)]  # pinyin in English
-    for name, pt, r in zip(names, pts, rank, strict=True):
-        folium.Marker(
-            _latlon(pt.y, pt.x),
-            icon=folium.DivIcon(
-                html=(
-                    f"<div class='kangle-label' data-rank='{int(r)}' "
-                    'style=\'font:bold 12px "Noto Sans CJK SC","Microsoft YaHei",'
-                    "sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff;"
-                    f"display:inline-block;white-space:nowrap;transform:translate(-50%,-50%)'>{html.escape(name)}</div>"
-                ),
-                icon_size=(0, 0),
-            ),
-            interactive=False,
-        ).add_to(group)
-    return group
-
-
-def _point_layer(
-    frame: gpd.GeoDataFrame,
-    props: pd.DataFrame,
-    colour_of: Callable[[str], str],
-    *,
-    colour_field: str,
-    name: str,
-    show: bool,
-    radius: float,
-    fields: Sequence[str],
-    aliases: Sequence[str],
-) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, show=show)
-    if frame.empty:
-        return group
-    data = _features(frame, props)
-    folium.GeoJson(
-        data,
-        marker=folium.CircleMarker(radius=radius, weight=1.5, fill=True, fill_opacity=0.9),
-        style_function=lambda f: {
-            "color": "#ffffff",
-            "fillColor": colour_of(f["properties"][colour_field]),
-            "radius": radius,
-            "weight": 1.5,
-            "fillOpacity": 0.9,
-        },
-        tooltip=_tooltip(fields, aliases),
-    ).add_to(group)
-    return group
+__all__ = [
+    "ASSIGN_BEYOND_COLOUR",
+    "ASSIGN_WITHIN_COLOUR",
+    "BASEMAPS",
+    "CANDIDATE_COLOUR",
+    "CATCHMENT_COLOURS",
+    "COUNTY_TOLERANCE_DEG",
+    "COVERAGE_BREAKS",
+    "COVERAGE_COLOURS",
+    "DEFAULT_LAYERS",
+    "FACILITY_COLOURS",
+    "GCJ02_BASEMAPS",
+    "LAYER_NAMES",
+    "MAX_MAP_CELLS",
+    "OVER_CAPACITY_COLOUR",
+    "PATIENT_COLOURS",
+    "REACH_COLOUR",
+    "SHOWN_BY_DEFAULT",
+    "SITE_COLOURS",
+    "TEXT",
+    "Basemap",
+    "Lang",
+    "LegendSection",
+    "build_map",
+    "build_region_map",
+    "coordinate_note",
+    "display_cells",
+    "display_coords",
+    "display_geojson",
+    "display_latlon",
+    "map_html",
+    "region_bounds",
+    "tianditu_available",
+    "travel_label_text",
+]
 
 
 # ----------------------------------------------------------------------------- plan map
@@ -957,85 +446,6 @@ def _plan_map(
     return m
 
 
-LegendSection = tuple[str, list[tuple[str, str, str]]]
-
-
-class _LayerWithLegend:
-    def __init__(self, group: folium.FeatureGroup, legend: LegendSection) -> None:
-        self.group = group
-        self.legend = legend
-
-    def add_to_map(self, m: folium.Map) -> tuple[str, list[tuple[str, str, str]]]:
-        self.group.add_to(m)
-        return self.legend
-
-
-def display_cells(demand: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFrame:
-    """Demand cells for display: merged into blocks of k x k cells when there are too many.
-
-    Keeps the map small at province scale. Blocks never cross a county boundary, and their
-    ``weight`` is the sum of their cells (planning always uses the original cells).
-
-    Parameters
-    ----------
-    demand
-        Demand cells (``weight``, ``county``, ``county_name``, ``lon``, ``lat``), WGS-84.
-    max_cells
-        Largest number of polygons to draw.
-
-    Returns
-    -------
-    cells
-        ``demand`` itself when small enough, else merged blocks (same columns, new index).
-    """
-    n = len(demand)
-    if n <= max_cells:
-        return demand
-    k = int(np.ceil(np.sqrt(n / max_cells)))
-    bounds = demand.geometry.bounds
-    step_x = float((bounds["maxx"] - bounds["minx"]).median()) * k
-    step_y = float((bounds["maxy"] - bounds["miny"]).median()) * k
-    bx = np.floor((demand["lon"] - demand["lon"].min()) / step_x).astype(int)
-    by = np.floor((demand["lat"] - demand["lat"].min()) / step_y).astype(int)
-    keyed = demand[["weight", "county", "county_name", "geometry"]].assign(bx=bx, by=by)
-    merged = keyed.dissolve(
-        by=["county", "bx", "by"], aggfunc={"weight": "sum", "county_name": "first"}
-    ).reset_index()
-    merged.index = pd.Index([f"block-{i}" for i in range(len(merged))], name="demand_id")
-    logger.info("Map: %d demand cells drawn as %d blocks of %dx%d", n, len(merged), k, k)
-    return merged
-
-
-def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _LayerWithLegend:
-    demand = display_cells(demand, max_cells=MAX_MAP_CELLS)
-    weights = demand["weight"].astype(float)
-    breaks = legend_classes.count_breaks(weights, threshold=thr)
-    palette = legend_classes.ramp(PATIENT_COLOURS, len(breaks) + 1)
-    colours = [palette[i] for i in _classify(weights, breaks)]
-    props = pd.DataFrame(
-        {
-            "county": demand["county_name"].astype(str),
-            "patients": suppress_small(weights, threshold=thr),
-        },
-        index=demand.index,
-    )
-    group = folium.FeatureGroup(name=t["demand"], show="demand" in SHOWN_BY_DEFAULT)
-    folium.GeoJson(
-        _features(demand, props, tolerance_deg=CELL_TOLERANCE_DEG, decimals=CELL_DECIMALS),
-        style_function=lambda f: {
-            "color": "#999999",
-            "weight": 0.2,
-            "fillColor": colours[f["id"]],
-            "fillOpacity": 0.55,
-        },
-        tooltip=_tooltip(["county", "patients"], [t["county"], t["patients"]]),
-    ).add_to(group)
-    # round classes, none below the privacy threshold (the lowest reads "<5")
-    labels = legend_classes.count_labels(breaks)
-    rows = [(c, lab, "square") for c, lab in zip(palette, labels, strict=True)]
-    return _LayerWithLegend(group, (t["patients"], rows))
-
-
 def _catchment_layer(
     plan: Plan, t: dict[str, str], names: pd.Series, *, hidden: pd.Series | None = None
 ) -> folium.FeatureGroup:
@@ -1151,197 +561,3 @@ def _reach_layer(
         tooltip=f"{t['reach_of']}{name} · ≤{t_max:g} {t['within']}: {total} ({t['patients']})",
     ).add_to(group)
     return group
-
-
-def _facility_layer(
-    facilities: gpd.GeoDataFrame, t: dict[str, str]
-) -> tuple[folium.FeatureGroup, list[tuple[str, str, str]]]:
-    fac = facilities[facilities.geometry.notna() & ~facilities.geometry.is_empty]
-    types = fac["type"].astype(str) if "type" in fac else pd.Series("other", index=fac.index)
-    cap = fac["capacity"] if "capacity" in fac else pd.Series(np.nan, index=fac.index)
-    props = pd.DataFrame(
-        {
-            "name": fac["name"].astype(str) if "name" in fac else fac.index.astype(str),
-            "type_key": types,
-            "type": types.map(lambda k: t.get(k, k)),
-            "capacity": cap.map(lambda v: t["unknown"] if pd.isna(v) else f"{v:.0f}"),
-            "address": fac["address"].fillna("").astype(str) if "address" in fac else "",
-        },
-        index=fac.index,
-    )
-    group = _point_layer(
-        fac,
-        props,
-        lambda k: FACILITY_COLOURS.get(k, FACILITY_COLOURS["other"]),
-        colour_field="type_key",
-        name=t["facilities"],
-        show="facilities" in SHOWN_BY_DEFAULT,
-        radius=5,
-        fields=["name", "type", "capacity", "address"],
-        aliases=[t["name"], t["type"], t["capacity"], t["address"]],
-    )
-    present = [k for k in FACILITY_COLOURS if (types == k).any()]
-    rows = [(FACILITY_COLOURS[k], t[k], "circle") for k in present]
-    return group, rows
-
-
-def _finish(
-    m: folium.Map,
-    legend: list[tuple[str, list[tuple[str, str, str]]]],
-    travel_label: str | None,
-    t: dict[str, str],
-    *,
-    lang: str,
-    compact: bool = False,
-    basemap: str = "none",
-    collapsed: bool = False,
-) -> None:
-    # layer switch top left (under the zoom buttons), legend bottom right: they never overlap
-    folium.LayerControl(collapsed=compact or collapsed, position="topleft").add_to(m)
-    if legend:
-        legend_html = _legend_html(legend, t["legend"], folded=compact or collapsed)
-        m.add_child(_Control(legend_html, position="bottomright", wide=True))
-    lines = []
-    if travel_label:
-        lines.append(f"<b>{html.escape(travel_label_text(travel_label, lang=lang))}</b>")  # type: ignore[arg-type]
-    lines.append(html.escape(coordinate_note(basemap, lang=lang)))
-    m.add_child(_Control("<br>".join(lines), position="bottomleft"))
-
-
-def coordinate_note(basemap: str, *, lang: str = "zh") -> str:
-    """Return the line every map shows about its coordinate system (GCJ-02 on AMap, else WGS-84)."""
-    key = {"amap": "crs_gcj02", "tianditu": "crs_tianditu"}.get(basemap, "crs_wgs84")
-    return _texts(lang)[key]
-
-
-# ----------------------------------------------------------------------------- inputs map
-def build_region_map(
-    counties: gpd.GeoDataFrame,
-    *,
-    demand: gpd.GeoDataFrame | None = None,
-    facilities: gpd.GeoDataFrame | None = None,
-    privacy_threshold: int = 5,
-    travel_label: str | None = None,
-    basemap: Basemap | str = "cartodb",
-    lang: Lang | str = "zh",
-    overlays: Sequence[folium.FeatureGroup] = (),
-    overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]] = (),
-    bounds: tuple[float, float, float, float] | None = None,
-    collapsed_layers: bool = False,
-) -> folium.Map:
-    """Map a region's inputs before solving: counties, optional demand cells and facilities.
-
-    Parameters
-    ----------
-    counties
-        County layer (index ``county_id``; ``name``, optional ``population`` and ``patients``),
-        WGS-84.
-    demand
-        Optional demand cells (``weight``, ``county_name``), shaded by estimated patients.
-    facilities
-        Optional facility table (``name``, ``type``, ``capacity``, ``address``), by type.
-    privacy_threshold
-        Patient counts below it read ``"<N"``.
-    travel_label
-        Shown in a corner when given (e.g. ``"estimated (straight-line)"``).
-    overlays
-        Further toggleable layers (e.g. the rollout's sites by opening year), added under the
-        county boundaries and before the layer switch. Add layers here, not to the returned
-        map: the layer switch must come after every layer it lists, or Leaflet fails in the
-        browser and the map stays blank. Build them inside :func:`display_coords` of the
-        same ``basemap`` so they are drawn in the map's coordinate system.
-    overlay_legend
-        Legend sections of the overlays (title, rows of ``(colour, label, shape)``), shown in
-        the map's one legend after its own sections.
-    bounds
-        Extent to fit (WGS-84); default: the counties.
-    collapsed_layers
-        The layer switch as an icon and the legend opening on a click (for a map in a page
-        column: the region gets the room).
-    """
-    with display_coords(basemap):
-        return _region_map(
-            counties,
-            demand=demand,
-            facilities=facilities,
-            privacy_threshold=privacy_threshold,
-            travel_label=travel_label,
-            basemap=basemap,
-            lang=lang,
-            overlays=overlays,
-            overlay_legend=overlay_legend,
-            bounds=bounds,
-            collapsed_layers=collapsed_layers,
-        )
-
-
-def _region_map(
-    counties: gpd.GeoDataFrame,
-    *,
-    demand: gpd.GeoDataFrame | None,
-    facilities: gpd.GeoDataFrame | None,
-    privacy_threshold: int,
-    travel_label: str | None,
-    basemap: str,
-    lang: str,
-    overlays: Sequence[folium.FeatureGroup],
-    overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]],
-    bounds: tuple[float, float, float, float] | None,
-    collapsed_layers: bool,
-) -> folium.Map:
-    t = _texts(lang)
-    m = _base_map(bounds or tuple(counties.total_bounds), basemap=basemap, lang=lang)
-    legend: list[tuple[str, list[tuple[str, str, str]]]] = []
-    fields = ["name"]
-    aliases = [t["county"]]
-    props = pd.DataFrame({"name": counties["name"].astype(str)}, index=counties.index)
-    if "population" in counties:
-        props["population"] = counties["population"].map(
-            lambda v: "" if pd.isna(v) else f"{v:,.0f}"
-        )
-        fields.append("population")
-        aliases.append(t["population"])
-    if "patients" in counties:
-        # the counties of a region add up to its total, shown beside the map
-        region_mask = county_count_mask(
-            counties[["patients"]],
-            threshold=privacy_threshold,
-            patients_total=float(counties["patients"].sum()),
-        )
-        props["patients"] = suppress_small(
-            counties["patients"].astype(float),
-            threshold=privacy_threshold,
-            hidden=region_mask.counties(counties.index, "patients"),
-        )
-        fields.append("patients")
-        aliases.append(t["patients"])
-    group = folium.FeatureGroup(name=t["county"], show=True)
-    folium.GeoJson(
-        _features(counties, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
-        style_function=lambda _f: {
-            "color": "#555555",
-            "weight": 0.5,
-            "fillColor": "#9ecae1",
-            "fillOpacity": 0.15,
-        },
-        tooltip=_tooltip(fields, aliases),
-    ).add_to(group)
-    group.add_to(m)
-    if demand is not None and len(demand):
-        legend.append(_demand_layer(demand, t, thr=privacy_threshold).add_to_map(m))
-    if facilities is not None and len(facilities):
-        fgroup, rows = _facility_layer(facilities, t)
-        fgroup.add_to(m)
-        legend.append((t["facilities"], rows))
-    for overlay in overlays:
-        overlay.add_to(m)
-    _boundaries(counties, t).add_to(m)
-    _county_labels(counties, lang=lang).add_to(m)
-    legend.extend(overlay_legend)
-    _finish(m, legend, travel_label, t, lang=lang, basemap=basemap, collapsed=collapsed_layers)
-    return m
-
-
-def map_html(m: folium.Map) -> str:
-    """Return the map as one standalone HTML page (Leaflet embedded; tiles need a network)."""
-    return str(m.get_root().render())
