@@ -117,7 +117,7 @@ def _t(args: argparse.Namespace, key: str, /, **params: Any) -> str:
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Start from ``--scenario FILE`` (or the defaults) and apply the options given."""
     if args.scenario:
-        from planning.report.kit import load_scenario_for_run  # noqa: PLC0415
+        from planning.report.reproduce import load_scenario_for_run  # noqa: PLC0415
 
         base = load_scenario_for_run(args.scenario)  # relative input paths: next to the file
     else:

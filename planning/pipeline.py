@@ -216,7 +216,10 @@ def prepare(
         facilities = load_facilities_for(scenario, counties)
     if "osm" in scenario.candidate_source:  # OpenStreetMap's facilities, unless already in
         facilities = inputs_step.add_osm_facilities(
-            facilities, counties, osm_file=scenario.travel.osm_file
+            facilities,
+            counties,
+            osm_file=scenario.travel.osm_file,
+            table_file=scenario.osm_facilities_file,
         )
     if patients_by_county is not None:
         uncounted = counties.index.difference(patients_by_county.dropna().index)

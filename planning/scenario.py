@@ -199,6 +199,10 @@ class Scenario(_Frozen):
     # ``facilities_file`` is a converted copy (the app stores uploads in WGS-84); provenance
     # only, results do not depend on it. ``None``: the table came in ``facilities_crs``.
     facilities_input_crs: CoordSystemName | str | None = None
+    # an OpenStreetMap facility table (as ``python -m planning facilities`` writes it) that the
+    # "osm" candidate sources read instead of a download or the cache; the export kit writes
+    # the one a plan used (``inputs/osm_facilities.csv``), so its scenario re-runs offline alike
+    osm_facilities_file: str | None = None
     travel: TravelSettings = Field(default_factory=TravelSettings)
     model: ModelName = "mclp"
     n_facilities: Annotated[int, Field(ge=1)] | None = 6

@@ -46,6 +46,7 @@ INPUT_FIELDS = (
     "candidate_spacing_m",
     "facilities_file",
     "facilities_crs",
+    "osm_facilities_file",
     "travel",
     "candidate_types",
     "privacy_threshold",
@@ -77,6 +78,7 @@ def inputs_key(scenario: Scenario) -> str:
         _file_stamp(scenario.facilities_file),
         _file_stamp(scenario.patients_file),
         _file_stamp(scenario.weight_layer),
+        _file_stamp(scenario.osm_facilities_file),
         _file_stamp(scenario.travel.osm_file),
     ]
     return json.dumps(key, sort_keys=True, ensure_ascii=False)

@@ -38,6 +38,7 @@ from planning.inputs.osm import (
     add_osm_facilities,
     classify_facility,
     load_osm_facilities,
+    osm_table,
     write_facility_table,
 )
 from planning.inputs.patients import PatientCounts, PersonLevelDataError, load_patient_counts
@@ -128,6 +129,7 @@ __all__ = [
     "load_patient_counts",
     "load_province_totals",
     "name_places",
+    "osm_table",
     "parse_crs",
     "places_label",
     "problems_message",

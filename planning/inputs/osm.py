@@ -613,6 +613,10 @@ def load_osm_facilities(
             region=counties,
             bounds=bounds,
         )
+        # the review columns ride along, so the table can be written again (osm_table)
+        by_id = table.set_index("编号")
+        facilities["osm_tags"] = by_id["OSM标签"].reindex(facilities.index).to_numpy()
+        facilities["osm_reason"] = by_id["分类依据"].reindex(facilities.index).to_numpy()
     logger.info(
         "OSM facilities of %s: %d (%s), %d left out; data %s (%s)",
         area,
@@ -660,6 +664,8 @@ def _empty_layer() -> gpd.GeoDataFrame:
         "source_row",
         "data_source",
         "data_date",
+        "osm_tags",
+        "osm_reason",
     ]
     return gpd.GeoDataFrame(
         {c: pd.Series(dtype=float if c == "capacity" else object) for c in columns},
@@ -702,20 +708,91 @@ def write_facility_table(result: OsmFacilities | pd.DataFrame, path: str | Path)
     return p
 
 
+def osm_table(
+    facilities: pd.DataFrame, *, county_names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Return the OpenStreetMap rows of a loaded facility layer as the OSM facility table.
+
+    The table :func:`write_facility_table` writes (:data:`TABLE_COLUMNS`: the template's
+    columns, ``数据来源`` OpenStreetMap, ``数据日期``, ``OSM标签``, ``分类依据``, ``校验码``), so
+    that loading it again (:func:`planning.inputs.load_facilities`) gives the same rows, ids,
+    types and dates, each read as ``"osm"``. The export kit keeps the facilities a plan took
+    from OpenStreetMap this way (``inputs/osm_facilities.csv``).
+
+    Parameters
+    ----------
+    facilities
+        A loaded facility layer (index ``facility_id``; ``name``, ``type_original``,
+        ``capacity``, ``address``, ``county``, ``data_source``, ``data_date``, optional
+        ``osm_tags`` and ``osm_reason``; Point geometry in WGS-84). Rows whose
+        ``data_source`` is ``"osm"`` are written; the others are left out.
+    county_names
+        County name by ``county_id`` for the ``区县`` column (else it stays empty).
+    """
+    if "data_source" not in facilities.columns:
+        return pd.DataFrame(columns=list(TABLE_COLUMNS))
+    rows = facilities[facilities["data_source"].astype(str) == "osm"]
+    names = county_names or {}
+
+    def column(name: str) -> list[str]:
+        if name not in rows.columns:
+            return [""] * len(rows)
+        return ["" if pd.isna(v) else str(v) for v in rows[name]]
+
+    geometry = gpd.GeoSeries(rows.geometry)
+    table = pd.DataFrame(
+        {
+            "编号": rows.index.astype(str),
+            "名称": column("name"),
+            "类型": column("type_original"),
+            "经度": geometry.x.round(7).to_numpy(),
+            "纬度": geometry.y.round(7).to_numpy(),
+            "容量": rows["capacity"].astype(float).to_numpy(),
+            "地址": column("address"),
+            "区县": [names.get(c, "") for c in column("county")],
+            SOURCE_HEADER: OSM_SOURCE,
+            DATE_HEADER: column("data_date"),
+            "OSM标签": column("osm_tags"),
+            "分类依据": column("osm_reason"),
+        }
+    )
+    table[CHECK_HEADER] = [
+        row_check(n, t, x, y, c, a)
+        for n, t, x, y, c, a in zip(
+            table["名称"],
+            table["类型"],
+            table["经度"],
+            table["纬度"],
+            table["容量"],
+            table["地址"],
+            strict=True,
+        )
+    ]
+    return table[list(TABLE_COLUMNS)].reset_index(drop=True)
+
+
 def add_osm_facilities(
     facilities: gpd.GeoDataFrame | None,
     counties: gpd.GeoDataFrame,
     *,
     osm_file: str | Path | None = None,
+    table_file: str | Path | None = None,
     bounds: Bounds = CHINA_BOUNDS,
 ) -> gpd.GeoDataFrame | None:
     """Return the facility layer with OpenStreetMap's facilities added (``source="osm"``).
 
     A layer that already holds OSM rows (a reviewed table from :func:`write_facility_table`)
-    is returned as it is. Otherwise the region's OSM facilities are loaded
-    (:func:`load_osm_facilities`) and appended; when that fails (offline and no cache, an
-    unreadable file) a :class:`~planning.errors.PlanningWarning` says so and the layer is
-    returned unchanged, so the run continues with what it has.
+    is returned as it is. Otherwise the region's OSM facilities are appended: from
+    ``table_file`` when given (an OSM facility table, e.g. the ``inputs/osm_facilities.csv``
+    of an export kit: nothing is downloaded or read from the cache), else loaded by
+    :func:`load_osm_facilities`; when that fails (offline and no cache, an unreadable file) a
+    :class:`~planning.errors.PlanningWarning` says so and the layer is returned unchanged, so
+    the run continues with what it has.
+
+    Raises
+    ------
+    InputFileError
+        ``table_file`` is missing or unreadable (every problem listed).
     """
     if (
         facilities is not None
@@ -723,16 +800,20 @@ def add_osm_facilities(
         and facilities["data_source"].astype(str).isin(["osm", "osm_edited"]).any()
     ):
         return facilities
-    try:
-        osm = load_osm_facilities(counties, osm_file=osm_file, bounds=bounds)
-    except PlanningError as err:
-        warnings.warn(
-            PlanningWarning("osm.candidates_unavailable", reason=reason_of(err)), stacklevel=2
-        )
-        return facilities
-    if osm.facilities.empty:
+    if table_file is not None:
+        added = load_facilities(Path(table_file), region=counties, bounds=bounds)
+    else:
+        try:
+            added = load_osm_facilities(counties, osm_file=osm_file, bounds=bounds).facilities
+        except PlanningError as err:
+            warnings.warn(
+                PlanningWarning("osm.candidates_unavailable", reason=reason_of(err)),
+                stacklevel=2,
+            )
+            return facilities
+    if added.empty:
         return facilities
     if facilities is None or facilities.empty:
-        return osm.facilities
-    combined = pd.concat([facilities, osm.facilities])
+        return added
+    combined = pd.concat([facilities, added])
     return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")

@@ -20,8 +20,6 @@ from planning.report.kit import (
     export,
     export_bytes,
     export_html_map,
-    export_scenario,
-    load_scenario_for_run,
     parse_formats,
     scenario_download_name,
 )
@@ -36,6 +34,7 @@ from planning.report.province import (
     format_overview,
     overview_tables,
 )
+from planning.report.reproduce import export_scenario, load_scenario_for_run
 from planning.report.rollout import export_rollout, rollout_tables
 from planning.report.workbook import build_workbook, export_workbook
 

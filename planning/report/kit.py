@@ -4,7 +4,8 @@ Formats: a facility plan workbook (XLSX, :mod:`~planning.report.workbook`), GIS 
 (GeoPackage, GeoJSON, CSV: :mod:`~planning.report.layers`), an interactive HTML map
 (:func:`export_html_map`) and a printable map (PDF/PNG, :mod:`planning.report.printmap`);
 :func:`export` writes any of them plus ``scenario.json`` (with copies of its input files),
-which :func:`load_scenario_for_run` reads back to reproduce the plan. :func:`export_bytes`
+which :func:`~planning.report.reproduce.load_scenario_for_run` reads back to reproduce the plan
+(:mod:`~planning.report.reproduce`). :func:`export_bytes`
 gives one format as bytes for a download.
 
 Every patient count passes the plan's privacy mask (:mod:`planning.results.privacy`), the same
@@ -15,25 +16,46 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
-from planning import i18n
-from planning.errors import DataError, PlanningWarning, ScenarioError
+from planning.errors import ScenarioError
 from planning.report._shared import make_folder
 from planning.report.labels import Lang, Paper, check_lang
 from planning.report.layers import GPKG_NAME, export_csv, export_geojson, export_gpkg
 from planning.report.maps import build_map
 from planning.report.printmap import export_print_map
+from planning.report.reproduce import (
+    SCENARIO_NAME,
+    export_scenario,
+    load_scenario_for_run,
+    scenario_has_inputs,
+)
 from planning.report.workbook import WORKBOOK_NAME, export_workbook
-from planning.scenario import Scenario
-from planning.scenario_store import original_name
+
+__all__ = [  # the reproducibility names too: callers read them from the kit
+    "DOWNLOAD_FORMATS",
+    "FORMATS",
+    "HTML_NAME",
+    "MIME",
+    "SCENARIO_NAME",
+    "ExportFile",
+    "download_mime",
+    "download_name",
+    "export",
+    "export_bytes",
+    "export_html_map",
+    "export_scenario",
+    "load_scenario_for_run",
+    "map_file_name",
+    "parse_formats",
+    "scenario_download_name",
+    "scenario_has_inputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +67,6 @@ FORMATS: tuple[str, ...] = ("xlsx", "gpkg", "geojson", "csv", "html", "pdf", "pn
 
 
 HTML_NAME = "map.html"
-
-
-SCENARIO_NAME = "scenario.json"
-
-
-INPUTS_DIR = "inputs"
 
 
 # ------------------------------------------------------------------------ maps
@@ -66,114 +82,6 @@ def export_html_map(plan: Plan, path: str | Path, *, lang: Lang = "zh") -> Path:
 def map_file_name(paper: Paper, fmt: Literal["pdf", "png"]) -> str:
     """File name of the printable map, e.g. ``map_a4.pdf``."""
     return f"map_{paper}.{fmt}"
-
-
-# ------------------------------------------------------------------------ reproducibility
-_INPUT_FIELDS = (
-    ("facilities_file", "facilities"),
-    ("patients_file", "patients"),
-    ("weight_layer", "weights"),
-)
-
-
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
-
-
-def _copy_input(src: Path, inputs: Path, role: str) -> str:
-    """Copy ``src`` (and shapefile sidecars) to ``inputs/``; return its path relative to out."""
-    if not src.exists():
-        role_name = i18n.Msg(f"report.input_role.{role}")
-        raise DataError("report.input_file_missing", role=role_name, path=str(src))
-    make_folder(inputs)
-    own = Path(original_name(src)).stem  # the planner's name, without the library's hash tag
-    stem = own if own.startswith(f"{role}_") else f"{role}_{own}"
-    if src.suffix.lower() == ".shp":
-        for part in src.parent.glob(src.stem + ".*"):
-            if part.suffix.lower() in _SHAPEFILE_PARTS:
-                shutil.copy2(part, inputs / f"{stem}{part.suffix}")
-    else:
-        shutil.copy2(src, inputs / f"{stem}{src.suffix}")
-    return f"{INPUTS_DIR}/{stem}{src.suffix}"
-
-
-def export_scenario(
-    plan: Plan, out_dir: str | Path, *, include_patient_counts: bool = False
-) -> Path:
-    """Write ``scenario.json`` into ``out_dir`` so the folder alone reproduces the plan.
-
-    Input files the scenario refers to (``facilities_file``, ``weight_layer``,
-    ``travel.osm_file``) are copied into ``out_dir/inputs/`` and the scenario written with
-    paths relative to ``out_dir``; read it back with :func:`load_scenario_for_run`. A
-    facility layer given to the pipeline directly (an app upload) is written as
-    ``inputs/facilities.geojson`` (WGS-84).
-
-    Privacy: a ``patients_file`` holds exact counts, possibly below the privacy threshold, so
-    it is copied only with ``include_patient_counts=True`` (for the planner's own archive,
-    not for sharing). Otherwise ``scenario.json`` keeps the absolute path of the original,
-    which reproduces the plan where that file is readable, and a ``UserWarning`` says so.
-    """
-    out = make_folder(Path(out_dir))
-    sc = plan.scenario
-    inputs = out / INPUTS_DIR
-    changes: dict[str, Any] = {}
-    for field, role in _INPUT_FIELDS:
-        value = getattr(sc, field)
-        if not value:
-            continue
-        if field == "patients_file" and not include_patient_counts:
-            changes[field] = str(Path(value).resolve())
-            warnings.warn(
-                PlanningWarning("report.patients_not_copied", file=Path(value).name),
-                stacklevel=2,
-            )
-            continue
-        changes[field] = _copy_input(Path(value), inputs, role)
-    if not sc.facilities_file and plan.facilities is not None and len(plan.facilities):
-        make_folder(inputs)
-        fac = plan.facilities.reset_index()
-        fac_path = inputs / "facilities.geojson"
-        if fac_path.exists():
-            fac_path.unlink()
-        fac.to_file(fac_path, driver="GeoJSON")
-        changes["facilities_file"] = f"{INPUTS_DIR}/facilities.geojson"
-        changes["facilities_crs"] = "wgs84"
-    if sc.travel.osm_file:
-        travel = sc.travel.model_dump(mode="json")
-        travel["osm_file"] = _copy_input(Path(sc.travel.osm_file), inputs, "roads")
-        changes["travel"] = travel
-    scenario = sc.replace(**changes) if changes else sc
-    return scenario.save(out / SCENARIO_NAME)
-
-
-def load_scenario_for_run(path: str | Path) -> Scenario:
-    """Read a ``scenario.json`` and resolve its relative input paths against its folder.
-
-    A relative ``facilities_file``, ``patients_file``, ``weight_layer`` or
-    ``travel.osm_file`` that exists next to the scenario file is made absolute; otherwise it
-    is left as written (relative to the working directory).
-    """
-    p = Path(path)
-    sc = Scenario.load(p)
-    base = p.resolve().parent
-
-    def resolve(value: str | None) -> str | None:
-        if not value or Path(value).is_absolute():
-            return value
-        candidate = base / value
-        return str(candidate) if candidate.exists() else value
-
-    changes: dict[str, Any] = {}
-    for field, _ in _INPUT_FIELDS:
-        value = getattr(sc, field)
-        new = resolve(value)
-        if new != value:
-            changes[field] = new
-    osm = resolve(sc.travel.osm_file)
-    if osm != sc.travel.osm_file:
-        travel = sc.travel.model_dump(mode="json")
-        travel["osm_file"] = osm
-        changes["travel"] = travel
-    return sc.replace(**changes) if changes else sc
 
 
 # ------------------------------------------------------------------------ everything
@@ -322,17 +230,6 @@ def download_mime(fmt: str, plan: Plan | None = None) -> str:
     if fmt == "scenario" and plan is not None and not scenario_has_inputs(plan):
         return MIME["json"]
     return MIME.get(fmt, MIME["zip"])
-
-
-def scenario_has_inputs(plan: Plan) -> bool:
-    """Whether ``scenario.json`` needs input files beside it (:func:`export_scenario` copies).
-
-    Without any, the ``scenario`` download is the JSON file itself; with them, a ZIP of the
-    file and its ``inputs/`` folder, so the download alone reproduces the plan.
-    """
-    sc = plan.scenario
-    uploaded = plan.facilities is not None and len(plan.facilities) > 0
-    return bool(sc.facilities_file or sc.weight_layer or sc.travel.osm_file or uploaded)
 
 
 def export_bytes(

@@ -30,8 +30,8 @@ from planning.report._shared import (
     site_hidden,
     suppressed,
 )
-from planning.report.kit import export_scenario
 from planning.report.labels import prevalence_citation
+from planning.report.reproduce import export_scenario
 from planning.results.privacy import (
     count_mask,
     hidden_kpis,

@@ -19,8 +19,8 @@ from planning import i18n
 from planning.inputs.regions import left_out_items
 from planning.inputs.sites import site_names
 from planning.report._shared import escape_formulas, make_folder
-from planning.report.kit import export_scenario
 from planning.report.labels import Lang, check_lang, model_name, prevalence_citation
+from planning.report.reproduce import export_scenario
 from planning.report.workbook import _autowidth, _put, _sheet_title, _write_table
 from planning.results.province import YEARS, ProvinceOverview, province_overview
 from planning.results.tables import POLICY_TARGETS
