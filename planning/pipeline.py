@@ -210,8 +210,12 @@ def prepare(
             patients_by_county = points.groupby("county")["count"].sum().rename_axis("county_id")
             snap_m = inputs_step.REGION_TOLERANCE_M
     # counties without census figures (金门县 ...) stay in only with a patient count
-    covered = () if patients_by_county is None else patients_by_county.dropna().index
-    counties, left_out = inputs_step.split_census_gaps(counties, covered=covered)
+    counties, left_out = inputs_step.region_patients(
+        counties,
+        prevalence_per_mille=scenario.prevalence_per_mille,
+        in_scope_share=scenario.in_scope_share,
+        patients_by_county=patients_by_county,
+    )
     if facilities is None:
         facilities = load_facilities_for(scenario, counties)
     if "osm" in scenario.candidate_source:  # OpenStreetMap's facilities, unless already in
@@ -227,12 +231,6 @@ def prepare(
             names = ", ".join(counties.loc[uncounted, "name"])
             warning = PlanningWarning("pipeline.patient_counts_partial", names=names)
             warnings.warn(warning, stacklevel=2)
-    counties = inputs_step.estimate_patients(
-        counties,
-        prevalence_per_mille=scenario.prevalence_per_mille,
-        in_scope_share=scenario.in_scope_share,
-        patients_by_county=patients_by_county,
-    )
     weights = None
     if points is not None:
         weights = points.rename(columns={"count": "weight"})

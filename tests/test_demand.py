@@ -1,3 +1,5 @@
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -119,3 +121,27 @@ def test_weight_point_just_outside_snaps_to_the_nearest_cell_within_snap_m(putia
     strict = demand.build_demand_cells(xianyou, cell_size_m=4000, weights=pts)  # snap_m=0
     assert (strict["weight"] > 0).sum() == 1  # the outside point is left out
     assert strict["weight"].sum() == pytest.approx(total)
+
+
+def test_region_patients_leaves_out_counties_without_census():
+    """泉州市: 金门县 is left out with one warning, the others get their patients."""
+    quanzhou = data.load_counties("泉州市")
+    with pytest.warns(UserWarning, match="金门县") as caught:
+        kept, left_out = demand.region_patients(quanzhou, prevalence_per_mille=4.6)
+    assert len(caught) == 1
+    assert list(left_out.index) == ["350527"]
+    assert left_out.loc["350527", "reason"].startswith("regions.reason_")
+    assert "350527" not in kept.index
+    assert len(kept) == len(quanzhou) - 1
+    expected = kept["population"] * 4.6 / 1000
+    assert np.allclose(kept["patients"], expected)
+    # a patient count keeps the county in the region, without a warning
+    counts = pd.Series({"350527": 40.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept, left_out = demand.region_patients(
+            quanzhou, prevalence_per_mille=4.6, patients_by_county=counts
+        )
+    assert left_out.empty
+    assert kept.loc["350527", "patients"] == 40.0
+    assert kept.loc["350527", "patients_source"] == "patient table"

@@ -31,7 +31,7 @@ from planning.inputs.coords import (
     to_wgs84,
     transform_geometry,
 )
-from planning.inputs.demand import build_demand_cells, estimate_patients
+from planning.inputs.demand import build_demand_cells, estimate_patients, region_patients
 from planning.inputs.facilities import load_facilities
 from planning.inputs.osm import (
     OsmFacilities,
@@ -135,6 +135,7 @@ __all__ = [
     "problems_message",
     "psychiatric_hospitals",
     "read_table",
+    "region_patients",
     "resolve_region",
     "short_name",
     "site_names",

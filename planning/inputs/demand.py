@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from planning._validate import require_columns
 from planning.errors import DataError, PlanningWarning
 from planning.i18n import Msg
-from planning.inputs.regions import census_gaps, left_out_items, utm_crs
+from planning.inputs.regions import census_gaps, left_out_items, split_census_gaps, utm_crs
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,51 @@ def estimate_patients(
     out["patients"] = est.astype(float)
     out["patients_source"] = source
     return out
+
+
+def region_patients(
+    counties: gpd.GeoDataFrame,
+    *,
+    prevalence_per_mille: float,
+    in_scope_share: float = 1.0,
+    patients_by_county: pd.Series | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the region's counties with their patients, and the counties left out.
+
+    A county without census figures (金门县, Hong Kong...) and without a known count is left
+    out of the region with one :class:`~planning.errors.PlanningWarning`
+    (:func:`planning.inputs.regions.split_census_gaps`); the others get their patients
+    (:func:`estimate_patients`). Every step that plans a region starts here: the pipeline, and
+    the app's county overview before a plan exists.
+
+    Parameters
+    ----------
+    counties
+        From :func:`planning.inputs.load_counties` (``name``, ``population``, geometry).
+    prevalence_per_mille, in_scope_share, patients_by_county
+        As for :func:`estimate_patients`; counties with a known count stay in the region.
+
+    Returns
+    -------
+    counties, left_out
+        The counties kept, with ``patients`` and ``patients_source``; and the left-out ones
+        (index ``county_id``; ``name``, ``prefecture_name``, ``reason`` catalog key, geometry;
+        empty when none).
+
+    Raises
+    ------
+    DataError
+        ``regions.no_census``: no county of the region has census figures or a known count.
+    """
+    covered = () if patients_by_county is None else patients_by_county.dropna().index
+    kept, left_out = split_census_gaps(counties, covered=covered)
+    with_patients = estimate_patients(
+        kept,
+        prevalence_per_mille=prevalence_per_mille,
+        in_scope_share=in_scope_share,
+        patients_by_county=patients_by_county,
+    )
+    return with_patients, left_out
 
 
 def build_demand_cells(
