@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import warnings
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -198,3 +200,50 @@ def test_cli_overview_prints_and_writes(tmp_path: Path, capsys) -> None:
     assert "金门县" in captured.err  # the left-out warning
     assert (out / "province_overview.xlsx").is_file()
     assert json.loads((out / "scenario.json").read_text(encoding="utf-8"))["region"] == "泉州市"
+
+
+def test_fujian_own_target_beside_the_national_milestones(fujian_plan) -> None:
+    """Fujian's 2018 opinion: 80 % of its counties by 2025, shown and checked like the others."""
+    ov = province_overview(fujian_plan)
+    target = ov.province_target
+    assert target is not None
+    assert (target["province"], target["year"], target["county_share_target"]) == (
+        "福建省",
+        2025,
+        0.80,
+    )
+    assert target["county_share"] == pytest.approx(ov.total["county_share"])
+    assert target["county_target_met"] == (ov.total["county_share"] >= 0.80)
+    milestones = report.overview_tables(fujian_plan, ov, lang="en")["milestones"]
+    assert milestones["Year"].astype(str).tolist()[-1] == "2025 (福建省 target)"
+    text = report.format_overview(fujian_plan, lang="en")
+    assert "福建省's own target for 2025: counties offering rehab 80%" in text
+    # a region outside Fujian has none (the hand-made plan's ids name no province)
+    assert (
+        province_overview(_plan(_counties([("a1", "甲一", "A", 10, 5)]), SITES)).province_target
+        is None
+    )
+
+
+def test_overview_map_and_downloads(fujian_plan) -> None:
+    ov = province_overview(fujian_plan)
+    m = report.build_overview_map(fujian_plan, ov, basemap="none", lang="zh")
+    page = report.map_html(m)
+
+    def count(text: str) -> int:  # labels are in the legend, feature properties are JSON
+        return page.count(text) + page.count(json.dumps(text)[1:-1])
+
+    for label in ("有站点（开展社区康复）", "地市边界", "未纳入（无普查数据）", "金门县"):
+        assert count(label), label
+    layers = {getattr(f, "layer_name", "") for f in m._children.values()}
+    assert {"区县社区康复服务", "未纳入（无普查数据）"} <= layers
+    # every county offering rehab says so in its tooltip, and the legend once more
+    assert count("有站点（开展社区康复）") == int(ov.counties["offers_rehab"].sum()) + 1
+    prefectures = [f for f in m._children.values() if getattr(f, "layer_name", "") == "地市边界"]
+    assert len(prefectures[0].data["features"]) == 9
+    xlsx = openpyxl.load_workbook(io.BytesIO(report.overview_bytes(fujian_plan, "xlsx")))
+    assert xlsx.sheetnames == ["地市", "区县", "政策目标", "未纳入的区县", "说明"]
+    assert any("福建省自定目标" in str(c.value) for c in xlsx["说明"]["A"])
+    names = zipfile.ZipFile(io.BytesIO(report.overview_bytes(fujian_plan, "zip"))).namelist()
+    assert "province_overview_map.html" in names
+    assert report.overview_bytes(fujian_plan, "html").startswith(b"<!DOCTYPE html>")

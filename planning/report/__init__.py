@@ -25,6 +25,7 @@ from planning.report.kit import (
 )
 from planning.report.labels import data_sources
 from planning.report.layers import LAYERS, export_csv, export_geojson, export_gpkg, gis_layers
+from planning.report.map_province import build_overview_map
 from planning.report.maps import build_map, build_region_map, map_html
 from planning.report.plan import export_plan, export_tables, plan_summary
 from planning.report.printmap import export_print_map, render_print_map
@@ -32,7 +33,9 @@ from planning.report.province import (
     build_overview_workbook,
     export_province_overview,
     format_overview,
+    overview_bytes,
     overview_tables,
+    province_target_note,
 )
 from planning.report.reproduce import export_scenario, load_scenario_for_run
 from planning.report.rollout import export_rollout, rollout_tables
@@ -43,6 +46,7 @@ __all__ = [
     "FORMATS",
     "LAYERS",
     "build_map",
+    "build_overview_map",
     "build_overview_workbook",
     "build_region_map",
     "build_workbook",
@@ -66,9 +70,11 @@ __all__ = [
     "gis_layers",
     "load_scenario_for_run",
     "map_html",
+    "overview_bytes",
     "overview_tables",
     "parse_formats",
     "plan_summary",
+    "province_target_note",
     "render_print_map",
     "rollout_tables",
     "scenario_download_name",

@@ -8,10 +8,13 @@ Chinese or English.
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
 import unicodedata
+import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -20,6 +23,8 @@ from planning.inputs.regions import left_out_items
 from planning.inputs.sites import site_names
 from planning.report._shared import escape_formulas, make_folder
 from planning.report.labels import Lang, check_lang, model_name, prevalence_citation
+from planning.report.map_province import build_overview_map
+from planning.report.map_shell import map_html
 from planning.report.reproduce import export_scenario
 from planning.report.workbook import _autowidth, _put, _sheet_title, _write_table
 from planning.results.province import YEARS, ProvinceOverview, province_overview
@@ -139,6 +144,23 @@ def overview_tables(
             ],
         }
     )
+    target = pub.get("province_target")
+    if target is not None:  # the province's own target (Fujian: 80 % of counties by 2025)
+        r = target.iloc[0]
+        own = pd.DataFrame(
+            {
+                _t("ov_col_year", lang): [
+                    _t("ov_province_target_year", lang, year=r["year"], province=r["province"])
+                ],
+                _t("ov_col_county_target", lang): [float(r["county_share_target"])],
+                _t("ov_col_county_share", lang): [float(r["county_share"])],
+                _t("ov_col_county_target_met", lang): [_mark(r["county_target_met"], lang)],
+                _t("ov_col_patient_target", lang): [float(r["patient_share_target"])],
+                _t("ov_col_share_within", lang): [float(r["patient_share"])],
+                _t("ov_col_patient_target_met", lang): [_mark(r["patient_target_met"], lang)],
+            }
+        )
+        milestones = pd.concat([milestones, own], ignore_index=True)
     left = ov.left_out
     left_out = pd.DataFrame(
         {
@@ -156,17 +178,35 @@ def overview_tables(
     }
 
 
-def _notes(plan: Plan, lang: Lang) -> list[str]:
+def _notes(plan: Plan, lang: Lang, overview: ProvinceOverview | None = None) -> list[str]:
     sc = plan.scenario
     prevalence = prevalence_citation(sc.prevalence_per_mille, lang=lang)
+    own = [] if overview is None else [province_target_note(overview, lang=lang)]
     return [
         _t("ov_note_offers", lang),
         _t("ov_note_reach", lang),
         _t("ov_note_hub", lang),
         _t("ov_note_targets", lang),
+        *[line for line in own if line],
         _t("ov_note_prevalence", lang, prevalence=prevalence),
         _t("ov_note_privacy", lang, n=sc.privacy_threshold),
     ]
+
+
+def province_target_note(overview: ProvinceOverview, *, lang: Lang = "zh") -> str:
+    """Return the line citing the province's own target (``""`` when it has none)."""
+    r = overview.province_target
+    if r is None:
+        return ""
+    return _t(
+        "ov_note_province_target",
+        check_lang(lang),
+        province=r["province"],
+        year=r["year"],
+        since=r["since"],
+        county_target=float(r["county_share_target"]),
+        patient_target=float(r["patient_share_target"]),
+    )
 
 
 def _subtitle(plan: Plan, lang: Lang) -> str:
@@ -235,7 +275,7 @@ def build_overview_workbook(
         sheet.freeze_panes = "A2"
         _autowidth(sheet)
     notes = wb.create_sheet(_sheet_title(_t("ov_sheet_notes", lang), taken))
-    for i, line in enumerate(_notes(plan, lang), start=1):
+    for i, line in enumerate(_notes(plan, lang, ov), start=1):
         _put(notes, i, 1, line)
     return wb
 
@@ -303,6 +343,23 @@ def format_overview(
             total=int(ov.total["n_prefectures"]),
         ),
     ]
+    target = pub.get("province_target")
+    if target is not None:
+        r = target.iloc[0]
+        lines.append(
+            _t(
+                "ov_province_target_line",
+                lng,
+                province=r["province"],
+                year=r["year"],
+                county_target=float(r["county_share_target"]),
+                county_share=float(r["county_share"]),
+                county_met=mark(r["county_target_met"]),
+                patient_target=float(r["patient_share_target"]),
+                patient_share=share(r["patient_share"]).strip(" ()") or "–",
+                patient_met=mark(r["patient_target_met"]),
+            )
+        )
     if len(ov.left_out):
         items = i18n.join((m.text(lng) for m in left_out_items(ov.left_out)), lng)
         lines.append(_t("ov_left_out_line", lng, counties=items))
@@ -350,3 +407,40 @@ def export_province_overview(
     written.append(path)
     written.append(export_scenario(plan, out))
     return written
+
+
+OVERVIEW_MAP_HTML = "province_overview_map.html"
+OverviewFormat = Literal["xlsx", "html", "zip"]
+
+
+def overview_bytes(
+    plan: Plan,
+    fmt: OverviewFormat,
+    *,
+    lang: Lang = "zh",
+    overview: ProvinceOverview | None = None,
+) -> bytes:
+    """Return the province overview as one downloadable file (the app's download buttons).
+
+    ``"xlsx"``: the workbook of :func:`build_overview_workbook`; ``"html"``: the overview map
+    (:func:`planning.report.map_province.build_overview_map`, standalone page); ``"zip"``:
+    every file of :func:`export_province_overview` plus the map.
+    """
+    lang = check_lang(lang)
+    ov = overview or province_overview(plan)
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        build_overview_workbook(plan, ov, lang=lang).save(buf)
+        return buf.getvalue()
+    page = map_html(build_overview_map(plan, ov, basemap="cartodb", lang=lang))
+    if fmt == "html":
+        return page.encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        export_province_overview(plan, folder, lang=lang, overview=ov)
+        (folder / OVERVIEW_MAP_HTML).write_text(page, encoding="utf-8")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(folder.iterdir()):
+                zf.write(f, f.name)
+        return buf.getvalue()

@@ -30,7 +30,7 @@ same counts: none below the threshold is shown, none can be worked out by subtra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,21 @@ from planning.suppression import count_text, hide_revealing_shares
 
 YEARS: tuple[int, ...] = tuple(POLICY_TARGETS)
 """Milestone years (2023, 2024, 2025)."""
+
+PROVINCE_TARGETS: dict[str, dict[str, Any]] = {
+    "350000": {
+        "province": "福建省",
+        "year": 2025,
+        "county_share": 0.80,
+        "patient_share": 0.60,
+        "since": 2018,
+    },
+}
+"""A province's own targets beside the national milestones, by province adcode.
+
+Fujian's 2018 opinion on community rehabilitation: 80 % of its counties offering community
+rehabilitation and 60 % of home patients in service by 2025 (README, "Policy targets").
+"""
 
 
 class SolvedPlan(Protocol):
@@ -96,6 +111,10 @@ class ProvinceOverview:
         ``reason`` catalog key); they count in no share.
     mask
         The plan's :class:`~planning.results.privacy.CountMask`.
+    province_target
+        The province's own target when the whole region lies in a province that has one
+        (:data:`PROVINCE_TARGETS`, e.g. Fujian's 80 % of counties by 2025): ``province``,
+        ``year``, and the columns of ``milestones`` for the whole region; else ``None``.
     """
 
     title: str
@@ -105,6 +124,7 @@ class ProvinceOverview:
     milestones: pd.DataFrame
     left_out: pd.DataFrame
     mask: CountMask
+    province_target: pd.Series | None = None
 
     def public(self) -> dict[str, pd.DataFrame]:
         """Return the overview as it may be shown: ``{"prefectures", "counties", "total"}``.
@@ -138,7 +158,14 @@ class ProvinceOverview:
         hp = pd.Series([m.kpi("patients_total")], index=t.index, dtype=object)
         hw = pd.Series([m.kpi("patients_within")], index=t.index, dtype=object)
         _public_shares(total, t.astype({"patients": float, "patients_within": float}), hp, hw, thr)
-        return {"prefectures": prefs, "counties": counties, "total": total}
+        out = {"prefectures": prefs, "counties": counties, "total": total}
+        if self.province_target is not None:  # its patient share as the total shows it
+            target = self.province_target.copy()
+            if pd.isna(total["share_within"].iloc[0]):
+                target["patient_share"] = float("nan")
+                target["patient_target_met"] = None
+            out["province_target"] = target.to_frame().T
+        return out
 
 
 def _public_shares(
@@ -275,6 +302,25 @@ def province_overview(plan: SolvedPlan) -> ProvinceOverview:
         ]
     ).set_index("year")
     left_out = pd.DataFrame(plan.left_out.drop(columns="geometry", errors="ignore"))
+    # a region inside one province (county adcodes start with the province's two digits)
+    provinces = {f"{str(cid)[:2]}0000" for cid in counties.index}
+    province_target = None
+    if len(provinces) == 1 and (province_code := provinces.pop()) in PROVINCE_TARGETS:
+        tgt = PROVINCE_TARGETS[province_code]
+        province_target = pd.Series(
+            {
+                "province": str(tgt["province"]),
+                "year": int(tgt["year"]),
+                "since": int(tgt["since"]),
+                "county_share_target": tgt["county_share"],
+                "county_share": county_share,
+                "county_target_met": bool(county_share >= tgt["county_share"]),
+                "patient_share_target": tgt["patient_share"],
+                "patient_share": share,
+                "patient_target_met": bool(not np.isnan(share) and share >= tgt["patient_share"]),
+            },
+            dtype=object,
+        )
     return ProvinceOverview(
         title=plan.scenario.display_name,
         counties=counties,
@@ -283,4 +329,5 @@ def province_overview(plan: SolvedPlan) -> ProvinceOverview:
         milestones=milestones,
         left_out=left_out,
         mask=count_mask(t, threshold=plan.scenario.privacy_threshold),
+        province_target=province_target,
     )
