@@ -882,7 +882,9 @@ def test_whole_province_leaves_out_counties_without_census() -> None:
     picked = at.multiselect(key="rg_counties").value
     assert "350300" not in picked  # city codes are not counties
     assert "350302" in picked  # 城厢区
-    assert len(picked) == len(scenario["counties"]) > 80
+    # every county with census figures picked: the whole province, as `--region 福建省`
+    assert scenario["counties"] is None
+    assert len(picked) > 80
     assert any("金门县" in c.value for c in at.caption)
     table = next(d.value for d in at.dataframe if "常住人口" in d.value.columns)
     assert len(table) == len(picked)

@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from planning import pipeline, results
+from planning.errors import PlanningWarning
 from planning.i18n import MsgStr
 from planning.inputs import demand as demand_step
 from planning.inputs import regions as data_step
@@ -233,17 +234,42 @@ def region_counties(region: str, counties: tuple[str, ...] | None) -> gpd.GeoDat
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _county_overview(
+    region: str,
+    counties: tuple[str, ...] | None,
+    prevalence_per_mille: float,
+    in_scope_share: float,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    layer = data_step.load_counties(region, counties=counties)
+    with warnings.catch_warnings():  # the left-out counties are returned, said by the caller
+        warnings.simplefilter("ignore", PlanningWarning)
+        return demand_step.region_patients(
+            layer, prevalence_per_mille=prevalence_per_mille, in_scope_share=in_scope_share
+        )
+
+
 def county_overview(
     region: str,
     counties: tuple[str, ...] | None,
     prevalence_per_mille: float,
     in_scope_share: float,
-) -> gpd.GeoDataFrame:
-    """Counties of the region with census population and estimated patients."""
-    layer = data_step.load_counties(region, counties=counties)
-    return demand_step.estimate_patients(
-        layer, prevalence_per_mille=prevalence_per_mille, in_scope_share=in_scope_share
-    )
+) -> tuple[gpd.GeoDataFrame, Warns]:
+    """Counties of the region with census population and estimated patients.
+
+    Counties without census figures (金门县...) are left out as a plan leaves them out
+    (:func:`planning.inputs.region_patients`); the warning naming them is returned, so the
+    page says it on every run, also when the counties come from the cache.
+    """
+    kept, left_out = _county_overview(region, counties, prevalence_per_mille, in_scope_share)
+    return kept, left_out_warnings(left_out)
+
+
+def left_out_warnings(left_out: pd.DataFrame) -> Warns:
+    """The library's warning naming the counties left out of a region (none when none)."""
+    if left_out.empty:
+        return ()
+    items = data_step.left_out_items(left_out)
+    return (PlanningWarning("regions.counties_left_out", counties=items, n=len(items)),)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

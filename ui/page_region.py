@@ -128,7 +128,10 @@ def _province_counties(province: str, counties0: list[str] | None) -> tuple[str,
     if not chosen:
         st.error(t("pick_a_county"))
         st.stop()
-    return None if set(chosen) == set(codes) else tuple(c for c in codes if c in chosen)
+    # every county with census figures: the whole province (a plan leaves the others out and
+    # says so), as the command line plans ``--region 福建省``
+    with_census = set(units.loc[units["has_census"], "adcode"])
+    return None if with_census <= set(chosen) else tuple(c for c in codes if c in chosen)
 
 
 def _update_scenario(s: dict[str, Any], **changes: Any) -> Scenario:
@@ -160,9 +163,10 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     try:
         fac, warns = cache.scenario_facilities(scenario)
         if scenario.patients_file:  # known counts, exactly as Solve will use them
-            counties = cache.prepared_inputs(scenario)[0].counties
-        else:
-            counties = cache.county_overview(
+            inputs = cache.prepared_inputs(scenario)[0]
+            counties, left = inputs.counties, cache.left_out_warnings(inputs.left_out)
+        else:  # counties without census figures (金门县...) are left out, as a plan does
+            counties, left = cache.county_overview(
                 scenario.region,
                 scenario.counties,
                 scenario.prevalence_per_mille,
@@ -172,7 +176,7 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
         # e.g. no census outside Fujian: say so, and keep the uploads below usable
         state.show_error(err)
         return boundaries, None
-    state.show_warnings(warns)
+    state.show_warnings((*left, *warns))
     table = _overview_table(region_input_overview(counties, scenario, facilities=fac))
     st.subheader(t("overview_title"))
     if scenario.patients_file:

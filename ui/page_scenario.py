@@ -17,7 +17,7 @@ from planning.pipeline import Plan
 from planning.report import maps
 from planning.results import capacity_advice, region_input_totals
 from planning.scenario import Scenario
-from ui import cache, mapview, state
+from ui import cache, mapview, province_view, state
 from ui.i18n import labels, lang, progress_text, t
 from ui.results_view import (
     county_note,
@@ -29,6 +29,7 @@ from ui.results_view import (
     travel_caption,
 )
 
+LEFT_OUT = "regions.counties_left_out"
 MODELS = ["mclp", "p_median", "lscp", "p_center"]
 SOURCES = ["grid", "grid+facilities", "facilities", "grid+osm", "osm"]
 CANDIDATE_TYPES = [
@@ -348,7 +349,8 @@ def _solve(scenario: Scenario) -> None:
             st.info(t("previous_results_kept"))
         return
     bar.empty()
-    state.show_warnings(warns)
+    # the counties left out (no census figures) are said with the results, on every run
+    state.show_warnings(w for w in warns if getattr(w, "code", "") != LEFT_OUT)
     state.set_plan(plan)
 
 
@@ -356,6 +358,7 @@ def _results(plan: Plan, scenario: Scenario) -> None:
     if not _same_problem(plan.scenario, scenario):
         st.warning(t("stale_plan"))
     st.markdown(format_status(plan))
+    state.show_warnings(cache.left_out_warnings(plan.left_out))
     metrics_row(plan, key="sc")
     for advice in capacity_advice(plan.tables):
         st.warning(advice.text(lang()))
@@ -378,12 +381,20 @@ def _results(plan: Plan, scenario: Scenario) -> None:
         )
     m = maps.build_map(plan, basemap=basemap, lang=mapview.map_lang(), selected_site=reach)
     mapview.show(m, key="map_scenario")
-    tab_policy, tab_counties, tab_sites, tab_downloads = st.tabs(
-        [t("tab_policy"), t("tab_counties"), t("tab_sites"), t("tab_downloads")]
+    tab_policy, tab_overview, tab_counties, tab_sites, tab_downloads = st.tabs(
+        [
+            t("tab_policy"),
+            t("tab_overview"),
+            t("tab_counties"),
+            t("tab_sites"),
+            t("tab_downloads"),
+        ]
     )
     with tab_policy:
         st.dataframe(policy_table(plan), width="stretch")
         st.caption(t("policy_note"))
+    with tab_overview:
+        province_view.render(plan)
     with tab_counties:
         st.dataframe(county_table(plan), width="stretch")
         if plan.tables.counties["beyond_cutoff"].any():
@@ -404,14 +415,16 @@ def _inputs_map(scenario: Scenario) -> None:
             with st.spinner(t("preparing")):
                 inputs, _ = cache.prepared_inputs(scenario)
             counties, demand, facilities = inputs.counties, inputs.demand, inputs.facilities
+            left = cache.left_out_warnings(inputs.left_out)
         else:  # road networks may need a download: wait for Solve
-            counties = cache.county_overview(
+            counties, left = cache.county_overview(
                 scenario.region,
                 scenario.counties,
                 scenario.prevalence_per_mille,
                 scenario.in_scope_share,
             )
             facilities, _ = cache.scenario_facilities(scenario)
+    state.show_warnings(left)  # counties without census figures, left out of the plan
     totals = region_input_totals(counties, scenario)
     c1, c2, c3 = st.columns(3)
     c1.metric(t("m_counties"), f"{totals.n_counties}")
