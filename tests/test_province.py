@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import folium
 import openpyxl
 import pandas as pd
 import pytest
@@ -239,8 +240,13 @@ def test_overview_map_and_downloads(fujian_plan) -> None:
     assert {"区县社区康复服务", "未纳入（无普查数据）"} <= layers
     # every county offering rehab says so in its tooltip, and the legend once more
     assert count("有站点（开展社区康复）") == int(ov.counties["offers_rehab"].sum()) + 1
-    prefectures = [f for f in m._children.values() if getattr(f, "layer_name", "") == "地市边界"]
-    assert len(prefectures[0].data["features"]) == 9
+    (group,) = [f for f in m._children.values() if getattr(f, "layer_name", "") == "地市边界"]
+    (outlines,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(outlines.data["features"]) == 9
+    # the plan's own map draws the same prefecture outlines over a province
+    plan_map = report.build_map(fujian_plan, basemap="none", lang="en")
+    names = {getattr(f, "layer_name", "") for f in plan_map._children.values()}
+    assert "Prefecture boundaries" in names
     xlsx = openpyxl.load_workbook(io.BytesIO(report.overview_bytes(fujian_plan, "xlsx")))
     assert xlsx.sheetnames == ["地市", "区县", "政策目标", "未纳入的区县", "说明"]
     assert any("福建省自定目标" in str(c.value) for c in xlsx["说明"]["A"])

@@ -394,7 +394,7 @@ def _results(plan: Plan, scenario: Scenario) -> None:
         st.dataframe(policy_table(plan), width="stretch")
         st.caption(t("policy_note"))
     with tab_overview:
-        province_view.render(plan)
+        province_view.render(plan, basemap=basemap)
     with tab_counties:
         st.dataframe(county_table(plan), width="stretch")
         if plan.tables.counties["beyond_cutoff"].any():

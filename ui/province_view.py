@@ -51,18 +51,19 @@ def _headline(ov: ProvinceOverview, pub: dict[str, Any], *, minutes: float) -> N
         f"{int(total['counties_offering'])} / {int(total['n_counties'])}"
         f" ({fmt_pct(total['county_share'])})",
     )
-    c2.metric(
-        t("ov_m_patients", T=f"{minutes:g}"),
-        f"{total['patients_within']} / {total['patients']} ({fmt_pct(total['share_within'])})",
-    )
+    c2.metric(t("ov_m_patients", T=f"{minutes:g}"), fmt_pct(total["share_within"]))
+    c2.caption(t("ov_m_patients_of", within=total["patients_within"], total=total["patients"]))
     c3.metric(
         t("ov_m_hubs"),
         f"{int(ov.total['prefectures_with_hub'])} / {int(ov.total['n_prefectures'])}",
     )
 
 
-def render(plan: Plan, *, key: str = "ov") -> None:
-    """Draw the province overview of ``plan`` (a tab of the Scenario page)."""
+def render(plan: Plan, *, basemap: str = "none", key: str = "ov") -> None:
+    """Draw the province overview of ``plan`` (a tab of the Scenario page).
+
+    ``basemap``: the one picked for the plan's map above (one switch for both maps).
+    """
     code = mapview.map_lang()
     ov = province_overview(plan)
     pub = ov.public()
@@ -103,7 +104,6 @@ def render(plan: Plan, *, key: str = "ov") -> None:
         hide_index=True,
         width="stretch",
     )
-    basemap = mapview.basemap_picker(f"{key}_basemap")
     mapview.show(
         report.build_overview_map(plan, ov, basemap=basemap, lang=code),
         key=f"map_{key}",

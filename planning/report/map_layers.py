@@ -82,6 +82,7 @@ OVER_CAPACITY_COLOUR = "#e31a1c"
 CANDIDATE_COLOUR = "#9e9e9e"
 ASSIGN_WITHIN_COLOUR = "#3b6fb6"
 ASSIGN_BEYOND_COLOUR = "#c0392b"
+PREFECTURE_COLOUR = "#08306b"
 
 
 def _features(
@@ -180,6 +181,49 @@ def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson
         interactive=False,
         control=False,
     )
+
+
+def _prefecture_outlines(
+    counties: gpd.GeoDataFrame, *, name: str, always: bool = False
+) -> folium.FeatureGroup:
+    """Thick outlines of the prefecture cities (their counties dissolved), above the counties.
+
+    Drawn when the counties span more than one prefecture (a province), or ``always``; an
+    empty group otherwise. Not a switch of the layer control (like the county boundaries).
+    """
+    group = folium.FeatureGroup(name=name, control=False)
+    if "prefecture" not in counties.columns:
+        return group
+    if counties["prefecture"].nunique() < 2 and not always:
+        return group
+    merged = counties[["prefecture", "geometry"]].dissolve(by="prefecture")
+    outlines = gpd.GeoDataFrame(
+        geometry=merged.geometry.boundary, index=merged.index, crs=merged.crs
+    )
+    names = (
+        counties.groupby("prefecture")["prefecture_name"].first()
+        if ("prefecture_name" in counties.columns)
+        else pd.Series("", index=merged.index)
+    )
+    props = pd.DataFrame({"name": names.reindex(merged.index).fillna("").astype(str)})
+    folium.GeoJson(
+        _features(outlines, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
+        name=name,
+        style_function=lambda _f: {"color": PREFECTURE_COLOUR, "weight": 3.2, "fill": False},
+        interactive=False,
+        control=False,
+    ).add_to(group)
+    return group
+
+
+def _prefecture_layer(
+    counties: gpd.GeoDataFrame, t: dict[str, str], m: folium.Map
+) -> list[LegendSection]:
+    """Add the prefecture outlines to ``m`` when the counties span several; their legend."""
+    if "prefecture" not in counties.columns or counties["prefecture"].nunique() < 2:
+        return []
+    _prefecture_outlines(counties, name=t["prefectures"]).add_to(m)
+    return [(t["prefectures"], [(PREFECTURE_COLOUR, t["prefecture"], "line")])]
 
 
 def _county_labels(counties: gpd.GeoDataFrame, *, lang: str = "zh") -> folium.FeatureGroup:

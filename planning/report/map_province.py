@@ -19,12 +19,14 @@ import pandas as pd
 from planning import i18n
 from planning.inputs.sites import site_names
 from planning.report.map_layers import (
+    PREFECTURE_COLOUR,
     SITE_COLOURS,
     _boundaries,
     _county_labels,
     _features,
     _fmt_share,
     _point_layer,
+    _prefecture_outlines,
     _tooltip,
 )
 from planning.report.map_shell import (
@@ -45,7 +47,6 @@ OFFERS_COLOUR = "#238b45"
 REACHED_COLOUR = "#a1d99b"
 NONE_COLOUR = "#fdae6b"
 LEFT_OUT_COLOUR = "#bdbdbd"
-PREFECTURE_COLOUR = "#08306b"
 
 
 def _t(key: str, lang: str, **params: Any) -> str:
@@ -189,7 +190,7 @@ def _overview_map(plan: Plan, ov: ProvinceOverview, basemap: str, lang: str) -> 
         present = [k for k in ("existing", "new", "hub") if (sites["kind"] == k).any()]
         legend.append((t["sites"], [(SITE_COLOURS[k], t[k], "circle") for k in present]))
     _boundaries(counties, t).add_to(m)
-    _prefecture_outlines(counties, lang).add_to(m)
+    _prefecture_outlines(counties, name=_t("ov_map_prefectures", lang), always=True).add_to(m)
     legend.append(
         (
             _t("ov_map_prefectures", lang),
@@ -199,26 +200,3 @@ def _overview_map(plan: Plan, ov: ProvinceOverview, basemap: str, lang: str) -> 
     _county_labels(counties, lang=lang).add_to(m)
     _finish(m, legend, plan.travel.label, t, lang=lang, basemap=basemap)
     return m
-
-
-def _prefecture_outlines(counties: gpd.GeoDataFrame, lang: str) -> folium.GeoJson:
-    """Thick outlines of the prefecture cities (their counties dissolved)."""
-    key = "prefecture" if "prefecture" in counties.columns else None
-    if key is None:
-        merged = gpd.GeoDataFrame(
-            {"name": [""]}, geometry=[counties.geometry.union_all()], crs=counties.crs
-        )
-    else:
-        merged = counties[[key, "prefecture_name", "geometry"]].dissolve(by=key)
-        merged = merged.rename(columns={"prefecture_name": "name"})
-    outlines = gpd.GeoDataFrame(
-        geometry=merged.geometry.boundary, index=merged.index, crs=merged.crs
-    )
-    props = pd.DataFrame({"name": merged["name"].fillna("").astype(str)}, index=merged.index)
-    return folium.GeoJson(
-        _features(outlines, props, tolerance_deg=COUNTY_TOLERANCE_DEG),
-        name=_t("ov_map_prefectures", lang),
-        style_function=lambda _f: {"color": PREFECTURE_COLOUR, "weight": 3.2, "fill": False},
-        interactive=False,
-        control=False,
-    )

@@ -20,6 +20,7 @@ from planning.report.map_layers import (
     _demand_layer,
     _facility_layer,
     _features,
+    _prefecture_layer,
     _tooltip,
 )
 from planning.report.map_shell import (
@@ -157,6 +158,7 @@ def _region_map(
     for overlay in overlays:
         overlay.add_to(m)
     _boundaries(counties, t).add_to(m)
+    legend.extend(_prefecture_layer(counties, t, m))  # a province: its prefectures
     _county_labels(counties, lang=lang).add_to(m)
     legend.extend(overlay_legend)
     _finish(m, legend, travel_label, t, lang=lang, basemap=basemap, collapsed=collapsed_layers)

@@ -79,6 +79,7 @@ from planning.report.map_layers import (
     _load_text,
     _places,
     _point_layer,
+    _prefecture_layer,
     _tooltip,
     display_cells,
 )
@@ -437,6 +438,7 @@ def _plan_map(
         legend.append((t["sites"], rows_s))
 
     _boundaries(counties, t).add_to(m)
+    legend.extend(_prefecture_layer(counties, t, m))  # a province: its prefectures
     _county_labels(counties, lang=lang).add_to(m)
     order = [t[k] for k in ("sites", "facilities", "share_within", "patients", "assignments")]
     legend.sort(
