@@ -253,3 +253,14 @@ def test_overview_map_and_downloads(fujian_plan) -> None:
     names = zipfile.ZipFile(io.BytesIO(report.overview_bytes(fujian_plan, "zip"))).namelist()
     assert "province_overview_map.html" in names
     assert report.overview_bytes(fujian_plan, "html").startswith(b"<!DOCTYPE html>")
+
+
+def test_print_map_of_a_province_outlines_prefectures_and_counts_hubs(fujian_plan) -> None:
+    fig = report.render_print_map(fujian_plan, lang="zh", date="2026-12-06")
+    texts = [t.get_text() for t in fig.texts]
+    assert any("有枢纽站点的地市：9 / 9" in t for t in texts)
+    legend_labels = {
+        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
+    }
+    assert "地市边界" in legend_labels
+    fig.savefig(io.BytesIO(), format="png", dpi=60)  # draws without error

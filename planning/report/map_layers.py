@@ -183,6 +183,14 @@ def _boundaries(counties: gpd.GeoDataFrame, t: dict[str, str]) -> folium.GeoJson
     )
 
 
+def spans_prefectures(counties: pd.DataFrame) -> bool:
+    """Whether the counties lie in more than one prefecture city (a province, say)."""
+    if "prefecture" not in counties.columns or counties.empty:
+        return False
+    pref = counties["prefecture"].astype(str)
+    return bool((pref != pref.iloc[0]).any())
+
+
 def _prefecture_outlines(
     counties: gpd.GeoDataFrame, *, name: str, always: bool = False
 ) -> folium.FeatureGroup:
@@ -194,7 +202,7 @@ def _prefecture_outlines(
     group = folium.FeatureGroup(name=name, control=False)
     if "prefecture" not in counties.columns:
         return group
-    if counties["prefecture"].nunique() < 2 and not always:
+    if not always and not spans_prefectures(counties):
         return group
     merged = counties[["prefecture", "geometry"]].dissolve(by="prefecture")
     outlines = gpd.GeoDataFrame(
@@ -220,7 +228,7 @@ def _prefecture_layer(
     counties: gpd.GeoDataFrame, t: dict[str, str], m: folium.Map
 ) -> list[LegendSection]:
     """Add the prefecture outlines to ``m`` when the counties span several; their legend."""
-    if "prefecture" not in counties.columns or counties["prefecture"].nunique() < 2:
+    if not spans_prefectures(counties):
         return []
     _prefecture_outlines(counties, name=t["prefectures"]).add_to(m)
     return [(t["prefectures"], [(PREFECTURE_COLOUR, t["prefecture"], "line")])]

@@ -32,7 +32,9 @@ from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.inputs.regions import utm_crs
 from planning.report import legend as legend_classes
 from planning.report.labels import data_sources, model_name, place_label, text
+from planning.report.map_layers import PREFECTURE_COLOUR, spans_prefectures
 from planning.results.privacy import count_mask, travel_left_out
+from planning.results.province import province_overview
 from planning.results.tables import capacity_advice
 from planning.travel.table import travel_label_local
 
@@ -242,6 +244,10 @@ def render_print_map(
     colours = [_coverage_colour(s) for s in share]
     cgeo.plot(ax=ax, color=colours, edgecolor="#4d4d4d", linewidth=0.8 * scale)
     cgeo.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.6 * scale)
+    several = spans_prefectures(cgeo)
+    if several:  # a province: its prefecture cities outlined
+        outlines = cgeo[["prefecture", "geometry"]].dissolve(by="prefecture").boundary
+        outlines.plot(ax=ax, color=PREFECTURE_COLOUR, linewidth=1.3 * scale)
     halo = [patheffects.withStroke(linewidth=3 * scale, foreground="white")]
     sites = plan.tables.sites
     sgeo = plan.sites.loc[sites.index].to_crs(crs) if len(sites) else None
@@ -377,6 +383,16 @@ def render_print_map(
         for kind, st in SITE_STYLE.items()
     ]
     boundary = Line2D([], [], color="#4d4d4d", linewidth=1.0, label=_l("boundary", lang))
+    if several:
+        site_handles.append(
+            Line2D(
+                [],
+                [],
+                color=PREFECTURE_COLOUR,
+                linewidth=1.6,
+                label=i18n.text("report.map.prefectures", lang),
+            )
+        )
     if bool(plan.tables.sites.get("over_capacity", pd.Series(dtype=bool)).any()):
         site_handles.append(
             Line2D(
@@ -435,6 +451,16 @@ def render_print_map(
         )
     key_lines += [advice.text(lang) for advice in capacity_advice(plan.tables)]
     key_lines += _policy_line(plan, lang)
+    if several:  # the province overview's hub line (one comprehensive site per prefecture)
+        overview = province_overview(plan)
+        key_lines.append(
+            i18n.text(
+                "regions.ov_hubs",
+                lang,
+                n=int(overview.total["prefectures_with_hub"]),
+                total=int(overview.total["n_prefectures"]),
+            )
+        )
     key_lines.append(_l("travel", lang, label=travel_label_local(plan.travel.label, lang=lang)))
     body = "\n".join(_wrap(line, 58) for line in key_lines)
     fig.text(
