@@ -57,7 +57,10 @@ def _copy_input(src: Path, inputs: Path, role: str) -> str:
         raise DataError("report.input_file_missing", role=role_name, path=str(src))
     make_folder(inputs)
     own = Path(original_name(src)).stem  # the planner's name, without the library's hash tag
-    stem = own if own == role or own.startswith(f"{role}_") else f"{role}_{own}"
+    # the kit's own OSM table keeps its name in a kit of a re-run (copied, not renamed);
+    # any other file is named after its role ("facilities_<the planner's name>")
+    kit_table = role == "osm_facilities" and own == role
+    stem = own if kit_table or own.startswith(f"{role}_") else f"{role}_{own}"
     if src.suffix.lower() == ".shp":
         for part in src.parent.glob(src.stem + ".*"):
             if part.suffix.lower() in _SHAPEFILE_PARTS:
