@@ -132,7 +132,7 @@ def test_overview_in_english() -> None:
     ok(at)
     tables = [d.value for d in at.dataframe]
     milestones = next(t for t in tables if {"Year", "County target"} <= set(t.columns))
-    assert "2025 (福建省 target)" in set(milestones["Year"].astype(str))
+    assert "2025 (福建省 Fujian target)" in set(milestones["Year"].astype(str))
     left = i18n.text("regions.counties_left_out", "en", counties="", n=1).split(":")[0]
     assert any(left in w.value and "金门县" in w.value for w in at.warning)
     assert any(

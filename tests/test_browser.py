@@ -440,6 +440,12 @@ def _t(key: str, lang: str, **params: Any) -> str:
     return i18n.text(f"ui.{key}", lang, **params)
 
 
+def i18n_text(key: str, lang: str) -> str:
+    from planning import i18n  # noqa: PLC0415
+
+    return i18n.text(key, lang)
+
+
 def _r(key: str, lang: str) -> str:
     from planning import i18n  # noqa: PLC0415
 
@@ -480,6 +486,13 @@ def _walk(page: Any, lang: str, tmp_path: Path, allowed_cjk: set[str]) -> None:
     page.get_by_role("tab", name=_t("tab_sites", lang)).click()
     page.wait_for_timeout(1_000)
     _check_language(page, lang, "site table", allowed_cjk=allowed_cjk)
+    # the province overview (#15): its map fitted, names apart, legend whole; one language
+    page.get_by_role("tab", name=_t("tab_overview", lang)).click()
+    page.get_by_text(_t("ov_milestones", lang)).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2_000)
+    offers = {i18n_text("regions.ov_map_offers", lang)}
+    _check_maps(page, expect={1: offers})  # map 0: the plan's, above the tabs
+    _check_language(page, lang, "province overview", allowed_cjk=allowed_cjk)
 
     # ---- Region page: the map fits Putian, names apart, facilities in the legend
     _goto(page, lang, "page_region")

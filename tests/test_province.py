@@ -216,9 +216,9 @@ def test_fujian_own_target_beside_the_national_milestones(fujian_plan) -> None:
     assert target["county_share"] == pytest.approx(ov.total["county_share"])
     assert target["county_target_met"] == (ov.total["county_share"] >= 0.80)
     milestones = report.overview_tables(fujian_plan, ov, lang="en")["milestones"]
-    assert milestones["Year"].astype(str).tolist()[-1] == "2025 (福建省 target)"
+    assert milestones["Year"].astype(str).tolist()[-1] == "2025 (福建省 Fujian target)"
     text = report.format_overview(fujian_plan, lang="en")
-    assert "福建省's own target for 2025: counties offering rehab 80%" in text
+    assert "福建省 Fujian's own target for 2025: counties offering rehab 80%" in text
     # a region outside Fujian has none (the hand-made plan's ids name no province)
     assert (
         province_overview(_plan(_counties([("a1", "甲一", "A", 10, 5)]), SITES)).province_target

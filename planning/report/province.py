@@ -22,7 +22,13 @@ from planning import i18n
 from planning.inputs.regions import left_out_items
 from planning.inputs.sites import site_names
 from planning.report._shared import escape_formulas, make_folder
-from planning.report.labels import Lang, check_lang, model_name, prevalence_citation
+from planning.report.labels import (
+    Lang,
+    check_lang,
+    model_name,
+    place_label,
+    prevalence_citation,
+)
 from planning.report.map_province import build_overview_map
 from planning.report.map_shell import map_html
 from planning.report.reproduce import export_scenario
@@ -150,7 +156,12 @@ def overview_tables(
         own = pd.DataFrame(
             {
                 _t("ov_col_year", lang): [
-                    _t("ov_province_target_year", lang, year=r["year"], province=r["province"])
+                    _t(
+                        "ov_province_target_year",
+                        lang,
+                        year=r["year"],
+                        province=place_label(str(r["province"]), lang),
+                    )
                 ],
                 _t("ov_col_county_target", lang): [float(r["county_share_target"])],
                 _t("ov_col_county_share", lang): [float(r["county_share"])],
@@ -201,7 +212,7 @@ def province_target_note(overview: ProvinceOverview, *, lang: Lang = "zh") -> st
     return _t(
         "ov_note_province_target",
         check_lang(lang),
-        province=r["province"],
+        province=place_label(str(r["province"]), lang),
         year=r["year"],
         since=r["since"],
         county_target=float(r["county_share_target"]),
@@ -350,7 +361,7 @@ def format_overview(
             _t(
                 "ov_province_target_line",
                 lng,
-                province=r["province"],
+                province=place_label(str(r["province"]), lng),
                 year=r["year"],
                 county_target=float(r["county_share_target"]),
                 county_share=float(r["county_share"]),
