@@ -69,7 +69,7 @@ def test_a_prefecture_with_a_county_without_census_shows_its_counties() -> None:
 
 def test_any_province_can_be_picked_and_its_capital_planned() -> None:
     """A capital outside Fujian (兰州市): picked by province -> city, patients = census x 4.6 ‰."""
-    at = start(None)
+    at = start(Scenario(n_facilities=3, **COARSE))  # the Putian demo, coarse
     at.switch_page("ui/page_region.py").run()
     at.selectbox(key="rg_province").set_value("甘肃省").run()
     ok(at)
@@ -88,6 +88,14 @@ def test_any_province_can_be_picked_and_its_capital_planned() -> None:
     at.switch_page("ui/page_scenario.py").run()
     ok(at)
     assert "兰州市方案" in at.caption[0].value
+    at.button(key="solve").click().run()  # end to end
+    ok(at)
+    assert not at.error
+    plan = at.session_state["plan"]
+    assert plan.scenario.region == "兰州市"
+    census = plan.counties["population"].sum()
+    assert plan.tables.kpis["patients_total"] == pytest.approx(census * 4.60 / 1000)
+    assert len(plan.solution.selected_sites) == 3
 
 
 def test_overview_tab_milestones_left_out_and_downloads() -> None:
