@@ -12,10 +12,18 @@ changes::
 
 * :mod:`~planning.batch.units` — the units of a region at a level, each unit's scenario (the
   template with its region replaced) and its fingerprint;
-* :mod:`~planning.batch.run` — :func:`run_batch`: a ``LocalCluster`` sized to the machine (or
-  an existing scheduler, or your ``Client``), one task per unit, largest first, at most one
-  unit per worker thread; resume, isolated failures, progress; the roll-up
-  (:mod:`planning.report.batch`).
+* :mod:`~planning.batch.run` — :func:`run_batch`: the units, resume, the cluster's work, the
+  roll-up (:mod:`planning.report.batch`);
+* :mod:`~planning.batch.cluster` — :func:`open_cluster`: a ``LocalCluster`` sized to the
+  machine (:func:`default_workers`), or an existing scheduler, or your ``Client``;
+* :mod:`~planning.batch.folders` — the batch folder: made ready, leftovers cleared, complete
+  unit plans reused (:func:`reusable_plan`);
+* :mod:`~planning.batch.result` — what a batch hands back: :class:`UnitOutcome`,
+  :class:`BatchProgress`, :class:`BatchResult`;
+* :mod:`~planning.batch.record` — ``batch.json``, the record of the last run
+  (:func:`read_batch`);
+* underneath, ``_dispatch`` (one task per unit, largest first, at most one unit per worker
+  thread; isolated failures, progress) and ``_task`` (what a worker does for one unit).
 
 Each task gets only the unit's scenario (JSON) and the batch folder's path: the worker reads
 census, boundaries and road caches itself and writes the unit's plan folder there (under a
@@ -25,19 +33,17 @@ on one thread (``KANGLE_SOLVER_THREADS=1``), so N workers use N cores without fi
 
 from __future__ import annotations
 
-from planning.batch.run import (
-    BATCH_JSON,
+from planning.batch.cluster import default_workers, open_cluster
+from planning.batch.folders import reusable_plan
+from planning.batch.record import BATCH_JSON, read_batch
+from planning.batch.result import (
     BatchProgress,
     BatchResult,
     UnitError,
     UnitOutcome,
-    default_workers,
     format_elapsed,
-    open_cluster,
-    read_batch,
-    reusable_plan,
-    run_batch,
 )
+from planning.batch.run import run_batch
 from planning.batch.units import (
     LEVELS,
     NATION_NAMES,
