@@ -11,8 +11,10 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +211,19 @@ class Mip:
         """Number of rows (constraints)."""
         return int(self.row_lb.shape[0])
 
+    def satisfied_by(self, x: FloatArray, *, tol: float = 1e-6) -> bool:
+        """Whether ``x`` meets every bound, row and integrality of the MIP (within ``tol``)."""
+        if x.shape != self.cost.shape or not np.isfinite(x).all():
+            return False
+        if (x < self.lb - tol).any() or (x > self.ub + tol).any():
+            return False
+        xi = x[self.integer]
+        if (np.abs(xi - np.round(xi)) > tol).any():
+            return False
+        ax = self.a @ x
+        slack = tol * np.maximum(1.0, np.abs(ax))
+        return bool(((ax >= self.row_lb - slack) & (ax <= self.row_ub + slack)).all())
+
     def to_pulp(self, name: str) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
         """Return the equivalent :class:`pulp.LpProblem` and its variables in column order."""
         sense = pulp.LpMinimize if self.sense == "min" else pulp.LpMaximize
@@ -383,6 +398,16 @@ class HighsSession:
         if status == highspy.HighsStatus.kError:
             raise SolverError("models.highs_refused")
         self._highspy = highspy
+        self._started = False
+
+    def set_start(self, cols: IntArray, values: FloatArray) -> None:
+        """Give HiGHS a (partial) start: values of columns ``cols`` for the next solve.
+
+        HiGHS completes a partial start itself. Presolve is switched off for a solve with a
+        start (see :meth:`solve`).
+        """
+        self.h.setSolution(int(cols.size), cols.astype(np.int32), values.astype(float))
+        self._started = True
 
     def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
         """Change the bounds of one row."""
@@ -405,9 +430,14 @@ class HighsSession:
         if self.mip.integral_objective and mip_gap == 0:
             h.setOptionValue("mip_abs_gap", 0.999)
         if start is not None:
-            h.setSolution(
-                self.mip.n_cols, np.arange(self.mip.n_cols, dtype=np.int32), start.astype(float)
-            )
+            self.set_start(np.arange(self.mip.n_cols, dtype=np.int64), start)
+        # HiGHS pitfall: a start (setSolution) with presolve on can end in a wrong "Optimal"
+        # (a dual bound above the true optimum, the start returned as the solution); with a
+        # start, presolve is always off
+        presolve_on = self.mip.presolve and not self._started
+        h.setOptionValue("presolve", str(self.mip.highs_options.get("presolve", "choose")))
+        if not presolve_on:
+            h.setOptionValue("presolve", "off")
         t0 = time.perf_counter()
         h.run()
         elapsed = time.perf_counter() - t0
@@ -417,10 +447,19 @@ class HighsSession:
         x = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
         obj = float(info.objective_function_value) if has_sol else None
         is_mip = bool(self.mip.integer.any())
+        self._started = False  # a start serves one solve
+        # check the reported objective against the solution itself: a mismatch means HiGHS's
+        # claims about this run cannot be trusted (no proof, no bound)
+        trusted = True
+        if x is not None and obj is not None:
+            value = float(self.mip.cost @ x) + float(self.mip.offset)
+            if abs(value - obj) > 1e-6 * max(1.0, abs(value)):
+                logger.warning("HiGHS objective %.9g differs from its solution's %.9g", obj, value)
+                obj, trusted = value, False
         bound: float | None
         if is_mip:
             bound = float(info.mip_dual_bound)
-            if not math.isfinite(bound):
+            if not math.isfinite(bound) or not trusted:
                 bound = None
         else:
             bound = obj if ms == hs.HighsModelStatus.kOptimal else None
@@ -437,8 +476,10 @@ class HighsSession:
             note = Msg("models.raw_highs_stopped", status=h.modelStatusToString(ms))
             return RawResult.no_plan("error", elapsed, "highs", note)
         gap = _rel_gap(obj, bound) if is_mip else 0.0
-        proven = ms == hs.HighsModelStatus.kOptimal and (
-            not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective)
+        proven = (
+            trusted
+            and ms == hs.HighsModelStatus.kOptimal
+            and (not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective))
         )
         status: RawStatus = "optimal" if proven else "feasible"
         if proven:
@@ -490,6 +531,50 @@ def cbc_command(**options: Any) -> pulp.COIN_CMD:
     raise SolverError("models.cbc_not_found")
 
 
+class _CbcWatchdog:
+    """End the CBC process started by pulp once ``end`` (``time.perf_counter()``) has passed.
+
+    pulp waits for CBC without a timeout; CBC stops on its ``-sec`` limit only between its
+    steps. The watchdog finds the process among this process's children by its executable
+    (Linux ``/proc``; elsewhere it does nothing) and kills it; pulp then raises, and the
+    caller reports the time limit.
+    """
+
+    def __init__(self, executable: str, end: float) -> None:
+        self.executable = executable
+        self.end = end
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        if self._done.wait(max(0.0, self.end - time.perf_counter())):
+            return
+        tasks = Path(f"/proc/{os.getpid()}/task")
+        if not tasks.is_dir():
+            return
+        for children in tasks.glob("*/children"):
+            try:
+                pids = children.read_text().split()
+            except OSError:
+                continue
+            for pid in pids:
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    if cmdline and cmdline[0].decode(errors="replace") == self.executable:
+                        self.fired = True
+                        os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    continue
+
+    def stop(self) -> None:
+        """Stand down: the solve has ended."""
+        self._done.set()
+        self._thread.join()
+
+
+_CBC_PROVEN_INFEASIBLE = re.compile(r"proven infeasible|problem is infeasible", re.IGNORECASE)
 _CBC_BOUND = re.compile(r"(?:Lower|Upper) bound:\s*(-?[0-9.eE+]+)")
 _CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
 
@@ -497,8 +582,17 @@ _CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
 def solve_cbc(
     mip: Mip, *, time_limit_s: float, mip_gap: float, start: FloatArray | None = None
 ) -> RawResult:
-    """Solve ``mip`` with CBC through pulp (MPS file), reading ``status`` and ``sol_status``."""
+    """Solve ``mip`` with CBC through pulp (MPS file), reading ``status`` and ``sol_status``.
+
+    pulp passes ``timeLimit`` to CBC as ``-sec`` (wall-clock with pulp's ``timeMode
+    elapsed``), fractions included; CBC gets what is left of ``time_limit_s`` after building
+    the problem, less the same again for writing the MPS file pulp hands it, so the whole
+    call stays near the limit (not rounded up to whole seconds).
+    """
+    t_start = time.perf_counter()
     prob, variables = mip.to_pulp("model")
+    built = time.perf_counter() - t_start
+    cbc_limit_s = max(0.01, round(time_limit_s - 2.0 * built - 0.05, 2))
     if start is not None:
         for v, val in zip(variables, start.tolist(), strict=True):
             v.setInitialValue(round(val) if v.cat == pulp.LpInteger else val)
@@ -506,7 +600,7 @@ def solve_cbc(
         log_path = Path(tmp) / "cbc.log"
         cmd = cbc_command(
             msg=False,
-            timeLimit=max(1, math.ceil(time_limit_s)),
+            timeLimit=cbc_limit_s,
             gapRel=mip_gap,
             gapAbs=0.999 if (mip.integral_objective and mip_gap == 0) else None,
             logPath=str(log_path),
@@ -515,20 +609,38 @@ def solve_cbc(
             options=list(mip.cbc_options),
         )
         t0 = time.perf_counter()
+        # CBC does not stop inside its root LP (with pulp's wall-clock time mode): a watchdog
+        # ends the CBC process once the limit is passed by 5 % + 0.5 s
+        watchdog = _CbcWatchdog(str(cmd.path), t_start + 1.05 * time_limit_s + 0.5)
         try:
             prob.solve(cmd)
         except pulp.PulpSolverError as err:
-            raise SolverError("models.cbc_failed", reason=str(err)) from None
+            if not watchdog.fired:
+                raise SolverError("models.cbc_failed", reason=str(err)) from None
+        finally:
+            watchdog.stop()
         elapsed = time.perf_counter() - t0
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if watchdog.fired:
+        note = Msg("models.raw_time_limit_no_plan")
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     status, sol_status = prob.status, prob.sol_status
     if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
-        note = Msg("models.raw_cbc_infeasible")
-        return RawResult.no_plan("infeasible", elapsed, "cbc", note)
+        # pulp reads "Integer infeasible" and a few stops as infeasible: only CBC's own proof
+        # counts
+        if _CBC_PROVEN_INFEASIBLE.search(log):
+            note = Msg("models.raw_cbc_infeasible")
+            return RawResult.no_plan("infeasible", elapsed, "cbc", note)
+        note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
         return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     x = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+    if not mip.satisfied_by(x):
+        # a stop inside the root LP is read by pulp as "integer feasible": not a plan
+        note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     obj = float(mip.cost @ x) + mip.offset
     bound: float | None = None
     m = _CBC_BOUND.search(log)

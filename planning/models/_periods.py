@@ -205,7 +205,7 @@ def run_stage(
     if start is not None and opts.solver == "highs":
         session = HighsSession(mip)
         cols, vals = start
-        session.h.setSolution(int(cols.size), cols.astype(np.int32), vals.astype(float))
+        session.set_start(cols, vals)
         res = session.solve(time_limit_s=limit, mip_gap=opts.mip_gap)
     else:
         res = solve_mip(mip, solver=opts.solver, time_limit_s=limit, mip_gap=opts.mip_gap)

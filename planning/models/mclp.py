@@ -118,7 +118,8 @@ def formulate_mclp(prep: Prepared, opts: ModelOptions, *, reduce: bool = True) -
         )
         terms: Terms = (prep.county[prep.pi[pairs]], x.x, w[prep.pi[pairs]])
         count_row = add_side(b, prep, opts, y0, "mclp", terms)
-        mip = b.build(integral_objective=integral(w))
+        # a split assignment covers fractions of a demand point: the objective is not integral
+        mip = b.build(integral_objective=False)
         return Formulation(
             "mclp", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=cover
         )

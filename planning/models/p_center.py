@@ -39,12 +39,25 @@ import pulp
 
 from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
-from planning.models._blocks import Formulation, add_side, client_levels, site_columns
+from planning.models._blocks import (
+    Formulation,
+    add_side,
+    allowed_pairs,
+    client_levels,
+    site_columns,
+)
 from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
-from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, run_solver
+from planning.models._run import (
+    Deadline,
+    Infeasible,
+    NoSolution,
+    Outcome,
+    run_solver,
+    settled,
+)
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
 from planning.models.options import ModelOptions, ScenarioLike, as_options
@@ -158,6 +171,9 @@ def solve_p_center(
     if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
         values = np.array([lower])
     lo, hi = 0, len(values) - 1  # answer index in [lo, hi]
+    # every radius below values[proven_lo] was proven infeasible: the bound. A check that did
+    # not finish (time limit) proves nothing, so it moves the search (lo) but never the bound.
+    proven_lo = 0
     # without side rules a radius is often settled without a MIP (quick_cover_check)
     quick_checks = (
         opts.p is not None
@@ -197,6 +213,7 @@ def solve_p_center(
             else:
                 if quick is False:  # proven: no radius up to values[mid] admits a plan
                     lo = max(lo, mid + 1)
+                    proven_lo = max(proven_lo, lo)
                 a = mid + 1
         first_probe = hi - 1 if feasible_hi else None
     build_time = time.perf_counter() - t0
@@ -239,6 +256,8 @@ def solve_p_center(
         else:
             if raw.status != "infeasible":
                 inconclusive = True
+            else:
+                proven_lo = max(proven_lo, mid + 1)
             lo = mid + 1
             if lo > hi:
                 break
@@ -249,7 +268,10 @@ def solve_p_center(
         note = Msg("models.raw_p_center_no_radius")
         raise Infeasible(RawResult.no_plan("infeasible", solve_time, opts.solver, note))
     best = float(values[hi_val])
-    lower_bound = float(values[lo]) if inconclusive else best
+    # optimal only when every smaller radius was proven infeasible (a check cut short by the
+    # time limit, or one never run, proves nothing)
+    proven = proven_lo >= hi_val
+    lower_bound = best if proven else float(values[proven_lo])
     # final step: the p-median among plans within `best` minutes (ties: least patient-minutes)
     # the last feasible check's plan serves everyone within `best`: the warm start of the
     # uncapacitated tie-break, topped up to the p sites the p-median needs (a check may use
@@ -261,10 +283,31 @@ def solve_p_center(
         start[extra] = True
         if int(start.sum()) != opts.p:
             start = None
-    out, form = solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
+    try:
+        out, form = solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
+    except (NoSolution, Infeasible):
+        if opts.capacitated:  # a capacitated plan needs its assignment from the MIP
+            raise
+        # the tie-break found nothing in the time left: keep the plan of the last check
+        plan = start if start is not None else hi_plan
+        out = settled(
+            plan,
+            best,
+            bound=lower_bound,
+            status="feasible",
+            gap=None,
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+        )
+        form = Formulation(
+            "p_median",
+            MipBuilder().build(),
+            0,
+            allowed=allowed_pairs(prep, opts, best),
+        )
     build_time += out.build_time_s
     solve_time += out.solve_time_s
-    status: Status = "feasible" if inconclusive else "optimal"
+    status: Status = "optimal" if proven else "feasible"
     gap = (best - lower_bound) / best if best > 0 else 0.0
     out = dataclasses.replace(
         out,

@@ -178,7 +178,9 @@ def formulate_p_median(
             names=True,
         )
         count_row = add_side(b, prep, opts, y0, "p_median", None)
-        mip = b.build(integral_objective=integral(w) and integral(prep.pt[pairs]))
+        # capacities split demand points over sites: fractional costs, whatever w and t are
+        whole = not opts.capacitated and integral(w) and integral(prep.pt[pairs])
+        mip = b.build(integral_objective=whole)
         return Formulation(
             "p_median", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=allowed
         )
