@@ -152,6 +152,8 @@ def test_every_model_is_honest_at_any_time_limit(
             return  # infeasible instances: the diagnosis path is tested elsewhere
         sol, took = _run(data, opts)
     assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit:.3f} s limit"
+    if not capacitated:  # a greedy plan always exists here: never "no plan in time"
+        assert sol is not None
     if sol is not None:
         _check(sol, expected, maximise=kind == "mclp")
 
@@ -175,8 +177,8 @@ def test_cbc_is_honest_at_any_time_limit(kind: str, seed: int) -> None:
 
 
 def test_cbc_stops_near_a_short_limit_on_a_model_it_cannot_finish() -> None:
-    # 400 x 150 p-median (19k columns): CBC's root LP alone takes ~1.5 s; pulp passes the
-    # limit as -sec, which CBC only checks between steps; a watchdog ends it
+    # 400 x 150 p-median (19k columns): CBC's root LP alone takes ~1.5 s (idle machine);
+    # pulp passes the limit as -sec, which CBC only checks between steps; a watchdog ends it
     from planning.models._mip import solve_cbc  # noqa: PLC0415
     from planning.models._prep import prepare  # noqa: PLC0415
     from planning.models.p_median import formulate_p_median  # noqa: PLC0415
@@ -195,7 +197,7 @@ def test_cbc_stops_near_a_short_limit_on_a_model_it_cannot_finish() -> None:
     data = make_input(travel, {f"d{i}": float(rng.integers(1, 50)) for i in range(n)}, sites)
     opts = ModelOptions(kind="p_median", p=10, solver="cbc")
     form = formulate_p_median(prepare(data, opts), opts, reduce=False)
-    limit = 0.3
+    limit = 1.0
     t0 = time.perf_counter()
     raw = solve_cbc(form.mip, time_limit_s=limit, mip_gap=0.0)
     took = time.perf_counter() - t0
@@ -203,3 +205,72 @@ def test_cbc_stops_near_a_short_limit_on_a_model_it_cannot_finish() -> None:
     assert raw.status in ("no_solution", "feasible", "optimal")
     if raw.x is not None:
         assert form.mip.satisfied_by(raw.x)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("kind", ["mclp", "lscp", "p_median", "p_center"])
+def test_a_plan_above_the_dense_size_at_a_tiny_limit(kind: str, seed: int) -> None:
+    # with the dense-size cap at 0 every instance is "too large" for the dense heuristics:
+    # the sparse greedy (+ swap) still gives a plan, whatever the time limit
+    from planning.models import mclp  # noqa: PLC0415
+
+    rng = np.random.default_rng(55_001 + seed)
+    data, _ = _instance(rng, n=int(rng.integers(20, 46)), m=int(rng.integers(8, 14)))
+    p = int(rng.integers(2, 5))
+    expected = _optimum(data, kind, p)
+    if expected is None:
+        return
+    opts = ModelOptions(kind=kind, p=p, max_travel_min=MAX_MIN, time_limit_s=0.001)  # type: ignore[arg-type]
+    with (
+        mock.patch.object(_heuristic, "MAX_ENUMERATED_PLANS", 0),
+        mock.patch.object(_heuristic, "MAX_DENSE_CELLS", 0),
+        mock.patch.object(mclp, "MAX_DENSE_CELLS", 0),
+    ):
+        sol, took = _run(data, opts)
+    assert took <= 1.1 * 0.001 + 1.0
+    if kind != "p_center":  # p-center: only when a greedy plan exists
+        assert sol is not None
+    if sol is not None:
+        _check(sol, expected, maximise=kind == "mclp")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_heuristics_give_valid_plans(seed: int) -> None:
+    import scipy.sparse as sp  # noqa: PLC0415
+
+    from planning.models._sparse import (  # noqa: PLC0415
+        cover_value,
+        greedy_cover,
+        mclp_greedy_swap,
+        p_median_greedy,
+    )
+
+    rng = np.random.default_rng(seed)
+    n, m, p = 30, 9, 3
+    dist = rng.integers(1, 41, size=(n, m)).astype(float)
+    w = rng.integers(0, 5, size=n).astype(float)
+    fixed = np.zeros(m, dtype=bool)
+    fixed[0] = True
+    openable = np.ones(m, dtype=bool)
+    a = sp.csr_matrix(dist <= MAX_MIN)
+    plan, value = mclp_greedy_swap(a, w, p, fixed=fixed, openable=openable)
+    assert plan[0] and int(plan.sum()) == p
+    assert value == pytest.approx(cover_value(a, w, plan))
+    # 1-swap optimal: no single exchange of a new site covers more
+    for r in np.flatnonzero(plan & ~fixed).tolist():
+        for j in np.flatnonzero(~plan).tolist():
+            other = plan.copy()
+            other[r], other[j] = False, True
+            assert cover_value(a, w, other) <= value + 1e-9
+    best = max(
+        cover_value(a, w, np.isin(np.arange(m), (0, *c)))
+        for c in itertools.combinations(range(1, m), p - 1)
+    )
+    assert value <= best + 1e-9
+    need = (w > 0) & (dist <= MAX_MIN).any(axis=1)
+    cover_plan = greedy_cover(a, need, fixed=fixed, openable=openable)
+    assert cover_plan is not None and cover_plan[0]
+    assert ((a @ cover_plan.astype(float)) > 0.5)[need].all()
+    i, j = np.nonzero(np.ones((n, m)))
+    pm = p_median_greedy((i, j, dist[i, j]), w, p, fixed=fixed, openable=openable)
+    assert pm is not None and pm[0] and int(pm.sum()) == p

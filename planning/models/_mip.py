@@ -314,6 +314,13 @@ def _rel_gap(obj: float | None, bound: float | None) -> float | None:
     return diff / max(abs(obj), 1e-10)
 
 
+def integral_bound(bound: float, mip: Mip) -> float:
+    """Round a valid bound to the integers when every plan's objective is an integer."""
+    if not mip.integral_objective:
+        return bound
+    return math.floor(bound + 1e-6) if mip.sense == "max" else math.ceil(bound - 1e-6)
+
+
 def proven_optimal(obj: float | None, bound: float | None, *, integral: bool) -> bool:
     """Whether ``bound`` proves ``obj`` optimal (within 1 if integral, else 1e-6 relative)."""
     if obj is None or bound is None or not math.isfinite(bound):
@@ -461,6 +468,8 @@ class HighsSession:
             bound = float(info.mip_dual_bound)
             if not math.isfinite(bound) or not trusted:
                 bound = None
+            else:
+                bound = integral_bound(bound, self.mip)
         else:
             bound = obj if ms == hs.HighsModelStatus.kOptimal else None
         if ms == hs.HighsModelStatus.kInfeasible:
@@ -554,19 +563,28 @@ class _CbcWatchdog:
         tasks = Path(f"/proc/{os.getpid()}/task")
         if not tasks.is_dir():
             return
-        for children in tasks.glob("*/children"):
-            try:
-                pids = children.read_text().split()
-            except OSError:
-                continue
-            for pid in pids:
+        # pulp may still be writing the MPS file: look until CBC shows up or the solve ends
+        while not self._done.is_set():
+            for pid in self._children(tasks):
                 try:
                     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
                     if cmdline and cmdline[0].decode(errors="replace") == self.executable:
                         self.fired = True
                         os.kill(int(pid), signal.SIGKILL)
+                        return
                 except (OSError, ValueError):
                     continue
+            self._done.wait(0.02)
+
+    @staticmethod
+    def _children(tasks: Path) -> list[str]:
+        pids: list[str] = []
+        for children in tasks.glob("*/children"):
+            try:
+                pids.extend(children.read_text().split())
+            except OSError:
+                continue
+        return pids
 
     def stop(self) -> None:
         """Stand down: the solve has ended."""
@@ -649,6 +667,7 @@ def solve_cbc(
         m_obj = _CBC_OBJ.search(log)
         if m_obj:  # align the log's objective (constant may be left out) with ours
             bound += obj - float(m_obj.group(1))
+        bound = integral_bound(bound, mip)
     is_mip = bool(mip.integer.any())
     proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
     if proven and mip_gap > 0 and bound is not None:

@@ -59,7 +59,15 @@ from planning.models._blocks import (
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import BoolArray, FloatArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Outcome, proven_without_solver, solve_plain
+from planning.models._run import (
+    Deadline,
+    NoSolution,
+    Outcome,
+    proven_without_solver,
+    settled,
+    solve_plain,
+)
+from planning.models._sparse import cover_csr, cover_value, mclp_greedy_swap
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -286,8 +294,47 @@ def solve_mclp(
         form.mip.highs_options.update(MCLP_WARM_OPTIONS)
         form.mip.cbc_options.append("preprocess off")  # likewise for CBC: 3.0 -> 1.5 s
     build = time.perf_counter() - t0
-    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    try:
+        out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    except NoSolution as stop:
+        if start_open is None or form.x0 is not None:
+            raise
+        # the solver stopped without a plan: the heuristic plan, with the best bound known
+        out = _heuristic_outcome(prep, opts, start_open, stop.raw.bound, build)
+    else:
+        if form.x0 is None and start_open is not None:
+            value = _covered(prep, form, start_open)
+            if value > out.objective + 1e-9:  # the solver's plan is worse than its start
+                out = _heuristic_outcome(prep, opts, start_open, out.bound, build)
     return out, form
+
+
+def _covered(prep: Prepared, form: Formulation, plan: BoolArray) -> float:
+    allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    return cover_value(cover, prep.weight, plan)
+
+
+def _heuristic_outcome(
+    prep: Prepared, opts: ModelOptions, plan: BoolArray, bound: float | None, build: float
+) -> Outcome:
+    """Return the heuristic plan as the answer (``feasible``), with a valid upper bound."""
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    value = cover_value(cover, prep.weight, plan)
+    coverable = float(prep.weight[np.diff(cover.indptr) > 0].sum())
+    upper = coverable if bound is None else min(bound, coverable)
+    upper = max(upper, value)
+    return settled(
+        plan,
+        value,
+        bound=upper,
+        status="feasible",
+        gap=(upper - value) / max(abs(value), 1e-10),
+        message=Msg("models.raw_heuristic_plan"),
+        solver=opts.solver,
+        build_time_s=build,
+    )
 
 
 def _try_every_plan(
@@ -341,7 +388,7 @@ def _mclp_shortcut(
     assert opts.p is not None  # noqa: S101 - checked by the caller
     allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
     if prep.n * prep.m > MAX_DENSE_CELLS:
-        return None
+        return _sparse_shortcut(prep, form, opts, allowed, t0)
     require: list[IntArray] = []
     if opts.site_in_every_county or (
         opts.min_county_share is not None and opts.min_county_share >= 1.0 - 1e-9
@@ -369,6 +416,31 @@ def _mclp_shortcut(
     if start_vector(form, prep, plan) is None:  # breaks a rule: no use as a start
         return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
+    if value < coverable - 1e-9:
+        return plan
+    return proven_without_solver(
+        plan, value, bound=coverable, message=Msg("models.raw_every_coverable"), started=t0
+    )
+
+
+def _sparse_shortcut(
+    prep: Prepared, form: Formulation, opts: ModelOptions, allowed: BoolArray, t0: float
+) -> Outcome | BoolArray | None:
+    """:func:`_mclp_shortcut` above the dense size: sparse greedy + 1-swap (no size cap).
+
+    Without county or hub rules only (the dense greedy honours those); a budget or a lower
+    county share is checked on the model's rows, as there.
+    """
+    assert opts.p is not None  # noqa: S101 - checked by the caller
+    if opts.site_in_every_county or opts.hub_per_prefecture or opts.county_target is not None:
+        return None
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    plan, value = mclp_greedy_swap(
+        cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable
+    )
+    if start_vector(form, prep, plan) is None:
+        return None
+    coverable = float(prep.weight[np.diff(cover.indptr) > 0].sum())
     if value < coverable - 1e-9:
         return plan
     return proven_without_solver(

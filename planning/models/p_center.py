@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
@@ -46,7 +47,6 @@ from planning.models._blocks import (
     client_levels,
     site_columns,
 )
-from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
@@ -58,6 +58,7 @@ from planning.models._run import (
     run_solver,
     settled,
 )
+from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
 from planning.models.options import ModelOptions, ScenarioLike, as_options
@@ -113,34 +114,37 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
     """
     if p is None:
         return None
-    cover = prep.cover_matrix(pairs)
-    need = (prep.weight > 0) & ~cover[:, prep.fixed].any(axis=1)
+    # sparse (CSR) throughout: no size cap; same choices as on a dense matrix
+    cover = cover_csr(prep.n, prep.m, prep.pi[pairs], prep.pj[pairs])
+    need = (prep.weight > 0) & ~((cover @ prep.fixed.astype(np.float64)) > 0.5)
     free = np.flatnonzero(prep.openable & ~prep.fixed)
     k = p - int(prep.fixed.sum())
-    c = cover[np.ix_(np.flatnonzero(need), free)]
+    c = sp.csr_matrix(cover[np.flatnonzero(need)][:, free])
     if c.shape[0] == 0:
         return prep.fixed.copy()
-    if k <= 0 or not c.any(axis=1).all():
+    if k <= 0 or (np.diff(c.indptr) == 0).any():
         return False
+    ct = sp.csr_matrix(c.T)
     left = np.ones(c.shape[0], dtype=bool)
     plan = prep.fixed.copy()
     for _ in range(k):
-        counts = c[left].sum(axis=0)
+        counts = ct @ left.astype(np.float64)
         j = int(np.argmax(counts))
-        if counts[j] == 0:
+        if counts[j] < 0.5:
             break
         plan[free[j]] = True
-        left &= ~c[:, j]
+        left[ct.indices[ct.indptr[j] : ct.indptr[j + 1]]] = False
         if not left.any():
             return plan
     used = np.zeros(free.size, dtype=bool)
     apart = 0
-    for r in np.argsort(c.sum(axis=1), kind="stable").tolist():
-        if not (c[r] & used).any():
+    for r in np.argsort(np.diff(c.indptr), kind="stable").tolist():
+        cols = c.indices[c.indptr[r] : c.indptr[r + 1]]
+        if not used[cols].any():
             apart += 1
             if apart > k:
                 return False
-            used |= c[r]
+            used[cols] = True
     return None
 
 
@@ -175,12 +179,7 @@ def solve_p_center(
     # not finish (time limit) proves nothing, so it moves the search (lo) but never the bound.
     proven_lo = 0
     # without side rules a radius is often settled without a MIP (quick_cover_check)
-    quick_checks = (
-        opts.p is not None
-        and opts.pure_cover
-        and "n_facilities" not in opts.relaxed
-        and prep.n * prep.m <= MAX_DENSE_CELLS
-    )
+    quick_checks = opts.p is not None and opts.pure_cover and "n_facilities" not in opts.relaxed
     inconclusive = False
     checks = 0
     solve_time = 0.0
@@ -261,6 +260,22 @@ def solve_p_center(
             lo = mid + 1
             if lo > hi:
                 break
+    if not feasible_hi and opts.pure_p_median and (inconclusive or deadline.expired()):
+        # the search ran out of time without a plan: a greedy one (sparse, any size)
+        plan = p_median_greedy(
+            (prep.pi[allowed], prep.pj[allowed], prep.pt[allowed]),
+            prep.weight,
+            opts.p or 0,
+            fixed=prep.fixed,
+            openable=prep.openable,
+        )
+        radius = INF
+        if plan is not None:
+            _, served = prep.nearest_open(plan, allowed)
+            radius = float(served[pos].max()) if pos.size else 0.0
+        if plan is not None and radius <= float(values[-1]) + 1e-9:
+            feasible_hi, hi_plan = True, plan
+            hi_val = radius_index(plan, len(values) - 1)
     if not feasible_hi:
         if inconclusive or deadline.expired():
             note = Msg("models.raw_p_center_time_limit")

@@ -93,6 +93,7 @@ from planning.models._run import (
     settled,
     solve_plain,
 )
+from planning.models._sparse import p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -295,13 +296,20 @@ def solve_p_median_radius(
     except NoSolution:
         if incumbent is None or not opts.pure_p_median:
             raise
+        # every patient travels at least to the nearest allowed site: a valid bound at once
+        _, nearest = prep.nearest_open(np.ones(prep.m, dtype=bool), allowed)
+        pos = prep.weight > 0
+        bound0 = float(np.dot(prep.weight[pos], nearest[pos]))
+        if isinstance(lag_bound, float) and math.isfinite(lag_bound):
+            bound0 = max(bound0, lag_bound)
+        bound0 = min(bound0, inc_val)
         out = settled(
             incumbent,
             inc_val,
-            bound=lag_bound if isinstance(lag_bound, float) else None,
+            bound=bound0,
             raw_bound=None,
             status="feasible",
-            gap=None,
+            gap=abs(inc_val - bound0) / max(abs(inc_val), 1e-10),
             message=Msg("models.raw_heuristic_plan"),
             solver=opts.solver,
         )
@@ -368,6 +376,21 @@ def _lagrangian_first(
     if opts.p is not None:
         d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
     if d is None or opts.p is None:
+        if opts.p is not None and incumbent is None:
+            # too large for the dense heuristic: a sparse greedy plan (any size) as the
+            # incumbent the radius MIP starts from and the answer if it finds none
+            incumbent = p_median_greedy(
+                (prep.pi[allowed], prep.pj[allowed], prep.pt[allowed]),
+                prep.weight,
+                opts.p,
+                fixed=prep.fixed,
+                openable=prep.openable,
+            )
+            if incumbent is not None:
+                _, served = prep.nearest_open(incumbent, allowed)
+                pos = prep.weight > 0
+                inc_val = float(np.dot(prep.weight[pos], served[pos]))
+                return prep, incumbent, inc_val, incumbent, {}
         return prep, incumbent, inc_val, initial_open, {}
     heur = p_median_heuristic(
         d,
