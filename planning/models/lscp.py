@@ -112,7 +112,14 @@ def formulate_cover(
         xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
         site_col = y0 + np.arange(prep.m, dtype=np.int64)
         x = assignment_block(
-            b, prep, site_col, prep.pi[xpairs], prep.pj[xpairs], demand_rows="eq", names=True
+            b,
+            prep,
+            site_col,
+            prep.pi[xpairs],
+            prep.pj[xpairs],
+            demand_rows="eq",
+            names=True,
+            single_source=opts.single_source,
         )
         xc = x.x0
     else:

@@ -30,6 +30,9 @@ all (exact; ties go to the first plan), which is faster than starting a solver.
 Capacitated variant: :math:`x_{ij} \in [0,1]` share of :math:`i` served by :math:`j \in N_i`,
 :math:`\max \sum_{ij} w_i x_{ij}` s.t. :math:`\sum_j x_{ij} \le 1`,
 :math:`\sum_i w_i x_{ij} \le C_j y_j` (or :math:`x_{ij} \le y_j` when :math:`C_j = \infty`).
+Single-source option (``single_source``: each demand point served by one site, as a referral
+catchment needs): the same rows with :math:`x_{ij} \in \{0, 1\}`; a demand point is then
+covered whole or not at all, and its patients count against one site's capacity.
 """
 
 from __future__ import annotations
@@ -123,11 +126,12 @@ def formulate_mclp(prep: Prepared, opts: ModelOptions, *, reduce: bool = True) -
             cost=w[prep.pi[pairs]],
             demand_rows="le",
             names=True,
+            single_source=opts.single_source,
         )
         terms: Terms = (prep.county[prep.pi[pairs]], x.x, w[prep.pi[pairs]])
         count_row = add_side(b, prep, opts, y0, "mclp", terms)
         # a split assignment covers fractions of a demand point: the objective is not integral
-        mip = b.build(integral_objective=False)
+        mip = b.build(integral_objective=opts.single_source and integral(w))
         return Formulation(
             "mclp", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=cover
         )

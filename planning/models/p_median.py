@@ -54,7 +54,11 @@ radii of the clients outside are extended and the model re-solved (warm-started)
 
 Capacitated variant: assignment variables :math:`x_{ij} \in [0,1]` over the pairs,
 :math:`\min \sum w_i t_{ij} x_{ij}`, :math:`\sum_j x_{ij} = 1`,
-:math:`\sum_i w_i x_{ij} \le C_j y_j`.
+:math:`\sum_i w_i x_{ij} \le C_j y_j` (split assignment: a demand point may be shared by
+several sites). Single-source option (``single_source``, each demand point served by one site,
+as a referral catchment needs; the capacitated p-median of Osman & Christofides): the same
+rows with :math:`x_{ij} \in \{0, 1\}`, plus :math:`x_{ij} \le y_j` on every pair (a
+tighter relaxation than the capacity row alone).
 """
 
 from __future__ import annotations
@@ -177,10 +181,13 @@ def formulate_p_median(
             cost=w[prep.pi[pairs]] * prep.pt[pairs],
             demand_rows="eq",
             names=True,
+            single_source=opts.single_source,
+            link_all=opts.single_source,
         )
         count_row = add_side(b, prep, opts, y0, "p_median", None)
         # capacities split demand points over sites: fractional costs, whatever w and t are
-        whole = not opts.capacitated and integral(w) and integral(prep.pt[pairs])
+        # (unless single-source: each point to one site)
+        whole = opts.single_source and integral(w) and integral(prep.pt[pairs])
         mip = b.build(integral_objective=whole)
         return Formulation(
             "p_median", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=allowed
