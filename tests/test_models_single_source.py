@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,3 +134,29 @@ def test_cli_single_source_flag_turns_capacities_on() -> None:
     sc = cli._scenario_from_args(args)
     assert sc.constraints.capacitated
     assert sc.constraints.single_source
+
+
+PMEDCAP = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "orlib-pmedcap"
+
+
+@pytest.mark.skipif(
+    not PMEDCAP.is_dir(), reason=f"OR-Library pmedcap instances not found at {PMEDCAP}"
+)
+@pytest.mark.parametrize("name", ["pmedcap02", "pmedcap04"])
+def test_orlib_pmedcap_published_single_source_optimum(name: str) -> None:
+    with zipfile.ZipFile(PMEDCAP / f"{name}.zip") as z:
+        lines = [ln.split() for ln in z.read(z.namelist()[0]).decode().splitlines() if ln.strip()]
+    best = float(lines[0][1])
+    n, p, cap = int(lines[1][0]), int(lines[1][1]), float(lines[1][2])
+    pts = np.array([[float(v) for v in ln[1:4]] for ln in lines[2 : 2 + n]])
+    dist = np.floor(np.sqrt(((pts[:, None, :2] - pts[None, :, :2]) ** 2).sum(-1)))
+    ids = [f"p{k}" for k in range(n)]
+    # the published objective counts distance alone: minutes d_ij / q_i with weight q_i
+    travel = {(ids[i], ids[j]): dist[i, j] / pts[i, 2] for i in range(n) for j in range(n)}
+    data = make_input(
+        travel, dict(zip(ids, pts[:, 2], strict=True)), ids, capacity=dict.fromkeys(ids, cap)
+    )
+    opts = ModelOptions(kind="p_median", p=p, capacitated=True, single_source=True, time_limit_s=60)
+    sol = solve(data, opts)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, abs=1e-6)

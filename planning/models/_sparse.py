@@ -210,3 +210,73 @@ def p_median_greedy(
     if (cur[pos] >= penalty).any():
         return None
     return plan
+
+
+def mclp_lagrangian_bound(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    target: float,
+    time_limit_s: float = 2.0,
+    max_iter: int = 3000,
+) -> float:
+    r"""Upper bound on the MCLP's covered weight by Lagrangian relaxation of the cover rows.
+
+    With multipliers :math:`0 \le \mu_i \le w_i` on :math:`z_i \le \sum_{j \in N_i} y_j`,
+
+    .. math::  L(\mu) = \sum_i (w_i - \mu_i) + \sum_{j \text{ fixed}} c_j
+               + \text{(the } p - |\text{fixed}| \text{ largest } c_j \text{ of the free
+               openable sites)}, \qquad c_j = \sum_{i \in N_j} \mu_i,
+
+    is an upper bound for every :math:`\mu` (any plan of at most ``p`` sites; side rules
+    only remove plans, so it bounds those too). Projected subgradient steps (Polyak, towards
+    ``target``, a plan's value) lower it; the best value found is returned. Its best is the
+    LP bound.
+    """
+    end = time.perf_counter() + time_limit_s
+    pos = w > 0
+    rows = np.flatnonzero(pos & (np.diff(a.indptr) > 0))
+    sub = sp.csr_matrix(a[rows])
+    wr = w[rows]
+    coverable = float(wr.sum())
+    free = np.flatnonzero(openable & ~fixed)
+    k = max(0, min(p - int(fixed.sum()), free.size))
+    if rows.size == 0:
+        return 0.0
+    at = sp.csr_matrix(sub.T)
+    mu = 0.5 * wr
+    best = coverable
+    step_scale = 1.0
+    stall = 0
+    for _ in range(max_iter):
+        if time.perf_counter() > end:
+            break
+        c = at @ mu
+        y = fixed.copy()
+        if k > 0:
+            cf = c[free]
+            top = free[np.argpartition(-cf, k - 1)[:k]] if k < free.size else free
+            y[top] = True
+        value = float(c[y].sum() + (wr - mu).sum())
+        if value < best - 1e-9:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step_scale, stall = step_scale / 2, 0
+                if step_scale < 1e-6:
+                    break
+        # d L / d mu_i = -1 + (open sites covering i)
+        grad = (sub @ y.astype(np.float64)) - 1.0
+        # projected direction: mu stays within [0, w]
+        grad[(mu <= 0) & (grad > 0)] = 0.0  # a step -t * grad would push mu below 0
+        grad[(mu >= wr) & (grad < 0)] = 0.0  # ... or above w
+        norm = float(grad @ grad)
+        if norm <= 1e-12:
+            break  # no direction lowers L: mu is optimal
+        t = step_scale * max(value - target, 1e-9 * max(1.0, target)) / norm
+        mu = np.clip(mu - t * grad, 0.0, wr)
+    return min(best, coverable)
