@@ -199,9 +199,13 @@ def test_cbc_stops_near_a_short_limit_on_a_model_it_cannot_finish() -> None:
     form = formulate_p_median(prepare(data, opts), opts, reduce=False)
     limit = 1.0
     t0 = time.perf_counter()
+    form.mip.to_pulp("timing")
+    build = time.perf_counter() - t0  # pulp's own work (model, MPS file), before CBC starts
+    t0 = time.perf_counter()
     raw = solve_cbc(form.mip, time_limit_s=limit, mip_gap=0.0)
     took = time.perf_counter() - t0
-    assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit} s limit"
+    # on a loaded machine pulp's model and MPS file alone can take seconds: allowed on top
+    assert took <= 1.1 * limit + 1.0 + 2 * max(0.0, build - 0.2), f"{took:.2f} s for {limit} s"
     assert raw.status in ("no_solution", "feasible", "optimal")
     if raw.x is not None:
         assert form.mip.satisfied_by(raw.x)

@@ -66,11 +66,11 @@ def solve(
     """
     opts = as_options(options)
     t_start = time.perf_counter()
+    deadline = Deadline(opts.time_limit_s)  # the limit covers the data preparation too
     if progress is not None:
         progress(0.0, MsgStr("progress.preparing_model_data"))
     prep = prepare(data, opts)
     precheck(prep, opts)
-    deadline = Deadline(opts.time_limit_s)
     label = MODEL_LABELS[opts.kind]
     if progress is not None:
         progress(0.1, MsgStr("progress.solving", model=label))

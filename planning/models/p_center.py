@@ -299,7 +299,7 @@ def solve_p_center(
         if int(start.sum()) != opts.p:
             start = None
     try:
-        out, form = solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
+        out, form = _tie_break(prep, opts, deadline, best, start)
     except (NoSolution, Infeasible):
         if opts.capacitated:  # a capacitated plan needs its assignment from the MIP
             raise
@@ -335,3 +335,14 @@ def solve_p_center(
         extras={"bisection_checks": checks, "tie_break_status": out.status},
     )
     return out, form
+
+
+def _tie_break(
+    prep: Prepared, opts: ModelOptions, deadline: Deadline, best: float, start: BoolArray | None
+) -> tuple[Outcome, Formulation]:
+    """Solve the p-median among plans within ``best`` minutes; none when no time is left."""
+    if deadline.expired() and not opts.capacitated:
+        # the radius (proven or not) stands as found; the caller keeps the last check's plan
+        note = Msg("models.raw_p_center_time_limit")
+        raise NoSolution(RawResult.no_plan("no_solution", 0.0, opts.solver, note))
+    return solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
