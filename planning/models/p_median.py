@@ -277,6 +277,26 @@ def solve_p_median_radius(
     if isinstance(first, Outcome):
         return first, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     work, incumbent, inc_val, start_open, lag_info = first
+    if (
+        incumbent is not None
+        and opts.pure_p_median
+        and not lag_info
+        and deadline.left() < 0.5 * opts.time_limit_s
+    ):
+        # a large instance (no dense heuristic) whose greedy plan took half the time: the
+        # radius MIP could not even be built in what is left; the plan, with a valid bound
+        out = settled(
+            incumbent,
+            inc_val,
+            bound=_nearest_site_bound(prep, allowed, inc_val),
+            status="feasible",
+            gap=None,
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+            build_time_s=time.perf_counter() - t_build,
+        )
+        out.gap = (inc_val - float(out.bound or 0.0)) / max(abs(inc_val), 1e-10)
+        return out, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     # pairs beyond a client's nearest always-open site never matter
     w_allowed = allowed_pairs(work, opts, max_minutes)
     if work.fixed.any():
@@ -303,13 +323,9 @@ def solve_p_median_radius(
     except NoSolution:
         if incumbent is None or not opts.pure_p_median:
             raise
-        # every patient travels at least to the nearest allowed site: a valid bound at once
-        _, nearest = prep.nearest_open(np.ones(prep.m, dtype=bool), allowed)
-        pos = prep.weight > 0
-        bound0 = float(np.dot(prep.weight[pos], nearest[pos]))
+        bound0 = _nearest_site_bound(prep, allowed, inc_val)
         if isinstance(lag_bound, float) and math.isfinite(lag_bound):
-            bound0 = max(bound0, lag_bound)
-        bound0 = min(bound0, inc_val)
+            bound0 = min(max(bound0, lag_bound), inc_val)
         out = settled(
             incumbent,
             inc_val,
@@ -351,11 +367,22 @@ def solve_p_median_radius(
         bound = lag_bound if out.bound is None else max(out.bound, lag_bound)
         gap = abs(out.objective - bound) / max(abs(out.objective), 1e-10)
         out = dataclasses.replace(out, bound=bound, gap=gap)
+    if out.bound is None and out.status != "optimal":
+        bound = _nearest_site_bound(prep, allowed, out.objective)
+        gap = abs(out.objective - bound) / max(abs(out.objective), 1e-10)
+        out = dataclasses.replace(out, bound=bound, gap=gap)
     form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     out = dataclasses.replace(
         out, build_time_s=out.build_time_s + build_time, extras={**out.extras, **lag_info}
     )
     return out, form
+
+
+def _nearest_site_bound(prep: Prepared, allowed: BoolArray, value: float) -> float:
+    """Every patient travels at least to the nearest allowed site: a valid bound at once."""
+    _, nearest = prep.nearest_open(np.ones(prep.m, dtype=bool), allowed)
+    pos = prep.weight > 0
+    return min(float(np.dot(prep.weight[pos], nearest[pos])), value)
 
 
 #: What the Lagrangian stage hands to the radius MIP: the data restricted to sites that may
