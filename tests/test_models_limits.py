@@ -281,3 +281,36 @@ def test_sparse_heuristics_give_valid_plans(seed: int) -> None:
     i, j = np.nonzero(np.ones((n, m)))
     pm = p_median_greedy((i, j, dist[i, j]), w, p, fixed=fixed, openable=openable)
     assert pm is not None and pm[0] and int(pm.sum()) == p
+
+
+def test_highs_reports_elapsed_time_and_gap_while_it_runs() -> None:
+    from planning.i18n import MsgStr  # noqa: PLC0415
+    from planning.models._mip import HighsSession  # noqa: PLC0415
+    from planning.models._prep import prepare  # noqa: PLC0415
+    from planning.models.mclp import formulate_mclp  # noqa: PLC0415
+
+    rng = np.random.default_rng(1)
+    n, m = 400, 100
+    xy_d, xy_s = rng.random((n, 2)) * 100, rng.random((m, 2)) * 100
+    dist = np.sqrt(((xy_d[:, None] - xy_s[None]) ** 2).sum(-1))
+    sites = [f"s{j}" for j in range(m)]
+    travel = {
+        (f"d{i}", sites[j]): round(float(dist[i, j]), 1)
+        for i in range(n)
+        for j in range(m)
+        if dist[i, j] < 15
+    }
+    data = make_input(travel, {f"d{i}": float(rng.integers(1, 50)) for i in range(n)}, sites)
+    opts = ModelOptions(kind="mclp", p=8, max_travel_min=10.0)
+    form = formulate_mclp(prepare(data, opts), opts)
+    seen: list[tuple[float, str]] = []
+    raw = HighsSession(form.mip).solve(
+        time_limit_s=5.0, mip_gap=0.0, progress=lambda share, text: seen.append((share, text))
+    )
+    assert raw.x is not None
+    assert seen  # the first interrupt reports at once, then about once a second
+    for share, text in seen:
+        assert 0.1 <= share <= 0.9
+        assert isinstance(text, MsgStr)
+        assert text.msg.key in ("progress.mip_status", "progress.mip_no_plan_yet")
+        assert "s so far" in text.msg.text("en")

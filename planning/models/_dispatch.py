@@ -132,8 +132,8 @@ def solve_once(
             prep, opts, deadline, progress=progress, start_open=start_open
         )
     if kind == "mclp":
-        return mclp.solve_mclp(prep, opts, deadline, start_open=start_open)
-    return lscp.solve_lscp(prep, opts, deadline, start_open=start_open)
+        return mclp.solve_mclp(prep, opts, deadline, start_open=start_open, progress=progress)
+    return lscp.solve_lscp(prep, opts, deadline, start_open=start_open, progress=progress)
 
 
 def _solve_without_plan_rules(

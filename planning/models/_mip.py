@@ -26,8 +26,9 @@ import pulp
 import scipy.sparse as sp
 
 from planning import settings
+from planning._progress import Progress
 from planning.errors import SolverError
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 
 logger = logging.getLogger(__name__)
 
@@ -416,6 +417,29 @@ class HighsSession:
         self.h.setSolution(int(cols.size), cols.astype(np.int32), values.astype(float))
         self._started = True
 
+    def _report(self, progress: Progress, time_limit_s: float) -> None:
+        """Subscribe ``progress`` to HiGHS's MIP interrupt callback, at most once a second."""
+        t0 = time.perf_counter()
+        last = [-math.inf]
+
+        def on_interrupt(event: Any) -> None:
+            now = time.perf_counter()
+            if now - last[0] < 1.0:
+                return
+            last[0] = now
+            out = event.data_out
+            elapsed = now - t0
+            share = 0.1 + 0.8 * min(1.0, elapsed / max(time_limit_s, 1e-9))
+            obj, bound = float(out.objective_function_value), float(out.mip_dual_bound)
+            if not math.isfinite(obj) or abs(obj) >= 1e30:
+                progress(share, MsgStr("progress.mip_no_plan_yet", elapsed_s=elapsed))
+                return
+            gap = abs(bound - obj) / max(abs(obj), 1e-10) if math.isfinite(bound) else math.inf
+            text = MsgStr("progress.mip_status", elapsed_s=elapsed, gap_pct=100.0 * gap)
+            progress(share, text)
+
+        self.h.cbMipInterrupt.subscribe(on_interrupt)
+
     def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
         """Change the bounds of one row."""
         inf = self.h.getInfinity()
@@ -428,10 +452,18 @@ class HighsSession:
         time_limit_s: float,
         mip_gap: float,
         start: FloatArray | None = None,
+        progress: Progress | None = None,
     ) -> RawResult:
-        """Solve; ``start`` is an optional feasible point (all columns) to warm-start from."""
+        """Solve; ``start`` is an optional feasible point (all columns) to warm-start from.
+
+        ``progress``: called about once a second while HiGHS runs, with the elapsed time and
+        the current gap (``progress.mip_status``; ``progress.mip_no_plan_yet`` before the
+        first plan), the fraction being the share of the time limit used (0.1-0.9).
+        """
         hs = self._highspy
         h = self.h
+        if progress is not None:
+            self._report(progress, time_limit_s)
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         if self.mip.integral_objective and mip_gap == 0:

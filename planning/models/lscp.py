@@ -32,6 +32,7 @@ import time
 import numpy as np
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg
 from planning.models import _heuristic
 from planning.models._blocks import (
@@ -194,6 +195,7 @@ def solve_lscp(
     deadline: Deadline,
     *,
     start_open: BoolArray | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Outcome, Formulation]:
     """Fewest sites serving everyone: enumeration on tiny instances, else the MIP."""
     t0 = time.perf_counter()
@@ -204,7 +206,15 @@ def solve_lscp(
     form = formulate_cover(prep, opts)
     build = time.perf_counter() - t0
     try:
-        out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+        out = solve_plain(
+            form,
+            prep,
+            opts,
+            deadline,
+            build_time_s=build,
+            start_open=start_open,
+            progress=progress,
+        )
     except NoSolution as stop:
         if not opts.pure_cover:
             raise

@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg
 from planning.models import _heuristic
 from planning.models._blocks import (
@@ -287,6 +288,7 @@ def solve_mclp(
     deadline: Deadline,
     *,
     start_open: BoolArray | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Outcome, Formulation]:
     """Most patients covered: enumeration, the greedy shortcut, else the MIP (warm-started)."""
     t0 = time.perf_counter()
@@ -310,7 +312,15 @@ def solve_mclp(
         lag_first = _lagrangian(prep, opts, start_open, 0.2 * deadline.left())
     build = time.perf_counter() - t0
     try:
-        out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+        out = solve_plain(
+            form,
+            prep,
+            opts,
+            deadline,
+            build_time_s=build,
+            start_open=start_open,
+            progress=progress,
+        )
     except NoSolution as stop:
         if start_open is None or form.x0 is not None:
             raise

@@ -245,7 +245,9 @@ def solve_p_median(
     t0 = time.perf_counter()
     form = formulate_p_median(prep, opts, max_minutes=max_minutes)
     build = time.perf_counter() - t0
-    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    out = solve_plain(
+        form, prep, opts, deadline, build_time_s=build, start_open=start_open, progress=progress
+    )
     return out, form
 
 
@@ -564,7 +566,7 @@ def _radius_loop(
         if start is not None and opts.pure_p_median:
             form.mip.highs_options.update(P_MEDIAN_WARM_OPTIONS)
         t0 = time.perf_counter()
-        raw = run_solver(form.mip, opts, deadline, start=start)
+        raw = run_solver(form.mip, opts, deadline, start=start, progress=progress)
         solve_time += time.perf_counter() - t0
         if raw.x is None:
             if raw.status == "infeasible":
