@@ -65,6 +65,8 @@ def solve(
         The solver failed, or found no plan within the time limit.
     """
     opts = as_options(options)
+    if progress is not None:
+        progress = _forward_only(progress)
     t_start = time.perf_counter()
     deadline = Deadline(opts.time_limit_s)  # the limit covers the data preparation too
     if progress is not None:
@@ -99,6 +101,20 @@ def solve(
         time.perf_counter() - t_start,
     )
     return sol
+
+
+def _forward_only(progress: Progress) -> Progress:
+    """Wrap ``progress`` so that its fraction never moves back.
+
+    The solver's own reports (by the share of the time used) interleave with the model's steps.
+    """
+    last = [0.0]
+
+    def report(share: float, text: str) -> None:
+        last[0] = max(last[0], share)
+        progress(last[0], text)
+
+    return report
 
 
 def solve_once(
