@@ -164,6 +164,10 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
             changes["candidate_source"] = "grid+facilities"
     if args.patients:
         changes["patients_file"] = str(Path(args.patients).resolve())
+    if getattr(args, "single_source", False):  # capacities, each demand point to one site
+        constraints = base.constraints.model_dump(mode="json")
+        constraints.update(capacitated=True, single_source=True)
+        changes["constraints"] = constraints
     travel = base.travel.model_dump(mode="json")
     if getattr(args, "travel", None):
         travel["mode"] = args.travel
@@ -449,6 +453,7 @@ def _add_solve(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
     p.add_argument("--solver", choices=["highs", "cbc"], help=t("cli.opt_solver"))
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help=t("cli.opt_time_limit"))
     p.add_argument("--mip-gap", type=float, metavar="GAP", help=t("cli.opt_mip_gap"))
+    p.add_argument("--single-source", action="store_true", help=t("cli.opt_single_source"))
     p.add_argument("--prevalence", type=float, metavar="PER_MILLE", help=t("cli.opt_prevalence"))
     p.add_argument(
         "--in-scope-share", type=float, metavar="SHARE", help=t("cli.opt_in_scope_share")

@@ -123,6 +123,8 @@ class Constraints(_Frozen):
 
     capacitated: bool = False
     default_capacity: PositiveFloat | None = None
+    #: with capacities: each demand point served by one site only (else split over sites)
+    single_source: bool = False
     budget: Annotated[float, Field(ge=0)] | None = None
     site_in_every_county: bool = False
     min_county_share_with_site: Share | None = None

@@ -372,6 +372,8 @@ def test_every_progress_message_of_the_library_is_translated(
         "network_type": "drive",
         "status": planning_i18n.Msg("progress.status_optimal"),
         "objective": 10600.3,
+        "elapsed_s": 12.0,
+        "gap_pct": 3.1,
     }
     monkeypatch.setitem(st.session_state, "lang", "zh")
     keys = planning_i18n.catalog("en", "progress")

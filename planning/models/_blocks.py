@@ -349,6 +349,7 @@ def assignment_block(
     link_all: bool = False,
     tag: str = "",
     names: bool = False,
+    single_source: bool = False,
 ) -> Assignment:
     """Add shares ``x_ij`` of demand ``i`` served by site ``j`` for the pairs ``(pi, pj)``.
 
@@ -357,12 +358,13 @@ def assignment_block(
     named ``unserved``) when given; capacity ``sum_i w_i x_ij <= C_j y_j`` for each paired
     site of finite capacity (``<= C_j`` when open throughout); ``x_ij <= y_j`` for pairs to
     unlimited sites, or to every site with a column (``link_all``, a tighter relaxation).
+    ``single_source``: the shares are 0/1 (each demand point served by one site only).
     """
     dem = np.unique(pi) if demand is None else demand
     u = np.zeros(0, dtype=np.int64)
     if unserved is not None:
         u = b.add_cols(dem.size, lb=0.0, ub=1.0, prefix=unserved) + np.arange(dem.size)
-    x0 = b.add_cols(pi.size, cost=cost, lb=0.0, ub=1.0, prefix=f"x{tag}")
+    x0 = b.add_cols(pi.size, cost=cost, lb=0.0, ub=1.0, integer=single_source, prefix=f"x{tag}")
     x = x0 + np.arange(pi.size, dtype=np.int64)
     local = np.searchsorted(dem, pi)
     b.add_rows(

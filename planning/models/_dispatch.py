@@ -65,12 +65,14 @@ def solve(
         The solver failed, or found no plan within the time limit.
     """
     opts = as_options(options)
+    if progress is not None:
+        progress = _forward_only(progress)
     t_start = time.perf_counter()
+    deadline = Deadline(opts.time_limit_s)  # the limit covers the data preparation too
     if progress is not None:
         progress(0.0, MsgStr("progress.preparing_model_data"))
     prep = prepare(data, opts)
     precheck(prep, opts)
-    deadline = Deadline(opts.time_limit_s)
     label = MODEL_LABELS[opts.kind]
     if progress is not None:
         progress(0.1, MsgStr("progress.solving", model=label))
@@ -99,6 +101,20 @@ def solve(
         time.perf_counter() - t_start,
     )
     return sol
+
+
+def _forward_only(progress: Progress) -> Progress:
+    """Wrap ``progress`` so that its fraction never moves back.
+
+    The solver's own reports (by the share of the time used) interleave with the model's steps.
+    """
+    last = [0.0]
+
+    def report(share: float, text: str) -> None:
+        last[0] = max(last[0], share)
+        progress(last[0], text)
+
+    return report
 
 
 def solve_once(
@@ -132,8 +148,8 @@ def solve_once(
             prep, opts, deadline, progress=progress, start_open=start_open
         )
     if kind == "mclp":
-        return mclp.solve_mclp(prep, opts, deadline, start_open=start_open)
-    return lscp.solve_lscp(prep, opts, deadline, start_open=start_open)
+        return mclp.solve_mclp(prep, opts, deadline, start_open=start_open, progress=progress)
+    return lscp.solve_lscp(prep, opts, deadline, start_open=start_open, progress=progress)
 
 
 def _solve_without_plan_rules(

@@ -11,8 +11,10 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +26,9 @@ import pulp
 import scipy.sparse as sp
 
 from planning import settings
+from planning._progress import Progress
 from planning.errors import SolverError
-from planning.i18n import Msg
+from planning.i18n import Msg, MsgStr
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +212,19 @@ class Mip:
         """Number of rows (constraints)."""
         return int(self.row_lb.shape[0])
 
+    def satisfied_by(self, x: FloatArray, *, tol: float = 1e-6) -> bool:
+        """Whether ``x`` meets every bound, row and integrality of the MIP (within ``tol``)."""
+        if x.shape != self.cost.shape or not np.isfinite(x).all():
+            return False
+        if (x < self.lb - tol).any() or (x > self.ub + tol).any():
+            return False
+        xi = x[self.integer]
+        if (np.abs(xi - np.round(xi)) > tol).any():
+            return False
+        ax = self.a @ x
+        slack = tol * np.maximum(1.0, np.abs(ax))
+        return bool(((ax >= self.row_lb - slack) & (ax <= self.row_ub + slack)).all())
+
     def to_pulp(self, name: str) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
         """Return the equivalent :class:`pulp.LpProblem` and its variables in column order."""
         sense = pulp.LpMinimize if self.sense == "min" else pulp.LpMaximize
@@ -299,6 +315,13 @@ def _rel_gap(obj: float | None, bound: float | None) -> float | None:
     return diff / max(abs(obj), 1e-10)
 
 
+def integral_bound(bound: float, mip: Mip) -> float:
+    """Round a valid bound to the integers when every plan's objective is an integer."""
+    if not mip.integral_objective:
+        return bound
+    return math.floor(bound + 1e-6) if mip.sense == "max" else math.ceil(bound - 1e-6)
+
+
 def proven_optimal(obj: float | None, bound: float | None, *, integral: bool) -> bool:
     """Whether ``bound`` proves ``obj`` optimal (within 1 if integral, else 1e-6 relative)."""
     if obj is None or bound is None or not math.isfinite(bound):
@@ -383,6 +406,39 @@ class HighsSession:
         if status == highspy.HighsStatus.kError:
             raise SolverError("models.highs_refused")
         self._highspy = highspy
+        self._started = False
+
+    def set_start(self, cols: IntArray, values: FloatArray) -> None:
+        """Give HiGHS a (partial) start: values of columns ``cols`` for the next solve.
+
+        HiGHS completes a partial start itself. Presolve is switched off for a solve with a
+        start (see :meth:`solve`).
+        """
+        self.h.setSolution(int(cols.size), cols.astype(np.int32), values.astype(float))
+        self._started = True
+
+    def _report(self, progress: Progress, time_limit_s: float) -> None:
+        """Subscribe ``progress`` to HiGHS's MIP interrupt callback, at most once a second."""
+        t0 = time.perf_counter()
+        last = [-math.inf]
+
+        def on_interrupt(event: Any) -> None:
+            now = time.perf_counter()
+            if now - last[0] < 1.0:
+                return
+            last[0] = now
+            out = event.data_out
+            elapsed = now - t0
+            share = 0.1 + 0.8 * min(1.0, elapsed / max(time_limit_s, 1e-9))
+            obj, bound = float(out.objective_function_value), float(out.mip_dual_bound)
+            if not math.isfinite(obj) or abs(obj) >= 1e30:
+                progress(share, MsgStr("progress.mip_no_plan_yet", elapsed_s=elapsed))
+                return
+            gap = abs(bound - obj) / max(abs(obj), 1e-10) if math.isfinite(bound) else math.inf
+            text = MsgStr("progress.mip_status", elapsed_s=elapsed, gap_pct=100.0 * gap)
+            progress(share, text)
+
+        self.h.cbMipInterrupt.subscribe(on_interrupt)
 
     def set_row_bounds(self, row: int, lb: float, ub: float) -> None:
         """Change the bounds of one row."""
@@ -396,18 +452,31 @@ class HighsSession:
         time_limit_s: float,
         mip_gap: float,
         start: FloatArray | None = None,
+        progress: Progress | None = None,
     ) -> RawResult:
-        """Solve; ``start`` is an optional feasible point (all columns) to warm-start from."""
+        """Solve; ``start`` is an optional feasible point (all columns) to warm-start from.
+
+        ``progress``: called about once a second while HiGHS runs, with the elapsed time and
+        the current gap (``progress.mip_status``; ``progress.mip_no_plan_yet`` before the
+        first plan), the fraction being the share of the time limit used (0.1-0.9).
+        """
         hs = self._highspy
         h = self.h
+        if progress is not None:
+            self._report(progress, time_limit_s)
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         if self.mip.integral_objective and mip_gap == 0:
             h.setOptionValue("mip_abs_gap", 0.999)
         if start is not None:
-            h.setSolution(
-                self.mip.n_cols, np.arange(self.mip.n_cols, dtype=np.int32), start.astype(float)
-            )
+            self.set_start(np.arange(self.mip.n_cols, dtype=np.int64), start)
+        # HiGHS pitfall: a start (setSolution) with presolve on can end in a wrong "Optimal"
+        # (a dual bound above the true optimum, the start returned as the solution); with a
+        # start, presolve is always off
+        presolve_on = self.mip.presolve and not self._started
+        h.setOptionValue("presolve", str(self.mip.highs_options.get("presolve", "choose")))
+        if not presolve_on:
+            h.setOptionValue("presolve", "off")
         t0 = time.perf_counter()
         h.run()
         elapsed = time.perf_counter() - t0
@@ -417,11 +486,22 @@ class HighsSession:
         x = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
         obj = float(info.objective_function_value) if has_sol else None
         is_mip = bool(self.mip.integer.any())
+        self._started = False  # a start serves one solve
+        # check the reported objective against the solution itself: a mismatch means HiGHS's
+        # claims about this run cannot be trusted (no proof, no bound)
+        trusted = True
+        if x is not None and obj is not None:
+            value = float(self.mip.cost @ x) + float(self.mip.offset)
+            if abs(value - obj) > 1e-6 * max(1.0, abs(value)):
+                logger.warning("HiGHS objective %.9g differs from its solution's %.9g", obj, value)
+                obj, trusted = value, False
         bound: float | None
         if is_mip:
             bound = float(info.mip_dual_bound)
-            if not math.isfinite(bound):
+            if not math.isfinite(bound) or not trusted:
                 bound = None
+            else:
+                bound = integral_bound(bound, self.mip)
         else:
             bound = obj if ms == hs.HighsModelStatus.kOptimal else None
         if ms == hs.HighsModelStatus.kInfeasible:
@@ -437,8 +517,10 @@ class HighsSession:
             note = Msg("models.raw_highs_stopped", status=h.modelStatusToString(ms))
             return RawResult.no_plan("error", elapsed, "highs", note)
         gap = _rel_gap(obj, bound) if is_mip else 0.0
-        proven = ms == hs.HighsModelStatus.kOptimal and (
-            not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective)
+        proven = (
+            trusted
+            and ms == hs.HighsModelStatus.kOptimal
+            and (not is_mip or proven_optimal(obj, bound, integral=self.mip.integral_objective))
         )
         status: RawStatus = "optimal" if proven else "feasible"
         if proven:
@@ -490,6 +572,59 @@ def cbc_command(**options: Any) -> pulp.COIN_CMD:
     raise SolverError("models.cbc_not_found")
 
 
+class _CbcWatchdog:
+    """End the CBC process started by pulp once ``end`` (``time.perf_counter()``) has passed.
+
+    pulp waits for CBC without a timeout; CBC stops on its ``-sec`` limit only between its
+    steps. The watchdog finds the process among this process's children by its executable
+    (Linux ``/proc``; elsewhere it does nothing) and kills it; pulp then raises, and the
+    caller reports the time limit.
+    """
+
+    def __init__(self, executable: str, end: float) -> None:
+        self.executable = executable
+        self.end = end
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        if self._done.wait(max(0.0, self.end - time.perf_counter())):
+            return
+        tasks = Path(f"/proc/{os.getpid()}/task")
+        if not tasks.is_dir():
+            return
+        # pulp may still be writing the MPS file: look until CBC shows up or the solve ends
+        while not self._done.is_set():
+            for pid in self._children(tasks):
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    if cmdline and cmdline[0].decode(errors="replace") == self.executable:
+                        self.fired = True
+                        os.kill(int(pid), signal.SIGKILL)
+                        return
+                except (OSError, ValueError):
+                    continue
+            self._done.wait(0.02)
+
+    @staticmethod
+    def _children(tasks: Path) -> list[str]:
+        pids: list[str] = []
+        for children in tasks.glob("*/children"):
+            try:
+                pids.extend(children.read_text().split())
+            except OSError:
+                continue
+        return pids
+
+    def stop(self) -> None:
+        """Stand down: the solve has ended."""
+        self._done.set()
+        self._thread.join()
+
+
+_CBC_PROVEN_INFEASIBLE = re.compile(r"proven infeasible|problem is infeasible", re.IGNORECASE)
 _CBC_BOUND = re.compile(r"(?:Lower|Upper) bound:\s*(-?[0-9.eE+]+)")
 _CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
 
@@ -497,8 +632,17 @@ _CBC_OBJ = re.compile(r"Objective value:\s*(-?[0-9.eE+]+)")
 def solve_cbc(
     mip: Mip, *, time_limit_s: float, mip_gap: float, start: FloatArray | None = None
 ) -> RawResult:
-    """Solve ``mip`` with CBC through pulp (MPS file), reading ``status`` and ``sol_status``."""
+    """Solve ``mip`` with CBC through pulp (MPS file), reading ``status`` and ``sol_status``.
+
+    pulp passes ``timeLimit`` to CBC as ``-sec`` (wall-clock with pulp's ``timeMode
+    elapsed``), fractions included; CBC gets what is left of ``time_limit_s`` after building
+    the problem, less the same again for writing the MPS file pulp hands it, so the whole
+    call stays near the limit (not rounded up to whole seconds).
+    """
+    t_start = time.perf_counter()
     prob, variables = mip.to_pulp("model")
+    built = time.perf_counter() - t_start
+    cbc_limit_s = max(0.01, round(time_limit_s - 2.0 * built - 0.05, 2))
     if start is not None:
         for v, val in zip(variables, start.tolist(), strict=True):
             v.setInitialValue(round(val) if v.cat == pulp.LpInteger else val)
@@ -506,7 +650,7 @@ def solve_cbc(
         log_path = Path(tmp) / "cbc.log"
         cmd = cbc_command(
             msg=False,
-            timeLimit=max(1, math.ceil(time_limit_s)),
+            timeLimit=cbc_limit_s,
             gapRel=mip_gap,
             gapAbs=0.999 if (mip.integral_objective and mip_gap == 0) else None,
             logPath=str(log_path),
@@ -515,20 +659,38 @@ def solve_cbc(
             options=list(mip.cbc_options),
         )
         t0 = time.perf_counter()
+        # CBC does not stop inside its root LP (with pulp's wall-clock time mode): a watchdog
+        # ends the CBC process once the limit is passed by 5 % + 0.5 s
+        watchdog = _CbcWatchdog(str(cmd.path), t_start + 1.05 * time_limit_s + 0.5)
         try:
             prob.solve(cmd)
         except pulp.PulpSolverError as err:
-            raise SolverError("models.cbc_failed", reason=str(err)) from None
+            if not watchdog.fired:
+                raise SolverError("models.cbc_failed", reason=str(err)) from None
+        finally:
+            watchdog.stop()
         elapsed = time.perf_counter() - t0
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if watchdog.fired:
+        note = Msg("models.raw_time_limit_no_plan")
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     status, sol_status = prob.status, prob.sol_status
     if status == pulp.LpStatusInfeasible or sol_status == pulp.LpSolutionInfeasible:
-        note = Msg("models.raw_cbc_infeasible")
-        return RawResult.no_plan("infeasible", elapsed, "cbc", note)
+        # pulp reads "Integer infeasible" and a few stops as infeasible: only CBC's own proof
+        # counts
+        if _CBC_PROVEN_INFEASIBLE.search(log):
+            note = Msg("models.raw_cbc_infeasible")
+            return RawResult.no_plan("infeasible", elapsed, "cbc", note)
+        note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     if sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
         return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     x = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+    if not mip.satisfied_by(x):
+        # a stop inside the root LP is read by pulp as "integer feasible": not a plan
+        note = Msg("models.raw_cbc_no_plan", status=pulp.LpStatus[status])
+        return RawResult.no_plan("no_solution", elapsed, "cbc", note)
     obj = float(mip.cost @ x) + mip.offset
     bound: float | None = None
     m = _CBC_BOUND.search(log)
@@ -537,6 +699,7 @@ def solve_cbc(
         m_obj = _CBC_OBJ.search(log)
         if m_obj:  # align the log's objective (constant may be left out) with ours
             bound += obj - float(m_obj.group(1))
+        bound = integral_bound(bound, mip)
     is_mip = bool(mip.integer.any())
     proven = status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal
     if proven and mip_gap > 0 and bound is not None:

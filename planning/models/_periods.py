@@ -205,7 +205,7 @@ def run_stage(
     if start is not None and opts.solver == "highs":
         session = HighsSession(mip)
         cols, vals = start
-        session.h.setSolution(int(cols.size), cols.astype(np.int32), vals.astype(float))
+        session.set_start(cols, vals)
         res = session.solve(time_limit_s=limit, mip_gap=opts.mip_gap)
     else:
         res = solve_mip(mip, solver=opts.solver, time_limit_s=limit, mip_gap=opts.mip_gap)
@@ -261,7 +261,15 @@ def coverage_terms(
     sel = p.weight[pi] > 0
     if sel.any():
         a = assignment_block(
-            mb, p, site_col, pi[sel], pj[sel], demand_rows="le", link_all=True, tag=f"{tag}_{t}"
+            mb,
+            p,
+            site_col,
+            pi[sel],
+            pj[sel],
+            demand_rows="le",
+            link_all=True,
+            tag=f"{tag}_{t}",
+            single_source=s.opts.single_source,
         )
         terms.add(a.x, p.weight[pi[sel]])
     return terms
@@ -298,6 +306,7 @@ def distance_terms(
             demand=dem,
             unserved=f"u_{t}",
             link_all=True,
+            single_source=s.opts.single_source,
             tag=f"_{t}",
         )
         if not center:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planning._progress import Progress
 from planning.i18n import Msg
 from planning.models._blocks import Formulation, start_vector
 from planning.models._mip import BoolArray, FloatArray, HighsSession, Mip, RawResult, solve_mip
@@ -116,11 +117,17 @@ def run_solver(
     *,
     start: FloatArray | None = None,
     mip_gap: float | None = None,
+    progress: Progress | None = None,
 ) -> RawResult:
-    """Solve ``mip`` with the options' solver within the time left (``mip_gap``: override)."""
+    """Solve ``mip`` with the options' solver within the time left (``mip_gap``: override).
+
+    ``progress``: elapsed time and current gap while HiGHS runs (CBC: none).
+    """
     gap = opts.mip_gap if mip_gap is None else mip_gap
     if opts.solver == "highs":
-        return HighsSession(mip).solve(time_limit_s=deadline.left(), mip_gap=gap, start=start)
+        return HighsSession(mip).solve(
+            time_limit_s=deadline.left(), mip_gap=gap, start=start, progress=progress
+        )
     return solve_mip(mip, solver="cbc", time_limit_s=deadline.left(), mip_gap=gap, start=start)
 
 
@@ -132,10 +139,11 @@ def solve_plain(
     *,
     build_time_s: float,
     start_open: BoolArray | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Solve a formulation that needs no iteration (coverage models, capacitated ones)."""
     start = start_vector(form, prep, start_open) if start_open is not None else None
-    raw = run_solver(form.mip, opts, deadline, start=start)
+    raw = run_solver(form.mip, opts, deadline, start=start, progress=progress)
     if raw.x is None:
         if raw.status == "infeasible":
             raise Infeasible(raw)

@@ -32,6 +32,7 @@ import time
 import numpy as np
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg
 from planning.models import _heuristic
 from planning.models._blocks import (
@@ -46,7 +47,15 @@ from planning.models._blocks import (
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan
 from planning.models._mip import INF, BoolArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Outcome, proven_without_solver, solve_plain
+from planning.models._run import (
+    Deadline,
+    NoSolution,
+    Outcome,
+    proven_without_solver,
+    settled,
+    solve_plain,
+)
+from planning.models._sparse import cover_csr, greedy_cover
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -104,7 +113,14 @@ def formulate_cover(
         xpairs = np.flatnonzero(cover & (w[prep.pi] > 0))
         site_col = y0 + np.arange(prep.m, dtype=np.int64)
         x = assignment_block(
-            b, prep, site_col, prep.pi[xpairs], prep.pj[xpairs], demand_rows="eq", names=True
+            b,
+            prep,
+            site_col,
+            prep.pi[xpairs],
+            prep.pj[xpairs],
+            demand_rows="eq",
+            names=True,
+            single_source=opts.single_source,
         )
         xc = x.x0
     else:
@@ -179,6 +195,7 @@ def solve_lscp(
     deadline: Deadline,
     *,
     start_open: BoolArray | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Outcome, Formulation]:
     """Fewest sites serving everyone: enumeration on tiny instances, else the MIP."""
     t0 = time.perf_counter()
@@ -188,7 +205,39 @@ def solve_lscp(
             return tried
     form = formulate_cover(prep, opts)
     build = time.perf_counter() - t0
-    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    try:
+        out = solve_plain(
+            form,
+            prep,
+            opts,
+            deadline,
+            build_time_s=build,
+            start_open=start_open,
+            progress=progress,
+        )
+    except NoSolution as stop:
+        if not opts.pure_cover:
+            raise
+        # the solver stopped without a plan: a greedy cover (sparse, any size)
+        allowed = prep.covering_pairs() & prep.openable[prep.pj]
+        cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+        plan = greedy_cover(cover, prep.weight > 0, fixed=prep.fixed, openable=prep.openable)
+        if plan is None:
+            raise
+        value = float(plan.sum())
+        bound = stop.raw.bound
+        if bound is not None:
+            bound = min(math.ceil(bound - 1e-6), value)
+        out = settled(
+            plan,
+            value,
+            bound=bound,
+            status="feasible",
+            gap=None if bound is None else (value - bound) / max(value, 1.0),
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+            build_time_s=build,
+        )
     return out, form
 
 

@@ -30,10 +30,14 @@ all (exact; ties go to the first plan), which is faster than starting a solver.
 Capacitated variant: :math:`x_{ij} \in [0,1]` share of :math:`i` served by :math:`j \in N_i`,
 :math:`\max \sum_{ij} w_i x_{ij}` s.t. :math:`\sum_j x_{ij} \le 1`,
 :math:`\sum_i w_i x_{ij} \le C_j y_j` (or :math:`x_{ij} \le y_j` when :math:`C_j = \infty`).
+Single-source option (``single_source``: each demand point served by one site, as a referral
+catchment needs): the same rows with :math:`x_{ij} \in \{0, 1\}`; a demand point is then
+covered whole or not at all, and its patients count against one site's capacity.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -41,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pulp
 
+from planning._progress import Progress
 from planning.i18n import Msg
 from planning.models import _heuristic
 from planning.models._blocks import (
@@ -59,7 +64,20 @@ from planning.models._blocks import (
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import BoolArray, FloatArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
-from planning.models._run import Deadline, Outcome, proven_without_solver, solve_plain
+from planning.models._run import (
+    Deadline,
+    NoSolution,
+    Outcome,
+    proven_without_solver,
+    settled,
+    solve_plain,
+)
+from planning.models._sparse import (
+    cover_csr,
+    cover_value,
+    mclp_greedy_swap,
+    mclp_lagrangian_bound,
+)
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -115,10 +133,12 @@ def formulate_mclp(prep: Prepared, opts: ModelOptions, *, reduce: bool = True) -
             cost=w[prep.pi[pairs]],
             demand_rows="le",
             names=True,
+            single_source=opts.single_source,
         )
         terms: Terms = (prep.county[prep.pi[pairs]], x.x, w[prep.pi[pairs]])
         count_row = add_side(b, prep, opts, y0, "mclp", terms)
-        mip = b.build(integral_objective=integral(w))
+        # a split assignment covers fractions of a demand point: the objective is not integral
+        mip = b.build(integral_objective=opts.single_source and integral(w))
         return Formulation(
             "mclp", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=cover
         )
@@ -268,6 +288,7 @@ def solve_mclp(
     deadline: Deadline,
     *,
     start_open: BoolArray | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Outcome, Formulation]:
     """Most patients covered: enumeration, the greedy shortcut, else the MIP (warm-started)."""
     t0 = time.perf_counter()
@@ -284,9 +305,105 @@ def solve_mclp(
     if start_open is not None and start_vector(form, prep, start_open) is not None:
         form.mip.highs_options.update(MCLP_WARM_OPTIONS)
         form.mip.cbc_options.append("preprocess off")  # likewise for CBC: 3.0 -> 1.5 s
+    lag_first: float | None = None
+    if opts.p is not None and start_open is not None and prep.n * prep.m > MAX_DENSE_CELLS:
+        # large: the MIP rarely finishes its root LP; a Lagrangian bound first, with a share
+        # of the time (Fujian p = 80: near the LP bound, which HiGHS's simplex does not reach)
+        lag_first = _lagrangian(prep, opts, start_open, 0.2 * deadline.left())
     build = time.perf_counter() - t0
-    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    try:
+        out = solve_plain(
+            form,
+            prep,
+            opts,
+            deadline,
+            build_time_s=build,
+            start_open=start_open,
+            progress=progress,
+        )
+    except NoSolution as stop:
+        if start_open is None or form.x0 is not None:
+            raise
+        # the solver stopped without a plan: the heuristic plan, with the best bound known
+        out = _heuristic_outcome(prep, opts, start_open, stop.raw.bound, build)
+    else:
+        if form.x0 is None and start_open is not None:
+            value = _covered(prep, form, start_open)
+            if value > out.objective + 1e-9:  # the solver's plan is worse than its start
+                out = _heuristic_outcome(prep, opts, start_open, out.bound, build)
+    if out.status != "optimal" and opts.p is not None:
+        out = _with_lagrangian_bound(prep, opts, out, lag_first)
     return out, form
+
+
+def _lagrangian(prep: Prepared, opts: ModelOptions, plan: BoolArray, seconds: float) -> float:
+    """Lagrangian upper bound of the MCLP (:func:`~planning.models._sparse.mclp_lagrangian_bound`).
+
+    Valid under every side rule (they only remove plans; capacities only lower the value).
+    """
+    assert opts.p is not None  # noqa: S101 - checked by the callers
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    return mclp_lagrangian_bound(
+        cover,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        target=cover_value(cover, prep.weight, plan),
+        time_limit_s=seconds,
+    )
+
+
+def _with_lagrangian_bound(
+    prep: Prepared, opts: ModelOptions, out: Outcome, known: float | None
+) -> Outcome:
+    """Tighten an unproven MCLP's bound by Lagrangian relaxation (``known``: found before).
+
+    Without one found before, takes at most 5 % of the time limit (and 1 s) past it: a solver
+    stopped by the time limit often leaves the bound at every coverable patient.
+    """
+    lag = known
+    if lag is None:
+        lag = _lagrangian(prep, opts, out.is_open, min(1.0, 0.05 * opts.time_limit_s))
+    bound = lag if out.bound is None else min(out.bound, lag)
+    bound = max(bound, out.objective)
+    if bound - out.objective <= 1e-6 * max(1.0, abs(out.objective)):  # the bound proves it
+        extras = {**out.extras, "lagrangian_bound": lag}
+        return dataclasses.replace(
+            out, bound=out.objective, gap=0.0, status="optimal", extras=extras
+        )
+    gap = (bound - out.objective) / max(abs(out.objective), 1e-10)
+    extras = {**out.extras, "lagrangian_bound": lag}
+    return dataclasses.replace(out, bound=bound, gap=gap, extras=extras)
+
+
+def _covered(prep: Prepared, form: Formulation, plan: BoolArray) -> float:
+    allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    return cover_value(cover, prep.weight, plan)
+
+
+def _heuristic_outcome(
+    prep: Prepared, opts: ModelOptions, plan: BoolArray, bound: float | None, build: float
+) -> Outcome:
+    """Return the heuristic plan as the answer (``feasible``), with a valid upper bound."""
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    value = cover_value(cover, prep.weight, plan)
+    coverable = float(prep.weight[np.diff(cover.indptr) > 0].sum())
+    upper = coverable if bound is None else min(bound, coverable)
+    upper = max(upper, value)
+    return settled(
+        plan,
+        value,
+        bound=upper,
+        status="feasible",
+        gap=(upper - value) / max(abs(value), 1e-10),
+        message=Msg("models.raw_heuristic_plan"),
+        solver=opts.solver,
+        build_time_s=build,
+    )
 
 
 def _try_every_plan(
@@ -340,7 +457,7 @@ def _mclp_shortcut(
     assert opts.p is not None  # noqa: S101 - checked by the caller
     allowed = form.allowed if form.allowed is not None else prep.covering_pairs()
     if prep.n * prep.m > MAX_DENSE_CELLS:
-        return None
+        return _sparse_shortcut(prep, form, opts, allowed, t0)
     require: list[IntArray] = []
     if opts.site_in_every_county or (
         opts.min_county_share is not None and opts.min_county_share >= 1.0 - 1e-9
@@ -368,6 +485,31 @@ def _mclp_shortcut(
     if start_vector(form, prep, plan) is None:  # breaks a rule: no use as a start
         return None
     coverable = float(prep.weight[cover.any(axis=1)].sum())
+    if value < coverable - 1e-9:
+        return plan
+    return proven_without_solver(
+        plan, value, bound=coverable, message=Msg("models.raw_every_coverable"), started=t0
+    )
+
+
+def _sparse_shortcut(
+    prep: Prepared, form: Formulation, opts: ModelOptions, allowed: BoolArray, t0: float
+) -> Outcome | BoolArray | None:
+    """:func:`_mclp_shortcut` above the dense size: sparse greedy + 1-swap (no size cap).
+
+    Without county or hub rules only (the dense greedy honours those); a budget or a lower
+    county share is checked on the model's rows, as there.
+    """
+    assert opts.p is not None  # noqa: S101 - checked by the caller
+    if opts.site_in_every_county or opts.hub_per_prefecture or opts.county_target is not None:
+        return None
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    plan, value = mclp_greedy_swap(
+        cover, prep.weight, opts.p, fixed=prep.fixed, openable=prep.openable
+    )
+    if start_vector(form, prep, plan) is None:
+        return None
+    coverable = float(prep.weight[np.diff(cover.indptr) > 0].sum())
     if value < coverable - 1e-9:
         return plan
     return proven_without_solver(

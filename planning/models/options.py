@@ -52,6 +52,8 @@ class ConstraintsLike(Protocol):
     @property
     def default_capacity(self) -> float | None: ...  # noqa: D102
     @property
+    def single_source(self) -> bool: ...  # noqa: D102
+    @property
     def budget(self) -> float | None: ...  # noqa: D102
     @property
     def site_in_every_county(self) -> bool: ...  # noqa: D102
@@ -154,6 +156,9 @@ class ModelOptions:
         Total opening cost of the new sites (``None``: no budget).
     capacitated, default_capacity
         Whether site capacities bind; capacity (patients) of sites without one.
+    single_source
+        With capacities: each demand point is served by one site only (a referral
+        catchment), instead of being split over several sites.
     site_in_every_county, min_county_share, county_target, hub_per_prefecture
         County and prefecture rules: a site in every county, in at least a share of the
         counties, a share of each county's patients covered, a hub per prefecture.
@@ -177,6 +182,7 @@ class ModelOptions:
     budget: float | None = None
     capacitated: bool = False
     default_capacity: float | None = None
+    single_source: bool = False
     site_in_every_county: bool = False
     min_county_share: float | None = None
     county_target: float | None = None
@@ -204,6 +210,7 @@ class ModelOptions:
             budget=c.budget,
             capacitated=c.capacitated,
             default_capacity=c.default_capacity,
+            single_source=c.single_source,
             site_in_every_county=c.site_in_every_county,
             min_county_share=c.min_county_share_with_site,
             county_target=c.county_coverage_target,

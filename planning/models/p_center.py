@@ -36,15 +36,29 @@ import time
 
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
-from planning.models._blocks import Formulation, add_side, client_levels, site_columns
-from planning.models._heuristic import MAX_DENSE_CELLS
+from planning.models._blocks import (
+    Formulation,
+    add_side,
+    allowed_pairs,
+    client_levels,
+    site_columns,
+)
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
-from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, run_solver
+from planning.models._run import (
+    Deadline,
+    Infeasible,
+    NoSolution,
+    Outcome,
+    run_solver,
+    settled,
+)
+from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
 from planning.models.options import ModelOptions, ScenarioLike, as_options
@@ -100,34 +114,37 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
     """
     if p is None:
         return None
-    cover = prep.cover_matrix(pairs)
-    need = (prep.weight > 0) & ~cover[:, prep.fixed].any(axis=1)
+    # sparse (CSR) throughout: no size cap; same choices as on a dense matrix
+    cover = cover_csr(prep.n, prep.m, prep.pi[pairs], prep.pj[pairs])
+    need = (prep.weight > 0) & ~((cover @ prep.fixed.astype(np.float64)) > 0.5)
     free = np.flatnonzero(prep.openable & ~prep.fixed)
     k = p - int(prep.fixed.sum())
-    c = cover[np.ix_(np.flatnonzero(need), free)]
+    c = sp.csr_matrix(cover[np.flatnonzero(need)][:, free])
     if c.shape[0] == 0:
         return prep.fixed.copy()
-    if k <= 0 or not c.any(axis=1).all():
+    if k <= 0 or (np.diff(c.indptr) == 0).any():
         return False
+    ct = sp.csr_matrix(c.T)
     left = np.ones(c.shape[0], dtype=bool)
     plan = prep.fixed.copy()
     for _ in range(k):
-        counts = c[left].sum(axis=0)
+        counts = ct @ left.astype(np.float64)
         j = int(np.argmax(counts))
-        if counts[j] == 0:
+        if counts[j] < 0.5:
             break
         plan[free[j]] = True
-        left &= ~c[:, j]
+        left[ct.indices[ct.indptr[j] : ct.indptr[j + 1]]] = False
         if not left.any():
             return plan
     used = np.zeros(free.size, dtype=bool)
     apart = 0
-    for r in np.argsort(c.sum(axis=1), kind="stable").tolist():
-        if not (c[r] & used).any():
+    for r in np.argsort(np.diff(c.indptr), kind="stable").tolist():
+        cols = c.indices[c.indptr[r] : c.indptr[r + 1]]
+        if not used[cols].any():
             apart += 1
             if apart > k:
                 return False
-            used |= c[r]
+            used[cols] = True
     return None
 
 
@@ -158,13 +175,11 @@ def solve_p_center(
     if values.size == 0:  # no patients: any plan serves everyone within 0 minutes
         values = np.array([lower])
     lo, hi = 0, len(values) - 1  # answer index in [lo, hi]
+    # every radius below values[proven_lo] was proven infeasible: the bound. A check that did
+    # not finish (time limit) proves nothing, so it moves the search (lo) but never the bound.
+    proven_lo = 0
     # without side rules a radius is often settled without a MIP (quick_cover_check)
-    quick_checks = (
-        opts.p is not None
-        and opts.pure_cover
-        and "n_facilities" not in opts.relaxed
-        and prep.n * prep.m <= MAX_DENSE_CELLS
-    )
+    quick_checks = opts.p is not None and opts.pure_cover and "n_facilities" not in opts.relaxed
     inconclusive = False
     checks = 0
     solve_time = 0.0
@@ -197,6 +212,7 @@ def solve_p_center(
             else:
                 if quick is False:  # proven: no radius up to values[mid] admits a plan
                     lo = max(lo, mid + 1)
+                    proven_lo = max(proven_lo, lo)
                 a = mid + 1
         first_probe = hi - 1 if feasible_hi else None
     build_time = time.perf_counter() - t0
@@ -239,9 +255,27 @@ def solve_p_center(
         else:
             if raw.status != "infeasible":
                 inconclusive = True
+            else:
+                proven_lo = max(proven_lo, mid + 1)
             lo = mid + 1
             if lo > hi:
                 break
+    if not feasible_hi and opts.pure_p_median and (inconclusive or deadline.expired()):
+        # the search ran out of time without a plan: a greedy one (sparse, any size)
+        plan = p_median_greedy(
+            (prep.pi[allowed], prep.pj[allowed], prep.pt[allowed]),
+            prep.weight,
+            opts.p or 0,
+            fixed=prep.fixed,
+            openable=prep.openable,
+        )
+        radius = INF
+        if plan is not None:
+            _, served = prep.nearest_open(plan, allowed)
+            radius = float(served[pos].max()) if pos.size else 0.0
+        if plan is not None and radius <= float(values[-1]) + 1e-9:
+            feasible_hi, hi_plan = True, plan
+            hi_val = radius_index(plan, len(values) - 1)
     if not feasible_hi:
         if inconclusive or deadline.expired():
             note = Msg("models.raw_p_center_time_limit")
@@ -249,7 +283,10 @@ def solve_p_center(
         note = Msg("models.raw_p_center_no_radius")
         raise Infeasible(RawResult.no_plan("infeasible", solve_time, opts.solver, note))
     best = float(values[hi_val])
-    lower_bound = float(values[lo]) if inconclusive else best
+    # optimal only when every smaller radius was proven infeasible (a check cut short by the
+    # time limit, or one never run, proves nothing)
+    proven = proven_lo >= hi_val
+    lower_bound = best if proven else float(values[proven_lo])
     # final step: the p-median among plans within `best` minutes (ties: least patient-minutes)
     # the last feasible check's plan serves everyone within `best`: the warm start of the
     # uncapacitated tie-break, topped up to the p sites the p-median needs (a check may use
@@ -261,10 +298,31 @@ def solve_p_center(
         start[extra] = True
         if int(start.sum()) != opts.p:
             start = None
-    out, form = solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)
+    try:
+        out, form = _tie_break(prep, opts, deadline, best, start)
+    except (NoSolution, Infeasible):
+        if opts.capacitated:  # a capacitated plan needs its assignment from the MIP
+            raise
+        # the tie-break found nothing in the time left: keep the plan of the last check
+        plan = start if start is not None else hi_plan
+        out = settled(
+            plan,
+            best,
+            bound=lower_bound,
+            status="feasible",
+            gap=None,
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+        )
+        form = Formulation(
+            "p_median",
+            MipBuilder().build(),
+            0,
+            allowed=allowed_pairs(prep, opts, best),
+        )
     build_time += out.build_time_s
     solve_time += out.solve_time_s
-    status: Status = "feasible" if inconclusive else "optimal"
+    status: Status = "optimal" if proven else "feasible"
     gap = (best - lower_bound) / best if best > 0 else 0.0
     out = dataclasses.replace(
         out,
@@ -277,3 +335,14 @@ def solve_p_center(
         extras={"bisection_checks": checks, "tie_break_status": out.status},
     )
     return out, form
+
+
+def _tie_break(
+    prep: Prepared, opts: ModelOptions, deadline: Deadline, best: float, start: BoolArray | None
+) -> tuple[Outcome, Formulation]:
+    """Solve the p-median among plans within ``best`` minutes; none when no time is left."""
+    if deadline.expired() and not opts.capacitated:
+        # the radius (proven or not) stands as found; the caller keeps the last check's plan
+        note = Msg("models.raw_p_center_time_limit")
+        raise NoSolution(RawResult.no_plan("no_solution", 0.0, opts.solver, note))
+    return solve_p_median(prep, opts, deadline, max_minutes=best, start_open=start)

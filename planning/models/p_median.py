@@ -54,7 +54,11 @@ radii of the clients outside are extended and the model re-solved (warm-started)
 
 Capacitated variant: assignment variables :math:`x_{ij} \in [0,1]` over the pairs,
 :math:`\min \sum w_i t_{ij} x_{ij}`, :math:`\sum_j x_{ij} = 1`,
-:math:`\sum_i w_i x_{ij} \le C_j y_j`.
+:math:`\sum_i w_i x_{ij} \le C_j y_j` (split assignment: a demand point may be shared by
+several sites). Single-source option (``single_source``, each demand point served by one site,
+as a referral catchment needs; the capacitated p-median of Osman & Christofides): the same
+rows with :math:`x_{ij} \in \{0, 1\}`, plus :math:`x_{ij} \le y_j` on every pair (a
+tighter relaxation than the capacity row alone).
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ from planning.models._run import (
     settled,
     solve_plain,
 )
+from planning.models._sparse import p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -176,9 +181,14 @@ def formulate_p_median(
             cost=w[prep.pi[pairs]] * prep.pt[pairs],
             demand_rows="eq",
             names=True,
+            single_source=opts.single_source,
+            link_all=opts.single_source,
         )
         count_row = add_side(b, prep, opts, y0, "p_median", None)
-        mip = b.build(integral_objective=integral(w) and integral(prep.pt[pairs]))
+        # capacities split demand points over sites: fractional costs, whatever w and t are
+        # (unless single-source: each point to one site)
+        whole = opts.single_source and integral(w) and integral(prep.pt[pairs])
+        mip = b.build(integral_objective=whole)
         return Formulation(
             "p_median", mip, y0, x0=x.x0, xpairs=pairs, count_row=count_row, allowed=allowed
         )
@@ -235,7 +245,9 @@ def solve_p_median(
     t0 = time.perf_counter()
     form = formulate_p_median(prep, opts, max_minutes=max_minutes)
     build = time.perf_counter() - t0
-    out = solve_plain(form, prep, opts, deadline, build_time_s=build, start_open=start_open)
+    out = solve_plain(
+        form, prep, opts, deadline, build_time_s=build, start_open=start_open, progress=progress
+    )
     return out, form
 
 
@@ -267,6 +279,26 @@ def solve_p_median_radius(
     if isinstance(first, Outcome):
         return first, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     work, incumbent, inc_val, start_open, lag_info = first
+    if (
+        incumbent is not None
+        and opts.pure_p_median
+        and not lag_info
+        and deadline.left() < 0.5 * opts.time_limit_s
+    ):
+        # a large instance (no dense heuristic) whose greedy plan took half the time: the
+        # radius MIP could not even be built in what is left; the plan, with a valid bound
+        out = settled(
+            incumbent,
+            inc_val,
+            bound=_nearest_site_bound(prep, allowed, inc_val),
+            status="feasible",
+            gap=None,
+            message=Msg("models.raw_heuristic_plan"),
+            solver=opts.solver,
+            build_time_s=time.perf_counter() - t_build,
+        )
+        out.gap = (inc_val - float(out.bound or 0.0)) / max(abs(inc_val), 1e-10)
+        return out, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     # pairs beyond a client's nearest always-open site never matter
     w_allowed = allowed_pairs(work, opts, max_minutes)
     if work.fixed.any():
@@ -293,13 +325,16 @@ def solve_p_median_radius(
     except NoSolution:
         if incumbent is None or not opts.pure_p_median:
             raise
+        bound0 = _nearest_site_bound(prep, allowed, inc_val)
+        if isinstance(lag_bound, float) and math.isfinite(lag_bound):
+            bound0 = min(max(bound0, lag_bound), inc_val)
         out = settled(
             incumbent,
             inc_val,
-            bound=lag_bound if isinstance(lag_bound, float) else None,
+            bound=bound0,
             raw_bound=None,
             status="feasible",
-            gap=None,
+            gap=abs(inc_val - bound0) / max(abs(inc_val), 1e-10),
             message=Msg("models.raw_heuristic_plan"),
             solver=opts.solver,
         )
@@ -334,11 +369,22 @@ def solve_p_median_radius(
         bound = lag_bound if out.bound is None else max(out.bound, lag_bound)
         gap = abs(out.objective - bound) / max(abs(out.objective), 1e-10)
         out = dataclasses.replace(out, bound=bound, gap=gap)
+    if out.bound is None and out.status != "optimal":
+        bound = _nearest_site_bound(prep, allowed, out.objective)
+        gap = abs(out.objective - bound) / max(abs(out.objective), 1e-10)
+        out = dataclasses.replace(out, bound=bound, gap=gap)
     form = Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     out = dataclasses.replace(
         out, build_time_s=out.build_time_s + build_time, extras={**out.extras, **lag_info}
     )
     return out, form
+
+
+def _nearest_site_bound(prep: Prepared, allowed: BoolArray, value: float) -> float:
+    """Every patient travels at least to the nearest allowed site: a valid bound at once."""
+    _, nearest = prep.nearest_open(np.ones(prep.m, dtype=bool), allowed)
+    pos = prep.weight > 0
+    return min(float(np.dot(prep.weight[pos], nearest[pos])), value)
 
 
 #: What the Lagrangian stage hands to the radius MIP: the data restricted to sites that may
@@ -366,6 +412,21 @@ def _lagrangian_first(
     if opts.p is not None:
         d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
     if d is None or opts.p is None:
+        if opts.p is not None and incumbent is None:
+            # too large for the dense heuristic: a sparse greedy plan (any size) as the
+            # incumbent the radius MIP starts from and the answer if it finds none
+            incumbent = p_median_greedy(
+                (prep.pi[allowed], prep.pj[allowed], prep.pt[allowed]),
+                prep.weight,
+                opts.p,
+                fixed=prep.fixed,
+                openable=prep.openable,
+            )
+            if incumbent is not None:
+                _, served = prep.nearest_open(incumbent, allowed)
+                pos = prep.weight > 0
+                inc_val = float(np.dot(prep.weight[pos], served[pos]))
+                return prep, incumbent, inc_val, incumbent, {}
         return prep, incumbent, inc_val, initial_open, {}
     heur = p_median_heuristic(
         d,
@@ -505,7 +566,7 @@ def _radius_loop(
         if start is not None and opts.pure_p_median:
             form.mip.highs_options.update(P_MEDIAN_WARM_OPTIONS)
         t0 = time.perf_counter()
-        raw = run_solver(form.mip, opts, deadline, start=start)
+        raw = run_solver(form.mip, opts, deadline, start=start, progress=progress)
         solve_time += time.perf_counter() - t0
         if raw.x is None:
             if raw.status == "infeasible":

@@ -1,0 +1,282 @@
+r"""Heuristic plans on sparse pairs, at any size: greedy + 1-swap MCLP, greedy cover, p-median.
+
+The dense heuristics of :mod:`planning.models._heuristic` need an ``n x m`` matrix and stop at
+:data:`~planning.models._heuristic.MAX_DENSE_CELLS`; these work from the pairs alone (memory
+and time per step :math:`O(\text{pairs})`), so a plan with its value exists at every size
+(Fujian, 34,006 x 4,979 with 669,909 pairs: MCLP greedy + swap well under a second). A plan
+from here is never a proof; it is the incumbent a solver starts from, and what is returned
+when the solver stops without a better one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from planning.models._mip import BoolArray, FloatArray, IntArray
+
+
+def cover_csr(n: int, m: int, pi: IntArray, pj: IntArray) -> sp.csr_matrix:
+    """0/1 ``n x m`` matrix (CSR) with a one for each pair ``(pi, pj)``."""
+    data = np.ones(pi.size, dtype=np.float64)
+    a = sp.csr_matrix((data, (pi, pj)), shape=(n, m))
+    a.data[:] = 1.0  # duplicate pairs count once
+    return a
+
+
+def cover_value(a: sp.csr_matrix, w: FloatArray, plan: BoolArray) -> float:
+    """Weight of the rows of ``a`` covered by an open site of ``plan``."""
+    return float(w[(a @ plan.astype(np.float64)) > 0.5].sum())
+
+
+def mclp_greedy_swap(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    time_limit_s: float = 5.0,
+) -> tuple[BoolArray, float]:
+    """Lazy greedy then best-improvement 1-swaps for the MCLP on a sparse coverage matrix.
+
+    Parameters
+    ----------
+    a
+        Demand x site coverage (CSR, 0/1).
+    w
+        Demand weights.
+    p
+        Number of open sites, fixed ones included (fewer when fewer may open).
+    fixed, openable
+        Sites always open; sites that may open.
+    time_limit_s
+        Time for the swaps (the greedy always finishes).
+
+    Returns
+    -------
+    plan, value
+        Open sites and the weight they cover.
+    """
+    end = time.perf_counter() + time_limit_s
+    covered_fixed = (a @ fixed.astype(np.float64)) > 0.5
+    free = np.flatnonzero(openable & ~fixed)
+    k = max(0, min(p - int(fixed.sum()), free.size))
+    rows = np.flatnonzero(~covered_fixed & (w > 0))
+    sub = sp.csr_matrix(a[rows][:, free])
+    wr = w[rows]
+    sel = _lazy_greedy(sub, wr, k)
+    sel = _swap_search(sub, wr, sel, end_time=end)
+    plan = fixed.copy()
+    plan[free[sel]] = True
+    spare = np.flatnonzero(openable & ~plan)[: max(0, k - sel.size)]
+    plan[spare] = True
+    return plan, cover_value(a, w, plan)
+
+
+def _lazy_greedy(a: sp.csr_matrix, w: FloatArray, k: int) -> IntArray:
+    """Open ``k`` columns, each time the one adding the most uncovered weight."""
+    at = sp.csr_matrix(a.T)
+    covered = np.zeros(a.shape[0], dtype=bool)
+    gain0 = at @ w
+    heap = [(-float(gain0[j]), j) for j in range(a.shape[1])]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    while len(chosen) < k and heap:
+        _, j = heapq.heappop(heap)
+        rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
+        g = float(w[rows[~covered[rows]]].sum())
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, j))
+            continue
+        chosen.append(j)
+        covered[rows] = True
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _swap_search(a: sp.csr_matrix, w: FloatArray, sel: IntArray, *, end_time: float) -> IntArray:
+    """Best-improvement 1-swaps (one column out, one in) until none improves or time is up.
+
+    The gain of swapping ``r`` out and ``j`` in is ``gain_j - loss_r + M[r, j]``:
+    ``gain_j`` the weight ``j`` adds, ``loss_r`` the weight only ``r`` covers, ``M[r, j]``
+    the part of ``loss_r`` that ``j`` covers too (sparse: rows covered exactly once).
+    """
+    m = a.shape[1]
+    if sel.size == 0 or sel.size >= m:
+        return sel
+    at = sp.csr_matrix(a.T)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[sel] = True
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    while time.perf_counter() < end_time:
+        cnt = a @ is_open.astype(np.float64)
+        gain = at @ (w * (cnt < 0.5))
+        gain[is_open] = -np.inf
+        rows1 = np.flatnonzero(np.abs(cnt - 1.0) < 0.5)
+        sub = sp.csr_matrix(a[rows1])
+        sub_open = sp.csr_matrix(sub.multiply(is_open[None, :].astype(np.float64)))
+        sub_open.eliminate_zeros()
+        sole = sub_open.indices  # the one open site of each once-covered row
+        loss = np.bincount(sole, weights=w[rows1], minlength=m)
+        loss[~is_open] = np.inf
+        best, pair = -np.inf, (-1, -1)
+        r0, j0 = int(np.argmin(loss)), int(np.argmax(gain))
+        if np.isfinite(loss[r0]) and np.isfinite(gain[j0]):
+            best, pair = float(gain[j0] - loss[r0]), (r0, j0)
+        s_mat = sp.csr_matrix((w[rows1], (sole, np.arange(rows1.size))), shape=(m, rows1.size))
+        mm = sp.coo_matrix(s_mat @ sub)
+        if mm.nnz:
+            val = gain[mm.col] - loss[mm.row] + mm.data
+            ok = is_open[mm.row] & ~is_open[mm.col]
+            if ok.any():
+                t = int(np.argmax(np.where(ok, val, -np.inf)))
+                if val[t] > best:
+                    best, pair = float(val[t]), (int(mm.row[t]), int(mm.col[t]))
+        if best <= tol:
+            break
+        is_open[pair[0]], is_open[pair[1]] = False, True
+    return np.flatnonzero(is_open).astype(np.int64)
+
+
+def greedy_cover(
+    a: sp.csr_matrix,
+    need: BoolArray,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    max_new: int | None = None,
+) -> BoolArray | None:
+    """Greedy set cover: open the site serving most unserved rows until every ``need`` row is.
+
+    Returns the plan (fixed sites included), or ``None`` when some row cannot be served or
+    more than ``max_new`` new sites would be needed. Ties: the lowest site position.
+    """
+    left = need & ~((a @ fixed.astype(np.float64)) > 0.5)
+    free = np.flatnonzero(openable & ~fixed)
+    sub = sp.csr_matrix(a[:, free])
+    plan = fixed.copy()
+    opened = 0
+    while left.any():
+        if max_new is not None and opened >= max_new:
+            return None
+        counts = np.asarray(sub.T @ left.astype(np.float64)).ravel()
+        if counts.size == 0 or counts.max() < 0.5:
+            return None
+        j = int(np.argmax(counts))
+        plan[free[j]] = True
+        opened += 1
+        col = sp.csc_matrix(sub[:, j])
+        left[col.indices] = False
+    return plan
+
+
+def p_median_greedy(
+    pairs: tuple[IntArray, IntArray, FloatArray],
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+) -> BoolArray | None:
+    """Greedy p-median on pairs: open, ``p`` times, the site saving the most patient-minutes.
+
+    ``pairs``: demand positions, site positions, minutes (the allowed pairs). A demand point
+    without an open site within its pairs costs a large penalty, so serving it comes first.
+    Returns ``None`` when the plan leaves a weighted point unserved.
+    """
+    pi, pj, pt = pairs
+    n, m = w.size, fixed.size
+    pos = w > 0
+    penalty = 1.0 + 2.0 * float(pt.max(initial=0.0)) * max(1, n)
+    cur = np.full(n, penalty)
+    fx = fixed[pj]
+    np.minimum.at(cur, pi[fx], pt[fx])
+    plan = fixed.copy()
+    use = openable[pj] & ~fixed[pj] & pos[pi]
+    qi, qj, qt = pi[use], pj[use], pt[use]
+    wq = w[qi]
+    while int(plan.sum()) < p:
+        saving = np.bincount(qj, weights=wq * np.maximum(cur[qi] - qt, 0.0), minlength=m)
+        saving[plan | ~openable] = -1.0
+        j = int(np.argmax(saving))
+        if saving[j] < 0:
+            break
+        plan[j] = True
+        at = qj == j
+        np.minimum.at(cur, qi[at], qt[at])
+    if (cur[pos] >= penalty).any():
+        return None
+    return plan
+
+
+def mclp_lagrangian_bound(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    target: float,
+    time_limit_s: float = 2.0,
+    max_iter: int = 3000,
+) -> float:
+    r"""Upper bound on the MCLP's covered weight by Lagrangian relaxation of the cover rows.
+
+    With multipliers :math:`0 \le \mu_i \le w_i` on :math:`z_i \le \sum_{j \in N_i} y_j`,
+
+    .. math::  L(\mu) = \sum_i (w_i - \mu_i) + \sum_{j \text{ fixed}} c_j
+               + \text{(the } p - |\text{fixed}| \text{ largest } c_j \text{ of the free
+               openable sites)}, \qquad c_j = \sum_{i \in N_j} \mu_i,
+
+    is an upper bound for every :math:`\mu` (any plan of at most ``p`` sites; side rules
+    only remove plans, so it bounds those too). Projected subgradient steps (Polyak, towards
+    ``target``, a plan's value) lower it; the best value found is returned. Its best is the
+    LP bound.
+    """
+    end = time.perf_counter() + time_limit_s
+    pos = w > 0
+    rows = np.flatnonzero(pos & (np.diff(a.indptr) > 0))
+    sub = sp.csr_matrix(a[rows])
+    wr = w[rows]
+    coverable = float(wr.sum())
+    free = np.flatnonzero(openable & ~fixed)
+    k = max(0, min(p - int(fixed.sum()), free.size))
+    if rows.size == 0:
+        return 0.0
+    at = sp.csr_matrix(sub.T)
+    mu = 0.5 * wr
+    best = coverable
+    step_scale = 1.0
+    stall = 0
+    for _ in range(max_iter):
+        if time.perf_counter() > end:
+            break
+        c = at @ mu
+        y = fixed.copy()
+        if k > 0:
+            cf = c[free]
+            top = free[np.argpartition(-cf, k - 1)[:k]] if k < free.size else free
+            y[top] = True
+        value = float(c[y].sum() + (wr - mu).sum())
+        if value < best - 1e-9:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step_scale, stall = step_scale / 2, 0
+                if step_scale < 1e-6:
+                    break
+        # d L / d mu_i = -1 + (open sites covering i)
+        grad = (sub @ y.astype(np.float64)) - 1.0
+        # projected direction: mu stays within [0, w]
+        grad[(mu <= 0) & (grad > 0)] = 0.0  # a step -t * grad would push mu below 0
+        grad[(mu >= wr) & (grad < 0)] = 0.0  # ... or above w
+        norm = float(grad @ grad)
+        if norm <= 1e-12:
+            break  # no direction lowers L: mu is optimal
+        t = step_scale * max(value - target, 1e-9 * max(1.0, target)) / norm
+        mu = np.clip(mu - t * grad, 0.0, wr)
+    return min(best, coverable)
