@@ -280,6 +280,14 @@ class SolverError(PlanningError, RuntimeError):
     """The solver failed or is not available."""
 
 
+class WriteError(PlanningError, RuntimeError):
+    """A file or folder could not be written (disk full, read-only, no permission).
+
+    Raised by the atomic writers of :mod:`planning._atomic`; the message says what failed and
+    what to do, and the files that were there before are kept unchanged.
+    """
+
+
 class InfeasibleError(PlanningError, ValueError):
     """No plan satisfies every requirement of the scenario.
 
