@@ -20,7 +20,9 @@ Defaults describe the Putian (莆田市) demo and the national policy (精康融
 
 from __future__ import annotations
 
+import codecs
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from types import UnionType
@@ -36,13 +38,20 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from planning import i18n
+from planning import _atomic, i18n
 from planning.defaults import DEFAULT_SPEEDS_KMH
-from planning.errors import OptionProblem, PlanningError, ScenarioError
+from planning.errors import OptionProblem, PlanningError, PlanningWarning, ScenarioError
 from planning.i18n import Joined, Msg
 
 DEMO_REGION = "莆田市"
 """The region the tool opens on (the Putian demo): its default scenario is "莆田市示范方案"."""
+
+FORMAT_VERSION = 1
+"""Version of the scenario file format this release writes and reads (``format_version``).
+
+A file of a newer version (from a newer release, with options this one does not know) is
+refused as such; files without the key are version 1.
+"""
 
 ModelName = Literal["mclp", "p_median", "lscp", "p_center"]
 SolverName = Literal["highs", "cbc"]
@@ -53,7 +62,10 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # numbers are finite: "inf" minutes or a NaN share are refused, and JSON stays standard
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
 
 class TravelSettings(_Frozen):
@@ -216,6 +228,7 @@ class Scenario(_Frozen):
     mip_gap: Annotated[float, Field(ge=0, lt=1)] = 0.0
     privacy_threshold: Annotated[int, Field(ge=0)] = 5
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    format_version: Annotated[int, Field(ge=1, le=FORMAT_VERSION)] = FORMAT_VERSION
 
     @field_validator("model", mode="before")
     @classmethod
@@ -236,6 +249,7 @@ class Scenario(_Frozen):
 
     # ---------------------------------------------------------------- construction & JSON
     def __init__(self, **data: Any) -> None:
+        _check_format_version(data)
         try:
             super().__init__(**data)
         except ValidationError as err:
@@ -260,28 +274,57 @@ class Scenario(_Frozen):
     def from_json(cls, text: str) -> Scenario:
         """Parse JSON text produced by :meth:`to_json`."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as err:
             raise ScenarioError("scenario.json_invalid", reason=str(err)) from None
+        except ValueError as err:  # NaN / Infinity: not standard JSON
+            raise ScenarioError("scenario.json_invalid", reason=str(err)) from None
+        except RecursionError:
+            raise ScenarioError("scenario.json_invalid", reason="nested too deeply") from None
         return cls.from_dict(data)
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
-        """Read a ``scenario.json`` file."""
+        """Read a ``scenario.json`` file.
+
+        UTF-8 (with or without a byte-order mark) is read as it is, UTF-16 and UTF-32 with a
+        byte-order mark too; a file saved as GBK/GB18030 (Notepad on Chinese Windows) is read
+        with a :class:`~planning.errors.PlanningWarning` asking to save it as UTF-8.
+
+        Raises
+        ------
+        ScenarioError
+            The file cannot be read, is not text, not JSON, or not a valid scenario (each
+            problem named); a file from a newer release is refused as such.
+        """
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8-sig")
+            if p.is_dir():
+                raise IsADirectoryError(21, "Is a directory")
+            size = p.stat().st_size
+            if size > MAX_SCENARIO_BYTES:
+                raise ScenarioError(
+                    "scenario.file_too_large", path=str(p), mib=size / 2**20, limit_mib=1
+                )
+            data = p.read_bytes()
         except OSError as err:
             raise ScenarioError(
-                "scenario.file_unreadable", path=str(p), reason=err.strerror
+                "scenario.file_unreadable", path=str(p), reason=err.strerror or str(err)
             ) from None
-        return cls.from_json(text)
+        return cls.from_json(decode_json_text(data, str(p)))
 
     def save(self, path: str | Path) -> Path:
-        """Write the scenario as JSON to ``path`` and return the path."""
-        p = Path(path)
-        p.write_text(self.to_json() + "\n", encoding="utf-8")
-        return p
+        """Write the scenario as UTF-8 JSON to ``path`` (atomically) and return the path.
+
+        The file is written next to ``path`` and renamed over it when complete, so a failed
+        write (disk full, read-only) leaves the old file as it was.
+
+        Raises
+        ------
+        WriteError
+            The file could not be written; the message says why and what to do.
+        """
+        return _atomic.write_text(Path(path), self.to_json() + "\n")
 
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with ``changes`` applied and validated (nested models as dicts too)."""
@@ -334,6 +377,65 @@ class Scenario(_Frozen):
         if self.travel.mode == "estimated":
             return "estimated (straight-line)"
         return "road network (OpenStreetMap)"
+
+
+MAX_SCENARIO_BYTES = 1 << 20
+"""Largest scenario file read (1 MiB; a scenario is a few kB)."""
+
+
+def decode_json_text(data: bytes, name: str) -> str:
+    """Decode a scenario file's bytes: UTF-8 (BOM or not), UTF-16/32 with a BOM, else GB18030.
+
+    Raises
+    ------
+    ScenarioError
+        No such encoding fits (a binary file, a damaged one).
+    """
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    )
+    for bom, encoding in boms:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    else:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        if b"\x00" not in data:
+            try:
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                pass
+            else:
+                warning = PlanningWarning("scenario.file_not_utf8", path=name)
+                warnings.warn(warning, stacklevel=3)
+                return text
+    raise ScenarioError("scenario.file_not_text", path=name)
+
+
+def _refuse_constant(name: str) -> Any:
+    """``json.loads`` hook: ``NaN``, ``Infinity`` and ``-Infinity`` are not standard JSON."""
+    msg = f"{name} is not a JSON number (write a finite number)"
+    raise ValueError(msg)
+
+
+def _check_format_version(data: dict[str, Any]) -> None:
+    """Refuse a scenario from a newer release as such (before its unknown options are named)."""
+    version = data.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise ScenarioError(
+            "scenario.format_newer",
+            name=data.get("name") or "",
+            version=version,
+            supported=FORMAT_VERSION,
+        )
 
 
 def _jsonable(data: Any) -> Any:
@@ -529,6 +631,8 @@ def _bound(key: str, limit: float) -> Msg:
 
 def _kind(e: Any, annotation: Any) -> Msg | None:
     """Return the kind of value a field takes (a whole number, a number, text...), if known."""
+    if e["type"] == "finite_number":
+        return Msg("scenario.kind_finite")
     kinds = {
         "int": Msg("scenario.kind_int"),
         "float": Msg("scenario.kind_float"),
@@ -580,7 +684,7 @@ def _allowed(e: Any, annotation: Any, info: FieldInfo | None) -> Msg:
     both = limits[-1]
     for first in reversed(limits[:-1]):
         both = Msg("scenario.bounds_both", first=first, second=both)
-    number = kind.key in {"scenario.kind_int", "scenario.kind_float"}
+    number = kind.key in {"scenario.kind_int", "scenario.kind_float", "scenario.kind_finite"}
     if number and next(iter(bounds)) in {"ge", "le"}:
         return Msg("scenario.allowed_bounded_of", kind=kind, bounds=both)
     return Msg("scenario.allowed_bounded", kind=kind, bounds=both)

@@ -196,6 +196,8 @@ def render() -> None:
                     reason=aside.reason,
                 )
             )
+        for note in store.notes:  # e.g. a scenario file read as GBK
+            st.warning(note.text(lang()))
         if st.session_state.get("lib_pick") not in names:
             st.session_state["lib_pick"] = None
         st.selectbox(
