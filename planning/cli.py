@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import math
 import os
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planning import i18n, settings
+from planning._atomic import replacing, replacing_folder, write_text
+from planning._json import dumps
 from planning.errors import PlanningError, PlanningWarning, ScenarioError
 from planning.i18n import Joined, Lang, Msg
 from planning.scenario import Scenario
@@ -382,16 +383,14 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     )
     solution = solve(data, scenario)
     result = solution_to_json(solution)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "result.json").write_text(
-            json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        solution.allocation.to_csv(out / "assignment.csv", index=False)
-        scenario.save(out / "scenario.json")
+    if args.out:  # written whole into a temporary folder, then swapped in (old kept on failure)
+        with replacing_folder(Path(args.out)) as staging:
+            write_text(staging / "result.json", dumps(result, indent=2))
+            with replacing(staging / "assignment.csv") as tmp:
+                solution.allocation.to_csv(tmp, index=False)
+            scenario.save(staging / "scenario.json")
     if args.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(result, indent=2) + "\n")
     else:
         gap: Msg | str = "" if solution.gap is None else Msg("cli.summary_gap", gap=solution.gap)
         line = Msg(
@@ -417,7 +416,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     if out is not None:
         report.export_plan(plan, out)
     if args.json:
-        sys.stdout.write(json.dumps(report.plan_summary(plan), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(report.plan_summary(plan), indent=2) + "\n")
     else:
         _print_summary(plan, out, args.ui_lang)
     return 0
@@ -488,9 +487,11 @@ def _add_solve(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from planning import pipeline, report  # noqa: PLC0415
+    from planning.report.printmap import check_dpi  # noqa: PLC0415
 
     scenario = report.load_scenario_for_run(args.scenario_file)
     formats = report.parse_formats(args.format or ["all"])
+    check_dpi(args.dpi)  # before the solve, not after it
     plan = pipeline.run(scenario)
     paths = report.export(
         plan,

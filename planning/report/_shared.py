@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from planning.errors import DataError
+from planning import _atomic
 from planning.inputs.coords import haversine_m, wgs84_to_gcj02
 from planning.inputs.sites import psychiatric_hospitals
 from planning.results.privacy import CountMask, suppress_columns
@@ -117,8 +117,5 @@ def hide_small_shares(
 
 
 def make_folder(out: Path) -> Path:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError("report.out_folder_failed", folder=str(out), reason=err.strerror) from None
-    return out
+    """Create ``out`` if needed (a :class:`~planning.errors.WriteError` says why it cannot)."""
+    return _atomic.make_folder(out)

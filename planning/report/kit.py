@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
+from planning._atomic import replacing, replacing_folder
 from planning.errors import ScenarioError
-from planning.report._shared import make_folder
 from planning.report.labels import Lang, Paper, check_lang
 from planning.report.layers import GPKG_NAME, export_csv, export_geojson, export_gpkg
 from planning.report.maps import build_map
-from planning.report.printmap import export_print_map
+from planning.report.printmap import check_dpi, export_print_map
 from planning.report.reproduce import (
     SCENARIO_NAME,
     export_scenario,
@@ -73,9 +73,9 @@ HTML_NAME = "map.html"
 def export_html_map(plan: Plan, path: str | Path, *, lang: Lang = "zh") -> Path:
     """Write the interactive map (:func:`planning.report.maps.build_map`) as one HTML file."""
     p = Path(path)
-    make_folder(p.parent)
     m = build_map(plan, lang=lang)
-    m.save(str(p))
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        m.save(str(tmp))
     return p
 
 
@@ -124,7 +124,7 @@ def export(
     lang
         ``"zh"`` (default) or ``"en"`` headers and map text.
     dpi
-        Resolution of the PNG map.
+        Resolution of the PNG map (dots per inch, 30 to 600).
     include_patient_counts
         Copy the scenario's patient-count file into ``inputs/`` (see :func:`export_scenario`).
 
@@ -132,14 +132,48 @@ def export(
     -------
     paths
         Every file written (``scenario.json`` last).
+
+    Raises
+    ------
+    WriteError
+        A file could not be written (disk full, read-only, permissions): every file is
+        written into a temporary folder first, so ``out_dir`` keeps its old files.
     """
     lang = check_lang(lang)
     wanted = parse_formats(formats)
+    check_dpi(dpi)
     paper_list = list(dict.fromkeys(papers))
     for paper in paper_list:
         if paper not in ("a4", "a3"):
             raise ScenarioError("report.paper_unknown", paper=paper)
-    out = make_folder(Path(out_dir))
+    out = Path(out_dir)
+    with replacing_folder(out) as staging:
+        written = _export_into(
+            plan,
+            staging,
+            wanted=wanted,
+            papers=paper_list,
+            lang=lang,
+            dpi=dpi,
+            include_patient_counts=include_patient_counts,
+        )
+    written = [out / p.relative_to(staging) for p in written]
+    logger.info("Exported %s to %s (%d files)", ", ".join(wanted), out, len(written))
+    return written
+
+
+def _export_into(
+    plan: Plan,
+    out: Path,
+    *,
+    wanted: list[str],
+    papers: list[Paper],
+    lang: Lang,
+    dpi: int,
+    include_patient_counts: bool,
+) -> list[Path]:
+    """Write the formats of :func:`export` into the (temporary) folder ``out``."""
+    paper_list = papers
     written: list[Path] = []
     for fmt in wanted:
         if fmt == "xlsx":
@@ -164,7 +198,6 @@ def export(
                 for paper in paper_list
             )
     written.append(export_scenario(plan, out, include_patient_counts=include_patient_counts))
-    logger.info("Exported %s to %s (%d files)", ", ".join(wanted), out, len(written))
     return written
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planning._atomic import replacing
 from planning.report._shared import (
     county_hidden,
     escape_formulas,
@@ -119,11 +120,10 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
 def export_gpkg(plan: Plan, path: str | Path) -> Path:
     """Write the four :func:`gis_layers` into one GeoPackage (replacing ``path``)."""
     p = Path(path)
-    make_folder(p.parent)
-    if p.exists():
-        p.unlink()
-    for name, layer in gis_layers(plan).items():
-        layer.to_file(p, layer=name, driver="GPKG")
+    layers = gis_layers(plan)
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        for name, layer in layers.items():
+            layer.to_file(tmp, layer=name, driver="GPKG")
     return p
 
 
@@ -133,9 +133,8 @@ def export_geojson(plan: Plan, out_dir: str | Path) -> list[Path]:
     paths = []
     for name, layer in gis_layers(plan).items():
         p = out / f"{name}.geojson"
-        if p.exists():
-            p.unlink()
-        layer.to_file(p, driver="GeoJSON")
+        with replacing(p) as tmp:
+            layer.to_file(tmp, driver="GeoJSON")
         paths.append(p)
     return paths
 
@@ -155,6 +154,7 @@ def export_csv(plan: Plan, out_dir: str | Path) -> list[Path]:
             frame["from_lon"], frame["from_lat"] = xy[:, 0, 0], xy[:, 0, 1]
             frame["to_lon"], frame["to_lat"] = xy[:, 1, 0], xy[:, 1, 1]
         p = out / f"{name}.csv"
-        escape_formulas(frame).to_csv(p, index=False, encoding="utf-8-sig")
+        with replacing(p) as tmp:
+            escape_formulas(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         paths.append(p)
     return paths

@@ -11,7 +11,6 @@ as ``"≥N"``, the same in every format. Every file carries the travel mode labe
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,13 +19,14 @@ import geopandas as gpd
 import pandas as pd
 
 from planning import i18n
+from planning._atomic import replacing, replacing_folder, write_text
+from planning._json import dumps
 from planning.inputs.places import places_label
 from planning.inputs.provenance import describe_source
 from planning.report._shared import (
     county_hidden,
     escape_formulas,
     hide_small_shares,
-    make_folder,
     site_hidden,
     suppressed,
 )
@@ -190,29 +190,35 @@ def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
     -------
     paths
         The files written.
+
+    Raises
+    ------
+    WriteError
+        A file could not be written (disk full, read-only, permissions). Every file is
+        written into a temporary folder first, so ``out_dir`` keeps the previous run whole.
     """
-    out = make_folder(Path(out_dir))
+    out = Path(out_dir)
     tables = export_tables(plan)
-    written: list[Path] = []
+    summary = dumps(plan_summary(plan), indent=2) + "\n"
+    names: list[str] = []
+    with replacing_folder(out) as staging:
 
-    def _csv(frame: pd.DataFrame, name: str, *, index: bool = True) -> None:
-        path = out / name
-        frame = escape_formulas(frame.drop(columns="geometry", errors="ignore"))
-        frame.to_csv(path, index=index, encoding="utf-8-sig")
-        written.append(path)
+        def _csv(frame: pd.DataFrame, name: str, *, index: bool = True) -> None:
+            frame = escape_formulas(frame.drop(columns="geometry", errors="ignore"))
+            with replacing(staging / name) as tmp:
+                frame.to_csv(tmp, index=index, encoding="utf-8-sig")
+            names.append(name)
 
-    sites_path = out / "sites.geojson"
-    gpd.GeoDataFrame(tables["sites"].reset_index()).to_file(sites_path, driver="GeoJSON")
-    written.append(sites_path)
-    _csv(tables["sites"], "sites.csv")
-    _csv(tables["assignments"], "assignments.csv", index=False)
-    _csv(tables["counties"], "counties.csv")
-    summary = out / "summary.json"
-    summary.write_text(
-        json.dumps(plan_summary(plan), ensure_ascii=False, indent=2, default=str) + "\n",
-        encoding="utf-8",
-    )
-    written.append(summary)
-    written.append(export_scenario(plan, out))  # with copies of its input files
+        with replacing(staging / "sites.geojson") as tmp:
+            gpd.GeoDataFrame(tables["sites"].reset_index()).to_file(tmp, driver="GeoJSON")
+        names.append("sites.geojson")
+        _csv(tables["sites"], "sites.csv")
+        _csv(tables["assignments"], "assignments.csv", index=False)
+        _csv(tables["counties"], "counties.csv")
+        write_text(staging / "summary.json", summary)
+        names.append("summary.json")
+        scenario = export_scenario(plan, staging)  # with copies of its input files
+        names.append(scenario.name)
+    written = [out / name for name in names]
     logger.info("Exported %d files to %s", len(written), out)
     return written

@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planning import i18n
+from planning._atomic import replacing
 from planning.errors import DataError, PlanningWarning, ScenarioError
 from planning.inputs.regions import utm_crs
 from planning.report import legend as legend_classes
@@ -64,6 +65,24 @@ SITE_STYLE: dict[str, dict[str, Any]] = {
     "new": {"marker": "o", "color": "#d7301f", "size": 80},
     "hub": {"marker": "*", "color": "#6a1b9a", "size": 260},
 }
+
+
+MIN_DPI = 30
+MAX_DPI = 600
+"""Resolution range of the PNG map (dots per inch): 30 is a preview, A3 at 600 dpi 70 megapixels."""
+
+
+def check_dpi(dpi: object) -> int:
+    """Return ``dpi`` if it is a whole number from :data:`MIN_DPI` to :data:`MAX_DPI`.
+
+    Raises
+    ------
+    ScenarioError
+        Any other value (0, 100000, 1.5...), naming the range and the usual values.
+    """
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise ScenarioError("report.dpi_out_of_range", dpi=dpi, low=MIN_DPI, high=MAX_DPI)
+    return dpi
 
 
 def _l(key: str, lang: str, **kw: Any) -> str:
@@ -529,16 +548,14 @@ def export_print_map(
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
         raise DataError("report.print_map_suffix", path=str(p))
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DataError("report.folder_failed", folder=str(p.parent), reason=err.strerror) from None
+    check_dpi(dpi)
     fig = render_print_map(plan, paper=paper, lang=lang, date=date)
     meta = (
         {"Title": _l("title", lang, region=plan.scenario.region), "Creator": "Kangle Planner"}
         if fmt == "pdf"
         else None
     )
-    fig.savefig(p, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
     logger.info("Printable map (%s, %s) written to %s", paper, fmt, p)
     return p

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planning import i18n
+from planning._atomic import replacing
 from planning.errors import DataError, PlanningWarning
 from planning.inputs.osm import osm_table, write_facility_table
 from planning.report._shared import make_folder
@@ -64,9 +65,11 @@ def _copy_input(src: Path, inputs: Path, role: str) -> str:
     if src.suffix.lower() == ".shp":
         for part in src.parent.glob(src.stem + ".*"):
             if part.suffix.lower() in _SHAPEFILE_PARTS:
-                shutil.copy2(part, inputs / f"{stem}{part.suffix}")
+                with replacing(inputs / f"{stem}{part.suffix}") as tmp:  # atomic
+                    shutil.copy2(part, tmp)
     else:
-        shutil.copy2(src, inputs / f"{stem}{src.suffix}")
+        with replacing(inputs / f"{stem}{src.suffix}") as tmp:  # atomic
+            shutil.copy2(src, tmp)
     return f"{INPUTS_DIR}/{stem}{src.suffix}"
 
 
@@ -132,10 +135,8 @@ def export_scenario(
     if not sc.facilities_file and uploaded is not None and len(uploaded):
         make_folder(inputs)
         fac = uploaded.drop(columns=["osm_tags", "osm_reason"], errors="ignore").reset_index()
-        fac_path = inputs / "facilities.geojson"
-        if fac_path.exists():
-            fac_path.unlink()
-        fac.to_file(fac_path, driver="GeoJSON")
+        with replacing(inputs / "facilities.geojson") as tmp:  # atomic
+            fac.to_file(tmp, driver="GeoJSON")
         changes["facilities_file"] = f"{INPUTS_DIR}/facilities.geojson"
         changes["facilities_crs"] = "wgs84"
     if sc.travel.osm_file:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from planning.report._shared import make_folder
+from planning._atomic import replacing, replacing_folder
 from planning.report.labels import Lang
 from planning.report.rollout_book import (
     PLAN_XLSX_NAME,
@@ -114,42 +114,46 @@ def export_rollout(
     Raises
     ------
     DataError
-        The folder cannot be created, or ``sites`` lacks a site of the plan.
+        ``sites`` lacks a site of the plan.
+    WriteError
+        A file could not be written (disk full, read-only, permissions). Every file is
+        written into a temporary folder first, so ``out_dir`` keeps its previous files.
     """
-    out = make_folder(Path(out_dir))
-    written = [
+    out = Path(out_dir)
+    names = [GPKG_NAME, XLSX_NAME]
+    with replacing_folder(out) as staging:
         write_rollout_gpkg(
-            result, out / GPKG_NAME, sites=sites, counties=counties, travel_label=travel_label
+            result, staging / GPKG_NAME, sites=sites, counties=counties, travel_label=travel_label
         )
-    ]
-    xlsx = out / XLSX_NAME
-    write_rollout_xlsx(result, xlsx, sites=sites, travel_label=travel_label)
-    written.append(xlsx)
-    # the presentable kit: the workbook in ``lang`` and the printable map (one panel a year)
-    book = out / PLAN_XLSX_NAME
-    build_rollout_workbook(result, sites=sites, travel_label=travel_label, lang=lang).save(book)  # type: ignore[attr-defined]
-    written.append(book)
-    if counties is not None:
-        written.append(
-            export_rollout_print_map(
+        write_rollout_xlsx(result, staging / XLSX_NAME, sites=sites, travel_label=travel_label)
+        # the presentable kit: the workbook in ``lang`` and the printable map (one panel a year)
+        book = build_rollout_workbook(result, sites=sites, travel_label=travel_label, lang=lang)
+        with replacing(staging / PLAN_XLSX_NAME) as tmp:
+            book.save(tmp)  # type: ignore[attr-defined]
+        names.append(PLAN_XLSX_NAME)
+        if counties is not None:
+            printed = export_rollout_print_map(
                 result,
-                out / PRINT_NAME.format(paper="a4"),
+                staging / PRINT_NAME.format(paper="a4"),
                 sites=sites,
                 counties=counties,
                 travel_label=travel_label,
                 lang=lang,
             )
-        )
-    tables = rollout_tables(result, sites=sites, travel_label=travel_label)
-    for key, index in (
-        ("years", True),
-        ("milestones", False),
-        ("sites", True),
-        ("counties", False),
-    ):
-        path = out / f"rollout_{key}.csv"
-        tables[key].to_csv(path, index=index, encoding="utf-8-sig")
-        written.append(path)
-    written.append(result.scenario.save(out / "scenario.json"))
+            names.append(printed.name)
+        tables = rollout_tables(result, sites=sites, travel_label=travel_label)
+        for key, index in (
+            ("years", True),
+            ("milestones", False),
+            ("sites", True),
+            ("counties", False),
+        ):
+            name = f"rollout_{key}.csv"
+            with replacing(staging / name) as tmp:
+                tables[key].to_csv(tmp, index=index, encoding="utf-8-sig")
+            names.append(name)
+        result.scenario.save(staging / "scenario.json")
+        names.append("scenario.json")
+    written = [out / name for name in names]
     logger.info("Exported the rollout (%d files) to %s", len(written), out)
     return written

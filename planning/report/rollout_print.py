@@ -21,11 +21,16 @@ from matplotlib.patches import Patch
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from planning import i18n
+from planning._atomic import replacing
 from planning.errors import DataError, ScenarioError
 from planning.inputs.regions import utm_crs
-from planning.report._shared import make_folder
 from planning.report.labels import Lang, label_group, place_label
-from planning.report.printmap import FALLBACK_FAMILIES, PAPER_MM, register_cjk_font
+from planning.report.printmap import (
+    FALLBACK_FAMILIES,
+    PAPER_MM,
+    check_dpi,
+    register_cjk_font,
+)
 from planning.report.rollout_book import _r, differs_note
 from planning.report.rollout_map import EXISTING_COLOUR, LATER_COLOUR, year_colours
 from planning.report.rollout_tables import rollout_tables
@@ -297,7 +302,7 @@ def export_rollout_print_map(
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "png"):
         raise DataError("report.print_map_suffix", path=str(p))
-    make_folder(p.parent)
+    check_dpi(dpi)
     fig = render_rollout_print_map(
         result, sites=sites, counties=counties, travel_label=travel_label, paper=paper, lang=lang
     )
@@ -305,7 +310,10 @@ def export_rollout_print_map(
         "Title": _r("print_title", lang, region=result.scenario.region),
         "Creator": "Kangle Planner",
     }
-    fig.savefig(p, format=fmt, dpi=dpi, metadata=meta if fmt == "pdf" else None, facecolor="white")
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        fig.savefig(
+            tmp, format=fmt, dpi=dpi, metadata=meta if fmt == "pdf" else None, facecolor="white"
+        )
     return p
 
 

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planning import i18n
+from planning._atomic import replacing, write_bytes
 from planning.errors import DataError
 from planning.report.labels import Lang
 from planning.results.privacy import CountMask, suppress_columns
@@ -221,6 +222,11 @@ def write_rollout_xlsx(
     Each year's sheet lists the sites open that year, then the county figures of that year
     under a caption in ``lang``. Sheet names and columns are machine-readable (data).
     """
+    if not isinstance(target, io.BytesIO):  # a file: written atomically
+        buf = io.BytesIO()
+        write_rollout_xlsx(result, buf, sites=sites, travel_label=travel_label, lang=lang)
+        write_bytes(Path(target), buf.getvalue())
+        return
     tables = rollout_tables(result, sites=sites, travel_label=travel_label)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         tables["years"].to_excel(writer, sheet_name="summary")
@@ -263,11 +269,10 @@ def write_rollout_gpkg(
 ) -> Path:
     """Write the GeoPackage (layers ``sites`` and, with ``counties``, ``counties``)."""
     p = Path(path)
-    p.unlink(missing_ok=True)
-    for name, layer in rollout_layers(
-        result, sites=sites, counties=counties, travel_label=travel_label
-    ).items():
-        layer.reset_index().to_file(p, layer=name, driver="GPKG")
+    layers = rollout_layers(result, sites=sites, counties=counties, travel_label=travel_label)
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        for name, layer in layers.items():
+            layer.reset_index().to_file(tmp, layer=name, driver="GPKG")
     return p
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from planning import i18n
+from planning._atomic import replacing
 from planning.inputs.sites import site_names
-from planning.report._shared import FORMULA_START, county_hidden, make_folder, site_table
+from planning.report._shared import FORMULA_START, county_hidden, site_table
 from planning.report.labels import (
     _TEXT,
     COUNTY_HEADERS,
@@ -359,6 +360,7 @@ def export_workbook(
     cell is ever a formula.
     """
     p = Path(path)
-    make_folder(p.parent)
-    build_workbook(plan, lang=lang, exported_at=exported_at).save(p)
+    workbook = build_workbook(plan, lang=lang, exported_at=exported_at)
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file
+        workbook.save(tmp)
     return p

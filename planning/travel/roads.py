@@ -39,10 +39,11 @@ import pandas as pd
 import shapely
 
 from planning import settings as env_settings
+from planning._atomic import replacing
 from planning._osm import buffer_polygon, check_reachable, osmnx_settings
 from planning._progress import Progress
 from planning.defaults import FALLBACK_CLASS
-from planning.errors import DataError, NetworkError
+from planning.errors import DataError, NetworkError, PlanningWarning, WriteError
 from planning.i18n import Msg, MsgStr
 from planning.scenario import TravelSettings
 from planning.travel._geo import lonlat, require_wgs84
@@ -190,7 +191,6 @@ class RoadNetwork:
     def save(self, path: str | Path) -> Path:
         """Write the network to ``path`` (compressed ``.npz``, no pickles) and return it."""
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "version": CACHE_VERSION,
             "network_type": self.network_type,
@@ -198,8 +198,7 @@ class RoadNetwork:
             "data_date": self.data_date,
             "data_date_source": self.data_date_source,
         }
-        tmp = p.with_name(p.name + ".part")
-        with tmp.open("wb") as fh:
+        with replacing(p) as tmp, tmp.open("wb") as fh:  # atomic; WriteError if it cannot
             np.savez_compressed(
                 fh,
                 node_id=self.node_id,
@@ -212,7 +211,6 @@ class RoadNetwork:
                 maxspeed_kmh=self.maxspeed_kmh,
                 meta=np.array(json.dumps(meta)),
             )
-        tmp.replace(p)
         return p
 
     @classmethod
@@ -598,7 +596,10 @@ def download_road_network(
         data_date=today,
         data_date_source="download date",
     )
-    net.save(path)
+    try:
+        net.save(path)
+    except WriteError as err:  # the download is used all the same; only the cache is lost
+        warnings.warn(PlanningWarning("travel.cache_unwritable", problem=err.message), stacklevel=2)
     logger.info(
         "Downloaded %d nodes in %.1f s, cached at %s", net.n_nodes, time.perf_counter() - t0, path
     )
@@ -663,7 +664,7 @@ def load_network_for(
             region=shapely.box(*buffered.bounds),
             progress=progress,
         )
-        with contextlib.suppress(OSError):  # a read-only cache only costs time
+        with contextlib.suppress(OSError, WriteError):  # a read-only cache only costs time
             net.save(cached)
         return net
     return load_osm_file(path, network_type=network_type, progress=progress)
