@@ -381,6 +381,15 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     data = load_model_input(
         args.travel_times, args.demand, args.candidates, capacity_column=args.capacity_column
     )
+    if (
+        not scenario.constraints.capacitated
+        and "capacity" in data.sites.columns
+        and data.sites["capacity"].notna().any()
+    ):  # capacities given but the model would not use them: say so, never silently
+        warning = PlanningWarning(
+            "models.capacity_unused", file=Path(args.candidates).name, column="capacity"
+        )
+        warnings.warn(warning, stacklevel=2)
     solution = solve(data, scenario)
     result = solution_to_json(solution)
     if args.out:  # written whole into a temporary folder, then swapped in (old kept on failure)
@@ -875,7 +884,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _warning_printer(lang: Lang) -> Callable[..., None]:
-    def show(message: Any, *_: Any, **__: Any) -> None:
+    def show(message: Any, category: Any = None, *_: Any, **__: Any) -> None:
+        numeric = isinstance(message, RuntimeWarning) or (
+            isinstance(category, type) and issubclass(category, RuntimeWarning)
+        )
+        if numeric and not isinstance(message, PlanningWarning):
+            # numpy's "overflow encountered" and the like are for developers (--verbose logs
+            # them); inputs are bounded, and what the planner must know is a PlanningWarning
+            logger.info("Numerical warning: %s", message)
+            return
         text = message.text(lang) if isinstance(message, PlanningWarning) else str(message)
         sys.stderr.write(i18n.text("cli.warning", lang, message=text) + "\n")
 

@@ -235,7 +235,7 @@ def prepare(
     if points is not None:
         weights = points.rename(columns={"count": "weight"})
     elif scenario.weight_layer:
-        weights = gpd.read_file(scenario.weight_layer)
+        weights = inputs_step.load_weight_layer(scenario.weight_layer)
     if progress:
         progress(0.1, MsgStr("progress.building_demand_cells"))
     cells = inputs_step.build_demand_cells(

@@ -54,8 +54,12 @@ def suppress_small(
     Values are rounded to whole patients. ``hidden`` (same index; text or ``None``, e.g. from
     :meth:`CountMask.counties`) replaces the counts that complementary suppression hides.
     """
-    rounded = values.round().astype("Int64")
-    text = rounded.astype(str)
+    rounded = values.astype(float).round().to_numpy()
+    text = pd.Series(  # whole patients; Python ints, so no count is too large to show
+        [str(int(v)) if np.isfinite(v) else "<NA>" if np.isnan(v) else str(v) for v in rounded],
+        index=values.index,
+        dtype=object,
+    )
     small = (values > 0) & (values < threshold)
     out = text.where(~small, f"<{threshold}").astype(object)
     extra = _hidden_or_none(hidden, values.index)

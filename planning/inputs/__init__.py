@@ -31,7 +31,12 @@ from planning.inputs.coords import (
     to_wgs84,
     transform_geometry,
 )
-from planning.inputs.demand import build_demand_cells, estimate_patients, region_patients
+from planning.inputs.demand import (
+    build_demand_cells,
+    estimate_patients,
+    load_weight_layer,
+    region_patients,
+)
 from planning.inputs.facilities import load_facilities
 from planning.inputs.osm import (
     OsmFacilities,
@@ -128,6 +133,7 @@ __all__ = [
     "load_osm_places",
     "load_patient_counts",
     "load_province_totals",
+    "load_weight_layer",
     "name_places",
     "osm_table",
     "parse_crs",

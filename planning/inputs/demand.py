@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from planning._validate import require_columns
 from planning.errors import DataError, PlanningWarning
 from planning.i18n import Msg
+from planning.inputs.read import fail, read_table
 from planning.inputs.regions import census_gaps, left_out_items, split_census_gaps, utm_crs
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 WeightsKind = Literal["weight_layer", "patient_points"]
 
 URBAN_THRESHOLD = 0.5  # a cell is "urban" when its county's urban population share >= 50 %
+
+MAX_WEIGHT = 1e12
+"""Largest weight of one feature of a weight layer (people, patients, floor area...)."""
 
 
 def estimate_patients(
@@ -285,9 +290,14 @@ def _shares(
     if weights.crs is None:
         raise DataError("demand.weights_no_crs", label=label)
     w = weights.to_crs(crs)
-    vals = pd.to_numeric(w[weight_column], errors="coerce")
-    if vals.isna().any() or (vals < 0).any():
+    vals = pd.to_numeric(w[weight_column], errors="coerce").astype(float)
+    if vals.isna().any() or (vals < 0).any() or not np.isfinite(vals).all():
         raise DataError("demand.weights_not_numbers", label=label, column=weight_column)
+    if (vals > MAX_WEIGHT).any():
+        row = int(np.flatnonzero((vals > MAX_WEIGHT).to_numpy())[0]) + 1
+        raise DataError(
+            "demand.weights_too_large", label=label, column=weight_column, row=row, limit=MAX_WEIGHT
+        )
     w = w.assign(_w=vals.to_numpy()).reset_index(drop=True)
     cells = pieces[["geometry"]].reset_index(names="piece")
     if (w.geom_type.isin(["Point", "MultiPoint"])).all():
@@ -319,3 +329,25 @@ def _shares(
         warnings.warn(warning, stacklevel=3)
     share = (raw / totals.where(~empty, 1.0)).where(~empty, by_area)
     return np.asarray(share.to_numpy(dtype=float))
+
+
+def load_weight_layer(path: str | Path) -> gpd.GeoDataFrame:
+    """Read a scenario's weight layer (``weight_layer``) safely.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage, GeoJSON or zipped shapefile whose features carry a ``weight`` column
+        (numbers >= 0: people, patients, floor area...), read like any planner's file
+        (:func:`planning.inputs.read.read_table`: size limits, zip checks, every problem named).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, unreadable, or not a spatial file (a CSV or workbook, say).
+    """
+    frame = read_table(Path(path))
+    if not isinstance(frame, gpd.GeoDataFrame):
+        name = str(frame.attrs.get("file", Path(path).name))
+        raise fail(name, Msg("demand.weight_layer_not_spatial", format=frame.attrs.get("format")))
+    return frame

@@ -54,6 +54,9 @@ from planning.inputs.read import (
 
 logger = logging.getLogger(__name__)
 
+MAX_CAPACITY = 100_000
+"""Largest capacity of one facility (places): more is a typo or a population."""
+
 
 # ----------------------------------------------------------------------------- facilities
 def load_facilities(
@@ -179,6 +182,8 @@ def load_facilities(
         for r, c in zip(rows, capacity, strict=True):
             if c < 0:
                 col.add(r, mapping["capacity"], Msg("files.capacity_negative", capacity=c))
+            elif c > MAX_CAPACITY:
+                col.add(r, mapping["capacity"], Msg("files.capacity_too_large", limit=MAX_CAPACITY))
     col.raise_if_any()
 
     if mapping["type"] is not None:

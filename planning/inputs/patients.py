@@ -50,6 +50,10 @@ from planning.suppression import suppress_small
 logger = logging.getLogger(__name__)
 
 
+MAX_PATIENTS_PER_ROW = 1_000_000
+"""Largest patient count of one row (a county or a place): more is a population or a typo."""
+
+
 class PersonLevelDataError(InputFileError):
     """A patient file holds person-level rows; it was refused and nothing of it was kept."""
 
@@ -309,6 +313,8 @@ def load_patient_counts(
     for r, c in zip(rows, counts, strict=True):
         if c < 0:
             col.add(r, count_col, Msg("files.count_negative"))
+        elif c > MAX_PATIENTS_PER_ROW:
+            col.add(r, count_col, Msg("files.count_too_large", limit=MAX_PATIENTS_PER_ROW))
     if has_points and len(rows) >= 2 and bool(np.all(counts == 1)):
         # every place holds exactly one patient: a geocoded patient list (one row per person),
         # whose coordinates are home locations; refused like any person-level list

@@ -719,5 +719,9 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
     frame = _frame_from_rows(rows, name, first_row=1, pad=None)
     if formulas:
         logger.info("%s: %d formula cells read as their saved values", name, len(formulas))
+    if others:  # never silently: the planner may have meant another sheet
+        shown = ", ".join(map(repr, others[:5])) + (" …" if len(others) > 5 else "")
+        warning = PlanningWarning("files.first_sheet_only", file=name, sheet=sheet, others=shown)
+        warnings.warn(warning, stacklevel=5)
     frame.attrs.update(format="xlsx", sheet=sheet, row_label="row")
     return frame

@@ -34,6 +34,12 @@ from planning.models.base import ModelInput
 TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
 FALSE = {"false", "0", "no", "n", "f", "否", "", "0.0", "none", "nan"}
 MAX_TRAVEL_BYTES = 1_000_000_000
+MAX_MINUTES = 100_000.0
+"""Longest travel time accepted (minutes, about 69 days): a longer one is a typo or a code."""
+MAX_PATIENTS = 1e9
+"""Largest demand weight or capacity accepted (patients)."""
+MAX_COST = 1e15
+"""Largest opening cost accepted."""
 
 
 def _rownum(value: object) -> int:
@@ -83,15 +89,24 @@ def _numbers(
     required: bool,
     minimum: float | None = 0.0,
     strict_min: bool = False,
+    maximum: float,
 ) -> pd.Series:
+    """Numbers of ``column``: finite, from ``minimum`` to ``maximum``, each problem named."""
     raw = frame[column]
     text = raw.map(lambda v: "" if v is None else str(v).strip())
-    values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+    with np.errstate(over="ignore"):  # "1e999" is refused below, not shown as a warning
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
     bad = values.isna() & (text != "")
     problems.extend(
         Problem(file, _rownum(row), column, Msg("models.not_a_number", value=text[row]))
         for row in values.index[bad][:20]
     )
+    infinite = values.isin([np.inf, -np.inf])
+    problems.extend(
+        Problem(file, _rownum(row), column, Msg("models.not_finite", value=text[row]))
+        for row in values.index[infinite][:20]
+    )
+    values = values.mask(infinite)
     if required:
         problems.extend(
             Problem(file, _rownum(row), column, Msg("models.number_empty"))
@@ -104,6 +119,11 @@ def _numbers(
             Problem(file, _rownum(row), column, Msg(key, value=values[row], minimum=minimum))
             for row in values.index[low.fillna(value=False)][:20]
         )
+    high = (values > maximum).fillna(value=False)
+    problems.extend(
+        Problem(file, _rownum(row), column, Msg("models.number_too_large", limit=maximum))
+        for row in values.index[high][:20]
+    )
     return values
 
 
@@ -145,12 +165,13 @@ def load_travel_table(path: str | Path) -> pd.DataFrame:
         (a :class:`~planning.errors.DataError`) naming file, row and column of each problem.
     """
     frame, file = _read(path, max_bytes=MAX_TRAVEL_BYTES)
-    minutes = "minutes" if "minutes" in frame.columns else "travel_min"
+    has = set(frame.columns)  # either name; "minutes" named when neither is there
+    minutes = "travel_min" if "travel_min" in has and "minutes" not in has else "minutes"
     _need(frame, file, ["demand_id", "site_id", minutes], Msg("models.table_travel"))
     problems: list[Problem] = []
     d = _ids(frame, file, "demand_id", problems)
     s = _ids(frame, file, "site_id", problems)
-    t = _numbers(frame, file, minutes, problems, required=True)
+    t = _numbers(frame, file, minutes, problems, required=True, maximum=MAX_MINUTES)
     if problems:
         raise InputFileError(file, problems)
     pair = d + "\x00" + s
@@ -183,7 +204,7 @@ def load_demand_table(path: str | Path) -> pd.DataFrame:
     problems: list[Problem] = []
     ids = _ids(frame, file, "demand_id", problems)
     _duplicates(ids, file, "demand_id", problems)
-    weight = _numbers(frame, file, "weight", problems, required=True)
+    weight = _numbers(frame, file, "weight", problems, required=True, maximum=MAX_PATIENTS)
     urban = _flags(frame, file, "urban", problems) if "urban" in frame.columns else None
     if problems:
         raise InputFileError(file, problems)
@@ -234,18 +255,20 @@ def load_candidate_table(path: str | Path, *, capacity_column: str | None = None
         else pd.Series(data=False, index=frame.index)
     )
     cost = (
-        _numbers(frame, file, "cost", problems, required=False)
+        _numbers(frame, file, "cost", problems, required=False, maximum=MAX_COST)
         if "cost" in frame.columns
         else pd.Series(np.nan, index=frame.index)
     )
     cap_col = capacity_column or ("capacity" if "capacity" in frame.columns else None)
     capacity = (
-        _numbers(frame, file, cap_col, problems, required=False, strict_min=True)
+        _numbers(
+            frame, file, cap_col, problems, required=False, strict_min=True, maximum=MAX_PATIENTS
+        )
         if cap_col
         else pd.Series(np.nan, index=frame.index)
     )
     referral = (
-        _numbers(frame, file, "referral_min", problems, required=False)
+        _numbers(frame, file, "referral_min", problems, required=False, maximum=MAX_MINUTES)
         if "referral_min" in frame.columns
         else None
     )

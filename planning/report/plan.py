@@ -209,14 +209,14 @@ def export_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
                 frame.to_csv(tmp, index=index, encoding="utf-8-sig")
             names.append(name)
 
-        with replacing(staging / "sites.geojson") as tmp:
+        sites_geojson = staging / "sites.geojson"
+        with replacing(sites_geojson) as tmp:
             gpd.GeoDataFrame(tables["sites"].reset_index()).to_file(tmp, driver="GeoJSON")
-        names.append("sites.geojson")
+        names.append(sites_geojson.name)
         _csv(tables["sites"], "sites.csv")
         _csv(tables["assignments"], "assignments.csv", index=False)
         _csv(tables["counties"], "counties.csv")
-        write_text(staging / "summary.json", summary)
-        names.append("summary.json")
+        names.append(write_text(staging / "summary.json", summary).name)
         scenario = export_scenario(plan, staging)  # with copies of its input files
         names.append(scenario.name)
     written = [out / name for name in names]

@@ -152,8 +152,7 @@ def export_rollout(
             with replacing(staging / name) as tmp:
                 tables[key].to_csv(tmp, index=index, encoding="utf-8-sig")
             names.append(name)
-        result.scenario.save(staging / "scenario.json")
-        names.append("scenario.json")
+        names.append(result.scenario.save(staging / "scenario.json").name)
     written = [out / name for name in names]
     logger.info("Exported the rollout (%d files) to %s", len(written), out)
     return written
