@@ -21,11 +21,12 @@ from planning import models
 from planning import results as results_step
 from planning import travel as travel_step
 from planning._progress import Progress, sub_progress
-from planning.errors import DataError, PlanningWarning
+from planning.errors import DataError, PlanningError, PlanningWarning
 from planning.i18n import MsgStr
 from planning.models import ModelInput, ModelOptions, Solution
 from planning.results.rollout import RolloutResult, solve_rollout
 from planning.scenario import Scenario
+from planning.suppression import protect_error
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +296,10 @@ def solve(
     scenario = scenario or inputs.scenario
     if progress:
         progress(0.6, MsgStr("progress.solving_siting_model"))
-    solution = models.solve(inputs.model_input(), ModelOptions.from_scenario(scenario))
+    try:
+        solution = models.solve(inputs.model_input(), ModelOptions.from_scenario(scenario))
+    except PlanningError as err:  # its patient counts as every output shows them ("<5")
+        raise protect_error(err, threshold=scenario.privacy_threshold) from None
     if progress:
         progress(0.95, MsgStr("progress.summarising_results"))
     tables = results_step.summarise(
@@ -352,10 +356,20 @@ def rollout(
     rollout options may differ (see :func:`solve`).
     """
     scenario = scenario or inputs.scenario
-    return solve_rollout(
-        inputs.model_input(),
-        scenario,
-        counties=inputs.counties["name"],
-        suggest=suggest,
-        progress=progress,
+    shared = results_step.input_count_mask(  # so its files hide what the plan's hide
+        pd.DataFrame(inputs.counties.drop(columns="geometry", errors="ignore")),
+        threshold=scenario.privacy_threshold,
+        cells=pd.DataFrame(inputs.demand[["county", "weight"]]),
+        patients_total=float(inputs.demand["weight"].sum()),
     )
+    try:
+        return solve_rollout(
+            inputs.model_input(),
+            scenario,
+            counties=inputs.counties["name"],
+            suggest=suggest,
+            progress=progress,
+            shared_mask=shared,
+        )
+    except PlanningError as err:  # its patient counts as every output shows them ("<5")
+        raise protect_error(err, threshold=scenario.privacy_threshold) from None

@@ -31,12 +31,22 @@ exactly. Demand cells and assignment lines (grid-level figures) follow rule 1 on
 
 from __future__ import annotations
 
+import copy
+import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+
+from planning.errors import PlanningError
+from planning.i18n import Joined, Msg
+
+E = TypeVar("E", bound=PlanningError)
+
+logger = logging.getLogger(__name__)
 
 
 def _hidden_or_none(hidden: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -125,6 +135,74 @@ def count_text(values: pd.Series, *, threshold: int, hidden: pd.Series | None = 
     return pd.Series(text, index=values.index, dtype=object)
 
 
+# ---------------------------------------------------------------- counts in messages
+COUNT_PARAMS = frozenset({"patients", "patients_total", "patients_within", "n_patients"})
+"""Message parameters that are patient counts (shown by the rule wherever they appear)."""
+
+
+@dataclass(frozen=True)
+class ShownCount:
+    """A patient count in a message, formatted as the rule shows it.
+
+    ``format(ShownCount(2.3, 5), ",.0f")`` is ``"<5"`` (so is a count that rounds to 0);
+    a count of 0 or at least the threshold keeps its format: ``"1,234"``. Catalog templates
+    keep their format specs (``{patients:,.0f}``).
+    """
+
+    value: float
+    threshold: int
+
+    def __format__(self, spec: str) -> str:
+        """Return ``"<N"`` for ``0 < value < N``, else the value in ``spec`` (``,.0f``)."""
+        if 0 < self.value < self.threshold:
+            return f"<{self.threshold}"
+        return format(self.value, spec or ",.0f")
+
+    def __str__(self) -> str:
+        """Return the count as shown: ``"<5"`` or ``"1,234"``."""
+        return format(self, "")
+
+
+def protect_params(params: Mapping[str, Any], *, threshold: int) -> dict[str, Any]:
+    """Return message parameters with every patient count (:data:`COUNT_PARAMS`) protected.
+
+    Counts inside nested messages (a list of :class:`~planning.i18n.Msg`, a
+    :class:`~planning.i18n.Joined`) are protected too.
+    """
+    return {k: _protect_value(k, v, threshold) for k, v in params.items()}
+
+
+def _protect_value(name: str, value: Any, threshold: int) -> Any:
+    if isinstance(value, Msg):
+        return _protect_msg(value, threshold)
+    if isinstance(value, list | tuple):
+        return type(value)(_protect_value(name, v, threshold) for v in value)
+    if name in COUNT_PARAMS and isinstance(value, int | float) and not isinstance(value, bool):
+        return ShownCount(float(value), threshold)
+    return value
+
+
+def _protect_msg(msg: Msg, threshold: int) -> Msg:
+    if isinstance(msg, Joined):
+        items = msg.params["items"]
+        return Joined([_protect_value("", v, threshold) for v in items], sep=msg.key)
+    return Msg(msg.key, **protect_params(msg.params, threshold=threshold))
+
+
+def protect_error(err: E, *, threshold: int) -> E:
+    """Return ``err`` with its patient counts shown by the rule (the same error otherwise).
+
+    Every message the library raises after a solve passes here, so "2 patients in 连江县"
+    reads "<5 patients in 连江县" (and a count that rounds to 0 does not read 0).
+    """
+    params = protect_params(err.params, threshold=threshold)
+    if params == err.params:
+        return err
+    clone = copy.copy(err)
+    clone.params = params
+    return clone
+
+
 # ---------------------------------------------------------------- complementary suppression
 @dataclass(frozen=True)
 class CountRelation:
@@ -187,6 +265,7 @@ def protect_counts(
     *,
     threshold: int,
     fixed: Mapping[str, str] | None = None,
+    locked: Iterable[str] = (),
 ) -> dict[str, str]:
     """Return the text to show instead of each count that may not be shown exactly.
 
@@ -203,14 +282,20 @@ def protect_counts(
         Counts already hidden by another output, with the text shown there (``"≥L"``, say):
         they stay hidden here with that text, and are protected like the others (a roll-up
         of plans keeps hidden what each plan's own files hide).
+    locked
+        Counts another output of the same scenario shows exactly (a county's patients, a
+        demand cell): they are hidden here only when nothing else can protect a count, so
+        every output shows them alike.
 
     Returns
     -------
     hidden
         ``{name: "<N"}`` for counts ``0 < n < threshold`` and ``{name: "≥L"}`` for counts
         hidden so that no hidden count (nor a remainder ``0 < rest < threshold``) can be
-        worked out by adding and subtracting shown ones (see the module docstring). Counts
-        not in it are shown exactly.
+        worked out from the shown ones: not by a chain of subtractions, not by any sum and
+        difference of the relations (linear algebra), and, for whole counts, not by the
+        bounds ``1..N-1`` of the ``"<N"`` counts that make up a shown total (two cells of
+        ``"<5"`` in a total of 2 are 1 and 1). Counts not in it are shown exactly.
 
     Examples
     --------
@@ -251,26 +336,23 @@ def protect_counts(
         rels.append((rel.total, rel.parts, rest_key))
     forced = {k: v for k, v in (fixed or {}).items() if k in shown and k not in primary}
     hidden = set(primary) | set(forced)
+    keep = (set(locked) & shown) - hidden
+    whole = threshold >= 2 and all(abs(v - round(v)) < 1e-9 for v in vals.values())
+    index = _Relations(rels)
     secondary: list[str] = []
     for _ in range(len(vals) + 1):
-        known = shown - hidden
-        how: dict[str, int] = {}
-        changed = True
-        while changed:
-            changed = False
-            for j, (total, parts, rest) in enumerate(rels):
-                group = [total, *parts, *([rest] if rest else [])]
-                unknown = [m for m in group if m not in known]
-                if len(unknown) == 1:
-                    known.add(unknown[0])
-                    how[unknown[0]] = j
-                    changed = True
-        # the first hidden count worked out: later ones may only follow from it
-        leaked = [k for k in how if k in hidden]
-        if not leaked:
+        known, how = index.closure(shown - hidden)
+        leaked = [k for k in how if k in hidden]  # the first one: later ones may follow from it
+        start = how[leaked[0]] if leaked else None
+        if start is None:
+            start = index.algebra_leak(known, hidden)
+        if start is None and whole:
+            start = index.pinned(known, hidden, primary, vals, threshold=threshold)
+        if start is None:
             break
-        pick = _pick_secondary(how[leaked[0]], rels, how, vals, shown=shown, hidden=hidden)
+        pick = _pick_secondary(start, rels, how, vals, shown=shown, hidden=hidden, keep=keep)
         if pick is None:  # cannot happen with shown parts left; never loop forever
+            logger.warning("No count left to protect a hidden count in %s", rels[start][0])
             break
         hidden.add(pick)
         secondary.append(pick)
@@ -283,6 +365,114 @@ def protect_counts(
     return out
 
 
+class _Relations:
+    """The relations of :func:`protect_counts`, indexed by member, and what they give away."""
+
+    def __init__(self, rels: Sequence[tuple[str, tuple[str, ...], str | None]]) -> None:
+        self.rels = rels
+        self.members = [(t, *p, *([r] if r else [])) for t, p, r in rels]
+        self.of: dict[str, list[int]] = {}
+        for j, group in enumerate(self.members):
+            for m in group:
+                self.of.setdefault(m, []).append(j)
+
+    def closure(self, start: set[str]) -> tuple[set[str], dict[str, int]]:
+        """Everything worked out from ``start`` by relations with one unknown, and by which."""
+        known = set(start)
+        how: dict[str, int] = {}
+        missing = [sum(m not in known for m in group) for group in self.members]
+        queue = [j for j, n in enumerate(missing) if n == 1]
+        while queue:
+            j = queue.pop()
+            if missing[j] != 1:
+                continue
+            u = next(m for m in self.members[j] if m not in known)
+            known.add(u)
+            how[u] = j
+            for k in self.of[u]:
+                missing[k] -= 1
+                if missing[k] == 1:
+                    queue.append(k)
+        return known, how
+
+    def algebra_leak(self, known: set[str], hidden: set[str]) -> int | None:
+        """Return a relation holding a hidden count that sums and differences give back.
+
+        The relations left with unknowns form a linear system; an unknown is determined when
+        its unit vector lies in the system's row space (its projection on the row space, from
+        a singular value decomposition per connected part, has length 1).
+        """
+        rows = [j for j, group in enumerate(self.members) if any(m not in known for m in group)]
+        if not rows:
+            return None
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for j in rows:
+            unknown = [m for m in self.members[j] if m not in known]
+            for m in unknown[1:]:
+                parent[find(m)] = find(unknown[0])
+        parts: dict[str, list[int]] = {}
+        for j in rows:
+            first = next(m for m in self.members[j] if m not in known)
+            parts.setdefault(find(first), []).append(j)
+        for group_rows in parts.values():
+            cols = sorted({m for j in group_rows for m in self.members[j] if m not in known})
+            if not any(c in hidden for c in cols):
+                continue
+            where = {c: i for i, c in enumerate(cols)}
+            matrix = np.zeros((len(group_rows), len(cols)))
+            for r, j in enumerate(group_rows):
+                total, parts_, rest = self.rels[j]
+                if total in where:
+                    matrix[r, where[total]] += 1.0
+                for m in (*parts_, *([rest] if rest else [])):
+                    if m in where:
+                        matrix[r, where[m]] -= 1.0
+            _, sing, vt = np.linalg.svd(matrix, full_matrices=False)
+            rank = int((sing > 1e-9 * max(1.0, float(sing[0]) if len(sing) else 1.0)).sum())
+            if rank == 0:
+                continue
+            length = (vt[:rank] ** 2).sum(axis=0)
+            for c, size in zip(cols, length, strict=True):
+                if size > 1 - 1e-6 and c in hidden:  # hidden: also a remainder 0 < rest < N
+                    return next(j for j in group_rows if c in self.members[j])
+        return None
+
+    def pinned(
+        self,
+        known: set[str],
+        hidden: set[str],
+        primary: set[str],
+        vals: Mapping[str, float],
+        *,
+        threshold: int,
+    ) -> int | None:
+        """Return a shown total whose unknown parts are all ``"<N"`` and sum to fix each one.
+
+        Whole counts of ``"<N"`` are 1 to N-1; k of them summing to k (or to k(N-1)) are all 1
+        (all N-1).
+        """
+        for j, (total, parts, rest) in enumerate(self.rels):
+            if total not in known:
+                continue
+            unknown = [m for m in (*parts, *([rest] if rest else [])) if m not in known]
+            if len(unknown) < 2 or not all(m in primary for m in unknown):
+                continue
+            if not any(m in hidden for m in unknown):
+                continue
+            left = sum(vals[m] for m in unknown)
+            k = len(unknown)
+            if left <= k + 1e-9 or left >= k * (threshold - 1) - 1e-9:
+                return j
+        return None
+
+
 def _pick_secondary(
     start: int,
     rels: Sequence[tuple[str, tuple[str, ...], str | None]],
@@ -291,23 +481,31 @@ def _pick_secondary(
     *,
     shown: set[str],
     hidden: set[str],
+    keep: set[str] | None = None,
 ) -> str | None:
     """Return the shown count to hide next: the smallest non-zero part of the leaking relation.
 
     When that relation has no shown part left (its known members were worked out from other
-    relations), the relations those came from are searched in turn.
+    relations), the relations those came from are searched in turn. Counts in ``keep`` (shown
+    exactly by another output) are taken only when nothing else is left.
     """
-    queue, seen = [start], {start}
-    while queue:
-        total, parts, rest = rels[queue.pop(0)]
-        free = [p for p in parts if p in shown and p not in hidden and vals[p] >= 0.5]
-        if free:
-            return min(free, key=lambda p: (vals[p], p))
-        if total in shown and total not in hidden and vals[total] >= 0.5:
-            return total
-        for m in (total, *parts, *([rest] if rest else [])):
-            j = how.get(m)
-            if j is not None and j not in seen:
-                seen.add(j)
-                queue.append(j)
+    passes: tuple[set[str], ...] = (keep or set(), set())
+    for avoid in passes:
+        queue, seen = [start], {start}
+        while queue:
+            total, parts, rest = rels[queue.pop(0)]
+            free = [
+                p
+                for p in parts
+                if p in shown and p not in hidden and p not in avoid and vals[p] >= 0.5
+            ]
+            if free:
+                return min(free, key=lambda p: (vals[p], p))
+            if total in shown and total not in hidden and total not in avoid and vals[total] >= 0.5:
+                return total
+            for m in (total, *parts, *([rest] if rest else [])):
+                j = how.get(m)
+                if j is not None and j not in seen:
+                    seen.add(j)
+                    queue.append(j)
     return None

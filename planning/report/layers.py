@@ -81,7 +81,11 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     )
     cells["travel_mode"] = label
     cells_g = (
-        gpd.GeoDataFrame(suppressed(cells, thr), geometry=d.geometry, crs=crs)
+        gpd.GeoDataFrame(
+            suppressed(cells, thr, {"patients": mask.cells(cells.index)}),
+            geometry=d.geometry,
+            crs=crs,
+        )
         .rename_axis("demand_id")
         .reset_index()
     )
@@ -108,7 +112,10 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     coords = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
     lines: list[Any] = np.asarray(shapely.linestrings(coords)).tolist() if len(a) else []
     a["travel_mode"] = label
-    assign_g = gpd.GeoDataFrame(suppressed(a, thr).reset_index(drop=True), geometry=lines, crs=crs)
+    a_hidden = {"patients": mask.lines(a)} if len(a) else None
+    assign_g = gpd.GeoDataFrame(
+        suppressed(a, thr, a_hidden).reset_index(drop=True), geometry=lines, crs=crs
+    )
     return {
         "sites": sites_g,
         "demand_cells": cells_g,

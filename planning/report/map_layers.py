@@ -33,6 +33,7 @@ from planning.report.map_shell import (
     _latlon,
     _round_geoms,
 )
+from planning.results.privacy import CountMask
 from planning.suppression import hide_revealing_shares, suppress_small
 
 logger = logging.getLogger(__name__)
@@ -336,26 +337,59 @@ def display_cells(demand: gpd.GeoDataFrame, *, max_cells: int) -> gpd.GeoDataFra
     step_y = float((bounds["maxy"] - bounds["miny"]).median()) * k
     bx = np.floor((demand["lon"] - demand["lon"].min()) / step_x).astype(int)
     by = np.floor((demand["lat"] - demand["lat"].min()) / step_y).astype(int)
-    keyed = demand[["weight", "county", "county_name", "geometry"]].assign(bx=bx, by=by)
+    extra = [c for c in demand.columns if str(c).startswith("_")]  # summed too (privacy)
+    keyed = demand[["weight", "county", "county_name", *extra, "geometry"]].assign(bx=bx, by=by)
     merged = keyed.dissolve(
-        by=["county", "bx", "by"], aggfunc={"weight": "sum", "county_name": "first"}
+        by=["county", "bx", "by"],
+        aggfunc={"weight": "sum", "county_name": "first"} | dict.fromkeys(extra, "sum"),
     ).reset_index()
     merged.index = pd.Index([f"block-{i}" for i in range(len(merged))], name="demand_id")
     logger.info("Map: %d demand cells drawn as %d blocks of %dx%d", n, len(merged), k, k)
     return merged
 
 
-def _demand_layer(demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int) -> _LayerWithLegend:
-    demand = display_cells(demand, max_cells=MAX_MAP_CELLS)
+def _cell_texts(
+    demand: gpd.GeoDataFrame, mask: CountMask | None, *, thr: int
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Cells (or blocks of cells) to draw and their patients as the plan's mask shows them.
+
+    A block is exact when none of its cells is hidden; otherwise it shows what its shown cells
+    give anyway (``"≥L"``, or ``"<N"``), so no block less its shown cells reveals a hidden one.
+    """
+    hidden = (
+        mask.cells(demand.index).notna()
+        if mask is not None
+        else pd.Series(data=False, index=demand.index)
+    )
+    weight = demand["weight"].astype(float)
+    marked = demand.assign(_hidden=hidden.astype(float), _shown=weight.where(~hidden, 0.0))
+    shown = display_cells(marked, max_cells=MAX_MAP_CELLS)
+    if shown is marked:  # the cells themselves
+        texts = suppress_small(
+            weight, threshold=thr, hidden=mask.cells(demand.index) if mask else None
+        )
+        return shown, texts
+    w = shown["weight"].astype(float)
+    bound = np.minimum(np.maximum(float(thr), np.floor(shown["_shown"] + 1e-9)), np.floor(w))
+    partial = pd.Series(
+        [f"<{thr}" if 0 < v < thr else f"≥{int(b):,}" for v, b in zip(w, bound, strict=True)],
+        index=shown.index,
+        dtype=object,
+    )
+    texts = suppress_small(w, threshold=thr, hidden=partial.where(shown["_hidden"] > 0))
+    return shown, texts
+
+
+def _demand_layer(
+    demand: gpd.GeoDataFrame, t: dict[str, str], *, thr: int, mask: CountMask | None = None
+) -> _LayerWithLegend:
+    demand, patients = _cell_texts(demand, mask, thr=thr)
     weights = demand["weight"].astype(float)
     breaks = legend_classes.count_breaks(weights, threshold=thr)
     palette = legend_classes.ramp(PATIENT_COLOURS, len(breaks) + 1)
     colours = [palette[i] for i in _classify(weights, breaks)]
     props = pd.DataFrame(
-        {
-            "county": demand["county_name"].astype(str),
-            "patients": suppress_small(weights, threshold=thr),
-        },
+        {"county": demand["county_name"].astype(str), "patients": patients},
         index=demand.index,
     )
     group = folium.FeatureGroup(name=t["demand"], show="demand" in SHOWN_BY_DEFAULT)

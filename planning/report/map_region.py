@@ -32,7 +32,7 @@ from planning.report.map_shell import (
     _texts,
     display_coords,
 )
-from planning.results.privacy import county_count_mask
+from planning.results.privacy import input_count_mask
 from planning.suppression import suppress_small
 
 
@@ -125,10 +125,9 @@ def _region_map(
         aliases.append(t["population"])
     if "patients" in counties:
         # the counties of a region add up to its total, shown beside the map
-        region_mask = county_count_mask(
-            counties[["patients"]],
+        region_mask = input_count_mask(  # the scenario's own: every output shows them alike
+            pd.DataFrame(counties.drop(columns="geometry", errors="ignore")),
             threshold=privacy_threshold,
-            patients_total=float(counties["patients"].sum()),
         )
         props["patients"] = suppress_small(
             counties["patients"].astype(float),

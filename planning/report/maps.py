@@ -106,7 +106,7 @@ from planning.report.map_shell import (
     tianditu_available,
     travel_label_text,
 )
-from planning.results.privacy import count_mask
+from planning.results.privacy import CountMask, count_mask
 from planning.suppression import hide_revealing_shares, suppress_small
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def _plan_map(
     names = site_names(plan.sites, lang=lang)  # generated candidates named in ``lang``
 
     if "demand" in layers:
-        legend.append(_demand_layer(plan.demand, t, thr=thr).add_to_map(m))
+        legend.append(_demand_layer(plan.demand, t, thr=thr, mask=mask).add_to_map(m))
 
     assignments = tables.assignments
     if "catchments" in layers and not assignments.empty:
@@ -329,7 +329,9 @@ def _plan_map(
         legend.append((t["assignments"], rows))
 
     if "reach" in layers and selected_site is not None:
-        _reach_layer(plan, selected_site, t, name=names[selected_site], thr=thr).add_to(m)
+        _reach_layer(plan, selected_site, t, name=names[selected_site], thr=thr, mask=mask).add_to(
+            m
+        )
         label = f"{t['reach_cells']}: {selected_site} (≤{t_max:g} {t['minutes']})"
         legend.append((t["reach"], [(REACH_COLOUR, label, "square")]))
 
@@ -519,7 +521,13 @@ def _assignment_layer(plan: Plan, t: dict[str, str]) -> folium.FeatureGroup:
 
 
 def _reach_layer(
-    plan: Plan, site_id: str, t: dict[str, str], *, name: str, thr: int
+    plan: Plan,
+    site_id: str,
+    t: dict[str, str],
+    *,
+    name: str,
+    thr: int,
+    mask: CountMask | None = None,
 ) -> folium.FeatureGroup:
     t_max = plan.scenario.max_travel_min
     table = plan.travel.table
@@ -530,7 +538,11 @@ def _reach_layer(
         {
             "cell": cells.index.astype(str),
             "county": cells["county_name"].astype(str),
-            "patients": suppress_small(cells["weight"].astype(float), threshold=thr),
+            "patients": suppress_small(
+                cells["weight"].astype(float),
+                threshold=thr,
+                hidden=mask.cells(cells.index) if mask is not None else None,
+            ),
             "travel": _fmt_min(minutes),
         },
         index=cells.index,
@@ -553,7 +565,11 @@ def _reach_layer(
             ),
         ).add_to(group)
     site = plan.sites.loc[site_id]
-    total = suppress_small(pd.Series([float(cells["weight"].sum())]), threshold=thr).iloc[0]
+    if mask is not None:  # a sum of cells: exact only when every one of them is shown
+        keys = [f"cell:{d}" for d in cells.index]
+        total = mask.sum_text(keys, cells["weight"].astype(float))
+    else:
+        total = suppress_small(pd.Series([float(cells["weight"].sum())]), threshold=thr).iloc[0]
     folium.CircleMarker(
         _latlon(float(site["lat"]), float(site["lon"])),
         radius=12,

@@ -74,10 +74,13 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         geometry=plan.counties.geometry.loc[counties.index],
         crs="EPSG:4326",
     )
-    assignments = suppressed(t.assignments, thr).assign(travel_mode=label)
+    lines_hidden = {"patients": mask.lines(t.assignments)} if len(t.assignments) else None
+    assignments = suppressed(t.assignments, thr, lines_hidden).assign(travel_mode=label)
     demand = plan.demand[["county", "county_name", "weight", "urban", "area_km2"]]
     demand_g = gpd.GeoDataFrame(
-        suppressed(demand, thr), geometry=plan.demand.geometry, crs="EPSG:4326"
+        suppressed(demand, thr, {"weight": mask.cells(demand.index)}),
+        geometry=plan.demand.geometry,
+        crs="EPSG:4326",
     )
     return {
         "sites": sites_g,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planning._validate import require_columns
-from planning.results.privacy import county_count_mask
+from planning.results.privacy import input_count_mask
 from planning.scenario import Scenario
 from planning.suppression import count_text
 
@@ -55,9 +55,10 @@ def region_input_overview(
     require_columns(counties, ["name", "population", "patients"], name="counties")
     thr = scenario.privacy_threshold
     patients = counties["patients"].astype(float)
-    # with their prefecture: the province overview shows prefecture sums of these counts
+    # with their prefecture (the province overview shows prefecture sums of these counts): the
+    # scenario's own input mask, so every output shows these counts alike
     related = [c for c in ("patients", "prefecture") if c in counties.columns]
-    mask = county_count_mask(counties[related], threshold=thr, patients_total=float(patients.sum()))
+    mask = input_count_mask(counties[related], threshold=thr, patients_total=float(patients.sum()))
     out = pd.DataFrame(index=counties.index)
     out["name"] = counties["name"].astype(str)
     out["population"] = counties["population"].astype(float)

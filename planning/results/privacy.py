@@ -4,13 +4,31 @@ The rule itself (primary ``"<N"`` and complementary ``"≥N"`` suppression) live
 :mod:`planning.suppression`; here it is applied to :class:`~planning.results.ResultTables`:
 :func:`count_mask` decides every count of a plan once, and the ``public_*`` helpers give the
 tables every output shows.
+
+One mask per scenario
+---------------------
+Outputs of one scenario (the plan folder, the meeting kit, the rollout kit, a batch's plans,
+the app) share counts that depend on the inputs only: each county's patients, the region's
+total and each demand cell's patients. These are decided once, by :func:`input_count_mask`, in
+two layers: first the counties and the region (what a region overview shows), then the
+demand cells with the county texts kept. Every output then protects its own counts (counts
+within reach, site loads, assignment lines, a rollout year's figures) with those shared
+counts fixed: hidden ones stay hidden with the same text, shown ones stay shown
+(:func:`planning.suppression.protect_counts`, ``fixed`` and ``locked``). So a county shown
+as ``"≥5"`` in one file is never exact in another, and no subtraction across the files of
+one scenario gives a hidden count back.
+
+Keys of a mask: ``"county:<id>:patients"``, ``"county:<id>:patients_within"``,
+``"site:<id>"``, ``"kpi:<key>"``, ``"cell:<demand_id>"`` and ``"line:<demand_id>><site_id>"``
+(an assignment line; a cell's only line carrying all its patients is the cell itself).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 
@@ -47,6 +65,44 @@ class CountMask:
 
     threshold: int
     hidden: Mapping[str, str] = field(default_factory=dict)
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Assignment lines that are their cell (``line:<d>><s>`` -> ``cell:<d>``)."""
+
+    def cells(self, index: pd.Index) -> pd.Series:
+        """Text replacing each demand cell's patients (``None`` where shown exactly)."""
+        return pd.Series([self.hidden.get(f"cell:{d}") for d in index], index=index, dtype=object)
+
+    def line_key(self, demand_id: object, site_id: object) -> str:
+        """Key of the assignment line from ``demand_id`` to ``site_id`` (its cell's if alike)."""
+        key = f"line:{demand_id}>{site_id}"
+        return self.aliases.get(key, key)
+
+    def lines(self, assignments: pd.DataFrame) -> pd.Series:
+        """Text replacing each assignment line's patients (rows ``demand_id``, ``site_id``)."""
+        texts = [
+            self.hidden.get(self.line_key(d, s))
+            for d, s in zip(assignments["demand_id"], assignments["site_id"], strict=True)
+        ]
+        return pd.Series(texts, index=assignments.index, dtype=object)
+
+    def sum_text(self, keys: Iterable[str], values: Iterable[float]) -> str:
+        """Text of a sum of counts shown nowhere else (a map block, a site's reach).
+
+        Exact (or ``"<N"``) when none of its counts is hidden; otherwise what the shown ones
+        give anyway: ``"≥L"`` with ``L`` their sum (at least the threshold), or ``"<N"``.
+        """
+        total, shown = 0.0, 0.0
+        hidden_any = False
+        for k, v in zip(keys, values, strict=True):
+            total += float(v)
+            if k in self.hidden:
+                hidden_any = True
+            else:
+                shown += float(v)
+        if not hidden_any or 0 < total < self.threshold:
+            return str(count_text(pd.Series([total]), threshold=self.threshold).iloc[0])
+        bound = min(max(float(self.threshold), math.floor(shown + 1e-9)), math.floor(total))
+        return f"≥{int(bound):,}"
 
     def counties(self, index: pd.Index, column: str) -> pd.Series:
         """Text replacing county ``column`` (``patients`` / ``patients_within``), else None."""
@@ -141,6 +197,7 @@ def county_count_mask(
     threshold: int,
     patients_total: float | None = None,
     patients_within: float | None = None,
+    shared: CountMask | None = None,
 ) -> CountMask:
     """Return the :class:`CountMask` of a county table shown with its region's totals.
 
@@ -151,23 +208,227 @@ def county_count_mask(
         ``patients_within`` and ``prefecture`` (its city: prefecture sums are related too).
     patients_total, patients_within
         The region's figures shown with it (``None``: not shown); a rollout year's, say.
+    shared
+        The scenario's :func:`input_count_mask`: its hidden counts stay hidden with the same
+        text and its shown ones stay shown.
     """
     counts: dict[str, float] = {}
     rels = _county_relations(counties, counts, total=patients_total, within=patients_within)
-    return CountMask(threshold=threshold, hidden=protect_counts(counts, rels, threshold=threshold))
+    fixed, locked = _shared(shared, counts)
+    hidden = protect_counts(counts, rels, threshold=threshold, fixed=fixed, locked=locked)
+    return CountMask(threshold=threshold, hidden=hidden)
+
+
+SHARED_PREFIXES = ("county:", "kpi:patients_total", "cell:", "prefecture:")
+"""Counts decided by the inputs alone (every output of a scenario shows them alike)."""
+
+
+def _is_shared(key: str) -> bool:
+    if key.startswith("county:"):
+        return key.endswith(":patients")
+    if key.startswith("prefecture:"):
+        return key.endswith(":patients")
+    return key == "kpi:patients_total" or key.startswith("cell:")
+
+
+def _shared(
+    shared: CountMask | None, counts: Mapping[str, float]
+) -> tuple[dict[str, str], set[str]]:
+    """Return ``fixed`` and ``locked`` for :func:`protect_counts` from the input mask."""
+    if shared is None:
+        return {}, set()
+    fixed = {k: v for k, v in shared.hidden.items() if k in counts}
+    locked = {k for k in counts if _is_shared(k) and k not in shared.hidden}
+    return fixed, locked
+
+
+def _cell_relations(cells: pd.DataFrame, counts: dict[str, float]) -> list[CountRelation]:
+    """Each county's patients = the sum of its demand cells (cells sum to the county)."""
+    rels: list[CountRelation] = []
+    keys = [f"cell:{d}" for d in cells.index]
+    counts.update(zip(keys, cells["weight"].astype(float), strict=True))
+    by_county = pd.Series(keys, index=cells.index).groupby(cells["county"].astype(str))
+    for cid, group in by_county:
+        key = f"county:{cid}:patients"
+        if key in counts:
+            rels.append(CountRelation(key, tuple(group)))
+    return rels
+
+
+def input_count_mask(
+    counties: pd.DataFrame,
+    *,
+    threshold: int,
+    cells: pd.DataFrame | None = None,
+    patients_total: float | None = None,
+) -> CountMask:
+    """Return the scenario's mask of the counts its inputs alone decide (see the module doc).
+
+    Parameters
+    ----------
+    counties
+        Index ``county_id``: ``patients`` (and ``prefecture`` where the region has several).
+    cells
+        Demand cells, index ``demand_id``: ``county``, ``weight``; ``None``: counties only
+        (a region overview), whose texts are the same either way.
+    patients_total
+        The region's total (default: the sum of the counties).
+    """
+    total = float(counties["patients"].sum()) if patients_total is None else patients_total
+    region = counties.drop(columns=["patients_within"], errors="ignore")
+    counts: dict[str, float] = {}
+    rels = _county_relations(region, counts, total=total, within=None)
+    first = protect_counts(counts, rels, threshold=threshold)
+    if cells is None or cells.empty:
+        return CountMask(threshold=threshold, hidden=first)
+    locked = {k for k in counts if k not in first}
+    rels += _cell_relations(cells, counts)
+    hidden = protect_counts(counts, rels, threshold=threshold, fixed=first, locked=locked)
+    return CountMask(threshold=threshold, hidden=hidden)
+
+
+def years_count_masks(
+    years: pd.DataFrame,
+    counties: pd.DataFrame,
+    *,
+    threshold: int,
+    shared: CountMask | None = None,
+) -> dict[int, CountMask]:
+    """Return one mask per year of a phased rollout, decided together (one mask for all years).
+
+    Every year shows the same county totals and region total next to its own counts within
+    reach, so the years are protected together: a county total hidden to protect one year's
+    figures is hidden in every year (and in the scenario's other outputs, via ``shared``).
+
+    Parameters
+    ----------
+    years
+        Index ``year``: ``patients_total``, ``patients_within``.
+    counties
+        Long table ``year``, ``county_id``, ``patients``, ``patients_within``.
+    shared
+        The scenario's :func:`input_count_mask` (default: the counties' own, as a region
+        overview shows them).
+
+    Returns
+    -------
+    masks
+        ``{year: CountMask}`` with the usual keys (``county:<id>:patients_within``,
+        ``kpi:patients_within``...) of that year.
+    """
+    if years.empty:
+        return {}
+    first = counties[counties["year"] == years.index[0]].set_index("county_id")
+    total = float(years["patients_total"].iloc[0])
+    if shared is None:
+        shared = input_count_mask(first[["patients"]], threshold=threshold, patients_total=total)
+    counts: dict[str, float] = {
+        f"county:{c}:patients": float(v) for c, v in first["patients"].items()
+    }
+    counts["kpi:patients_total"] = total
+    rels = [
+        CountRelation("kpi:patients_total", tuple(k for k in counts if k.startswith("county:")))
+    ]
+    for year, row in years.iterrows():
+        tag = f"year:{int(cast('int', year))}:"
+        cty = counties[counties["year"] == year].set_index("county_id")
+        w_keys = []
+        for cid, within in cty["patients_within"].items():
+            key = f"{tag}county:{cid}:patients_within"
+            counts[key] = float(within)
+            w_keys.append(key)
+            if f"county:{cid}:patients" in counts:
+                rels.append(CountRelation(f"county:{cid}:patients", (key,), rest=True))
+        region = f"{tag}kpi:patients_within"
+        counts[region] = float(row["patients_within"])
+        rels.append(CountRelation(region, tuple(w_keys)))
+        rels.append(CountRelation("kpi:patients_total", (region,), rest=True))
+    fixed, locked = _shared(shared, counts)
+    hidden = protect_counts(counts, rels, threshold=threshold, fixed=fixed, locked=locked)
+    common = {k: v for k, v in hidden.items() if not k.startswith("year:")}
+    out: dict[int, CountMask] = {}
+    for year in years.index:
+        tag = f"year:{int(cast('int', year))}:"
+        own = {k.removeprefix(tag): v for k, v in hidden.items() if k.startswith(tag)}
+        out[int(cast("int", year))] = CountMask(threshold=threshold, hidden=common | own)
+    return out
 
 
 def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
-    """Return the :class:`CountMask` of a plan: counties, sites and headline counts together.
+    """Return the :class:`CountMask` of a plan: every count any output of it shows, together.
 
     Relations: county totals and within-reach counts add up to the region's, and to their
     prefecture's when the counties span several (``prefecture`` column); within reach
     plus beyond reach (county and region); within reach, beyond the table's cut-off and the
     rest (region); site loads add up to the patients the plan serves (all of them less those
     beyond the cut-off, or those within reach) and, where they happen to add up exactly, to
-    a county's total or within-reach count.
+    a county's total or within-reach count; demand cells add up to their county; assignment
+    lines add up to their cell, to their site's load and, within reach, to their county's
+    within-reach count. The counts the inputs alone decide come from the scenario's
+    :func:`input_count_mask`, so every output of the scenario shows them alike. Computed once
+    per tables and threshold.
     """
+    cached = tables.masks.get(("plan", threshold))
+    if isinstance(cached, CountMask):
+        return cached
+    mask = _plan_mask(tables, threshold=threshold)
+    tables.masks["plan", threshold] = mask
+    return mask
+
+
+def _line_relations(
+    tables: ResultTables, counts: dict[str, float]
+) -> tuple[dict[str, str], list[CountRelation]]:
+    """Return the assignment lines' keys (a cell's only, whole line is the cell) and sums."""
+    a = tables.assignments
+    cells = tables.cells
+    if cells is None or a.empty or "demand_id" not in a.columns:
+        return {}, []
+    d = a["demand_id"].astype(str).to_numpy()
+    s = a["site_id"].astype(str).to_numpy()
+    w = a["patients"].astype(float).to_numpy()
+    n_lines = a.groupby("demand_id")["site_id"].transform("size").to_numpy()
+    weight = a["demand_id"].map(cells["weight"]).astype(float).to_numpy()
+    aliases: dict[str, str] = {}
+    keys: list[str] = []
+    for di, si, wi, n, cw in zip(d, s, w, n_lines, weight, strict=True):
+        line = f"line:{di}>{si}"
+        if int(n) == 1 and abs(float(wi) - float(cw)) <= 1e-9 * max(1.0, abs(float(cw))):
+            aliases[line] = f"cell:{di}"
+            keys.append(f"cell:{di}")
+        else:
+            keys.append(line)
+            counts[line] = float(wi)
+    frame = pd.DataFrame({"demand_id": d, "site_id": s, "key": keys, "w": w})
+    rels: list[CountRelation] = []
+    split = frame[~frame["key"].str.startswith("cell:")]
+    for did, group in split.groupby("demand_id", sort=True):
+        if f"cell:{did}" in counts:
+            rels.append(CountRelation(f"cell:{did}", tuple(group["key"])))
+    loads = tables.sites["assigned_patients"].astype(float)
+    for sid, group in frame.groupby("site_id", sort=True):
+        key = f"site:{sid}"
+        if key in counts and abs(loads.get(sid, math.nan) - float(group["w"].sum())) < 0.5:
+            rels.append(CountRelation(key, tuple(group["key"])))
+    if "travel_min" in a.columns and "county" in a.columns:
+        limit = a["demand_id"].map(cells["threshold_min"]).astype(float).to_numpy()
+        within = a["travel_min"].astype(float).to_numpy() <= limit + 1e-9
+        frame["county"] = a["county"].astype(str).to_numpy()
+        for cid, group in frame[within].groupby("county", sort=True):
+            key = f"county:{cid}:patients_within"
+            if key in counts and abs(counts[key] - float(group["w"].sum())) < 0.5:
+                rels.append(CountRelation(key, tuple(group["key"])))
+    return aliases, rels
+
+
+def _plan_mask(tables: ResultTables, *, threshold: int) -> CountMask:
     k = tables.kpis
+    shared = input_count_mask(
+        tables.counties,
+        threshold=threshold,
+        cells=tables.cells,
+        patients_total=float(k["patients_total"]),
+    )
     counts: dict[str, float] = {}
     rels = _county_relations(
         tables.counties,
@@ -175,6 +436,8 @@ def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
         total=float(k.patients_total),
         within=float(k.patients_within),
     )
+    if tables.cells is not None and not tables.cells.empty:
+        rels += _cell_relations(tables.cells, counts)
     beyond = float(k.patients_beyond_cutoff)
     if not math.isnan(beyond):
         counts["kpi:patients_beyond_cutoff"] = beyond
@@ -210,8 +473,11 @@ def count_mask(tables: ResultTables, *, threshold: int) -> CountMask:
                     key = f"county:{cid}:{col}"
                     if key in counts and abs(counts[key] - g_sum) < 0.5:
                         rels.append(CountRelation(key, g_keys))
-    hidden = protect_counts(counts, rels, threshold=threshold)
-    return CountMask(threshold=threshold, hidden=hidden)
+    aliases, line_rels = _line_relations(tables, counts)
+    rels += line_rels
+    fixed, locked = _shared(shared, counts)
+    hidden = protect_counts(counts, rels, threshold=threshold, fixed=fixed, locked=locked)
+    return CountMask(threshold=threshold, hidden=hidden, aliases=aliases)
 
 
 def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:

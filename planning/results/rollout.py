@@ -14,7 +14,7 @@ import math
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from planning.i18n import Joined, Msg, MsgStr, check_language, status_words
 from planning.i18n import text as i18n_text
 from planning.models import ModelInput, RolloutOptions
 from planning.models.rollout import RolloutPlan, counties_needed, smallest_fix, solve_rollout_plan
-from planning.results.privacy import CountMask, county_count_mask
+from planning.results.privacy import CountMask, years_count_masks
 from planning.scenario import Scenario
 from planning.suppression import hide_revealing_shares
 
@@ -114,13 +114,21 @@ class RolloutResult:
 
     def count_masks(self) -> dict[int, CountMask]:
         """Return each year's counts that may not be shown exactly (:func:`year_count_masks`)."""
+        shared = self.extras.get("shared_mask")
         return year_count_masks(
-            self.years_table, self.counties_by_year, threshold=self.scenario.privacy_threshold
+            self.years_table,
+            self.counties_by_year,
+            threshold=self.scenario.privacy_threshold,
+            shared=shared if isinstance(shared, CountMask) else None,
         )
 
 
 def year_count_masks(
-    years: pd.DataFrame, counties: pd.DataFrame, *, threshold: int
+    years: pd.DataFrame,
+    counties: pd.DataFrame,
+    *,
+    threshold: int,
+    shared: CountMask | None = None,
 ) -> dict[int, CountMask]:
     """Return, per year, the counts hidden when a year's county and region figures are shown.
 
@@ -132,23 +140,18 @@ def year_count_masks(
         Long table ``year``, ``county_id``, ``patients``, ``patients_within``.
     threshold
         The scenario's ``privacy_threshold``.
+    shared
+        The scenario's input mask (:func:`planning.results.input_count_mask`), so the
+        rollout hides the county totals its plan and exports hide, and no other.
 
     Returns
     -------
     masks
-        ``{year: CountMask}`` (:func:`planning.results.county_count_mask`: counts below the
-        threshold ``"<N"``, counts that would give one back by subtraction ``"≥N"``).
+        ``{year: CountMask}`` (:func:`planning.results.privacy.years_count_masks`: every
+        year together; counts below the threshold ``"<N"``, counts that would give one back
+        by subtraction ``"≥N"``).
     """
-    out: dict[int, CountMask] = {}
-    for year, row in years.iterrows():
-        cty = counties[counties["year"] == year].set_index("county_id")
-        out[int(cast("int", year))] = county_count_mask(
-            cty[["patients", "patients_within"]],
-            threshold=threshold,
-            patients_total=float(row["patients_total"]),
-            patients_within=float(row["patients_within"]),
-        )
-    return out
+    return years_count_masks(years, counties, threshold=threshold, shared=shared)
 
 
 def solve_rollout(
@@ -158,6 +161,7 @@ def solve_rollout(
     counties: pd.Series | None = None,
     suggest: bool = True,
     progress: Progress | None = None,
+    shared_mask: CountMask | None = None,
 ) -> RolloutResult:
     """Plan which sites open in which year (``scenario.rollout.phases``) for ``scenario.model``.
 
@@ -179,6 +183,9 @@ def solve_rollout(
         Search the smallest extra sites / budget for each missed milestone (one MIP each).
     progress
         Optional callback ``progress(share_done, message)``.
+    shared_mask
+        The scenario's input mask (:func:`planning.results.input_count_mask`), kept in the
+        result's ``extras`` so its files hide what the scenario's other outputs hide.
 
     Returns
     -------
@@ -199,7 +206,7 @@ def solve_rollout(
     plan = solve_rollout_plan(data, options, counties=counties, progress=progress)
     tables = _tables(plan)
     thr = scenario.privacy_threshold
-    masks = year_count_masks(tables["years"], tables["counties"], threshold=thr)
+    masks = year_count_masks(tables["years"], tables["counties"], threshold=thr, shared=shared_mask)
     milestones = _milestones(plan, tables["years"], threshold=thr, masks=masks)
     notes: dict[Any, Msg] = {}
     if suggest and not milestones["met"].all():
@@ -226,7 +233,7 @@ def solve_rollout(
         counties_by_year=tables["counties"],
         solve_time_s=plan.solve_time_s,
         solver=plan.solver,
-        extras=dict(plan.extras),
+        extras={**plan.extras, "shared_mask": shared_mask},
         milestone_lines=lines,
     )
 

@@ -12,7 +12,7 @@ Privacy rules for showing these tables live in :mod:`planning.results.privacy`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -65,6 +65,11 @@ class ResultTables:
         here (a dict, as tests build one) is converted by :meth:`Kpis.from_mapping`.
     policy
         One row per milestone year: targets, achieved shares and whether each is met.
+    cells
+        Demand cells, index ``demand_id``: ``county``, ``weight`` (patients) and
+        ``threshold_min`` (the cell's travel threshold), for the privacy mask
+        (:func:`planning.results.privacy.count_mask`: cells and assignment lines are shown
+        with the county and site counts they add up to); ``None`` when not known.
     """
 
     assignments: pd.DataFrame
@@ -72,6 +77,9 @@ class ResultTables:
     counties: pd.DataFrame
     kpis: Kpis
     policy: pd.DataFrame
+    cells: pd.DataFrame | None = None
+    masks: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Privacy masks computed from these tables, by threshold (a cache; see ``count_mask``)."""
 
     def __post_init__(self) -> None:
         """Convert KPIs given as a mapping."""
@@ -389,12 +397,21 @@ def summarise(
             for year, tgt in POLICY_TARGETS.items()
         ]
     ).set_index("year")
+    cells = pd.DataFrame(
+        {
+            "county": demand["county"],
+            "weight": demand["weight"].astype(float),
+            "threshold_min": threshold.astype(float),
+        },
+        index=demand.index,
+    )
     return ResultTables(
         assignments=served_alloc.reset_index(drop=True),
         sites=site_table,
         counties=ctab,
         kpis=kpis,
         policy=policy,
+        cells=cells,
     )
 
 
