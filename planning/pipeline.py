@@ -25,6 +25,7 @@ from planning.errors import DataError, PlanningError, PlanningWarning
 from planning.i18n import MsgStr
 from planning.models import ModelInput, ModelOptions, Solution
 from planning.results.rollout import RolloutResult, solve_rollout
+from planning.results.tables import COUNTED
 from planning.scenario import Scenario
 from planning.suppression import protect_error
 
@@ -246,6 +247,8 @@ def prepare(
         weights_kind="patient_points" if points is not None else "weight_layer",
         snap_m=snap_m,
     )
+    if points is not None:  # cells hold counted patients, not an estimate spread by area
+        cells.attrs[COUNTED] = True
     sites = inputs_step.build_sites(
         counties,
         source=scenario.candidate_source,
@@ -356,10 +359,11 @@ def rollout(
     rollout options may differ (see :func:`solve`).
     """
     scenario = scenario or inputs.scenario
+    counted = bool(inputs.demand.attrs.get(COUNTED))  # estimated cells: see results.tables
     shared = results_step.input_count_mask(  # so its files hide what the plan's hide
         pd.DataFrame(inputs.counties.drop(columns="geometry", errors="ignore")),
         threshold=scenario.privacy_threshold,
-        cells=pd.DataFrame(inputs.demand[["county", "weight"]]),
+        cells=pd.DataFrame(inputs.demand[["county", "weight"]]) if counted else None,
         patients_total=float(inputs.demand["weight"].sum()),
     )
     try:

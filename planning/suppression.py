@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from planning.errors import PlanningError
 from planning.i18n import Joined, Msg
@@ -266,6 +267,7 @@ def protect_counts(
     threshold: int,
     fixed: Mapping[str, str] | None = None,
     locked: Iterable[str] = (),
+    cover_small: bool = False,
 ) -> dict[str, str]:
     """Return the text to show instead of each count that may not be shown exactly.
 
@@ -286,6 +288,11 @@ def protect_counts(
         Counts another output of the same scenario shows exactly (a county's patients, a
         demand cell): they are hidden here only when nothing else can protect a count, so
         every output shows them alike.
+    cover_small
+        Also hide, beside the ``"<N"`` parts of a shown total, one part of at least ``N``, so
+        that what the total leaves for them is never made of small counts alone (the bounds
+        1..N-1 of each would narrow it; the region's counties and a county's cells, which
+        every output of a scenario shows, are protected so).
 
     Returns
     -------
@@ -338,21 +345,43 @@ def protect_counts(
     hidden = set(primary) | set(forced)
     keep = (set(locked) & shown) - hidden
     whole = threshold >= 2 and all(abs(v - round(v)) < 1e-9 for v in vals.values())
-    index = _Relations(rels)
+    index = _Relations(rels, vals)
+    # what the counts kept by other outputs (and the zeros) give back is known whatever this
+    # output hides: not protectable here, and no reason to hide more
+    settled = index.settled(keep | {k for k in shown - hidden if vals[k] < 0.5}) if keep else set()
     secondary: list[str] = []
     for _ in range(len(vals) + 1):
         known, how = index.closure(shown - hidden)
-        leaked = [k for k in how if k in hidden]  # the first one: later ones may follow from it
-        start = how[leaked[0]] if leaked else None
-        if start is None:
-            start = index.algebra_leak(known, hidden)
-        if start is None and whole:
-            start = index.pinned(known, hidden, primary, vals, threshold=threshold)
-        if start is None:
+        leaked = [k for k in how if k in hidden and k not in settled]  # the first: others follow
+        starts = [how[leaked[0]]] if leaked else index.algebra_leak(known, hidden - settled)
+        if starts is None and whole:
+            pin = index.pinned(known, hidden, primary, vals, threshold=threshold)
+            starts = None if pin is None else [pin]
+        if starts is None and whole:
+            low = {k: float(threshold) for k in hidden - primary}  # "≥L": at least L
+            for key in secondary:
+                text = _secondary_bound(
+                    key, vals, rels, hidden=hidden, primary=primary, threshold=threshold
+                )
+                low[key] = float(text[1:]) if text.startswith("≥") else 1.0
+            starts = index.interval_leak(known, hidden - settled, primary, low, threshold=threshold)
+        if starts is None and cover_small:
+            starts = index.small_only(known, hidden - settled, primary)
+        if starts is None:
             break
-        pick = _pick_secondary(start, rels, how, vals, shown=shown, hidden=hidden, keep=keep)
+        pick = _pick_secondary(
+            starts,
+            rels,
+            how,
+            vals,
+            shown=shown,
+            hidden=hidden,
+            keep=keep,
+            index=index,
+            useless=settled - keep,  # a count the kept ones give back is no use hidden
+        )
         if pick is None:  # cannot happen with shown parts left; never loop forever
-            logger.warning("No count left to protect a hidden count in %s", rels[start][0])
+            logger.warning("No count left to protect a hidden count in %s", rels[starts[0]][0])
             break
         hidden.add(pick)
         secondary.append(pick)
@@ -368,8 +397,13 @@ def protect_counts(
 class _Relations:
     """The relations of :func:`protect_counts`, indexed by member, and what they give away."""
 
-    def __init__(self, rels: Sequence[tuple[str, tuple[str, ...], str | None]]) -> None:
+    def __init__(
+        self,
+        rels: Sequence[tuple[str, tuple[str, ...], str | None]],
+        values: Mapping[str, float] | None = None,
+    ) -> None:
         self.rels = rels
+        self.values = values or {}
         self.members = [(t, *p, *([r] if r else [])) for t, p, r in rels]
         self.of: dict[str, list[int]] = {}
         for j, group in enumerate(self.members):
@@ -395,16 +429,9 @@ class _Relations:
                     queue.append(k)
         return known, how
 
-    def algebra_leak(self, known: set[str], hidden: set[str]) -> int | None:
-        """Return a relation holding a hidden count that sums and differences give back.
-
-        The relations left with unknowns form a linear system; an unknown is determined when
-        its unit vector lies in the system's row space (its projection on the row space, from
-        a singular value decomposition per connected part, has length 1).
-        """
+    def _components(self, known: set[str]) -> list[list[int]]:
+        """Relations with unknowns, grouped into parts that share no unknown."""
         rows = [j for j, group in enumerate(self.members) if any(m not in known for m in group)]
-        if not rows:
-            return None
         parent: dict[str, str] = {}
 
         def find(x: str) -> str:
@@ -421,27 +448,150 @@ class _Relations:
         for j in rows:
             first = next(m for m in self.members[j] if m not in known)
             parts.setdefault(find(first), []).append(j)
-        for group_rows in parts.values():
-            cols = sorted({m for j in group_rows for m in self.members[j] if m not in known})
-            if not any(c in hidden for c in cols):
-                continue
+        return list(parts.values())
+
+    def _determined(
+        self, rows: list[int], known: set[str], wanted: set[str]
+    ) -> tuple[str, list[int]] | None:
+        """Return an unknown of ``wanted`` that ``rows`` determine, and the relations used."""
+        cols = sorted({m for j in rows for m in self.members[j] if m not in known})
+        if not any(c in wanted for c in cols):
+            return None
+        where = {c: i for i, c in enumerate(cols)}
+        matrix = np.zeros((len(rows), len(cols)))
+        for r, j in enumerate(rows):
+            total, parts, rest = self.rels[j]
+            if total in where:
+                matrix[r, where[total]] += 1.0
+            for m in (*parts, *([rest] if rest else [])):
+                if m in where:
+                    matrix[r, where[m]] -= 1.0
+        _, sing, vt = np.linalg.svd(matrix, full_matrices=False)
+        rank = int((sing > 1e-9 * max(1.0, float(sing[0]) if len(sing) else 1.0)).sum())
+        if rank == 0:
+            return None
+        length = (vt[:rank] ** 2).sum(axis=0)
+        for c, size in zip(cols, length, strict=True):
+            if size > 1 - 1e-6 and c in wanted:
+                unit = np.zeros(len(cols))
+                unit[where[c]] = 1.0
+                used = np.linalg.lstsq(matrix.T, unit, rcond=None)[0]  # the sum giving c
+                return c, [rows[r] for r in np.flatnonzero(np.abs(used) > 1e-9)]
+        return None
+
+    def settled(self, known: set[str]) -> set[str]:
+        """Return every count that ``known`` gives back (chains of relations and their sums)."""
+        closed, _ = self.closure(known)
+        out = set(closed)
+        for rows in self._components(closed):
+            cols = sorted({m for j in rows for m in self.members[j] if m not in closed})
             where = {c: i for i, c in enumerate(cols)}
-            matrix = np.zeros((len(group_rows), len(cols)))
-            for r, j in enumerate(group_rows):
-                total, parts_, rest = self.rels[j]
+            matrix = np.zeros((len(rows), len(cols)))
+            for r, j in enumerate(rows):
+                total, parts, rest = self.rels[j]
                 if total in where:
                     matrix[r, where[total]] += 1.0
-                for m in (*parts_, *([rest] if rest else [])):
+                for m in (*parts, *([rest] if rest else [])):
                     if m in where:
                         matrix[r, where[m]] -= 1.0
             _, sing, vt = np.linalg.svd(matrix, full_matrices=False)
             rank = int((sing > 1e-9 * max(1.0, float(sing[0]) if len(sing) else 1.0)).sum())
-            if rank == 0:
-                continue
             length = (vt[:rank] ** 2).sum(axis=0)
-            for c, size in zip(cols, length, strict=True):
-                if size > 1 - 1e-6 and c in hidden:  # hidden: also a remainder 0 < rest < N
-                    return next(j for j in group_rows if c in self.members[j])
+            out.update(c for c, size in zip(cols, length, strict=True) if size > 1 - 1e-6)
+        return out
+
+    def algebra_leak(self, known: set[str], hidden: set[str]) -> list[int] | None:
+        """Return the relations whose sum and difference give a hidden count back, if any.
+
+        The relations left with unknowns form a linear system; an unknown is determined when
+        its unit vector lies in the system's row space (its projection on the row space, from
+        a singular value decomposition per connected part, has length 1).
+        """
+        for rows in self._components(known):
+            found = self._determined(rows, known, hidden)  # hidden: also a rest 0 < r < N
+            if found is not None:
+                return found[1]
+        return None
+
+    def given_back(self, known: set[str], count: str) -> list[list[int]]:
+        """Return the ways ``known`` gives ``count`` back: relations (or sums of them).
+
+        Every single relation with ``count`` as its only unknown; else a chain of them or a
+        sum of relations; empty when nothing does.
+        """
+        direct = [
+            [j]
+            for j in self.of.get(count, ())
+            if all(m in known or m == count for m in self.members[j])
+        ]
+        if direct:
+            return direct
+        closed, how = self.closure(known)
+        if count in closed:
+            return [[how[count]]]
+        for rows in self._components(closed):
+            if any(count in self.members[j] for j in rows):
+                found = self._determined(rows, closed, {count})
+                return [] if found is None else [found[1]]
+        return []
+
+    def interval_leak(
+        self,
+        known: set[str],
+        hidden: set[str],
+        primary: set[str],
+        low: Mapping[str, float],
+        *,
+        threshold: int,
+    ) -> list[int] | None:
+        """Return relations whose sums, with the bounds shown, fix a ``"<N"`` count (whole counts).
+
+        Each ``"<N"`` count is 1..N-1, a ``"≥L"`` count at least ``L``, any remainder at least 0;
+        a hidden small count whose smallest and largest values under the relations (two linear
+        programmes) meet at one whole number is given back.
+        """
+        for rows in self._components(known):
+            cols = sorted({m for j in rows for m in self.members[j] if m not in known})
+            targets = [c for c in cols if c in hidden and c in primary]
+            if not targets or len(cols) > MAX_INTERVAL_COLUMNS:
+                continue
+            where = {c: i for i, c in enumerate(cols)}
+            matrix = np.zeros((len(rows), len(cols)))
+            rhs = np.zeros(len(rows))
+            for r, j in enumerate(rows):
+                total, parts, rest = self.rels[j]
+                for m, sign in (
+                    (total, 1.0),
+                    *((p, -1.0) for p in (*parts, *([rest] if rest else []))),
+                ):
+                    if m in where:
+                        matrix[r, where[m]] += sign
+                    else:
+                        rhs[r] -= sign * self.values[m]
+            bounds = [
+                (1.0, threshold - 1.0) if c in primary else (low.get(c, 0.0), None) for c in cols
+            ]
+            for c in targets:
+                goal = np.zeros(len(cols))
+                goal[where[c]] = 1.0
+                ends = []
+                for sign in (1.0, -1.0):
+                    res = linprog(sign * goal, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+                    if res.status != 0:
+                        break
+                    ends.append(sign * res.fun)
+                if len(ends) == 2 and math.ceil(ends[0] - 1e-6) >= math.floor(ends[1] + 1e-6):
+                    return rows
+        return None
+
+    def small_only(self, known: set[str], hidden: set[str], primary: set[str]) -> list[int] | None:
+        """Return a shown total whose unknown parts are all hidden ``"<N"`` counts, if any."""
+        for j, (total, parts, rest) in enumerate(self.rels):
+            if total not in known:
+                continue
+            unknown = [m for m in (*parts, *([rest] if rest else [])) if m not in known]
+            if unknown and all(m in primary and m in hidden for m in unknown):
+                return [j]
         return None
 
     def pinned(
@@ -473,8 +623,16 @@ class _Relations:
         return None
 
 
+MAX_TRIALS = 12
+"""Candidates tried (hidden on trial) for each count :func:`protect_counts` adds."""
+STUCK = 99
+MAX_INTERVAL_COLUMNS = 400
+"""Largest part of the relations searched for bounds that fix a count (two LPs a count)."""
+"""Score of a candidate that only hiding a kept count would protect."""
+
+
 def _pick_secondary(
-    start: int,
+    starts: Sequence[int],
     rels: Sequence[tuple[str, tuple[str, ...], str | None]],
     how: Mapping[str, int],
     vals: Mapping[str, float],
@@ -482,27 +640,85 @@ def _pick_secondary(
     shown: set[str],
     hidden: set[str],
     keep: set[str] | None = None,
+    index: _Relations | None = None,
+    useless: set[str] | None = None,
 ) -> str | None:
     """Return the shown count to hide next: the smallest non-zero part of the leaking relation.
 
-    When that relation has no shown part left (its known members were worked out from other
-    relations), the relations those came from are searched in turn. Counts in ``keep`` (shown
-    exactly by another output) are taken only when nothing else is left.
+    ``starts``: the leaking relation (several when a sum of relations leaks); when they have
+    no shown count left (their known members were worked out from other relations), the
+    relations those came from are searched in turn. Candidates are tried in order (parts
+    before the total, smaller first) and the first that stays hidden once hidden is taken;
+    one the files would give straight back protects nothing, so it comes after the others,
+    and last one that only counts in ``keep`` give back (shown exactly by another output,
+    they cannot be hidden in turn). Counts in ``keep`` themselves never are: hidden here and
+    exact in another output they protect nothing; nor are counts in ``useless`` (given back
+    whatever is hidden).
     """
-    passes: tuple[set[str], ...] = (keep or set(), set())
-    for avoid in passes:
-        queue, seen = [start], {start}
+    locked = keep or set()
+    known = shown - hidden
+
+    def score(c: str, extra: frozenset[str] = frozenset(), depth: int = 2) -> int:
+        """How hard ``c`` is to keep hidden: 0 it stays hidden; more: counts to hide after it.
+
+        ``STUCK`` when a way back can only be closed by hiding a kept count.
+        """
+        if index is None:
+            return 0
+        base = known - extra - {c}
+        ways = index.given_back(base, c)
+        if not ways:
+            return 0
+        if index.given_back({m for m in base if m in locked or vals[m] < 0.5}, c):
+            return STUCK  # the kept counts alone give it back
+        worst = 1
+        for way in ways:
+            others = {m for j in way for m in index.members[j]} - {c}
+            free = sorted(m for m in others if m in base and m not in locked and vals[m] >= 0.5)
+            if not free:
+                return STUCK
+            if depth > 0:
+                best_next = min(score(f, extra | {c}, depth - 1) for f in free[:4])
+                worst = max(worst, min(STUCK, 1 + best_next))
+        return worst
+
+    def best(found: list[tuple[str, bool]]) -> str:
+        ordered = sorted(found, key=lambda ct: (ct[1], vals[ct[0]], ct[0]))
+        tried = []
+        for c, is_total in ordered[:MAX_TRIALS]:
+            rank = score(c)
+            if rank == 0:
+                return c
+            tried.append((rank, is_total, vals[c], c))
+        return min(tried)[3]
+
+    for avoid in (locked,):  # a kept count, hidden here but exact elsewhere, protects nothing
+
+        def free(c: str, avoid: set[str] = avoid) -> bool:
+            return (
+                c in shown
+                and c not in hidden
+                and c not in avoid
+                and c not in (useless or ())
+                and vals[c] >= 0.5
+            )
+
+        first = [
+            (c, c == total)
+            for total, parts, _ in (rels[j] for j in starts)
+            for c in dict.fromkeys((*parts, total))
+            if free(c)
+        ]
+        if first:  # the leaking relations (several when sums of relations leak)
+            return best(first)
+        queue, seen = list(starts), set(starts)
         while queue:
             total, parts, rest = rels[queue.pop(0)]
-            free = [
-                p
-                for p in parts
-                if p in shown and p not in hidden and p not in avoid and vals[p] >= 0.5
-            ]
-            if free:
-                return min(free, key=lambda p: (vals[p], p))
-            if total in shown and total not in hidden and total not in avoid and vals[total] >= 0.5:
-                return total
+            found = [(p, False) for p in parts if free(p)] + (
+                [(total, True)] if free(total) else []
+            )
+            if found:
+                return best(found)
             for m in (total, *parts, *([rest] if rest else [])):
                 j = how.get(m)
                 if j is not None and j not in seen:

@@ -462,9 +462,19 @@ def _read_zip_contents(
 
 
 def _dbf_encoding(path: Path) -> str:
-    """Guess a .dbf's text encoding when no .cpg says it: UTF-8 if valid, else GB18030."""
+    """Guess a .dbf's text encoding when no .cpg says it: UTF-8 if valid, else GB18030.
+
+    Only the text of the file is tried (field names and records): the header's binary numbers
+    are not text in any encoding.
+    """
+    data = path.read_bytes()
+    text = data
+    if len(data) >= 32:
+        header = int.from_bytes(data[8:10], "little")
+        names = b"".join(data[i : i + 11] for i in range(32, min(header, len(data)) - 31, 32))
+        text = names + data[header:]
     try:
-        path.read_bytes().decode("utf-8")
+        text.replace(b"\x00", b"").replace(b"\x1a", b"").decode("utf-8")
     except UnicodeDecodeError:
         return "GB18030"
     return "UTF-8"
@@ -484,6 +494,7 @@ def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.Dat
     import pyogrio  # noqa: PLC0415  (GDAL is slow to import; only spatial files need it)
 
     kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage", ".shp": "shapefile"}[path.suffix]  # names
+    many: PlanningWarning | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GDAL notes on odd files; problems are checked below
@@ -492,7 +503,7 @@ def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.Dat
                 raise fail(name, Msg("files.no_layers", kind=kind))  # noqa: TRY301
             if len(layers) > 1:
                 others = ", ".join(str(x) for x in layers[1:6, 0])
-                warning = PlanningWarning(
+                many = PlanningWarning(
                     "files.many_layers",
                     file=name,
                     kind=kind,
@@ -500,7 +511,6 @@ def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.Dat
                     first=str(layers[0, 0]),
                     others=others,
                 )
-                warnings.warn(warning, stacklevel=4)
             frame: pd.DataFrame = pyogrio.read_dataframe(
                 path, layer=str(layers[0, 0]), encoding=encoding
             )
@@ -511,6 +521,8 @@ def _read_spatial_path(path: Path, name: str, *, encoding: str | None) -> pd.Dat
         raise fail(name, Msg("files.spatial_unreadable", kind=kind, reason=reason)) from None
     if "geometry" not in frame.columns:
         raise fail(name, Msg("files.no_geometry", kind=kind))
+    if many is not None:  # outside the block that silences GDAL, or it is never seen
+        warnings.warn(many, stacklevel=4)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     frame.attrs["row_label"] = "feature"
     return frame

@@ -264,6 +264,10 @@ def input_count_mask(
 ) -> CountMask:
     """Return the scenario's mask of the counts its inputs alone decide (see the module doc).
 
+    Every output shows these counts, and each adds relations of its own (site loads, counts
+    within reach), so they are protected with a margin: hidden small counts of a shown total
+    are always joined by a hidden count of at least the threshold (``cover_small``).
+
     Parameters
     ----------
     counties
@@ -278,12 +282,14 @@ def input_count_mask(
     region = counties.drop(columns=["patients_within"], errors="ignore")
     counts: dict[str, float] = {}
     rels = _county_relations(region, counts, total=total, within=None)
-    first = protect_counts(counts, rels, threshold=threshold)
+    first = protect_counts(counts, rels, threshold=threshold, cover_small=True)
     if cells is None or cells.empty:
         return CountMask(threshold=threshold, hidden=first)
     locked = {k for k in counts if k not in first}
     rels += _cell_relations(cells, counts)
-    hidden = protect_counts(counts, rels, threshold=threshold, fixed=first, locked=locked)
+    hidden = protect_counts(
+        counts, rels, threshold=threshold, fixed=first, locked=locked, cover_small=True
+    )
     return CountMask(threshold=threshold, hidden=hidden)
 
 

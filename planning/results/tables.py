@@ -32,6 +32,12 @@ POLICY_TARGETS: dict[int, dict[str, float]] = {
 }
 
 
+COUNTED = "counted_patients"
+"""``demand.attrs`` flag: the demand cells hold counted patients (a table of places), not an
+estimate spread over a county by area or weight, which anyone can recompute from the county's
+total and the cells' shapes; only counted cells enter the privacy mask as counts of their own."""
+
+
 POLICY_SOURCE = "精康融合行动 (民政部等, 2023): 50/65/80 % of counties, 30/45/60 % of patients"
 
 
@@ -66,10 +72,13 @@ class ResultTables:
     policy
         One row per milestone year: targets, achieved shares and whether each is met.
     cells
-        Demand cells, index ``demand_id``: ``county``, ``weight`` (patients) and
+        Demand cells holding counted patients (a table of places, ``demand.attrs`` flag
+        :data:`COUNTED`), index ``demand_id``: ``county``, ``weight`` (patients) and
         ``threshold_min`` (the cell's travel threshold), for the privacy mask
         (:func:`planning.results.privacy.count_mask`: cells and assignment lines are shown
-        with the county and site counts they add up to); ``None`` when not known.
+        with the county and site counts they add up to); ``None`` for estimated cells (a
+        county's estimate spread by area, which the county total and the cells' shapes give
+        anyone) or when not known.
     """
 
     assignments: pd.DataFrame
@@ -397,13 +406,17 @@ def summarise(
             for year, tgt in POLICY_TARGETS.items()
         ]
     ).set_index("year")
-    cells = pd.DataFrame(
-        {
-            "county": demand["county"],
-            "weight": demand["weight"].astype(float),
-            "threshold_min": threshold.astype(float),
-        },
-        index=demand.index,
+    cells = (
+        pd.DataFrame(
+            {
+                "county": demand["county"],
+                "weight": demand["weight"].astype(float),
+                "threshold_min": threshold.astype(float),
+            },
+            index=demand.index,
+        )
+        if demand.attrs.get(COUNTED)
+        else None
     )
     return ResultTables(
         assignments=served_alloc.reset_index(drop=True),
