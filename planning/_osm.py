@@ -53,7 +53,8 @@ from shapely.geometry.base import BaseGeometry
 
 from planning import i18n
 from planning import settings as env_settings
-from planning.errors import DataError, NetworkError, PlanningError
+from planning._atomic import replacing, write_text
+from planning.errors import DataError, NetworkError, PlanningError, WriteError
 
 logger = logging.getLogger(__name__)
 
@@ -549,11 +550,8 @@ def save_elements(found: OsmElements, path: Path) -> Path:
         "covered_share": found.covered_share,
         "elements": rows,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+    with replacing(path) as tmp, gzip.open(tmp, "wt", encoding="utf-8") as fh:  # atomic
         json.dump(doc, fh, ensure_ascii=False)
-    tmp.replace(path)
     return path
 
 
@@ -581,9 +579,7 @@ def _index_download(path: Path, kind: str, tag_filter: TagFilter, area: BaseGeom
             "area": shapely.to_wkt(area, rounding_precision=6),
         }
     )
-    tmp = folder / (INDEX_NAME + ".part")
-    tmp.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(folder / INDEX_NAME)
+    write_text(folder / INDEX_NAME, json.dumps(entries, ensure_ascii=False))  # atomic
 
 
 def _covering_download(kind: str, polygon: BaseGeometry, tag_filter: TagFilter) -> Path | None:
@@ -673,7 +669,7 @@ def _file_elements(
     found = read_pbf_elements(path, tag_filter, polygon=polygon, area_keys=area_keys)
     try:
         save_elements(found, cached)
-    except OSError:  # a read-only cache only costs time
+    except (OSError, WriteError):  # a read-only or full cache only costs time
         return found
     return OsmElements(**{**found.__dict__, "cache_path": cached})
 
@@ -739,6 +735,6 @@ def load_elements(
     try:
         save_elements(found, path)
         _index_download(path, kind, tag_filter, polygon)
-    except OSError:
+    except (OSError, WriteError):  # a read-only or full cache: the download is used all the same
         return found
     return OsmElements(**{**found.__dict__, "cache_path": path})

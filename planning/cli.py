@@ -366,6 +366,7 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     """
     from planning.models import solve  # noqa: PLC0415
     from planning.models.tables import load_model_input  # noqa: PLC0415
+    from planning.suppression import protect_error  # noqa: PLC0415
 
     missing = [
         flag
@@ -390,7 +391,10 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
             "models.capacity_unused", file=Path(args.candidates).name, column="capacity"
         )
         warnings.warn(warning, stacklevel=2)
-    solution = solve(data, scenario)
+    try:
+        solution = solve(data, scenario)
+    except PlanningError as err:  # its patient counts as every output shows them ("<5")
+        raise protect_error(err, threshold=scenario.privacy_threshold) from None
     result = solution_to_json(solution)
     if args.out:  # written whole into a temporary folder, then swapped in (old kept on failure)
         with replacing_folder(Path(args.out)) as staging:

@@ -109,10 +109,13 @@ def test_bad_minutes_names_file_row_column(
 
 def test_lscp_infeasible_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = write_tables(tmp_path)
-    assert main([*args, "--model", "lscp", "--max-minutes", "6"]) == 2
+    # 3 patients shown as a number needs a privacy threshold of at most 3 (issue #19: "<5")
+    assert main([*args, "--model", "lscp", "--max-minutes", "6", "--privacy-threshold", "3"]) == 2
     err = capsys.readouterr().err
     assert "cannot cover 3 patients" in err
     assert "nearest candidate 9 minutes away" in err
+    assert main([*args, "--model", "lscp", "--max-minutes", "6"]) == 2
+    assert "cannot cover <5 patients" in capsys.readouterr().err  # the default threshold, 5
 
 
 def test_travel_times_need_demand_and_candidates(

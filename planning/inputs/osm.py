@@ -67,6 +67,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from planning._atomic import replacing
 from planning._osm import (
     OsmElements,
     TagFilter,
@@ -688,23 +689,21 @@ def write_facility_table(result: OsmFacilities | pd.DataFrame, path: str | Path)
     Raises
     ------
     DataError
-        Another extension, or the file cannot be written.
+        Another extension.
+    WriteError
+        The file cannot be written (disk full, read-only, no permission: the message says
+        which and what to do); a file already there is kept unchanged.
     """
     table = result.table if isinstance(result, OsmFacilities) else result
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise DataError("osm.table_extension", file=p.name)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(p) as tmp:  # atomic: a failed write keeps the old file (WriteError)
         if suffix == ".csv":
-            table.to_csv(p, index=False, encoding="utf-8-sig")
+            table.to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
-            table.to_excel(p, index=False, sheet_name="facilities")
-    except OSError as err:
-        raise DataError(
-            "osm.table_unwritable", file=str(p), detail=err.strerror or str(err)
-        ) from None
+            table.to_excel(tmp, index=False, sheet_name="facilities")
     return p
 
 

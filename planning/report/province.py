@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from planning import i18n
+from planning._atomic import replacing, replacing_folder
 from planning.inputs.regions import left_out_items
 from planning.inputs.sites import site_names
-from planning.report._shared import escape_formulas, make_folder
+from planning.report._shared import escape_formulas
 from planning.report.labels import (
     Lang,
     check_lang,
@@ -405,19 +406,21 @@ def export_province_overview(
         The files written.
     """
     lang = check_lang(lang)
-    out = make_folder(Path(out_dir))
+    out = Path(out_dir)
     ov = overview or province_overview(plan)
     tables = overview_tables(plan, ov, lang=lang)
-    written = []
-    for name, key in ((PREFECTURES_CSV, "prefectures"), (COUNTIES_CSV, "counties")):
-        path = out / name
-        escape_formulas(tables[key]).to_csv(path, index=False, encoding="utf-8-sig")
-        written.append(path)
-    path = out / OVERVIEW_XLSX
-    build_overview_workbook(plan, ov, lang=lang).save(path)
-    written.append(path)
-    written.append(export_scenario(plan, out))
-    return written
+    book = build_overview_workbook(plan, ov, lang=lang)
+    names = []
+    with replacing_folder(out) as staging:  # a failed write keeps the previous folder whole
+        for name, key in ((PREFECTURES_CSV, "prefectures"), (COUNTIES_CSV, "counties")):
+            with replacing(staging / name) as tmp:
+                escape_formulas(tables[key]).to_csv(tmp, index=False, encoding="utf-8-sig")
+            names.append(name)
+        with replacing(staging / OVERVIEW_XLSX) as tmp:
+            book.save(tmp)
+        names.append(OVERVIEW_XLSX)
+        names.append(export_scenario(plan, staging).name)
+    return [out / name for name in names]
 
 
 OVERVIEW_MAP_HTML = "province_overview_map.html"
