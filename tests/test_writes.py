@@ -16,11 +16,14 @@ import warnings
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from planning import _atomic, cli
 from planning._json import dumps
 from planning.cli import main
+from planning.errors import WriteError
+from planning.inputs import osm
 
 FAST = ["--region", "莆田市", "--counties", "城厢区", "--cell-size", "5000"]
 FAST += ["--candidate-spacing", "10000", "--sites", "1", "--max-minutes", "30"]
@@ -181,3 +184,33 @@ def test_numerical_warnings_are_not_shown_raw(capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().err == ""
     show(UserWarning("a note for the planner"), UserWarning, "x.py", 1)
     assert "a note for the planner" in capsys.readouterr().err
+
+
+def test_overview_keeps_the_previous_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario_file: Path
+) -> None:
+    out = tmp_path / "overview"
+    args = ["overview", str(scenario_file), "--out", str(out)]
+    assert run(*args)[0] == 0
+    before = tree(out)
+    assert {"province_overview.xlsx", "scenario.json"} <= set(before)
+    fail_after(monkeypatch, errno.ENOSPC, calls=2)
+    code, _, err = run(*args)
+    assert code == 2 and "the disk is full" in err, err
+    assert "Traceback" not in err
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["overview"]  # no temporary left
+
+
+@pytest.mark.parametrize("name", ["fac.csv", "fac.xlsx"])
+def test_osm_facility_table_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = osm.write_facility_table(pd.DataFrame({"名称": ["甲"], "容量": [20]}), tmp_path / name)
+    before = path.read_bytes()
+    fail_after(monkeypatch, errno.EROFS, calls=0)
+    with pytest.raises(WriteError, match="read-only") as info:
+        osm.write_facility_table(pd.DataFrame({"名称": ["乙"], "容量": [5]}), path)
+    assert "previous files were kept" in info.value.text("en")
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [name]
