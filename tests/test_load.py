@@ -8,13 +8,27 @@ one shared name at the same moment.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
 
 import pytest
 import streamlit as st
+from streamlit import config
+from streamlit.components.v2.component_manager import BidiComponentManager
+from streamlit.runtime import Runtime
+from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.scriptrunner import script_cache
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+from streamlit.testing.v1.util import build_mock_config_get_option
 
 from planning import pipeline
 from planning.scenario import Scenario
@@ -61,22 +75,71 @@ def _session(i: int, barrier: threading.Barrier, out: dict[int, dict[str, object
 
 @pytest.fixture
 def _one_compile_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Compile the app's pages one at a time, as the server's shared script cache does.
+    """Compile the app's pages, and parse any Python, one at a time.
 
-    Each AppTest has a script cache of its own, and CPython 3.11's ``ast.parse`` is not safe
-    in several threads at once ("AST constructor recursion depth mismatch").
+    Each AppTest has a script cache of its own (a server shares one), and CPython 3.11's
+    ``ast.parse`` and ``compile`` of a tree are not safe in several threads at once ("AST
+    constructor recursion depth mismatch", CPython gh-106905): a page compiled under a lock
+    still failed when another thread parsed at the same moment (a traceback's caret
+    positions, pandas' ``eval``), so every ``ast.parse`` takes the same lock.
     """
-    lock = threading.Lock()
+    lock = threading.RLock()
     compile_page = script_cache.ScriptCache.get_bytecode
+    parse = ast.parse
 
     def locked(self: script_cache.ScriptCache, path: str) -> object:
         with lock:
             return compile_page(self, path)
 
+    def locked_parse(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return parse(*args, **kwargs)
+
     monkeypatch.setattr(script_cache.ScriptCache, "get_bytecode", locked)
+    monkeypatch.setattr(ast, "parse", locked_parse)
 
 
-@pytest.mark.usefixtures("_one_compile_at_a_time")
+class _OneServer:
+    """Stands in for ``Runtime`` inside AppTest: its per-run swaps of the runtime go here."""
+
+    _instance: object = None
+
+
+@pytest.fixture
+def _one_server_for_every_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold AppTest's process-wide settings for the whole test, as one server holds them.
+
+    For each run, ``AppTest`` swaps process-wide state and puts it back when the run ends:
+    ``config.get_option`` (a mock saying ``global.appTest``) and ``Runtime._instance`` (a mock
+    runtime, then ``None``). With five sessions' runs overlapping, one run's end undoes what
+    another run still uses: its widgets are not recorded for the test (``KeyError:
+    '$$ID-...-downloads-lang'``), its caches and media lose their runtime, and a page comes
+    back empty - about one test in five failed so. That is the test harness, not the app: a
+    Streamlit server has one runtime and one config for all its sessions. So they are set
+    once here, shared by the five sessions as a server's are, and AppTest's swaps are turned
+    into no-ops.
+    """
+
+    @contextlib.contextmanager
+    def already_set(_overrides: dict[str, object]) -> Iterator[None]:
+        yield
+
+    monkeypatch.setattr(
+        config, "get_option", build_mock_config_get_option({"global.appTest": True})
+    )
+    monkeypatch.setattr(app_test_module, "patch_config_options", already_set)
+    server = MagicMock(spec=Runtime)
+    server.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    server.dataframe_source_mgr = DataframeSourceManager()
+    server.cache_storage_manager = MemoryCacheStorageManager()
+    components = BidiComponentManager()
+    components.discover_and_register_components(start_file_watching=False)
+    server.bidi_component_registry = components
+    monkeypatch.setattr(Runtime, "_instance", server)
+    monkeypatch.setattr(app_test_module, "Runtime", _OneServer)
+
+
+@pytest.mark.usefixtures("_one_compile_at_a_time", "_one_server_for_every_session")
 def test_five_sessions_solving_and_saving_at_once(scenario_dir: Path) -> None:
     st.cache_data.clear()
     barrier = threading.Barrier(SESSIONS)
