@@ -67,6 +67,11 @@ class CountMask:
     hidden: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
     """Assignment lines that are their cell (``line:<d>><s>`` -> ``cell:<d>``)."""
+    cell_counts: Mapping[str, float] = field(default_factory=dict)
+    """The demand cells' counts (``cell:<d>``) an input mask was decided on (counted cells)."""
+    cell_relations: tuple[CountRelation, ...] = ()
+    """Each county's total = its cells: outputs without cells (the rollout) still weigh them,
+    since the bounds of a cell shown ``"<N"`` limit its county's total in every output."""
 
     def cells(self, index: pd.Index) -> pd.Series:
         """Text replacing each demand cell's patients (``None`` where shown exactly)."""
@@ -286,11 +291,21 @@ def input_count_mask(
     if cells is None or cells.empty:
         return CountMask(threshold=threshold, hidden=first)
     locked = {k for k in counts if k not in first}
-    rels += _cell_relations(cells, counts)
+    cell_rels = _cell_relations(cells, counts)
     hidden = protect_counts(
-        counts, rels, threshold=threshold, fixed=first, locked=locked, cover_small=True
+        counts,
+        [*rels, *cell_rels],
+        threshold=threshold,
+        fixed=first,
+        locked=locked,
+        cover_small=True,
     )
-    return CountMask(threshold=threshold, hidden=hidden)
+    return CountMask(
+        threshold=threshold,
+        hidden=hidden,
+        cell_counts={k: v for k, v in counts.items() if k.startswith("cell:")},
+        cell_relations=tuple(cell_rels),
+    )
 
 
 def years_count_masks(
@@ -349,6 +364,10 @@ def years_count_masks(
         counts[region] = float(row["patients_within"])
         rels.append(CountRelation(region, tuple(w_keys)))
         rels.append(CountRelation("kpi:patients_total", (region,), rest=True))
+    for rel in shared.cell_relations:  # the plan's files show the cells: their bounds count
+        if rel.total in counts:
+            counts.update((k, shared.cell_counts[k]) for k in rel.parts)
+            rels.append(rel)
     fixed, locked = _shared(shared, counts)
     hidden = protect_counts(counts, rels, threshold=threshold, fixed=fixed, locked=locked)
     common = {k: v for k, v in hidden.items() if not k.startswith("year:")}
