@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from planning import i18n
+from planning._atomic import write_text
 from planning.batch.result import BatchResult, UnitError, UnitOutcome
 from planning.batch.units import BatchRegion, BatchUnit
 from planning.errors import DataError
@@ -87,10 +87,7 @@ def write_record(
         ],
     }
     path = result.out_dir / BATCH_JSON
-    tmp = path.with_name(f".{BATCH_JSON}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")  # atomic
 
 
 def read_batch(out_dir: str | Path) -> BatchResult:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from planning import i18n
+from planning._atomic import replacing
 from planning.report._shared import escape_formulas
 from planning.report.labels import Lang, Paper, check_lang, model_name
 from planning.report.labels import text as label_text
@@ -635,13 +635,13 @@ def _save(fig: Figure, path: Path, *, fmt: str, dpi: int, meta: dict[str, str]) 
 
 
 def _atomic(path: Path, write: Callable[[Path], Any]) -> Path:
-    """Write ``path`` through a temporary file in the same folder, renamed when complete."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    """Write ``path`` through a temporary file in the same folder, flushed and renamed.
+
+    :func:`planning._atomic.replacing`: a failed write is a ``WriteError`` saying what failed,
+    and the old file is kept.
+    """
+    with replacing(path) as tmp:
         write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
