@@ -24,6 +24,7 @@ from planning._json import dumps
 from planning.cli import main
 from planning.errors import WriteError
 from planning.inputs import osm
+from planning.report import batch as report_batch
 
 FAST = ["--region", "莆田市", "--counties", "城厢区", "--cell-size", "5000"]
 FAST += ["--candidate-spacing", "10000", "--sites", "1", "--max-minutes", "30"]
@@ -214,3 +215,17 @@ def test_osm_facility_table_keeps_the_previous_file(
     assert "previous files were kept" in info.value.text("en")
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_batch_rollup_files_keep_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch roll-up (rollup.csv, .xlsx, map) and batch.json go through planning._atomic."""
+    target = tmp_path / "rollup.csv"
+    report_batch._atomic(target, lambda p: p.write_bytes(b"adcode,patients\n350100,120\n"))
+    before = target.read_bytes()
+    fail_after(monkeypatch, errno.ENOSPC, calls=0)
+    with pytest.raises(WriteError, match="the disk is full"):
+        report_batch._atomic(target, lambda p: p.write_bytes(b"adcode,patients\n"))
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["rollup.csv"]
