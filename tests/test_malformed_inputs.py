@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
@@ -27,6 +28,8 @@ import geopandas as gpd
 import openpyxl
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planning.cli import main
 from planning.scenario import Scenario
@@ -1041,3 +1044,63 @@ def test_the_suite_is_large_enough() -> None:
     kinds = {c.id.split("-")[0] for c in CASES}
     assert {"fac", "xlsx", "geojson", "gpkg", "zip", "pat", "scenario", "weights"} <= kinds
     assert {"export", "rollout", "own", "osm"} <= kinds
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1.0, 1e9, 1e9 + 1, 1e12, 1e19, 1e308, -0.0, 5e-324]),
+    st.integers(-5, 10**6),
+)
+
+
+def _cell(value: float) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    minutes=st.lists(_NUMBERS, min_size=1, max_size=6),
+    weights=st.lists(_NUMBERS, min_size=1, max_size=3),
+    capacities=st.one_of(st.none(), st.lists(_NUMBERS, min_size=2, max_size=2)),
+    model=st.sampled_from(["p-median", "p-center", "mclp", "lscp"]),
+    sites=st.integers(1, 2),
+)
+def test_fuzz_the_own_travel_table_solve_path(
+    *,
+    tmp_path_factory: pytest.TempPathFactory,
+    minutes: list[float],
+    weights: list[float],
+    capacities: list[float] | None,
+    model: str,
+    sites: int,
+) -> None:
+    """Any numbers in the three tables, through the loaders and every model's solve."""
+    tmp = tmp_path_factory.mktemp("fuzz")
+    demand = [f"d{i}" for i in range(len(weights))]
+    pairs = [(d, s) for d in demand for s in ("s1", "s2")][: len(minutes)]
+    tt = "demand_id,site_id,minutes\n" + "".join(
+        f"{d},{s},{_cell(m)}\n" for (d, s), m in zip(pairs, minutes, strict=False)
+    )
+    (tmp / "tt.csv").write_text(tt, encoding="utf-8")
+    rows = "".join(f"{d},{_cell(w)}\n" for d, w in zip(demand, weights, strict=True))
+    (tmp / "d.csv").write_text("demand_id,weight\n" + rows, encoding="utf-8")
+    cand = "site_id\ns1\ns2\n"
+    if capacities is not None:
+        cand = "site_id,capacity\n" + "".join(
+            f"{s},{_cell(c)}\n" for s, c in zip(("s1", "s2"), capacities, strict=True)
+        )
+    (tmp / "c.csv").write_text(cand, encoding="utf-8")
+    argv = ["--lang", "en", "solve", "--travel-times", str(tmp / "tt.csv")]
+    argv += ["--demand", str(tmp / "d.csv"), "--candidates", str(tmp / "c.csv")]
+    argv += ["--model", model, "--sites", str(sites), "--max-minutes", "10", "--time-limit", "5"]
+    if capacities is not None:
+        argv += ["--capacity-column", "capacity"]
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warnings are printed by the CLI, not raised here
+        code = main(argv)
+    stderr = err.getvalue()
+    assert "Traceback" not in stderr, stderr
+    assert code in (0, 2), stderr
+    if code == 2:
+        assert stderr.strip(), "exit 2 without a message"
