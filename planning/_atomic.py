@@ -27,6 +27,7 @@ names the cause, and an error that is not about the disk is re-raised unchanged 
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import logging
 import os
@@ -296,6 +297,22 @@ def _move_into(staging: Path, target: Path) -> None:
     _fsync(target)
 
 
+def _as_target(err: BaseException, staging: Path, target: Path) -> BaseException:
+    """Return ``err`` naming the file in ``target`` where it names one in ``staging``.
+
+    A write into the temporary folder that fails names the file the planner asked for
+    (``plan/layers.gpkg``), not the temporary folder they never see.
+    """
+    if not isinstance(err, WriteError):
+        return err
+    where = str(err.params.get("path", ""))
+    if not where.startswith(str(staging)):
+        return err
+    clone = copy.copy(err)
+    clone.params = {**err.params, "path": str(target) + where[len(str(staging)) :]}
+    return clone
+
+
 @contextlib.contextmanager
 def replacing_folder(path: str | Path) -> Iterator[Path]:
     """Give a temporary folder to fill; on success it becomes ``path`` (old files kept if failed).
@@ -361,6 +378,9 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
             _move_into(staging, target)
     except BaseException as err:
         _remove(staging)
+        named = _as_target(err, staging, target)
+        if named is not err:
+            raise named from err
         if isinstance(err, Exception):
             _raise_write_error(err, target)
         raise

@@ -240,3 +240,21 @@ def test_clean_leftovers_removes_only_old_temporaries(tmp_path: Path) -> None:
     os.utime(old, (1_000_000, 1_000_000))
     assert _atomic.clean_leftovers(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, mine.name])
+
+
+def test_a_failed_write_in_a_folder_names_the_planners_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the temporary folder the planner never sees (a real 300 KiB disk said it so)."""
+    out = tmp_path / "plan"
+    with _atomic.replacing_folder(out) as staging:
+        _atomic.write_text(staging / "summary.json", "{}")
+    monkeypatch.setattr(_atomic, "_replace", _failing(errno.ENOSPC))
+    with pytest.raises(WriteError) as info, _atomic.replacing_folder(out) as staging:
+        _atomic.write_text(staging / "layers.gpkg", "x")
+    for lang in ("en", "zh"):
+        text = info.value.text(lang)
+        assert str(out / "layers.gpkg") in text
+        assert _atomic.TMP_PREFIX not in text
+    assert (out / "summary.json").read_text(encoding="utf-8") == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
