@@ -292,7 +292,9 @@ def protect_counts(
         Also hide, beside the ``"<N"`` parts of a shown total, one part of at least ``N``, so
         that what the total leaves for them is never made of small counts alone (the bounds
         1..N-1 of each would narrow it; the region's counties and a county's cells, which
-        every output of a scenario shows, are protected so).
+        every output of a scenario shows, are protected so). Whole counts only (a table
+        of patients): bounds never pin an estimate's fractions, so a region of small
+        estimated counties still shows its total.
 
     Returns
     -------
@@ -365,7 +367,7 @@ def protect_counts(
                 )
                 low[key] = float(text[1:]) if text.startswith("≥") else 1.0
             starts = index.interval_leak(known, hidden - settled, primary, low, threshold=threshold)
-        if starts is None and cover_small:
+        if starts is None and cover_small and whole:  # bounds pin whole counts only
             starts = index.small_only(known, hidden - settled, primary)
         if starts is None:
             break
