@@ -18,7 +18,7 @@ import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from planning.errors import DataError
 
@@ -92,6 +92,30 @@ class Kpis(Mapping[str, Any]):
         Existing open sites with a known capacity.
     capacitated
         ``True`` when the model respected capacities.
+    travel_gini
+        Patient-weighted Gini of travel time to the nearest open site (0-1; patients beyond
+        :attr:`travel_cutoff_min` counted at it); ``None`` when undefined. See
+        :mod:`planning.results.equity` for every equity figure below.
+    travel_gini_lower_bound
+        ``True`` when patients lie beyond the cut-off: the Gini and Theil figures are then
+        lower bounds of the true ones.
+    travel_theil
+        Theil T index of the same travel times.
+    theil_between_county_share
+        Share of the Theil index that lies between counties (0-1).
+    worst_county_id, worst_county_name, worst_county_share
+        The county with the smallest share of its patients within reach, and that share.
+    urban_mean_travel_min, rural_mean_travel_min, urban_rural_gap_min
+        Mean travel of urban and rural patients (minutes) and rural minus urban.
+    urban_share_within, rural_share_within, urban_rural_share_gap
+        Share within reach of urban and rural patients and urban minus rural.
+    urban_counties, rural_counties
+        ``county_id`` of the urban and rural counties (the tool's urban split).
+    equity_target, equity_target_source, equity_target_year
+        The share within reach each county is held to, where it comes from (the scenario's
+        county coverage target, or the milestone of that year).
+    counties_below_target, counties_below_target_ids
+        Counties whose share within reach is below the target: how many, which.
     """
 
     model: str
@@ -121,6 +145,26 @@ class Kpis(Mapping[str, Any]):
     n_sites_over_capacity: int
     n_existing_with_capacity: int
     capacitated: bool
+    travel_gini: float | None
+    travel_gini_lower_bound: bool
+    travel_theil: float | None
+    theil_between_county_share: float | None
+    worst_county_id: str | None
+    worst_county_name: str | None
+    worst_county_share: float | None
+    urban_mean_travel_min: float | None
+    rural_mean_travel_min: float | None
+    urban_rural_gap_min: float | None
+    urban_share_within: float | None
+    rural_share_within: float | None
+    urban_rural_share_gap: float | None
+    urban_counties: tuple[str, ...]
+    rural_counties: tuple[str, ...]
+    equity_target: float
+    equity_target_source: Literal["scenario", "milestone"]
+    equity_target_year: int | None
+    counties_below_target: int
+    counties_below_target_ids: tuple[str, ...]
 
     _EMPTY: ClassVar[dict[type, object]] = {
         float: math.nan,

@@ -28,11 +28,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 
 from planning import i18n
+from planning.results.equity import EQUITY_KPIS
 from planning.results.tables import POLICY_TARGETS, ResultTables
 from planning.suppression import (
     CountRelation,
@@ -511,7 +512,8 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     Patient counts (``patients_total``, ``patients_within``, ``patients_beyond_cutoff``)
     hidden by :func:`count_mask` (``"<N"`` or ``"≥L"``); ``share_within`` (and
     ``share_beyond_cutoff``) is left out when either count it relates is hidden, since
-    share x total gives the count back.
+    share x total gives the count back; equity figures that would give a county's hidden
+    share back (the worst-off county, counties below the target, an urban or rural share).
     """
     mask = count_mask(tables, threshold=threshold)
     hidden = {c for c in KPI_COUNTS if mask.kpi(c) is not None}
@@ -519,7 +521,60 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
         hidden.add("share_within")
     if any(mask.kpi(k) is not None for k in ("patients_total", "patients_beyond_cutoff")):
         hidden.add("share_beyond_cutoff")
+    hidden |= _hidden_equity(tables, mask)
     return frozenset(hidden)
+
+
+def _hidden_equity(tables: ResultTables, mask: CountMask) -> set[str]:
+    """Equity figures (:mod:`planning.results.equity`) that would give a hidden count back.
+
+    A county share left out of the county table (its count is hidden) must not come back
+    as the worst-off county's share, nor through the ranking (which county is worst, how
+    many are below the target: each bounds the hidden share); the urban or rural share
+    within reach is a sum over its counties, so a hidden county count in it hides it and the
+    gap. The Gini and Theil figures and mean travel times give no count back.
+    """
+    c = tables.counties
+    k = tables.kpis
+    if "share_within" not in c.columns or "worst_county_share" not in k:
+        return set()
+    threshold = mask.threshold
+    shown = hide_revealing_shares(
+        c["share_within"],
+        c["patients"],
+        c["patients_within"],
+        threshold=threshold,
+        hidden=(mask.counties(c.index, "patients"), mask.counties(c.index, "patients_within")),
+    )
+    left_out = {str(i) for i in c.index[shown.isna() & c["share_within"].notna()]}
+    out: set[str] = set()
+    if left_out:
+        out |= set(RANKED_EQUITY)
+    for group in ("urban", "rural"):
+        members = k.get(f"{group}_counties") or []
+        if left_out & {str(m) for m in members}:
+            out |= {f"{group}_share_within", "urban_rural_share_gap"}
+    return out
+
+
+RANKED_EQUITY = (
+    "worst_county_id",
+    "worst_county_name",
+    "worst_county_share",
+    "counties_below_target",
+    "counties_below_target_ids",
+)
+"""Equity figures ranking the counties by their share within reach (hidden together)."""
+
+
+def public_equity(tables: ResultTables, *, threshold: int) -> dict[str, Any]:
+    """Return the plan's equity figures (:data:`~planning.results.equity.EQUITY_KPIS`) to show.
+
+    Figures that would give a hidden count back (see :func:`hidden_kpis`) are ``None``.
+    """
+    hidden = hidden_kpis(tables, threshold=threshold)
+    k = tables.kpis
+    return {key: None if key in hidden else k.get(key) for key in EQUITY_KPIS}
 
 
 def travel_left_out(

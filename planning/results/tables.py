@@ -21,6 +21,7 @@ import pandas as pd
 
 from planning import i18n
 from planning.models.base import Solution
+from planning.results.equity import compute_equity
 from planning.results.kpis import Kpis
 from planning.scenario import Scenario
 from planning.travel.table import TravelTimes
@@ -229,6 +230,28 @@ def nearest_open_times(travel: pd.DataFrame, open_sites: tuple[str, ...]) -> pd.
     return sub.drop_duplicates("demand_id").reset_index(drop=True)
 
 
+def equity_target(scenario: Scenario) -> tuple[float, str, int | None]:
+    """Return the share within reach each county should reach, and where it comes from.
+
+    The scenario's ``constraints.county_coverage_target`` (``"scenario"``, no year) when set,
+    else the patient-share milestone of its last rollout phase (``"milestone"`` and its year;
+    60 % in 2025 by default). Counties below it are counted in every plan's equity figures.
+
+    Examples
+    --------
+    >>> equity_target(Scenario())
+    (0.6, 'milestone', 2025)
+    """
+    target = scenario.constraints.county_coverage_target
+    if target is not None:
+        return float(target), "scenario", None
+    phases = scenario.rollout.phases
+    if phases:
+        return float(phases[-1].patient_share_target), "milestone", int(phases[-1].year)
+    year = max(POLICY_TARGETS)
+    return POLICY_TARGETS[year]["patient_share"], "milestone", year
+
+
 def demand_thresholds(demand: pd.DataFrame, scenario: Scenario) -> pd.Series:
     """Each demand point's travel threshold in minutes (urban/rural thresholds when set)."""
     c = scenario.constraints
@@ -361,6 +384,29 @@ def summarise(
     patients_within = float(within["patients"].sum())
     county_share = float(ctab["has_site"].mean()) if len(ctab) else 0.0
     patient_share = patients_within / total if total > 0 else 0.0
+    # ---- equity (planning.results.equity): who is left behind, and by how much
+    target, target_source, target_year = equity_target(scenario)
+    equity_cells = pd.DataFrame(
+        {
+            "weight": demand["weight"].astype(float),
+            "county": demand["county"],
+            "travel_min": near.set_index("demand_id")["travel_min"].reindex(demand.index),
+            "patients_within": within.groupby("demand_id")["patients"]
+            .sum()
+            .reindex(demand.index, fill_value=0.0),
+        },
+        index=demand.index,
+    )
+    if "urban" in demand.columns:
+        equity_cells["urban"] = demand["urban"].astype(bool)
+    equity: dict[str, Any] = compute_equity(
+        equity_cells,
+        ctab,
+        cutoff_min=cutoff,
+        target=target,
+        target_source=target_source,
+        target_year=target_year,
+    )
     kpis = Kpis(
         model=solution.model,
         status=solution.status,
@@ -391,6 +437,7 @@ def summarise(
             (open_sites["fixed"].astype(bool) & open_sites["capacity"].notna()).sum()
         ),
         capacitated=bool(capacitated),
+        **equity,  # the figures of planning.results.equity (EQUITY_KPIS)
     )
     policy = pd.DataFrame(
         [
