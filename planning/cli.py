@@ -286,11 +286,27 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
             )
     else:
         lines.append(Msg("cli.summary_all_counted", cutoff=k.travel_cutoff_min))
+    lines.extend(_equity_lines(plan))
     lines.extend(_source_lines(plan))
     lines += capacity_advice(plan.tables)  # rendered in the summary's language
     if out is not None:
         lines.append(Msg("cli.written_to", path=str(out)))
     sys.stdout.write("\n".join(line.text(lang) for line in lines) + "\n")
+
+
+def _equity_lines(plan: Any) -> list[Msg]:
+    """How fair the plan is: each equity figure with its one-line explanation."""
+    from planning.report.equity import equity_lines, lower_bound_note  # noqa: PLC0415
+
+    thr = plan.scenario.privacy_threshold
+    lines = [Msg("equity.cli_heading")]
+    for line in equity_lines(plan.tables, threshold=thr):
+        lines.append(Msg("equity.cli_line", label=line.label, value=line.value))
+        lines.append(Msg("equity.cli_explanation", text=line.explanation))
+    note = lower_bound_note(plan.tables, threshold=thr)
+    if note is not None:
+        lines.append(Msg("equity.cli_explanation", text=note))
+    return lines
 
 
 def _source_lines(plan: Any) -> list[Msg]:

@@ -194,8 +194,8 @@ def test_no_rural_cells_and_nobody_beyond() -> None:
     )
     assert f["travel_gini_lower_bound"] is False
     assert f["travel_gini"] == pytest.approx(gini_by_pairs([10.0, 20.0], [3.0, 1.0]))
-    assert math.isnan(f["urban_rural_gap_min"])
-    assert math.isnan(f["urban_rural_share_gap"])
+    assert f["urban_rural_gap_min"] is None
+    assert f["urban_rural_share_gap"] is None
     assert f["counties_below_target"] == 0
 
 
@@ -264,7 +264,7 @@ def test_lines_read_in_both_languages() -> None:
     assert [line.figure for line in lines] == list(EQUITY_FIGURES)
     en = {line.figure: line.value.text("en") for line in lines}
     zh = {line.figure: line.value.text("zh") for line in lines}
-    assert en["worst_county_share"] == "county B: 50.0%"
+    assert en["worst_county_share"] == "county B 50.0%"
     assert en["counties_below_target"] == "1 of 2 (county B)"
     assert zh["urban_rural_gap_min"] == "+13.0 分钟（农村 25.0，城市 12.0）"
     assert en["urban_rural_share_gap"] == "+45.0 percentage points (urban 95.0%, rural 50.0%)"

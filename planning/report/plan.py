@@ -30,8 +30,10 @@ from planning.report._shared import (
     site_hidden,
     suppressed,
 )
+from planning.report.equity import equity_json
 from planning.report.labels import prevalence_citation
 from planning.report.reproduce import export_scenario
+from planning.results.equity import EQUITY_KPIS
 from planning.results.privacy import (
     count_mask,
     hidden_kpis,
@@ -109,7 +111,9 @@ def _summary_count(
 def plan_summary(plan: Plan) -> dict[str, Any]:
     """JSON-ready summary: status, objective, gap, sites, KPIs, travel mode, prevalence, sources.
 
-    ``left_out`` lists the region's counties left out of the plan (:func:`left_out_summary`).
+    ``left_out`` lists the region's counties left out of the plan (:func:`left_out_summary`);
+    ``equity`` the plan's equity figures with their labels, values and explanations in both
+    languages (:func:`planning.report.equity.equity_json`).
 
     Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` and counts
     that would give one back as ``"≥N"`` (:func:`planning.results.count_mask`: KPI counts,
@@ -125,8 +129,12 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         k[key] = _summary_count(float(k[key]), thr, mask.kpi(key))
     if mask.kpi_share_hidden():
         k["share_within"] = None  # with the total it would reveal the hidden count
-    if "share_beyond_cutoff" in hidden_kpis(plan.tables, threshold=thr):
+    hidden_figures = hidden_kpis(plan.tables, threshold=thr)
+    if "share_beyond_cutoff" in hidden_figures:
         k["share_beyond_cutoff"] = None
+    for key in EQUITY_KPIS:  # equity figures that would give a hidden county share back
+        if key in hidden_figures:
+            k[key] = None
     objective: float | str | None = sol.objective
     bound: float | str | None = sol.bound
     if sol.model == "mclp":  # the objective is a patient count: the patients within reach
@@ -159,6 +167,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         ).text(),
         "place_names": places_label(plan.sites).text(),
         "kpis": k,
+        "equity": equity_json(plan.tables, threshold=thr),
     }
 
 

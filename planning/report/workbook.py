@@ -13,6 +13,7 @@ from planning import i18n
 from planning._atomic import replacing
 from planning.inputs.sites import site_names
 from planning.report._shared import FORMULA_START, county_hidden, site_table
+from planning.report.equity import equity_lines, lower_bound_note
 from planning.report.labels import (
     _TEXT,
     COUNTY_HEADERS,
@@ -38,6 +39,16 @@ if TYPE_CHECKING:
 
 
 WORKBOOK_NAME = "plan.xlsx"
+
+LABEL_WIDTH = 32
+EXPLANATION_WIDTH = 70
+"""Characters of the summary sheet's first and third columns (equity labels and explanations
+wrap in them)."""
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters are wide
+
 
 STATUS_NAMES = ("optimal", "feasible")
 """Solver statuses with a name of their own in the catalog (``report.status.*``)."""
@@ -166,6 +177,34 @@ def _site_rows(
     return rows
 
 
+def _equity_section(ws: Any, row: int, tables: Any, *, lang: Lang, threshold: int) -> int:
+    """Write the plan's equity figures (label, value, what it means); return the next row."""
+    from openpyxl.styles import Alignment, Font  # noqa: PLC0415
+
+    _put(ws, row, 1, i18n.text("equity.title", lang)).font = Font(bold=True)
+    row += 1
+    header = [i18n.text(f"equity.col_{c}", lang) for c in ("figure", "value", "explanation")]
+    rows = [
+        [line.label.text(lang), line.value.text(lang), line.explanation.text(lang)]
+        for line in equity_lines(tables, threshold=threshold)
+    ]
+    _write_table(ws, header, rows, start_row=row)
+    for r, line in enumerate(rows, start=row + 1):
+        for col in (1, 2, 3):
+            ws.cell(row=r, column=col).alignment = Alignment(wrap_text=col != 2, vertical="top")
+        n_lines = max(
+            -(-_display_width(text) // width)
+            for text, width in ((line[0], LABEL_WIDTH), (line[2], EXPLANATION_WIDTH))
+        )
+        ws.row_dimensions[r].height = 15 * max(1, n_lines)
+    row += len(rows) + 1
+    note = lower_bound_note(tables, threshold=threshold)
+    if note is not None:
+        _put(ws, row, 1, note.text(lang))
+        row += 1
+    return row + 1
+
+
 def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = None) -> Any:
     """Build the facility plan as an ``openpyxl.Workbook`` (see :func:`export_workbook`)."""
     from openpyxl import Workbook  # noqa: PLC0415
@@ -247,6 +286,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
         else i18n.text("report.travel_all_counted", lang),
     )
     row += 1
+    row = _equity_section(ws, row, t, lang=lang, threshold=thr)
     section("sec_policy")
     header = [
         text(x, lang)
@@ -289,7 +329,12 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
         _put(ws, row, 1, text(key, lang, n=thr))
         row += 1
     _autowidth(ws)
-    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["A"].width = LABEL_WIDTH + 2
+    ws.column_dimensions["C"].width = EXPLANATION_WIDTH + 2  # the equity explanations wrap
+    ws.page_setup.orientation = "landscape"  # printable: a page wide
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     # ---- county summary
     wc = wb.create_sheet(_sheet_title(text("counties", lang), taken))

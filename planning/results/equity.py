@@ -224,6 +224,8 @@ def compute_equity(
 ) -> dict[str, Any]:
     """Return the equity figures of a plan (keys :data:`EQUITY_KPIS`; see the module doc).
 
+    A figure that is not defined (no rural cells, no county with patients...) is ``None``.
+
     Parameters
     ----------
     cells
@@ -285,4 +287,5 @@ def compute_equity(
             out[f"{name}_counties"] = tuple(sorted({str(c) for c in part["county"]}))
         out["urban_rural_gap_min"] = out["rural_mean_travel_min"] - out["urban_mean_travel_min"]
         out["urban_rural_share_gap"] = out["urban_share_within"] - out["rural_share_within"]
-    return out
+    # undefined figures are None (not NaN, which equals nothing: plans compare by their KPIs)
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in out.items()}
