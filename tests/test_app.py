@@ -656,6 +656,39 @@ def test_compare_two_saved_scenarios(scenario_dir: Path) -> None:
     assert added[0] != "新增站点：0 个"
 
 
+def test_scenario_page_and_compare_show_how_fair_the_plans_are(scenario_dir: Path) -> None:
+    at = solve(start())
+    plan = at.session_state["plan"]
+    fair = next(d.value for d in at.dataframe if "含义" in d.value.columns)
+    assert list(fair.index) == [
+        "出行时间基尼系数",
+        "区县之间的差距占比（泰尔指数）",
+        "可及率最低的区县",
+        "城乡平均出行时间差",
+        "城乡可及率差",
+        "可及率未达目标的区县",
+    ]
+    gini = float(fair.loc["出行时间基尼系数", "数值"].lstrip("≥ "))
+    assert gini == pytest.approx(plan.tables.kpis["travel_gini"], abs=0.005)
+    worst = plan.tables.kpis["worst_county_name"]
+    assert fair.loc["可及率最低的区县", "数值"].startswith(worst)
+    store = ScenarioStore(scenario_dir)
+    store.save(SMALL.replace(name="两个站点"))
+    store.save(SMALL.replace(name="三个站点", n_facilities=3))
+    at.switch_page("ui/page_compare.py").run()
+    at.multiselect(key="cmp_pick").set_value(["两个站点", "三个站点"]).run()
+    ok(at)
+    table = at.dataframe[0].value
+    assert {"出行时间基尼系数", "可及率最低的区县", "可及率未达目标的区县"} <= set(table.index)
+    two, three = (
+        pipeline.run(SMALL.replace(n_facilities=n)).tables.kpis["counties_below_target"]
+        for n in (2, 3)
+    )
+    diff = table.loc["可及率未达目标的区县", "与基准相比：三个站点"]
+    assert diff == ("±0" if two == three else f"{'+' if three > two else '−'}{abs(three - two)}")
+    assert any(e.label == "公平性指标的含义" for e in at.expander)
+
+
 def test_compare_needs_two_saved_scenarios() -> None:
     at = start()
     at.switch_page("ui/page_compare.py").run()

@@ -11,10 +11,12 @@ import math
 import pandas as pd
 import streamlit as st
 
+from planning import i18n
 from planning.errors import PlanningError
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
 from planning.report import maps
+from planning.report.equity import equity_lines
 from planning.results import (
     KpiDifference,
     PlanBasis,
@@ -22,6 +24,7 @@ from planning.results import (
     kpi_differences,
     travel_left_out,
 )
+from planning.results.equity import EQUITY_FIGURES
 from planning.travel import travel_label_shown
 from ui import cache, mapview, state
 from ui.i18n import lang, t
@@ -34,6 +37,7 @@ METRICS = [
     "max_travel_min",
     "n_sites",
     "patients_within",
+    *EQUITY_FIGURES,
 ]
 COMPARE_LAYERS = ("coverage", "demand", "sites", "facilities")
 
@@ -49,9 +53,11 @@ def _diff_text(metric: str, diff: KpiDifference) -> str:
     mag = abs(delta)
     if diff.below is not None:
         shown = f"<{diff.below}"
-    elif metric == "share_within":
+    elif metric in SHARE_METRICS:
         shown = f"{100 * mag:.1f} {t('unit_pct_points')}"
-    elif metric in ("mean_travel_min", "max_travel_min"):
+    elif metric == "travel_gini":
+        shown = f"{mag:.2f}"
+    elif metric in ("mean_travel_min", "max_travel_min", "urban_rural_gap_min"):
         shown = f"{mag:.1f} {t('unit_min')}"
     elif metric == "patients_within":
         shown = f"{mag:,.0f}"
@@ -59,6 +65,13 @@ def _diff_text(metric: str, diff: KpiDifference) -> str:
         shown = f"{mag:g}"
     return sign + shown
 
+
+SHARE_METRICS = (
+    "share_within",
+    "worst_county_share",
+    "urban_rural_share_gap",
+    "theil_between_county_share",
+)
 
 # metrics judged at each plan's own travel limit (the row label says which); no docstring
 # here: Streamlit's "magic" would show a bare string on the page
@@ -177,6 +190,9 @@ def render() -> None:
         st.warning(note)
     st.dataframe(_metrics_table(ok_names, plans), width="stretch")
     st.caption(t("compare_like_note"))
+    with st.expander(i18n.text("equity.compare_explained", lang())):
+        for line in equity_lines(plans[0].tables, threshold=plans[0].scenario.privacy_threshold):
+            st.markdown(f"**{line.label.text(lang())}**: {line.explanation.text(lang())}")
 
     st.subheader(t("compare_maps"))
     basemap = mapview.basemap_picker("cmp_basemap")

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planning import i18n
 from planning.errors import PlanningError
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
@@ -22,6 +23,8 @@ from ui.i18n import labels, lang, progress_text, t
 from ui.results_view import (
     county_note,
     county_table,
+    equity_note,
+    equity_table,
     format_status,
     metrics_row,
     policy_table,
@@ -381,15 +384,21 @@ def _results(plan: Plan, scenario: Scenario) -> None:
         )
     m = maps.build_map(plan, basemap=basemap, lang=mapview.map_lang(), selected_site=reach)
     mapview.show(m, key="map_scenario")
-    tab_policy, tab_overview, tab_counties, tab_sites, tab_downloads = st.tabs(
+    tab_policy, tab_equity, tab_overview, tab_counties, tab_sites, tab_downloads = st.tabs(
         [
             t("tab_policy"),
+            i18n.text("equity.title", lang()),
             t("tab_overview"),
             t("tab_counties"),
             t("tab_sites"),
             t("tab_downloads"),
         ]
     )
+    with tab_equity:
+        st.dataframe(equity_table(plan), width="stretch")
+        note = equity_note(plan)
+        if note:
+            st.caption(note)
     with tab_policy:
         st.dataframe(policy_table(plan), width="stretch")
         st.caption(t("policy_note"))

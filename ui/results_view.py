@@ -8,8 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planning import i18n
 from planning.inputs.sites import site_names
 from planning.pipeline import Plan
+from planning.report.equity import equity_lines, lower_bound_note
 from planning.report.maps import travel_label_text
 from planning.results import (
     POLICY_TARGETS,
@@ -20,6 +22,7 @@ from planning.results import (
     public_sites,
     travel_left_out,
 )
+from planning.results.equity import EQUITY_FIGURES
 from ui.i18n import lang, t
 
 
@@ -49,7 +52,11 @@ def kpi_values(plan: Plan) -> dict[str, str]:
     thr = plan.scenario.privacy_threshold
     hidden = hidden_kpis(plan.tables, threshold=thr)
     mask = count_mask(plan.tables, threshold=thr)
+    equity = {
+        line.figure: line.value.text(lang()) for line in equity_lines(plan.tables, threshold=thr)
+    }
     return {
+        **equity,
         "share_within": "—" if "share_within" in hidden else fmt_pct(k.share_within),
         "counties_with_site": f"{k.counties_with_site} / {k.n_counties}",
         "mean_travel_min": fmt_min(k.mean_travel_min),
@@ -61,8 +68,30 @@ def kpi_values(plan: Plan) -> dict[str, str]:
 
 
 def metric_label(metric: str, plan: Plan) -> str:
-    """Translated label of a headline metric."""
+    """Translated label of a headline metric (an equity figure's from the equity catalog)."""
+    if metric in EQUITY_FIGURES:
+        return i18n.text(f"equity.label_{metric}", lang())
     return t(f"m_{metric}", T=f"{plan.scenario.max_travel_min:g}")
+
+
+def equity_table(plan: Plan) -> pd.DataFrame:
+    """How fair the plan is: each equity figure, its value and what it means."""
+    code = lang()
+    rows = [
+        {
+            i18n.text("equity.col_figure", code): line.label.text(code),
+            i18n.text("equity.col_value", code): line.value.text(code),
+            i18n.text("equity.col_explanation", code): line.explanation.text(code),
+        }
+        for line in equity_lines(plan.tables, threshold=plan.scenario.privacy_threshold)
+    ]
+    return pd.DataFrame(rows).set_index(i18n.text("equity.col_figure", code))
+
+
+def equity_note(plan: Plan) -> str | None:
+    """The note under the equity table when the Gini is a lower bound."""
+    note = lower_bound_note(plan.tables, threshold=plan.scenario.privacy_threshold)
+    return None if note is None else note.text(lang())
 
 
 def metrics_row(plan: Plan, *, key: str) -> None:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from planning import i18n
+from planning.results.equity import EQUITY_FIGURES
 from planning.results.privacy import hidden_kpis
-from planning.results.tables import ResultTables
+from planning.results.tables import ResultTables, equity_target
 from planning.scenario import Scenario
 
 KPI_FIGURES: dict[str, str] = {
@@ -31,8 +32,10 @@ KPI_FIGURES: dict[str, str] = {
     "n_sites": "n_sites",
     "patients_within": "patients_within",
     "patients_total": "patients_total",
+    **{figure: figure for figure in EQUITY_FIGURES},
 }
-"""Headline figure -> its field of :class:`~planning.results.kpis.Kpis`."""
+"""Headline figure -> its field of :class:`~planning.results.kpis.Kpis` (the equity figures
+of :mod:`planning.results.equity` included)."""
 
 PATIENT_FIGURES = frozenset({"patients_within", "patients_total"})
 
@@ -88,11 +91,15 @@ class PlanBasis:
     travel
         How travel times were obtained: the travel label (mode and road-data date) and the
         travel settings (speeds, detour factor, network type).
+    equity_target
+        The share within reach each county is held to (:func:`equity_target`; ``None``:
+        unknown): counties below different targets are not compared.
     """
 
     region: tuple[str, tuple[str, ...] | None]
     limits_min: tuple[float | None, ...]
     travel: str
+    equity_target: float | None = None
 
     @classmethod
     def of(cls, scenario: Scenario, *, travel_label: str) -> PlanBasis:
@@ -104,6 +111,7 @@ class PlanBasis:
             region=(scenario.region, tuple(scenario.counties) if scenario.counties else None),
             limits_min=(scenario.max_travel_min, c.urban_max_travel_min, c.rural_max_travel_min),
             travel=travel,
+            equity_target=equity_target(scenario)[0],
         )
 
     @property
@@ -112,11 +120,28 @@ class PlanBasis:
         return 2.0 * max(float(x) for x in self.limits_min if x is not None)
 
 
-LIMIT_FIGURES = frozenset({"share_within", "patients_within"})
+LIMIT_FIGURES = frozenset(
+    {
+        "share_within",
+        "patients_within",
+        "worst_county_share",
+        "urban_rural_share_gap",
+        "counties_below_target",
+    }
+)
 """Figures judged at the plan's travel limits."""
 
-TRAVEL_FIGURES = frozenset({"mean_travel_min", "max_travel_min"})
-"""Figures computed over the patients within the cut-off, from the travel times."""
+TRAVEL_FIGURES = frozenset(
+    {
+        "mean_travel_min",
+        "max_travel_min",
+        "travel_gini",
+        "theil_between_county_share",
+        "urban_rural_gap_min",
+    }
+)
+"""Figures computed over the patients within the cut-off (or counted at it), from the travel
+times."""
 
 REGION_FIGURES = frozenset(KPI_FIGURES) - {"n_sites"}
 """Figures that depend on the region's patients and counties."""
@@ -131,6 +156,8 @@ def comparable_figures(base: PlanBasis, other: PlanBasis) -> frozenset[str]:
         out -= LIMIT_FIGURES
     if base.cutoff_min != other.cutoff_min or base.travel != other.travel:
         out -= TRAVEL_FIGURES | LIMIT_FIGURES
+    if base.equity_target != other.equity_target:
+        out.discard("counties_below_target")
     return frozenset(out)
 
 
