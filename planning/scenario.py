@@ -145,6 +145,9 @@ class Constraints(_Frozen):
     max_referral_min: PositiveFloat | None = None
     urban_max_travel_min: PositiveFloat | None = None
     rural_max_travel_min: PositiveFloat | None = None
+    # the fairest plan (planning.models.max_min): the worst-off county's share within reach
+    # first, total coverage as the tie-break; MCLP only
+    worst_county_first: bool = False
 
 
 class Phase(_Frozen):
@@ -245,6 +248,8 @@ class Scenario(_Frozen):
         needs_p = self.model in {"mclp", "p_median", "p_center"}
         if needs_p and self.n_facilities is None and self.constraints.budget is None:
             raise ScenarioError("scenario.model_needs_sites", model=self.model)
+        if self.constraints.worst_county_first and self.model != "mclp":
+            raise ScenarioError("scenario.worst_county_first_needs_mclp", model=self.model)
         return self
 
     # ---------------------------------------------------------------- construction & JSON

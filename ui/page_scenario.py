@@ -70,6 +70,7 @@ def _init_widgets(s: dict[str, Any]) -> None:
     init("sc_min_county_share_pct", _pct(c["min_county_share_with_site"]))
     init("sc_county_target_pct", _pct(c["county_coverage_target"]))
     init("sc_hub", bool(c["hub_per_prefecture"]))
+    init("sc_worst_county_first", bool(c.get("worst_county_first", False)))
     init("sc_max_referral_min", c["max_referral_min"])
     init("sc_urban_max_min", c["urban_max_travel_min"])
     init("sc_rural_max_min", c["rural_max_travel_min"])
@@ -199,6 +200,12 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             key="sc_county_target_pct",
             help=t("county_target_help"),
         )
+        worst_first = st.checkbox(
+            t("worst_county_first"),
+            key="sc_worst_county_first",
+            help=t("worst_county_first_help"),
+            disabled=model != "mclp",
+        )
         hub = st.checkbox(t("hub"), key="sc_hub", help=t("hub_help"))
         referral = st.number_input(
             t("max_referral"),
@@ -314,6 +321,7 @@ def _sidebar(s: dict[str, Any]) -> dict[str, Any]:
             "min_county_share_with_site": _share(min_share),
             "county_coverage_target": _share(county_target),
             "hub_per_prefecture": bool(hub),
+            "worst_county_first": bool(worst_first) and model == "mclp",
             "max_referral_min": referral,
             "urban_max_travel_min": urban_max,
             "rural_max_travel_min": rural_max,

@@ -9,7 +9,8 @@ thresholds, rules, solver); gives a :class:`Solution` keyed by the same ids. A
 One public module per model holds its formulation (docstring), its ``build_*`` (the unsolved
 :class:`pulp.LpProblem`), its solve path and its special paths: :mod:`~planning.models.mclp`,
 :mod:`~planning.models.lscp`, :mod:`~planning.models.p_median`,
-:mod:`~planning.models.p_center`, and the multi-year :mod:`~planning.models.rollout`.
+:mod:`~planning.models.p_center`, the fairest plan :mod:`~planning.models.max_min`
+(the worst-off county first), and the multi-year :mod:`~planning.models.rollout`.
 :func:`solve` dispatches on ``options.kind``; :func:`trade_off_curve` varies ``p`` or the
 budget; a rollout (:func:`~planning.models.rollout.solve_rollout_plan`) takes
 :class:`RolloutOptions`. Underneath, private: the blocks every model adds (``_blocks``; the
@@ -25,6 +26,7 @@ from planning.models._dispatch import solve
 from planning.models.base import ModelInput, Solution
 from planning.models.curve import trade_off_curve
 from planning.models.lscp import build_lscp
+from planning.models.max_min import build_max_min
 from planning.models.mclp import build_mclp
 from planning.models.options import ModelOptions, Period, RolloutOptions
 from planning.models.p_center import build_p_center
@@ -37,6 +39,7 @@ __all__ = [
     "RolloutOptions",
     "Solution",
     "build_lscp",
+    "build_max_min",
     "build_mclp",
     "build_p_center",
     "build_p_median",

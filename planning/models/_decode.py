@@ -51,7 +51,7 @@ def decode(out: Outcome, form: Formulation, prep: Prepared, opts: ModelOptions) 
 
     kind = opts.kind
     objective = out.objective
-    if kind == "mclp":
+    if kind in {"mclp", "max_min"}:
         objective = float(alloc["patients"].sum())
     elif kind == "p_median" and form.x0 is not None:
         objective = float((alloc["patients"] * alloc["travel_min"]).sum())

@@ -15,7 +15,7 @@ import time
 from planning._progress import Progress
 from planning.errors import InfeasibleError, SolverError
 from planning.i18n import Msg, MsgStr
-from planning.models import lscp, mclp, p_center, p_median
+from planning.models import lscp, max_min, mclp, p_center, p_median
 from planning.models._blocks import Formulation, keeps_plan_rules
 from planning.models._decode import decode
 from planning.models._diagnose import diagnose, precheck
@@ -41,7 +41,7 @@ def solve(
     data
         Travel minutes (sparse long table), demand weights and sites, keyed by ids.
     options
-        Model (``mclp``, ``p_median``, ``lscp``, ``p_center``), number of sites, travel
+        Model (``mclp``, ``p_median``, ``lscp``, ``p_center``, ``max_min``), number of sites, travel
         threshold (minutes), solver, time limit (seconds), MIP gap and constraints. A
         :class:`~planning.scenario.Scenario` is read with :meth:`ModelOptions.from_scenario`.
     progress
@@ -149,6 +149,8 @@ def solve_once(
         )
     if kind == "mclp":
         return mclp.solve_mclp(prep, opts, deadline, start_open=start_open, progress=progress)
+    if kind == "max_min":
+        return max_min.solve_max_min(prep, opts, deadline, start_open=start_open)
     return lscp.solve_lscp(prep, opts, deadline, start_open=start_open, progress=progress)
 
 

@@ -71,7 +71,7 @@ class Solution:
     Attributes
     ----------
     model
-        ``"mclp"``, ``"p_median"``, ``"lscp"`` or ``"p_center"``.
+        ``"mclp"``, ``"p_median"``, ``"lscp"``, ``"p_center"`` or ``"max_min"``.
     status
         ``"optimal"`` only when the solver proved optimality; ``"feasible"`` for a time-limited
         incumbent (see ``gap``); ``"infeasible"`` or ``"error"`` otherwise.

@@ -177,14 +177,16 @@ def trade_off_curve(
 def _grow(prep: Prepared, opts: ModelOptions, prev: BoolArray, p: int) -> BoolArray:
     """Extend the previous plan greedily to ``p`` sites (a warm start for the next step)."""
     is_open = prev.copy()
-    cover = prep.covering_pairs() if opts.kind == "mclp" else np.ones(prep.pi.size, bool)
+    cover = (
+        prep.covering_pairs() if opts.kind in {"mclp", "max_min"} else np.ones(prep.pi.size, bool)
+    )
     while int(is_open.sum()) < p:
         cand = np.flatnonzero(prep.openable & ~is_open)
         if cand.size == 0:
             break
         _, cur = prep.nearest_open(is_open, cover)
         gain = np.zeros(prep.m)
-        if opts.kind == "mclp":
+        if opts.kind in {"mclp", "max_min"}:
             newly = cover & ~np.isfinite(cur[prep.pi])
             np.add.at(gain, prep.pj[newly], prep.weight[prep.pi[newly]])
         else:

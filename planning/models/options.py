@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
 
-ModelKind = Literal["mclp", "lscp", "p_median", "p_center"]
+ModelKind = Literal["mclp", "lscp", "p_median", "p_center", "max_min"]
 SolverName = Literal["highs", "cbc"]
 
 #: How messages name each model.
@@ -23,6 +23,7 @@ MODEL_LABELS: dict[str, str] = {
     "lscp": "LSCP",
     "p_median": "p-median",
     "p_center": "p-center",
+    "max_min": "max-min",
 }
 
 #: Constraint families that infeasibility diagnosis relaxes one at a time (most specific first).
@@ -69,6 +70,8 @@ class ConstraintsLike(Protocol):
     def urban_max_travel_min(self) -> float | None: ...  # noqa: D102
     @property
     def rural_max_travel_min(self) -> float | None: ...  # noqa: D102
+    @property
+    def worst_county_first(self) -> bool: ...  # noqa: D102
 
 
 class CandidateTypeLike(Protocol):
@@ -144,7 +147,8 @@ class ModelOptions:
     Attributes
     ----------
     kind
-        ``"mclp"``, ``"lscp"``, ``"p_median"`` or ``"p_center"``.
+        ``"mclp"``, ``"lscp"``, ``"p_median"``, ``"p_center"`` or ``"max_min"`` (the
+        worst-off county's share first, :mod:`~planning.models.max_min`).
     p
         Number of open sites, existing ones included (``None``: no count, e.g. LSCP or a
         budget alone).
@@ -198,11 +202,16 @@ class ModelOptions:
 
     @classmethod
     def from_scenario(cls, scenario: ScenarioLike) -> ModelOptions:
-        """Read the model options of a scenario (:class:`planning.scenario.Scenario`)."""
+        """Read the model options of a scenario (:class:`planning.scenario.Scenario`).
+
+        An MCLP scenario with ``constraints.worst_county_first`` is the fairest plan
+        (``kind="max_min"``, :mod:`~planning.models.max_min`).
+        """
         c = scenario.constraints
         types = scenario.candidate_types
+        kind = "max_min" if c.worst_county_first and scenario.model == "mclp" else scenario.model
         return cls(
-            kind=cast("ModelKind", scenario.model),
+            kind=cast("ModelKind", kind),
             p=scenario.n_facilities,
             max_travel_min=float(scenario.max_travel_min),
             urban_max_travel_min=c.urban_max_travel_min,

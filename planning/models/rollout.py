@@ -100,7 +100,7 @@ import pandas as pd
 import pulp
 
 from planning._progress import Progress
-from planning.errors import InfeasibleError
+from planning.errors import InfeasibleError, ScenarioError
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
 from planning.models._mip import BoolArray, FloatArray, IntArray, Mip, MipBuilder, sanitize_names
@@ -531,6 +531,8 @@ def solve_rollout_plan(
     InfeasibleError
         The solver found no plan within the time limit (raise ``time_limit_s``).
     """
+    if options.model.kind == "max_min":
+        raise ScenarioError("models.rollout_max_min")
     s = setup(data, options, counties)
     opts = options.model
     if progress:
