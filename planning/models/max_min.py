@@ -48,17 +48,30 @@ proven bound), ``max_min_gap`` (stage 1's gap), ``max_min_counties`` (:math:`C^*
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import pulp
 
 from planning.errors import ScenarioError
-from planning.models._blocks import Formulation, add_side, cover_link, integral, site_columns
-from planning.models._mip import BoolArray, IntArray, MipBuilder
+from planning.models._blocks import (
+    Formulation,
+    Terms,
+    add_side,
+    cover_link,
+    group_sets,
+    integral,
+    site_columns,
+)
+from planning.models._heuristic import MAX_DENSE_CELLS
+from planning.models._mip import BoolArray, FloatArray, HighsSession, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
 from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, run_solver
 from planning.models.base import ModelInput, Status
+from planning.models.mclp import MCLP_WARM_OPTIONS
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
 #: Slack (share) allowed below the stage-1 optimum in stage 2, for the solver's tolerances.
@@ -115,19 +128,21 @@ def formulate_max_min(
     y0 = site_columns(b, prep, cost=0.0)
     site_col = y0 + np.arange(prep.m, dtype=np.int64)
     cover = prep.covering_pairs() & prep.openable[prep.pj]
-    pos = np.flatnonzero(w > 0)
-    zcols, dem, always = cover_link(
-        b,
-        site_col,
-        prep.pi[cover],
-        prep.pj[cover],
-        pos,
-        prefix="covered",
-        family="cover",
+    # demand points of one county with the same site set share a column (exact)
+    group, sets = group_sets(prep, cover, np.flatnonzero(w > 0), by_county=True)
+    has = group >= 0
+    gw = np.bincount(group[has], weights=w[has], minlength=len(sets)).astype(float)
+    gcounty = np.full(len(sets), "", dtype=object)
+    gcounty[group[has]] = prep.county[has]
+    groups = np.arange(len(sets), dtype=np.int64)
+    members = np.repeat(groups, [js.size for js in sets])
+    sites = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    zcols, live, always = cover_link(
+        b, site_col, members, sites, groups, prefix="covered", family="cover"
     )
     if floor is not None:
-        b.add_cost(zcols, w[dem])
-        b.offset += float(w[pos[always]].sum())
+        b.add_cost(zcols, gw[live])
+        b.offset += float(gw[always].sum())
     counties, _ = reachable_counties(prep)
     u = b.add_cols(
         1,
@@ -136,43 +151,45 @@ def formulate_max_min(
         ub=1.0,
         names=["worst_share"],
     )
-    _share_rows(b, prep, counties, u, zcols, dem, pos[always])
-    count_row = add_side(b, prep, opts, y0, "mclp", (prep.county[dem], zcols, w[dem]))
+    total = pd.Series(w[w > 0]).groupby(prep.county[w > 0]).sum()
+    _share_rows(
+        b, counties, total, u, (gcounty[live], zcols, gw[live]), gcounty[always], gw[always]
+    )
+    count_row = add_side(b, prep, opts, y0, "mclp", (gcounty[live], zcols, gw[live]))
     mip = b.build(integral_objective=floor is not None and integral(w))
-    allowed = cover
-    return Formulation("mclp", mip, y0, count_row=count_row, allowed=allowed), u, counties
+    return Formulation("mclp", mip, y0, count_row=count_row, allowed=cover), u, counties
 
 
 def _share_rows(  # noqa: PLR0917 - internal helper
     b: MipBuilder,
-    prep: Prepared,
     counties: list[str],
+    total: pd.Series,
     u: int,
-    zcols: IntArray,
-    dem: IntArray,
-    always: IntArray,
+    terms: Terms,
+    always_county: npt.NDArray[np.object_],
+    always_w: FloatArray,
 ) -> None:
-    r"""Add :math:`u - \sum_{i \in c} (w_i / W_c) z_i \le (\text{always covered})_c / W_c`."""
+    r"""Add :math:`u - \sum_{g \in c} (W_g / W_c) z_g \le (\text{always covered})_c / W_c`.
+
+    ``terms``: county, column and patients of each demand group with a column;
+    ``always_*``: county and patients of the groups an existing site covers.
+    """
     if not counties:
         return
-    w = prep.weight
     index = {c: k for k, c in enumerate(counties)}
-    total = np.zeros(len(counties))
+    tot = np.array([float(total[c]) for c in counties])
     const = np.zeros(len(counties))
-    for i in np.flatnonzero(w > 0).tolist():
-        k = index.get(str(prep.county[i]), -1)
+    for c, wg in zip(always_county.tolist(), always_w.tolist(), strict=True):
+        k = index.get(str(c), -1)
         if k >= 0:
-            total[k] += w[i]
-    for i in always.tolist():
-        k = index.get(str(prep.county[i]), -1)
-        if k >= 0:
-            const[k] += w[i]
-    zk = np.array([index.get(str(prep.county[i]), -1) for i in dem.tolist()], dtype=np.int64)
+            const[k] += wg
+    county_of, col, coef = terms
+    zk = np.array([index.get(str(c), -1) for c in county_of.tolist()], dtype=np.int64)
     mine = zk >= 0
     rows = np.concatenate([np.arange(len(counties)), zk[mine]])
-    cols = np.concatenate([np.full(len(counties), u), zcols[mine]])
-    vals = np.concatenate([np.ones(len(counties)), -w[dem[mine]] / total[zk[mine]]])
-    b.add_rows(len(counties), rows, cols, vals, ub=const / total, family="worst_county_share")
+    cols = np.concatenate([np.full(len(counties), u), col[mine]])
+    vals = np.concatenate([np.ones(len(counties)), -coef[mine] / tot[zk[mine]]])
+    b.add_rows(len(counties), rows, cols, vals, ub=const / tot, family="worst_county_share")
 
 
 def solve_max_min(
@@ -189,12 +206,16 @@ def solve_max_min(
     Infeasible, NoSolution
         Stage 1 proved that no plan exists, or stopped without one.
     """
-    del start_open  # the stages start each other
     t0 = time.perf_counter()
     form1, u, counties = formulate_max_min(prep, opts)
+    if start_open is None:
+        start_open = fairest_swap(prep, opts, counties)
+    start = complete_start(form1, prep, start_open) if start_open is not None else None
+    if start is not None:
+        form1.mip.highs_options.update(MCLP_WARM_OPTIONS)
     build = time.perf_counter() - t0
     stage1 = Deadline(STAGE1_SHARE * deadline.left())
-    raw1 = run_solver(form1.mip, opts, stage1)
+    raw1 = run_solver(form1.mip, opts, stage1, start=start)
     if raw1.x is None:
         if raw1.status == "infeasible":
             raise Infeasible(raw1)
@@ -202,6 +223,7 @@ def solve_max_min(
     share = float(raw1.x[u]) if counties else 1.0
     t1 = time.perf_counter()
     form2, _, _ = formulate_max_min(prep, opts, floor=share)
+    form2.mip.highs_options.update(MCLP_WARM_OPTIONS)
     build += time.perf_counter() - t1
     start = raw1.x.copy()
     raw2 = run_solver(form2.mip, opts, deadline, start=start)
@@ -239,3 +261,76 @@ def _covered(prep: Prepared, form: Formulation, is_open: BoolArray) -> BoolArray
     """Demand points within their threshold of an open site (along the model's pairs)."""
     _, near = prep.nearest_open(is_open, form.allowed)
     return near <= prep.threshold + 1e-9
+
+
+def fairest_swap(prep: Prepared, opts: ModelOptions, counties: list[str]) -> BoolArray | None:
+    """Return a plan to start from: greedy, then swaps, best (worst-off share, coverage) first.
+
+    Side rules are ignored (:func:`complete_start` drops a start that breaks one). ``None``
+    without ``p``, without counties, or when the instance is too large for a dense
+    coverage matrix.
+    """
+    if opts.p is None or prep.n * prep.m > MAX_DENSE_CELLS or not counties:
+        return None
+    w = prep.weight
+    cover = prep.cover_matrix(prep.covering_pairs() & prep.openable[prep.pj]).astype(float)
+    index = {c: k for k, c in enumerate(counties)}
+    ck = np.array([index.get(str(c), -1) for c in prep.county], dtype=np.int64)
+    share = np.zeros((len(counties), prep.n))
+    ok = ck >= 0
+    share[ck[ok], np.flatnonzero(ok)] = w[ok]
+    share /= share.sum(axis=1, keepdims=True)
+
+    def best(count: FloatArray, cand: IntArray) -> tuple[int, float, float]:
+        hit = (count[:, None] + cover[:, cand]) > 0.5
+        worst = np.round((share @ hit).min(axis=0), 12)
+        total = w @ hit
+        k = int(np.lexsort((total, worst))[-1])
+        return int(cand[k]), float(worst[k]), float(total[k])
+
+    is_open = prep.fixed.copy()
+    count = cover[:, is_open].sum(axis=1)
+    while int(is_open.sum()) < opts.p:
+        cand = np.flatnonzero(prep.openable & ~is_open)
+        if cand.size == 0:
+            break
+        j, _, _ = best(count, cand)
+        is_open[j] = True
+        count += cover[:, j]
+    hit = count > 0.5
+    now = (round(float((share @ hit).min()), 12), float(w @ hit))
+    for _ in range(MAX_SWAP_PASSES):
+        improved = False
+        for a in np.flatnonzero(is_open & ~prep.fixed).tolist():
+            cand = np.flatnonzero(prep.openable & ~is_open)
+            if cand.size == 0:
+                break
+            j, worst, total = best(count - cover[:, a], cand)
+            if (worst, total) > (now[0], now[1] + 1e-9):
+                is_open[a], is_open[j] = False, True
+                count += cover[:, j] - cover[:, a]
+                now = (worst, total)
+                improved = True
+        if not improved:
+            break
+    return is_open
+
+
+#: Rounds of swaps tried by :func:`fairest_swap`.
+MAX_SWAP_PASSES = 20
+
+
+def complete_start(form: Formulation, prep: Prepared, is_open: BoolArray) -> FloatArray | None:
+    """Return a full start vector for ``form`` from open sites (an LP fills in the rest).
+
+    ``None`` when the plan breaks a rule of the formulation (a budget, a county rule...).
+    """
+    mip = form.mip
+    lb, ub = mip.lb.copy(), mip.ub.copy()
+    cols = slice(form.y0, form.y0 + prep.m)
+    if (is_open & (ub[cols] < 0.5)).any() or (~is_open & (lb[cols] > 0.5)).any():
+        return None
+    lb[cols] = ub[cols] = is_open.astype(float)
+    lp = dataclasses.replace(mip, lb=lb, ub=ub, integer=np.zeros_like(mip.integer))
+    raw = HighsSession(lp).solve(time_limit_s=10.0, mip_gap=0.0)
+    return None if raw.x is None else raw.x
