@@ -10,7 +10,9 @@ One public module per model holds its formulation (docstring), its ``build_*`` (
 :class:`pulp.LpProblem`), its solve path and its special paths: :mod:`~planning.models.mclp`,
 :mod:`~planning.models.lscp`, :mod:`~planning.models.p_median`,
 :mod:`~planning.models.p_center`, the fairest plan :mod:`~planning.models.max_min`
-(the worst-off county first), and the multi-year :mod:`~planning.models.rollout`.
+(the worst-off county first), the plan with the best worst case over several sets of
+assumptions (:mod:`~planning.models.robust`, :func:`solve_robust`), and the multi-year
+:mod:`~planning.models.rollout`.
 :func:`solve` dispatches on ``options.kind``; :func:`trade_off_curve` varies ``p`` or the
 budget; a rollout (:func:`~planning.models.rollout.solve_rollout_plan`) takes
 :class:`RolloutOptions`. Underneath, private: the blocks every model adds (``_blocks``; the
@@ -31,11 +33,13 @@ from planning.models.mclp import build_mclp
 from planning.models.options import ModelOptions, Period, RolloutOptions
 from planning.models.p_center import build_p_center
 from planning.models.p_median import build_p_median
+from planning.models.robust import RobustSolution, solve_robust
 
 __all__ = [
     "ModelInput",
     "ModelOptions",
     "Period",
+    "RobustSolution",
     "RolloutOptions",
     "Solution",
     "build_lscp",
@@ -44,5 +48,6 @@ __all__ = [
     "build_p_center",
     "build_p_median",
     "solve",
+    "solve_robust",
     "trade_off_curve",
 ]
