@@ -12,6 +12,9 @@ rollout
 overview
     Solve a saved ``scenario.json`` and print and write the province overview: per prefecture
     and county, sites, patients within reach, hubs, against the 2023-2025 milestones.
+sensitivity
+    Re-solve a saved ``scenario.json`` over prevalences and speed factors: how coverage,
+    travel and fairness move, which sites are chosen in every case, and a robust plan.
 facilities
     Health and social facilities of a region from OpenStreetMap (download or ``--osm-file``),
     typed and dated, as a facility table to review and use with ``solve --facilities``.
@@ -618,6 +621,63 @@ def _add_overview(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
     p.set_defaults(handler=_cmd_overview)
 
 
+def _floats(text: str) -> list[float]:
+    """``"3.80,4.60,5.29"`` -> ``[3.8, 4.6, 5.29]`` (for ``sensitivity``)."""
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        msg = f"not a comma-separated list of numbers: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from planning import report, sensitivity  # noqa: PLC0415
+    from planning.report.sensitivity import (  # noqa: PLC0415
+        export_sensitivity,
+        format_sensitivity,
+    )
+
+    scenario = report.load_scenario_for_run(args.scenario_file)
+    result = sensitivity.run_sensitivity(
+        scenario,
+        prevalence_per_mille=args.prevalence or (),
+        speed_factors=args.speed_factor or (),
+        robust=None if args.robust == "none" else args.robust,
+        workers=args.workers,
+    )
+    text = format_sensitivity(result, lang=args.ui_lang)
+    if args.out:
+        export_sensitivity(result, Path(args.out), lang=args.ui_lang)
+        text += "\n" + _t(args, "cli.written_to", path=args.out)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _add_sensitivity(sub: argparse._SubParsersAction[Any], lang: Lang) -> None:
+    t = _texts(lang)
+    p = sub.add_parser(
+        "sensitivity",
+        help=t("cli.sensitivity_help"),
+        description=t("cli.sensitivity_description"),
+        lang=lang,
+    )
+    p.add_argument("scenario_file", metavar="SCENARIO.json", help=t("cli.arg_scenario_file"))
+    p.add_argument("--prevalence", type=_floats, metavar="P1,P2,...", help=t("cli.opt_prevalence"))
+    p.add_argument(
+        "--speed-factor", type=_floats, metavar="F1,F2,...", help=t("cli.opt_speed_factor")
+    )
+    p.add_argument(
+        "--robust",
+        choices=["regret", "coverage", "none"],
+        default="regret",
+        help=t("cli.opt_robust"),
+    )
+    p.add_argument("--workers", type=int, default=1, help=t("cli.opt_workers"))
+    p.add_argument("--out", metavar="DIR", help=t("cli.opt_out_sensitivity"))
+    _add_lang(p, t("cli.opt_lang"))
+    p.set_defaults(handler=_cmd_sensitivity)
+
+
 def _facilities_region(args: argparse.Namespace) -> tuple[Any, tuple[float, ...] | None]:
     """Return the area to read: counties, a bounding box, or ``None`` (the whole file)."""
     import shapely  # noqa: PLC0415
@@ -840,6 +900,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction[Any], Lang], None]] = [
     _add_overview,
     _add_facilities,
     _add_batch,
+    _add_sensitivity,
 ]
 
 

@@ -297,7 +297,8 @@ def _robust(
     )
     if own_optimal:
         optima = [float(plan.solution.objective) for _, plan in done]
-    rob = models.solve_robust(data, opts, measure=measure, optima=optima)
+    starts = [plan.solution.selected_sites for _, plan in done]
+    rob = models.solve_robust(data, opts, measure=measure, optima=optima, starts=starts)
     own = [float(plan.tables.kpis["patients_within"]) for _, plan in done]
     robust_within = []
     for (inputs, plan), _ in zip(done, data, strict=True):
@@ -313,6 +314,12 @@ def _robust(
     total = pd.Series([float(p.tables.kpis["patients_total"]) for _, p in done])
     table["own_share"] = table["own_within"] / total
     table["robust_share"] = table["robust_within"] / total
+    # the privacy rule: a count below the threshold is not shown (its share still is: the
+    # case's patient total is shown, or hidden, with the case)
+    thr = base.privacy_threshold
+    for col in ("own_within", "robust_within"):
+        small = (table[col] > 0) & (table[col] < thr)
+        table[col] = table[col].astype(object).where(~small, None)
     return rob, table
 
 

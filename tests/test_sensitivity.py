@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from planning import pipeline
@@ -92,3 +93,31 @@ def test_robust_plan_is_never_worse_in_its_worst_case_than_any_case_plan() -> No
         )
         assert worst <= rob.worst + 1e-9
     assert res.stability["robust"].sum() == len(rob.selected_sites)
+
+
+def test_command_line_writes_the_tables_and_the_workbook(tmp_path, capsys) -> None:
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    from planning.cli import main  # noqa: PLC0415
+
+    scenario = tmp_path / "plan" / "scenario.json"
+    scenario.parent.mkdir()
+    scenario.write_text(SMALL.to_json(), encoding="utf-8")
+    out = tmp_path / "sens"
+    args = ["sensitivity", str(scenario), "--prevalence", "3.80,5.29", "--speed-factor", "0.8,1.2"]
+    assert main([*args, "--robust", "coverage", "--out", str(out), "--lang", "en"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("4 cases: prevalence 3.80 – 5.29 ‰, speed factor 0.80 – 1.20.")
+    assert "Robust plan (proven optimal)" in shown
+    cases = pd.read_csv(out / "cases.csv", encoding="utf-8-sig", index_col="case")
+    assert list(cases["prevalence_per_mille"]) == [3.8, 3.8, 5.29, 5.29]
+    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", index_col="site_id")
+    chosen = [s for row in cases["sites"] for s in row.split(";")]
+    assert sites["times_chosen"].sum() == len(chosen)
+    robust = pd.read_csv(out / "robust.csv", encoding="utf-8-sig", index_col="case")
+    assert (robust["robust_share"] <= robust["own_share"] + 1e-9).all()
+    book = load_workbook(out / "sensitivity.xlsx")
+    assert book.sheetnames == ["Cases", "Site stability", "Robust plan"]
+    assert book["Cases"]["B1"].value == "Prevalence (‰)"
+    assert Scenario.from_json((out / "scenario.json").read_text(encoding="utf-8")) == SMALL
+    assert (out / "summary.txt").read_text(encoding="utf-8").strip() in shown

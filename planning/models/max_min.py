@@ -67,7 +67,7 @@ from planning.models._blocks import (
     site_columns,
 )
 from planning.models._heuristic import MAX_DENSE_CELLS
-from planning.models._mip import BoolArray, FloatArray, HighsSession, IntArray, MipBuilder
+from planning.models._mip import BoolArray, FloatArray, HighsSession, IntArray, Mip, MipBuilder
 from planning.models._prep import Prepared, prepare
 from planning.models._run import Deadline, Infeasible, NoSolution, Outcome, run_solver
 from planning.models.base import ModelInput, Status
@@ -210,7 +210,7 @@ def solve_max_min(
     form1, u, counties = formulate_max_min(prep, opts)
     if start_open is None:
         start_open = fairest_swap(prep, opts, counties)
-    start = complete_start(form1, prep, start_open) if start_open is not None else None
+    start = complete_mip_start(form1.mip, form1.y0, start_open) if start_open is not None else None
     if start is not None:
         form1.mip.highs_options.update(MCLP_WARM_OPTIONS)
     build = time.perf_counter() - t0
@@ -266,7 +266,7 @@ def _covered(prep: Prepared, form: Formulation, is_open: BoolArray) -> BoolArray
 def fairest_swap(prep: Prepared, opts: ModelOptions, counties: list[str]) -> BoolArray | None:
     """Return a plan to start from: greedy, then swaps, best (worst-off share, coverage) first.
 
-    Side rules are ignored (:func:`complete_start` drops a start that breaks one). ``None``
+    Side rules are ignored (:func:`complete_mip_start` drops a start that breaks one). ``None``
     without ``p``, without counties, or when the instance is too large for a dense
     coverage matrix.
     """
@@ -320,14 +320,14 @@ def fairest_swap(prep: Prepared, opts: ModelOptions, counties: list[str]) -> Boo
 MAX_SWAP_PASSES = 20
 
 
-def complete_start(form: Formulation, prep: Prepared, is_open: BoolArray) -> FloatArray | None:
-    """Return a full start vector for ``form`` from open sites (an LP fills in the rest).
+def complete_mip_start(mip: Mip, y0: int, is_open: BoolArray) -> FloatArray | None:
+    """Return a full start vector for ``mip`` whose site columns start at ``y0``.
 
-    ``None`` when the plan breaks a rule of the formulation (a budget, a county rule...).
+    The site columns are fixed to ``is_open`` and an LP fills in the rest; ``None`` when the
+    plan breaks a row of the model.
     """
-    mip = form.mip
     lb, ub = mip.lb.copy(), mip.ub.copy()
-    cols = slice(form.y0, form.y0 + prep.m)
+    cols = slice(y0, y0 + is_open.size)
     if (is_open & (ub[cols] < 0.5)).any() or (~is_open & (lb[cols] > 0.5)).any():
         return None
     lb[cols] = ub[cols] = is_open.astype(float)

@@ -53,6 +53,7 @@ from planning.models._mip import BoolArray, FloatArray, Mip, MipBuilder
 from planning.models._prep import Prepared, prepare
 from planning.models._run import Deadline, run_solver
 from planning.models.base import ModelInput, Status
+from planning.models.max_min import complete_mip_start
 from planning.models.mclp import MCLP_WARM_OPTIONS
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -120,6 +121,7 @@ def solve_robust(
     *,
     measure: Measure = "regret",
     optima: Sequence[float] | None = None,
+    starts: Sequence[Sequence[str]] = (),
 ) -> RobustSolution:
     """Find the plan with the best worst case over ``cases`` (see the module docstring).
 
@@ -135,6 +137,9 @@ def solve_robust(
         optimum; ``"coverage"``: the largest worst share within reach.
     optima
         Each case's own MCLP optimum, when already known (proven); else solved here.
+    starts
+        Plans (open site ids) to start from, e.g. each case's own plan: the best of them over
+        every case is the solver's first plan, so the answer is never worse than any.
 
     Raises
     ------
@@ -170,7 +175,10 @@ def solve_robust(
         norm = np.maximum(totals, 1e-12)
     deadline = Deadline(opts.time_limit_s)
     mip1, u, y0 = _formulate(preps, opts, norm, floor=None)
-    raw1 = run_solver(mip1, opts, Deadline(0.6 * deadline.left()))
+    start = _best_start(preps, norm, starts, mip1, y0)
+    if start is not None:
+        mip1.highs_options.update(MCLP_WARM_OPTIONS)
+    raw1 = run_solver(mip1, opts, Deadline(0.6 * deadline.left()), start=start)
     if raw1.x is None:
         if raw1.status == "infeasible":
             raise InfeasibleError("models.robust_infeasible", culprit="n_facilities")
@@ -206,6 +214,26 @@ def solve_robust(
         bound=decided.bound,
         solve_time_s=raw1.solve_time_s + raw2.solve_time_s + opt_time,
     )
+
+
+def _best_start(
+    preps: list[Prepared],
+    norm: FloatArray,
+    starts: Sequence[Sequence[str]],
+    mip: Mip,
+    y0: int,
+) -> FloatArray | None:
+    """Return the best of ``starts`` (worst case, then mean) as a start vector of ``mip``."""
+    base = preps[0]
+    best: tuple[float, float] | None = None
+    chosen: BoolArray | None = None
+    for ids in starts:
+        is_open = np.isin(base.site_ids, np.asarray(list(ids), dtype=object)) | base.fixed
+        values = np.array([float(p.weight[_within(p, is_open)].sum()) for p in preps]) / norm
+        score = (float(values.min()), float(values.mean()))
+        if best is None or score > best:
+            best, chosen = score, is_open
+    return None if chosen is None else complete_mip_start(mip, y0, chosen)
 
 
 def _within(prep: Prepared, is_open: BoolArray) -> BoolArray:
