@@ -42,6 +42,12 @@ pages = [
         icon=":material/show_chart:",
         url_path="tradeoff",
     ),
+    st.Page(
+        "ui/page_sensitivity.py",
+        title=t("page_sensitivity"),
+        icon=":material/tune:",
+        url_path="sensitivity",
+    ),
 ]
 pages.append(
     st.Page(

@@ -696,6 +696,29 @@ def test_compare_needs_two_saved_scenarios() -> None:
     assert "至少两个方案" in at.info[0].value
 
 
+# ------------------------------------------------------------------------ sensitivity page
+def test_sensitivity_page_shows_cases_stability_and_the_robust_plan() -> None:
+    at = start()
+    at.switch_page("ui/page_sensitivity.py").run()
+    ok(at)
+    at.text_input(key="sens_prevalence").set_value("3.80, 5.29")
+    at.text_input(key="sens_speeds").set_value("0.8, 1.2")
+    at.radio(key="sens_robust").set_value("coverage")
+    at.run()
+    assert "4 种情形" in at.info[0].value
+    at.button(key="sens_run").click().run()
+    ok(at)
+    cases, sites, robust = (d.value for d in at.dataframe)
+    assert list(cases["患病率（‰）"]) == [3.8, 3.8, 5.29, 5.29]
+    assert list(cases["速度系数"]) == [0.8, 1.2, 0.8, 1.2]
+    chosen = [s for row in cases["选中的站点"] for s in row.split(";")]
+    assert sites["被选中次数"].sum() == len(chosen)
+    assert (robust["稳健方案占比"] <= robust["自身最优方案占比"] + 1e-9).all()
+    assert any(md.value.startswith("- 共 4 种情形") for md in at.markdown)
+    at.text_input(key="sens_speeds").set_value("0.8, x").run()
+    assert "逗号分隔的数字" in at.error[0].value
+
+
 # ------------------------------------------------------------------------ trade-off page
 def test_trade_off_curve_and_opening_a_point() -> None:
     models = pytest.importorskip("planning.models")
