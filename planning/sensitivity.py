@@ -26,6 +26,7 @@ import concurrent.futures
 import itertools
 import logging
 import math
+import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -195,7 +196,8 @@ def run_sensitivity(
     varied = [vary(scenario, prevalence_per_mille=p, speed_factor=f) for p, f in grid]
     done: list[tuple[Inputs, Plan]] = []
     if workers > 1 and len(varied) > 1:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
             for k, out in enumerate(pool.map(_case, varied)):
                 done.append(out)
                 if progress:

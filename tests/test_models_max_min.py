@@ -185,3 +185,59 @@ def test_fairest_plan_of_a_real_region_keeps_the_mclp_figures_honest() -> None:
     assert fair.solution.extras["worst_county_share"] == pytest.approx(
         k_f["worst_county_share"], abs=1e-9
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    p=st.integers(min_value=2, max_value=3),
+    target=st.sampled_from([None, 0.3, 0.5]),
+)
+def test_side_rules_hold_and_match_enumeration(seed: int, p: int, target: float | None) -> None:
+    from planning.errors import InfeasibleError  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    demand = [f"d{i}" for i in range(7)]
+    sites = [f"s{j}" for j in range(5)]
+    travel = {
+        (d, s): float(rng.integers(1, 60)) for d in demand for s in sites if rng.random() < 0.6
+    }
+    weights = {d: float(rng.integers(1, 9)) for d in demand}
+    county = {d: "AB"[int(rng.integers(0, 2))] for d in demand}
+    site_county = {s: "AB"[j % 2] for j, s in enumerate(sites)}
+    if not travel:
+        return
+    data = with_counties(make_input(travel, weights, sites, county=site_county), county)
+    opts = ModelOptions(
+        kind="max_min", p=p, max_travel_min=30.0, site_in_every_county=True, county_target=target
+    )
+    demand_counties = {county[d] for d in demand}
+    best: tuple[float, float] | None = None
+    reach = {county[d] for d in demand for s in sites if travel.get((d, s), 1e9) <= 30.0}
+    for combo in itertools.combinations(sites, p):
+        if not demand_counties <= {site_county[s] for s in combo}:
+            continue
+        hit = {d for d in demand if any(travel.get((d, s), 1e9) <= 30.0 for s in combo)}
+        share = {
+            c: sum(weights[d] for d in hit if county[d] == c)
+            / sum(weights[d] for d in demand if county[d] == c)
+            for c in demand_counties
+        }
+        if target is not None and min(share.values()) < target - 1e-9:
+            continue
+        value = (min((share[c] for c in reach), default=1.0), sum(weights[d] for d in hit))
+        if (
+            best is None
+            or value[0] > best[0] + 1e-9
+            or (abs(value[0] - best[0]) <= 1e-9 and value[1] > best[1])
+        ):
+            best = value
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve(data, opts)
+        return
+    sol = solve(data, opts)
+    assert sol.status == "optimal"
+    assert {site_county[s] for s in sol.selected_sites} >= demand_counties
+    assert sol.extras["worst_county_share"] == pytest.approx(best[0], abs=1e-6)
+    assert sol.objective == pytest.approx(best[1], abs=1e-6)

@@ -121,3 +121,10 @@ def test_command_line_writes_the_tables_and_the_workbook(tmp_path, capsys) -> No
     assert book["Cases"]["B1"].value == "Prevalence (‰)"
     assert Scenario.from_json((out / "scenario.json").read_text(encoding="utf-8")) == SMALL
     assert (out / "summary.txt").read_text(encoding="utf-8").strip() in shown
+
+
+def test_cases_solved_in_separate_processes_are_the_same() -> None:
+    one = run_sensitivity(SMALL, speed_factors=[0.8, 1.2])
+    two = run_sensitivity(SMALL, speed_factors=[0.8, 1.2], workers=2)
+    pd.testing.assert_frame_equal(one.cases, two.cases)
+    pd.testing.assert_frame_equal(one.stability, two.stability)
