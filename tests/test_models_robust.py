@@ -109,3 +109,26 @@ def test_matches_enumeration(seed: int, n_cases: int, p: int, measure: str) -> N
     got = sol.cases["covered"] / norm
     assert got.min() == pytest.approx(worst, abs=1e-6)
     assert got.mean() == pytest.approx(mean, abs=1e-6)
+
+
+def test_equivalent_cases_share_their_rows_and_keep_the_answer() -> None:
+    # three cases: the second is the first with every patient x 1.4 (a uniform prevalence)
+    travel = {("a", "s0"): 10.0, ("b", "s1"): 10.0, ("c", "s1"): 50.0, ("c", "s2"): 20.0}
+    slow = {k: v * 1.3 for k, v in travel.items()}
+    w = {"a": 4.0, "b": 3.0, "c": 5.0}
+    sites = ["s0", "s1", "s2"]
+    cases = [
+        make_input(travel, w, sites),
+        make_input(travel, {d: 1.4 * v for d, v in w.items()}, sites),
+        make_input(slow, w, sites),
+    ]
+    for measure in ("regret", "coverage"):
+        sol = solve_robust(cases, ModelOptions(p=2), measure=measure)  # type: ignore[arg-type]
+        plain = [
+            (t, wt)
+            for t, wt in ((travel, w), (travel, {d: 1.4 * v for d, v in w.items()}), (slow, w))
+        ]
+        worst, mean = enumerate_robust(plain, sites, 2, measure)
+        assert sol.worst == pytest.approx(worst)
+        norm = sol.cases["optimum"] if measure == "regret" else sol.cases["patients"]
+        assert (sol.cases["covered"] / norm).mean() == pytest.approx(mean)

@@ -28,11 +28,13 @@ Variables :math:`y_j \in \{0,1\}`, :math:`z_{si} \in [0,1]`, :math:`u \in [0,1]`
 
 Stage 2 breaks ties by the average over the cases: the same rows with :math:`u \ge u^*` and
 :math:`\max \sum_s \frac{1}{N_s} \sum_i w_{si} z_{si}`. Demand points of a case with the same
-covering set share one column (exact). A budget, a site in every county, a share of counties
-with a site and a hub per prefecture apply as in the MCLP; county coverage targets and
-capacities are not offered (:class:`~planning.errors.ScenarioError`). The plan is
-``"optimal"`` only when both stages are proven optimal; otherwise the gap of the first
-stage that was not is reported.
+covering set share one column, and cases
+every plan values alike (the same covering pairs, the same patients relative to :math:`N_s`,
+e.g. a uniform prevalence) share one set of rows, counted as often in the sum (both exact).
+A budget, a site in every county, a share of counties with a site and a hub per prefecture
+apply as in the MCLP; county coverage targets and capacities are not offered
+(:class:`~planning.errors.ScenarioError`). The plan is ``"optimal"`` only when both stages
+are proven optimal; otherwise the gap of the first stage that was not is reported.
 """
 
 from __future__ import annotations
@@ -174,7 +176,9 @@ def solve_robust(
     else:
         norm = np.maximum(totals, 1e-12)
     deadline = Deadline(opts.time_limit_s)
-    mip1, u, y0 = _formulate(preps, opts, norm, floor=None)
+    keep, times = distinct_cases(preps, norm)
+    kept = [preps[k] for k in keep]
+    mip1, u, y0 = _formulate(kept, opts, norm[keep], times, floor=None)
     start = _best_start(preps, norm, starts, mip1, y0)
     if start is not None:
         mip1.highs_options.update(MCLP_WARM_OPTIONS)
@@ -184,7 +188,7 @@ def solve_robust(
             raise InfeasibleError("models.robust_infeasible", culprit="n_facilities")
         raise SolverError("models.robust_no_plan", time_limit_s=opts.time_limit_s)
     worst = float(raw1.x[u])
-    mip2, _, _ = _formulate(preps, opts, norm, floor=worst)
+    mip2, _, _ = _formulate(kept, opts, norm[keep], times, floor=worst)
     mip2.highs_options.update(MCLP_WARM_OPTIONS)
     raw2 = run_solver(mip2, opts, deadline, start=raw1.x)
     raw = raw2 if raw2.x is not None else raw1
@@ -216,6 +220,35 @@ def solve_robust(
     )
 
 
+def distinct_cases(preps: list[Prepared], norm: FloatArray) -> tuple[list[int], FloatArray]:
+    """Return the cases that differ (the first of each set of equivalent ones) and how many.
+
+    Two cases are equivalent when they have the same covering pairs and the same patients
+    relative to their normaliser (e.g. a uniform prevalence with the census estimate): every
+    plan has the same value in both, so one set of rows serves them all, counted as many
+    times in the stage-2 sum (exact).
+    """
+    seen: dict[bytes, int] = {}
+    keep: list[int] = []
+    times: list[float] = []
+    for k, prep in enumerate(preps):
+        cover = prep.covering_pairs() & prep.openable[prep.pj]
+        key = b"|".join(
+            [
+                prep.pi[cover].tobytes(),
+                prep.pj[cover].tobytes(),
+                np.round(prep.weight / norm[k], 12).tobytes(),
+            ]
+        )
+        if key in seen:
+            times[seen[key]] += 1.0
+        else:
+            seen[key] = len(keep)
+            keep.append(k)
+            times.append(1.0)
+    return keep, np.asarray(times)
+
+
 def _best_start(
     preps: list[Prepared],
     norm: FloatArray,
@@ -243,7 +276,12 @@ def _within(prep: Prepared, is_open: BoolArray) -> BoolArray:
 
 
 def _formulate(
-    preps: list[Prepared], opts: ModelOptions, norm: FloatArray, *, floor: float | None
+    preps: list[Prepared],
+    opts: ModelOptions,
+    norm: FloatArray,
+    times: FloatArray,
+    *,
+    floor: float | None,
 ) -> tuple[Mip, int, int]:
     """Stage 1 (``floor=None``) or stage 2 (``u >= floor``); return the MIP, u's and y's column."""
     base = preps[0]
@@ -269,9 +307,9 @@ def _formulate(
             b, site_col, members, sites, groups, prefix=f"covered{s}", family="cover"
         )
         coef = gw[live] / norm[s]
-        if floor is not None:
-            b.add_cost(zcols, coef)
-            b.offset += float(gw[always].sum() / norm[s])
+        if floor is not None:  # each case counted as often as it stands for equivalent ones
+            b.add_cost(zcols, times[s] * coef)
+            b.offset += float(times[s] * gw[always].sum() / norm[s])
         b.add_rows(
             1,
             np.zeros(zcols.size + 1, dtype=np.int64),
