@@ -119,9 +119,9 @@ class SensitivityResult:
         where the privacy rule hides them) and ``sites`` (open site ids, ``;``-joined).
     stability
         One row per site open in some case, index ``site_id``: ``name``, ``county_name``,
-        ``existing``, ``times_chosen``, ``share_chosen`` (of the cases), ``every_case``;
-        sorted by ``times_chosen`` (most first), then id. With a robust plan also
-        ``robust`` (the site is in it).
+        ``existing``, ``lon``, ``lat`` (WGS-84), ``times_chosen``, ``share_chosen`` (of the
+        cases), ``every_case``; sorted by ``times_chosen`` (most first), then id. With a
+        robust plan also ``robust`` (the site is in it).
     plans
         Each case's plan, in case order.
     robust
@@ -272,6 +272,8 @@ def _stability(plans: tuple[Plan, ...], rob: RobustSolution | None) -> pd.DataFr
                 for s in ids
             ],
             "existing": [bool(sites.loc[s, "fixed"]) if s in sites.index else False for s in ids],
+            "lon": [float(sites.loc[s, "lon"]) if s in sites.index else math.nan for s in ids],
+            "lat": [float(sites.loc[s, "lat"]) if s in sites.index else math.nan for s in ids],
             "times_chosen": [counts[s] for s in ids],
         },
         index=pd.Index(ids, name="site_id"),

@@ -715,6 +715,8 @@ def test_sensitivity_page_shows_cases_stability_and_the_robust_plan() -> None:
     assert sites["被选中次数"].sum() == len(chosen)
     assert (robust["稳健方案占比"] <= robust["自身最优方案占比"] + 1e-9).all()
     assert any(md.value.startswith("- 共 4 种情形") for md in at.markdown)
+    assert any(c.value.startswith("站点稳定性地图") for c in at.caption)
+    assert list(sites[["经度（WGS-84）", "纬度（WGS-84）"]].notna().all()) == [True, True]
     at.text_input(key="sens_speeds").set_value("0.8, x").run()
     assert "逗号分隔的数字" in at.error[0].value
 

@@ -57,6 +57,25 @@ def _workbook(result: SensitivityResult) -> bytes:
         return (Path(tmp) / "sensitivity.xlsx").read_bytes()
 
 
+# every case: green; some cases: orange, sized by how often (display only: no rerun on pan)
+SAFE_RGBA = "#1a9850"
+SOMETIMES_RGBA = "#f46d43"
+
+
+def _stability_map(result: SensitivityResult) -> None:
+    s = result.stability
+    points = pd.DataFrame(
+        {
+            "lat": s["lat"].astype(float),
+            "lon": s["lon"].astype(float),
+            "size": 250 + 900 * s["share_chosen"].astype(float),
+            "color": [SAFE_RGBA if e else SOMETIMES_RGBA for e in s["every_case"]],
+        }
+    ).dropna()
+    st.caption(t("sens_map_note"))
+    st.map(points, latitude="lat", longitude="lon", size="size", color="color")
+
+
 def render() -> None:
     """Draw the page."""
     st.title(t("sens_title"))
@@ -102,6 +121,7 @@ def render() -> None:
     st.subheader(t("sens_sites"))
     st.caption(t("sens_sites_note"))
     st.dataframe(_headed(tables["sites"]), width="stretch")
+    _stability_map(result)
     if "robust" in tables:
         st.subheader(t("sens_robust_plan"))
         st.caption(t("sens_robust_note"))

@@ -42,7 +42,16 @@ CASE_COLUMNS = (
     "counties_below_target",
     "sites",
 )
-SITE_COLUMNS = ("name", "county_name", "existing", "times_chosen", "share_chosen", "every_case")
+SITE_COLUMNS = (
+    "name",
+    "county_name",
+    "existing",
+    "times_chosen",
+    "share_chosen",
+    "every_case",
+    "lon",
+    "lat",
+)
 ROBUST_COLUMNS = (
     "prevalence_per_mille",
     "speed_factor",
