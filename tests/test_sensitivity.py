@@ -128,3 +128,11 @@ def test_cases_solved_in_separate_processes_are_the_same() -> None:
     two = run_sensitivity(SMALL, speed_factors=[0.8, 1.2], workers=2)
     pd.testing.assert_frame_equal(one.cases, two.cases)
     pd.testing.assert_frame_equal(one.stability, two.stability)
+
+
+def test_robust_status_names_the_gap_when_not_proven() -> None:
+    from planning.report.sensitivity import _status  # noqa: PLC0415
+
+    assert _status("optimal", 0.0, "en") == "proven optimal"
+    assert _status("feasible", 0.034, "en").endswith("at most 3.4% from the best possible")
+    assert _status("feasible", None, "zh") == "未证明最优，时限内找到的最好方案"

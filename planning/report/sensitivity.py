@@ -78,6 +78,12 @@ def _span(values: pd.Series, fmt: str) -> str:
     return format(lo, fmt) if abs(hi - lo) < 1e-12 else f"{lo:{fmt}} – {hi:{fmt}}"
 
 
+def _status(status: str, gap: float | None, lang: Lang) -> str:
+    if status == "feasible" and gap is not None and math.isfinite(gap):
+        return i18n.text("sensitivity.status_feasible_gap", lang, gap=100 * gap)
+    return i18n.text(f"sensitivity.status_{status}", lang)
+
+
 def format_sensitivity(result: SensitivityResult, *, lang: Lang) -> str:
     """Return the run's summary: ranges over the cases, safe sites, the robust plan."""
     c = result.cases
@@ -121,7 +127,7 @@ def format_sensitivity(result: SensitivityResult, *, lang: Lang) -> str:
                 sites=i18n.Joined(list(rob.selected_sites), sep="common.comma_sep"),
                 regret=100 * float(r["regret"].max()),
                 share=100 * float(r["robust_share"].min()),
-                status=text(f"sensitivity.status_{rob.status}", lang),
+                status=_status(rob.status, rob.gap, lang),
             )
         )
     return "\n".join(lines)
