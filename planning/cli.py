@@ -225,11 +225,15 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
     mask = count_mask(plan.tables, threshold=thr)
     objective = (
         count_text(sol.objective, threshold=thr)
-        if sol.model == "mclp" and 0 < sol.objective < thr
+        if sol.model in {"mclp", "max_min"} and 0 < sol.objective < thr
         else f"{sol.objective:,.2f}"
     )
     covered = mask.kpi("patients_within")  # the MCLP objective: the patients within reach
-    if sol.model == "mclp" and covered and abs(sol.objective - k.patients_within) < 0.5:
+    if (
+        sol.model in {"mclp", "max_min"}
+        and covered
+        and abs(sol.objective - k.patients_within) < 0.5
+    ):
         objective = covered
     hidden = mask.kpi_share_hidden()
     share: Msg | str = Msg("cli.share_hidden") if hidden else f"{k.share_within:.1%}"

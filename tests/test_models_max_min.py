@@ -241,3 +241,25 @@ def test_side_rules_hold_and_match_enumeration(seed: int, p: int, target: float 
     assert {site_county[s] for s in sol.selected_sites} >= demand_counties
     assert sol.extras["worst_county_share"] == pytest.approx(best[0], abs=1e-6)
     assert sol.objective == pytest.approx(best[1], abs=1e-6)
+
+
+def test_fairest_plan_summary_treats_its_objective_as_a_patient_count() -> None:
+    from planning import pipeline  # noqa: PLC0415
+    from planning.report.labels import model_name  # noqa: PLC0415
+    from planning.report.plan import plan_summary  # noqa: PLC0415
+    from planning.scenario import Scenario  # noqa: PLC0415
+
+    fair = Scenario(
+        counties=("城厢区",),
+        cell_size_m=4000,
+        candidate_spacing_m=6000,
+        n_facilities=1,
+        prevalence_per_mille=0.001,  # a handful of patients: the privacy rule applies
+        constraints={"worst_county_first": True},
+    )
+    plan = pipeline.run(fair)
+    summary = plan_summary(plan)
+    assert summary["model"] == "max_min"
+    assert 0 < plan.solution.objective < fair.privacy_threshold
+    assert summary["objective"] == f"<{fair.privacy_threshold}"
+    assert model_name("max_min", "zh") == "公平优先模型（最差区县优先）"

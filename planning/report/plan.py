@@ -137,7 +137,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             k[key] = None
     objective: float | str | None = sol.objective
     bound: float | str | None = sol.bound
-    if sol.model == "mclp":  # the objective is a patient count: the patients within reach
+    if sol.model in {"mclp", "max_min"}:  # the objective is a patient count: those within reach
         hidden = mask.kpi("patients_within") if abs(sol.objective - within) < 0.5 else None
         objective = _summary_count(sol.objective, thr, hidden)
         bound = _summary_count(sol.bound, thr, hidden)  # the bound with the gap gives it back
