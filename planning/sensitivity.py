@@ -52,7 +52,7 @@ CASE_FIGURES = (
     "patients_within",
     "share_within",
     "mean_travel_min",
-    "max_travel_min",
+    "max_travel_min_observed",
     "travel_gini",
     "worst_county_share",
     "worst_county_name",

@@ -33,7 +33,7 @@ CASE_COLUMNS = (
     "patients_within",
     "share_within",
     "mean_travel_min",
-    "max_travel_min",
+    "max_travel_min_observed",
     "travel_gini",
     "worst_county_name",
     "worst_county_share",
