@@ -35,7 +35,6 @@ import pandas as pd
 
 from planning import models
 from planning import results as results_step
-from planning._progress import Progress
 from planning.defaults import DEFAULT_SPEEDS_KMH
 from planning.errors import ScenarioError
 from planning.models import ModelOptions, RobustSolution
@@ -158,7 +157,6 @@ def run_sensitivity(
     speed_factors: Sequence[float] = (),
     robust: Literal["regret", "coverage"] | None = None,
     workers: int = 1,
-    progress: Progress | None = None,
 ) -> SensitivityResult:
     """Re-solve ``scenario`` for every prevalence x speed factor (see the module docstring).
 
@@ -177,8 +175,6 @@ def run_sensitivity(
     workers
         Cases solved at once in separate processes (1: one after the other). Each case is
         prepared and solved exactly as :func:`planning.pipeline.run` would.
-    progress
-        Optional callback ``progress(share_done, message)``.
 
     Raises
     ------
@@ -198,26 +194,16 @@ def run_sensitivity(
     if workers > 1 and len(varied) > 1:
         spawn = multiprocessing.get_context("spawn")  # no fork of a threaded process
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-            for k, out in enumerate(pool.map(_case, varied)):
-                done.append(out)
-                if progress:
-                    progress((k + 1) / len(varied), f"case {k + 1} of {len(varied)}")
+            done.extend(pool.map(_case, varied))
     else:
-        for k, sc in enumerate(varied):
-            if progress:
-                progress(k / len(varied), f"case {k + 1} of {len(varied)}")
-            done.append(_case(sc))
+        done.extend(_case(sc) for sc in varied)
     plans = tuple(plan for _, plan in done)
     cases = _case_table(grid, plans)
     rob: RobustSolution | None = None
     rob_cases: pd.DataFrame | None = None
     if robust is not None:
-        if progress:
-            progress(0.95, "robust plan")
         rob, rob_cases = _robust(done, robust)
     stability = _stability(plans, rob)
-    if progress:
-        progress(1.0, "done")
     return SensitivityResult(
         scenario=scenario,
         cases=cases,

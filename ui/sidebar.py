@@ -148,6 +148,7 @@ TRANSLATED_CHOICES = (
     "to_basemap",
     "ro_basemap",
     "to_axis",
+    "sens_robust",
     "rg_city",
     "bt_by",
     "rg_fac_crs",
