@@ -711,6 +711,7 @@ def test_sensitivity_page_shows_cases_stability_and_the_robust_plan() -> None:
     cases, sites, robust = (d.value for d in at.dataframe)
     assert list(cases["患病率（‰）"]) == [3.8, 3.8, 5.29, 5.29]
     assert list(cases["速度系数"]) == [0.8, 1.2, 0.8, 1.2]
+    assert set(cases["求解状态"]) <= {"已证明最优", "未证明最优，时限内找到的最好方案"}
     chosen = [s for row in cases["选中的站点"] for s in row.split(";")]
     assert sites["被选中次数"].sum() == len(chosen)
     assert (robust["稳健方案占比"] <= robust["自身最优方案占比"] + 1e-9).all()

@@ -119,6 +119,8 @@ def test_command_line_writes_the_tables_and_the_workbook(tmp_path, capsys) -> No
     book = load_workbook(out / "sensitivity.xlsx")
     assert book.sheetnames == ["Cases", "Site stability", "Robust plan"]
     assert book["Cases"]["B1"].value == "Prevalence (‰)"
+    assert book["Cases"]["D2"].value == "proven optimal"  # words, not codes
+    assert set(cases["status"]) == {"optimal"}  # the CSV keeps the codes
     assert Scenario.from_json((out / "scenario.json").read_text(encoding="utf-8")) == SMALL
     assert (out / "summary.txt").read_text(encoding="utf-8").strip() in shown
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from planning.i18n import text as catalog_text
 from planning.report.sensitivity import (
     export_sensitivity,
     format_sensitivity,
+    headed,
     sensitivity_tables,
 )
 from planning.scenario import Scenario
@@ -46,9 +46,7 @@ def _run(
 
 
 def _headed(frame: pd.DataFrame) -> pd.DataFrame:
-    code = lang()
-    named = frame.rename(columns=lambda c: catalog_text(f"sensitivity.col_{c}", code))
-    return named.rename_axis(catalog_text(f"sensitivity.col_{frame.index.name}", code))
+    return headed(frame, lang())  # type: ignore[arg-type]
 
 
 def _workbook(result: SensitivityResult) -> bytes:

@@ -63,6 +63,9 @@ ROBUST_COLUMNS = (
 )
 
 
+STATUSES = ("optimal", "feasible", "infeasible", "error")
+
+
 def _num(value: Any) -> float:
     try:
         return float(value)
@@ -145,8 +148,15 @@ def sensitivity_tables(result: SensitivityResult) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _headed(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """``frame`` with its columns and index named in ``lang`` (catalog ``sensitivity.col_*``)."""
+def headed(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Return ``frame`` for people: columns, index and solver status in ``lang``.
+
+    Column and index names from the catalog (``sensitivity.col_*``), the status in words
+    (``sensitivity.status_*``); the CSV files keep the codes.
+    """
+    if "status" in frame.columns:
+        words = {s: i18n.text(f"sensitivity.status_{s}", lang) for s in STATUSES}
+        frame = frame.assign(status=frame["status"].map(lambda s: words.get(s, s)))
     named = frame.rename(columns=lambda col: i18n.text(f"sensitivity.col_{col}", lang))
     return named.rename_axis(i18n.text(f"sensitivity.col_{frame.index.name}", lang))
 
@@ -167,7 +177,7 @@ def export_sensitivity(result: SensitivityResult, out: Path, *, lang: Lang = "zh
     with pd.ExcelWriter(book, engine="openpyxl") as writer:
         for name, frame in tables.items():
             sheet = i18n.text(f"sensitivity.sheet_{name}", lang)
-            _headed(frame, lang).to_excel(writer, sheet_name=sheet)
+            headed(frame, lang).to_excel(writer, sheet_name=sheet)
             ws = writer.sheets[sheet]
             for column in ws.columns:
                 ws.column_dimensions[column[0].column_letter].width = 16
