@@ -145,7 +145,10 @@ def test_matches_enumeration(seed: int, n_demand: int, n_sites: int, p: int, n_f
     )
     assert sol.status == "optimal"
     assert len(sol.selected_sites) == p
-    assert sol.extras["worst_county_share"] == pytest.approx(share, abs=1e-6)
+    if sol.extras["max_min_counties"]:
+        assert sol.extras["worst_county_share"] == pytest.approx(share, abs=1e-6)
+    else:  # no county any site reaches: nothing to lift
+        assert sol.extras["worst_county_share"] is None
     assert sol.objective == pytest.approx(covered, abs=1e-6)
     # the plan itself reaches both figures
     within = sol.allocation[sol.allocation["travel_min"] <= 30.0]
@@ -239,7 +242,8 @@ def test_side_rules_hold_and_match_enumeration(seed: int, p: int, target: float 
     sol = solve(data, opts)
     assert sol.status == "optimal"
     assert {site_county[s] for s in sol.selected_sites} >= demand_counties
-    assert sol.extras["worst_county_share"] == pytest.approx(best[0], abs=1e-6)
+    expected = best[0] if reach else None  # no county any site reaches: nothing to lift
+    assert sol.extras["worst_county_share"] == pytest.approx(expected, abs=1e-6)
     assert sol.objective == pytest.approx(best[1], abs=1e-6)
 
 
@@ -263,3 +267,12 @@ def test_fairest_plan_summary_treats_its_objective_as_a_patient_count() -> None:
     assert 0 < plan.solution.objective < fair.privacy_threshold
     assert summary["objective"] == f"<{fair.privacy_threshold}"
     assert model_name("max_min", "zh") == "公平优先模型（最差区县优先）"
+
+
+def test_without_counties_it_is_the_mclp() -> None:
+    travel = {("a", "s0"): 5.0, ("b", "s1"): 5.0, ("c", "s1"): 9.0}
+    data = make_input(travel, {"a": 2.0, "b": 1.0, "c": 4.0}, ["s0", "s1"])
+    sol = solve(data, ModelOptions(kind="max_min", p=1))
+    assert sol.selected_sites == ("s1",)
+    assert sol.objective == pytest.approx(5.0)
+    assert sol.extras["worst_county_share"] is None

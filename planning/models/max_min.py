@@ -220,7 +220,7 @@ def solve_max_min(
         if raw1.status == "infeasible":
             raise Infeasible(raw1)
         raise NoSolution(raw1)
-    share = float(raw1.x[u]) if counties else 1.0
+    share = float(raw1.x[u]) if counties else 0.0  # no county to lift: the MCLP
     t1 = time.perf_counter()
     form2, _, _ = formulate_max_min(prep, opts, floor=share)
     form2.mip.highs_options.update(MCLP_WARM_OPTIONS)
@@ -236,7 +236,7 @@ def solve_max_min(
     bound = raw2.bound if proven1 and raw2.x is not None else None
     _, unreachable = reachable_counties(prep)
     extras: dict[str, object] = {
-        "worst_county_share": share,
+        "worst_county_share": share if counties else None,
         "worst_county_share_bound": min(1.0, float(raw1.bound)) if raw1.bound is not None else None,
         "max_min_gap": raw1.gap,
         "max_min_counties": counties,
