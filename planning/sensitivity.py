@@ -289,11 +289,11 @@ def _robust(
         optima = [float(plan.solution.objective) for _, plan in done]
     starts = [plan.solution.selected_sites for _, plan in done]
     rob = models.solve_robust(data, opts, measure=measure, optima=optima, starts=starts)
-    own = [float(plan.tables.kpis["patients_within"]) for _, plan in done]
+    own = [float(plan.tables.kpis.patients_within) for _, plan in done]
     robust_within = []
     for (inputs, plan), _ in zip(done, data, strict=True):
         fixed = _fixed_plan(inputs, plan.scenario, rob.selected_sites)
-        robust_within.append(float(fixed.tables.kpis["patients_within"]))
+        robust_within.append(float(fixed.tables.kpis.patients_within))
     table = pd.DataFrame(
         {
             "own_within": own,
@@ -301,7 +301,7 @@ def _robust(
         }
     ).rename_axis("case")
     table["regret"] = 1.0 - table["robust_within"] / table["own_within"]
-    total = pd.Series([float(p.tables.kpis["patients_total"]) for _, p in done])
+    total = pd.Series([float(p.tables.kpis.patients_total) for _, p in done])
     table["own_share"] = table["own_within"] / total
     table["robust_share"] = table["robust_within"] / total
     # the privacy rule: a count below the threshold is not shown (its share still is: the

@@ -141,12 +141,12 @@ def equity_lines(tables: ResultTables, *, threshold: int) -> list[EquityLine]:
     if ids is not None:
         shown["counties_below_target_names"] = [names.get(c, c) for c in ids]
     n_counties = int((tables.counties["patients"].astype(float) > 0).sum())
-    cutoff = _num(k.get("travel_cutoff_min"))
+    cutoff = _num(k.travel_cutoff_min)
     params: dict[str, dict[str, Any]] = {
         "travel_gini": {"cutoff_min": cutoff},
-        "worst_county_share": {"minutes": _num(k.get("max_travel_min"))},
+        "worst_county_share": {"minutes": _num(k.max_travel_min)},
         "counties_below_target": {
-            "target": _pct(_num(k.get("equity_target"))).replace(".0%", "%"),
+            "target": _pct(_num(k.equity_target)).replace(".0%", "%"),
             "source": target_source(k),
         },
     }
@@ -171,13 +171,11 @@ def lower_bound_note(tables: ResultTables, *, threshold: int) -> i18n.Msg | None
     The count of patients beyond the cut-off reads as the plan's privacy mask shows it.
     """
     k = tables.kpis
-    if not k.get("travel_gini_lower_bound"):
+    if not k.travel_gini_lower_bound:
         return None
     mask = count_mask(tables, threshold=threshold)
-    count = mask.kpi_text("patients_beyond_cutoff", _num(k.get("patients_beyond_cutoff")))
-    return i18n.Msg(
-        "equity.lower_bound_note", count=count, cutoff_min=_num(k.get("travel_cutoff_min"))
-    )
+    count = mask.kpi_text("patients_beyond_cutoff", _num(k.patients_beyond_cutoff))
+    return i18n.Msg("equity.lower_bound_note", count=count, cutoff_min=_num(k.travel_cutoff_min))
 
 
 def equity_json(tables: ResultTables, *, threshold: int) -> dict[str, Any]:

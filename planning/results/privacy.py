@@ -536,7 +536,7 @@ def _hidden_equity(tables: ResultTables, mask: CountMask) -> set[str]:
     """
     c = tables.counties
     k = tables.kpis
-    if "share_within" not in c.columns or "worst_county_share" not in k:
+    if "share_within" not in c.columns or k.get("worst_county_share") is None:
         return set()
     threshold = mask.threshold
     shown = hide_revealing_shares(
