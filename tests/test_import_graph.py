@@ -147,3 +147,18 @@ def test_library_never_imports_the_app(banned: str) -> None:
             if any(n == banned or n.startswith(banned + ".") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+MAX_MODULE_LINES = 850
+"""Issue 14: no module over ~800 lines (a little slack so one added function is not a failure)."""
+
+
+def test_no_module_is_a_warehouse() -> None:
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+        if "_vendor" not in path.parts
+    }
+    assert sizes, "no modules read"
+    too_long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert too_long == {}, f"split these modules (over {MAX_MODULE_LINES} lines): {too_long}"
