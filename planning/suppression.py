@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -164,13 +165,77 @@ class ShownCount:
         return format(self, "")
 
 
+def _bound_text(bound: float, spec: str, *, up: bool) -> str:
+    """``bound`` in ``spec`` rounded outwards (up for an upper bound) at the shown digits."""
+    match = re.fullmatch(r".*\.(\d+)%", spec)
+    if match is None:
+        return format(bound, spec)
+    factor = 10.0 ** (int(match.group(1)) + 2)
+    rounded = (math.ceil if up else math.floor)(bound * factor - (1e-9 if up else -1e-9)) / factor
+    return format(rounded, spec)
+
+
+@dataclass(frozen=True)
+class ShownShare:
+    """A share of a shown count in a message (``share = patients_within / patients_total``).
+
+    With the total shown elsewhere (a county's patients), the share gives back the counts it
+    splits the total into: the patients within (``share x total``) and the rest (``total -
+    within``). It is shown as a number only when neither is hidden by the rule (``0 < n <
+    threshold``); otherwise as the bound that a ``"<N"`` count allows anyway: ``"<0.5%"``
+    when few are within (``N / total``), ``">99.5%"`` when few are not (``1 - N / total``).
+
+    Examples
+    --------
+    >>> f"{ShownShare(0.002, 1000.0, 2.0, 5):.1%}", f"{ShownShare(0.5, 100.0, 50.0, 5):.1%}"
+    ('<0.5%', '50.0%')
+    >>> f"{ShownShare(0.998, 1000.0, 998.0, 5):.1%}"
+    '>99.5%'
+    """
+
+    value: float
+    patients_total: float
+    patients_within: float
+    threshold: int
+
+    def __format__(self, spec: str) -> str:
+        """Return the share in ``spec`` (``.1%``), or a bound when it would give a count back."""
+        total, within, thr = self.patients_total, self.patients_within, self.threshold
+        beyond = total - within
+        if within <= 0:  # none within: the rest is the total, which shows as it shows
+            return format(self.value, spec)
+        if 0 < within < thr:
+            return "<" + _bound_text(min(1.0, thr / total), spec, up=True)
+        if 0 < beyond < thr:
+            return ">" + _bound_text(max(0.0, 1.0 - thr / total), spec, up=False)
+        return format(self.value, spec)
+
+    def __str__(self) -> str:
+        """Return the share as shown, in percent with one decimal."""
+        return format(self, ".1%")
+
+
+SHARE_PARAMS = ("share", "patients_total", "patients_within")
+"""A message's share of patients with the two counts it relates (see :class:`ShownShare`)."""
+
+
 def protect_params(params: Mapping[str, Any], *, threshold: int) -> dict[str, Any]:
     """Return message parameters with every patient count (:data:`COUNT_PARAMS`) protected.
 
     Counts inside nested messages (a list of :class:`~planning.i18n.Msg`, a
-    :class:`~planning.i18n.Joined`) are protected too.
+    :class:`~planning.i18n.Joined`) are protected too. A ``share`` given with the counts it
+    relates (``patients_total``, ``patients_within``) is shown as :class:`ShownShare`.
     """
-    return {k: _protect_value(k, v, threshold) for k, v in params.items()}
+    out = {k: _protect_value(k, v, threshold) for k, v in params.items()}
+    values = [params.get(k) for k in SHARE_PARAMS]
+    if all(_is_number(v) for v in values):
+        share, total, within = (float(v) for v in values)  # type: ignore[arg-type]
+        out["share"] = ShownShare(share, total, within, threshold)
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _protect_value(name: str, value: Any, threshold: int) -> Any:

@@ -95,14 +95,17 @@ def _check_county_target(prep: Prepared, target: float) -> None:
     frame = pd.DataFrame({"c": prep.county, "w": prep.weight, "ok": coverable})
     for c, grp in frame[frame["w"] > 0].groupby("c", sort=True):
         total = float(grp["w"].sum())
-        share = float(grp.loc[grp["ok"], "w"].sum()) / total
+        within = float(grp.loc[grp["ok"], "w"].sum())
+        share = within / total
         if share + 1e-9 < target:
             raise InfeasibleError(
                 "models.county_target_unreachable",
                 culprit="county_coverage_target",
                 target=target,
                 county=_county_names(prep, [str(c)]),
-                share=share,
+                share=share,  # shown by the privacy rule at the solve boundary
+                patients_total=total,
+                patients_within=within,
             )
 
 
