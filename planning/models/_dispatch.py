@@ -89,17 +89,27 @@ def solve(
             solver=opts.solver,
         ) from None
     sol = decode(out, form, prep, opts)
+    # MCLP's objective is the patients it covers, which the plan's outputs may show only as
+    # "<5" or hide to protect another count: the exact figure stays out of progress and logs
+    is_count = opts.kind == "mclp"
     if progress is not None:
-        progress(
-            1.0, MsgStr("progress.objective", status=_status(sol.status), objective=sol.objective)
+        status = _status(sol.status)
+        if is_count:
+            progress(1.0, MsgStr("progress.objective_in_results", status=status))
+        else:
+            progress(1.0, MsgStr("progress.objective", status=status, objective=sol.objective))
+    elapsed = time.perf_counter() - t_start
+    if is_count:
+        gap = "n/a" if sol.gap is None else f"{sol.gap:.2%}"
+        logger.info("%s solved: %s, gap %s, %.2f s total", opts.kind, sol.status, gap, elapsed)
+    else:
+        logger.info(
+            "%s solved: %s, objective %.6g, %.2f s total",
+            opts.kind,
+            sol.status,
+            sol.objective,
+            elapsed,
         )
-    logger.info(
-        "%s solved: %s, objective %.6g, %.2f s total",
-        opts.kind,
-        sol.status,
-        sol.objective,
-        time.perf_counter() - t_start,
-    )
     return sol
 
 

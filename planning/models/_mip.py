@@ -493,7 +493,10 @@ class HighsSession:
         if x is not None and obj is not None:
             value = float(self.mip.cost @ x) + float(self.mip.offset)
             if abs(value - obj) > 1e-6 * max(1.0, abs(value)):
-                logger.warning("HiGHS objective %.9g differs from its solution's %.9g", obj, value)
+                logger.warning(  # no figures: an objective may be a count of patients
+                    "HiGHS objective differs from its solution's by %.3g (relative)",
+                    abs(value - obj) / max(1.0, abs(value)),
+                )
                 obj, trusted = value, False
         bound: float | None
         if is_mip:
