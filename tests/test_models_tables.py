@@ -46,6 +46,9 @@ def write_tables(tmp_path: Path, *, minutes_b_s1: str = "20") -> list[str]:
 
 def test_p_median_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = write_tables(tmp_path)
+    # c's 3 patients shown as a number (and the objective 167 = ... + 3 x 9) need a privacy
+    # threshold of at most 3 (issue #19; tests/test_privacy_own_tables.py: the default, 5)
+    args += ["--privacy-threshold", "3"]
     assert main([*args, "--model", "p-median", "--sites", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     # s2 alone: 10*12 + 5*4 + 3*9 = 167; s1 alone cannot serve c
@@ -63,7 +66,7 @@ def test_p_median_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_capacity_column_makes_model_capacitated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = write_tables(tmp_path)
+    args = [*write_tables(tmp_path), "--privacy-threshold", "3"]  # c's 3 patients as a number
     code = main(
         [*args, "--model", "p-median", "--sites", "2", "--capacity-column", "cap", "--json"]
     )

@@ -212,13 +212,21 @@ def _source_lines(plan: Any) -> list[Msg]:
     return lines
 
 
-def solution_to_json(solution: Solution) -> dict[str, Any]:
+def solution_to_json(
+    solution: Solution, *, threshold: int | None = None, patients_total: float | None = None
+) -> dict[str, Any]:
     """Return the JSON-ready summary of ``solution`` printed by ``solve --json``.
 
     Keys: ``model``, ``status``, ``objective``, ``gap``, ``bound``, ``solver``,
     ``solve_time_s``, ``selected_sites``, ``assignment`` (rows ``demand_id``, ``site_id``,
     ``travel_min``, ``patients``), ``site_load`` (rows ``site_id``, ``patients``,
     ``capacity`` or ``null`` when unlimited), ``coverage_share``, ``mean_travel_min``.
+
+    With ``threshold`` (the scenario's ``privacy_threshold``) and ``patients_total`` (the
+    demand table's patients), patient counts follow the privacy rule as the plan's outputs
+    do (:func:`planning.results.solution_count_mask`): ``"<N"`` or ``"≥L"`` instead of the
+    number (lines, loads, MCLP's objective and bound), ``null`` for a share or a figure
+    weighted by patients that would give a hidden count back.
     """
     import pandas as pd  # noqa: PLC0415 - heavy import, only for this command
 
@@ -230,18 +238,42 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
 
     alloc = solution.allocation
     load = solution.extras.get("site_load")
+    hidden = _solution_mask(solution, threshold, patients_total)
+
+    def count(key: str, v: object) -> float | str | None:
+        return hidden.get(key, num(v))
+
     site_load = []
     if isinstance(load, pd.DataFrame):
         site_load = [
-            {"site_id": str(r.site_id), "patients": num(r.patients), "capacity": num(r.capacity)}
+            {
+                "site_id": str(r.site_id),
+                "patients": count(f"site:{r.site_id}", r.patients),
+                "capacity": num(r.capacity),
+            }
             for r in load.itertuples()
         ]
+    objective: float | str | None = num(solution.objective)
+    bound: float | str | None = num(solution.bound)
+    share = num(solution.extras.get("coverage_share"))
+    mean = num(solution.extras.get("mean_travel_min"))
+    if threshold is not None:
+        from planning.results import privacy  # noqa: PLC0415
+
+        if solution.model == "mclp" and "kpi:patients_within" in hidden:  # covered patients
+            objective = bound = hidden["kpi:patients_within"]  # the bound + gap give it back
+        if privacy.solution_lines_hidden(hidden):  # figures weighted by the lines' patients
+            mean = None
+            if solution.model == "p_median":
+                objective = bound = None
+        if privacy.solution_shares_hidden(hidden):
+            share = None
     return {
         "model": solution.model,
         "status": solution.status,
-        "objective": num(solution.objective),
+        "objective": objective,
         "gap": num(solution.gap),
-        "bound": num(solution.bound),
+        "bound": bound,
         "solver": solution.solver,
         "solve_time_s": round(solution.solve_time_s + solution.build_time_s, 3),
         "selected_sites": list(solution.selected_sites),
@@ -250,15 +282,45 @@ def solution_to_json(solution: Solution) -> dict[str, Any]:
                 "demand_id": str(r.demand_id),
                 "site_id": str(r.site_id),
                 "travel_min": num(r.travel_min),
-                "patients": num(r.patients),
+                "patients": count(f"line:{i}", r.patients),
             }
-            for r in alloc.itertuples()
+            for i, r in enumerate(alloc.itertuples())
         ],
         "site_load": site_load,
-        "coverage_share": num(solution.extras.get("coverage_share")),
-        "mean_travel_min": num(solution.extras.get("mean_travel_min")),
+        "coverage_share": share,
+        "mean_travel_min": mean,
         "hubs": list(solution.extras.get("hubs", ()) or ()),  # type: ignore[call-overload]
     }
+
+
+def _solution_mask(
+    solution: Solution, threshold: int | None, patients_total: float | None
+) -> dict[str, str]:
+    """Return the privacy mask of a solve from own tables (empty without a threshold)."""
+    if threshold is None or patients_total is None:
+        return {}
+    import pandas as pd  # noqa: PLC0415 - heavy import, only for this command
+
+    from planning.results import privacy  # noqa: PLC0415
+
+    load = solution.extras.get("site_load")
+    share = float(str(solution.extras.get("coverage_share", math.nan)))
+    return privacy.solution_count_mask(
+        solution.allocation,
+        load if isinstance(load, pd.DataFrame) else None,
+        model=solution.model,
+        objective=float(solution.objective),
+        patients_total=patients_total,
+        patients_within=share * patients_total,
+        threshold=threshold,
+    )
+
+
+class _Shown(str):  # noqa: SLOT000 - a str subclass cannot have non-empty __slots__
+    """A figure already shown as text (``"<5"``, ``"≥8"``) in a numeric template slot."""
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
 
 
 def solve_tables_command(args: Any, scenario: Any) -> int:
@@ -268,9 +330,11 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
     Prints the JSON summary (``--json``) or a short text summary on stdout; with ``--out DIR``
     also writes ``result.json``, ``assignment.csv`` and ``scenario.json`` there.
     """
+    import pandas as pd  # noqa: PLC0415 - heavy import, only for this command
+
     from planning.models import solve  # noqa: PLC0415
     from planning.models.tables import load_model_input  # noqa: PLC0415
-    from planning.suppression import protect_error  # noqa: PLC0415
+    from planning.suppression import protect_error, suppress_small  # noqa: PLC0415
 
     missing = [
         flag
@@ -299,12 +363,22 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
         solution = solve(data, scenario)
     except PlanningError as err:  # its patient counts as every output shows them ("<5")
         raise protect_error(err, threshold=scenario.privacy_threshold) from None
-    result = solution_to_json(solution)
+    thr = scenario.privacy_threshold
+    result = solution_to_json(
+        solution, threshold=thr, patients_total=float(data.demand["weight"].sum())
+    )
     if args.out:  # written whole into a temporary folder, then swapped in (old kept on failure)
+        alloc = solution.allocation.copy()  # the lines as result.json shows them
+        shown = [r["patients"] for r in result["assignment"]]
+        alloc["patients"] = suppress_small(
+            alloc["patients"].astype(float),
+            threshold=thr,
+            hidden=pd.Series([v if isinstance(v, str) else None for v in shown], index=alloc.index),
+        )
         with replacing_folder(Path(args.out)) as staging:
             write_text(staging / "result.json", dumps(result, indent=2))
             with replacing(staging / "assignment.csv") as tmp:
-                solution.allocation.to_csv(tmp, index=False)
+                alloc.to_csv(tmp, index=False)
             scenario.save(staging / "scenario.json")
     if args.json:
         sys.stdout.write(dumps(result, indent=2) + "\n")
@@ -315,7 +389,11 @@ def solve_tables_command(args: Any, scenario: Any) -> int:
             model=solution.model,
             status=i18n.status_words(solution.status),
             gap=gap,
-            objective=solution.objective,
+            objective=_Shown("–")
+            if result["objective"] is None
+            else _Shown(result["objective"])
+            if isinstance(result["objective"], str)
+            else solution.objective,
             sites=", ".join(solution.selected_sites),
         )
         sys.stdout.write(line.text(args.ui_lang) + "\n")
