@@ -39,6 +39,7 @@ from planning.results.privacy import (
     public_counties,
     public_policy,
     public_sites,
+    solution_count_mask,
     suppress_columns,
     travel_left_out,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "reach_cutoff_min",
     "region_input_overview",
     "region_input_totals",
+    "solution_count_mask",
     "solve_rollout",
     "summarise",
     "suppress_columns",
