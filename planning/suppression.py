@@ -165,6 +165,25 @@ class ShownCount:
         return format(self, "")
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """A figure left out because it would give a hidden count back, in a numeric template slot.
+
+    ``format(Withheld(), ".1f")`` is ``"–"`` whatever the format spec (a mean travel time or
+    p-median's objective, patients x minutes, when an assignment line's count is hidden).
+    """
+
+    text: str = "–"
+
+    def __format__(self, spec: str) -> str:
+        """Return the text shown instead of the figure, ignoring ``spec``."""
+        return self.text
+
+    def __str__(self) -> str:
+        """Return the text shown instead of the figure."""
+        return self.text
+
+
 def _bound_text(bound: float, spec: str, *, up: bool) -> str:
     """``bound`` in ``spec`` rounded outwards (up for an upper bound) at the shown digits."""
     match = re.fullmatch(r".*\.(\d+)%", spec)

@@ -59,7 +59,7 @@ def kpi_values(plan: Plan) -> dict[str, str]:
         **equity,
         "share_within": "—" if "share_within" in hidden else fmt_pct(k.share_within),
         "counties_with_site": f"{k.counties_with_site} / {k.n_counties}",
-        "mean_travel_min": fmt_min(k.mean_travel_min),
+        "mean_travel_min": "—" if "mean_travel_min" in hidden else fmt_min(k.mean_travel_min),
         "max_travel_min": fmt_min(k.max_travel_min_observed),
         "n_sites": f"{k.n_sites} ({k.n_sites_existing} + {k.n_sites_new})",
         "patients_within": mask.kpi_text("patients_within", _num(k.patients_within)) or "—",

@@ -96,6 +96,7 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
     from planning.report.labels import count_text  # noqa: PLC0415 - heavy (geopandas, openpyxl)
     from planning.results.privacy import count_mask, hidden_kpis  # noqa: PLC0415
     from planning.results.tables import capacity_advice  # noqa: PLC0415
+    from planning.suppression import Withheld  # noqa: PLC0415
     from planning.travel.table import travel_label_shown  # noqa: PLC0415
 
     lang = i18n.check_language(lang)
@@ -116,6 +117,10 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
         and abs(sol.objective - k.patients_within) < 0.5
     ):
         objective = covered
+    figures = hidden_kpis(plan.tables, threshold=thr)
+    if "objective" in figures:  # p-median's patients x minutes would give a hidden line back
+        objective = "–"
+    mean: float | Withheld = Withheld() if "mean_travel_min" in figures else k.mean_travel_min
     hidden = mask.kpi_share_hidden()
     share: Msg | str = Msg("cli.share_hidden") if hidden else f"{k.share_within:.1%}"
     lines = [
@@ -155,13 +160,13 @@ def _print_summary(plan: Any, out: Path | None, lang: str | None = None) -> None
         ),
         Msg(
             "cli.summary_travel_times",
-            mean=k.mean_travel_min,
+            mean=mean,
             max=k.max_travel_min_observed,
         ),
     ]
     n_beyond = mask.kpi_text("patients_beyond_cutoff", k.patients_beyond_cutoff)
     if k.patients_beyond_cutoff > 1e-6:  # every travel figure says whom it leaves out
-        if "share_beyond_cutoff" in hidden_kpis(plan.tables, threshold=thr):
+        if "share_beyond_cutoff" in figures:
             lines.append(Msg("cli.summary_beyond", cutoff=k.travel_cutoff_min, n=n_beyond))
         else:
             lines.append(

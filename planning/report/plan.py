@@ -118,7 +118,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     Patient counts below the scenario's ``privacy_threshold`` appear as ``"<N"`` and counts
     that would give one back as ``"≥N"`` (:func:`planning.results.count_mask`: KPI counts,
     and the MCLP objective and bound, which are the covered patients); a share whose count is
-    hidden is ``None``.
+    hidden is ``None``, as are the mean travel time and p-median's objective and bound when an
+    assignment line's count is hidden (:func:`planning.results.hidden_kpis`).
     """
     sol = plan.solution
     thr = plan.scenario.privacy_threshold
@@ -135,8 +136,12 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     for key in EQUITY_KPIS:  # equity figures that would give a hidden county share back
         if key in hidden_figures:
             k[key] = None
+    if "mean_travel_min" in hidden_figures:  # patients x minutes: a hidden line comes back
+        k["mean_travel_min"] = None
     objective: float | str | None = sol.objective
     bound: float | str | None = sol.bound
+    if "objective" in hidden_figures:  # p-median's patients x minutes, and its bound
+        objective = bound = k["objective"] = None
     if sol.model in {"mclp", "max_min"}:  # the objective is a patient count: those within reach
         hidden = mask.kpi("patients_within") if abs(sol.objective - within) < 0.5 else None
         objective = _summary_count(sol.objective, thr, hidden)

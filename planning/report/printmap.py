@@ -34,9 +34,10 @@ from planning.inputs.regions import utm_crs
 from planning.report import legend as legend_classes
 from planning.report.labels import data_sources, model_name, place_label, text
 from planning.report.map_layers import PREFECTURE_COLOUR, spans_prefectures
-from planning.results.privacy import count_mask, travel_left_out
+from planning.results.privacy import count_mask, hidden_kpis, travel_left_out
 from planning.results.province import province_overview
 from planning.results.tables import capacity_advice
+from planning.suppression import Withheld
 from planning.travel.table import travel_label_local
 
 if TYPE_CHECKING:
@@ -461,7 +462,9 @@ def render_print_map(
         ),
     ]
     if not pd.isna(k.mean_travel_min):
-        key_lines.append(_l("k_mean_max", lang, m=k.mean_travel_min, x=k.max_travel_min_observed))
+        hidden = "mean_travel_min" in hidden_kpis(plan.tables, threshold=thr)  # lines x minutes
+        mean = Withheld("—") if hidden else k.mean_travel_min
+        key_lines.append(_l("k_mean_max", lang, m=mean, x=k.max_travel_min_observed))
         left_out = travel_left_out(plan.tables, threshold=thr)
         key_lines.append(
             left_out.text(lang)

@@ -29,7 +29,13 @@ from planning.report.labels import (
     model_name,
     text,
 )
-from planning.results.privacy import CountMask, count_mask, public_policy, travel_left_out
+from planning.results.privacy import (
+    CountMask,
+    count_mask,
+    hidden_kpis,
+    public_policy,
+    travel_left_out,
+)
 from planning.results.tables import capacity_advice
 from planning.suppression import hide_revealing_shares
 from planning.travel.table import travel_label_shown
@@ -273,7 +279,9 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
         f"{k.counties_with_site} / {k.n_counties} ({k.county_share_with_site:.0%})",
     )
     pair("n_sites", f"{k.n_sites} ({k.n_sites_existing} / {k.n_sites_new})")
-    pair("mean_travel", None if pd.isna(k.mean_travel_min) else round(k.mean_travel_min, 1))
+    mean = k.mean_travel_min  # left out when a hidden line's patients x minutes are in it
+    hidden_mean = "mean_travel_min" in hidden_kpis(t, threshold=thr)
+    pair("mean_travel", None if hidden_mean or pd.isna(mean) else round(mean, 1))
     longest = k.max_travel_min_observed
     pair("longest_travel", None if pd.isna(longest) else round(float(longest), 1))
     for advice in capacity_advice(t):

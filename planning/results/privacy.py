@@ -130,6 +130,20 @@ class CountMask:
         """Text replacing the headline count ``key`` (``None`` where shown exactly)."""
         return self.hidden.get(f"kpi:{key}")
 
+    def lines_hidden(self, assignments: pd.DataFrame) -> bool:
+        """Whether an assignment line's or a demand cell's count is hidden (counted cells only).
+
+        Figures summing the patients times their minutes (p-median's objective, the mean
+        travel times) would then give the hidden count back: a line's minutes are shown, and
+        a cell's minutes to its nearest site follow from the shown places (an estimate).
+        Estimated cells (a census plan) are not in the mask, so this is ``False`` there.
+        """
+        if any(k.startswith("cell:") for k in self.hidden):
+            return True
+        if assignments.empty or "demand_id" not in assignments.columns:
+            return False
+        return bool(self.lines(assignments).notna().any())
+
     def kpi_share_hidden(self) -> bool:
         """Whether the region's within-reach share (and its target marks) must be left out."""
         return any(self.kpi(k) is not None for k in ("patients_total", "patients_within"))
@@ -513,7 +527,11 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     hidden by :func:`count_mask` (``"<N"`` or ``"≥L"``); ``share_within`` (and
     ``share_beyond_cutoff``) is left out when either count it relates is hidden, since
     share x total gives the count back; equity figures that would give a county's hidden
-    share back (the worst-off county, counties below the target, an urban or rural share).
+    share back (the worst-off county, counties below the target, an urban or rural share);
+    when an assignment line's or a demand cell's count is hidden (a table of places), the
+    mean travel times (:data:`WEIGHTED_FIGURES`) and p-median's ``objective``, which are sums
+    of patients times their minutes (the total less the shown lines gives it back).
+    Estimated cells (census plans) hide no line, so these figures stay shown there.
     """
     mask = count_mask(tables, threshold=threshold)
     hidden = {c for c in KPI_COUNTS if mask.kpi(c) is not None}
@@ -522,7 +540,21 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     if any(mask.kpi(k) is not None for k in ("patients_total", "patients_beyond_cutoff")):
         hidden.add("share_beyond_cutoff")
     hidden |= _hidden_equity(tables, mask)
+    if mask.lines_hidden(tables.assignments):  # sums of patients x minutes give a count back
+        hidden |= set(WEIGHTED_FIGURES)
+        if tables.kpis.model == "p_median":  # its objective: the patients x minutes
+            hidden.add("objective")
     return frozenset(hidden)
+
+
+WEIGHTED_FIGURES = (
+    "mean_travel_min",
+    "urban_mean_travel_min",
+    "rural_mean_travel_min",
+    "urban_rural_gap_min",
+)
+"""Headline figures weighted by the patients (lines x their shown minutes): left out when a
+line's or a cell's count is hidden, with p-median's objective (the patients x minutes)."""
 
 
 def _hidden_equity(tables: ResultTables, mask: CountMask) -> set[str]:
