@@ -127,6 +127,18 @@ def test_place_table_withholds_objective_and_mean(tmp_path: Path) -> None:
         for value in (float(figure), float(figure) * total):
             for n in _recovered(lines, value, total):
                 assert not (0.5 < n < THR - 0.5 and abs(n - round(n)) < 1e-6), (figure, n)
+    # a site's or county's mean x its shown patients: the same sum over its own lines
+    sites = pd.read_csv(plan / "sites.csv", dtype=str, encoding="utf-8-sig").set_index("site_id")
+    counties = pd.read_csv(plan / "counties.csv", dtype=str, encoding="utf-8-sig")
+    counties = counties.set_index("county_id")
+    for frame, by in ((sites, "site_id"), (counties, "county")):
+        for gid, r in frame.iterrows():
+            own = lines[lines[by].astype(str) == str(gid)]
+            if pd.to_numeric(own["patients"], errors="coerce").notna().all():
+                continue  # no hidden line in it: its mean is shown as before
+            assert pd.isna(pd.to_numeric(r["mean_travel_min"])), (by, gid)
+    assert sites["mean_travel_min"].isna().any() and counties["mean_travel_min"].isna().any()
+    assert counties["mean_travel_min"].notna().any()  # counties without a hidden line keep it
     # the same observer finds the count in the exact figures the summary used to show
     old = _recovered(lines, _exact_objective(folder), total)
     assert any(abs(n - 1) < 1e-6 for n in old), old
@@ -145,6 +157,10 @@ def test_census_plan_keeps_objective_and_mean(tmp_path: Path) -> None:
     assert f"objective {summary['objective']:,.2f}" in printed
     shown = _summary_mean(folder)
     assert isinstance(shown, float) and math.isclose(shown, round(mean, 1))
+    for name in ("sites.csv", "counties.csv"):  # every site's and county's mean, as before
+        frame = pd.read_csv(folder / "plan" / name, encoding="utf-8-sig")
+        has = frame["patients" if name == "counties.csv" else "assigned_patients"].astype(str)
+        assert frame.loc[has != "0", "mean_travel_min"].notna().all(), name
 
 
 @pytest.mark.parametrize("model", ["p-center", "mclp"])

@@ -11,6 +11,7 @@ from planning import _atomic
 from planning.inputs.coords import haversine_m, wgs84_to_gcj02
 from planning.inputs.sites import psychiatric_hospitals
 from planning.results.privacy import CountMask, suppress_columns
+from planning.results.tables import ResultTables
 from planning.suppression import hide_revealing_shares
 
 if TYPE_CHECKING:
@@ -60,6 +61,16 @@ def county_hidden(mask: CountMask, index: pd.Index) -> dict[str, pd.Series]:
 
 def site_hidden(mask: CountMask, index: pd.Index) -> dict[str, pd.Series]:
     return {"assigned_patients": mask.sites(index)}
+
+
+def travel_means(frame: pd.DataFrame, mask: CountMask, tables: ResultTables, by: str) -> pd.Series:
+    """``frame``'s ``mean_travel_min`` as shown: NaN where a hidden count is in the mean.
+
+    ``frame`` is indexed by site (``by="site_id"``) or county (``by="county"``); see
+    :meth:`~planning.results.privacy.CountMask.travel_hidden`.
+    """
+    hidden = frame.index.astype(str).isin(mask.travel_hidden(tables, by))
+    return frame["mean_travel_min"].astype(float).where(~hidden)
 
 
 # ------------------------------------------------------------------------ site table

@@ -19,6 +19,7 @@ from planning.report._shared import (
     site_hidden,
     site_table,
     suppressed,
+    travel_means,
 )
 from planning.results.privacy import (
     count_mask,
@@ -52,6 +53,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     crs = "EPSG:4326"
 
     sites = site_table(plan)
+    sites["mean_travel_min"] = travel_means(sites, mask, plan.tables, "site_id")
     s_hidden = site_hidden(mask, sites.index)
     hide_small_shares(sites, ("assigned_patients",), "load_share", thr, s_hidden)
     sites["travel_mode"] = label
@@ -91,6 +93,7 @@ def gis_layers(plan: Plan) -> dict[str, gpd.GeoDataFrame]:
     )
 
     counties = plan.tables.counties.copy()
+    counties["mean_travel_min"] = travel_means(counties, mask, plan.tables, "county")
     c_hidden = county_hidden(mask, counties.index)
     hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr, c_hidden)
     counties["travel_mode"] = label

@@ -51,6 +51,7 @@ import shapely
 from planning.errors import ScenarioError
 from planning.inputs.sites import site_names
 from planning.report import legend as legend_classes
+from planning.report._shared import travel_means
 from planning.report.map_layers import (
     ASSIGN_BEYOND_COLOUR,
     ASSIGN_WITHIN_COLOUR,
@@ -272,7 +273,7 @@ def _plan_map(
                     )
                 ),
                 "n_sites": ctab["n_sites"].astype("Int64").astype(str),
-                "mean_min": _fmt_min(ctab["mean_travel_min"]),
+                "mean_min": _fmt_min(travel_means(ctab, mask, tables, "county")),
                 "colour": [COVERAGE_COLOURS[i] for i in cls],
             },
             index=counties.index,
@@ -383,7 +384,7 @@ def _plan_map(
                     threshold=thr,
                     hidden=mask.sites(st_.index),
                 ),
-                "mean_min": _fmt_min(st_["mean_travel_min"]),
+                "mean_min": _fmt_min(travel_means(st_, mask, tables, "site_id")),
                 "max_min": _fmt_min(st_["max_travel_min"]),
                 "load": _load_text(st_, mask, thr, t),
             },
@@ -461,6 +462,7 @@ def _catchment_layer(
     cells["site_id"] = main.to_numpy()
     merged = cells.dissolve(by="site_id")
     sites = plan.tables.sites.reindex(merged.index)
+    mask = count_mask(plan.tables, threshold=thr)
     order = {sid: i for i, sid in enumerate(sorted(merged.index))}
     props = pd.DataFrame(
         {
@@ -469,7 +471,7 @@ def _catchment_layer(
             "assigned": suppress_small(
                 sites["assigned_patients"].astype(float), threshold=thr, hidden=hidden
             ),
-            "mean_min": _fmt_min(sites["mean_travel_min"]),
+            "mean_min": _fmt_min(travel_means(sites, mask, plan.tables, "site_id")),
             "colour": [CATCHMENT_COLOURS[order[s] % len(CATCHMENT_COLOURS)] for s in merged.index],
         },
         index=merged.index,

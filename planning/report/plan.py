@@ -29,6 +29,7 @@ from planning.report._shared import (
     hide_small_shares,
     site_hidden,
     suppressed,
+    travel_means,
 )
 from planning.report.equity import equity_json
 from planning.report.labels import prevalence_citation
@@ -60,6 +61,7 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     sites = t.sites.copy()
     sites["source"] = plan.sites.loc[sites.index, "source"]
     sites["travel_mode"] = label
+    sites["mean_travel_min"] = travel_means(sites, mask, t, "site_id")
     s_hidden = site_hidden(mask, sites.index)
     hide_small_shares(sites, ("assigned_patients",), "load_share", thr, s_hidden)
     sites_g = gpd.GeoDataFrame(
@@ -69,6 +71,7 @@ def export_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     )
     counties = t.counties.copy()
     counties["travel_mode"] = label
+    counties["mean_travel_min"] = travel_means(counties, mask, t, "county")
     c_hidden = county_hidden(mask, counties.index)
     hide_small_shares(counties, ("patients", "patients_within"), "share_within", thr, c_hidden)
     counties_g = gpd.GeoDataFrame(

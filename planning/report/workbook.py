@@ -12,7 +12,7 @@ import pandas as pd
 from planning import i18n
 from planning._atomic import replacing
 from planning.inputs.sites import site_names
-from planning.report._shared import FORMULA_START, county_hidden, site_table
+from planning.report._shared import FORMULA_START, county_hidden, site_table, travel_means
 from planning.report.equity import equity_lines, lower_bound_note
 from planning.report.labels import (
     _TEXT,
@@ -356,11 +356,13 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
         threshold=thr,
         hidden=(c_hidden["patients"], c_hidden["patients_within"]),
     )
-    for (cid, r), share, hp, hw in zip(
+    county_mean = travel_means(t.counties, mask, t, "county")  # NaN: a hidden count in it
+    for (cid, r), share, hp, hw, mean in zip(
         t.counties.iterrows(),
         county_share,
         c_hidden["patients"].tolist(),
         c_hidden["patients_within"].tolist(),
+        county_mean.tolist(),
         strict=True,
     ):
         crow.append(
@@ -373,7 +375,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
                 None if pd.isna(share) else float(share),
                 int(r["n_sites"]),
                 yes if r["has_site"] else no,
-                None if pd.isna(r["mean_travel_min"]) else round(float(r["mean_travel_min"]), 1),
+                None if pd.isna(mean) else round(float(mean), 1),
                 None if pd.isna(r["max_travel_min"]) else round(float(r["max_travel_min"]), 1),
             ]
         )
@@ -383,6 +385,7 @@ def build_workbook(plan: Plan, *, lang: Lang = "zh", exported_at: str | None = N
 
     # ---- one sheet per county
     sites = site_table(plan)
+    sites["mean_travel_min"] = travel_means(sites, mask, t, "site_id")  # a hidden line in it
     sites["name"] = site_names(plan.sites, lang=lang).reindex(sites.index)
     site_header = [SITE_HEADERS[c][lang] for c in SITE_COLUMNS_OUT]
     for cid, r in t.counties.iterrows():

@@ -130,19 +130,18 @@ class CountMask:
         """Text replacing the headline count ``key`` (``None`` where shown exactly)."""
         return self.hidden.get(f"kpi:{key}")
 
-    def lines_hidden(self, assignments: pd.DataFrame) -> bool:
-        """Whether an assignment line's or a demand cell's count is hidden (counted cells only).
+    def travel_hidden(self, tables: ResultTables, by: str = "county") -> set[str]:
+        """Counties (or sites, ``by="site_id"``) whose mean travel has a hidden count in it.
 
-        Figures summing the patients times their minutes (p-median's objective, the mean
-        travel times) would then give the hidden count back: a line's minutes are shown, and
-        a cell's minutes to its nearest site follow from the shown places (an estimate).
-        Estimated cells (a census plan) are not in the mask, so this is ``False`` there.
+        A mean travel time is the patients x minutes over the patients: with a line's minutes
+        shown (a cell's follow from its place), the total less the shown lines gives a hidden
+        line or cell back. Estimated cells (a census plan) are not in the mask: none there.
         """
-        if any(k.startswith("cell:") for k in self.hidden):
-            return True
-        if assignments.empty or "demand_id" not in assignments.columns:
-            return False
-        return bool(self.lines(assignments).notna().any())
+        a = tables.assignments
+        out = set() if a.empty else set(a.loc[self.lines(a).notna().to_numpy(), by].astype(str))
+        if by == "county" and tables.cells is not None:
+            out |= {str(c) for d, c in tables.cells["county"].items() if f"cell:{d}" in self.hidden}
+        return out
 
     def kpi_share_hidden(self) -> bool:
         """Whether the region's within-reach share (and its target marks) must be left out."""
@@ -540,13 +539,14 @@ def hidden_kpis(tables: ResultTables, *, threshold: int) -> frozenset[str]:
     if any(mask.kpi(k) is not None for k in ("patients_total", "patients_beyond_cutoff")):
         hidden.add("share_beyond_cutoff")
     hidden |= _hidden_equity(tables, mask)
-    if mask.lines_hidden(tables.assignments):  # sums of patients x minutes give a count back
+    if mask.travel_hidden(tables):  # sums of patients x minutes give a hidden count back
         hidden |= set(WEIGHTED_FIGURES)
         if tables.kpis.model == "p_median":  # its objective: the patients x minutes
             hidden.add("objective")
     return frozenset(hidden)
 
 
+_MEAN = "mean_travel_min"
 WEIGHTED_FIGURES = (
     "mean_travel_min",
     "urban_mean_travel_min",
@@ -673,7 +673,8 @@ def public_counties(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
         Index ``county_id``: ``name``, ``population`` (float), ``patients`` and
         ``patients_within`` as text (:func:`count_text`: ``"<5"``, ``"≥8"``, ``"1,234"``),
         ``share_within`` (0-1; NaN where it would give a hidden count back, see
-        :func:`hide_revealing_shares`), ``n_sites``, ``has_site``, ``mean_travel_min``,
+        :func:`hide_revealing_shares`), ``n_sites``, ``has_site``, ``mean_travel_min`` (NaN
+        where a hidden count is in it: :meth:`CountMask.travel_hidden`),
         ``max_travel_min``, ``beyond_cutoff`` (some patients left out of those two) and,
         per year of :data:`POLICY_TARGETS`, ``patient_target_met_<year>``
         (``True`` / ``False``; ``None`` where the share is left out, as the mark would bound
@@ -699,6 +700,7 @@ def public_counties(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
     out["n_sites"] = c["n_sites"].astype(int)
     out["has_site"] = c["has_site"].astype(bool)
     out["mean_travel_min"] = c["mean_travel_min"].astype(float)
+    out.loc[out.index.astype(str).isin(mask.travel_hidden(tables)), _MEAN] = math.nan
     out["max_travel_min"] = c["max_travel_min"].astype(float)
     beyond = (
         c["beyond_cutoff"] if "beyond_cutoff" in c.columns else pd.Series(data=False, index=c.index)
@@ -729,11 +731,14 @@ def public_sites(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
     table
         A copy of the site table with ``assigned_patients`` as text (:func:`count_text`)
         and ``load_share`` NaN where the count is hidden (load x capacity, shown in exports
-        and tooltips, would give it back).
+        and tooltips, would give it back); ``mean_travel_min`` NaN where a hidden line is in
+        it (:meth:`CountMask.travel_hidden`).
     """
     sites = tables.sites
-    hs = count_mask(tables, threshold=threshold).sites(sites.index)
+    mask = count_mask(tables, threshold=threshold)
+    hs = mask.sites(sites.index)
     out = sites.copy()
+    out.loc[sites.index.astype(str).isin(mask.travel_hidden(tables, "site_id")), _MEAN] = math.nan
     out["load_share"] = hide_revealing_shares(
         sites["load_share"], sites["assigned_patients"], threshold=threshold, hidden=(hs,)
     )
