@@ -66,9 +66,10 @@ def _plan(folder: Path, *, places: bool) -> tuple[str, Path]:
 def _summary_mean(folder: Path) -> object:
     """The workbook summary's mean travel cell (the row labelled as in the workbook)."""
     path = next((folder / "kit").glob("*.xlsx"))
-    ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    wb = openpyxl.load_workbook(path, read_only=True)
     label = text("mean_travel", "en")
-    values = [r[1] for r in ws.iter_rows(values_only=True) if r and r[0] == label]
+    values = [r[1] for r in wb.worksheets[0].iter_rows(values_only=True) if r and r[0] == label]
+    wb.close()
     assert len(values) == 1, values
     return values[0]
 

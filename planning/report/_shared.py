@@ -70,7 +70,7 @@ def travel_means(frame: pd.DataFrame, mask: CountMask, tables: ResultTables, by:
     :meth:`~planning.results.privacy.CountMask.travel_hidden`.
     """
     hidden = frame.index.astype(str).isin(mask.travel_hidden(tables, by))
-    return frame["mean_travel_min"].astype(float).where(~hidden)
+    return frame["mean_travel_min"].astype(float).where(~hidden)  # NaN: left out
 
 
 # ------------------------------------------------------------------------ site table

@@ -138,7 +138,8 @@ class CountMask:
         line or cell back. Estimated cells (a census plan) are not in the mask: none there.
         """
         a = tables.assignments
-        out = set() if a.empty else set(a.loc[self.lines(a).notna().to_numpy(), by].astype(str))
+        shown = a.empty or by not in a.columns
+        out = set() if shown else set(a.loc[self.lines(a).notna().to_numpy(), by].astype(str))
         if by == "county" and tables.cells is not None:
             out |= {str(c) for d, c in tables.cells["county"].items() if f"cell:{d}" in self.hidden}
         return out
@@ -699,8 +700,8 @@ def public_counties(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
     out["share_within"] = share
     out["n_sites"] = c["n_sites"].astype(int)
     out["has_site"] = c["has_site"].astype(bool)
-    out["mean_travel_min"] = c["mean_travel_min"].astype(float)
-    out.loc[out.index.astype(str).isin(mask.travel_hidden(tables)), _MEAN] = math.nan
+    mean_shown = ~c.index.astype(str).isin(mask.travel_hidden(tables))  # no hidden count in it
+    out[_MEAN] = c[_MEAN].astype(float).where(mean_shown)
     out["max_travel_min"] = c["max_travel_min"].astype(float)
     beyond = (
         c["beyond_cutoff"] if "beyond_cutoff" in c.columns else pd.Series(data=False, index=c.index)
@@ -738,7 +739,9 @@ def public_sites(tables: ResultTables, *, threshold: int) -> pd.DataFrame:
     mask = count_mask(tables, threshold=threshold)
     hs = mask.sites(sites.index)
     out = sites.copy()
-    out.loc[sites.index.astype(str).isin(mask.travel_hidden(tables, "site_id")), _MEAN] = math.nan
+    if _MEAN in out.columns:  # the mean travel a hidden line is in
+        shown = ~out.index.astype(str).isin(mask.travel_hidden(tables, "site_id"))
+        out[_MEAN] = out[_MEAN].where(shown)
     out["load_share"] = hide_revealing_shares(
         sites["load_share"], sites["assigned_patients"], threshold=threshold, hidden=(hs,)
     )
