@@ -383,6 +383,8 @@ EXAMPLES = int(os.environ.get("KANGLE_PRIVACY_EXAMPLES", "6"))  # more for a lon
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
+    # the same tables on every run (CI included); KANGLE_PRIVACY_SEARCH=1 draws new ones
+    derandomize=not os.environ.get("KANGLE_PRIVACY_SEARCH"),
     phases=(Phase.explicit, Phase.reuse, Phase.generate),  # a failure prints its table as is
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -406,6 +408,20 @@ def test_no_hidden_count_recovered_across_every_output_of_a_run(
     assert attack(obs, model.replace("-", "_")) == []
     small = [k for k, t in obs.texts.items() if t == {f"<{THR}"}]
     assert small or all(n >= THR for _, n in places)  # the test sees the hidden counts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known leak, open (issue 19): on this table the bounds of the '<5' counts pin the "
+        "p-median plan's cell 350303-0044 (and its line) at 1; the mask does not yet choose an "
+        "extra count to hide for it. Found by the random search on 2026-12-06."
+    ),
+)
+def test_known_leak_found_by_the_search(tmp_path: Path) -> None:
+    places = [(10, 68), (3, 1), (13, 5), (14, 32), (12, 6), (7, 24), (9, 39)]
+    obs = read_outputs(run_scenario(tmp_path, places, "p-median", 3))
+    assert attack(obs, "p_median") == []
 
 
 LEAKY = [(0, 12), (1, 3), (3, 20), (5, 7), (8, 30), (9, 2)]  # the table of issue #19
