@@ -436,7 +436,7 @@ def protect_counts(
     # output hides: not protectable here, and no reason to hide more
     settled = index.settled(keep | {k for k in shown - hidden if vals[k] < 0.5}) if keep else set()
     secondary: list[str] = []
-    for _ in range(len(vals) + 1):
+    for _ in range(2 * len(vals) + 2):  # each round hides a count or unlocks some
         known, how = index.closure(shown - hidden)
         leaked = [k for k in how if k in hidden and k not in settled]  # the first: others follow
         starts = [how[leaked[0]]] if leaked else index.algebra_leak(known, hidden - settled)
@@ -466,9 +466,22 @@ def protect_counts(
             index=index,
             useless=settled - keep,  # a count the kept ones give back is no use hidden
         )
-        if pick is None:  # cannot happen with shown parts left; never loop forever
-            logger.warning("No count left to protect a hidden count in %s", rels[starts[0]][0])
-            break
+        if pick is None:
+            # every count that could protect it is kept exact by another output: escalate,
+            # the leaking relations' kept counts (a county's total, the region's) may be hidden
+            # (and the kept counts that would give those back: a county's total less its
+            # kept cells, the region's total less the other counties)
+            unlock = keep & {m for j in starts for m in index.members[j]}
+            unlock |= keep & {m for u in unlock for j in index.of[u] for m in index.members[j]}
+            if not unlock:  # nothing shown is left in them; never loop forever
+                logger.warning(
+                    "No count left to protect a hidden count in %s", rels[starts[0]][0]
+                )
+                break
+            keep -= unlock
+            zeros = {k for k in shown - hidden if vals[k] < 0.5}
+            settled = index.settled(keep | zeros) if keep else set()
+            continue
         hidden.add(pick)
         secondary.append(pick)
     out = dict.fromkeys(sorted(primary & shown), f"<{threshold}")
