@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from planning.cli import main
+from planning.suppression import CountRelation, protect_counts
 
 THR = 5
 REGION = "莆田市"
@@ -397,6 +398,13 @@ EXAMPLES = int(os.environ.get("KANGLE_PRIVACY_EXAMPLES", "6"))  # more for a lon
     model="p-median",
     sites=3,
 )
+# found by the search: a county of 8 in two cells of 4, both "<5", pinned at 4 by the bounds
+# (no cell left to hide: the county's total and another county are hidden now)
+@example(
+    places=[(10, 24), (0, 2), (4, 4), (3, 4), (1, 22), (12, 3), (5, 33), (6, 2), (11, 66)],
+    model="mclp",
+    sites=3,
+)
 def test_no_hidden_count_recovered_across_every_output_of_a_run(
     tmp_path_factory: pytest.TempPathFactory,
     places: list[tuple[int, int]],
@@ -410,18 +418,36 @@ def test_no_hidden_count_recovered_across_every_output_of_a_run(
     assert small or all(n >= THR for _, n in places)  # the test sees the hidden counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known leak, open (issue 19): on this table the bounds of the '<5' counts pin the "
-        "p-median plan's cell 350303-0044 (and its line) at 1; the mask does not yet choose an "
-        "extra count to hide for it. Found by the random search on 2026-12-06."
-    ),
-)
 def test_known_leak_found_by_the_search(tmp_path: Path) -> None:
+    """A county of 6 in a cell of 5 ("≥5") and one of 1 ("<5"): 6 - 5 pinned the small one.
+
+    Found by the random search on 2026-12-06 (p-median); the county's total is hidden now.
+    """
     places = [(10, 68), (3, 1), (13, 5), (14, 32), (12, 6), (7, 24), (9, 39)]
     obs = read_outputs(run_scenario(tmp_path, places, "p-median", 3))
     assert attack(obs, "p_median") == []
+
+
+def test_protect_counts_hides_a_kept_total_when_nothing_else_protects() -> None:
+    """A county of 8 in two cells of 4 ("<5" each) is pinned by the bounds: 8 = 4 + 4.
+
+    With every county and the region kept exact (``locked``), no shown count is left to hide
+    in that relation: the mask escalates and hides the county's total, and then one more count
+    of the region's sum (else the region less the other counties gives it back).
+    """
+    counts = {"a": 8.0, "b": 26.0, "c": 25.0, "total": 59.0}
+    counts |= {"a1": 4.0, "a2": 4.0, "a3": 0.0, "b1": 20.0, "b2": 6.0, "c1": 25.0}
+    rels = [
+        CountRelation("total", ("a", "b", "c")),
+        CountRelation("a", ("a1", "a2", "a3")),
+        CountRelation("b", ("b1", "b2")),
+        CountRelation("c", ("c1",)),
+    ]
+    out = protect_counts(counts, rels, threshold=THR, locked={"a", "b", "c", "total"})
+    assert out["a1"] == out["a2"] == f"<{THR}"
+    assert out["a"].startswith("≥")
+    assert len({"b", "c", "total"} & set(out)) >= 1  # the region's sum does not give "a" back
+    assert "a3" not in out  # a zero stays "0"
 
 
 LEAKY = [(0, 12), (1, 3), (3, 20), (5, 7), (8, 30), (9, 2)]  # the table of issue #19
