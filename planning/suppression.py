@@ -17,6 +17,9 @@ rollout) goes through them:
    the shown ones (repeatedly solving any relation with one unknown); while that gives back
    a hidden count (or a ``rest`` ``0 < rest < threshold``), it hides one more shown count
    of that relation: the smallest non-zero part (the total only when no part is left).
+   When every count left is kept exact by another output (``locked``), it escalates: those
+   kept counts (a county's total) and the ones giving them back (the region's sum) may be
+   hidden after all, never leaving a hidden count recoverable.
    Such a count is shown as a lower bound, ``"≥L"``, with ``L`` what an observer could work
    out anyway (the total minus the shown parts minus ``threshold`` for each hidden part below
    the threshold, and at least ``threshold``): 13 patients with 10 within reach shows
@@ -474,9 +477,7 @@ def protect_counts(
             unlock = keep & {m for j in starts for m in index.members[j]}
             unlock |= keep & {m for u in unlock for j in index.of[u] for m in index.members[j]}
             if not unlock:  # nothing shown is left in them; never loop forever
-                logger.warning(
-                    "No count left to protect a hidden count in %s", rels[starts[0]][0]
-                )
+                logger.warning("No count left to protect a hidden count in %s", rels[starts[0]][0])
                 break
             keep -= unlock
             zeros = {k for k in shown - hidden if vals[k] < 0.5}
