@@ -359,12 +359,10 @@ def rollout(
     rollout options may differ (see :func:`solve`).
     """
     scenario = scenario or inputs.scenario
-    counted = bool(inputs.demand.attrs.get(COUNTED))  # estimated cells: see results.tables
-    shared = results_step.input_count_mask(  # so its files hide what the plan's hide
+    shared = results_step.scenario_input_mask(  # so its files hide what the plan's hide
         pd.DataFrame(inputs.counties.drop(columns="geometry", errors="ignore")),
         threshold=scenario.privacy_threshold,
-        cells=pd.DataFrame(inputs.demand[["county", "weight"]]) if counted else None,
-        patients_total=float(inputs.demand["weight"].sum()),
+        demand=inputs.demand,
     )
     try:
         return solve_rollout(

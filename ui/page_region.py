@@ -22,7 +22,7 @@ from planning import inputs as io
 from planning.errors import PlanningError, PlanningWarning
 from planning.inputs.columns import KIND_FIELDS
 from planning.report import maps
-from planning.results import region_input_overview
+from planning.results import CountMask, region_input_overview, scenario_input_mask
 from planning.scenario import Scenario
 from planning.scenario_store import original_name
 from ui import cache, mapview, state
@@ -157,14 +157,19 @@ def _overview_table(overview: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+def _overview(
+    scenario: Scenario,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, CountMask | None]:
+    """The county overview; returns the counties, the facilities and the input mask for the map."""
     with state.planning_errors():
         boundaries = cache.region_counties(scenario.region, scenario.counties)
+    demand = None
     try:
         fac, warns = cache.scenario_facilities(scenario)
         if scenario.patients_file:  # known counts, exactly as Solve will use them
             inputs = cache.prepared_inputs(scenario)[0]
             counties, left = inputs.counties, cache.left_out_warnings(inputs.left_out)
+            demand = inputs.demand  # its counted cells: the mask of the plan's files
         else:  # counties without census figures (金门县...) are left out, as a plan does
             counties, left = cache.county_overview(
                 scenario.region,
@@ -175,9 +180,12 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     except PlanningError as err:
         # e.g. no census outside Fujian: say so, and keep the uploads below usable
         state.show_error(err)
-        return boundaries, None
+        return boundaries, None, None
     state.show_warnings((*left, *warns))
-    table = _overview_table(region_input_overview(counties, scenario, facilities=fac))
+    thr = scenario.privacy_threshold
+    mask = scenario_input_mask(counties, threshold=thr, demand=demand)
+    overview = region_input_overview(counties, scenario, facilities=fac, demand=demand)
+    table = _overview_table(overview)
     st.subheader(t("overview_title"))
     if scenario.patients_file:
         st.caption(t("overview_caption_counts", file=original_name(scenario.patients_file)))
@@ -192,7 +200,7 @@ def _overview(scenario: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | 
     st.dataframe(table, width="stretch")
     if counties["population"].isna().any():
         st.warning(t("no_census"))
-    return counties, fac
+    return counties, fac, mask
 
 
 def _column_mapping(frame: pd.DataFrame, token: str, *, kind: str = "facilities") -> dict[str, str]:
@@ -469,7 +477,7 @@ def render() -> None:
     scenario = _update_scenario(s, region=region, counties=counties)
     c_map, c_table = st.columns([3, 2])
     with c_table:
-        layer, fac = _overview(scenario)
+        layer, fac, mask = _overview(scenario)
     with c_map:
         basemap = mapview.basemap_picker("rg_basemap")
         m = maps.build_region_map(
@@ -480,6 +488,7 @@ def render() -> None:
             basemap=basemap,
             lang=mapview.map_lang(),
             collapsed_layers=True,  # a map in a column: the region gets the room
+            input_mask=mask,  # the overview's: the counted cells decide it, as in the plan
         )
         mapview.show(m, key="map_region", height=560)
     _upload(scenario, layer)

@@ -442,7 +442,7 @@ def _inputs_map(scenario: Scenario) -> None:
             )
             facilities, _ = cache.scenario_facilities(scenario)
     state.show_warnings(left)  # counties without census figures, left out of the plan
-    totals = region_input_totals(counties, scenario)
+    totals = region_input_totals(counties, scenario, demand=demand)  # the plan's mask
     c1, c2, c3 = st.columns(3)
     c1.metric(t("m_counties"), f"{totals.n_counties}")
     c2.metric(t("m_population"), "—" if totals.population is None else f"{totals.population:,.0f}")

@@ -32,7 +32,7 @@ from planning.report.map_shell import (
     _texts,
     display_coords,
 )
-from planning.results.privacy import input_count_mask
+from planning.results.privacy import CountMask, scenario_input_mask
 from planning.suppression import suppress_small
 
 
@@ -50,6 +50,7 @@ def build_region_map(
     overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]] = (),
     bounds: tuple[float, float, float, float] | None = None,
     collapsed_layers: bool = False,
+    input_mask: CountMask | None = None,
 ) -> folium.Map:
     """Map a region's inputs before solving: counties, optional demand cells and facilities.
 
@@ -80,6 +81,11 @@ def build_region_map(
     collapsed_layers
         The layer switch as an icon and the legend opening on a click (for a map in a page
         column: the region gets the room).
+    input_mask
+        The scenario's input mask (:func:`~planning.results.privacy.scenario_input_mask` of
+        its counties and prepared demand cells), for a map that does not draw the cells;
+        default: built from ``counties`` and ``demand``, as the plan builds it. County and
+        cell counts read as in the plan's files.
     """
     with display_coords(basemap):
         return _region_map(
@@ -94,6 +100,7 @@ def build_region_map(
             overlay_legend=overlay_legend,
             bounds=bounds,
             collapsed_layers=collapsed_layers,
+            input_mask=input_mask,
         )
 
 
@@ -110,8 +117,12 @@ def _region_map(
     overlay_legend: Sequence[tuple[str, list[tuple[str, str, str]]]],
     bounds: tuple[float, float, float, float] | None,
     collapsed_layers: bool,
+    input_mask: CountMask | None,
 ) -> folium.Map:
     t = _texts(lang)
+    mask = input_mask
+    if mask is None and "patients" in counties:  # the scenario's own, as the plan builds it
+        mask = scenario_input_mask(counties, threshold=privacy_threshold, demand=demand)
     m = _base_map(bounds or tuple(counties.total_bounds), basemap=basemap, lang=lang)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
     fields = ["name"]
@@ -124,15 +135,12 @@ def _region_map(
         fields.append("population")
         aliases.append(t["population"])
     if "patients" in counties:
-        # the counties of a region add up to its total, shown beside the map
-        region_mask = input_count_mask(  # the scenario's own: every output shows them alike
-            pd.DataFrame(counties.drop(columns="geometry", errors="ignore")),
-            threshold=privacy_threshold,
-        )
+        # the counties of a region add up to its total, shown beside the map: the scenario's
+        # own mask (with its counted cells), so every output shows them alike
         props["patients"] = suppress_small(
             counties["patients"].astype(float),
             threshold=privacy_threshold,
-            hidden=region_mask.counties(counties.index, "patients"),
+            hidden=mask.counties(counties.index, "patients") if mask is not None else None,
         )
         fields.append("patients")
         aliases.append(t["patients"])
@@ -149,7 +157,8 @@ def _region_map(
     ).add_to(group)
     group.add_to(m)
     if demand is not None and len(demand):
-        legend.append(_demand_layer(demand, t, thr=privacy_threshold).add_to_map(m))
+        layer = _demand_layer(demand, t, thr=privacy_threshold, mask=mask)  # cells as the plan's
+        legend.append(layer.add_to_map(m))
     if facilities is not None and len(facilities):
         fgroup, rows = _facility_layer(facilities, t)
         fgroup.add_to(m)

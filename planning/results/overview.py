@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planning._validate import require_columns
-from planning.results.privacy import input_count_mask
+from planning.results.privacy import scenario_input_mask
 from planning.scenario import Scenario
 from planning.suppression import count_text
 
@@ -24,7 +24,11 @@ FACILITY_COLUMN = "n_{type}"
 
 
 def region_input_overview(
-    counties: pd.DataFrame, scenario: Scenario, *, facilities: pd.DataFrame | None = None
+    counties: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    facilities: pd.DataFrame | None = None,
+    demand: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return each county's population, estimated patients (privacy applied) and facilities.
 
@@ -38,6 +42,11 @@ def region_input_overview(
         Gives ``privacy_threshold``.
     facilities
         The facility layer (``county``, ``type``), or ``None``.
+    demand
+        The prepared demand cells (:attr:`Inputs.demand`) when there are: counted cells (a
+        table of places) decide the privacy mask with the counties, as in the plan's files
+        (:func:`~planning.results.privacy.scenario_input_mask`), so a county made only of
+        small cells reads as the plan shows it. ``None``: the counties alone.
 
     Returns
     -------
@@ -55,10 +64,9 @@ def region_input_overview(
     require_columns(counties, ["name", "population", "patients"], name="counties")
     thr = scenario.privacy_threshold
     patients = counties["patients"].astype(float)
-    # with their prefecture (the province overview shows prefecture sums of these counts): the
-    # scenario's own input mask, so every output shows these counts alike
-    related = [c for c in ("patients", "prefecture") if c in counties.columns]
-    mask = input_count_mask(counties[related], threshold=thr, patients_total=float(patients.sum()))
+    # with their prefecture (the province overview shows prefecture sums of these counts) and
+    # the counted cells: the scenario's own input mask, so every output shows these counts alike
+    mask = scenario_input_mask(counties, threshold=thr, demand=demand)
     out = pd.DataFrame(index=counties.index)
     out["name"] = counties["name"].astype(str)
     out["population"] = counties["population"].astype(float)
@@ -92,16 +100,23 @@ class RegionInputTotals:
     patients: str
 
 
-def region_input_totals(counties: pd.DataFrame, scenario: Scenario) -> RegionInputTotals:
+def region_input_totals(
+    counties: pd.DataFrame, scenario: Scenario, *, demand: pd.DataFrame | None = None
+) -> RegionInputTotals:
     """Return the region's counties, population and estimated patients (privacy applied).
 
-    ``counties`` as for :func:`region_input_overview`; ``scenario`` gives
-    ``privacy_threshold``.
+    ``counties`` and ``demand`` as for :func:`region_input_overview` (the region's total reads
+    as the scenario's input mask shows it); ``scenario`` gives ``privacy_threshold``.
     """
     require_columns(counties, ["population", "patients"], name="counties")
+    thr = scenario.privacy_threshold
     population = counties["population"].astype(float)
     total = float(counties["patients"].astype(float).sum())
-    patients = count_text(pd.Series([total]), threshold=scenario.privacy_threshold).iloc[0]
+    hidden = None
+    if len(counties) and counties["patients"].notna().all():
+        mask = scenario_input_mask(counties, threshold=thr, demand=demand)
+        hidden = pd.Series([mask.kpi("patients_total")], dtype=object)
+    patients = count_text(pd.Series([total]), threshold=thr, hidden=hidden).iloc[0]
     return RegionInputTotals(
         n_counties=len(counties),
         population=float(population.sum()) if population.notna().any() else None,

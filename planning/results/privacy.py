@@ -34,7 +34,7 @@ import pandas as pd
 
 from planning import i18n
 from planning.results.equity import EQUITY_KPIS
-from planning.results.tables import POLICY_TARGETS, ResultTables
+from planning.results.tables import COUNTED, POLICY_TARGETS, ResultTables
 from planning.suppression import (
     CountRelation,
     count_text,
@@ -320,6 +320,41 @@ def input_count_mask(
         hidden=hidden,
         cell_counts={k: v for k, v in counts.items() if k.startswith("cell:")},
         cell_relations=tuple(cell_rels),
+    )
+
+
+def scenario_input_mask(
+    counties: pd.DataFrame, *, threshold: int, demand: pd.DataFrame | None = None
+) -> CountMask:
+    """Return the scenario's :func:`input_count_mask` from its prepared inputs, as a plan's is.
+
+    The region overview, the region maps, the plan (:func:`count_mask`) and the rollout all
+    build it with the same arguments, so a county hidden in the plan's files (``"≥5"``, say a
+    county made only of small counted cells) is hidden in every view before solving too.
+
+    Parameters
+    ----------
+    counties
+        Index ``county_id``: ``patients`` (and ``prefecture`` where the region has several);
+        other columns are ignored.
+    demand
+        The prepared demand cells (``county``, ``weight``; :attr:`Inputs.demand`), or ``None``
+        (not prepared yet: the counties alone, their total the region's). Counted cells (a
+        table of places, ``demand.attrs`` flag :data:`~planning.results.tables.COUNTED`) enter
+        the mask as the plan's do; estimated cells only give the region's total.
+    """
+    related = [c for c in ("patients", "prefecture") if c in counties.columns]
+    region = pd.DataFrame(counties[related])
+    if demand is None:
+        return input_count_mask(
+            region, threshold=threshold, patients_total=float(region["patients"].sum())
+        )
+    counted = bool(demand.attrs.get(COUNTED))
+    return input_count_mask(
+        region,
+        threshold=threshold,
+        cells=pd.DataFrame(demand[["county", "weight"]]) if counted else None,
+        patients_total=float(demand["weight"].astype(float).sum()),
     )
 
 
