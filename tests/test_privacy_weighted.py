@@ -115,6 +115,9 @@ def test_place_table_withholds_objective_and_mean(tmp_path: Path) -> None:
     assert summary["kpis"]["mean_travel_min"] is None
     for key in ("urban_mean_travel_min", "rural_mean_travel_min", "urban_rural_gap_min"):
         assert summary["kpis"][key] is None, key
+    # the Gini and Theil indices of travel are weighted by the patients too
+    for key in ("travel_gini", "travel_theil", "theil_between_county_share"):
+        assert summary["kpis"][key] is None, key
     assert "objective –" in printed
     assert "Mean travel to the nearest open site: – min" in printed
     assert _summary_mean(folder) is None
@@ -153,6 +156,7 @@ def test_census_plan_keeps_objective_and_mean(tmp_path: Path) -> None:
     assert isinstance(summary["bound"], float)
     mean = summary["kpis"]["mean_travel_min"]
     assert isinstance(mean, float) and mean > 0
+    assert isinstance(summary["kpis"]["travel_gini"], float)  # a census plan keeps it
     assert f"Mean travel to the nearest open site: {mean:.1f} min" in printed
     assert "objective –" not in printed
     assert f"objective {summary['objective']:,.2f}" in printed

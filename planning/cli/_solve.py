@@ -263,15 +263,15 @@ def solution_to_json(
     share = num(solution.extras.get("coverage_share"))
     mean = num(solution.extras.get("mean_travel_min"))
     if threshold is not None:
-        from planning.results import privacy  # noqa: PLC0415
+        from planning.results import own_tables  # noqa: PLC0415
 
         if solution.model == "mclp" and "kpi:patients_within" in hidden:  # covered patients
             objective = bound = hidden["kpi:patients_within"]  # the bound + gap give it back
-        if privacy.solution_lines_hidden(hidden):  # figures weighted by the lines' patients
+        if own_tables.solution_lines_hidden(hidden):  # figures weighted by the lines' patients
             mean = None
             if solution.model == "p_median":
                 objective = bound = None
-        if privacy.solution_shares_hidden(hidden):
+        if own_tables.solution_shares_hidden(hidden):
             share = None
     return {
         "model": solution.model,
@@ -306,11 +306,11 @@ def _solution_mask(
         return {}
     import pandas as pd  # noqa: PLC0415 - heavy import, only for this command
 
-    from planning.results import privacy  # noqa: PLC0415
+    from planning.results import own_tables  # noqa: PLC0415
 
     load = solution.extras.get("site_load")
     share = float(str(solution.extras.get("coverage_share", math.nan)))
-    return privacy.solution_count_mask(
+    return own_tables.solution_count_mask(
         solution.allocation,
         load if isinstance(load, pd.DataFrame) else None,
         model=solution.model,

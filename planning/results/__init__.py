@@ -30,6 +30,7 @@ from planning.results.overview import (
     region_input_overview,
     region_input_totals,
 )
+from planning.results.own_tables import solution_count_mask
 from planning.results.privacy import (
     CountMask,
     count_mask,
@@ -40,7 +41,6 @@ from planning.results.privacy import (
     public_policy,
     public_sites,
     scenario_input_mask,
-    solution_count_mask,
     suppress_columns,
     travel_left_out,
 )
