@@ -187,3 +187,26 @@ def test_place_table_other_models(tmp_path: Path, model: str) -> None:
     else:
         within = summary["kpis"]["patients_within"]
         assert summary["objective"] == within  # the covered patients, shown as the KPI
+
+
+@pytest.mark.parametrize("places", [True, False])
+def test_rollout_years_withhold_p_median_objective_with_a_hidden_cell(
+    tmp_path: Path, places: bool
+) -> None:
+    """The rollout's yearly p-median objective is patients x minutes like the plan's."""
+    _printed, folder = _plan(tmp_path, places=places)
+    _cli(
+        "rollout",
+        str(folder / "plan" / "scenario.json"),
+        "--no-suggest",
+        "--out",
+        str(tmp_path / "ro"),
+    )
+    years = [p for p in (tmp_path / "ro").rglob("*.csv") if "year" in p.name]
+    assert years, sorted(p.name for p in (tmp_path / "ro").rglob("*"))
+    table = pd.read_csv(years[0])
+    objective = pd.to_numeric(table["objective"], errors="coerce")
+    if places:  # a counted cell is hidden ("<5"): no year shows the patient-minutes
+        assert objective.isna().all(), table
+    else:  # a census plan keeps every year's objective
+        assert objective.notna().all() and (objective > 0).all(), table

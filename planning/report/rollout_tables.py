@@ -96,7 +96,8 @@ def rollout_tables(
         year with the sites open that year (``new_this_year`` marks its openings). Patient
         counts are text (``"<5"`` below the threshold; the MCLP ``objective``, a patient count,
         too); a share that would give a hidden count back (``patient_share``,
-        ``share_within``, a milestone's ``achieved`` and ``shortfall``) is NaN.
+        ``share_within``, a milestone's ``achieved`` and ``shortfall``) is NaN, and so is
+        p-median's yearly ``objective`` (patient-minutes) when a counted cell is hidden.
     """
     thr = result.scenario.privacy_threshold
     label = travel_label or result.scenario.travel_label
@@ -130,6 +131,10 @@ def rollout_tables(
             threshold=thr,
             hidden=y_hidden["patients_within"].where(covered < 0.5),
         )
+    if result.model == "p_median" and any(
+        key.startswith(("cell:", "line:")) for mask in masks.values() for key in mask.hidden
+    ):  # patients x minutes: with a counted cell hidden, the plan's lines would give it back
+        yt["objective"] = float("nan")
     years = _suppressed(yt, thr, y_hidden).assign(travel_mode=label)
     milestones = result.milestones.drop(columns=["t"], errors="ignore").copy()
     milestones["count"] = milestones["count"].astype(object)
