@@ -185,8 +185,19 @@ def _curve(key: str, _scenario_json: str, p_values: tuple[int, ...]) -> pd.DataF
     inputs, _ = prepared_inputs(scenario)
     curve: pd.DataFrame = models.trade_off_curve(inputs.model_input(), scenario, list(p_values))
     # travel figures on every plan's basis (nearest open site, who is left out)
-    return results.curve_travel_figures(
+    curve = results.curve_travel_figures(
         curve, inputs.travel.table, inputs.demand["weight"], scenario
+    )
+    return public_curve(curve, inputs, scenario)
+
+
+def public_curve(curve: pd.DataFrame, inputs: Inputs, scenario: Scenario) -> pd.DataFrame:
+    """The curve as it may be shown: figures a plan's privacy mask hides are withheld (NaN)."""
+    return results.public_curve(
+        curve,
+        counties=pd.DataFrame(inputs.counties.drop(columns="geometry", errors="ignore")),
+        demand=inputs.demand,
+        threshold=scenario.privacy_threshold,
     )
 
 

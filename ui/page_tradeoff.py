@@ -19,6 +19,7 @@ import streamlit as st
 
 from planning.report import maps
 from planning.results import count_text, curve_travel_figures, reach_cutoff_min
+from planning.results.curve_privacy import WITHHELD
 from planning.scenario import Scenario
 from ui import cache, mapview, state
 from ui.i18n import labels, t
@@ -51,7 +52,8 @@ def _budget_curve(key: str, scenario_json: str, budgets: tuple[float, ...]) -> p
         inputs.model_input(), scenario, budgets=list(budgets)
     )
     # travel figures on every plan's basis (nearest open site, who is left out)
-    return curve_travel_figures(curve, inputs.travel.table, inputs.demand["weight"], scenario)
+    curve = curve_travel_figures(curve, inputs.travel.table, inputs.demand["weight"], scenario)
+    return cache.public_curve(curve, inputs, scenario)
 
 
 def _left_out(curve: pd.DataFrame, scenario: Scenario) -> list[str]:
@@ -145,7 +147,7 @@ def _curve_charts(
         with column:
             st.markdown(f"**{title}**")
             chart = _curve_chart(
-                data,
+                data.dropna(subset=[y]),  # withheld figures (NaN) are left out, not drawn
                 x=x,
                 y=y,
                 x_title=x_title,
@@ -162,6 +164,8 @@ def _curve_charts(
         seen[key] = value
     st.session_state[SEEN] = seen
     st.caption(":material/touch_app: " + t("tradeoff_click_hint"))
+    if WITHHELD in curve and curve[WITHHELD].astype(bool).any():
+        st.caption(":material/lock: " + t("curve_withheld", threshold=scenario.privacy_threshold))
     if clicked is None:
         return None
     allowed = data.loc[data["pickable"], x].to_numpy(dtype=float)

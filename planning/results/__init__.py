@@ -6,6 +6,7 @@ Takes a :class:`~planning.models.Solution` with the inputs it was solved on; giv
 in :mod:`~planning.results.privacy`, the one rule deciding which patient counts every output
 may show (small counts as ``"<5"``, counts that would reveal one by subtraction as ``"≥N"``);
 :mod:`~planning.results.compare` what may be shown of plans side by side,
+:mod:`~planning.results.curve_privacy` what may be shown of a trade-off curve,
 :mod:`~planning.results.overview` gives the region's inputs before solving (population,
 estimated patients and facilities per county) with that rule applied, and
 :mod:`~planning.results.province` summarises a plan per prefecture and county against the
@@ -24,6 +25,7 @@ from planning.results.compare import (
     kpi_differences,
     public_kpi_numbers,
 )
+from planning.results.curve_privacy import public_curve
 from planning.results.kpis import Kpis
 from planning.results.overview import (
     RegionInputTotals,
@@ -99,6 +101,7 @@ __all__ = [
     "protect_counts",
     "province_overview",
     "public_counties",
+    "public_curve",
     "public_kpi_numbers",
     "public_policy",
     "public_sites",
