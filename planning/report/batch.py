@@ -44,6 +44,7 @@ from planning.report.printmap import (
     _coverage_colour,
     _coverage_labels,
     _wrap,
+    frame_axes,
     register_cjk_font,
 )
 from planning.report.workbook import _autowidth, _put, _sheet_title, _write_table
@@ -497,15 +498,7 @@ def render_rollup_map(
                 font_properties={"family": fonts["family"], "size": fs(8)},
             )
         )
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    for spine in ax.spines.values():
-        spine.set_color("#888888")
-        spine.set_linewidth(0.8)
-    ax.set_facecolor("#eef4f8")
+    frame_axes(ax)
 
     legend_ax = fig.add_axes((0.705, 0.60, 0.275, 0.29))
     legend_ax.set_axis_off()

@@ -41,6 +41,8 @@ from planning.suppression import Withheld
 from planning.travel.table import travel_label_local
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from planning.pipeline import Plan
 
 logger = logging.getLogger(__name__)
@@ -176,6 +178,20 @@ def _policy_line(plan: Plan, lang: str) -> list[str]:
             )
         )
     return lines
+
+
+def frame_axes(ax: Axes, *, spine_width: float | None = 0.8) -> None:
+    """Style a print map's axes: equal scale, no ticks or labels, grey frame, sea-blue ground."""
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_color("#888888")
+        if spine_width is not None:
+            spine.set_linewidth(spine_width)
+    ax.set_facecolor("#eef4f8")
 
 
 def render_print_map(
@@ -338,15 +354,7 @@ def render_print_map(
     pad = 0.04 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
     ax.set_ylim(miny - pad, maxy + pad)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    for spine in ax.spines.values():
-        spine.set_color("#888888")
-        spine.set_linewidth(0.8)
-    ax.set_facecolor("#eef4f8")
+    frame_axes(ax)
     ax.add_artist(
         ScaleBar(
             1.0,

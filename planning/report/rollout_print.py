@@ -29,6 +29,7 @@ from planning.report.printmap import (
     FALLBACK_FAMILIES,
     PAPER_MM,
     check_dpi,
+    frame_axes,
     register_cjk_font,
 )
 from planning.report.rollout_book import _r, differs_note
@@ -164,14 +165,7 @@ def render_rollout_print_map(
             )
         ax.set_xlim(minx - pad, maxx + pad)
         ax.set_ylim(miny - pad, maxy + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        for spine in ax.spines.values():
-            spine.set_color("#888888")
-        ax.set_facecolor("#eef4f8")
+        frame_axes(ax, spine_width=None)
         ax.set_title(_r("print_panel", lang, year=year), fontsize=fs(11), fontdict=fonts)
         ax.add_artist(
             ScaleBar(
