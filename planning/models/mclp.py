@@ -61,6 +61,7 @@ from planning.models._blocks import (
     site_columns,
     start_vector,
 )
+from planning.models._cover_large import solve_cover_large
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import BoolArray, FloatArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
@@ -296,6 +297,8 @@ def solve_mclp(
         tried = _try_every_plan(prep, opts, t0)
         if tried is not None:
             return tried
+        if opts.p is not None and prep.n * prep.m > MAX_DENSE_CELLS:
+            return _solve_large(prep, opts, deadline, t0)
     form = formulate_mclp(prep, opts)
     if start_open is None and opts.p is not None and form.x0 is None:
         shortcut = _mclp_shortcut(prep, form, opts, t0)
@@ -333,6 +336,65 @@ def solve_mclp(
                 out = _heuristic_outcome(prep, opts, start_open, out.bound, build)
     if out.status != "optimal" and opts.p is not None:
         out = _with_lagrangian_bound(prep, opts, out, lag_first)
+    return out, form
+
+
+#: Share of the time left (and at most this many seconds) kept back on the large path for
+#: turning its plan into the solution (decode, tables).
+LARGE_RESERVE_SHARE, LARGE_RESERVE_MAX_S = 0.03, 1.0
+
+
+def _solve_large(
+    prep: Prepared, opts: ModelOptions, deadline: Deadline, t0: float
+) -> tuple[Outcome, Formulation]:
+    """Solve the MCLP above the dense size when only ``p`` and existing sites rule the plan.
+
+    Exact reductions, greedy + swap, a Lagrangian bound at LP multipliers, neighbourhood
+    sub-MIPs and, when reduced-cost fixing leaves a small residual, an exact MIP on it
+    (:func:`~planning.models._cover_large.solve_cover_large`). The formulation over every
+    pair is never built: its root LP does not finish at this size.
+    """
+    assert opts.p is not None  # noqa: S101 - checked by the caller
+    allowed = prep.covering_pairs() & prep.openable[prep.pj]
+    cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
+    left = deadline.left()
+    got = solve_cover_large(
+        cover,
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        time_limit_s=max(0.0, left - min(LARGE_RESERVE_MAX_S, LARGE_RESERVE_SHARE * left)),
+        integral_weights=integral(prep.weight),
+    )
+    form = Formulation("mclp", MipBuilder().build(), 0, allowed=allowed)
+    extras: dict[str, object] = {"large_path": got.log}
+    if got.bound - got.value <= 1e-9 * max(1.0, abs(got.value)):
+        out = settled(
+            got.plan,
+            got.value,
+            bound=got.value,
+            status="optimal",
+            gap=0.0,
+            message=Msg("models.raw_lagrangian_bound"),
+            solver=opts.solver,
+            raw_bound=got.bound,
+            build_time_s=time.perf_counter() - t0,
+            extras=extras,
+        )
+        return out, form
+    gap = (got.bound - got.value) / max(abs(got.value), 1e-10)
+    out = settled(
+        got.plan,
+        got.value,
+        bound=got.bound,
+        status="feasible",
+        gap=gap,
+        message=Msg("models.raw_heuristic_plan"),
+        solver=opts.solver,
+        build_time_s=time.perf_counter() - t0,
+        extras=extras,
+    )
     return out, form
 
 

@@ -1,0 +1,662 @@
+r"""The MCLP at province scale: exact reductions, strong plans and a valid Lagrangian bound.
+
+Used by :func:`planning.models.mclp.solve_mclp` above the dense size
+(:data:`~planning.models._heuristic.MAX_DENSE_CELLS`) when only ``p``, existing sites and the
+allowed pairs constrain the plan. Memory and time per step are :math:`O(\text{pairs})`; no
+size cap switches a step off.
+
+Notes
+-----
+Demand rows :math:`g` (weight :math:`W_g`), sites :math:`j`, :math:`N_g` the sites covering
+:math:`g`, ``k`` free sites to open:
+
+1. Exact reductions (:func:`reduce_cover`): demand met by an existing site is a constant;
+   rows with the same site set are merged; a row covered by one site only becomes that
+   site's profit :math:`c_j`; a site without profit whose rows are a subset of another
+   site's is dominated and dropped (in any plan it can be swapped for its dominator, or, if
+   that is open already, for any closed site, without losing value). The value of every
+   plan of the kept sites is unchanged, and an optimal plan survives.
+2. Plans: lazy greedy, best-improvement 1-swaps, the Lagrangian top-k plan polished by
+   swaps, then neighbourhood sub-MIPs (free the open sites near one open site, re-place
+   them optimally with every other site fixed).
+3. Bound. For every :math:`0 \le \mu_g \le W_g`
+
+   .. math::  U(\mu) = \text{const} + \sum_g (W_g - \mu_g)
+              + \text{top}_k \{ c_j + \textstyle\sum_{g \ni j} \mu_g \}
+
+   bounds every plan (Lagrangian relaxation of the cover rows); its minimum is the LP bound.
+   :math:`\mu` comes from projected subgradient steps and from the LP's duals (HiGHS's
+   PDLP or interior point, no crossover); the reported bound is :math:`U(\mu)` evaluated exactly,
+   so inexact duals only weaken it, never make it invalid. With integral weights it is
+   rounded down.
+4. Reduced-cost fixing against the incumbent (a site whose forced opening or closing gives
+   at most the incumbent's value), then an exact MIP on the residual when it is small; its
+   proven bound, combined as :math:`\max(\text{incumbent}, \text{residual bound})`, is valid
+   because every plan breaking a fixing is no better than the incumbent.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from planning import settings
+from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
+
+#: The exact residual MIP runs only when reduced-cost fixing leaves at most this many free
+#: sites (a MIP whose root LP cannot finish proves nothing).
+MAX_EXACT_SITES = 800
+#: Reduced instances with at least this many non-zeros get LP multipliers from HiGHS (below:
+#: subgradient steps only, which reach the LP bound there in a fraction of a second).
+LP_MIN_NNZ = 20_000
+#: Above this many non-zeros the LP multipliers come from PDLP instead of the interior point.
+PDLP_MIN_NNZ = 150_000
+#: Share of the time left that the LP multipliers get (the rest goes to better plans).
+LP_SHARE = 0.45
+
+
+@dataclass
+class CoverInstance:
+    """A reduced covering instance (see the module docstring).
+
+    Attributes
+    ----------
+    a
+        Groups x kept-sites CSR (0/1), every row with at least two sites.
+    w, c
+        Group weights; site profits (weight only that site covers).
+    const
+        Weight covered whatever the plan (by existing sites).
+    cols
+        Site position of each kept site.
+    k
+        Number of kept sites to open.
+    """
+
+    a: sp.csr_matrix
+    w: FloatArray
+    c: FloatArray
+    const: float
+    cols: IntArray
+    k: int
+    at: sp.csr_matrix = field(init=False)
+    removed: int = 0
+
+    def __post_init__(self) -> None:
+        self.at = sp.csr_matrix(self.a.T)
+
+    def value(self, sel: IntArray) -> float:
+        """Covered weight when the kept sites ``sel`` (local positions) open."""
+        x = np.zeros(self.cols.size)
+        x[sel] = 1.0
+        cov = (self.a @ x) > 0.5
+        return float(self.const + self.c[sel].sum() + self.w[cov].sum())
+
+
+@dataclass
+class LargeCover:
+    """Outcome of :func:`solve_cover_large`: a plan, its value, a valid bound and a trace."""
+
+    plan: BoolArray
+    value: float
+    bound: float
+    log: list[str]
+
+
+def _csr01(a: sp.spmatrix) -> sp.csr_matrix:
+    m = sp.csr_matrix(a)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    m.data = np.ones_like(m.data, dtype=np.float64)
+    return m
+
+
+def merge_identical_rows(a: sp.csr_matrix, w: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
+    """Merge rows with the same site set, summing their weights (exact; hashes verified)."""
+    n = a.shape[0]
+    if n == 0:
+        return a, w
+    rng = np.random.default_rng(12345)
+    r1 = rng.integers(1, 2**61 - 1, size=a.shape[1], dtype=np.int64)
+    r2 = rng.integers(1, 2**61 - 1, size=a.shape[1], dtype=np.int64)
+    rows = np.repeat(np.arange(n), np.diff(a.indptr))
+    h1 = np.zeros(n, dtype=np.int64)
+    h2 = np.zeros(n, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        np.add.at(h1, rows, r1[a.indices])
+        np.add.at(h2, rows, r2[a.indices] * (a.indices.astype(np.int64) + 7))
+    key = np.stack([h1, h2, np.diff(a.indptr).astype(np.int64)], axis=1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    rep = first[inverse]
+    for i in np.flatnonzero(rep != np.arange(n)).tolist():
+        r = int(rep[i])
+        same = np.array_equal(
+            a.indices[a.indptr[i] : a.indptr[i + 1]], a.indices[a.indptr[r] : a.indptr[r + 1]]
+        )
+        if not same:  # a hash collision: merge nothing (still exact)
+            return a, w
+    merged = np.bincount(inverse, weights=w, minlength=first.size).astype(np.float64)
+    return _csr01(a[first]), merged
+
+
+def dominated_columns(a: sp.csr_matrix, c: FloatArray) -> BoolArray:
+    """Sites without profit whose rows are a subset of another site's (ties: lowest stays)."""
+    at = sp.csr_matrix(a.T)
+    deg = np.diff(at.indptr)
+    inter = sp.coo_matrix(at @ a)  # |N(j) & N(k)|
+    j, k, v = inter.row, inter.col, inter.data
+    sub = (j != k) & (v >= deg[j] - 0.5) & (c[j] <= 1e-12)
+    j, k = j[sub], k[sub]
+    keep_k = (deg[k] > deg[j]) | (c[k] > 1e-12) | (k < j)
+    dom = np.zeros(a.shape[1], dtype=bool)
+    dom[j[keep_k]] = True
+    if a.shape[1] > 1:  # empty, profitless sites: any other site does as well
+        dom |= (deg == 0) & (c <= 1e-12) & (np.arange(a.shape[1]) > 0)
+    return dom
+
+
+def reduce_cover(
+    a_full: sp.csr_matrix, w: FloatArray, p: int, *, fixed: BoolArray, openable: BoolArray
+) -> CoverInstance:
+    """Exact reduction of an MCLP on a demand x site CSR matrix (module docstring, step 1)."""
+    a_full = _csr01(a_full)
+    met = (a_full @ fixed.astype(np.float64)) > 0.5
+    const = float(w[met].sum())
+    free = np.flatnonzero(openable & ~fixed)
+    k = max(0, min(p - int(fixed.sum()), free.size))
+    keep_rows = np.flatnonzero(~met & (w > 0))
+    a = _csr01(a_full[keep_rows][:, free])
+    wr = np.asarray(w[keep_rows], dtype=np.float64)
+    nonempty = np.flatnonzero(np.diff(a.indptr) > 0)
+    a, wr = _csr01(a[nonempty]), wr[nonempty]
+    cols, c, removed = free.copy(), np.zeros(free.size), 0
+    if k == 0 or cols.size == 0:
+        return CoverInstance(sp.csr_matrix((0, cols.size)), np.zeros(0), c, const, cols, k)
+    while True:
+        a, wr = merge_identical_rows(a, wr)
+        single = np.diff(a.indptr) == 1
+        if single.any():
+            c += np.bincount(a.indices[a.indptr[:-1][single]], weights=wr[single], minlength=c.size)
+            a, wr = _csr01(a[np.flatnonzero(~single)]), wr[~single]
+        if cols.size <= k:
+            break
+        dom = dominated_columns(a, c)
+        if not dom.any() or int((~dom).sum()) < k:
+            break
+        keep = np.flatnonzero(~dom)
+        removed += int(dom.sum())
+        a, cols, c = _csr01(a[:, keep]), cols[keep], c[keep]
+    return CoverInstance(a, wr, c, const, cols, k, removed=removed)
+
+
+# ================================================================================== plans
+def greedy(inst: CoverInstance, *, start: IntArray | None = None) -> IntArray:
+    """Lazy greedy: open sites up to ``k``, each time the one adding the most weight."""
+    at, w, c = inst.at, inst.w, inst.c
+    covered = np.zeros(inst.a.shape[0], dtype=bool)
+    is_open = np.zeros(inst.cols.size, dtype=bool)
+    chosen: list[int] = []
+    for j in [] if start is None else np.asarray(start).tolist():
+        is_open[j] = True
+        chosen.append(int(j))
+        covered[at.indices[at.indptr[j] : at.indptr[j + 1]]] = True
+    gain0 = c + at @ (w * ~covered)
+    heap = [(-float(gain0[j]), j) for j in range(inst.cols.size) if not is_open[j]]
+    heapq.heapify(heap)
+    while len(chosen) < inst.k and heap:
+        _, j = heapq.heappop(heap)
+        rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
+        g = float(c[j] + w[rows[~covered[rows]]].sum())
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, j))
+            continue
+        chosen.append(j)
+        covered[rows] = True
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def swap_search(inst: CoverInstance, sel: IntArray, *, end_time: float) -> IntArray:
+    """Best-improvement 1-swaps until none improves or ``end_time`` (``perf_counter``) passes.
+
+    The gain of swapping ``r`` out and ``j`` in is ``gain_j - loss_r + M[r, j]``, with
+    ``M[r, j]`` the weight covered only by ``r`` that ``j`` covers too (sparse).
+    """
+    a, at, w, c = inst.a, inst.at, inst.w, inst.c
+    m = inst.cols.size
+    if sel.size == 0 or sel.size >= m:
+        return sel
+    is_open = np.zeros(m, dtype=bool)
+    is_open[sel] = True
+    tol = 1e-9 * max(1.0, float(w.sum() + c.sum()))
+    while time.perf_counter() < end_time:
+        cnt = a @ is_open.astype(np.float64)
+        gain = c + at @ (w * (cnt < 0.5))
+        gain[is_open] = -np.inf
+        rows1 = np.flatnonzero(np.abs(cnt - 1.0) < 0.5)
+        sub = sp.csr_matrix(a[rows1])
+        sub_open = sp.csr_matrix(sub.multiply(is_open[None, :].astype(np.float64)))
+        sub_open.eliminate_zeros()
+        sole = sub_open.indices
+        loss = c * is_open + np.bincount(sole, weights=w[rows1], minlength=m)
+        loss[~is_open] = np.inf
+        best, pair = -np.inf, (-1, -1)
+        r0, j0 = int(np.argmin(loss)), int(np.argmax(gain))
+        if np.isfinite(loss[r0]) and np.isfinite(gain[j0]):
+            best, pair = float(gain[j0] - loss[r0]), (r0, j0)
+        s_mat = sp.csr_matrix((w[rows1], (sole, np.arange(rows1.size))), shape=(m, rows1.size))
+        mm = sp.coo_matrix(s_mat @ sub)
+        if mm.nnz:
+            val = gain[mm.col] - loss[mm.row] + mm.data
+            ok = is_open[mm.row] & ~is_open[mm.col]
+            if ok.any():
+                t = int(np.argmax(np.where(ok, val, -np.inf)))
+                if val[t] > best:
+                    best, pair = float(val[t]), (int(mm.row[t]), int(mm.col[t]))
+        if best <= tol:
+            break
+        is_open[pair[0]], is_open[pair[1]] = False, True
+    return np.flatnonzero(is_open).astype(np.int64)
+
+
+# ================================================================================= bounds
+def top_k(values: FloatArray, k: int) -> tuple[float, IntArray]:
+    """Sum of the ``k`` largest values and their positions."""
+    k = max(0, min(k, values.size))
+    if k == 0:
+        return 0.0, np.zeros(0, dtype=np.int64)
+    idx = np.arange(values.size) if k == values.size else np.argpartition(-values, k - 1)[:k]
+    return float(values[idx].sum()), idx.astype(np.int64)
+
+
+def lagrangian_bound(inst: CoverInstance, mu: FloatArray) -> tuple[float, FloatArray]:
+    r"""Exact :math:`U(\mu)` (``mu`` clipped into ``[0, W]``) and the site scores."""
+    mu = np.clip(mu, 0.0, inst.w)
+    s = inst.c + inst.at @ mu
+    top, _ = top_k(s, inst.k)
+    return float(inst.const + (inst.w - mu).sum() + top), s
+
+
+def subgradient(
+    inst: CoverInstance, mu0: FloatArray, target: float, end_time: float
+) -> tuple[float, FloatArray]:
+    """Projected subgradient steps on :math:`U` (Polyak towards ``target``); best (U, mu)."""
+    mu = np.clip(mu0, 0.0, inst.w)
+    best, best_mu = lagrangian_bound(inst, mu)[0], mu.copy()
+    scale, stall = 1.0, 0
+    while time.perf_counter() < end_time:
+        value, s = lagrangian_bound(inst, mu)
+        if value < best - 1e-9:
+            best, best_mu, stall = value, mu.copy(), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                scale, stall = scale / 2, 0
+                if scale < 1e-6:
+                    break
+        y = np.zeros(inst.cols.size)
+        y[top_k(s, inst.k)[1]] = 1.0
+        grad = (inst.a @ y) - 1.0
+        grad[(mu <= 0) & (grad > 0)] = 0.0
+        grad[(mu >= inst.w) & (grad < 0)] = 0.0
+        norm = float(grad @ grad)
+        if norm <= 1e-12:
+            break
+        step = scale * max(value - target, 1e-9 * max(1.0, target)) / norm
+        mu = np.clip(mu - step * grad, 0.0, inst.w)
+    return best, best_mu
+
+
+def _highs() -> object:
+    h = _new_highs()
+    h.setOptionValue("output_flag", False)  # noqa: FBT003 - HiGHS's API
+    threads = settings.solver_threads()
+    if threads is not None:  # the same value every HiGHS of the process uses
+        h.setOptionValue("threads", threads)
+    return h
+
+
+def _cover_model(
+    sub: sp.csr_matrix, c: FloatArray, w: FloatArray, k: int
+) -> tuple[FloatArray, sp.csc_matrix, FloatArray, FloatArray]:
+    """Columns ``y`` then ``z``; rows ``z_g - sum y <= 0`` and ``sum y = k`` (maximise)."""
+    ng, m = sub.shape
+    rows = sp.vstack(
+        [
+            sp.hstack([-sub, sp.identity(ng)]),
+            sp.hstack([sp.csr_matrix(np.ones((1, m))), sp.csr_matrix((1, ng))]),
+        ]
+    ).tocsc()
+    lower = np.concatenate([np.full(ng, -np.inf), [float(k)]])
+    upper = np.concatenate([np.zeros(ng), [float(k)]])
+    return np.concatenate([c, w]), rows, lower, upper
+
+
+def _pass(
+    h: object,
+    *,
+    cost: FloatArray,
+    rows: sp.csc_matrix,
+    lo: FloatArray,
+    up: FloatArray,
+    integer: IntArray,
+    offset: float,
+) -> None:
+    inf = h.getInfinity()  # type: ignore[attr-defined]
+    n = cost.size
+    h.passModel(  # type: ignore[attr-defined]
+        int(n), int(rows.shape[0]), int(rows.nnz), 1, -1, float(offset),
+        cost.astype(np.float64), np.zeros(n), np.ones(n), np.clip(lo, -inf, inf),
+        np.clip(up, -inf, inf), rows.indptr.astype(np.int32), rows.indices.astype(np.int32),
+        rows.data.astype(np.float64), integer.astype(np.int32),
+    )  # fmt: skip
+
+
+def lp_multipliers(inst: CoverInstance, time_limit_s: float) -> list[FloatArray]:
+    r"""Cover-row duals of the LP relaxation by HiGHS, both signs (empty if none).
+
+    Large instances use HiGHS's first-order PDLP solver, smaller ones its interior point
+    (no crossover): on Fujian p = 80 PDLP's duals give :math:`U` within 0.03 % of the LP
+    bound in 5 s, the interior point needs 20 s. Inexact or early duals are fine: they are
+    only multipliers, the bound is :math:`U(\mu)` evaluated exactly.
+    """
+    h = _highs()
+    large = inst.a.nnz > PDLP_MIN_NNZ
+    h.setOptionValue("solver", "pdlp" if large else "ipm")  # type: ignore[attr-defined]
+    h.setOptionValue("run_crossover", "off")  # type: ignore[attr-defined]
+    h.setOptionValue("presolve", "off")  # type: ignore[attr-defined]
+    if large:
+        h.setOptionValue("pdlp_d_gap_tol", 1e-6)  # type: ignore[attr-defined]
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))  # type: ignore[attr-defined]
+    cost, rows, lo, up = _cover_model(inst.a, inst.c, inst.w, inst.k)
+    _pass(
+        h,
+        cost=cost,
+        rows=rows,
+        lo=lo,
+        up=up,
+        integer=np.zeros(cost.size, dtype=np.int64),
+        offset=inst.const,
+    )
+    h.run()  # type: ignore[attr-defined]
+    sol = h.getSolution()  # type: ignore[attr-defined]
+    if not sol.dual_valid:
+        return []
+    rd = np.asarray(sol.row_dual[: inst.a.shape[0]], dtype=np.float64)
+    return [rd, -rd]
+
+
+@dataclass
+class _Mip:
+    ok: bool
+    optimal: bool
+    x: FloatArray | None
+    objective: float
+    bound: float
+
+
+def _solve_mip(
+    sub: sp.csr_matrix, c: FloatArray, w: FloatArray, k: int, *, offset: float,
+    time_limit_s: float, start: FloatArray | None,
+) -> _Mip:  # fmt: skip
+    """Solve an exact MCLP MIP with HiGHS; what it proved (a start turns presolve off)."""
+    import highspy  # noqa: PLC0415 - heavy import, only when solving
+
+    h = _highs()
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))  # type: ignore[attr-defined]
+    h.setOptionValue("mip_rel_gap", 0.0)  # type: ignore[attr-defined]
+    h.setOptionValue("mip_abs_gap", 1e-7)  # type: ignore[attr-defined]
+    if start is not None:  # a start with presolve on can give a wrong "optimal" (HiGHS 1.x)
+        h.setOptionValue("presolve", "off")  # type: ignore[attr-defined]
+    cost, rows, lo, up = _cover_model(sub, c, w, k)
+    integer = np.concatenate([np.ones(c.size), np.zeros(w.size)]).astype(np.int64)
+    _pass(h, cost=cost, rows=rows, lo=lo, up=up, integer=integer, offset=offset)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)  # type: ignore[attr-defined]
+    h.run()  # type: ignore[attr-defined]
+    info = h.getInfo()  # type: ignore[attr-defined]
+    status = h.getModelStatus()  # type: ignore[attr-defined]
+    bound = float(info.mip_dual_bound)
+    x = None
+    if info.primal_solution_status == 2:  # HiGHS's "feasible point"
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)  # type: ignore[attr-defined]
+    obj = float(info.objective_function_value) if x is not None else -math.inf
+    if x is not None and abs(float(cost @ x) + offset - obj) > 1e-6 * max(1.0, abs(obj)):
+        return _Mip(ok=False, optimal=False, x=None, objective=-math.inf, bound=math.inf)
+    optimal = status == highspy.HighsModelStatus.kOptimal and x is not None
+    if not math.isfinite(bound):
+        bound = math.inf
+    return _Mip(ok=True, optimal=optimal, x=x, objective=obj, bound=bound)
+
+
+def lns_submip(
+    inst: CoverInstance, sel: IntArray, end_time: float, *, seed: int = 0,
+    max_sites: int = 160, sub_time_s: float = 2.0,
+) -> tuple[IntArray, float, int]:  # fmt: skip
+    """Neighbourhood sub-MIPs: re-place optimally the open sites near one open site.
+
+    Picks an open site, takes the sites within two coverage-neighbour steps (at most
+    ``max_sites``, the most overlapping), frees the open ones among them and solves the
+    small MCLP with every other open site fixed. Keeps improvements; returns the plan, its
+    value and the number of sub-MIPs solved.
+    """
+    rng = np.random.default_rng(seed)
+    a, at = inst.a, inst.at
+    nb = sp.csr_matrix(at @ a)
+    best = np.sort(sel)
+    best_val = inst.value(best)
+    solved = 0
+    while best.size and time.perf_counter() < end_time - 0.05:
+        r = int(rng.choice(best))
+        region = np.array([r])
+        for _ in range(2):
+            nxt = np.unique(nb[region].indices)
+            if nxt.size > max_sites:
+                row = nb[r].toarray().ravel()
+                nxt = nxt[np.argsort(-row[nxt], kind="stable")[:max_sites]]
+                region = np.union1d(region, nxt)
+                break
+            region = nxt
+        free_open = np.intersect1d(best, region)
+        fixed_open = np.setdiff1d(best, free_open)
+        x = np.zeros(inst.cols.size)
+        x[fixed_open] = 1.0
+        covered = (a @ x) > 0.5
+        rows = np.flatnonzero(~covered & (a[:, region].getnnz(axis=1) > 0))
+        sub = sp.csr_matrix(a[rows][:, region])
+        ys = np.isin(region, free_open).astype(float)
+        start = np.concatenate([ys, ((sub @ ys) > 0.5).astype(float)])
+        left = end_time - time.perf_counter()
+        ans = _solve_mip(
+            sub, inst.c[region], inst.w[rows], free_open.size, offset=0.0,
+            time_limit_s=min(sub_time_s, left), start=start,
+        )  # fmt: skip
+        solved += 1
+        if ans.x is None:
+            continue
+        cand = np.union1d(fixed_open, region[ans.x[: region.size] > 0.5])
+        if cand.size != best.size:
+            continue
+        v = inst.value(cand)
+        if v > best_val + 1e-9 * max(1.0, best_val):
+            cand = swap_search(inst, cand, end_time=end_time)
+            best, best_val = np.sort(cand), inst.value(cand)
+    return best, best_val, solved
+
+
+def fix_and_solve(
+    inst: CoverInstance,
+    s: FloatArray,
+    u: float,
+    sel: IntArray,
+    val: float,
+    *,
+    end_time: float,
+    log: list[str],
+) -> tuple[IntArray, float, float] | None:  # fmt: skip
+    """Reduced-cost fixing against ``val``, then an exact MIP on a small residual.
+
+    Returns the best plan, its value and a valid bound, or ``None`` when the residual is
+    too large for an exact MIP.
+    """
+    k = inst.k
+    order = np.argsort(-s, kind="stable")
+    sk = s[order[k - 1]]
+    sk1 = s[order[k]] if k < s.size else -np.inf
+    slack = u - val
+    closed = s < sk - slack  # forcing j open gives at most U - s_k + s_j <= val
+    closed[order[:k]] = False
+    opened = np.zeros(s.size, dtype=bool)
+    if np.isfinite(sk1):
+        opened[order[:k]] = s[order[:k]] - sk1 > slack  # closing j: U - s_j + s_{k+1} <= val
+    free = np.flatnonzero(~closed & ~opened)
+    log.append(f"reduced-cost fixing: {int(closed.sum())} closed, {int(opened.sum())} open")
+    k_left = k - int(opened.sum())
+    if k_left < 0 or free.size < k_left:
+        return sel, val, val  # no better plan keeps the fixings: the incumbent is optimal
+    if free.size > MAX_EXACT_SITES:
+        return None
+    open_idx = np.flatnonzero(opened)
+    x = np.zeros(s.size)
+    x[open_idx] = 1.0
+    covered = (inst.a @ x) > 0.5
+    const = inst.const + float(inst.c[open_idx].sum()) + float(inst.w[covered].sum())
+    rows = np.flatnonzero(~covered)
+    sub = sp.csr_matrix(inst.a[rows][:, free])
+    keep = np.flatnonzero(sub.getnnz(axis=1) > 0)
+    sub, wr = sp.csr_matrix(sub[keep]), inst.w[rows][keep]
+    inc = np.zeros(s.size, dtype=bool)
+    inc[sel] = True
+    start = None
+    if not (inc & closed).any() and inc[opened].all():
+        ys = inc[free].astype(float)
+        start = np.concatenate([ys, ((sub @ ys) > 0.5).astype(float)])
+    ans = _solve_mip(
+        sub, inst.c[free], wr, k_left, offset=const,
+        time_limit_s=end_time - time.perf_counter(), start=start,
+    )  # fmt: skip
+    log.append(
+        f"residual MIP ({free.size} sites): best {ans.objective:,.2f}, bound {ans.bound:,.2f}"
+    )
+    best_sel, best_val = sel, val
+    if ans.x is not None:
+        y = opened.copy()
+        y[free[ans.x[: free.size] > 0.5]] = True
+        cand = np.flatnonzero(y)
+        cv = inst.value(cand)
+        if cv > best_val:
+            best_sel, best_val = cand, cv
+    bound = u
+    if ans.ok:
+        bound = min(u, max(val, ans.bound))
+        if ans.optimal:
+            bound = min(bound, max(val, ans.objective))
+    return best_sel, best_val, max(bound, best_val)
+
+
+# ================================================================================= solver
+def solve_cover_large(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    time_limit_s: float,
+    integral_weights: bool = False,
+    seed: int = 0,
+) -> LargeCover:
+    """Best MCLP plan and a valid upper bound within ``time_limit_s`` (module docstring).
+
+    Parameters
+    ----------
+    a
+        Demand x site coverage (CSR, 0/1): the allowed pairs within the threshold.
+    w
+        Patients of each demand point.
+    p
+        Sites to open, existing ones included (fewer when fewer may open).
+    fixed, openable
+        Sites always open; sites that may open.
+    time_limit_s
+        Wall-clock seconds; a plan and a valid bound exist whenever it ends.
+    integral_weights
+        Whether every weight is an integer (the bound is then rounded down).
+
+    Returns
+    -------
+    LargeCover
+        Open sites (``p`` of them when enough may open), covered weight, upper bound, trace.
+    """
+    t0 = time.perf_counter()
+    end = t0 + time_limit_s
+    log: list[str] = []
+    inst = reduce_cover(a, w, p, fixed=fixed, openable=openable)
+    total = inst.const + float(inst.c.sum() + inst.w.sum())
+    log.append(
+        f"reduced: {inst.a.shape[0]:,} groups x {inst.cols.size:,} sites, {inst.a.nnz:,} "
+        f"pairs, {inst.removed} dominated sites ({time.perf_counter() - t0:.2f} s)"
+    )
+
+    def left() -> float:
+        return max(0.0, end - time.perf_counter())
+
+    def finish(sel: IntArray, bound: float) -> LargeCover:
+        plan = fixed.copy()
+        plan[inst.cols[sel]] = True
+        spare = np.flatnonzero(openable & ~plan)[: max(0, inst.k - sel.size)]
+        plan[spare] = True
+        value = float(w[(a @ plan.astype(np.float64)) > 0.5].sum())
+        if integral_weights:
+            bound = math.floor(bound + 1e-6)
+        return LargeCover(plan, value, max(bound, value), log)
+
+    if inst.k == 0 or inst.cols.size <= inst.k:
+        sel = np.arange(min(inst.k, inst.cols.size), dtype=np.int64)
+        return finish(sel, inst.value(sel) if inst.cols.size <= inst.k else total)
+    sel = swap_search(inst, greedy(inst), end_time=t0 + 0.3 * time_limit_s)
+    val = inst.value(sel)
+    log.append(f"greedy + swap: {val:,.2f} ({time.perf_counter() - t0:.2f} s)")
+    if val >= total - 1e-9 * max(1.0, total):
+        return finish(sel, val)
+    u, mu = subgradient(inst, 0.5 * inst.w, val, time.perf_counter() + min(0.05 * left(), 1.5))
+    log.append(f"subgradient bound {u:,.2f} ({time.perf_counter() - t0:.2f} s)")
+    if inst.a.nnz >= LP_MIN_NNZ and left() > 1.0:
+        for cand_mu in lp_multipliers(inst, LP_SHARE * left()):
+            uc = lagrangian_bound(inst, cand_mu)[0]
+            if uc < u:
+                u, mu = uc, np.clip(cand_mu, 0.0, inst.w)
+        log.append(f"LP multipliers: bound {u:,.2f} ({time.perf_counter() - t0:.2f} s)")
+    else:
+        u, mu = subgradient(inst, mu, val, time.perf_counter() + 0.2 * left())
+    u, s = lagrangian_bound(inst, mu)
+    bound = min(total, u)
+    _, top = top_k(s, inst.k)
+    cand = swap_search(inst, np.sort(top), end_time=end)
+    if inst.value(cand) > val:
+        sel, val = cand, inst.value(cand)
+        log.append(f"Lagrangian plan + swap: {val:,.2f}")
+    if bound <= val + 1e-9 * max(1.0, val):
+        return finish(sel, bound)
+    order = np.sort(s)[::-1]
+    n_free = int((s >= order[inst.k - 1] - (u - val)).sum())
+    small = n_free <= MAX_EXACT_SITES
+    lns_end = time.perf_counter() + (0.4 * left() if small else max(0.0, left() - 0.05))
+    sel2, val2, nsub = lns_submip(inst, sel, lns_end, seed=seed)
+    if val2 > val:
+        sel, val = sel2, val2
+    log.append(f"neighbourhood sub-MIPs ({nsub}): {val:,.2f} ({time.perf_counter() - t0:.2f} s)")
+    if small and left() > 0.1:
+        res = fix_and_solve(inst, s, u, sel, val, end_time=end, log=log)
+        if res is not None:
+            sel, val, bound = res[0], res[1], min(bound, res[2])
+    return finish(sel, bound)
