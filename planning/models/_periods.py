@@ -466,6 +466,34 @@ def shortfall_of(s: Setup, y: BoolArray) -> float:
     return short
 
 
+def shortfall_lower_bound(s: Setup) -> float:
+    """A valid lower bound on the normalised milestone shortfall ``S`` of every plan.
+
+    Counting only: by year ``t`` at most :math:`K_t` new sites are open (the yearly new-site
+    limits summed, the overall cap less the existing sites, the number of candidates), so at
+    most :math:`K_t` counties without an existing site gain one; the county shortfall of the
+    year is at least what is still missing then. Patient milestones count 0 (a relaxation).
+    A plan whose shortfall equals this bound has the smallest shortfall: stage 1 is proven
+    without a MIP.
+    """
+    p = s.prep
+    if not s.county_ids:
+        return 0.0
+    county_set = set(s.county_ids)
+    has_fixed = {str(c) for c in p.site_county[p.fixed]} & county_set
+    reachable = ({str(c) for c in p.site_county[s.cand]} & county_set) - has_fixed
+    max_new = s.nc if s.cap_total_sites is None else s.cap_total_sites - int(p.fixed.sum())
+    opened: float = 0.0
+    lower = 0.0
+    for ph in s.periods:
+        opened = math.inf if ph.new_sites is None else opened + ph.new_sites
+        reach = len(has_fixed) + min(opened, max_new, len(reachable))
+        if ph.county_share_target > 0:
+            need = s.county_need(ph.county_share_target)
+            lower += max(need - reach, 0) / len(s.county_ids)
+    return float(lower)
+
+
 def plan_frames(
     s: Setup, y: BoolArray
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, float | None]:

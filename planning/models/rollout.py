@@ -118,6 +118,7 @@ from planning.models._periods import (
     plan_frames,
     run_stage,
     setup,
+    shortfall_lower_bound,
     shortfall_of,
     true_values,
 )
@@ -539,24 +540,33 @@ def solve_rollout_plan(
         progress(0.05, MsgStr("progress.rollout_shortfall"))
     shortfall_star = 0.0
     solve_time = 0.0
+    shortfall_proven = True
     stage1 = _build(s, stage="shortfall")
     y1: BoolArray | None = None
+    greedy_y = greedy(s)
     if stage1.slack:
-        r1 = run_stage(stage1.mip, opts, Msg("rollout.stage_shortfall"))
-        solve_time += r1.solve_time_s
-        if r1.x is None:
-            raise InfeasibleError(
-                "rollout.no_shortfall_plan_in_time",
-                culprit="time_limit_s",
-                time_limit_s=opts.time_limit_s,
-                reason=r1.message,
-            )
-        shortfall_star = max(float(r1.objective or 0.0), 0.0)
-        y1 = _nested(r1.x, stage1, s)
+        # a plan whose shortfall meets the counting bound needs no stage-1 MIP: it is proven
+        lower = shortfall_lower_bound(s)
+        greedy_short = math.inf if greedy_y is None else shortfall_of(s, greedy_y)
+        if greedy_short <= lower + 1e-9:
+            shortfall_star = greedy_short
+        else:
+            r1 = run_stage(stage1.mip, opts, Msg("rollout.stage_shortfall"))
+            solve_time += r1.solve_time_s
+            if r1.x is None:
+                raise InfeasibleError(
+                    "rollout.no_shortfall_plan_in_time",
+                    culprit="time_limit_s",
+                    time_limit_s=opts.time_limit_s,
+                    reason=r1.message,
+                )
+            shortfall_star = max(float(r1.objective or 0.0), 0.0)
+            shortfall_proven = r1.status == "optimal"
+            y1 = _nested(r1.x, stage1, s)
     if progress:
         progress(0.35, MsgStr("progress.rollout_ordering"))
     cap = shortfall_star * (1 + 1e-6) + 1e-7
-    start_y = greedy(s)
+    start_y = greedy_y
     if start_y is None or shortfall_of(s, start_y) > cap - 1e-7:
         start_y = y1  # the shortfall solution is always feasible for the plan stage
     if start_y is not None:
@@ -565,6 +575,10 @@ def solve_rollout_plan(
     y, values, status, gap, plan_time, solver, rounds = _solve_plan(
         s, shortfall_cap=cap, start_y=start_y
     )
+    if not shortfall_proven:
+        # the plan stage was solved under an unproven shortfall: its bound is no bound on
+        # the lexicographic problem (a smaller shortfall may need another plan)
+        status, gap = "feasible", None
     if progress:
         progress(0.6, MsgStr("progress.rollout_years"))
     sites, demand, county_names, full_share = plan_frames(s, y)
@@ -583,6 +597,7 @@ def solve_rollout_plan(
         solver=solver,
         extras={
             "shortfall": shortfall_star,
+            "shortfall_proven": shortfall_proven,
             "unserved_penalty_min": s.unserved_penalty_min,
             "period_weights": [float(w) for w in s.weights],
             "lazy_rounds": rounds,
