@@ -22,6 +22,7 @@ from planning.errors import DataError, PlanningWarning, ScenarioError, SolverErr
 from planning.i18n import Msg
 from planning.models._blocks import assignment_block, cover_link
 from planning.models._heuristic import MAX_DENSE_CELLS
+from planning.models._nested import NestedProblem
 from planning.models._mip import (
     BoolArray,
     FloatArray,
@@ -492,6 +493,50 @@ def shortfall_lower_bound(s: Setup) -> float:
             need = s.county_need(ph.county_share_target)
             lower += max(need - reach, 0) / len(s.county_ids)
     return float(lower)
+
+
+def nested_problem(s: Setup) -> NestedProblem | None:
+    """The plan stage as a nested facility location (:mod:`planning.models._nested`).
+
+    Uncapacitated MCLP and p-median with a new-site limit every year, no budget and an
+    overall cap that does not bind below the yearly limits, on dense-size data; ``None``
+    otherwise. MCLP costs 0 where a candidate covers a point (its fallback: its patients,
+    0 when an existing site covers it); p-median costs patient-minutes capped at ``U``.
+    """
+    p = s.prep
+    if (
+        s.capacitated
+        or s.kind not in {"mclp", "p_median"}
+        or s.nc == 0
+        or p.n * s.nc > MAX_DENSE_CELLS
+        or s.cap_total_budget is not None
+        or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
+    ):
+        return None
+    slots = tuple(int(ph.new_sites or 0) for ph in s.periods)
+    if s.cap_total_sites is not None and s.cap_total_sites - int(p.fixed.sum()) < sum(slots):
+        return None
+    rows = np.flatnonzero(p.weight > 0)
+    pos = np.full(p.n, -1, dtype=np.int64)
+    pos[rows] = np.arange(rows.size)
+    w = p.weight[rows]
+    sel = pos[p.pi] >= 0
+    pi, pj, pt = pos[p.pi[sel]], p.pj[sel], p.pt[sel]
+    if s.kind == "mclp":
+        within = pt <= p.threshold[rows][pi] + 1e-9
+        pi, pj = pi[within], pj[within]
+        pair_cost = np.zeros(pi.size)
+        fallback = w.copy()
+    else:
+        pair_cost = w[pi] * np.minimum(pt, s.unserved_penalty_min)
+        fallback = w * s.unserved_penalty_min
+    fx = p.fixed[pj]
+    np.minimum.at(fallback, pi[fx], pair_cost[fx])
+    cand = s.cand_of[pj]
+    ok = cand >= 0
+    cost = np.full((rows.size, s.nc), np.inf)
+    cost[pi[ok], cand[ok]] = pair_cost[ok]
+    return NestedProblem(cost=cost, fallback=fallback, weights=s.weights, slots=slots)
 
 
 def plan_frames(

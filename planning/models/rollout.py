@@ -103,7 +103,21 @@ from planning._progress import Progress
 from planning.errors import InfeasibleError, ScenarioError
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
-from planning.models._mip import BoolArray, FloatArray, IntArray, Mip, MipBuilder, sanitize_names
+from planning.models._mip import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Mip,
+    MipBuilder,
+    sanitize_names,
+)
+from planning.models._nested import (
+    NestedProblem,
+    NestedResult,
+    nested_plan,
+    opening_periods,
+    solve_nested,
+)
 from planning.models._periods import (
     Setup,
     Terms,
@@ -114,6 +128,7 @@ from planning.models._periods import (
     greedy,
     local_search,
     nearest_minutes,
+    nested_problem,
     open_masks,
     plan_frames,
     run_stage,
@@ -572,7 +587,7 @@ def solve_rollout_plan(
     if start_y is not None:
         budget_s = min(0.25 * opts.time_limit_s, 15.0)
         start_y = local_search(s, start_y, shortfall_cap=cap, time_s=budget_s)
-    y, values, status, gap, plan_time, solver, rounds = _solve_plan(
+    y, values, status, gap, plan_time, solver, rounds = _plan_stage(
         s, shortfall_cap=cap, start_y=start_y
     )
     if not shortfall_proven:
@@ -607,9 +622,101 @@ def solve_rollout_plan(
     )
 
 
+_PlanOut = tuple[BoolArray, list[float], str, float | None, float, str, int]
+
+#: Models whose plan stage uses the nested search (HiGHS runs only: CBC, when chosen, solves
+#: the MIP alone).
+NESTED_MODELS: frozenset[str] = frozenset({"mclp", "p_median"})
+#: Share of the time limit the exact nested search gets before the MIP (p-median), and the
+#: share kept for it after a MIP that did not prove its plan (MCLP).
+NESTED_FIRST_SHARE = 0.5
+NESTED_AFTER_SHARE = 0.15
+
+
+def _plan_stage(s: Setup, *, shortfall_cap: float, start_y: BoolArray | None) -> _PlanOut:
+    """Stage 2: the exact nested search (:mod:`~planning.models._nested`) and/or the MIP.
+
+    Uncapacitated p-median without budgets: the nested search first (its Lagrangian bound is
+    far tighter than what HiGHS reaches on the radius MIP); when it does not finish, the MIP
+    continues from its plan. MCLP: the MIP first; when it does not prove its plan, the nested
+    search continues from it. Both bounds are valid, so the better one gives the gap.
+    """
+    use = start_y is not None and s.kind in NESTED_MODELS and s.opts.solver == "highs"
+    prob = nested_problem(s) if use else None
+    limit = s.opts.time_limit_s
+    if prob is None or start_y is None:
+        return _solve_plan(s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=limit)
+
+    def accept(o: IntArray) -> bool:
+        return shortfall_of(s, nested_plan(o, s.n_periods)) <= shortfall_cap - 1e-7
+
+    total_w = float(s.prep.weight[s.prep.weight > 0].sum())
+    full = float(s.weights.sum()) * total_w  # MCLP: coverage = full - cost
+
+    def margin(cost: float) -> float:
+        value = full - cost if s.kind == "mclp" else cost
+        return 0.5e-6 * max(1.0, abs(value))
+
+    t0 = time.perf_counter()
+    o = opening_periods(start_y)
+    found: NestedResult | None = None
+    if s.kind == "p_median":
+        share = NESTED_FIRST_SHARE * limit
+        found = solve_nested(
+            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=share
+        )
+        o = found.o
+        if found.finished:
+            return _nested_out(s, prob, found, time.perf_counter() - t0)
+        start_y = nested_plan(o, s.n_periods)
+    mip_limit = limit - (time.perf_counter() - t0)
+    if s.kind == "mclp":
+        mip_limit = (1.0 - NESTED_AFTER_SHARE) * limit
+    y, values, status, gap, plan_time, solver, rounds = _solve_plan(
+        s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=mip_limit
+    )
+    if status == "optimal":
+        return y, values, status, gap, plan_time, solver, rounds
+    o = opening_periods(y)
+    if s.kind == "mclp":
+        rest = limit - (time.perf_counter() - t0)
+        found = solve_nested(
+            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=rest
+        )
+        if found.value < prob.value(o) - 1e-9 * max(1.0, abs(found.value)):
+            y = nested_plan(found.o, s.n_periods)
+            values = _nested_values(s, prob, found.o)
+    assert found is not None  # noqa: S101 - one of the two searches ran
+    cost = prob.value(opening_periods(y))
+    objective = float(np.dot(s.weights, values))
+    nested_gap = max(cost - found.bound, 0.0) / max(abs(objective), 1e-10)
+    if gap is None or nested_gap < gap:
+        gap = nested_gap
+    if cost - found.bound <= 1e-6 * max(1.0, abs(objective)) or (
+        found.finished and found.value <= cost + 1e-9 * max(1.0, abs(cost))
+    ):
+        status, gap = "optimal", 0.0
+    return y, values, status, gap, time.perf_counter() - t0, solver, rounds
+
+
+def _nested_values(s: Setup, prob: NestedProblem, o: IntArray) -> list[float]:
+    """Each period's model value of the nested plan ``o`` (covered patients or minutes)."""
+    costs = prob.period_costs(o)
+    if s.kind == "mclp":
+        total_w = float(s.prep.weight[s.prep.weight > 0].sum())
+        return [total_w - c for c in costs]
+    return costs
+
+
+def _nested_out(s: Setup, prob: NestedProblem, found: NestedResult, elapsed: float) -> _PlanOut:
+    """The plan stage's answer when the nested search proved its plan."""
+    y = nested_plan(found.o, s.n_periods)
+    return y, _nested_values(s, prob, found.o), "optimal", 0.0, elapsed, "lagrangian", 0
+
+
 def _solve_plan(
-    s: Setup, *, shortfall_cap: float, start_y: BoolArray | None
-) -> tuple[BoolArray, list[float], str, float | None, float, str, int]:
+    s: Setup, *, shortfall_cap: float, start_y: BoolArray | None, time_limit_s: float
+) -> _PlanOut:
     """Stage 2; uncapacitated p-median / p-center add distance levels lazily.
 
     The truncated distance chains underestimate far assignments, so each round's bound is a
@@ -618,7 +725,7 @@ def _solve_plan(
     """
     opts = s.opts
     lazy = not s.capacitated and s.kind in {"p_median", "p_center"}
-    deadline = time.perf_counter() + opts.time_limit_s
+    deadline = time.perf_counter() + time_limit_s
     radius_cap: FloatArray | None = None
     if lazy and start_y is not None:
         radius_cap = np.vstack([nearest_minutes(s, m) for m in open_masks(s, start_y)])
