@@ -53,11 +53,11 @@ NODE_ITERATIONS = 60
 
 @dataclass(frozen=True)
 class NestedProblem:
-    """Costs of a nested facility location (see the module Notes).
+    r"""Costs of a nested facility location (see the module Notes).
 
     ``cost``: ``n x k`` weighted costs of the candidates (``inf`` = not allowed); ``fallback``:
     each point's cost without an open candidate; ``weights``: the period weights
-    :math:`\\omega_t`; ``slots``: new candidates allowed per period.
+    :math:`\omega_t`; ``slots``: new candidates allowed per period.
     """
 
     cost: FloatArray
@@ -98,7 +98,7 @@ class NestedResult:
 
 
 def _assign(rho: FloatArray, lo: IntArray, hi: IntArray, slots: tuple[int, ...]) -> IntArray | None:
-    """Exact :math:`\\min_o \\sum_j \\sum_{t \\ge o_j} \\rho_{jt}` over ``lo <= o <= hi``.
+    r"""Exact :math:`\min_o \sum_j \sum_{t \ge o_j} \rho_{jt}` over ``lo <= o <= hi``.
 
     Returns the opening periods (``T`` = never), or ``None`` when no assignment respects the
     slots (forced candidates that do not fit).
@@ -260,9 +260,7 @@ def solve_nested(
         return best_v
 
     lam0 = np.stack([w * prob.fallback for w in prob.weights]) * 0.5
-    root = _Node(
-        np.zeros(k, dtype=np.int64), np.full(k, n_t, dtype=np.int64), lam0, -math.inf
-    )
+    root = _Node(np.zeros(k, dtype=np.int64), np.full(k, n_t, dtype=np.int64), lam0, -math.inf)
     heap: list[tuple[float, int, _Node]] = [(-math.inf, 0, root)]
     pruned = math.inf
     nodes = counter = 0
@@ -298,7 +296,7 @@ def solve_nested(
 
 
 def opening_periods(y: BoolArray) -> IntArray:
-    """Opening period of each candidate of a nested plan ``y`` (periods x candidates)."""
+    """Return the opening period of each candidate of a nested plan ``y`` (periods x candidates)."""
     n_t = y.shape[0]
     o = np.full(y.shape[1], n_t, dtype=np.int64)
     for t in reversed(range(n_t)):
@@ -307,5 +305,5 @@ def opening_periods(y: BoolArray) -> IntArray:
 
 
 def nested_plan(o: IntArray, n_t: int) -> BoolArray:
-    """The plan ``y`` (periods x candidates) of opening periods ``o``."""
+    """Return the plan ``y`` (periods x candidates) of opening periods ``o``."""
     return np.vstack([o <= t for t in range(n_t)])

@@ -22,7 +22,6 @@ from planning.errors import DataError, PlanningWarning, ScenarioError, SolverErr
 from planning.i18n import Msg
 from planning.models._blocks import assignment_block, cover_link
 from planning.models._heuristic import MAX_DENSE_CELLS
-from planning.models._nested import NestedProblem
 from planning.models._mip import (
     BoolArray,
     FloatArray,
@@ -33,6 +32,7 @@ from planning.models._mip import (
     RawResult,
     solve_mip,
 )
+from planning.models._nested import NestedProblem
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import (
     CLOSED,
@@ -468,7 +468,7 @@ def shortfall_of(s: Setup, y: BoolArray) -> float:
 
 
 def shortfall_lower_bound(s: Setup) -> float:
-    """A valid lower bound on the normalised milestone shortfall ``S`` of every plan.
+    """Return a valid lower bound on the normalised milestone shortfall ``S`` of every plan.
 
     Counting only: by year ``t`` at most :math:`K_t` new sites are open (the yearly new-site
     limits summed, the overall cap less the existing sites, the number of candidates), so at
@@ -496,7 +496,7 @@ def shortfall_lower_bound(s: Setup) -> float:
 
 
 def nested_problem(s: Setup) -> NestedProblem | None:
-    """The plan stage as a nested facility location (:mod:`planning.models._nested`).
+    """Return the plan stage as a nested facility location (:mod:`planning.models._nested`).
 
     Uncapacitated MCLP and p-median with a new-site limit every year, no budget and an
     overall cap that does not bind below the yearly limits, on dense-size data; ``None``

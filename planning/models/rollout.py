@@ -89,6 +89,7 @@ milestone lines and privacy masks of a plan are built by :mod:`planning.results.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -100,9 +101,10 @@ import pandas as pd
 import pulp
 
 from planning._progress import Progress
-from planning.errors import InfeasibleError, ScenarioError
+from planning.errors import InfeasibleError, PlanningError, ScenarioError
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
+from planning.models._dispatch import solve as solve_one_shot
 from planning.models._mip import (
     BoolArray,
     FloatArray,
@@ -563,8 +565,13 @@ def solve_rollout_plan(
         # a plan whose shortfall meets the counting bound needs no stage-1 MIP: it is proven
         lower = shortfall_lower_bound(s)
         greedy_short = math.inf if greedy_y is None else shortfall_of(s, greedy_y)
+        by_years = None
+        if greedy_short > lower + 1e-9:
+            by_years = _shortfall_by_years(data, s, lower)
         if greedy_short <= lower + 1e-9:
             shortfall_star = greedy_short
+        elif by_years is not None:
+            shortfall_star, greedy_y = by_years
         else:
             r1 = run_stage(stage1.mip, opts, Msg("rollout.stage_shortfall"))
             solve_time += r1.solve_time_s
@@ -620,6 +627,85 @@ def solve_rollout_plan(
         setup=s,
         y=y,
     )
+
+
+#: Most orderings of the last year's sites into opening years that stage 1 tries.
+MAX_ORDERINGS = 5000
+
+
+def _shortfall_by_years(data: ModelInput, s: Setup, lower: float) -> tuple[float, BoolArray] | None:
+    """Stage 1 proven without its MIP, by the last year's one-shot MCLP (or ``None``).
+
+    The last year's "everyone coverable, covered" milestone (LSCP) is short by at least the
+    coverable patients less the best coverage of the one-shot MCLP with the last year's
+    number of sites (its proven bound): added to the county-counting bound, a valid lower bound
+    on the shortfall. The one-shot plan's sites, ordered into the years every possible way
+    (uncapacitated, no budgets, a new-site limit each year, at most ``MAX_ORDERINGS``), give
+    plans; one whose shortfall meets the bound is the smallest shortfall, proven.
+    """
+    p = s.prep
+    if (
+        s.kind != "lscp"
+        or s.capacitated
+        or s.cap_total_budget is not None
+        or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
+    ):
+        return None
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    n_fixed = int(p.fixed.sum())
+    n_new = (
+        sum(slots) if s.cap_total_sites is None else min(sum(slots), s.cap_total_sites - n_fixed)
+    )
+    opts = s.opts.replace(
+        kind="mclp",
+        p=n_fixed + n_new,
+        budget=None,
+        site_in_every_county=False,
+        min_county_share=None,
+        county_target=None,
+        hub_per_prefecture=False,
+        time_limit_s=min(s.opts.time_limit_s, 10.0),
+    )
+    try:
+        one = solve_one_shot(data, opts)
+    except PlanningError:
+        return None
+    upper = one.objective if one.status == "optimal" else one.bound
+    if upper is None or not math.isfinite(upper):
+        return None
+    total_w = float(p.weight.sum())
+    coverable = coverable_weight(s, p.threshold)
+    bound = lower + max(coverable - float(upper), 0.0) / max(total_w, 1e-12)
+    pos = {str(v): k for k, v in enumerate(p.site_ids[s.cand])}
+    chosen = [pos[v] for v in one.selected_sites if v in pos]
+    if len(chosen) > n_new:
+        return None
+    for y in _orderings(np.array(chosen, dtype=np.int64), slots, s.nc, limit=MAX_ORDERINGS):
+        short = shortfall_of(s, y)
+        if short <= bound + 1e-9:
+            return short, y
+    return None
+
+
+def _orderings(chosen: IntArray, slots: list[int], nc: int, *, limit: int) -> list[BoolArray]:
+    """Nested plans opening the ``chosen`` candidates, at most ``slots[t]`` in year ``t``."""
+    out: list[BoolArray] = []
+
+    def rec(t: int, left: tuple[int, ...], y: BoolArray) -> None:
+        if len(out) >= limit:
+            return
+        if t == len(slots):
+            if not left:
+                out.append(y.copy())
+            return
+        take = min(slots[t], len(left))
+        for pick in itertools.combinations(left, take):
+            y[t:, list(pick)] = True
+            rec(t + 1, tuple(v for v in left if v not in pick), y)
+            y[t:, list(pick)] = False
+
+    rec(0, tuple(int(v) for v in chosen), np.zeros((len(slots), nc), dtype=bool))
+    return out
 
 
 _PlanOut = tuple[BoolArray, list[float], str, float | None, float, str, int]
@@ -709,7 +795,7 @@ def _nested_values(s: Setup, prob: NestedProblem, o: IntArray) -> list[float]:
 
 
 def _nested_out(s: Setup, prob: NestedProblem, found: NestedResult, elapsed: float) -> _PlanOut:
-    """The plan stage's answer when the nested search proved its plan."""
+    """Return the plan stage's answer when the nested search proved its plan."""
     y = nested_plan(found.o, s.n_periods)
     return y, _nested_values(s, prob, found.o), "optimal", 0.0, elapsed, "lagrangian", 0
 
