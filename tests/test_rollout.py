@@ -11,7 +11,7 @@ import pytest
 
 from planning import models
 from planning.errors import DataError, ScenarioError
-from planning.models import rollout as rollout_model
+from planning.models import _stages as rollout_stages
 from planning.models.base import ModelInput
 from planning.results import rollout
 from planning.scenario import Scenario
@@ -236,8 +236,8 @@ def test_rollout_equals_enumeration_over_opening_orders(model, seed, phases, gam
 @pytest.mark.parametrize(("model", "seed"), [("p_median", 27), ("p_center", 27), ("p_center", 29)])
 def test_lazy_distance_levels_still_equal_enumeration(model, seed, monkeypatch):
     # instances where the warm start's distance levels are too short at first; the MIP path
-    # (the nested search would prove p-median before any MIP round)
-    monkeypatch.setattr(rollout_model, "NESTED_MODELS", frozenset())
+    # (the exact paths would prove these before any MIP round)
+    monkeypatch.setattr(rollout_stages, "EXACT_MODELS", frozenset())
     data = make_instance(seed, n=9, m=6)
     scenario = scenario_for(model, PHASES_COUNT, gamma=2.0)
     res = rollout.solve_rollout(data, scenario, suggest=False)

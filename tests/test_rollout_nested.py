@@ -13,6 +13,7 @@ import itertools
 import numpy as np
 import pytest
 
+from planning.models import _stages as rollout_stages
 from planning.models import rollout as rollout_model
 from planning.models._nested import NestedProblem, nested_plan, opening_periods, solve_nested
 from planning.models._periods import setup, shortfall_lower_bound, shortfall_of
@@ -108,7 +109,7 @@ def test_shortfall_lower_bound_never_exceeds_the_smallest_shortfall(model, seed)
     assert shortfall_lower_bound(s) <= smallest + 1e-12
 
 
-@pytest.mark.parametrize("model", ["mclp", "p_median", "lscp"])
+@pytest.mark.parametrize("model", ["mclp", "p_median", "p_center", "lscp"])
 @pytest.mark.parametrize("seed", [5, 6, 8, 11])
 def test_rollout_equals_enumeration_and_the_mip_alone(model, seed, monkeypatch):
     data = make_instance(seed, n=12, m=6)
@@ -117,8 +118,8 @@ def test_rollout_equals_enumeration_and_the_mip_alone(model, seed, monkeypatch):
     best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
     assert res.status == "optimal"
     assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
-    monkeypatch.setattr(rollout_model, "NESTED_MODELS", frozenset())
-    monkeypatch.setattr(rollout_model, "MAX_ORDERINGS", 0)
+    monkeypatch.setattr(rollout_stages, "EXACT_MODELS", frozenset())
+    monkeypatch.setattr(rollout_stages, "MAX_ORDERINGS", 0)
     alone = rollout.solve_rollout(data, scenario, suggest=False)
     assert alone.status == "optimal"
     assert res.extras["shortfall"] == pytest.approx(alone.extras["shortfall"], abs=1e-6)
@@ -142,7 +143,7 @@ def test_unproven_shortfall_stage_is_never_called_optimal(monkeypatch):
         return res
 
     monkeypatch.setattr(rollout_model, "run_stage", stage_one_unproven)
-    monkeypatch.setattr(rollout_model, "MAX_ORDERINGS", 0)
+    monkeypatch.setattr(rollout_stages, "MAX_ORDERINGS", 0)
     monkeypatch.setattr(rollout_model, "greedy", lambda _s: None)
     res = rollout.solve_rollout(data, scenario, suggest=False)
     assert res.status == "feasible"

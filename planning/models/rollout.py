@@ -66,7 +66,17 @@ the ``n_facilities`` cap) and :math:`b \ge 0` to :math:`B_t` (and to ``constrain
 minimise :math:`e + b / (1 + \sum_j c_j)`, i.e. fewest extra sites first, then least extra
 money. Infeasible means no number of sites can meet it (e.g. counties without candidates).
 
-Solving: each stage is one MIP (HiGHS or CBC, ``time_limit_s`` each). Stage 2 starts from
+Solving: each stage is one MIP (HiGHS or CBC, ``time_limit_s`` each), unless it is proven
+without one. Stage 1 needs no MIP when the greedy plan's shortfall meets a counting bound (by
+year :math:`t` at most the yearly new-site limits summed can give counties their first site:
+:func:`~planning.models._periods.shortfall_lower_bound`) or, for the LSCP, when one of the
+orderings into years of the last year's one-shot MCLP plan meets that bound plus the coverable
+patients the one-shot MCLP's proven bound cannot reach. Stage 2 of an uncapacitated p-median
+or MCLP without budgets (HiGHS) is also a nested facility location searched exactly by
+:mod:`planning.models._nested` (Lagrangian bound over opening slots, branch-and-bound over
+opening years): for the p-median first (half the time limit; the MIP continues from its plan
+if it does not finish), for the MCLP after a MIP that did not prove its plan; the better of
+the two valid bounds gives the gap. Stage 2 starts from
 a greedy plan (each year the site that best reduces the shortfall, then the model's value)
 improved by swaps (replace an opened site, exchange two opening years), or from the stage-1
 plan when the greedy one misses the shortfall. For uncapacitated p-median and p-center the
@@ -89,7 +99,6 @@ milestone lines and privacy masks of a plan are built by :mod:`planning.results.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import time
@@ -101,10 +110,9 @@ import pandas as pd
 import pulp
 
 from planning._progress import Progress
-from planning.errors import InfeasibleError, PlanningError, ScenarioError
+from planning.errors import InfeasibleError, ScenarioError
 from planning.i18n import Msg, MsgStr
 from planning.models._blocks import county_links
-from planning.models._dispatch import solve as solve_one_shot
 from planning.models._mip import (
     BoolArray,
     FloatArray,
@@ -112,13 +120,6 @@ from planning.models._mip import (
     Mip,
     MipBuilder,
     sanitize_names,
-)
-from planning.models._nested import (
-    NestedProblem,
-    NestedResult,
-    nested_plan,
-    opening_periods,
-    solve_nested,
 )
 from planning.models._periods import (
     Setup,
@@ -130,7 +131,6 @@ from planning.models._periods import (
     greedy,
     local_search,
     nearest_minutes,
-    nested_problem,
     open_masks,
     plan_frames,
     run_stage,
@@ -139,6 +139,7 @@ from planning.models._periods import (
     shortfall_of,
     true_values,
 )
+from planning.models._stages import PlanOut, plan_stage, shortfall_by_years
 from planning.models.base import ModelInput
 from planning.models.options import RolloutOptions
 
@@ -185,8 +186,9 @@ class RolloutPlan:
     full_coverage_share
         LSCP: share of the coverable patients covered in the last year (else ``None``).
     extras
-        ``shortfall`` (smallest normalised milestone shortfall), ``unserved_penalty_min``,
-        ``period_weights``, ``lazy_rounds``.
+        ``shortfall`` (smallest normalised milestone shortfall), ``shortfall_proven``
+        (``False``: stage 1 stopped at its time limit, so the plan is not called optimal and
+        has no gap), ``unserved_penalty_min``, ``period_weights``, ``lazy_rounds``.
     """
 
     options: RolloutOptions
@@ -567,7 +569,7 @@ def solve_rollout_plan(
         greedy_short = math.inf if greedy_y is None else shortfall_of(s, greedy_y)
         by_years = None
         if greedy_short > lower + 1e-9:
-            by_years = _shortfall_by_years(data, s, lower)
+            by_years = shortfall_by_years(data, s, lower)
         if greedy_short <= lower + 1e-9:
             shortfall_star = greedy_short
         elif by_years is not None:
@@ -594,8 +596,8 @@ def solve_rollout_plan(
     if start_y is not None:
         budget_s = min(0.25 * opts.time_limit_s, 15.0)
         start_y = local_search(s, start_y, shortfall_cap=cap, time_s=budget_s)
-    y, values, status, gap, plan_time, solver, rounds = _plan_stage(
-        s, shortfall_cap=cap, start_y=start_y
+    y, values, status, gap, plan_time, solver, rounds = plan_stage(
+        s, shortfall_cap=cap, start_y=start_y, solve_mip=_solve_plan, data=data
     )
     if not shortfall_proven:
         # the plan stage was solved under an unproven shortfall: its bound is no bound on
@@ -629,180 +631,9 @@ def solve_rollout_plan(
     )
 
 
-#: Most orderings of the last year's sites into opening years that stage 1 tries.
-MAX_ORDERINGS = 5000
-
-
-def _shortfall_by_years(data: ModelInput, s: Setup, lower: float) -> tuple[float, BoolArray] | None:
-    """Stage 1 proven without its MIP, by the last year's one-shot MCLP (or ``None``).
-
-    The last year's "everyone coverable, covered" milestone (LSCP) is short by at least the
-    coverable patients less the best coverage of the one-shot MCLP with the last year's
-    number of sites (its proven bound): added to the county-counting bound, a valid lower bound
-    on the shortfall. The one-shot plan's sites, ordered into the years every possible way
-    (uncapacitated, no budgets, a new-site limit each year, at most ``MAX_ORDERINGS``), give
-    plans; one whose shortfall meets the bound is the smallest shortfall, proven.
-    """
-    p = s.prep
-    if (
-        s.kind != "lscp"
-        or s.capacitated
-        or s.cap_total_budget is not None
-        or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
-    ):
-        return None
-    slots = [int(ph.new_sites or 0) for ph in s.periods]
-    n_fixed = int(p.fixed.sum())
-    n_new = (
-        sum(slots) if s.cap_total_sites is None else min(sum(slots), s.cap_total_sites - n_fixed)
-    )
-    opts = s.opts.replace(
-        kind="mclp",
-        p=n_fixed + n_new,
-        budget=None,
-        site_in_every_county=False,
-        min_county_share=None,
-        county_target=None,
-        hub_per_prefecture=False,
-        time_limit_s=min(s.opts.time_limit_s, 10.0),
-    )
-    try:
-        one = solve_one_shot(data, opts)
-    except PlanningError:
-        return None
-    upper = one.objective if one.status == "optimal" else one.bound
-    if upper is None or not math.isfinite(upper):
-        return None
-    total_w = float(p.weight.sum())
-    coverable = coverable_weight(s, p.threshold)
-    bound = lower + max(coverable - float(upper), 0.0) / max(total_w, 1e-12)
-    pos = {str(v): k for k, v in enumerate(p.site_ids[s.cand])}
-    chosen = [pos[v] for v in one.selected_sites if v in pos]
-    if len(chosen) > n_new:
-        return None
-    for y in _orderings(np.array(chosen, dtype=np.int64), slots, s.nc, limit=MAX_ORDERINGS):
-        short = shortfall_of(s, y)
-        if short <= bound + 1e-9:
-            return short, y
-    return None
-
-
-def _orderings(chosen: IntArray, slots: list[int], nc: int, *, limit: int) -> list[BoolArray]:
-    """Nested plans opening the ``chosen`` candidates, at most ``slots[t]`` in year ``t``."""
-    out: list[BoolArray] = []
-
-    def rec(t: int, left: tuple[int, ...], y: BoolArray) -> None:
-        if len(out) >= limit:
-            return
-        if t == len(slots):
-            if not left:
-                out.append(y.copy())
-            return
-        take = min(slots[t], len(left))
-        for pick in itertools.combinations(left, take):
-            y[t:, list(pick)] = True
-            rec(t + 1, tuple(v for v in left if v not in pick), y)
-            y[t:, list(pick)] = False
-
-    rec(0, tuple(int(v) for v in chosen), np.zeros((len(slots), nc), dtype=bool))
-    return out
-
-
-_PlanOut = tuple[BoolArray, list[float], str, float | None, float, str, int]
-
-#: Models whose plan stage uses the nested search (HiGHS runs only: CBC, when chosen, solves
-#: the MIP alone).
-NESTED_MODELS: frozenset[str] = frozenset({"mclp", "p_median"})
-#: Share of the time limit the exact nested search gets before the MIP (p-median), and the
-#: share kept for it after a MIP that did not prove its plan (MCLP).
-NESTED_FIRST_SHARE = 0.5
-NESTED_AFTER_SHARE = 0.15
-
-
-def _plan_stage(s: Setup, *, shortfall_cap: float, start_y: BoolArray | None) -> _PlanOut:
-    """Stage 2: the exact nested search (:mod:`~planning.models._nested`) and/or the MIP.
-
-    Uncapacitated p-median without budgets: the nested search first (its Lagrangian bound is
-    far tighter than what HiGHS reaches on the radius MIP); when it does not finish, the MIP
-    continues from its plan. MCLP: the MIP first; when it does not prove its plan, the nested
-    search continues from it. Both bounds are valid, so the better one gives the gap.
-    """
-    use = start_y is not None and s.kind in NESTED_MODELS and s.opts.solver == "highs"
-    prob = nested_problem(s) if use else None
-    limit = s.opts.time_limit_s
-    if prob is None or start_y is None:
-        return _solve_plan(s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=limit)
-
-    def accept(o: IntArray) -> bool:
-        return shortfall_of(s, nested_plan(o, s.n_periods)) <= shortfall_cap - 1e-7
-
-    total_w = float(s.prep.weight[s.prep.weight > 0].sum())
-    full = float(s.weights.sum()) * total_w  # MCLP: coverage = full - cost
-
-    def margin(cost: float) -> float:
-        value = full - cost if s.kind == "mclp" else cost
-        return 0.5e-6 * max(1.0, abs(value))
-
-    t0 = time.perf_counter()
-    o = opening_periods(start_y)
-    found: NestedResult | None = None
-    if s.kind == "p_median":
-        share = NESTED_FIRST_SHARE * limit
-        found = solve_nested(
-            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=share
-        )
-        o = found.o
-        if found.finished:
-            return _nested_out(s, prob, found, time.perf_counter() - t0)
-        start_y = nested_plan(o, s.n_periods)
-    mip_limit = limit - (time.perf_counter() - t0)
-    if s.kind == "mclp":
-        mip_limit = (1.0 - NESTED_AFTER_SHARE) * limit
-    y, values, status, gap, plan_time, solver, rounds = _solve_plan(
-        s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=mip_limit
-    )
-    if status == "optimal":
-        return y, values, status, gap, plan_time, solver, rounds
-    o = opening_periods(y)
-    if s.kind == "mclp":
-        rest = limit - (time.perf_counter() - t0)
-        found = solve_nested(
-            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=rest
-        )
-        if found.value < prob.value(o) - 1e-9 * max(1.0, abs(found.value)):
-            y = nested_plan(found.o, s.n_periods)
-            values = _nested_values(s, prob, found.o)
-    assert found is not None  # noqa: S101 - one of the two searches ran
-    cost = prob.value(opening_periods(y))
-    objective = float(np.dot(s.weights, values))
-    nested_gap = max(cost - found.bound, 0.0) / max(abs(objective), 1e-10)
-    if gap is None or nested_gap < gap:
-        gap = nested_gap
-    if cost - found.bound <= 1e-6 * max(1.0, abs(objective)) or (
-        found.finished and found.value <= cost + 1e-9 * max(1.0, abs(cost))
-    ):
-        status, gap = "optimal", 0.0
-    return y, values, status, gap, time.perf_counter() - t0, solver, rounds
-
-
-def _nested_values(s: Setup, prob: NestedProblem, o: IntArray) -> list[float]:
-    """Each period's model value of the nested plan ``o`` (covered patients or minutes)."""
-    costs = prob.period_costs(o)
-    if s.kind == "mclp":
-        total_w = float(s.prep.weight[s.prep.weight > 0].sum())
-        return [total_w - c for c in costs]
-    return costs
-
-
-def _nested_out(s: Setup, prob: NestedProblem, found: NestedResult, elapsed: float) -> _PlanOut:
-    """Return the plan stage's answer when the nested search proved its plan."""
-    y = nested_plan(found.o, s.n_periods)
-    return y, _nested_values(s, prob, found.o), "optimal", 0.0, elapsed, "lagrangian", 0
-
-
 def _solve_plan(
     s: Setup, *, shortfall_cap: float, start_y: BoolArray | None, time_limit_s: float
-) -> _PlanOut:
+) -> PlanOut:
     """Stage 2; uncapacitated p-median / p-center add distance levels lazily.
 
     The truncated distance chains underestimate far assignments, so each round's bound is a

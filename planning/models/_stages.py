@@ -1,0 +1,353 @@
+"""Rollout stages proven without (or besides) their MIP: year orderings, the nested search.
+
+Used by :mod:`planning.models.rollout` (see its Notes, "Solving"): stage 1 of an LSCP rollout
+from the last year's one-shot MCLP plan ordered into years (:func:`shortfall_by_years`), and
+stage 2 of an uncapacitated p-median or MCLP rollout by the exact nested search of
+:mod:`planning.models._nested` next to the MIP (:func:`plan_stage`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import warnings
+from typing import Protocol
+
+import numpy as np
+
+from planning.errors import PlanningError
+from planning.models._dispatch import solve as solve_one_shot
+from planning.models._mip import BoolArray, IntArray
+from planning.models._nested import (
+    NestedProblem,
+    NestedResult,
+    nested_plan,
+    opening_periods,
+    solve_nested,
+)
+from planning.models._periods import (
+    Setup,
+    coverable_weight,
+    nested_problem,
+    shortfall_of,
+    true_values,
+)
+from planning.models.base import ModelInput, Solution
+
+#: The plan stage's answer: plan, period values, status, gap, seconds, solver, lazy rounds.
+PlanOut = tuple[BoolArray, list[float], str, float | None, float, str, int]
+
+
+class SolveMip(Protocol):
+    """The plan-stage MIP of :mod:`planning.models.rollout`."""
+
+    def __call__(
+        self, s: Setup, *, shortfall_cap: float, start_y: BoolArray | None, time_limit_s: float
+    ) -> PlanOut: ...
+
+
+#: Most orderings of the last year's sites into opening years that stage 1 tries.
+MAX_ORDERINGS = 5000
+
+
+def shortfall_by_years(data: ModelInput, s: Setup, lower: float) -> tuple[float, BoolArray] | None:
+    """Stage 1 proven without its MIP, by the last year's one-shot MCLP (or ``None``).
+
+    The last year's "everyone coverable, covered" milestone (LSCP) is short by at least the
+    coverable patients less the best coverage of the one-shot MCLP with the last year's
+    number of sites (its proven bound): added to the county-counting bound, a valid lower bound
+    on the shortfall. The one-shot plan's sites, ordered into the years every possible way
+    (uncapacitated, no budgets, a new-site limit each year, at most ``MAX_ORDERINGS``), give
+    plans; one whose shortfall meets the bound is the smallest shortfall, proven.
+    """
+    p = s.prep
+    if (
+        s.kind != "lscp"
+        or s.capacitated
+        or s.cap_total_budget is not None
+        or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
+    ):
+        return None
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    n_fixed = int(p.fixed.sum())
+    n_new = (
+        sum(slots) if s.cap_total_sites is None else min(sum(slots), s.cap_total_sites - n_fixed)
+    )
+    one = _one_shot(data, s, kind="mclp", p=n_fixed + n_new)
+    if one is None:
+        return None
+    upper = one.objective if one.status == "optimal" else one.bound
+    if upper is None or not math.isfinite(upper):
+        return None
+    total_w = float(p.weight.sum())
+    coverable = coverable_weight(s, p.threshold)
+    bound = lower + max(coverable - float(upper), 0.0) / max(total_w, 1e-12)
+    pos = {str(v): k for k, v in enumerate(p.site_ids[s.cand])}
+    chosen = [pos[v] for v in one.selected_sites if v in pos]
+    if len(chosen) > n_new:
+        return None
+    for y in orderings(np.array(chosen, dtype=np.int64), slots, s.nc, limit=MAX_ORDERINGS):
+        short = shortfall_of(s, y)
+        if short <= bound + 1e-9:
+            return short, y
+    return None
+
+
+def orderings(chosen: IntArray, slots: list[int], nc: int, *, limit: int) -> list[BoolArray]:
+    """Nested plans opening the ``chosen`` candidates, at most ``slots[t]`` in year ``t``."""
+    out: list[BoolArray] = []
+
+    def rec(t: int, left: tuple[int, ...], y: BoolArray) -> None:
+        if len(out) >= limit:
+            return
+        if t == len(slots):
+            if not left:
+                out.append(y.copy())
+            return
+        take = min(slots[t], len(left))
+        for pick in itertools.combinations(left, take):
+            y[t:, list(pick)] = True
+            rec(t + 1, tuple(v for v in left if v not in pick), y)
+            y[t:, list(pick)] = False
+
+    rec(0, tuple(int(v) for v in chosen), np.zeros((len(slots), nc), dtype=bool))
+    return out
+
+
+#: Models whose plan stage has an exact path besides the MIP: the nested search (MCLP,
+#: p-median), the year-by-year bound (p-center). HiGHS runs only: CBC, when chosen, solves the
+#: MIP alone.
+EXACT_MODELS: frozenset[str] = frozenset({"mclp", "p_median", "p_center"})
+#: Share of the time limit the exact nested search gets before the MIP (p-median), and the
+#: share kept for it after a MIP that did not prove its plan (MCLP).
+NESTED_FIRST_SHARE = 0.5
+NESTED_AFTER_SHARE = 0.15
+
+
+def plan_stage(
+    s: Setup,
+    *,
+    shortfall_cap: float,
+    start_y: BoolArray | None,
+    solve_mip: SolveMip,
+    data: ModelInput | None = None,
+) -> PlanOut:
+    """Stage 2: the exact nested search (:mod:`~planning.models._nested`) and/or the MIP.
+
+    Uncapacitated p-median without budgets: the nested search first (its Lagrangian bound is
+    far tighter than what HiGHS reaches on the radius MIP); when it does not finish, the MIP
+    continues from its plan. MCLP: the MIP first; when it does not prove its plan, the nested
+    search continues from it. Both bounds are valid, so the better one gives the gap.
+    ``solve_mip(s, shortfall_cap=, start_y=, time_limit_s=)`` solves the plan-stage MIP.
+    Uncapacitated p-center: :func:`_center_stage` (with ``data``).
+    """
+    limit = s.opts.time_limit_s
+    exact = s.kind in EXACT_MODELS and s.opts.solver == "highs"
+    if s.kind == "p_center" and data is not None and exact:
+        return _center_stage(data, s, shortfall_cap, start_y, solve_mip)
+    use = start_y is not None and exact
+    prob = nested_problem(s) if use else None
+    if prob is None or start_y is None:
+        return solve_mip(s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=limit)
+
+    def accept(o: IntArray) -> bool:
+        return shortfall_of(s, nested_plan(o, s.n_periods)) <= shortfall_cap - 1e-7
+
+    total_w = float(s.prep.weight[s.prep.weight > 0].sum())
+    full = float(s.weights.sum()) * total_w  # MCLP: coverage = full - cost
+
+    def margin(cost: float) -> float:
+        value = full - cost if s.kind == "mclp" else cost
+        return 0.5e-6 * max(1.0, abs(value))
+
+    t0 = time.perf_counter()
+    o = opening_periods(start_y)
+    found: NestedResult | None = None
+    if s.kind == "p_median":
+        share = NESTED_FIRST_SHARE * limit
+        found = solve_nested(
+            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=share
+        )
+        o = found.o
+        if found.finished:
+            return nested_out(s, prob, found, time.perf_counter() - t0)
+        start_y = nested_plan(o, s.n_periods)
+    mip_limit = limit - (time.perf_counter() - t0)
+    if s.kind == "mclp":
+        mip_limit = (1.0 - NESTED_AFTER_SHARE) * limit
+    y, values, status, gap, plan_time, solver, rounds = solve_mip(
+        s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=mip_limit
+    )
+    if status == "optimal":
+        return y, values, status, gap, plan_time, solver, rounds
+    o = opening_periods(y)
+    if s.kind == "mclp":
+        rest = limit - (time.perf_counter() - t0)
+        found = solve_nested(
+            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=rest
+        )
+        if found.value < prob.value(o) - 1e-9 * max(1.0, abs(found.value)):
+            y = nested_plan(found.o, s.n_periods)
+            values = nested_values(s, prob, found.o)
+    assert found is not None  # noqa: S101 - one of the two searches ran
+    cost = prob.value(opening_periods(y))
+    objective = float(np.dot(s.weights, values))
+    nested_gap = max(cost - found.bound, 0.0) / max(abs(objective), 1e-10)
+    if gap is None or nested_gap < gap:
+        gap = nested_gap
+    if cost - found.bound <= 1e-6 * max(1.0, abs(objective)) or (
+        found.finished and found.value <= cost + 1e-9 * max(1.0, abs(cost))
+    ):
+        status, gap = "optimal", 0.0
+    return y, values, status, gap, time.perf_counter() - t0, solver, rounds
+
+
+def nested_values(s: Setup, prob: NestedProblem, o: IntArray) -> list[float]:
+    """Each period's model value of the nested plan ``o`` (covered patients or minutes)."""
+    costs = prob.period_costs(o)
+    if s.kind == "mclp":
+        total_w = float(s.prep.weight[s.prep.weight > 0].sum())
+        return [total_w - c for c in costs]
+    return costs
+
+
+def nested_out(s: Setup, prob: NestedProblem, found: NestedResult, elapsed: float) -> PlanOut:
+    """Return the plan stage's answer when the nested search proved its plan."""
+    y = nested_plan(found.o, s.n_periods)
+    return y, nested_values(s, prob, found.o), "optimal", 0.0, elapsed, "lagrangian", 0
+
+
+def _one_shot(
+    data: ModelInput, s: Setup, *, kind: str, p: int | None, **kw: float
+) -> Solution | None:
+    """Solve the one-shot model ``kind`` with ``p`` sites and none of the rollout's side rules."""
+    changes: dict[str, object] = {
+        "kind": kind,
+        "p": p,
+        "budget": None,
+        "site_in_every_county": False,
+        "min_county_share": None,
+        "county_target": None,
+        "hub_per_prefecture": False,
+        "time_limit_s": min(s.opts.time_limit_s, 10.0),
+    }
+    changes.update(kw)
+    opts = s.opts.replace(**changes)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return solve_one_shot(data, opts)
+    except PlanningError:
+        return None
+
+
+def _center_stage(
+    data: ModelInput,
+    s: Setup,
+    shortfall_cap: float,
+    start_y: BoolArray | None,
+    solve_mip: SolveMip,
+) -> PlanOut:
+    r"""Uncapacitated p-center: a bound and a plan from the one-shot models, year by year.
+
+    Year :math:`t` has at most :math:`P_t` sites (existing ones and the yearly new-site limits
+    summed). When fewer than the one-shot LSCP's proven least number of sites that reach every
+    patient through the travel table, some patient has no open site in the table in every
+    plan: the year's radius is the penalty :math:`U`; otherwise it is at least the one-shot
+    p-center's proven bound with :math:`P_t` sites. :math:`\sum_t \omega_t` of these is a
+    valid bound (milestones and nesting dropped). The last year's one-shot p-center plan,
+    ordered into years every way (at most ``MAX_ORDERINGS``), gives plans; the best within
+    the shortfall cap starts the MIP, or is proven by the bound without it.
+    """
+    t0 = time.perf_counter()
+    limit = s.opts.time_limit_s
+    p = s.prep
+    out = None
+    if (
+        not s.capacitated
+        and s.cap_total_budget is None
+        and all(ph.new_sites is not None and ph.budget is None for ph in s.periods)
+    ):
+        out = _center_by_years(data, s, shortfall_cap)
+    if out is None:
+        return solve_mip(s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=limit)
+    y_best, bound = out
+    if y_best is not None:
+        start_y = y_best
+    values = true_values(s, start_y) if start_y is not None else None
+    if values is not None:
+        value = float(np.dot(s.weights, values))
+        if value - bound <= 1e-6 * max(1.0, abs(value)):
+            assert start_y is not None  # noqa: S101 - values exist only with a plan
+            return start_y, values, "optimal", 0.0, time.perf_counter() - t0, s.opts.solver, 0
+    rest = max(limit - (time.perf_counter() - t0), 0.05)
+    y, values, status, gap, _, solver, rounds = solve_mip(
+        s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=rest
+    )
+    value = float(np.dot(s.weights, values))
+    own_gap = max(value - bound, 0.0) / max(abs(value), 1e-10)
+    if status != "optimal" and (gap is None or own_gap < gap):
+        gap = own_gap
+        if value - bound <= 1e-6 * max(1.0, abs(value)):
+            status, gap = "optimal", 0.0
+    del p
+    return y, values, status, gap, time.perf_counter() - t0, solver, rounds
+
+
+def _center_by_years(
+    data: ModelInput, s: Setup, shortfall_cap: float
+) -> tuple[BoolArray | None, float] | None:
+    """Return the p-center bound and the best ordering of the last year's plan (see above)."""
+    p = s.prep
+    n_fixed = int(p.fixed.sum())
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    cap_new = math.inf if s.cap_total_sites is None else s.cap_total_sites - n_fixed
+    sizes = [n_fixed + int(min(sum(slots[: t + 1]), cap_new)) for t in range(len(slots))]
+    reach_all = _one_shot(
+        data, s, kind="lscp", p=None, max_travel_min=float(p.pt.max()) if p.pt.size else 1.0
+    )
+    least = _proven_low(reach_all)
+    if least is None:
+        return None
+    radius: dict[int, Solution | None] = {}
+    bound = 0.0
+    for t, size in enumerate(sizes):
+        if size < least - 1e-9:
+            bound += float(s.weights[t]) * s.unserved_penalty_min
+            continue
+        if size not in radius:
+            radius[size] = _one_shot(data, s, kind="p_center", p=size)
+        low = _proven_low(radius[size])
+        if low is None:
+            return None
+        bound += float(s.weights[t]) * min(low, s.unserved_penalty_min)
+    best: tuple[float, BoolArray] | None = None
+    pos = {str(v): k for k, v in enumerate(p.site_ids[s.cand])}
+    plans = [radius.get(sizes[-1])]
+    ys = [
+        y
+        for last in plans
+        if last is not None
+        for y in orderings(
+            np.array([pos[v] for v in last.selected_sites if v in pos], dtype=np.int64),
+            slots,
+            s.nc,
+            limit=MAX_ORDERINGS,
+        )
+    ]
+    for y in ys:
+        if shortfall_of(s, y) > shortfall_cap - 1e-7:
+            continue
+        value = float(np.dot(s.weights, true_values(s, y) or [math.inf]))
+        if best is None or value < best[0]:
+            best = (value, y)
+    return (None if best is None else best[1]), bound
+
+
+def _proven_low(sol: Solution | None) -> float | None:
+    """Return a proven lower bound of a minimising one-shot solution (``None``: none)."""
+    if sol is None:
+        return None
+    low = sol.objective if sol.status == "optimal" else sol.bound
+    return float(low) if low is not None and math.isfinite(low) else None
