@@ -148,3 +148,33 @@ def test_unproven_shortfall_stage_is_never_called_optimal(monkeypatch):
     res = rollout.solve_rollout(data, scenario, suggest=False)
     assert res.status == "feasible"
     assert res.gap is None
+
+
+@pytest.mark.parametrize("model", ["mclp", "p_median", "p_center"])
+@pytest.mark.parametrize("seed", [5, 8])
+def test_rollout_at_tiny_time_limits_stays_honest(model, seed):
+    data = make_instance(seed, n=12, m=6)
+    rng = np.random.default_rng(seed)
+    exact = None
+    for limit in [0.01, *rng.uniform(0.01, 0.3, 2).tolist()]:
+        scenario = scenario_for(model, PHASES_COUNT, gamma=2.0, time_limit_s=float(limit))
+        res = rollout.solve_rollout(data, scenario, suggest=False)
+        if exact is None:
+            exact = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+        if not res.extras["shortfall_proven"] or res.gap is None:
+            assert res.status != "optimal"
+            continue
+        opt = exact["objective"]
+        if res.extras["shortfall"] > exact["shortfall"] + 1e-6:
+            assert res.status != "optimal"
+            continue
+        sign = 1.0 if model == "mclp" else -1.0
+        bound = res.objective * (1.0 + sign * res.gap)
+        if model == "mclp":
+            assert res.objective <= opt + 1e-6 * max(1.0, opt)
+            assert bound >= opt - 1e-6 * max(1.0, opt)
+        else:
+            assert res.objective >= opt - 1e-6 * max(1.0, opt)
+            assert bound <= opt + 1e-6 * max(1.0, opt)
+        if res.status == "optimal":
+            assert res.objective == pytest.approx(opt, rel=1e-6)
