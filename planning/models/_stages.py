@@ -119,9 +119,11 @@ def orderings(chosen: IntArray, slots: list[int], nc: int, *, limit: int) -> lis
 #: p-median), the year-by-year bound (p-center). HiGHS runs only: CBC, when chosen, solves the
 #: MIP alone.
 EXACT_MODELS: frozenset[str] = frozenset({"mclp", "p_median", "p_center"})
-#: Share of the time limit the exact nested search gets before the MIP (p-median), and the
-#: share kept for it after a MIP that did not prove its plan (MCLP).
-NESTED_FIRST_SHARE = 0.5
+#: Share of the time limit the exact nested search gets before the MIP (p-median; at 1 the
+#: MIP does not run: on Putian HiGHS does not finish the radius MIP's root LP in 60 s, and
+#: building it alone takes seconds), and the share kept for it after a MIP that did not prove
+#: its plan (MCLP).
+NESTED_FIRST_SHARE = 1.0
 NESTED_AFTER_SHARE = 0.15
 
 
@@ -136,8 +138,9 @@ def plan_stage(
     """Stage 2: the exact nested search (:mod:`~planning.models._nested`) and/or the MIP.
 
     Uncapacitated p-median without budgets: the nested search first (its Lagrangian bound is
-    far tighter than what HiGHS reaches on the radius MIP); when it does not finish, the MIP
-    continues from its plan. MCLP: the MIP first; when it does not prove its plan, the nested
+    far tighter than what HiGHS reaches on the radius MIP), for ``NESTED_FIRST_SHARE`` of the
+    time limit; when it does not finish, the MIP continues from its plan in the time left.
+    MCLP: the MIP first; when it does not prove its plan, the nested
     search continues from it. Both bounds are valid, so the better one gives the gap.
     ``solve_mip(s, shortfall_cap=, start_y=, time_limit_s=)`` solves the plan-stage MIP.
     Uncapacitated p-center: :func:`_center_stage` (with ``data``).
@@ -172,6 +175,11 @@ def plan_stage(
         o = found.o
         if found.finished:
             return nested_out(s, prob, found, time.perf_counter() - t0)
+        if NESTED_FIRST_SHARE >= 1.0:  # no time left for a MIP: the search's plan and gap
+            y = nested_plan(o, s.n_periods)
+            values = nested_values(s, prob, o)
+            own = max(found.value - found.bound, 0.0) / max(abs(found.value), 1e-10)
+            return y, values, "feasible", own, time.perf_counter() - t0, "lagrangian", 0
         start_y = nested_plan(o, s.n_periods)
     mip_limit = limit - (time.perf_counter() - t0)
     if s.kind == "mclp":
