@@ -238,7 +238,9 @@ def _one_shot(
         "min_county_share": None,
         "county_target": None,
         "hub_per_prefecture": False,
-        "time_limit_s": min(s.opts.time_limit_s, 10.0),
+        # a quarter of the stage's time at most (p-center runs up to three before its MIP,
+        # which gets what is left): the stage keeps its limit
+        "time_limit_s": min(0.25 * s.opts.time_limit_s, 10.0),
     }
     changes.update(kw)
     opts = s.opts.replace(**changes)

@@ -568,14 +568,16 @@ def solve_rollout_plan(
         lower = shortfall_lower_bound(s)
         greedy_short = math.inf if greedy_y is None else shortfall_of(s, greedy_y)
         by_years = None
+        t_years = time.perf_counter()
         if greedy_short > lower + 1e-9:
             by_years = shortfall_by_years(data, s, lower)
+        left = max(opts.time_limit_s - (time.perf_counter() - t_years), 0.05)
         if greedy_short <= lower + 1e-9:
             shortfall_star = greedy_short
         elif by_years is not None:
             shortfall_star, greedy_y = by_years
         else:
-            r1 = run_stage(stage1.mip, opts, Msg("rollout.stage_shortfall"))
+            r1 = run_stage(stage1.mip, opts, Msg("rollout.stage_shortfall"), time_limit_s=left)
             solve_time += r1.solve_time_s
             if r1.x is None:
                 raise InfeasibleError(
