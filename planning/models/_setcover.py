@@ -1,0 +1,224 @@
+r"""Set covering at province scale: sparse plans and a valid Lagrangian bound, no size cap.
+
+Problem (the LSCP, and the p-center's radius check "at most :math:`p` sites?"): rows
+:math:`i` (demand points that must be served, each with some allowed site), :math:`N_i` the
+sites that may serve :math:`i`:
+
+.. math::  \min \sum_j y_j \;\text{s.t.}\; \sum_{j \in N_i} y_j \ge 1,\;
+           y \in \{0,1\}^m,\; y_j = 1 \;(j \text{ fixed}).
+
+Rows met by a fixed site are dropped and identical rows kept once (:func:`cover_rows`).
+
+Bound. For multipliers :math:`u \ge 0` on the cover rows,
+
+.. math::  L(u) = \sum_i u_i + \sum_j \min\bigl(0,\, 1 - (A^\top u)_j\bigr) \le \text{OPT},
+
+whose maximum over :math:`u` is the LP bound. :func:`lagrangian_cover` looks for good
+multipliers (HiGHS's first-order LP method, PDLP, for the duals of the LP relaxation, then
+subgradient steps); the bound reported is :func:`cover_bound`, :math:`L(u)` evaluated
+exactly at the multipliers found, rounded up (the objective counts sites). Inexact duals
+therefore only weaken the bound, never make it invalid.
+
+Plans. Greedy cover (most unserved rows first), then redundant sites removed
+(:func:`remove_redundant`); a second greedy weighs rows by the multipliers (Beasley's
+Lagrangian heuristic). A plan from here is never a proof by itself: ``optimal`` needs a
+bound equal to its size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
+
+
+def cover_rows(a: sp.csr_matrix, need: BoolArray, fixed: BoolArray) -> sp.csr_matrix:
+    """Rows of ``a`` in ``need`` not met by a fixed site, identical rows kept once.
+
+    The columns are all sites (fixed ones have no entry left in the kept rows).
+    """
+    met = (a @ fixed.astype(np.float64)) > 0.5
+    rows = sp.csr_matrix(a[np.flatnonzero(need & ~met)])
+    rows.sort_indices()
+    seen: dict[bytes, int] = {}
+    keep: list[int] = []
+    for i in range(rows.shape[0]):
+        key = rows.indices[rows.indptr[i] : rows.indptr[i + 1]].tobytes()
+        if key not in seen:
+            seen[key] = i
+            keep.append(i)
+    out = sp.csr_matrix(rows[np.asarray(keep, dtype=np.int64)])
+    out.data[:] = 1.0
+    return out
+
+
+def cover_bound(a: sp.csr_matrix, u: FloatArray) -> float:
+    """:math:`L(u)` at ``max(u, 0)``: a lower bound on the number of free sites covering ``a``."""
+    u = np.maximum(u, 0.0)
+    reduced = 1.0 - np.asarray(a.T @ u).ravel()
+    return float(u.sum() + np.minimum(reduced, 0.0).sum())
+
+
+def ceil_bound(value: float) -> int:
+    """Round a valid bound on an integer objective up (with a guard against rounding noise)."""
+    return max(0, math.ceil(value - 1e-6))
+
+
+def lagrangian_cover(
+    a: sp.csr_matrix,
+    end_time: float,
+    *,
+    target: float | None = None,
+    use_lp: bool = True,
+) -> tuple[FloatArray, float]:
+    """Multipliers ``u >= 0`` for the rows of ``a`` and their exact bound :math:`L(u)`.
+
+    Up to 60 % of the time to ``end_time`` goes to the LP duals by PDLP (``use_lp``), the
+    rest to subgradient steps from the best multipliers found (Polyak steps towards the LP
+    value when known, else towards ``target`` or 5 % above the bound). Stops early when the
+    bound exceeds ``target`` (nothing more is needed to settle a decision).
+    """
+    n = a.shape[0]
+    if n == 0:
+        return np.zeros(0), 0.0
+    at = sp.csr_matrix(a.T)
+    deg = np.diff(a.indptr).astype(np.float64)
+    u = 1.0 / np.maximum(deg, 1.0)
+    best_u, best = u.copy(), cover_bound(a, u)
+    lp_value: float | None = None
+    if use_lp and (target is None or best <= target):
+        share = 0.6 * (end_time - time.perf_counter())
+        if share > 0.2:
+            got = _pdlp_duals(a, share)
+            if got is not None:
+                lu, lp_value = got
+                val = cover_bound(a, lu)
+                if val > best:
+                    best_u, best = lu, val
+    u = best_u.copy()
+    f = 0.1 if lp_value is not None else 1.0
+    stall = 0
+    while time.perf_counter() < end_time and (target is None or best <= target):
+        reduced = 1.0 - np.asarray(at @ u).ravel()
+        x = reduced < 0.0
+        value = float(u.sum() + reduced[x].sum())
+        if value > best + 1e-5:
+            best, best_u, stall = value, u.copy(), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                f *= 0.7
+                stall = 0
+                if f < 1e-5:
+                    break
+                u = best_u.copy()
+                continue
+        g = 1.0 - np.asarray(a @ x.astype(np.float64)).ravel()
+        g[(u <= 0.0) & (g < 0.0)] = 0.0
+        norm = float(g @ g)
+        if norm == 0.0:  # x covers every row at u: L(u) is the LP optimum
+            break
+        aim = lp_value if lp_value is not None else (target or 1.05 * max(best, 1.0))
+        u = np.maximum(0.0, u + f * max(aim - value, 0.01) / norm * g)
+    return best_u, best
+
+
+def _pdlp_duals(a: sp.csr_matrix, seconds: float) -> tuple[FloatArray, float] | None:
+    """Row duals of the cover LP by HiGHS's PDLP within ``seconds`` (approximate; any sign)."""
+    import highspy  # noqa: PLC0415 - heavy import, only when solving
+
+    n, m = a.shape
+    h = _new_highs()
+    h.setOptionValue("output_flag", False)  # noqa: FBT003 - HiGHS option API
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m, n
+    lp.col_cost_ = np.ones(m)
+    lp.col_lower_ = np.zeros(m)
+    lp.col_upper_ = np.ones(m)
+    lp.row_lower_ = np.ones(n)
+    lp.row_upper_ = np.full(n, highspy.kHighsInf)
+    c = sp.csc_matrix(a)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = c.indptr
+    lp.a_matrix_.index_ = c.indices
+    lp.a_matrix_.value_ = c.data
+    h.passModel(lp)
+    h.setOptionValue("solver", "pdlp")
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("pdlp_d_gap_tol", 1e-4)
+    h.setOptionValue("time_limit", float(max(seconds, 0.05)))
+    h.run()
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        return None
+    u = np.maximum(np.asarray(sol.row_dual, dtype=np.float64), 0.0)
+    if u.size != n:
+        return None
+    x = np.asarray(sol.col_value, dtype=np.float64)
+    return u, float(x.sum())  # the primal value: where the steps aim, never a bound
+
+
+def remove_redundant(a: sp.csr_matrix, plan: BoolArray, keep: BoolArray) -> BoolArray:
+    """Close open sites (not in ``keep``) whose rows all have another open site, smallest first."""
+    plan = plan.copy()
+    count = np.asarray(a @ plan.astype(np.float64)).ravel()
+    at = sp.csr_matrix(a.T)
+    cand = np.flatnonzero(plan & ~keep)
+    sizes = np.diff(at.indptr)[cand]
+    for j in cand[np.argsort(sizes, kind="stable")].tolist():
+        rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
+        if (count[rows] >= 2.0).all():
+            plan[j] = False
+            count[rows] -= 1.0
+    return plan
+
+
+def weighted_greedy(
+    a: sp.csr_matrix,
+    allowed: BoolArray,
+    *,
+    row_weight: FloatArray | None = None,
+    max_sites: int | None = None,
+) -> BoolArray | None:
+    """Greedy cover of every row of ``a`` by ``allowed`` sites, then redundant sites removed.
+
+    Each step opens the site with the largest (``row_weight``-weighted) count of unserved
+    rows; ties: the lowest position. ``None`` when a row cannot be served or more than
+    ``max_sites`` sites would be needed.
+    """
+    m = a.shape[1]
+    at = sp.csr_matrix(a.T)
+    left = np.ones(a.shape[0], dtype=bool)
+    w = np.ones(a.shape[0]) if row_weight is None else np.maximum(row_weight, 1e-9)
+    plan = np.zeros(m, dtype=bool)
+    opened = 0
+    while left.any():
+        if max_sites is not None and opened >= max_sites:
+            return None
+        gain = np.asarray(at @ (left * w)).ravel()
+        gain[~allowed | plan] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0.0:
+            return None
+        plan[j] = True
+        opened += 1
+        left[at.indices[at.indptr[j] : at.indptr[j + 1]]] = False
+    return remove_redundant(a, plan, np.zeros(m, dtype=bool))
+
+
+def spread_rows(a: sp.csr_matrix, order: IntArray, limit: int) -> IntArray:
+    """Up to ``limit`` rows of ``order`` (in that order) sharing no site: each needs its own."""
+    used = np.zeros(a.shape[1], dtype=bool)
+    picked: list[int] = []
+    for i in order.tolist():
+        s = a.indices[a.indptr[i] : a.indptr[i + 1]]
+        if not used[s].any():
+            picked.append(i)
+            used[s] = True
+            if len(picked) >= limit:
+                break
+    return np.asarray(picked, dtype=np.int64)
