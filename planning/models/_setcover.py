@@ -222,3 +222,68 @@ def spread_rows(a: sp.csr_matrix, order: IntArray, limit: int) -> IntArray:
             if len(picked) >= limit:
                 break
     return np.asarray(picked, dtype=np.int64)
+
+
+def subset_cover_mip(
+    a: sp.csr_matrix, rows: IntArray, seconds: float
+) -> tuple[BoolArray | None, int]:
+    """Fewest sites covering the rows ``rows`` of ``a``: the plan found and a proven bound.
+
+    The cover of a subset of rows is a relaxation of the cover of all rows, so the bound
+    (HiGHS's dual bound, rounded up; 0 when it proved nothing) is valid for ``a`` itself.
+    """
+    from planning.models._mip import HighsSession, MipBuilder  # noqa: PLC0415
+
+    sub = sp.csr_matrix(a[rows])
+    cols = np.unique(sub.indices)
+    local = sp.csr_matrix(sub[:, cols]).tocoo()
+    b = MipBuilder(sense="min")
+    y0 = b.add_cols(cols.size, cost=1.0, lb=0.0, ub=1.0, integer=True, prefix="y")
+    b.add_rows(rows.size, local.row.astype(np.int64), y0 + local.col, 1.0, lb=1.0, family="cover")
+    mip = b.build(integral_objective=True)
+    raw = HighsSession(mip).solve(time_limit_s=max(seconds, 0.05), mip_gap=0.0)
+    bound = 0 if raw.bound is None else ceil_bound(raw.bound)
+    if raw.x is None:
+        return None, bound
+    plan = np.zeros(a.shape[1], dtype=bool)
+    plan[cols[raw.x[y0 : y0 + cols.size] > 0.5]] = True
+    return plan, bound
+
+
+def decide_cover(
+    a: sp.csr_matrix, k: int, end_time: float, *, per_round: int = 60
+) -> tuple[BoolArray | None, bool]:
+    """Decide "can ``k`` sites cover every row of ``a``?" by row generation.
+
+    Returns ``(plan, False)`` with a cover of at most ``k`` sites (proven yes), ``(None,
+    True)`` when a subset of rows already needs more than ``k`` (proven no), ``(None,
+    False)`` when time ran out (nothing proven). Rows are added where the subset's cover
+    leaves them unserved, far apart first (Contardo, Iori & Kramer 2019); the subset cover is
+    completed greedily to test the yes side at every round.
+    """
+    deg = np.diff(a.indptr)
+    subset = spread_rows(a, np.argsort(deg, kind="stable"), per_round)
+    if subset.size > k:
+        return None, True
+    while a.shape[0] and time.perf_counter() < end_time:
+        plan, bound = subset_cover_mip(a, subset, end_time - time.perf_counter())
+        if bound > k:
+            return None, True
+        if plan is None:
+            break
+        served = np.asarray(a @ plan.astype(np.float64)).ravel() > 0.5
+        left = np.flatnonzero(~served)
+        more = (
+            np.zeros(a.shape[1], dtype=bool)
+            if left.size == 0
+            else weighted_greedy(a[left], ~plan, max_sites=k - int(plan.sum()))
+        )
+        if more is not None and int((plan | more).sum()) <= k:
+            return plan | more, False
+        if left.size == 0:
+            return None, False  # the subset's cover serves all but is too large: unproven
+        add = spread_rows(a, left[np.argsort(deg[left], kind="stable")], per_round)
+        subset = np.union1d(subset, np.union1d(add, left[: per_round // 2]))
+    if a.shape[0] == 0:
+        return np.zeros(a.shape[1], dtype=bool), False
+    return None, False

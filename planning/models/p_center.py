@@ -47,6 +47,7 @@ from planning.models._blocks import (
     client_levels,
     site_columns,
 )
+from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
@@ -58,6 +59,7 @@ from planning.models._run import (
     run_solver,
     settled,
 )
+from planning.models._setcover import cover_rows, decide_cover
 from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
@@ -198,11 +200,24 @@ def solve_p_center(
         radius = float(served[pos].max())
         return min(at_most, int(np.searchsorted(values, radius - 1e-9)))
 
-    if quick_checks:
+    large = quick_checks and prep.n * prep.m > MAX_DENSE_CELLS and opts.p is not None
+    if large and lo <= hi:
+        # province scale: the lower end (a patient's nearest site) is often the optimum; one
+        # row-generation check there, with up to half the time left, settles it with a proof
+        tb = time.perf_counter()
+        found, proven_no = _decide_large(prep, allowed, float(values[lo]), opts.p or 0, deadline)
+        solve_time += time.perf_counter() - tb
+        checks += 1
+        if found is not None:
+            hi = hi_val = radius_index(found, lo)
+            feasible_hi, hi_plan = True, found
+        elif proven_no:
+            lo = proven_lo = lo + 1
+    if quick_checks and not (feasible_hi and hi_val == lo):
         # greedy covers first: the smallest radius they settle is feasible (and usually the
         # optimum or close), so the MIP checks start just below it
         a, b = lo, hi
-        while a <= b:
+        while a <= b and not deadline.expired():
             mid = (a + b) // 2
             quick = quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
             if isinstance(quick, np.ndarray):
@@ -235,7 +250,19 @@ def solve_p_center(
             if quick_checks
             else None
         )
-        if quick is None:
+        if quick is None and large:
+            tb = time.perf_counter()
+            found, proven_no = _decide_large(
+                prep, allowed, float(values[mid]), opts.p or 0, deadline, share=1.0
+            )
+            solve_time += time.perf_counter() - tb
+            raw = RawResult.no_plan(
+                "infeasible" if proven_no else "no_solution",
+                0.0,
+                "highs",
+                Msg("models.raw_quick_check"),
+            )
+        elif quick is None:
             tb = time.perf_counter()
             chk = formulate_cover(prep, opts, max_minutes=float(values[mid]))
             build_time += time.perf_counter() - tb
@@ -335,6 +362,39 @@ def solve_p_center(
         extras={"bisection_checks": checks, "tie_break_status": out.status},
     )
     return out, form
+
+
+def _decide_large(
+    prep: Prepared,
+    allowed: BoolArray,
+    minutes: float,
+    p: int,
+    deadline: Deadline,
+    *,
+    share: float = 0.5,
+) -> tuple[BoolArray | None, bool]:
+    """Radius check at province scale: "can ``p`` sites serve every patient within ``minutes``?".
+
+    Row generation (:func:`~planning.models._setcover.decide_cover`) with ``share`` of the
+    time left: a plan (fixed sites included) proves yes; ``(None, True)`` is a proof of no (a
+    subset of patients already needs more than the free places); ``(None, False)`` proves
+    nothing (time ran out).
+    """
+    pairs = allowed & (prep.pt <= minutes + 1e-9)
+    full = cover_csr(prep.n, prep.m, prep.pi[pairs], prep.pj[pairs])
+    free = np.flatnonzero(prep.openable & ~prep.fixed)
+    a = cover_rows(full, prep.weight > 0, prep.fixed)
+    a = sp.csr_matrix(a[:, free])
+    k = p - int(prep.fixed.sum())
+    if a.shape[0] and ((np.diff(a.indptr) == 0).any() or k <= 0):
+        return None, True  # a patient with no free site in reach, or no free place left
+    end = time.perf_counter() + share * max(deadline.end - time.perf_counter(), 0.0)
+    local, proven_no = decide_cover(a, k, end)
+    if local is None:
+        return None, proven_no
+    plan = prep.fixed.copy()
+    plan[free[local]] = True
+    return plan, False
 
 
 def _tie_break(
