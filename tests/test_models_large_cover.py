@@ -16,11 +16,12 @@ import pytest
 import scipy.sparse as sp
 from test_models_limits import MAX_MIN, _check, _instance, _limit, _optimum, _run
 
-from planning.models import ModelOptions, _heuristic, lscp
+from planning.models import ModelOptions, _heuristic, lscp, p_center
 from planning.models._setcover import (
     ceil_bound,
     cover_bound,
     cover_rows,
+    decide_cover,
     lagrangian_cover,
     remove_redundant,
     weighted_greedy,
@@ -95,3 +96,42 @@ def test_large_lscp_path_is_honest_at_any_time_limit(seed: int) -> None:
     _check(sol, expected, maximise=False)
     if seed < 4:  # 2 s is ample for these sizes: the bound meets the plan
         assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_large_p_center_path_is_honest_at_any_time_limit(seed: int) -> None:
+    rng = np.random.default_rng(4099 * seed + 11)
+    data, _ = _instance(rng, n=int(rng.integers(20, 46)), m=int(rng.integers(8, 14)))
+    p = int(rng.integers(2, 5))
+    expected = _optimum(data, "p_center", p)
+    if expected is None:
+        return
+    limit = 3.0 if seed < 4 else _limit(rng)
+    opts = ModelOptions(kind="p_center", p=p, time_limit_s=limit)
+    with (
+        mock.patch.object(p_center, "MAX_DENSE_CELLS", 0),
+        mock.patch.object(p_center, "_decide_large", wraps=p_center._decide_large) as large,
+    ):
+        sol, took = _run(data, opts)
+    assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit:.3f} s limit"
+    assert sol is not None
+    _check(sol, expected, maximise=False)
+    if seed < 4:
+        assert large.called
+        assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_decide_cover_proves_only_what_holds(seed: int) -> None:
+    rng = np.random.default_rng(seed + 500)
+    a = _random_cover(rng, int(rng.integers(5, 40)), int(rng.integers(4, 11)))
+    opt = _min_cover(a)
+    for k in (opt - 1, opt, opt + 1):
+        plan, proven_no = decide_cover(a, k, time.perf_counter() + 2.0, per_round=3)
+        if plan is not None:
+            assert plan.sum() <= k
+            assert (a @ plan.astype(float) > 0.5).all()
+        if proven_no:
+            assert k < opt
+        if k >= opt:
+            assert not proven_no
