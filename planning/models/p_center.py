@@ -380,6 +380,8 @@ def _decide_large(
     subset of patients already needs more than the free places); ``(None, False)`` proves
     nothing (time ran out).
     """
+    if deadline.expired():
+        return None, False
     pairs = allowed & (prep.pt <= minutes + 1e-9)
     full = cover_csr(prep.n, prep.m, prep.pi[pairs], prep.pj[pairs])
     free = np.flatnonzero(prep.openable & ~prep.fixed)
