@@ -190,24 +190,55 @@ def weighted_greedy(
     rows; ties: the lowest position. ``None`` when a row cannot be served or more than
     ``max_sites`` sites would be needed.
     """
+    order = greedy_order(a, allowed, row_weight=row_weight, max_sites=max_sites)
+    if order is None:
+        return None
+    plan = np.zeros(a.shape[1], dtype=bool)
+    plan[order] = True
+    return remove_redundant(a, plan, np.zeros(a.shape[1], dtype=bool))
+
+
+def greedy_order(
+    a: sp.csr_matrix,
+    allowed: BoolArray,
+    *,
+    row_weight: FloatArray | None = None,
+    max_sites: int | None = None,
+) -> IntArray | None:
+    """Sites opened by the greedy cover of every row of ``a``, in order (``None``: no cover).
+
+    The counts of unserved rows per site are updated as rows get served (work proportional to
+    the entries of ``a`` overall, not per step); choices are those of recounting at every
+    step (ties: the lowest position). Stops with ``None`` once more than ``max_sites`` sites
+    would be needed or when a row has no allowed site.
+    """
     m = a.shape[1]
+    a = sp.csr_matrix(a)
     at = sp.csr_matrix(a.T)
-    left = np.ones(a.shape[0], dtype=bool)
     w = np.ones(a.shape[0]) if row_weight is None else np.maximum(row_weight, 1e-9)
-    plan = np.zeros(m, dtype=bool)
-    opened = 0
-    while left.any():
-        if max_sites is not None and opened >= max_sites:
-            return None
-        gain = np.asarray(at @ (left * w)).ravel()
-        gain[~allowed | plan] = -1.0
+    gain = np.asarray(at @ w, dtype=np.float64).ravel()
+    gain[~allowed] = -1.0
+    left = np.ones(a.shape[0], dtype=bool)
+    n_left = a.shape[0]
+    opened: list[int] = []
+    while n_left:
         j = int(np.argmax(gain))
         if gain[j] <= 0.0:
             return None
-        plan[j] = True
-        opened += 1
-        left[at.indices[at.indptr[j] : at.indptr[j + 1]]] = False
-    return remove_redundant(a, plan, np.zeros(m, dtype=bool))
+        gain[j] = -1.0
+        rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
+        newly = rows[left[rows]]
+        if newly.size == 0:  # rounding left a trace of a served count: not a real gain
+            continue
+        if max_sites is not None and len(opened) >= max_sites:
+            return None
+        opened.append(j)
+        left[newly] = False
+        n_left -= newly.size
+        sub = a[newly]
+        weights = np.repeat(w[newly], np.diff(sub.indptr))
+        gain -= np.bincount(sub.indices, weights=weights, minlength=m)
+    return np.asarray(opened, dtype=np.int64)
 
 
 def spread_rows(a: sp.csr_matrix, order: IntArray, limit: int) -> IntArray:

@@ -300,7 +300,8 @@ def _solve_large(
             sel = alt
     mip_note = Msg("models.raw_heuristic_plan")
     solve_time = 0.0
-    if bound < int(sel.sum()) and not deadline.expired():
+    # the MIP only with time to spare: loading it alone takes a second at province scale
+    if bound < int(sel.sum()) and deadline.end - time.perf_counter() > 2.0:
         got, mip_bound, solve_time = _cover_mip(a, opts, deadline, sel)
         if mip_bound is not None:
             bound = max(bound, int(mip_bound))

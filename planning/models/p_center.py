@@ -59,7 +59,7 @@ from planning.models._run import (
     run_solver,
     settled,
 )
-from planning.models._setcover import cover_rows, decide_cover
+from planning.models._setcover import cover_rows, decide_cover, greedy_order
 from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
@@ -126,18 +126,12 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
         return prep.fixed.copy()
     if k <= 0 or (np.diff(c.indptr) == 0).any():
         return False
-    ct = sp.csr_matrix(c.T)
-    left = np.ones(c.shape[0], dtype=bool)
-    plan = prep.fixed.copy()
-    for _ in range(k):
-        counts = ct @ left.astype(np.float64)
-        j = int(np.argmax(counts))
-        if counts[j] < 0.5:
-            break
-        plan[free[j]] = True
-        left[ct.indices[ct.indptr[j] : ct.indptr[j + 1]]] = False
-        if not left.any():
-            return plan
+    # greedy with counts updated as rows get served: the choices of recounting each step
+    order = greedy_order(c, np.ones(free.size, dtype=bool), max_sites=k)
+    if order is not None:
+        plan = prep.fixed.copy()
+        plan[free[order]] = True
+        return plan
     used = np.zeros(free.size, dtype=bool)
     apart = 0
     for r in np.argsort(np.diff(c.indptr), kind="stable").tolist():
@@ -287,6 +281,12 @@ def solve_p_center(
             lo = mid + 1
             if lo > hi:
                 break
+    if not feasible_hi and large and (inconclusive or deadline.expired()):
+        # out of time without a plan: one greedy cover at the largest radius (seconds)
+        quick = quick_cover_check(prep, allowed, opts.p)
+        if isinstance(quick, np.ndarray):
+            feasible_hi, hi_plan = True, quick
+            hi_val = radius_index(quick, len(values) - 1)
     if not feasible_hi and opts.pure_p_median and (inconclusive or deadline.expired()):
         # the search ran out of time without a plan: a greedy one (sparse, any size)
         plan = p_median_greedy(
