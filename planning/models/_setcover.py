@@ -77,10 +77,11 @@ def lagrangian_cover(
 ) -> tuple[FloatArray, float]:
     """Multipliers ``u >= 0`` for the rows of ``a`` and their exact bound :math:`L(u)`.
 
-    Up to 60 % of the time to ``end_time`` goes to the LP duals by PDLP (``use_lp``), the
+    Half the time to ``end_time`` goes to the LP duals by PDLP (``use_lp``), the
     rest to subgradient steps from the best multipliers found (Polyak steps towards the LP
     value when known, else towards ``target`` or 5 % above the bound). Stops early when the
-    bound exceeds ``target`` (nothing more is needed to settle a decision).
+    bound exceeds ``target`` (nothing more is needed to settle a decision) or, rounded up,
+    reaches the LP value PDLP reports (an estimate: it only ends the search).
     """
     n = a.shape[0]
     if n == 0:
@@ -91,7 +92,7 @@ def lagrangian_cover(
     best_u, best = u.copy(), cover_bound(a, u)
     lp_value: float | None = None
     if use_lp and (target is None or best <= target):
-        share = 0.6 * (end_time - time.perf_counter())
+        share = 0.5 * (end_time - time.perf_counter())
         if share > 0.2:
             got = _pdlp_duals(a, share)
             if got is not None:
@@ -103,6 +104,8 @@ def lagrangian_cover(
     f = 0.1 if lp_value is not None else 1.0
     stall = 0
     while time.perf_counter() < end_time and (target is None or best <= target):
+        if lp_value is not None and ceil_bound(best) >= math.ceil(lp_value - 1e-3):
+            break  # L(u) never exceeds the LP value: rounded up, nothing more to gain
         reduced = 1.0 - np.asarray(at @ u).ravel()
         x = reduced < 0.0
         value = float(u.sum() + reduced[x].sum())
