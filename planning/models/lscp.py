@@ -22,6 +22,13 @@ Before the MIP, :func:`reduce_cover` drops rows met by an existing site or conta
 row, and sites whose rows are a subset of another site's (exact when nothing but the cover
 rows uses the sites). The same covering model, with at most :math:`p` sites and the tested
 radius as threshold, is the p-center's radius check (:func:`formulate_cover`).
+
+At province scale (more than :data:`~planning.models._heuristic.MAX_DENSE_CELLS` cells x
+sites, no side rules) the LSCP starts from a sparse greedy cover with redundant sites
+removed, is bounded by the set-cover Lagrangian evaluated exactly at multipliers from the LP
+duals (:mod:`planning.models._setcover`; rounded up, as tight as the LP relaxation when the
+multipliers converge, valid whatever they are), and the time left goes to the covering MIP
+started from the best plan.
 """
 
 from __future__ import annotations

@@ -27,6 +27,14 @@ a final p-median restricted to pairs within :math:`D^*` (fewest patient-minutes 
 optimal plans), which also places exactly :math:`p` sites; it starts from the plan of the
 last feasible check. With county or hub rules the problem is first solved without them and
 that plan kept, proven optimal, when it meets them (see :mod:`planning.models.p_median`).
+
+At province scale (more than :data:`~planning.models._heuristic.MAX_DENSE_CELLS` cells x
+sites, no side rules) a check is decided by row generation instead of the full covering MIP
+(Contardo, Iori & Kramer 2019; :func:`~planning.models._setcover.decide_cover`): the cover
+MIP of a subset of patients is a relaxation, so a subset needing more than the free places
+proves "no"; a subset cover completed greedily within :math:`p` sites proves "yes"; a check
+cut short proves nothing. The lower end (a patient's nearest candidate) is checked first:
+on Fujian, p = 80, it is the optimum.
 """
 
 from __future__ import annotations
@@ -247,7 +255,7 @@ def solve_p_center(
         if quick is None and large:
             tb = time.perf_counter()
             found, proven_no = _decide_large(
-                prep, allowed, float(values[mid]), opts.p or 0, deadline, share=1.0
+                prep, allowed, float(values[mid]), opts.p or 0, deadline
             )
             solve_time += time.perf_counter() - tb
             raw = RawResult.no_plan(
