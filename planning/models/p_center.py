@@ -334,7 +334,7 @@ def solve_p_center(
         if int(start.sum()) != opts.p:
             start = None
     try:
-        out, form = _tie_break(prep, opts, deadline, best, start)
+        out, form = _tie_break(prep, opts, deadline, best, start, skip=large)
     except (NoSolution, Infeasible):
         if opts.capacitated:  # a capacitated plan needs its assignment from the MIP
             raise
@@ -408,9 +408,23 @@ def _decide_large(
 
 
 def _tie_break(
-    prep: Prepared, opts: ModelOptions, deadline: Deadline, best: float, start: BoolArray | None
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    best: float,
+    start: BoolArray | None,
+    *,
+    skip: bool = False,
 ) -> tuple[Outcome, Formulation]:
-    """Solve the p-median among plans within ``best`` minutes; none when no time is left."""
+    """Solve the p-median among plans within ``best`` minutes; none when no time is left.
+
+    ``skip`` (province scale): none either; the p-median over every pair within the radius
+    overruns any limit there (Fujian p = 80: 70 s and 7 GB with 10 s left), so the checked
+    plan stands.
+    """
+    if skip:
+        note = Msg("models.raw_heuristic_plan")
+        raise NoSolution(RawResult.no_plan("no_solution", 0.0, opts.solver, note))
     if deadline.expired() and not opts.capacitated:
         # the radius (proven or not) stands as found; the caller keeps the last check's plan
         note = Msg("models.raw_p_center_time_limit")
