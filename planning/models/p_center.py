@@ -27,6 +27,14 @@ a final p-median restricted to pairs within :math:`D^*` (fewest patient-minutes 
 optimal plans), which also places exactly :math:`p` sites; it starts from the plan of the
 last feasible check. With county or hub rules the problem is first solved without them and
 that plan kept, proven optimal, when it meets them (see :mod:`planning.models.p_median`).
+
+At province scale (more than :data:`~planning.models._heuristic.MAX_DENSE_CELLS` cells x
+sites, no side rules) a check is decided by row generation instead of the full covering MIP
+(Contardo, Iori & Kramer 2019; :func:`~planning.models._setcover.decide_cover`): the cover
+MIP of a subset of patients is a relaxation, so a subset needing more than the free places
+proves "no"; a subset cover completed greedily within :math:`p` sites proves "yes"; a check
+cut short proves nothing. The lower end (a patient's nearest candidate) is checked first:
+on Fujian, p = 80, it is the optimum.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from planning.models._blocks import (
     client_levels,
     site_columns,
 )
+from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import INF, BoolArray, MipBuilder, RawResult
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import center_rows, radius_block
@@ -58,6 +67,7 @@ from planning.models._run import (
     run_solver,
     settled,
 )
+from planning.models._setcover import cover_rows, decide_cover, greedy_order
 from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
@@ -124,18 +134,12 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
         return prep.fixed.copy()
     if k <= 0 or (np.diff(c.indptr) == 0).any():
         return False
-    ct = sp.csr_matrix(c.T)
-    left = np.ones(c.shape[0], dtype=bool)
-    plan = prep.fixed.copy()
-    for _ in range(k):
-        counts = ct @ left.astype(np.float64)
-        j = int(np.argmax(counts))
-        if counts[j] < 0.5:
-            break
-        plan[free[j]] = True
-        left[ct.indices[ct.indptr[j] : ct.indptr[j + 1]]] = False
-        if not left.any():
-            return plan
+    # greedy with counts updated as rows get served: the choices of recounting each step
+    order = greedy_order(c, np.ones(free.size, dtype=bool), max_sites=k)
+    if order is not None:
+        plan = prep.fixed.copy()
+        plan[free[order]] = True
+        return plan
     used = np.zeros(free.size, dtype=bool)
     apart = 0
     for r in np.argsort(np.diff(c.indptr), kind="stable").tolist():
@@ -198,11 +202,24 @@ def solve_p_center(
         radius = float(served[pos].max())
         return min(at_most, int(np.searchsorted(values, radius - 1e-9)))
 
-    if quick_checks:
+    large = quick_checks and prep.n * prep.m > MAX_DENSE_CELLS and opts.p is not None
+    if large and lo <= hi:
+        # province scale: the lower end (a patient's nearest site) is often the optimum; one
+        # row-generation check there, with up to half the time left, settles it with a proof
+        tb = time.perf_counter()
+        found, proven_no = _decide_large(prep, allowed, float(values[lo]), opts.p or 0, deadline)
+        solve_time += time.perf_counter() - tb
+        checks += 1
+        if found is not None:
+            hi = hi_val = radius_index(found, lo)
+            feasible_hi, hi_plan = True, found
+        elif proven_no:
+            lo = proven_lo = lo + 1
+    if quick_checks and not (feasible_hi and hi_val == lo):
         # greedy covers first: the smallest radius they settle is feasible (and usually the
         # optimum or close), so the MIP checks start just below it
         a, b = lo, hi
-        while a <= b:
+        while a <= b and not deadline.expired():
             mid = (a + b) // 2
             quick = quick_cover_check(prep, allowed & (prep.pt <= values[mid] + 1e-9), opts.p)
             if isinstance(quick, np.ndarray):
@@ -235,7 +252,19 @@ def solve_p_center(
             if quick_checks
             else None
         )
-        if quick is None:
+        if quick is None and large:
+            tb = time.perf_counter()
+            found, proven_no = _decide_large(
+                prep, allowed, float(values[mid]), opts.p or 0, deadline
+            )
+            solve_time += time.perf_counter() - tb
+            raw = RawResult.no_plan(
+                "infeasible" if proven_no else "no_solution",
+                0.0,
+                "highs",
+                Msg("models.raw_quick_check"),
+            )
+        elif quick is None:
             tb = time.perf_counter()
             chk = formulate_cover(prep, opts, max_minutes=float(values[mid]))
             build_time += time.perf_counter() - tb
@@ -260,6 +289,12 @@ def solve_p_center(
             lo = mid + 1
             if lo > hi:
                 break
+    if not feasible_hi and large and (inconclusive or deadline.expired()):
+        # out of time without a plan: one greedy cover at the largest radius (seconds)
+        quick = quick_cover_check(prep, allowed, opts.p)
+        if isinstance(quick, np.ndarray):
+            feasible_hi, hi_plan = True, quick
+            hi_val = radius_index(quick, len(values) - 1)
     if not feasible_hi and opts.pure_p_median and (inconclusive or deadline.expired()):
         # the search ran out of time without a plan: a greedy one (sparse, any size)
         plan = p_median_greedy(
@@ -299,7 +334,7 @@ def solve_p_center(
         if int(start.sum()) != opts.p:
             start = None
     try:
-        out, form = _tie_break(prep, opts, deadline, best, start)
+        out, form = _tie_break(prep, opts, deadline, best, start, skip=large)
     except (NoSolution, Infeasible):
         if opts.capacitated:  # a capacitated plan needs its assignment from the MIP
             raise
@@ -337,10 +372,59 @@ def solve_p_center(
     return out, form
 
 
+def _decide_large(
+    prep: Prepared,
+    allowed: BoolArray,
+    minutes: float,
+    p: int,
+    deadline: Deadline,
+    *,
+    share: float = 0.5,
+) -> tuple[BoolArray | None, bool]:
+    """Radius check at province scale: "can ``p`` sites serve every patient within ``minutes``?".
+
+    Row generation (:func:`~planning.models._setcover.decide_cover`) with ``share`` of the
+    time left: a plan (fixed sites included) proves yes; ``(None, True)`` is a proof of no (a
+    subset of patients already needs more than the free places); ``(None, False)`` proves
+    nothing (time ran out).
+    """
+    if deadline.expired():
+        return None, False
+    pairs = allowed & (prep.pt <= minutes + 1e-9)
+    full = cover_csr(prep.n, prep.m, prep.pi[pairs], prep.pj[pairs])
+    free = np.flatnonzero(prep.openable & ~prep.fixed)
+    a = cover_rows(full, prep.weight > 0, prep.fixed)
+    a = sp.csr_matrix(a[:, free])
+    k = p - int(prep.fixed.sum())
+    if a.shape[0] and ((np.diff(a.indptr) == 0).any() or k <= 0):
+        return None, True  # a patient with no free site in reach, or no free place left
+    end = time.perf_counter() + share * max(deadline.end - time.perf_counter(), 0.0)
+    local, proven_no = decide_cover(a, k, end)
+    if local is None:
+        return None, proven_no
+    plan = prep.fixed.copy()
+    plan[free[local]] = True
+    return plan, False
+
+
 def _tie_break(
-    prep: Prepared, opts: ModelOptions, deadline: Deadline, best: float, start: BoolArray | None
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    best: float,
+    start: BoolArray | None,
+    *,
+    skip: bool = False,
 ) -> tuple[Outcome, Formulation]:
-    """Solve the p-median among plans within ``best`` minutes; none when no time is left."""
+    """Solve the p-median among plans within ``best`` minutes; none when no time is left.
+
+    ``skip`` (province scale): none either; the p-median over every pair within the radius
+    overruns any limit there (Fujian p = 80: 70 s and 7 GB with 10 s left), so the checked
+    plan stands.
+    """
+    if skip:
+        note = Msg("models.raw_heuristic_plan")
+        raise NoSolution(RawResult.no_plan("no_solution", 0.0, opts.solver, note))
     if deadline.expired() and not opts.capacitated:
         # the radius (proven or not) stands as found; the caller keeps the last check's plan
         note = Msg("models.raw_p_center_time_limit")

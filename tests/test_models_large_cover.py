@@ -1,0 +1,137 @@
+"""Province-scale covering paths (LSCP, p-center), forced on small random instances.
+
+The size threshold is patched to zero so the sparse path runs; every result is checked
+against the optimum found by trying every plan: objective on the feasible side, bound on the
+other, ``optimal`` only at the optimum, wall time within 10 % + 1 s of the limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from unittest import mock
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from test_models_limits import MAX_MIN, _check, _instance, _limit, _optimum, _run
+
+from planning.models import ModelOptions, _heuristic, lscp, p_center
+from planning.models._setcover import (
+    ceil_bound,
+    cover_bound,
+    cover_rows,
+    decide_cover,
+    lagrangian_cover,
+    remove_redundant,
+    weighted_greedy,
+)
+
+
+def _min_cover(a: sp.csr_matrix) -> int:
+    """Fewest columns of ``a`` meeting every row, by trying every plan."""
+    dense = a.toarray() > 0
+    for k in range(a.shape[1] + 1):
+        for plan in itertools.combinations(range(a.shape[1]), k):
+            if dense[:, list(plan)].any(axis=1).all():
+                return k
+    return a.shape[1] + 1  # never: every row has a site
+
+
+def _random_cover(rng: np.random.Generator, n: int, m: int) -> sp.csr_matrix:
+    dense = rng.random((n, m)) < rng.uniform(0.1, 0.4)
+    dense[np.arange(n), rng.integers(0, m, n)] = True  # every row has a site
+    return sp.csr_matrix(dense.astype(np.float64))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cover_bound_is_valid_at_any_multipliers(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = _random_cover(rng, int(rng.integers(5, 30)), int(rng.integers(4, 11)))
+    opt = _min_cover(a)
+    for scale in (0.1, 0.5, 1.0, 3.0):
+        u = rng.random(a.shape[0]) * scale - 0.1  # negative entries count as zero
+        assert cover_bound(a, u) <= opt + 1e-9
+    u, value = lagrangian_cover(a, time.perf_counter() + 0.5)
+    assert value == pytest.approx(cover_bound(a, u))
+    assert ceil_bound(value) <= opt
+    plan = weighted_greedy(a, np.ones(a.shape[1], dtype=bool), row_weight=u)
+    assert plan is not None
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert plan.sum() >= opt
+    # redundancy removal keeps a cover and never closes a kept site
+    keep = np.zeros(a.shape[1], dtype=bool)
+    keep[0] = True
+    everything = remove_redundant(a, np.ones(a.shape[1], dtype=bool), keep)
+    assert everything[0]
+    assert (a @ everything.astype(float) > 0.5).all()
+
+
+def test_cover_rows_drops_rows_met_by_fixed_sites_and_twins() -> None:
+    a = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 1, 1], [0, 0, 1]], float))
+    fixed = np.array([True, False, False])
+    need = np.array([True, True, True, True, False])
+    rows = cover_rows(a, need, fixed)
+    assert rows.toarray().tolist() == [[0, 1, 1]]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_large_lscp_path_is_honest_at_any_time_limit(seed: int) -> None:
+    rng = np.random.default_rng(6007 * seed + 3)
+    data, _ = _instance(rng, n=int(rng.integers(20, 46)), m=int(rng.integers(8, 14)))
+    expected = _optimum(data, "lscp", 0)
+    if expected is None:
+        return  # some point out of reach: the diagnosis path
+    limit = 2.0 if seed < 4 else _limit(rng)
+    opts = ModelOptions(kind="lscp", max_travel_min=MAX_MIN, time_limit_s=limit)
+    with (
+        mock.patch.object(lscp, "MAX_DENSE_CELLS", 0),
+        mock.patch.object(_heuristic, "MAX_ENUMERATED_PLANS", 0),
+        mock.patch.object(lscp, "_solve_large", wraps=lscp._solve_large) as large,
+    ):
+        sol, took = _run(data, opts)
+    assert large.called
+    assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit:.3f} s limit"
+    assert sol is not None
+    _check(sol, expected, maximise=False)
+    if seed < 4:  # 2 s is ample for these sizes: the bound meets the plan
+        assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_large_p_center_path_is_honest_at_any_time_limit(seed: int) -> None:
+    rng = np.random.default_rng(4099 * seed + 11)
+    data, _ = _instance(rng, n=int(rng.integers(20, 46)), m=int(rng.integers(8, 14)))
+    p = int(rng.integers(2, 5))
+    expected = _optimum(data, "p_center", p)
+    if expected is None:
+        return
+    limit = 3.0 if seed < 4 else _limit(rng)
+    opts = ModelOptions(kind="p_center", p=p, time_limit_s=limit)
+    with (
+        mock.patch.object(p_center, "MAX_DENSE_CELLS", 0),
+        mock.patch.object(p_center, "_decide_large", wraps=p_center._decide_large) as large,
+    ):
+        sol, took = _run(data, opts)
+    assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit:.3f} s limit"
+    assert sol is not None
+    _check(sol, expected, maximise=False)
+    if seed < 4:
+        assert large.called
+        assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_decide_cover_proves_only_what_holds(seed: int) -> None:
+    rng = np.random.default_rng(seed + 500)
+    a = _random_cover(rng, int(rng.integers(5, 40)), int(rng.integers(4, 11)))
+    opt = _min_cover(a)
+    for k in (opt - 1, opt, opt + 1):
+        plan, proven_no = decide_cover(a, k, time.perf_counter() + 2.0, per_round=3)
+        if plan is not None:
+            assert plan.sum() <= k
+            assert (a @ plan.astype(float) > 0.5).all()
+        if proven_no:
+            assert k < opt
+        if k >= opt:
+            assert not proven_no
