@@ -85,6 +85,7 @@ from planning.models._blocks import (
 )
 from planning.models._branch import branch_and_bound, lagrangian_fixing
 from planning.models._heuristic import dense_costs, p_median_heuristic, p_median_value
+from planning.models._median_large import solve_large_median
 from planning.models._mip import INF, BoolArray, IntArray, MipBuilder, proven_optimal
 from planning.models._prep import Prepared, prepare
 from planning.models._radius import radius_block, weigh_chain
@@ -109,6 +110,9 @@ MAX_FULL_LEVELS = 30_000
 #: Share of the time left that the Lagrangian branch-and-bound may use before the radius MIP
 #: takes over (it proves most OR-Library instances alone; the MIP keeps the rest of the time).
 BRANCH_SHARE = 0.5
+
+#: Seconds kept back from the province-scale search for writing out the plan.
+LARGE_RESERVE_S = 0.5
 
 #: HiGHS options for a p-median whose heuristic / Lagrangian plan is the warm start: the
 #: plan is usually optimal, so sub-MIP heuristics, restarts and symmetry detection cost
@@ -411,6 +415,10 @@ def _lagrangian_first(
     d = None
     if opts.p is not None:
         d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
+    if d is None and opts.p is not None and opts.pure_p_median:
+        large = _large_median(prep, opts, deadline, allowed, initial_open, t_build)
+        if large is not None:
+            return large
     if d is None or opts.p is None:
         if opts.p is not None and incumbent is None:
             # too large for the dense heuristic: a sparse greedy plan (any size) as the
@@ -519,6 +527,53 @@ def _lagrangian_first(
     work = dataclasses.replace(prep, openable=openable, fixed=fixed)
     keeps = bool(incumbent[fixed].all()) and not bool(incumbent[~openable].any())
     return work, incumbent, inc_val, incumbent if keeps else None, lag_info
+
+
+def _large_median(
+    prep: Prepared,
+    opts: ModelOptions,
+    deadline: Deadline,
+    allowed: BoolArray,
+    initial_open: BoolArray | None,
+    t_build: float,
+) -> Outcome | None:
+    """Province scale (no dense matrix): :mod:`planning.models._median_large` settles it.
+
+    The best plan by the deadline with its valid Lagrangian bound; ``None`` when some
+    weighted demand point has no openable pair (the radius path reports that).
+    """
+    assert opts.p is not None  # noqa: S101 - pure p-median
+    whole = integral(prep.weight) and integral(prep.pt[allowed])
+    got = solve_large_median(
+        prep.pi[allowed],
+        prep.pj[allowed],
+        prep.pt[allowed],
+        prep.weight,
+        opts.p,
+        fixed=prep.fixed,
+        openable=prep.openable,
+        end=deadline.end - LARGE_RESERVE_S,
+        rel_gap=opts.mip_gap,
+        integral=whole,
+        start=initial_open,
+    )
+    if got is None:
+        return None
+    bound = min(max(got.bound, _nearest_site_bound(prep, allowed, got.value)), got.value)
+    proven = proven_optimal(got.value, bound, integral=whole)
+    gap = 0.0 if proven else max(0.0, got.value - bound) / max(abs(got.value), 1e-10)
+    return settled(
+        got.plan,
+        got.value,
+        bound=got.value if proven else bound,
+        raw_bound=bound,
+        status="optimal" if proven else "feasible",
+        gap=gap,
+        message=Msg("models.raw_large_median", iterations=got.iterations),
+        solver="heuristic",
+        build_time_s=time.perf_counter() - t_build,
+        extras={**got.extras, "lagrangian_bound": bound, "radius_rounds": 0},
+    )
 
 
 def _radius_loop(

@@ -1,0 +1,456 @@
+r"""Uncapacitated p-median at province scale: sparse Lagrangian bound and fast interchange.
+
+Used above :data:`~planning.models._heuristic.MAX_DENSE_CELLS`, where the dense ``n x m``
+matrix of :mod:`planning.models._branch` cannot be built. Everything works on the pairs
+(sorted by demand point, then minutes, then site), memory ``O(pairs)``.
+
+Problem: demand points :math:`i` with :math:`w_i > 0`, sites :math:`j`, a demand point may
+only be served along one of its pairs, :math:`c_{ij} = w_i t_{ij}`:
+
+.. math::
+
+    \min \sum_{ij} c_{ij} x_{ij} \;\text{s.t.}\; \sum_j x_{ij} = 1,\; x_{ij} \le y_j,\;
+    \sum_j y_j = p,\; y_j = 1 \,(j \text{ existing}),\; y_j = 0 \,(j \text{ not openable}).
+
+**Bound.** Relaxing the assignment rows with multipliers :math:`\lambda_i` gives, for every
+:math:`\lambda`, the valid bound (weak duality)
+
+.. math::
+
+    L(\lambda) = \sum_i \lambda_i + \min_{|S| = p,\, F \subseteq S} \sum_{j \in S} \rho_j,
+    \qquad \rho_j = \sum_{i:\,(i,j) \text{ pair}} \min(0, c_{ij} - \lambda_i),
+
+the inner minimum taken by the existing sites and the :math:`p - |F|` openable sites of
+smallest :math:`\rho_j`. A site without a pair to :math:`i` cannot serve it (no term). The
+multipliers are also kept in :math:`0 \le \lambda_i \le w_i R` with :math:`R` the largest
+minutes in the table: a table "every pair within :math:`R`" leaves out only sites farther
+than :math:`R`, whose terms :math:`\min(0, w_i d_{ij} - \lambda_i)` would be 0, so the
+bound stays valid even if the left-out sites could serve at their true minutes (also for a
+demand point with few pairs). Pairs are sorted by minutes within a demand point, so the
+terms with :math:`c_{ij} < \lambda_i` are a prefix of its pairs; each bound is the exact
+float64 value of :math:`L` at the multipliers found (prefixes counted with a margin and
+clipped at 0). The multipliers follow a subgradient method (Polyak steps towards the
+incumbent, Camerini-Fratta-Maffioli deflection), started from the plan's second-nearest
+open sites.
+
+**Plans.** A lazy greedy (the savings of a site only shrink as sites open), then the fast
+interchange of Whitaker (1983) with the bookkeeping of Resende & Werneck (2003): for each
+demand point its nearest and second-nearest open site; the profit of closing ``r`` and
+opening ``j`` is ``gain[j] - loss[r] + extra[r, j]`` with ``extra`` sparse. Batches of swaps
+that touch disjoint demand points are tried together; every accepted plan is evaluated
+exactly. The relaxation's site sets are polished the same way when close to the incumbent.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planning.models._mip import BoolArray, FloatArray, IntArray
+
+@dataclass
+class LargeMedian:
+    """Outcome of :func:`solve_large_median`: best plan, its value, a valid bound."""
+
+    plan: BoolArray
+    value: float
+    bound: float
+    iterations: int = 0
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+class _Pairs:
+    """Openable pairs of the weighted demand points, CSR by demand point (minutes sorted)."""
+
+    def __init__(
+        self,
+        pi: IntArray,
+        pj: IntArray,
+        pt: FloatArray,
+        w: FloatArray,
+        openable: BoolArray,
+    ) -> None:
+        n, m = w.size, openable.size
+        keep = openable[pj] & (w[pi] > 0)
+        self.reach = float(pt.max(initial=0.0))
+        counts = np.bincount(pi[keep], minlength=n)
+        self.clients = np.flatnonzero(counts > 0)  # positions in the full demand table
+        renum = np.cumsum(counts > 0) - 1
+        self.row = renum[pi[keep]].astype(np.int64)
+        self.site = pj[keep].astype(np.int64)
+        self.mins = pt[keep].astype(np.float64)
+        self.n, self.m = self.clients.size, m
+        self.w = w[self.clients].astype(np.float64)
+        self.indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts[self.clients], out=self.indptr[1:])
+        self.cost = self.w[self.row] * self.mins
+        top = self.reach + 1.0
+        self.top = top
+        self.key = self.row + self.mins / top  # ascending: row, then minutes
+        self.big = 1.0 + 2.0 * top * max(1, self.n)  # unserved: serving it comes first
+        # the same pairs by site (CSC): demand points and minutes of each site
+        order = np.argsort(self.site, kind="stable")
+        self.col_ptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.site, minlength=m), out=self.col_ptr[1:])
+        self.col_row, self.col_min = self.row[order], self.mins[order]
+
+    def column(self, j: int) -> tuple[IntArray, FloatArray]:
+        """Demand points paired with site ``j`` and their minutes."""
+        a, b = self.col_ptr[j], self.col_ptr[j + 1]
+        return self.col_row[a:b], self.col_min[a:b]
+
+    def nearest_two(self, is_open: BoolArray) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+        """Nearest and second-nearest open site of each demand point (``-1`` / ``inf``)."""
+        idx = np.flatnonzero(is_open[self.site])
+        r = self.row[idx]
+        phi1 = np.full(self.n, -1, dtype=np.int64)
+        phi2 = np.full(self.n, -1, dtype=np.int64)
+        d1 = np.full(self.n, np.inf)
+        d2 = np.full(self.n, np.inf)
+        if idx.size:
+            start = np.ones(idx.size, dtype=bool)
+            start[1:] = r[1:] != r[:-1]
+            f = np.flatnonzero(start)
+            phi1[r[f]], d1[r[f]] = self.site[idx[f]], self.mins[idx[f]]
+            s = f + 1
+            s = s[s < idx.size]
+            s = s[~start[s]]
+            phi2[r[s]], d2[r[s]] = self.site[idx[s]], self.mins[idx[s]]
+        return phi1, d1, phi2, d2
+
+
+@dataclass
+class _State:
+    """A plan with its exact value and the two nearest open sites of every demand point."""
+
+    is_open: BoolArray
+    value: float
+    phi1: IntArray
+    d1: FloatArray
+    phi2: IntArray
+    d2: FloatArray
+
+
+def _evaluate(pairs: _Pairs, is_open: BoolArray) -> _State:
+    phi1, d1, phi2, d2 = pairs.nearest_two(is_open)
+    value = float(pairs.w @ d1) if np.isfinite(d1).all() else math.inf
+    return _State(is_open.copy(), value, phi1, d1, phi2, d2)
+
+
+def lazy_greedy(pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray) -> BoolArray:
+    """Greedy plan: open the site saving the most patient-minutes, ``p`` times (lazily).
+
+    A demand point without an open site costs :attr:`_Pairs.big` minutes (more than any
+    plan serving it), so serving it comes first (as in :func:`~planning.models._sparse.
+    p_median_greedy`). The savings only shrink as sites open, so a stale saving is an upper bound
+    and only the top of the heap is recomputed (same plan as the plain greedy up to ties).
+    """
+    col_ptr, col_row, col_min = pairs.col_ptr, pairs.col_row, pairs.col_min
+    cur = np.full(pairs.n, pairs.big)
+    plan = fixed.copy()
+    for j in np.flatnonzero(fixed).tolist():
+        rows = col_row[col_ptr[j] : col_ptr[j + 1]]
+        np.minimum.at(cur, rows, col_min[col_ptr[j] : col_ptr[j + 1]])
+
+    def saving(j: int) -> float:
+        a, b = col_ptr[j], col_ptr[j + 1]
+        rows = col_row[a:b]
+        return float(pairs.w[rows] @ np.maximum(cur[rows] - col_min[a:b], 0.0))
+
+    heap = [(-saving(j), j) for j in np.flatnonzero(openable & ~fixed).tolist()]
+    heapq.heapify(heap)
+    while int(plan.sum()) < p and heap:
+        neg, j = heapq.heappop(heap)
+        now = saving(j)
+        if heap and now < -heap[0][0] - 1e-12 * max(1.0, now):
+            heapq.heappush(heap, (-now, j))
+            continue
+        plan[j] = True
+        a, b = col_ptr[j], col_ptr[j + 1]
+        np.minimum.at(cur, col_row[a:b], col_min[a:b])
+    return plan
+
+
+def _prefix(pairs: _Pairs, minutes: FloatArray) -> tuple[IntArray, IntArray]:
+    """Pair positions (and their demand points) with minutes below ``minutes[i]``, a superset.
+
+    Pairs are sorted by minutes within a demand point, so these are prefixes of the rows;
+    they are counted with a margin (callers apply the exact test or clip at 0).
+    """
+    thr = np.minimum(minutes, pairs.top) * (1.0 + 1e-9) + 1e-9
+    cut = np.searchsorted(pairs.key, np.arange(pairs.n) + np.minimum(thr / pairs.top, 1.0))
+    cnt = np.maximum(cut - pairs.indptr[:-1], 0)
+    ptr = np.zeros(pairs.n + 1, dtype=np.int64)
+    np.cumsum(cnt, out=ptr[1:])
+    idx = np.repeat(pairs.indptr[:-1] - ptr[:-1], cnt) + np.arange(int(ptr[-1]))
+    return idx, np.repeat(np.arange(pairs.n), cnt)
+
+
+def _profits(
+    pairs: _Pairs, st: _State, fixed: BoolArray, openable: BoolArray
+) -> tuple[IntArray, FloatArray]:
+    """Open sites and the profit of every swap (close ``open[a]``, open ``j``): ``k x m``.
+
+    Whitaker's decomposition ``gain[j] - loss[r] + extra[r, j]``; ``extra`` only needs the
+    pairs nearer than the demand point's second-nearest open site (a prefix of its row).
+    """
+    m = pairs.m
+    open_idx = np.flatnonzero(st.is_open)
+    pos_of = np.full(m, -1, dtype=np.int64)
+    pos_of[open_idx] = np.arange(open_idx.size)
+    d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
+    d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
+    idx, rows = _prefix(pairs, d2)
+    mins = pairs.mins[idx]
+    ok = mins < d2[rows]
+    idx, rows, mins = idx[ok], rows[ok], mins[ok]
+    sites = pairs.site[idx]
+    wr = pairs.w[rows]
+    d1r = d1[rows]
+    g = mins < d1r
+    gain = np.bincount(sites[g], weights=wr[g] * (d1r[g] - mins[g]), minlength=m)
+    gain[~openable | st.is_open] = -np.inf
+    served = st.phi1 >= 0
+    loss = np.bincount(
+        st.phi1[served], weights=pairs.w[served] * (d2[served] - d1[served]), minlength=m
+    )
+    loss[fixed] = np.inf
+    e = ~st.is_open[sites] & (st.phi1[rows] >= 0)
+    re = rows[e]
+    val = wr[e] * (d2[re] - np.maximum(mins[e], d1[re]))
+    key = pos_of[st.phi1[re]] * m + sites[e]
+    extra = np.bincount(key, weights=val, minlength=open_idx.size * m)
+    prof = extra.reshape(open_idx.size, m) + gain[None, :] - loss[open_idx][:, None]
+    return open_idx, prof
+
+
+def interchange(
+    pairs: _Pairs,
+    st: _State,
+    fixed: BoolArray,
+    openable: BoolArray,
+    end: float,
+    batch: int = 16,
+) -> _State:
+    """Fast interchange (batches of swaps on disjoint demand points), exact at every step."""
+    while time.perf_counter() < end:
+        open_idx, prof = _profits(pairs, st, fixed, openable)
+        flat = prof.ravel()
+        tol = 1e-9 * max(1.0, st.value)
+        top = min(8 * batch, flat.size - 1)
+        best = np.argpartition(-flat, top)[: top + 1]
+        best = best[np.argsort(-flat[best], kind="stable")]
+        m = pairs.m
+        cands = [
+            (float(flat[t]), int(open_idx[t // m]), int(t % m))
+            for t in best.tolist()
+            if flat[t] > tol
+        ]
+        if not cands:
+            break
+        d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
+        taken: list[tuple[int, int]] = []
+        used: set[int] = set()
+        touched = np.zeros(pairs.n, dtype=bool)
+        for _, r, j in cands:
+            if len(taken) >= batch:
+                break
+            if r in used or j in used:
+                continue
+            aff = np.flatnonzero((st.phi1 == r) | (st.phi2 == r))
+            rows, mins = pairs.column(j)
+            near = rows[mins < d2[rows]]
+            if touched[aff].any() or touched[near].any():
+                continue
+            taken.append((r, j))
+            used.update((r, j))
+            touched[aff] = True
+            touched[near] = True
+        attempts = [taken] + [[(r, j)] for _, r, j in cands[:4]]
+        for attempt in attempts:
+            plan = st.is_open.copy()
+            for r, j in attempt:
+                plan[r], plan[j] = False, True
+            cand = _evaluate(pairs, plan)
+            if cand.value < st.value - tol:
+                st = cand
+                break
+            if time.perf_counter() >= end:
+                return st
+        else:
+            break
+    return st
+
+
+@dataclass
+class _Dual:
+    """Multipliers, their exact bound and the relaxation's site set."""
+
+    lam: FloatArray
+    bound: float
+    chosen: IntArray
+
+
+def _choose(rho: FloatArray, fixed_idx: IntArray, free_idx: IntArray, k: int) -> IntArray:
+    if k <= 0:
+        return fixed_idx
+    if k >= free_idx.size:
+        return np.concatenate([fixed_idx, free_idx])
+    part = free_idx[np.argpartition(rho[free_idx], k - 1)[:k]]
+    return np.concatenate([fixed_idx, part])
+
+
+def lagrangian(
+    pairs: _Pairs, lam: FloatArray, p: int, fixed: BoolArray, openable: BoolArray
+) -> tuple[float, IntArray, IntArray, FloatArray]:
+    """Exact ``L(lam)``, the relaxation's sites, the active pairs and their reduced costs."""
+    idx, rows = _prefix(pairs, lam / pairs.w)
+    red = np.minimum(pairs.cost[idx] - lam[rows], 0.0)
+    rho = np.bincount(pairs.site[idx], weights=red, minlength=pairs.m)
+    fixed_idx = np.flatnonzero(fixed)
+    free_idx = np.flatnonzero(openable & ~fixed)
+    chosen = _choose(rho, fixed_idx, free_idx, p - fixed_idx.size)
+    value = float(math.fsum(lam.tolist())) + float(math.fsum(rho[chosen].tolist()))
+    return value, chosen, idx, red
+
+
+def subgradient(
+    pairs: _Pairs,
+    p: int,
+    fixed: BoolArray,
+    openable: BoolArray,
+    lam: FloatArray,
+    upper: float,
+    end: float,
+    *,
+    theta: float = 1.0,
+    max_iter: int = 200,
+) -> tuple[_Dual, float, list[IntArray]]:
+    """Subgradient ascent on ``L`` from ``lam``; returns the best point and the step scale."""
+    cap = pairs.w * pairs.reach
+    lam = np.clip(lam, 0.0, cap)
+    best = _Dual(lam.copy(), -math.inf, np.zeros(0, dtype=np.int64))
+    d_prev = np.zeros(pairs.n)
+    stall = 0
+    plans: list[IntArray] = []
+    for it in range(max_iter):
+        val, chosen, idx, red = lagrangian(pairs, lam, p, fixed, openable)
+        if val > best.bound:
+            best = _Dual(lam.copy(), val, chosen)
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 10:
+                theta, stall = theta * 0.5, 0
+        if it % 10 == 0:
+            plans.append(chosen)
+        if theta < 1e-4 or time.perf_counter() >= end or val >= upper * (1 - 1e-12):
+            break
+        is_ch = np.zeros(pairs.m, dtype=bool)
+        is_ch[chosen] = True
+        hit = is_ch[pairs.site[idx]] & (red < 0)
+        g = 1.0 - np.bincount(pairs.row[idx[hit]], minlength=pairs.n)
+        g[(lam <= 0) & (g < 0)] = 0.0
+        g[(lam >= cap) & (g > 0)] = 0.0
+        dot = float(g @ d_prev)
+        if dot < 0:
+            g = g - 1.5 * dot / max(float(d_prev @ d_prev), 1e-300) * d_prev
+        d_prev = g
+        norm = float(g @ g)
+        if norm == 0:
+            break
+        step = theta * max(upper - val, 1e-9 * abs(upper)) / norm
+        lam = np.clip(lam + step * g, 0.0, cap)
+    return best, theta, plans
+
+
+def solve_large_median(
+    pi: IntArray,
+    pj: IntArray,
+    pt: FloatArray,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    end: float,
+    rel_gap: float = 0.0,
+    integral: bool = False,
+    start: BoolArray | None = None,
+) -> LargeMedian | None:
+    """Best plan found by ``end`` (``time.perf_counter()``) and a valid Lagrangian bound.
+
+    ``pi, pj, pt``: the allowed pairs sorted by (demand, minutes, site). Returns ``None``
+    when some weighted demand point has no openable pair (no plan serves it).
+    """
+    t0 = time.perf_counter()
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    if pairs.n < int((w > 0).sum()):
+        return None
+    fixed = fixed & np.ones_like(openable)
+    openable = openable | fixed
+    total = max(end - t0, 1e-3)
+    st = _evaluate(pairs, lazy_greedy(pairs, p, fixed, openable))
+    greedy_value = st.value
+    if start is not None and int(start.sum()) == p and bool(start[fixed].all()):
+        st0 = _evaluate(pairs, start & openable)
+        if st0.value < st.value:
+            st = st0
+    extras: dict[str, object] = {"greedy_value": greedy_value, "large_pairs": int(pairs.row.size)}
+    if not math.isfinite(st.value):
+        return None
+    st = interchange(pairs, st, fixed, openable, t0 + 0.35 * total)
+    extras["swap_value"] = st.value
+    extras["swap_seconds"] = time.perf_counter() - t0
+    d2 = np.where(np.isfinite(st.d2), st.d2, pairs.reach)
+    lam = pairs.w * np.minimum(d2, 1.3 * st.d1 + 1e-9)
+    val, chosen, _, _ = lagrangian(pairs, np.clip(lam, 0.0, pairs.w * pairs.reach), p, fixed, openable)
+    best = _Dual(np.clip(lam, 0.0, pairs.w * pairs.reach), val, chosen)
+    theta, iterations, rounds = 1.0, 0, 0
+    history: list[tuple[float, float, float]] = []
+
+    def done() -> bool:
+        return _closed(st.value, best.bound, rel_gap, integral)
+
+    while time.perf_counter() < end and not done():
+        rounds += 1
+        dual, theta, plans = subgradient(
+            pairs, p, fixed, openable, best.lam, st.value, end, theta=max(theta, 0.02)
+        )
+        iterations += 200
+        if dual.bound > best.bound:
+            best = dual
+        else:
+            theta *= 0.5
+        if done():
+            break
+        for sites in [best.chosen, *plans[-2:]]:
+            if time.perf_counter() >= end:
+                break
+            plan = np.zeros(pairs.m, dtype=bool)
+            plan[sites] = True
+            cand = _evaluate(pairs, plan)
+            if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
+                left = end - time.perf_counter()
+                cand = interchange(
+                    pairs, cand, fixed, openable, time.perf_counter() + 0.3 * left
+                )
+                if cand.value < st.value:
+                    st = cand
+        history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
+    extras.update({"lagrangian_rounds": rounds, "history": history})
+    bound = min(best.bound, st.value) if math.isfinite(best.bound) else -math.inf
+    return LargeMedian(st.is_open, st.value, bound, iterations, extras)
+
+
+def _closed(value: float, bound: float, rel_gap: float, integral: bool) -> bool:
+    if not math.isfinite(bound):
+        return False
+    diff = value - bound
+    if integral and diff < 0.999:
+        return True
+    return diff <= max(rel_gap, 1e-6) * max(1.0, abs(value))
