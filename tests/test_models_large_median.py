@@ -1,0 +1,190 @@
+"""Province-scale p-median (``planning.models._median_large``) against enumeration.
+
+The large path is forced on small random sparse instances by setting the dense-size cap to 0;
+every bound must stay below the enumerated optimum, every plan must be what it claims.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from unittest import mock
+
+import numpy as np
+import pytest
+from _model_fixtures import make_input
+
+from planning.models import ModelOptions, _heuristic, solve
+from planning.models._median_large import (
+    _evaluate,
+    _Pairs,
+    interchange,
+    lagrangian,
+    lazy_greedy,
+    solve_large_median,
+)
+from planning.models._sparse import p_median_greedy
+
+
+def _random(
+    seed: int, n: int = 30, m: int = 9, density: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted pairs (i, minutes, j) of a random sparse instance, with weights."""
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(1, 60, size=(n, m)).astype(float) + rng.random((n, m)).round(1)
+    keep = rng.random((n, m)) < density
+    keep[np.arange(n), rng.integers(0, m, size=n)] = True  # every point has a pair
+    i, j = np.nonzero(keep)
+    t = dist[i, j]
+    order = np.lexsort((j, t, i))
+    w = rng.integers(0, 6, size=n).astype(float)
+    return i[order], j[order], t[order], w
+
+
+def _enumerate(
+    pi: np.ndarray,
+    pj: np.ndarray,
+    pt: np.ndarray,
+    w: np.ndarray,
+    p: int,
+    fixed: np.ndarray,
+    openable: np.ndarray,
+) -> float:
+    """Optimum by trying every plan (inf when none serves every weighted point)."""
+    n, m = w.size, fixed.size
+    d = np.full((n, m), np.inf)
+    d[pi, pj] = pt
+    d = d[w > 0]
+    best = np.inf
+    free = [j for j in range(m) if openable[j] and not fixed[j]]
+    for combo in itertools.combinations(free, p - int(fixed.sum())):
+        cols = [*np.flatnonzero(fixed).tolist(), *combo]
+        near = d[:, cols].min(axis=1)
+        if np.isfinite(near).all():
+            best = min(best, float(w[w > 0] @ near))
+    return best
+
+
+def _masks(seed: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed + 1000)
+    fixed = np.zeros(m, dtype=bool)
+    openable = np.ones(m, dtype=bool)
+    if seed % 3 == 1:
+        fixed[0] = True
+    if seed % 2:
+        openable[m - 1] = False
+    openable[rng.integers(1, m - 1)] &= seed % 4 != 3
+    return fixed, openable | fixed
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_large_path_bound_and_plan_against_enumeration(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, density=0.35 + 0.05 * (seed % 5))
+    m = 9
+    p = 2 + seed % 3
+    fixed, openable = _masks(seed, m)
+    opt = _enumerate(pi, pj, pt, w, p, fixed, openable)
+    got = solve_large_median(
+        pi,
+        pj,
+        pt,
+        w,
+        p,
+        fixed=fixed,
+        openable=openable,
+        end=time.perf_counter() + 2.0,
+    )
+    if not np.isfinite(opt):
+        # no plan serves everyone: the large path declines or returns a plan it can serve
+        assert got is None or not np.isfinite(got.value)
+        return
+    assert got is not None
+    assert int(got.plan.sum()) == p
+    assert got.plan[fixed].all()
+    assert not got.plan[~openable].any()
+    # the value is the plan's exact value
+    d = np.full((w.size, m), np.inf)
+    d[pi, pj] = pt
+    pos = w > 0
+    assert got.value == pytest.approx(float(w[pos] @ d[pos][:, got.plan].min(axis=1)))
+    tol = 1e-6 * max(1.0, opt)
+    assert got.value >= opt - tol
+    assert got.bound <= opt + tol, (got.bound, opt)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
+    # also where a point has a single pair (its multiplier stops at w x the table's reach)
+    pi, pj, pt, w = _random(seed, n=25, m=8, density=0.15)
+    m, p = 8, 3
+    fixed = np.zeros(m, dtype=bool)
+    openable = np.ones(m, dtype=bool)
+    opt = _enumerate(pi, pj, pt, w, p, fixed, openable)
+    if not np.isfinite(opt):
+        return
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        lam = pairs.w * rng.uniform(0.0, 1.2 * pairs.reach, size=pairs.n)
+        lam = np.minimum(lam, pairs.w * pairs.reach)
+        value, chosen, _, _ = lagrangian(pairs, lam, p, fixed, openable)
+        assert chosen.size == p
+        assert value <= opt + 1e-6 * max(1.0, opt)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lazy_greedy_matches_the_plain_greedy_and_interchange_is_swap_optimal(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=40, m=10, density=0.8)
+    m, p = 10, 3
+    fixed = np.zeros(m, dtype=bool)
+    openable = np.ones(m, dtype=bool)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    lazy = _evaluate(pairs, lazy_greedy(pairs, p, fixed, openable))
+    plain = p_median_greedy((pi, pj, pt), w, p, fixed=fixed, openable=openable)
+    if plain is None:
+        return
+    assert lazy.value == pytest.approx(_evaluate(pairs, plain).value)
+    st = interchange(pairs, lazy, fixed, openable, time.perf_counter() + 5.0)
+    assert st.value <= lazy.value + 1e-9
+    for r in np.flatnonzero(st.is_open).tolist():
+        for j in np.flatnonzero(~st.is_open).tolist():
+            other = st.is_open.copy()
+            other[r], other[j] = False, True
+            assert _evaluate(pairs, other).value >= st.value - 1e-6 * st.value
+
+
+def _input(seed: int):  # noqa: ANN202 - a (ModelInput, optimum, p) triple
+    pi, pj, pt, w = _random(seed, n=35, m=10, density=0.5)
+    travel = {(f"d{i:02d}", f"s{j:02d}"): float(t) for i, j, t in zip(pi, pj, pt, strict=True)}
+    weights = {f"d{i:02d}": float(w[i]) for i in range(w.size)}
+    sites = [f"s{j:02d}" for j in range(10)]
+    p = 2 + seed % 3
+    opt = _enumerate(pi, pj, pt, w, p, np.zeros(10, dtype=bool), np.ones(10, dtype=bool))
+    return make_input(travel, weights, sites), opt, p
+
+
+@pytest.mark.parametrize("limit", [0.001, 0.05, 2.0])
+@pytest.mark.parametrize("seed", range(4))
+def test_solve_takes_the_large_path_honestly_at_any_limit(seed: int, limit: float) -> None:
+    data, opt, p = _input(seed)
+    if not np.isfinite(opt):
+        return
+    opts = ModelOptions(kind="p_median", p=p, max_travel_min=60.0, time_limit_s=limit)
+    t0 = time.perf_counter()
+    with mock.patch.object(_heuristic, "MAX_DENSE_CELLS", 0), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        sol = solve(data, opts)
+    took = time.perf_counter() - t0
+    assert took <= 1.1 * limit + 1.0
+    assert sol.extras.get("large_pairs") is not None  # the province-scale path ran
+    tol = 1e-6 * max(1.0, opt)
+    assert sol.objective >= opt - tol
+    assert sol.bound is not None and sol.bound <= opt + tol
+    assert sol.gap is not None and sol.gap >= 0.0
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(opt, abs=tol)
+    # the dense (city-scale) path proves the same optimum
+    dense = solve(data, opts.replace(time_limit_s=30.0))
+    assert dense.status == "optimal"
+    assert dense.objective == pytest.approx(opt, abs=tol)
