@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from _model_fixtures import make_input
 
-from planning.models import ModelOptions, _heuristic, solve
+from planning.models import ModelInput, ModelOptions, _heuristic, solve
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
@@ -43,15 +43,14 @@ def _random(
 
 
 def _enumerate(
-    pi: np.ndarray,
-    pj: np.ndarray,
-    pt: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
     w: np.ndarray,
     p: int,
     fixed: np.ndarray,
     openable: np.ndarray,
 ) -> float:
     """Optimum by trying every plan (inf when none serves every weighted point)."""
+    pi, pj, pt = pairs
     n, m = w.size, fixed.size
     d = np.full((n, m), np.inf)
     d[pi, pj] = pt
@@ -84,7 +83,7 @@ def test_large_path_bound_and_plan_against_enumeration(seed: int) -> None:
     m = 9
     p = 2 + seed % 3
     fixed, openable = _masks(seed, m)
-    opt = _enumerate(pi, pj, pt, w, p, fixed, openable)
+    opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
     got = solve_large_median(
         pi,
         pj,
@@ -120,7 +119,7 @@ def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
     m, p = 8, 3
     fixed = np.zeros(m, dtype=bool)
     openable = np.ones(m, dtype=bool)
-    opt = _enumerate(pi, pj, pt, w, p, fixed, openable)
+    opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
     if not np.isfinite(opt):
         return
     pairs = _Pairs(pi, pj, pt, w, openable)
@@ -145,7 +144,7 @@ def test_lazy_greedy_matches_the_plain_greedy_and_interchange_is_swap_optimal(se
     if plain is None:
         return
     assert lazy.value == pytest.approx(_evaluate(pairs, plain).value)
-    st = interchange(pairs, lazy, fixed, openable, time.perf_counter() + 5.0)
+    st = interchange(pairs, lazy, fixed=fixed, openable=openable, end=time.perf_counter() + 5.0)
     assert st.value <= lazy.value + 1e-9
     for r in np.flatnonzero(st.is_open).tolist():
         for j in np.flatnonzero(~st.is_open).tolist():
@@ -154,13 +153,13 @@ def test_lazy_greedy_matches_the_plain_greedy_and_interchange_is_swap_optimal(se
             assert _evaluate(pairs, other).value >= st.value - 1e-6 * st.value
 
 
-def _input(seed: int):  # noqa: ANN202 - a (ModelInput, optimum, p) triple
+def _input(seed: int) -> tuple[ModelInput, float, int]:
     pi, pj, pt, w = _random(seed, n=35, m=10, density=0.5)
     travel = {(f"d{i:02d}", f"s{j:02d}"): float(t) for i, j, t in zip(pi, pj, pt, strict=True)}
     weights = {f"d{i:02d}": float(w[i]) for i in range(w.size)}
     sites = [f"s{j:02d}" for j in range(10)]
     p = 2 + seed % 3
-    opt = _enumerate(pi, pj, pt, w, p, np.zeros(10, dtype=bool), np.ones(10, dtype=bool))
+    opt = _enumerate((pi, pj, pt), w, p, np.zeros(10, dtype=bool), np.ones(10, dtype=bool))
     return make_input(travel, weights, sites), opt, p
 
 

@@ -52,6 +52,7 @@ import numpy as np
 
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
+
 @dataclass
 class LargeMedian:
     """Outcome of :func:`solve_large_median`: best plan, its value, a valid bound."""
@@ -164,7 +165,7 @@ def lazy_greedy(pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray) ->
     heap = [(-saving(j), j) for j in np.flatnonzero(openable & ~fixed).tolist()]
     heapq.heapify(heap)
     while int(plan.sum()) < p and heap:
-        neg, j = heapq.heappop(heap)
+        _, j = heapq.heappop(heap)
         now = saving(j)
         if heap and now < -heap[0][0] - 1e-12 * max(1.0, now):
             heapq.heappush(heap, (-now, j))
@@ -187,7 +188,8 @@ def _prefix(pairs: _Pairs, minutes: FloatArray) -> tuple[IntArray, IntArray]:
     ptr = np.zeros(pairs.n + 1, dtype=np.int64)
     np.cumsum(cnt, out=ptr[1:])
     idx = np.repeat(pairs.indptr[:-1] - ptr[:-1], cnt) + np.arange(int(ptr[-1]))
-    return idx, np.repeat(np.arange(pairs.n), cnt)
+    rows: IntArray = np.repeat(np.arange(pairs.n, dtype=np.int64), cnt)
+    return idx.astype(np.int64, copy=False), rows
 
 
 def _profits(
@@ -224,13 +226,16 @@ def _profits(
     val = wr[e] * (d2[re] - np.maximum(mins[e], d1[re]))
     key = pos_of[st.phi1[re]] * m + sites[e]
     extra = np.bincount(key, weights=val, minlength=open_idx.size * m)
-    prof = extra.reshape(open_idx.size, m) + gain[None, :] - loss[open_idx][:, None]
-    return open_idx, prof
+    prof = (extra.reshape(open_idx.size, m) + gain[None, :] - loss[open_idx][:, None]).astype(
+        np.float64
+    )
+    return open_idx.astype(np.int64), prof
 
 
 def interchange(
     pairs: _Pairs,
     st: _State,
+    *,
     fixed: BoolArray,
     openable: BoolArray,
     end: float,
@@ -310,7 +315,7 @@ def lagrangian(
     """Exact ``L(lam)``, the relaxation's sites, the active pairs and their reduced costs."""
     idx, rows = _prefix(pairs, lam / pairs.w)
     red = np.minimum(pairs.cost[idx] - lam[rows], 0.0)
-    rho = np.bincount(pairs.site[idx], weights=red, minlength=pairs.m)
+    rho = np.bincount(pairs.site[idx], weights=red, minlength=pairs.m).astype(np.float64)
     fixed_idx = np.flatnonzero(fixed)
     free_idx = np.flatnonzero(openable & ~fixed)
     chosen = _choose(rho, fixed_idx, free_idx, p - fixed_idx.size)
@@ -321,23 +326,28 @@ def lagrangian(
 def subgradient(
     pairs: _Pairs,
     p: int,
+    lam: FloatArray,
+    *,
     fixed: BoolArray,
     openable: BoolArray,
-    lam: FloatArray,
     upper: float,
     end: float,
-    *,
     theta: float = 1.0,
     max_iter: int = 200,
-) -> tuple[_Dual, float, list[IntArray]]:
-    """Subgradient ascent on ``L`` from ``lam``; returns the best point and the step scale."""
+) -> tuple[_Dual, float, list[IntArray], int]:
+    """Subgradient ascent on ``L`` from ``lam``.
+
+    Returns the best point, the step scale reached, some of the relaxation's site sets (for
+    plans) and the number of iterations.
+    """
     cap = pairs.w * pairs.reach
-    lam = np.clip(lam, 0.0, cap)
+    lam = np.clip(lam, 0.0, cap).astype(np.float64)
     best = _Dual(lam.copy(), -math.inf, np.zeros(0, dtype=np.int64))
-    d_prev = np.zeros(pairs.n)
+    d_prev: FloatArray = np.zeros(pairs.n)
     stall = 0
     plans: list[IntArray] = []
-    for it in range(max_iter):
+    it = 0
+    for it in range(1, max_iter + 1):
         val, chosen, idx, red = lagrangian(pairs, lam, p, fixed, openable)
         if val > best.bound:
             best = _Dual(lam.copy(), val, chosen)
@@ -346,26 +356,26 @@ def subgradient(
             stall += 1
             if stall >= 10:
                 theta, stall = theta * 0.5, 0
-        if it % 10 == 0:
+        if it % 10 == 1:
             plans.append(chosen)
         if theta < 1e-4 or time.perf_counter() >= end or val >= upper * (1 - 1e-12):
             break
         is_ch = np.zeros(pairs.m, dtype=bool)
         is_ch[chosen] = True
         hit = is_ch[pairs.site[idx]] & (red < 0)
-        g = 1.0 - np.bincount(pairs.row[idx[hit]], minlength=pairs.n)
+        g: FloatArray = 1.0 - np.bincount(pairs.row[idx[hit]], minlength=pairs.n).astype(np.float64)
         g[(lam <= 0) & (g < 0)] = 0.0
         g[(lam >= cap) & (g > 0)] = 0.0
         dot = float(g @ d_prev)
         if dot < 0:
-            g = g - 1.5 * dot / max(float(d_prev @ d_prev), 1e-300) * d_prev
+            g = (g - 1.5 * dot / max(float(d_prev @ d_prev), 1e-300) * d_prev).astype(np.float64)
         d_prev = g
         norm = float(g @ g)
         if norm == 0:
             break
         step = theta * max(upper - val, 1e-9 * abs(upper)) / norm
-        lam = np.clip(lam + step * g, 0.0, cap)
-    return best, theta, plans
+        lam = np.clip(lam + step * g, 0.0, cap).astype(np.float64)
+    return best, theta, plans, it
 
 
 def solve_large_median(
@@ -403,12 +413,14 @@ def solve_large_median(
     extras: dict[str, object] = {"greedy_value": greedy_value, "large_pairs": int(pairs.row.size)}
     if not math.isfinite(st.value):
         return None
-    st = interchange(pairs, st, fixed, openable, t0 + 0.35 * total)
+    st = interchange(pairs, st, fixed=fixed, openable=openable, end=t0 + 0.35 * total)
     extras["swap_value"] = st.value
     extras["swap_seconds"] = time.perf_counter() - t0
     d2 = np.where(np.isfinite(st.d2), st.d2, pairs.reach)
     lam = pairs.w * np.minimum(d2, 1.3 * st.d1 + 1e-9)
-    val, chosen, _, _ = lagrangian(pairs, np.clip(lam, 0.0, pairs.w * pairs.reach), p, fixed, openable)
+    val, chosen, _, _ = lagrangian(
+        pairs, np.clip(lam, 0.0, pairs.w * pairs.reach), p, fixed, openable
+    )
     best = _Dual(np.clip(lam, 0.0, pairs.w * pairs.reach), val, chosen)
     theta, iterations, rounds = 1.0, 0, 0
     history: list[tuple[float, float, float]] = []
@@ -418,10 +430,17 @@ def solve_large_median(
 
     while time.perf_counter() < end and not done():
         rounds += 1
-        dual, theta, plans = subgradient(
-            pairs, p, fixed, openable, best.lam, st.value, end, theta=max(theta, 0.02)
+        dual, theta, plans, its = subgradient(
+            pairs,
+            p,
+            best.lam,
+            fixed=fixed,
+            openable=openable,
+            upper=st.value,
+            end=end,
+            theta=max(theta, 0.02),
         )
-        iterations += 200
+        iterations += its
         if dual.bound > best.bound:
             best = dual
         else:
@@ -437,7 +456,11 @@ def solve_large_median(
             if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
                 left = end - time.perf_counter()
                 cand = interchange(
-                    pairs, cand, fixed, openable, time.perf_counter() + 0.3 * left
+                    pairs,
+                    cand,
+                    fixed=fixed,
+                    openable=openable,
+                    end=time.perf_counter() + 0.3 * left,
                 )
                 if cand.value < st.value:
                     st = cand
