@@ -334,6 +334,7 @@ def subgradient(
     end: float,
     theta: float = 1.0,
     max_iter: int = 200,
+    stall_limit: int = 10,
 ) -> tuple[_Dual, float, list[IntArray], int]:
     """Subgradient ascent on ``L`` from ``lam``.
 
@@ -354,7 +355,7 @@ def subgradient(
             stall = 0
         else:
             stall += 1
-            if stall >= 10:
+            if stall >= stall_limit:
                 theta, stall = theta * 0.5, 0
         if it % 10 == 1:
             plans.append(chosen)
