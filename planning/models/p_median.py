@@ -73,6 +73,7 @@ import pulp
 
 from planning._progress import Progress
 from planning.i18n import Msg, MsgStr
+from planning.models import _heuristic
 from planning.models._blocks import (
     Formulation,
     add_side,
@@ -277,9 +278,16 @@ def solve_p_median_radius(
     """
     t_build = time.perf_counter()
     allowed = allowed_pairs(prep, opts, max_minutes)
-    first = _lagrangian_first(
-        prep, opts, deadline, allowed, initial_open=initial_open, t_build=t_build
-    )
+    first: Outcome | Handover | None = None
+    if opts.p is not None and opts.pure_p_median and prep.n * prep.m > _heuristic.MAX_DENSE_CELLS:
+        # province scale (no dense matrix): the sparse Lagrangian path settles it
+        first = _large_median(
+            prep, opts, deadline, allowed, initial_open=initial_open, t_build=t_build
+        )
+    if first is None:
+        first = _lagrangian_first(
+            prep, opts, deadline, allowed, initial_open=initial_open, t_build=t_build
+        )
     if isinstance(first, Outcome):
         return first, Formulation("p_median", MipBuilder().build(), 0, allowed=allowed)
     work, incumbent, inc_val, start_open, lag_info = first
@@ -415,10 +423,6 @@ def _lagrangian_first(
     d = None
     if opts.p is not None:
         d = dense_costs(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed], prep.pt[allowed])
-    if d is None and opts.p is not None and opts.pure_p_median:
-        large = _large_median(prep, opts, deadline, allowed, initial_open, t_build)
-        if large is not None:
-            return large
     if d is None or opts.p is None:
         if opts.p is not None and incumbent is None:
             # too large for the dense heuristic: a sparse greedy plan (any size) as the
@@ -534,6 +538,7 @@ def _large_median(
     opts: ModelOptions,
     deadline: Deadline,
     allowed: BoolArray,
+    *,
     initial_open: BoolArray | None,
     t_build: float,
 ) -> Outcome | None:
