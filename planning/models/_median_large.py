@@ -247,7 +247,9 @@ def interchange(
     batch: int = 16,
 ) -> _State:
     """Fast interchange (batches of swaps on disjoint demand points), exact at every step."""
-    while time.perf_counter() < end:
+    last = 0.0  # seconds the last round took: no round is started that cannot finish
+    while time.perf_counter() + last < end:
+        t_round = time.perf_counter()
         open_idx, prof = _profits(pairs, st, fixed, openable)
         flat = prof.ravel()
         tol = 1e-9 * max(1.0, st.value)
@@ -288,6 +290,7 @@ def interchange(
             cand = _evaluate(pairs, plan)
             if cand.value < st.value - tol:
                 st = cand
+                last = time.perf_counter() - t_round
                 break
             if time.perf_counter() >= end:
                 return st
