@@ -16,7 +16,8 @@ Two stages, the issue's targets:
 
 * ``first``: every row at 30 s. Met when the plan is at least as good as the heuristic
   reference (sparse greedy + 1-swap for the MCLP, greedy cover for the LSCP, greedy p-median),
-  the bound at least as tight as the LP relaxation (HiGHS's interior point on the textbook LP;
+  the bound at least as tight as the LP relaxation to 1e-5 of its value (HiGHS's interior
+  point with crossover on the textbook LP;
   MCLP and LSCP -- the p-median and p-center LPs have 186 M columns, so there a proof is
   required), and the run within 10 % + 1 s of the limit. The references are computed once and
   cached beside the instance (``fujian_references.json``).
@@ -79,6 +80,8 @@ TOOLS = ("ours", "spopt", "highs")
 PEER_MODELS = ("mclp", "lscp")
 #: the issue's first target: every row within 30 s
 FIRST_S = 30.0
+#: "at least as tight as the LP": within this share of the LP value (printed with the result)
+LP_TOL = 1e-5
 #: the goal's time per row: proven (p-median: a proven 1 % gap, <= 4 GiB) within it
 GOAL_S = {
     "mclp40": 60.0,
@@ -417,8 +420,9 @@ def _first_verdict(row: str, res: dict[str, Any], ref: dict[str, float | None]) 
         bound_ok = res.get("status") == "optimal"  # no LP reference: only a proof settles it
     elif model == "lscp":
         bound_ok = bound >= math.ceil(lp - 1e-6) - 1e-9
-    else:
-        bound_ok = bound <= lp + tol if maximise else bound >= lp - tol
+    else:  # to LP_TOL: the LP reference itself is exact only to HiGHS's tolerances
+        slack = LP_TOL * max(1.0, abs(lp))
+        bound_ok = bound <= lp + slack if maximise else bound >= lp - slack
     return bool(plan_ok and bound_ok)
 
 
@@ -492,6 +496,11 @@ def main(argv: list[str] | None = None) -> int:
                     ok = _first_verdict(row, res, refs[row])
                     first_met.append(ok)
                     verdict = "first: " + ("met" if ok else "not met")
+                    lp, bound = refs[row].get("lp"), res.get("bound")
+                    if lp is not None and bound is not None:
+                        verdict += f" (bound - LP {bound - lp:+,.1f})"
+                    elif lp is None:
+                        verdict += " (no LP reference: a proof needed)"
                 elif tool == "ours":
                     ok = _goal_verdict(row, res)
                     goal_met.append(ok)

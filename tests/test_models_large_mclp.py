@@ -121,6 +121,30 @@ def test_lp_multipliers_give_a_valid_bound_near_the_lp(seed: int, solver: str) -
     assert best <= lp + 1e-2 * max(1.0, lp)  # at LP duals it is (nearly) the LP bound
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_smoothed_multipliers_approach_the_lp_and_stay_a_bound(seed: int) -> None:
+    rng = np.random.default_rng(2200 + seed)
+    n, m = int(rng.integers(60, 120)), int(rng.integers(10, 16))
+    a, w = _random_cover(rng, n, m, float(rng.uniform(0.05, 0.25)))
+    fixed = np.zeros(m, dtype=bool)
+    openable = np.ones(m, dtype=bool)
+    p = int(rng.integers(2, 5))
+    opt = _brute(a, w, p, fixed, openable)
+    inst = cl.reduce_cover(a, w, p, fixed=fixed, openable=openable)
+    if inst.a.shape[0] == 0:
+        return
+    lp = _lp_bound(inst)
+    start = rng.uniform(0.0, 1.0, inst.w.size) * inst.w  # anywhere in the box
+    mu = cl.smoothed_multipliers(inst, start, time.perf_counter() + 10.0)
+    assert mu.shape == inst.w.shape
+    assert (mu >= 0).all() and (mu <= inst.w + 1e-12).all()
+    got = cl.lagrangian_bound(inst, mu)[0]
+    assert got >= opt - 1e-6  # a bound on every plan
+    assert got >= lp - 1e-6 * max(1.0, lp)  # never below the LP, its minimum
+    assert got <= cl.lagrangian_bound(inst, start)[0] + 1e-9  # never worse than its start
+    assert got <= lp + 1e-3 * max(1.0, lp)  # and close to the LP bound
+
+
 def _lp_bound(inst: cl.CoverInstance) -> float:
     """The LP relaxation of the reduced instance by HiGHS's simplex (independent check)."""
     import highspy  # noqa: PLC0415
