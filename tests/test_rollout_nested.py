@@ -178,3 +178,74 @@ def test_rollout_at_tiny_time_limits_stays_honest(model, seed):
             assert bound <= opt + 1e-6 * max(1.0, opt)
         if res.status == "optimal":
             assert res.objective == pytest.approx(opt, rel=1e-6)
+
+
+# sparse instances where only the last year can reach every patient: the radius search runs
+CENTER_LAST_YEAR = [(0.3, 1), (0.3, 5), (0.3, 8), (0.4, 4), (0.4, 8), (0.4, 11)]
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR)
+def test_center_radius_search_equals_enumeration(density, seed, monkeypatch):
+    data = make_instance(seed, n=12, m=8, density=density)
+    scenario = scenario_for("p_center", PHASES_COUNT, gamma=2.0)
+    searched: list[str] = []
+    checks: list[bool | None] = []
+    search, check = rollout_stages._radius_search, rollout_model._check
+
+    def spy_search(*args, **kw):
+        out = search(*args, **kw)
+        searched.append("none" if out is None else out[1])
+        return out
+
+    def spy_check(*args, **kw):
+        out = check(*args, **kw)
+        checks.append(out[0])
+        return out
+
+    monkeypatch.setattr(rollout_stages, "_radius_search", spy_search)
+    monkeypatch.setattr(rollout_model, "_check", spy_check)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert searched == ["optimal"]
+    assert res.status == "optimal"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-9)
+    assert None not in checks
+
+
+def test_center_radius_search_runs_checks_both_ways(monkeypatch):
+    seen: set[bool | None] = set()
+    check = rollout_model._check
+
+    def spy_check(*args, **kw):
+        out = check(*args, **kw)
+        seen.add(out[0])
+        return out
+
+    monkeypatch.setattr(rollout_model, "_check", spy_check)
+    for density, seed in CENTER_LAST_YEAR:
+        data = make_instance(seed, n=12, m=8, density=density)
+        rollout.solve_rollout(data, scenario_for("p_center", PHASES_COUNT), suggest=False)
+    assert seen >= {True, False}
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR[:3])
+def test_center_radius_search_at_tiny_limits_stays_honest(density, seed):
+    data = make_instance(seed, n=12, m=8, density=density)
+    exact = None
+    for limit in (0.01, 0.05, 0.2):
+        scenario = scenario_for("p_center", PHASES_COUNT, gamma=2.0, time_limit_s=limit)
+        res = rollout.solve_rollout(data, scenario, suggest=False)
+        if exact is None:
+            exact = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+        opt = exact["objective"]
+        if not res.extras["shortfall_proven"] or res.gap is None:
+            assert res.status != "optimal"
+            continue
+        if res.extras["shortfall"] > exact["shortfall"] + 1e-6:
+            assert res.status != "optimal"
+            continue
+        assert res.objective >= opt - 1e-6 * opt
+        assert res.objective * (1.0 - res.gap) <= opt + 1e-6 * opt
+        if res.status == "optimal":
+            assert res.objective == pytest.approx(opt, rel=1e-6)

@@ -8,6 +8,7 @@ stage 2 of an uncapacitated p-median or MCLP rollout by the exact nested search 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -29,6 +30,7 @@ from planning.models._nested import (
 from planning.models._periods import (
     Setup,
     coverable_weight,
+    nearest_minutes,
     nested_problem,
     shortfall_of,
     true_values,
@@ -45,6 +47,18 @@ class SolveMip(Protocol):
     def __call__(
         self, s: Setup, *, shortfall_cap: float, start_y: BoolArray | None, time_limit_s: float
     ) -> PlanOut: ...
+
+
+class CoverCheck(Protocol):
+    """A radius check of :mod:`planning.models.rollout`.
+
+    A plan within the shortfall cap whose last year opens one candidate of each cover row:
+    ``True`` and the plan; ``False``: proven none; ``None``: not finished.
+    """
+
+    def __call__(
+        self, s: Setup, cover: tuple[IntArray, IntArray], shortfall_cap: float, time_limit_s: float
+    ) -> tuple[bool | None, BoolArray | None]: ...
 
 
 #: Most orderings of the last year's sites into opening years that stage 1 tries.
@@ -134,6 +148,7 @@ def plan_stage(
     start_y: BoolArray | None,
     solve_mip: SolveMip,
     data: ModelInput | None = None,
+    check: CoverCheck | None = None,
 ) -> PlanOut:
     """Stage 2: the exact nested search (:mod:`~planning.models._nested`) and/or the MIP.
 
@@ -148,7 +163,7 @@ def plan_stage(
     limit = s.opts.time_limit_s
     exact = s.kind in EXACT_MODELS and s.opts.solver == "highs"
     if s.kind == "p_center" and data is not None and exact:
-        return _center_stage(data, s, shortfall_cap, start_y, solve_mip)
+        return _center_stage(data, s, shortfall_cap, start_y, solve_mip, check)
     use = start_y is not None and exact
     prob = nested_problem(s) if use else None
     if prob is None or start_y is None:
@@ -252,12 +267,13 @@ def _one_shot(
         return None
 
 
-def _center_stage(
+def _center_stage(  # noqa: PLR0917 - the plan stage's arguments
     data: ModelInput,
     s: Setup,
     shortfall_cap: float,
     start_y: BoolArray | None,
     solve_mip: SolveMip,
+    check: CoverCheck | None = None,
 ) -> PlanOut:
     r"""Uncapacitated p-center: a bound and a plan from the one-shot models, year by year.
 
@@ -269,6 +285,10 @@ def _center_stage(
     valid bound (milestones and nesting dropped). The last year's one-shot p-center plan,
     ordered into years every way (at most ``MAX_ORDERINGS``), gives plans; the best within
     the shortfall cap starts the MIP, or is proven by the bound without it.
+
+    When only the last year is free (every earlier year at :math:`U` in every plan), the rest
+    is a p-center of the last year under the milestones and nesting: :func:`_radius_search`
+    proves it by radius checks (``check``), without the MIP.
     """
     t0 = time.perf_counter()
     limit = s.opts.time_limit_s
@@ -282,9 +302,22 @@ def _center_stage(
         out = _center_by_years(data, s, shortfall_cap)
     if out is None:
         return solve_mip(s, shortfall_cap=shortfall_cap, start_y=start_y, time_limit_s=limit)
-    y_best, bound = out
+    y_best, bound, free_low = out
     if y_best is not None:
         start_y = y_best
+    if check is not None and free_low is not None and start_y is not None:
+        deadline = t0 + limit
+        found = _radius_search(s, shortfall_cap, start_y, free_low, check, deadline)
+        if found is not None:
+            y_r, status_r, bound_r = found
+            values_r = true_values(s, y_r)
+            assert values_r is not None  # noqa: S101 - uncapacitated p-center
+            value_r = float(np.dot(s.weights, values_r))
+            low_r = max(bound, bound_r)
+            gap_r = (
+                0.0 if status_r == "optimal" else max(value_r - low_r, 0.0) / max(value_r, 1e-10)
+            )
+            return y_r, values_r, status_r, gap_r, time.perf_counter() - t0, s.opts.solver, 0
     values = true_values(s, start_y) if start_y is not None else None
     if values is not None:
         value = float(np.dot(s.weights, values))
@@ -307,8 +340,12 @@ def _center_stage(
 
 def _center_by_years(
     data: ModelInput, s: Setup, shortfall_cap: float
-) -> tuple[BoolArray | None, float] | None:
-    """Return the p-center bound and the best ordering of the last year's plan (see above)."""
+) -> tuple[BoolArray | None, float, float | None] | None:
+    """Return the p-center bound and the best ordering of the last year's plan (see above).
+
+    Third: when only the last year is free (the others at ``U`` in every plan), its radius
+    bound (else ``None``).
+    """
     p = s.prep
     n_fixed = int(p.fixed.sum())
     slots = [int(ph.new_sites or 0) for ph in s.periods]
@@ -322,6 +359,7 @@ def _center_by_years(
         return None
     radius: dict[int, Solution | None] = {}
     bound = 0.0
+    free_low: float | None = None
     for t, size in enumerate(sizes):
         if size < least - 1e-9:
             bound += float(s.weights[t]) * s.unserved_penalty_min
@@ -332,6 +370,8 @@ def _center_by_years(
         if low is None:
             return None
         bound += float(s.weights[t]) * min(low, s.unserved_penalty_min)
+        if t == len(sizes) - 1 and all(z < least - 1e-9 for z in sizes[:-1]):
+            free_low = min(low, s.unserved_penalty_min)
     best: tuple[float, BoolArray] | None = None
     pos = {str(v): k for k, v in enumerate(p.site_ids[s.cand])}
     plans = [radius.get(sizes[-1])]
@@ -352,7 +392,107 @@ def _center_by_years(
         value = float(np.dot(s.weights, true_values(s, y) or [math.inf]))
         if best is None or value < best[0]:
             best = (value, y)
-    return (None if best is None else best[1]), bound
+    return (None if best is None else best[1]), bound, free_low
+
+
+#: Share of the time left that one radius check may take.
+CHECK_SHARE = 0.5
+
+
+def _radius_search(  # noqa: PLR0917 - internal, one caller
+    s: Setup,
+    shortfall_cap: float,
+    start_y: BoolArray,
+    low: float,
+    check: CoverCheck,
+    deadline: float,
+) -> tuple[BoolArray, str, float] | None:
+    r"""Find the last year's least radius under the milestones and nesting, by bisection.
+
+    Every earlier year is at :math:`U` in every plan, so a plan's value is
+    :math:`\sum_{t<T} \omega_t U + \omega_T r_T`. The radii a plan can have are the travel
+    times of candidate pairs, each point's nearest existing site and :math:`U`; the search
+    bisects those in ``[low, r_T(start))`` (``low``: the one-shot p-center's proven bound):
+    a check that finds a plan lowers the upper end to that plan's radius, one proven
+    impossible raises the lower end past it, one that did not finish stops the search (a
+    feasible plan with the bound reached). Returns the plan, its status and the bound.
+    """
+    p = s.prep
+    big_u = s.unserved_penalty_min
+    w_last = float(s.weights[-1])
+    fixed_part = float(s.weights[:-1].sum()) * big_u
+    dem = np.flatnonzero(p.weight > 0)
+    base = nearest_minutes(s, p.fixed)
+    values = true_values(s, start_y)
+    if values is None or dem.size == 0:
+        return None
+    best_y, best_r = start_y, float(values[-1])
+    if any(v < big_u - 1e-9 for v in values[:-1]):
+        return None  # an earlier year below U: the bound's premise fails
+    ok = (s.cand_of[p.pj] >= 0) & (p.weight[p.pi] > 0)
+    ci, ck, ct = p.pi[ok], s.cand_of[p.pj[ok]], p.pt[ok]
+    radii = np.unique(np.concatenate([ct, base[dem], [big_u]]))
+    radii = radii[(radii >= low - 1e-9) & (radii < best_r - 1e-9)]
+    status = "optimal"
+    while radii.size:
+        r = float(radii[radii.size // 2])
+        need = dem[base[dem] > r + 1e-9]
+        sel = (ct <= r + 1e-9) & (base[ci] > r + 1e-9)
+        rows = np.searchsorted(need, ci[sel])
+        if np.setdiff1d(need, ci[sel]).size:
+            found: bool | None = False  # a point no candidate reaches within r
+            y = None
+        else:
+            left = deadline - time.perf_counter()
+            if left <= 0.05:
+                status = "feasible"
+                break
+            found, y = _check_fast(s, (rows, ck[sel]), shortfall_cap, CHECK_SHARE * left, check)
+        if found is None:
+            status = "feasible"
+            break
+        if found:
+            r_y = None if y is None else true_values(s, y)
+            if y is None or r_y is None or r_y[-1] > r + 1e-9 or shortfall_of(s, y) > shortfall_cap:
+                status = "feasible"  # the check's plan does not hold up: it proves nothing
+                break
+            if r_y[-1] < best_r - 1e-9:
+                best_y, best_r = y, float(r_y[-1])
+            radii = radii[radii < best_r - 1e-9]
+        else:
+            radii = radii[radii > r + 1e-9]
+            low = float(radii[0]) if radii.size else best_r
+    bound_r = best_r if status == "optimal" else min(low, best_r)
+    return best_y, status, fixed_part + w_last * bound_r
+
+
+def _check_fast(
+    s: Setup,
+    cover: tuple[IntArray, IntArray],
+    shortfall_cap: float,
+    time_limit_s: float,
+    check: CoverCheck,
+) -> tuple[bool | None, BoolArray | None]:
+    """Run a radius check on the last year alone (a relaxation), then on every year.
+
+    The last year alone with every new site (its milestones within the whole shortfall cap)
+    is a relaxation: no plan there, none at all. Its plan, ordered into the years every way,
+    may meet the cap: then it is a plan of the whole. Otherwise the full check decides.
+    """
+    t0 = time.perf_counter()
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    last = dataclasses.replace(s.periods[-1], new_sites=sum(slots), budget=None)
+    alone = dataclasses.replace(s, periods=(last,), weights=np.ones(1))
+    found, y1 = check(alone, cover, shortfall_cap, 0.5 * time_limit_s)
+    if found is False:
+        return False, None
+    if found and y1 is not None:
+        chosen = np.flatnonzero(y1[-1]).astype(np.int64)
+        for y in orderings(chosen, slots, s.nc, limit=MAX_ORDERINGS):
+            if shortfall_of(s, y) <= shortfall_cap - 1e-9:
+                return True, y
+    left = time_limit_s - (time.perf_counter() - t0)
+    return check(s, cover, shortfall_cap, left) if left > 0.05 else (None, None)
 
 
 def _proven_low(sol: Solution | None) -> float | None:

@@ -242,8 +242,13 @@ def _build(
     target: tuple[int, str] | None = None,
     stay_close: tuple[BoolArray, float, float] | None = None,
     radius_cap: FloatArray | None = None,
+    cover: tuple[IntArray, IntArray] | None = None,
 ) -> _Built:
-    """Assemble the multi-period MIP for one solve stage (see the module Notes)."""
+    """Assemble the multi-period MIP for one solve stage (see the module Notes).
+
+    ``cover`` = (row, candidate) pairs: each row asks for one of its candidates open in the
+    last year (a radius check of :func:`~planning.models._stages.plan_stage`).
+    """
     p = s.prep
     mb = MipBuilder(sense="min")
     n_t, nc = s.n_periods, s.nc
@@ -261,6 +266,9 @@ def _build(
     built = _Built(mip=None, y0=y0, slack={}, period_terms=[])  # type: ignore[arg-type]
     e_col, b_col = _extra_columns(mb, s, built, stage, target=target, stay_close=stay_close)
     _limits(mb, s, y0, e_col=e_col, b_col=b_col, target=target)
+    if cover is not None and cover[0].size:
+        n_cover = int(cover[0].max()) + 1
+        mb.add_rows(n_cover, cover[0], s.y(y0, n_t - 1, cover[1]), 1.0, lb=1.0, family="cover")
 
     # milestones (soft: shortfall columns)
     model_thr = p.threshold
@@ -323,18 +331,18 @@ def _build(
     if stage == "shortfall":
         for col, norm in built.slack.values():
             mb.add_cost(np.array([col]), 1.0 / norm)
-    elif stage == "plan":
-        if built.slack and math.isfinite(shortfall_max):
-            scols = np.array([c for c, _ in built.slack.values()], dtype=np.int64)
-            svals = np.array([1.0 / n for _, n in built.slack.values()])
-            mb.add_rows(
-                1,
-                np.zeros(scols.size, dtype=np.int64),
-                scols,
-                svals,
-                ub=shortfall_max,
-                family="shortfall_cap",
-            )
+    if stage in {"plan", "shortfall"} and built.slack and math.isfinite(shortfall_max):
+        scols = np.array([c for c, _ in built.slack.values()], dtype=np.int64)
+        svals = np.array([1.0 / n for _, n in built.slack.values()])
+        mb.add_rows(
+            1,
+            np.zeros(scols.size, dtype=np.int64),
+            scols,
+            svals,
+            ub=shortfall_max,
+            family="shortfall_cap",
+        )
+    if stage == "plan":
         built.period_terms = _objective(mb, s, y0, covered_model, radius_cap)
     built.mip = mb.build()
     return built
@@ -599,7 +607,7 @@ def solve_rollout_plan(
         budget_s = min(0.25 * opts.time_limit_s, 15.0)
         start_y = local_search(s, start_y, shortfall_cap=cap, time_s=budget_s)
     y, values, status, gap, plan_time, solver, rounds = plan_stage(
-        s, shortfall_cap=cap, start_y=start_y, solve_mip=_solve_plan, data=data
+        s, shortfall_cap=cap, start_y=start_y, solve_mip=_solve_plan, data=data, check=_check
     )
     if not shortfall_proven:
         # the plan stage was solved under an unproven shortfall: its bound is no bound on
@@ -726,6 +734,28 @@ def _solve_plan(
     if lazy and status == "optimal":
         gap = 0.0
     return best[1], best[2], status, gap, solve_time, solver, rounds
+
+
+def _check(
+    s: Setup, cover: tuple[IntArray, IntArray], shortfall_cap: float, time_limit_s: float
+) -> tuple[bool | None, BoolArray | None]:
+    """Check for a plan with shortfall <= ``shortfall_cap`` whose last year meets ``cover``.
+
+    ``True`` with the plan, ``False`` when proven impossible, ``None`` when not finished.
+    """
+    built = _build(s, stage="shortfall", cover=cover, shortfall_max=shortfall_cap)
+    built.mip.cost[:] = 0.0  # a feasibility check: any plan within the cap will do
+    res = run_stage(
+        built.mip,
+        s.opts.replace(mip_gap=0.0),
+        Msg("rollout.stage_shortfall"),
+        time_limit_s=time_limit_s,
+    )
+    if res.x is not None:
+        return True, _nested(res.x, built, s)
+    if res.status == "infeasible":
+        return False, None
+    return None, None
 
 
 # --------------------------------------------------------------------------- missed milestones
