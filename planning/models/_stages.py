@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import math
 import time
 import warnings
@@ -36,6 +37,8 @@ from planning.models._periods import (
     true_values,
 )
 from planning.models.base import ModelInput, Solution
+
+logger = logging.getLogger(__name__)
 
 #: The plan stage's answer: plan, period values, status, gap, seconds, solver, lazy rounds.
 PlanOut = tuple[BoolArray, list[float], str, float | None, float, str, int]
@@ -448,6 +451,7 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
                 status = "feasible"
                 break
             found, y = _check_fast(s, (rows, ck[sel]), shortfall_cap, CHECK_SHARE * left, check)
+        logger.info("radius check %.3f min (%d left): %s", r, radii.size, found)
         if found is None:
             status = "feasible"
             break
