@@ -415,8 +415,10 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
     Every earlier year is at :math:`U` in every plan, so a plan's value is
     :math:`\sum_{t<T} \omega_t U + \omega_T r_T`. The radii a plan can have are the travel
     times of candidate pairs, each point's nearest existing site and :math:`U`; the search
-    bisects those in ``[low, r_T(start))`` (``low``: the one-shot p-center's proven bound):
-    a check that finds a plan lowers the upper end to that plan's radius, one proven
+    bisects those in ``[low, r_T(start))`` (``low``: the one-shot p-center's proven bound;
+    after a check that finds a plan, the next asks for a radius just below that plan's, so a
+    least radius is often proven by one more check): a check that finds a plan lowers the
+    upper end to that plan's radius, one proven
     impossible raises the lower end past it, one that did not finish stops the search (a
     feasible plan with the bound reached). Returns the plan, its status and the bound.
     """
@@ -437,8 +439,9 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
     radii = np.unique(np.concatenate([ct, base[dem], [big_u]]))
     radii = radii[(radii >= low - 1e-9) & (radii < best_r - 1e-9)]
     status = "optimal"
+    probe_top = False  # after a plan is found, first ask whether its radius is the least
     while radii.size:
-        r = float(radii[radii.size // 2])
+        r = float(radii[-1] if probe_top else radii[radii.size // 2])
         need = dem[base[dem] > r + 1e-9]
         sel = (ct <= r + 1e-9) & (base[ci] > r + 1e-9)
         rows = np.searchsorted(need, ci[sel])
@@ -463,7 +466,9 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
             if r_y[-1] < best_r - 1e-9:
                 best_y, best_r = y, float(r_y[-1])
             radii = radii[radii < best_r - 1e-9]
+            probe_top = not probe_top
         else:
+            probe_top = False
             radii = radii[radii > r + 1e-9]
             low = float(radii[0]) if radii.size else best_r
     bound_r = best_r if status == "optimal" else min(low, best_r)
