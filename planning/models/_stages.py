@@ -438,8 +438,10 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
     ci, ck, ct = p.pi[ok], s.cand_of[p.pj[ok]], p.pt[ok]
     radii = np.unique(np.concatenate([ct, base[dem], [big_u]]))
     radii = radii[(radii >= low - 1e-9) & (radii < best_r - 1e-9)]
+    logger.info("radius search in [%.3f, %.3f): %d radii", low, best_r, radii.size)
     status = "optimal"
     probe_top = False  # after a plan is found, first ask whether its radius is the least
+    relax = True  # try the last-year relaxation first (until it decides nothing)
     while radii.size:
         r = float(radii[-1] if probe_top else radii[radii.size // 2])
         need = dem[base[dem] > r + 1e-9]
@@ -453,7 +455,9 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
             if left <= 0.05:
                 status = "feasible"
                 break
-            found, y = _check_fast(s, (rows, ck[sel]), shortfall_cap, CHECK_SHARE * left, check)
+            found, y, relax = _check_fast(
+                s, (rows, ck[sel]), shortfall_cap, CHECK_SHARE * left, check, relax=relax
+            )
         logger.info("radius check %.3f min (%d left): %s", r, radii.size, found)
         if found is None:
             status = "feasible"
@@ -481,27 +485,34 @@ def _check_fast(
     shortfall_cap: float,
     time_limit_s: float,
     check: CoverCheck,
-) -> tuple[bool | None, BoolArray | None]:
+    *,
+    relax: bool = True,
+) -> tuple[bool | None, BoolArray | None, bool]:
     """Run a radius check on the last year alone (a relaxation), then on every year.
 
     The last year alone with every new site (its milestones within the whole shortfall cap)
     is a relaxation: no plan there, none at all. Its plan, ordered into the years every way,
-    may meet the cap: then it is a plan of the whole. Otherwise the full check decides.
+    may meet the cap: then it is a plan of the whole. Otherwise the full check decides. The
+    third value says whether to try the relaxation next time (not after it decided nothing).
     """
     t0 = time.perf_counter()
+    if not relax:
+        return (*check(s, cover, shortfall_cap, time_limit_s), False)
     slots = [int(ph.new_sites or 0) for ph in s.periods]
     last = dataclasses.replace(s.periods[-1], new_sites=sum(slots), budget=None)
     alone = dataclasses.replace(s, periods=(last,), weights=np.ones(1))
     found, y1 = check(alone, cover, shortfall_cap, 0.5 * time_limit_s)
     if found is False:
-        return False, None
+        return False, None, True
     if found and y1 is not None:
         chosen = np.flatnonzero(y1[-1]).astype(np.int64)
         for y in orderings(chosen, slots, s.nc, limit=MAX_ORDERINGS):
             if shortfall_of(s, y) <= shortfall_cap - 1e-9:
-                return True, y
+                return True, y, True
     left = time_limit_s - (time.perf_counter() - t0)
-    return check(s, cover, shortfall_cap, left) if left > 0.05 else (None, None)
+    if left <= 0.05:
+        return None, None, False
+    return (*check(s, cover, shortfall_cap, left), False)
 
 
 def _proven_low(sol: Solution | None) -> float | None:
