@@ -187,3 +187,26 @@ def test_solve_takes_the_large_path_honestly_at_any_limit(seed: int, limit: floa
     dense = solve(data, opts.replace(time_limit_s=30.0))
     assert dense.status == "optimal"
     assert dense.objective == pytest.approx(opt, abs=tol)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pair_order_matches_lexsort(seed: int) -> None:
+    """The fast pair order of ``prepare`` is exactly ``np.lexsort`` (ties, -0.0, shuffles)."""
+    from planning.models._prep import _first_copies, _pair_order  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    size, n, m = 5_000, 300 if seed % 2 else 70_000, 40
+    d = rng.integers(0, n, size=size)
+    s = rng.integers(0, m, size=size)
+    t = rng.choice([0.0, -0.0, 1.5, 2.0, 1e-300, 7.25, 119.99999999999999, 120.0], size=size)
+    t = np.where(rng.random(size) < 0.5, t, rng.random(size) * 120)
+    if seed % 3 == 0:  # grouped by demand, as tables arrive
+        d = np.sort(d)
+    got = _pair_order(d, t, s, n)
+    assert np.array_equal(got, np.lexsort((s, t, d)))
+    key = d[got] * m + s[got]
+    first = _first_copies(key, n * m)
+    _, want = np.unique(key, return_index=True)
+    assert first is not None and np.array_equal(first, want)
+    distinct = np.sort(want)
+    assert _first_copies(key[distinct], n * m) is None

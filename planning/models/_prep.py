@@ -133,6 +133,52 @@ def _positions(values: pd.Series, ids: StrArray) -> IntArray:
     return out
 
 
+def _pair_order(d_pos: IntArray, t: FloatArray, s_pos: IntArray, n: int) -> IntArray:
+    """``np.lexsort((s_pos, t, d_pos))`` (minutes ``t >= 0``, no NaN), faster on long tables.
+
+    One stable sort of an ``int64`` key: the demand position in the high bits, the leading
+    bits of the minutes' IEEE pattern below it (monotone for non-negative floats); runs of
+    equal keys (minutes equal in those bits) are then ordered exactly by ``(t, s_pos)``.
+    Tables arrive grouped by demand, nearly sorted, which the stable sort (timsort) exploits.
+    """
+    if t.size < 2 or n >= 2**31:
+        return np.lexsort((s_pos, t, d_pos)).astype(np.int64)
+    bits = max(int(n).bit_length(), 1)
+    t_hi = (t.astype(np.float64) + 0.0).view(np.int64) >> bits  # + 0.0: -0.0 -> 0.0
+    key = (d_pos.astype(np.int64) << (63 - bits)) | t_hi
+    order: IntArray = np.argsort(key, kind="stable").astype(np.int64, copy=False)
+    ks = key[order]
+    tie = ks[1:] == ks[:-1]
+    if tie.any():
+        in_run = np.zeros(ks.size, dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)  # positions (in sorted order) inside runs of equal keys
+        run = np.cumsum(~np.concatenate(([False], tie)))[at]  # run number of each
+        sub = order[at]  # increasing original index within each run (stable sort)
+        fix = np.lexsort((s_pos[sub], t[sub], run))
+        order[at] = sub[fix]
+    return order
+
+
+def _first_copies(key: IntArray, size: int) -> IntArray | None:
+    """``np.unique(key, return_index=True)[1]`` when some key repeats, else ``None``.
+
+    A byte map of ``size`` entries tells whether every key is distinct when it costs at
+    most 4x the keys' own memory (no sort); otherwise, or with duplicates, ``np.unique``.
+    """
+    if 0 < size <= 32 * key.size and int(key.min()) >= 0 and int(key.max()) < size:
+        seen = np.zeros(size, dtype=bool)
+        seen[key] = True
+        distinct = int(np.count_nonzero(seen))
+        del seen
+        if distinct == key.size:
+            return None
+    _, first = np.unique(key, return_index=True)
+    out: IntArray = first.astype(np.int64)
+    return None if out.size == key.size else out
+
+
 def prepare(data: ModelInput, opts: ModelOptions) -> Prepared:
     """Order, validate and combine ``data`` with the options ``opts``.
 
@@ -202,12 +248,12 @@ def prepare(data: ModelInput, opts: ModelOptions) -> Prepared:
         raise DataError("models.travel_minutes_invalid")
     d_pos = _positions(travel["demand_id"], demand_ids)
     s_pos = _positions(travel["site_id"], site_ids)
-    order = np.lexsort((s_pos, t, d_pos))
+    order = _pair_order(d_pos, t, s_pos, n)
     pi, pj, pt = d_pos[order].astype(np.int64), s_pos[order].astype(np.int64), t[order]
     if pi.size > 1:
         key = pi * m + pj
-        _, first = np.unique(key, return_index=True)
-        if first.size < key.size:
+        first = _first_copies(key, n * m)
+        if first is not None:
             warnings.warn(
                 PlanningWarning("models.travel_duplicate_pairs", count=key.size - first.size),
                 stacklevel=3,
