@@ -19,6 +19,7 @@ from planning.models import ModelInput, ModelOptions, _heuristic, solve
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
+    alternate,
     interchange,
     lagrangian,
     lazy_greedy,
@@ -151,6 +152,30 @@ def test_lazy_greedy_matches_the_plain_greedy_and_interchange_is_swap_optimal(se
             other = st.is_open.copy()
             other[r], other[j] = False, True
             assert _evaluate(pairs, other).value >= st.value - 1e-6 * st.value
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_alternate_keeps_a_valid_plan_and_never_worsens(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=40, m=10, density=0.6 + 0.05 * (seed % 4))
+    m, p = 10, 2 + seed % 3
+    fixed, openable = _masks(seed, m)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    rng = np.random.default_rng(seed)
+    start = fixed.copy()
+    free = np.flatnonzero(openable & ~fixed)
+    start[rng.choice(free, size=p - int(fixed.sum()), replace=False)] = True
+    st = _evaluate(pairs, start)
+    got = alternate(pairs, st, fixed=fixed, openable=openable, end=time.perf_counter() + 5.0)
+    assert int(got.is_open.sum()) == p
+    assert got.is_open[fixed].all()
+    assert not got.is_open[~openable].any()
+    assert got.value <= st.value
+    assert got.value == pytest.approx(_evaluate(pairs, got.is_open).value)
+    opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
+    if np.isfinite(opt):
+        assert got.value >= opt - 1e-6 * max(1.0, opt)
+    else:
+        assert not np.isfinite(got.value)
 
 
 def _input(seed: int) -> tuple[ModelInput, float, int]:
