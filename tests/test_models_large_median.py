@@ -23,6 +23,7 @@ from planning.models._median_large import (
     interchange,
     lagrangian,
     lazy_greedy,
+    seeded_plan,
     solve_large_median,
 )
 from planning.models._sparse import p_median_greedy
@@ -176,6 +177,18 @@ def test_alternate_keeps_a_valid_plan_and_never_worsens(seed: int) -> None:
         assert got.value >= opt - 1e-6 * max(1.0, opt)
     else:
         assert not np.isfinite(got.value)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_seeded_plan_opens_p_allowed_sites_with_the_existing_ones(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=30, m=9, density=0.4)
+    m, p = 9, 2 + seed % 3
+    fixed, openable = _masks(seed, m)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    plan = seeded_plan(pairs, p, fixed, openable, np.random.default_rng(seed))
+    assert int(plan.sum()) == p
+    assert plan[fixed].all()
+    assert not plan[~openable].any()
 
 
 def _input(seed: int) -> tuple[ModelInput, float, int]:

@@ -40,7 +40,8 @@ opening ``j`` is ``gain[j] - loss[r] + extra[r, j]`` with ``extra`` sparse. Batc
 that touch disjoint demand points are tried together; every accepted plan is evaluated
 exactly. The relaxation's site sets are first moved by Cooper's alternate location-allocation
 (each site to the 1-median of its catchment) and then polished the same way when close to the
-incumbent.
+incumbent. When a round of the bound gains less than 0.1 % of the plan's value and time is
+left, a k-means++ plan (seeded, reproducible) goes through the same moves as a restart.
 """
 
 from __future__ import annotations
@@ -353,6 +354,35 @@ def alternate(
     return st
 
 
+def seeded_plan(
+    pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray, rng: np.random.Generator
+) -> BoolArray:
+    """k-means++-style plan: the next site nearest a demand point drawn with odds ~ ``w d^2``.
+
+    A demand point without an open site paired counts :attr:`_Pairs.big` minutes.
+    """
+    plan = fixed.copy()
+    dmin = np.full(pairs.n, pairs.big)
+    for j in np.flatnonzero(fixed).tolist():
+        rows, mins = pairs.column(j)
+        np.minimum.at(dmin, rows, mins)
+    while int(plan.sum()) < p:
+        odds = pairs.w * dmin**2
+        i = int(rng.choice(pairs.n, p=odds / odds.sum()))
+        a, b = pairs.indptr[i], pairs.indptr[i + 1]
+        free = pairs.site[a:b][~plan[pairs.site[a:b]]]
+        if free.size == 0:
+            rest = np.flatnonzero(openable & ~plan)
+            if rest.size == 0:
+                break
+            free = rest
+        j = int(free[0])
+        plan[j] = True
+        rows, mins = pairs.column(j)
+        np.minimum.at(dmin, rows, mins)
+    return plan
+
+
 @dataclass
 class _Dual:
     """Multipliers, their exact bound and the relaxation's site set."""
@@ -491,8 +521,11 @@ def solve_large_median(
     def done() -> bool:
         return _closed(st.value, best.bound, rel_gap, integral)
 
+    extras_swap = float(extras["swap_seconds"])  # type: ignore[arg-type]
+    stalled, restarts = 0, 0
     while time.perf_counter() < end and not done():
         rounds += 1
+        before = best.bound
         dual, theta, plans, its = subgradient(
             pairs,
             p,
@@ -529,8 +562,26 @@ def solve_large_median(
                 )
                 if cand.value < st.value:
                     st = cand
+        stalled = stalled + 1 if best.bound <= before + 1e-3 * abs(st.value) else 0
+        left = end - time.perf_counter()
+        if stalled and left > 3.0 * extras_swap and left > 0.15 * total:
+            # the bound moves little: try a restart from a k-means++ plan for a better plan
+            restarts += 1
+            rng = np.random.default_rng(restarts)
+            cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+            cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
+            if math.isfinite(cand.value):
+                cand = interchange(
+                    pairs,
+                    cand,
+                    fixed=fixed,
+                    openable=openable,
+                    end=time.perf_counter() + 0.3 * left,
+                )
+                if cand.value < st.value:
+                    st = cand
         history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
-    extras.update({"lagrangian_rounds": rounds, "history": history})
+    extras.update({"lagrangian_rounds": rounds, "restarts": restarts, "history": history})
     bound = min(best.bound, st.value) if math.isfinite(best.bound) else -math.inf
     return LargeMedian(st.is_open, st.value, bound, iterations, extras)
 
