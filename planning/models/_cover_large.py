@@ -50,6 +50,7 @@ from threadpoolctl import threadpool_limits
 
 from planning import settings
 from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
+from planning.models._sparse import cover_swap_search
 
 #: The exact residual MIP runs only when reduced-cost fixing leaves at most this many free
 #: sites (a MIP whose root LP cannot finish proves nothing).
@@ -233,44 +234,9 @@ def greedy(inst: CoverInstance, *, start: IntArray | None = None) -> IntArray:
 def swap_search(inst: CoverInstance, sel: IntArray, *, end_time: float) -> IntArray:
     """Best-improvement 1-swaps until none improves or ``end_time`` (``perf_counter``) passes.
 
-    The gain of swapping ``r`` out and ``j`` in is ``gain_j - loss_r + M[r, j]``, with
-    ``M[r, j]`` the weight covered only by ``r`` that ``j`` covers too (sparse).
+    :func:`planning.models._sparse.cover_swap_search` with the sites' profits :math:`c_j`.
     """
-    a, at, w, c = inst.a, inst.at, inst.w, inst.c
-    m = inst.cols.size
-    if sel.size == 0 or sel.size >= m:
-        return sel
-    is_open = np.zeros(m, dtype=bool)
-    is_open[sel] = True
-    tol = 1e-9 * max(1.0, float(w.sum() + c.sum()))
-    while time.perf_counter() < end_time:
-        cnt = a @ is_open.astype(np.float64)
-        gain = c + at @ (w * (cnt < 0.5))
-        gain[is_open] = -np.inf
-        rows1 = np.flatnonzero(np.abs(cnt - 1.0) < 0.5)
-        sub = sp.csr_matrix(a[rows1])
-        sub_open = sp.csr_matrix(sub.multiply(is_open[None, :].astype(np.float64)))
-        sub_open.eliminate_zeros()
-        sole = sub_open.indices
-        loss = c * is_open + np.bincount(sole, weights=w[rows1], minlength=m)
-        loss[~is_open] = np.inf
-        best, pair = -np.inf, (-1, -1)
-        r0, j0 = int(np.argmin(loss)), int(np.argmax(gain))
-        if np.isfinite(loss[r0]) and np.isfinite(gain[j0]):
-            best, pair = float(gain[j0] - loss[r0]), (r0, j0)
-        s_mat = sp.csr_matrix((w[rows1], (sole, np.arange(rows1.size))), shape=(m, rows1.size))
-        mm = sp.coo_matrix(s_mat @ sub)
-        if mm.nnz:
-            val = gain[mm.col] - loss[mm.row] + mm.data
-            ok = is_open[mm.row] & ~is_open[mm.col]
-            if ok.any():
-                t = int(np.argmax(np.where(ok, val, -np.inf)))
-                if val[t] > best:
-                    best, pair = float(val[t]), (int(mm.row[t]), int(mm.col[t]))
-        if best <= tol:
-            break
-        is_open[pair[0]], is_open[pair[1]] = False, True
-    return np.flatnonzero(is_open).astype(np.int64)
+    return cover_swap_search(inst.a, inst.w, sel, end_time=end_time, profit=inst.c, at=inst.at)
 
 
 # ================================================================================= bounds

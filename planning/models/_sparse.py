@@ -69,7 +69,7 @@ def mclp_greedy_swap(
     sub = sp.csr_matrix(a[rows][:, free])
     wr = w[rows]
     sel = _lazy_greedy(sub, wr, k)
-    sel = _swap_search(sub, wr, sel, end_time=end)
+    sel = cover_swap_search(sub, wr, sel, end_time=end)
     plan = fixed.copy()
     plan[free[sel]] = True
     spare = np.flatnonzero(openable & ~plan)[: max(0, k - sel.size)]
@@ -97,30 +97,42 @@ def _lazy_greedy(a: sp.csr_matrix, w: FloatArray, k: int) -> IntArray:
     return np.array(sorted(chosen), dtype=np.int64)
 
 
-def _swap_search(a: sp.csr_matrix, w: FloatArray, sel: IntArray, *, end_time: float) -> IntArray:
+def cover_swap_search(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    sel: IntArray,
+    *,
+    end_time: float,
+    profit: FloatArray | None = None,
+    at: sp.csr_matrix | None = None,
+) -> IntArray:
     """Best-improvement 1-swaps (one column out, one in) until none improves or time is up.
 
     The gain of swapping ``r`` out and ``j`` in is ``gain_j - loss_r + M[r, j]``:
     ``gain_j`` the weight ``j`` adds, ``loss_r`` the weight only ``r`` covers, ``M[r, j]``
     the part of ``loss_r`` that ``j`` covers too (sparse: rows covered exactly once).
+    ``profit``: weight a site earns whenever it is open (the reduced MCLP's single-site rows,
+    :mod:`planning.models._cover_large`); ``at``: ``a``'s transpose when already built.
     """
     m = a.shape[1]
     if sel.size == 0 or sel.size >= m:
         return sel
-    at = sp.csr_matrix(a.T)
+    c = np.zeros(m) if profit is None else profit
+    if at is None:
+        at = sp.csr_matrix(a.T)
     is_open = np.zeros(m, dtype=bool)
     is_open[sel] = True
-    tol = 1e-9 * max(1.0, float(w.sum()))
+    tol = 1e-9 * max(1.0, float(w.sum() + c.sum()))
     while time.perf_counter() < end_time:
         cnt = a @ is_open.astype(np.float64)
-        gain = at @ (w * (cnt < 0.5))
+        gain = c + at @ (w * (cnt < 0.5))
         gain[is_open] = -np.inf
         rows1 = np.flatnonzero(np.abs(cnt - 1.0) < 0.5)
         sub = sp.csr_matrix(a[rows1])
         sub_open = sp.csr_matrix(sub.multiply(is_open[None, :].astype(np.float64)))
         sub_open.eliminate_zeros()
         sole = sub_open.indices  # the one open site of each once-covered row
-        loss = np.bincount(sole, weights=w[rows1], minlength=m)
+        loss = c * is_open + np.bincount(sole, weights=w[rows1], minlength=m)
         loss[~is_open] = np.inf
         best, pair = -np.inf, (-1, -1)
         r0, j0 = int(np.argmin(loss)), int(np.argmax(gain))
