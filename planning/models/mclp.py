@@ -33,6 +33,16 @@ Capacitated variant: :math:`x_{ij} \in [0,1]` share of :math:`i` served by :math
 Single-source option (``single_source``: each demand point served by one site, as a referral
 catchment needs): the same rows with :math:`x_{ij} \in \{0, 1\}`; a demand point is then
 covered whole or not at all, and its patients count against one site's capacity.
+
+**Province scale.** Above :data:`~planning.models._heuristic.MAX_DENSE_CELLS` cells x sites,
+with only ``p`` and existing sites constraining the plan, the MIP over every pair is not built
+(HiGHS does not finish its root LP on Fujian): :mod:`planning.models._cover_large` reduces the
+instance exactly, finds plans (greedy + 1-swap, the Lagrangian plan, neighbourhood sub-MIPs)
+and bounds them by the Lagrangian relaxation of the cover rows evaluated exactly at
+multipliers from the LP's first-order duals (refined by a smoothed Lagrangian), valid whatever
+the multipliers; reduced-cost fixing and an exact residual MIP prove a plan when few sites stay
+free. With side rules the MIP runs (started from sparse greedy + swap when that plan keeps
+the rules) and, stopped unproven, gets the Lagrangian bound of the cover rows.
 """
 
 from __future__ import annotations

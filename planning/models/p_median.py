@@ -59,6 +59,13 @@ several sites). Single-source option (``single_source``, each demand point serve
 as a referral catchment needs; the capacitated p-median of Osman & Christofides): the same
 rows with :math:`x_{ij} \in \{0, 1\}`, plus :math:`x_{ij} \le y_j` on every pair (a
 tighter relaxation than the capacity row alone).
+
+**Province scale.** Above :data:`~planning.models._heuristic.MAX_DENSE_CELLS` cells x sites a
+pure p-median (no county, hub or budget rule) is solved on the pairs alone
+(:mod:`planning.models._median_large`, memory :math:`O(\text{pairs})`): lazy greedy, fast
+interchange, alternate location-allocation and restarts for plans; the same :math:`L(\lambda)`
+on the sparse lists for the bound, with :math:`\lambda_i \le w_i R` (:math:`R` the table's
+reach) so a site beyond a cell's pairs adds nothing and the bound stays valid.
 """
 
 from __future__ import annotations
