@@ -38,7 +38,6 @@ Demand rows :math:`g` (weight :math:`W_g`), sites :math:`j`, :math:`N_g` the sit
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from threadpoolctl import threadpool_limits
 
 from planning import settings
 from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
-from planning.models._sparse import cover_swap_search
+from planning.models._sparse import cover_lazy_greedy, cover_swap_search
 
 #: The exact residual MIP runs only when reduced-cost fixing leaves at most this many free
 #: sites (a MIP whose root LP cannot finish proves nothing).
@@ -207,28 +206,11 @@ def reduce_cover(
 
 # ================================================================================== plans
 def greedy(inst: CoverInstance, *, start: IntArray | None = None) -> IntArray:
-    """Lazy greedy: open sites up to ``k``, each time the one adding the most weight."""
-    at, w, c = inst.at, inst.w, inst.c
-    covered = np.zeros(inst.a.shape[0], dtype=bool)
-    is_open = np.zeros(inst.cols.size, dtype=bool)
-    chosen: list[int] = []
-    for j in [] if start is None else np.asarray(start).tolist():
-        is_open[j] = True
-        chosen.append(int(j))
-        covered[at.indices[at.indptr[j] : at.indptr[j + 1]]] = True
-    gain0 = c + at @ (w * ~covered)
-    heap = [(-float(gain0[j]), j) for j in range(inst.cols.size) if not is_open[j]]
-    heapq.heapify(heap)
-    while len(chosen) < inst.k and heap:
-        _, j = heapq.heappop(heap)
-        rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
-        g = float(c[j] + w[rows[~covered[rows]]].sum())
-        if heap and g < -heap[0][0] - 1e-12:
-            heapq.heappush(heap, (-g, j))
-            continue
-        chosen.append(j)
-        covered[rows] = True
-    return np.array(sorted(chosen), dtype=np.int64)
+    """Lazy greedy: open sites up to ``k``, each time the one adding the most weight.
+
+    :func:`planning.models._sparse.cover_lazy_greedy` with the sites' profits :math:`c_j`.
+    """
+    return cover_lazy_greedy(inst.a, inst.w, inst.k, profit=inst.c, at=inst.at, start=start)
 
 
 def swap_search(inst: CoverInstance, sel: IntArray, *, end_time: float) -> IntArray:

@@ -68,7 +68,7 @@ def mclp_greedy_swap(
     rows = np.flatnonzero(~covered_fixed & (w > 0))
     sub = sp.csr_matrix(a[rows][:, free])
     wr = w[rows]
-    sel = _lazy_greedy(sub, wr, k)
+    sel = cover_lazy_greedy(sub, wr, k)
     sel = cover_swap_search(sub, wr, sel, end_time=end)
     plan = fixed.copy()
     plan[free[sel]] = True
@@ -77,18 +77,39 @@ def mclp_greedy_swap(
     return plan, cover_value(a, w, plan)
 
 
-def _lazy_greedy(a: sp.csr_matrix, w: FloatArray, k: int) -> IntArray:
-    """Open ``k`` columns, each time the one adding the most uncovered weight."""
-    at = sp.csr_matrix(a.T)
+def cover_lazy_greedy(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    k: int,
+    *,
+    profit: FloatArray | None = None,
+    at: sp.csr_matrix | None = None,
+    start: IntArray | None = None,
+) -> IntArray:
+    """Open ``k`` columns, each time the one adding the most uncovered weight (lazy greedy).
+
+    ``profit``: weight a site earns whenever it is open (the reduced MCLP's single-site rows,
+    :mod:`planning.models._cover_large`); ``at``: ``a``'s transpose when already built;
+    ``start``: columns open before the first choice (counted in ``k``).
+    """
+    if at is None:
+        at = sp.csr_matrix(a.T)
+    m = a.shape[1]
+    c = np.zeros(m) if profit is None else profit
     covered = np.zeros(a.shape[0], dtype=bool)
-    gain0 = at @ w
-    heap = [(-float(gain0[j]), j) for j in range(a.shape[1])]
-    heapq.heapify(heap)
+    is_open = np.zeros(m, dtype=bool)
     chosen: list[int] = []
+    for j in [] if start is None else np.asarray(start).tolist():
+        is_open[j] = True
+        chosen.append(int(j))
+        covered[at.indices[at.indptr[j] : at.indptr[j + 1]]] = True
+    gain0 = c + at @ (w * ~covered)
+    heap = [(-float(gain0[j]), j) for j in range(m) if not is_open[j]]
+    heapq.heapify(heap)
     while len(chosen) < k and heap:
         _, j = heapq.heappop(heap)
         rows = at.indices[at.indptr[j] : at.indptr[j + 1]]
-        g = float(w[rows[~covered[rows]]].sum())
+        g = float(c[j] + w[rows[~covered[rows]]].sum())
         if heap and g < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-g, j))
             continue
