@@ -378,32 +378,18 @@ def _solve_large(
         integral_weights=integral(prep.weight),
     )
     form = Formulation("mclp", MipBuilder().build(), 0, allowed=allowed)
-    extras: dict[str, object] = {"large_path": got.log}
-    if got.bound - got.value <= 1e-9 * max(1.0, abs(got.value)):
-        out = settled(
-            got.plan,
-            got.value,
-            bound=got.value,
-            status="optimal",
-            gap=0.0,
-            message=Msg("models.raw_lagrangian_bound"),
-            solver=opts.solver,
-            raw_bound=got.bound,
-            build_time_s=time.perf_counter() - t0,
-            extras=extras,
-        )
-        return out, form
-    gap = (got.bound - got.value) / max(abs(got.value), 1e-10)
+    proven = got.bound - got.value <= 1e-9 * max(1.0, abs(got.value))
     out = settled(
         got.plan,
         got.value,
-        bound=got.bound,
-        status="feasible",
-        gap=gap,
-        message=Msg("models.raw_heuristic_plan"),
+        bound=got.value if proven else got.bound,
+        status="optimal" if proven else "feasible",
+        gap=0.0 if proven else (got.bound - got.value) / max(abs(got.value), 1e-10),
+        message=Msg("models.raw_lagrangian_bound") if proven else Msg("models.raw_heuristic_plan"),
         solver=opts.solver,
+        raw_bound=got.bound,
         build_time_s=time.perf_counter() - t0,
-        extras=extras,
+        extras={"large_path": got.log},
     )
     return out, form
 
