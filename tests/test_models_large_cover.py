@@ -135,3 +135,28 @@ def test_decide_cover_proves_only_what_holds(seed: int) -> None:
             assert k < opt
         if k >= opt:
             assert not proven_no
+
+
+def test_every_highs_of_a_batch_worker_asks_for_the_same_threads() -> None:
+    """In a batch worker (``KANGLE_SOLVER_THREADS=1``) the LSCP's PDLP run comes first; a
+    HiGHS that did not ask for one thread there made every later MIP of the process fail
+    (HiGHS cannot change its thread count once an instance has solved). A fresh process."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import numpy as np, scipy.sparse as sp\n"
+        "from planning.models._setcover import _pdlp_duals, subset_cover_mip\n"
+        "a = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=float))\n"
+        "assert _pdlp_duals(a, 2.0) is not None\n"
+        "plan, bound = subset_cover_mip(a, np.arange(3), 5.0)\n"
+        "assert plan is not None and int(plan.sum()) == 2 and bound == 2, (plan, bound)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "KANGLE_SOLVER_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

@@ -47,8 +47,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, minimize
 from threadpoolctl import threadpool_limits
 
-from planning import settings
-from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
+from planning.models._mip import BoolArray, FloatArray, IntArray, quiet_highs
 from planning.models._sparse import cover_lazy_greedy, cover_swap_search
 
 #: The exact residual MIP runs only when reduced-cost fixing leaves at most this many free
@@ -327,15 +326,6 @@ def smoothed_multipliers(inst: CoverInstance, mu0: FloatArray, end_time: float) 
     return best_mu
 
 
-def _highs() -> object:
-    h = _new_highs()
-    h.setOptionValue("output_flag", False)  # noqa: FBT003 - HiGHS's API
-    threads = settings.solver_threads()
-    if threads is not None:  # the same value every HiGHS of the process uses
-        h.setOptionValue("threads", threads)
-    return h
-
-
 def _cover_model(
     sub: sp.csr_matrix, c: FloatArray, w: FloatArray, k: int
 ) -> tuple[FloatArray, sp.csc_matrix, FloatArray, FloatArray]:
@@ -380,14 +370,14 @@ def lp_multipliers(inst: CoverInstance, time_limit_s: float) -> list[FloatArray]
     bound in 5 s, the interior point needs 20 s. Inexact or early duals are fine: they are
     only multipliers, the bound is :math:`U(\mu)` evaluated exactly.
     """
-    h = _highs()
+    h = quiet_highs()
     large = inst.a.nnz > PDLP_MIN_NNZ
-    h.setOptionValue("solver", "pdlp" if large else "ipm")  # type: ignore[attr-defined]
-    h.setOptionValue("run_crossover", "off")  # type: ignore[attr-defined]
-    h.setOptionValue("presolve", "off")  # type: ignore[attr-defined]
+    h.setOptionValue("solver", "pdlp" if large else "ipm")
+    h.setOptionValue("run_crossover", "off")
+    h.setOptionValue("presolve", "off")
     if large:
-        h.setOptionValue("pdlp_d_gap_tol", 1e-6)  # type: ignore[attr-defined]
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))  # type: ignore[attr-defined]
+        h.setOptionValue("pdlp_d_gap_tol", 1e-6)
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     cost, rows, lo, up = _cover_model(inst.a, inst.c, inst.w, inst.k)
     _pass(
         h,
@@ -398,8 +388,8 @@ def lp_multipliers(inst: CoverInstance, time_limit_s: float) -> list[FloatArray]
         integer=np.zeros(cost.size, dtype=np.int64),
         offset=inst.const,
     )
-    h.run()  # type: ignore[attr-defined]
-    sol = h.getSolution()  # type: ignore[attr-defined]
+    h.run()
+    sol = h.getSolution()
     if not sol.dual_valid:
         return []
     rd = np.asarray(sol.row_dual[: inst.a.shape[0]], dtype=np.float64)
@@ -422,12 +412,12 @@ def _solve_mip(
     """Solve an exact MCLP MIP with HiGHS; what it proved (a start turns presolve off)."""
     import highspy  # noqa: PLC0415 - heavy import, only when solving
 
-    h = _highs()
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))  # type: ignore[attr-defined]
-    h.setOptionValue("mip_rel_gap", 0.0)  # type: ignore[attr-defined]
-    h.setOptionValue("mip_abs_gap", 1e-7)  # type: ignore[attr-defined]
+    h = quiet_highs()
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 1e-7)
     if start is not None:  # a start with presolve on can give a wrong "optimal" (HiGHS 1.x)
-        h.setOptionValue("presolve", "off")  # type: ignore[attr-defined]
+        h.setOptionValue("presolve", "off")
     cost, rows, lo, up = _cover_model(sub, c, w, k)
     integer = np.concatenate([np.ones(c.size), np.zeros(w.size)]).astype(np.int64)
     _pass(h, cost=cost, rows=rows, lo=lo, up=up, integer=integer, offset=offset)
@@ -435,14 +425,14 @@ def _solve_mip(
         sol = highspy.HighsSolution()
         sol.col_value = list(map(float, start))
         sol.value_valid = True
-        h.setSolution(sol)  # type: ignore[attr-defined]
-    h.run()  # type: ignore[attr-defined]
-    info = h.getInfo()  # type: ignore[attr-defined]
-    status = h.getModelStatus()  # type: ignore[attr-defined]
+        h.setSolution(sol)
+    h.run()
+    info = h.getInfo()
+    status = h.getModelStatus()
     bound = float(info.mip_dual_bound)
     x = None
     if info.primal_solution_status == 2:  # HiGHS's "feasible point"
-        x = np.asarray(h.getSolution().col_value, dtype=np.float64)  # type: ignore[attr-defined]
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
     obj = float(info.objective_function_value) if x is not None else -math.inf
     if x is not None and abs(float(cost @ x) + offset - obj) > 1e-6 * max(1.0, abs(obj)):
         return _Mip(ok=False, optimal=False, x=None, objective=-math.inf, bound=math.inf)

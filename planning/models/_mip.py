@@ -366,6 +366,23 @@ def _new_highs() -> Any:
     return h
 
 
+def quiet_highs(threads: int | None = None) -> Any:
+    """Return a new ``highspy.Highs``: no output, and the process's one thread setting.
+
+    ``threads`` defaults to :func:`planning.settings.solver_threads` (batch workers: 1).
+    HiGHS cannot change its thread count once any instance of the process has solved (a run
+    asking for another count fails at once), so every HiGHS the models create comes from
+    here and asks for the same value.
+    """
+    h = _new_highs()
+    h.setOptionValue("output_flag", False)  # noqa: FBT003 - HiGHS's API
+    if threads is None:  # batch workers: one thread each (KANGLE_SOLVER_THREADS=1)
+        threads = settings.solver_threads()
+    if threads is not None:
+        h.setOptionValue("threads", threads)
+    return h
+
+
 class HighsSession:
     """A HiGHS instance holding one :class:`Mip`, solvable repeatedly after small changes."""
 
@@ -373,12 +390,7 @@ class HighsSession:
         import highspy  # noqa: PLC0415 - heavy import, only when solving
 
         self.mip = mip
-        self.h = _new_highs()
-        self.h.setOptionValue("output_flag", False)  # noqa: FBT003
-        if threads is None:  # batch workers: one thread each (KANGLE_SOLVER_THREADS=1)
-            threads = settings.solver_threads()
-        if threads is not None:
-            self.h.setOptionValue("threads", threads)
+        self.h = quiet_highs(threads)
         if not mip.presolve:  # covering models: HiGHS presolve costs more than it saves
             self.h.setOptionValue("presolve", "off")
         for key, value in mip.highs_options.items():

@@ -33,7 +33,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from planning.models._mip import BoolArray, FloatArray, IntArray, _new_highs
+from planning.models._mip import BoolArray, FloatArray, IntArray, quiet_highs
 
 
 def cover_rows(a: sp.csr_matrix, need: BoolArray, fixed: BoolArray) -> sp.csr_matrix:
@@ -135,8 +135,7 @@ def _pdlp_duals(a: sp.csr_matrix, seconds: float) -> tuple[FloatArray, float] | 
     import highspy  # noqa: PLC0415 - heavy import, only when solving
 
     n, m = a.shape
-    h = _new_highs()
-    h.setOptionValue("output_flag", False)  # noqa: FBT003 - HiGHS option API
+    h = quiet_highs()  # the process's thread setting, like every HiGHS of the models
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = m, n
     lp.col_cost_ = np.ones(m)
