@@ -223,6 +223,7 @@ def test_center_radius_search_runs_checks_both_ways(monkeypatch):
         return out
 
     monkeypatch.setattr(rollout_model, "_check", spy_check)
+    monkeypatch.setattr(rollout_stages, "COVER_PROBES", False)  # the MIP checks decide
     for density, seed in CENTER_LAST_YEAR:
         data = make_instance(seed, n=12, m=8, density=density)
         rollout.solve_rollout(data, scenario_for("p_center", PHASES_COUNT), suggest=False)

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from planning.errors import PlanningError
+from planning.models._covers import CoverProbe
 from planning.models._dispatch import solve as solve_one_shot
 from planning.models._mip import BoolArray, IntArray
 from planning.models._nested import (
@@ -398,8 +399,14 @@ def _center_by_years(
     return (None if best is None else best[1]), bound, free_low
 
 
-#: Share of the time left that one radius check may take.
+#: Share of the time left that one radius check may take (MIP), one cover probe may take.
 CHECK_SHARE = 0.5
+COVER_SHARE = 0.5
+#: Whether the radius search probes by cover enumeration (:mod:`~planning.models._covers`)
+#: before its MIP checks.
+COVER_PROBES = True
+#: First cover probe at ``low * (1 + LADDER_STEP)``; the step doubles after each "no".
+LADDER_STEP = 0.02
 
 
 def _radius_search(  # noqa: PLR0917 - internal, one caller
@@ -421,6 +428,13 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
     upper end to that plan's radius, one proven
     impossible raises the lower end past it, one that did not finish stops the search (a
     feasible plan with the bound reached). Returns the plan, its status and the bound.
+
+    Before the MIP checks (``COVER_PROBES``), probes by cover enumeration
+    (:class:`~planning.models._covers.CoverProbe`) climb from the lower end (the first at
+    ``low * (1 + LADDER_STEP)``, the step doubling after each "no"): a probe at :math:`r`
+    that finds plans returns the least radius of all plans (every plan with a radius up to
+    :math:`r` is among its covers), proven at once; "no" raises the lower end; a probe
+    that runs out of time or covers hands over to the MIP checks from there.
     """
     p = s.prep
     big_u = s.unserved_penalty_min
@@ -442,6 +456,29 @@ def _radius_search(  # noqa: PLR0917 - internal, one caller
     status = "optimal"
     probe_top = False  # after a plan is found, first ask whether its radius is the least
     relax = True  # try the last-year relaxation first (until it decides nothing)
+    covers = CoverProbe.of(s, shortfall_cap) if COVER_PROBES else None
+    step = LADDER_STEP
+    while radii.size and covers is not None:
+        # probes by cover enumeration, from the lower end up (cheapest first): a "yes" is the
+        # least radius of all plans (proven); a "no" raises the lower end; undecided: MIP checks
+        r = float(
+            radii[min(int(np.searchsorted(radii, low * (1 + step), "right")), radii.size) - 1]
+        )
+        r = max(r, float(radii[0]))
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return best_y, "feasible", fixed_part + w_last * min(low, best_r)
+        found_c, y_c, r_c = covers.probe(r, time.perf_counter() + COVER_SHARE * left)
+        logger.info("radius probe %.3f min by covers (%d left): %s", r, radii.size, found_c)
+        if found_c is None:
+            break
+        if found_c and y_c is not None:
+            if r_c < best_r - 1e-9:
+                best_y, best_r = y_c, r_c
+            return best_y, "optimal", fixed_part + w_last * best_r
+        radii = radii[radii > r + 1e-9]
+        low = float(radii[0]) if radii.size else best_r
+        step *= 2.0
     while radii.size:
         r = float(radii[-1] if probe_top else radii[radii.size // 2])
         need = dem[base[dem] > r + 1e-9]

@@ -77,8 +77,10 @@ or MCLP without budgets (HiGHS) is also a nested facility location searched exac
 opening years): for the p-median first (half the time limit; the MIP continues from its plan
 if it does not finish), for the MCLP after a MIP that did not prove its plan; the better of
 the two valid bounds gives the gap. Uncapacitated p-center: a bound year by year from the
-one-shot models; when only the last year is free, a radius search whose checks are small
-cover MIPs with the milestones (:func:`~planning.models._stages.plan_stage`). Stage 2 starts from
+one-shot models; when only the last year is free, a radius search: probes that enumerate
+the last year's covers and order each into years (:mod:`planning.models._covers`), then,
+where those give up, small cover MIPs with the milestones
+(:func:`~planning.models._stages.plan_stage`). Stage 2 starts from
 a greedy plan (each year the site that best reduces the shortfall, then the model's value)
 improved by swaps (replace an opened site, exchange two opening years), or from the stage-1
 plan when the greedy one misses the shortfall. For uncapacitated p-median and p-center the

@@ -1,0 +1,165 @@
+"""Radius probes by cover enumeration (issue #16) checked against brute force.
+
+The cover search against every set of sites, the row reduction, the least shortfall over
+the orders of a last-year set against the model's own figures, a probe against every nested
+plan, and the p-center rollout with its probes against enumeration and the MIP checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from planning.models import _covers
+from planning.models import _stages as rollout_stages
+from planning.models._covers import CoverProbe, enumerate_covers, reduce_rows
+from planning.models._periods import setup, shortfall_of, true_values
+from planning.models._stages import orderings
+from planning.models.options import RolloutOptions
+from planning.results import rollout
+from tests.test_rollout import PHASES_COUNT, brute_force, make_instance, scenario_for
+from tests.test_rollout_nested import CENTER_LAST_YEAR
+
+
+def random_rows(seed: int, *, n_rows: int = 9, n_cand: int = 8, density: float = 0.3):
+    rng = np.random.default_rng(seed)
+    rows = rng.random((n_rows, n_cand)) < density
+    rows[np.arange(n_rows), rng.integers(0, n_cand, n_rows)] = True  # every row has one
+    return rows
+
+
+def k_covers(rows: np.ndarray, k: int) -> set[tuple[int, ...]]:
+    """Every set of exactly ``k`` candidates meeting every row."""
+    n_cand = rows.shape[1]
+    return {
+        c for c in itertools.combinations(range(n_cand), k) if rows[:, list(c)].any(axis=1).all()
+    }
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_cover_search_finds_every_cover(seed, k):
+    rows = random_rows(seed)
+    leaves = enumerate_covers(rows, k, deadline=float("inf"))
+    assert leaves is not None
+    assert len(set(leaves)) == len(leaves)  # no set twice
+    for leaf in leaves:  # every leaf is a cover within k sites
+        assert len(leaf) <= k
+        assert rows[:, list(leaf)].any(axis=1).all()
+    for cover in k_covers(rows, k):  # every k-set cover contains a leaf
+        assert any(set(leaf) <= set(cover) for leaf in leaves)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_row_reduction_keeps_the_covers(seed):
+    rows = random_rows(seed, n_rows=12, density=0.4)
+    reduced = reduce_rows(rows)
+    assert reduced.shape[0] <= rows.shape[0]
+    for k in (1, 2, 3):
+        assert k_covers(reduced, k) == k_covers(rows, k)
+
+
+def center_setup(density: float, seed: int):
+    data = make_instance(seed, n=12, m=8, density=density)
+    scenario = scenario_for("p_center", PHASES_COUNT, gamma=2.0)
+    return data, setup(data, RolloutOptions.from_scenario(scenario), None)
+
+
+def every_plan(s):
+    """Every nested plan opening its full number of sites each year."""
+    k = min(sum(int(ph.new_sites or 0) for ph in s.periods), s.nc)
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    for last in itertools.combinations(range(s.nc), k):
+        yield from orderings(np.array(last, dtype=np.int64), slots, s.nc, limit=10**6)
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR)
+def test_least_shortfall_equals_the_best_order(density, seed):
+    _, s = center_setup(density, seed)
+    probe = CoverProbe.of(s, 1.0)
+    assert probe is not None
+    slots = [int(ph.new_sites or 0) for ph in s.periods]
+    k = probe.sizes[-1]
+    lasts = list(itertools.combinations(range(s.nc), k))[:40]
+    many = probe.least_shortfalls(np.array(lasts, dtype=np.int64))
+    for last, batch in zip(lasts, many, strict=True):
+        best = min(
+            shortfall_of(s, y)
+            for y in orderings(np.array(last, dtype=np.int64), slots, s.nc, limit=10**6)
+        )
+        short, chain = probe.least_shortfall(last)
+        assert short == pytest.approx(best, abs=1e-12)
+        assert batch == pytest.approx(best, abs=1e-12)
+        y = np.zeros((s.n_periods, s.nc), dtype=bool)
+        for t, sites in enumerate(chain):
+            y[t, list(sites)] = True
+        assert shortfall_of(s, y) == pytest.approx(best, abs=1e-12)
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR)
+def test_probe_equals_every_nested_plan(density, seed):
+    _, s = center_setup(density, seed)
+    plans = [(shortfall_of(s, y), true_values(s, y)[-1], y) for y in every_plan(s)]
+    least_short = min(p[0] for p in plans)
+    for cap in (least_short + 1e-7, least_short + 0.25):
+        probe = CoverProbe.of(s, cap)
+        radii = sorted({p[1] for p in plans})
+        for r in [*radii[:: max(1, len(radii) // 6)], radii[0] - 1e-3, radii[-1]]:
+            within = [p for p in plans if p[0] <= cap and p[1] <= r + 1e-9]
+            found, y, r_found = probe.probe(r, float("inf"))
+            assert found is not None
+            if not within:
+                assert found is False
+                continue
+            assert found is True
+            assert r_found == pytest.approx(min(p[1] for p in within), abs=1e-9)
+            assert shortfall_of(s, y) <= cap
+            assert true_values(s, y)[-1] == pytest.approx(r_found, abs=1e-12)
+
+
+def test_probe_out_of_time_decides_nothing():
+    _, s = center_setup(*CENTER_LAST_YEAR[0])
+    probe = CoverProbe.of(s, 1.0)
+    assert probe.probe(1e6, deadline=0.0)[0] is None  # deadline passed: nothing decided
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR)
+@pytest.mark.parametrize("probes", [True, False])
+def test_center_rollout_with_and_without_probes_equals_enumeration(
+    density, seed, probes, monkeypatch
+):
+    data = make_instance(seed, n=12, m=8, density=density)
+    scenario = scenario_for("p_center", PHASES_COUNT, gamma=2.0)
+    calls: list[bool | None] = []
+    original = CoverProbe.probe
+
+    def spy(self, r, deadline):
+        out = original(self, r, deadline)
+        calls.append(out[0])
+        return out
+
+    monkeypatch.setattr(rollout_stages, "COVER_PROBES", probes)
+    monkeypatch.setattr(CoverProbe, "probe", spy)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-9)
+    if probes:
+        assert calls and None not in calls
+    else:
+        assert not calls
+
+
+@pytest.mark.parametrize(("density", "seed"), CENTER_LAST_YEAR[:3])
+def test_center_rollout_when_probes_give_up_stays_exact(density, seed, monkeypatch):
+    # the probes run out of covers at once: the MIP checks take over from where they stopped
+    data = make_instance(seed, n=12, m=8, density=density)
+    scenario = scenario_for("p_center", PHASES_COUNT, gamma=2.0)
+    monkeypatch.setattr(_covers, "MAX_COVERS", 0)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(best["objective"], rel=1e-9)
