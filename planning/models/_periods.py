@@ -252,12 +252,21 @@ def coverage_terms(
     site_col = s.site_col(y0, t)
     terms = Terms()
     if not s.capacitated:
-        demand = np.unique(pi[p.weight[pi] > 0])
+        # points with the same sites in reach share one column (their patients summed): the
+        # same model and LP, fewer rows
+        rep, group_w = _same_sites(p.n, pi[p.weight[pi] > 0], pj[p.weight[pi] > 0], p.weight)
+        keep = np.isin(pi, rep)
         z, dem, always = cover_link(
-            mb, site_col, pi, pj, demand, prefix=f"z{tag}_{t}", family=f"cover{tag}_{t}"
+            mb,
+            site_col,
+            pi[keep],
+            pj[keep],
+            rep,
+            prefix=f"z{tag}_{t}",
+            family=f"cover{tag}_{t}",
         )
-        terms.const += float(p.weight[demand[always]].sum())
-        terms.add(z, p.weight[dem])
+        terms.const += float(group_w[rep[always]].sum())
+        terms.add(z, group_w[dem])
         return terms
     sel = p.weight[pi] > 0
     if sel.any():
@@ -274,6 +283,29 @@ def coverage_terms(
         )
         terms.add(a.x, p.weight[pi[sel]])
     return terms
+
+
+def _same_sites(
+    n: int, pi: IntArray, pj: IntArray, weight: FloatArray
+) -> tuple[IntArray, FloatArray]:
+    """Group demand points by their set of sites in ``(pi, pj)``.
+
+    Returns the first point of each group (sorted) and, per point position, the patients of
+    the group it represents (0 elsewhere).
+    """
+    order = np.lexsort((pj, pi))
+    pi, pj = pi[order], pj[order]
+    group_w = np.zeros(n)
+    if pi.size == 0:
+        return np.zeros(0, dtype=np.int64), group_w
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    ends = np.r_[starts[1:], pi.size]
+    first: dict[bytes, int] = {}
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        i = int(pi[a])
+        r = first.setdefault(pj[a:b].tobytes(), i)
+        group_w[r] += float(weight[i])
+    return np.array(sorted(first.values()), dtype=np.int64), group_w
 
 
 def distance_terms(

@@ -645,8 +645,15 @@ def solve_rollout_plan(
     )
 
 
-#: HiGHS options of the coverage plan stage when it starts from a plan.
-PLAN_WARM_OPTIONS: dict[str, bool | int | float | str] = {"mip_heuristic_effort": 0.0}
+#: HiGHS options of the coverage plan stage when it starts from a plan: no primal heuristics
+#: (on the Putian demo its sub-MIPs took a third of the time, the start being within 0.1 %).
+PLAN_WARM_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
 
 
 def _solve_plan(
