@@ -1,8 +1,10 @@
-"""Radius probes by cover enumeration (issue #16) checked against brute force.
+"""Rollout speed-ups of issue #16 (evening) checked against brute force.
 
-The cover search against every set of sites, the row reduction, the least shortfall over
-the orders of a last-year set against the model's own figures, a probe against every nested
-plan, and the p-center rollout with its probes against enumeration and the MIP checks.
+p-center: the cover search against every set of sites, the row reduction, the least
+shortfall over the orders of a last-year set against the model's own figures, a probe
+against every nested plan, and the rollout with its probes against enumeration and the MIP
+checks. p-median: the year-by-year start (a plan within the cap, never below the optimum)
+and the rollout that starts from it against enumeration.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from planning.models import _stages as rollout_stages
 from planning.models._covers import CoverProbe, enumerate_covers, reduce_rows
 from planning.models._periods import setup, shortfall_of, true_values
 from planning.models._stages import orderings
+from planning.models._yearly import yearly_start
 from planning.models.options import RolloutOptions
 from planning.results import rollout
 from tests.test_rollout import PHASES_COUNT, brute_force, make_instance, scenario_for
@@ -163,3 +166,49 @@ def test_center_rollout_when_probes_give_up_stays_exact(density, seed, monkeypat
     best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
     assert res.status == "optimal"
     assert res.objective == pytest.approx(best["objective"], rel=1e-9)
+
+
+# ------------------------------------------------------------------ p-median: year-by-year start
+PHASES_PAIRS = [
+    {"year": 2023, "new_sites": 2, "county_share_target": 0.4, "patient_share_target": 0.3},
+    {"year": 2024, "new_sites": 1, "county_share_target": 0.6, "patient_share_target": 0.45},
+    {"year": 2025, "new_sites": 3, "county_share_target": 0.8, "patient_share_target": 0.6},
+]
+
+
+@pytest.mark.parametrize("phases", [PHASES_COUNT, PHASES_PAIRS])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_yearly_start_is_a_plan_within_the_cap_never_below_the_optimum(seed, phases):
+    data = make_instance(seed, n=10, m=7)
+    scenario = scenario_for("p_median", phases, n_facilities=7)
+    s = setup(data, RolloutOptions.from_scenario(scenario), None)
+    best = brute_force(data, scenario, s.unserved_penalty_min)
+    for cap in (best["shortfall"] * (1 + 1e-6) + 1e-7, 1.0):
+        y = yearly_start(s, cap, deadline=float("inf"))
+        if y is None:
+            continue
+        assert (y[:-1] <= y[1:]).all()  # sites stay open
+        for t, ph in enumerate(s.periods):
+            opened = int(y[t].sum()) - (int(y[t - 1].sum()) if t else 0)
+            assert opened <= ph.new_sites
+        assert shortfall_of(s, y) <= cap
+        value = float(np.dot(s.weights, true_values(s, y)))
+        if cap < 1.0:
+            assert value >= best["objective"] - 1e-6 * best["objective"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_median_rollout_with_the_yearly_start_equals_enumeration(seed):
+    data = make_instance(seed, n=10, m=7)
+    scenario = scenario_for("p_median", PHASES_PAIRS, n_facilities=7)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-7)
+
+
+def test_yearly_start_out_of_time_gives_nothing():
+    data = make_instance(1, n=10, m=7)
+    s = setup(data, RolloutOptions.from_scenario(scenario_for("p_median", PHASES_PAIRS)), None)
+    assert yearly_start(s, 1.0, deadline=0.0) is None

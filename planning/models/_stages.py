@@ -37,6 +37,7 @@ from planning.models._periods import (
     shortfall_of,
     true_values,
 )
+from planning.models._yearly import yearly_start
 from planning.models.base import ModelInput, Solution
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ EXACT_MODELS: frozenset[str] = frozenset({"mclp", "p_median", "p_center"})
 #: its plan (MCLP).
 NESTED_FIRST_SHARE = 1.0
 NESTED_AFTER_SHARE = 0.15
+#: Share of the time limit the year-by-year start of the p-median may take
+#: (:func:`~planning.models._yearly.yearly_start`).
+YEARLY_SHARE = 0.1
 
 
 def plan_stage(
@@ -187,7 +191,10 @@ def plan_stage(
     o = opening_periods(start_y)
     found: NestedResult | None = None
     if s.kind == "p_median":
-        share = NESTED_FIRST_SHARE * limit
+        alt = yearly_start(s, shortfall_cap, deadline=t0 + YEARLY_SHARE * limit)
+        if alt is not None and prob.value(opening_periods(alt)) < prob.value(o):
+            o = opening_periods(alt)
+        share = NESTED_FIRST_SHARE * limit - (time.perf_counter() - t0)
         found = solve_nested(
             prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=share
         )

@@ -74,8 +74,9 @@ orderings into years of the last year's one-shot MCLP plan meets that bound plus
 patients the one-shot MCLP's proven bound cannot reach. Stage 2 of an uncapacitated p-median
 or MCLP without budgets (HiGHS) is also a nested facility location searched exactly by
 :mod:`planning.models._nested` (Lagrangian bound over opening slots, branch-and-bound over
-opening years): for the p-median first (half the time limit; the MIP continues from its plan
-if it does not finish), for the MCLP after a MIP that did not prove its plan; the better of
+opening years): for the p-median first, from the better of the warm start and a plan built
+year by year with each year's new sites chosen exactly (:mod:`planning.models._yearly`), for
+the MCLP after a MIP that did not prove its plan; the better of
 the two valid bounds gives the gap. Uncapacitated p-center: a bound year by year from the
 one-shot models; when only the last year is free, a radius search: probes that enumerate
 the last year's covers and order each into years (:mod:`planning.models._covers`), then,
