@@ -19,7 +19,7 @@ from planning.models import _stages as rollout_stages
 from planning.models._covers import CoverProbe, enumerate_covers, reduce_rows
 from planning.models._periods import setup, shortfall_of, true_values
 from planning.models._stages import orderings
-from planning.models._yearly import yearly_start
+from planning.models._yearly import milestone_bound, yearly_start
 from planning.models.options import RolloutOptions
 from planning.results import rollout
 from tests.test_rollout import PHASES_COUNT, brute_force, make_instance, scenario_for
@@ -212,3 +212,42 @@ def test_yearly_start_out_of_time_gives_nothing():
     data = make_instance(1, n=10, m=7)
     s = setup(data, RolloutOptions.from_scenario(scenario_for("p_median", PHASES_PAIRS)), None)
     assert yearly_start(s, 1.0, deadline=0.0) is None
+
+
+PHASES_SMALL = [
+    {"year": 2023, "new_sites": 2, "county_share_target": 0.4, "patient_share_target": 0.35},
+    {"year": 2024, "new_sites": 1, "county_share_target": 0.6, "patient_share_target": 0.5},
+    {"year": 2025, "new_sites": 2, "county_share_target": 0.8, "patient_share_target": 0.7},
+]
+
+
+@pytest.mark.parametrize("phases", [PHASES_COUNT, PHASES_PAIRS, PHASES_SMALL])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("gamma", [1.0, 2.0])
+def test_milestone_bound_never_exceeds_the_optimum(seed, phases, gamma):
+    data = make_instance(seed, n=10, m=7)
+    scenario = scenario_for("p_median", phases, gamma=gamma, n_facilities=7)
+    s = setup(data, RolloutOptions.from_scenario(scenario), None)
+    best = brute_force(data, scenario, s.unserved_penalty_min)
+    opt = best["objective"]
+    cap = best["shortfall"] * (1 + 1e-6) + 1e-7
+    exact = all(ph["new_sites"] <= 2 for ph in phases)
+    for upper in (opt, 1.5 * opt, 10 * opt):
+        for deadline in (float("inf"), 0.0):
+            bound = milestone_bound(s, cap, upper=upper, deadline=deadline)
+            assert bound is not None
+            assert bound <= opt + 1e-9 * opt
+            if exact and upper == opt and deadline == float("inf"):
+                # every year enumerated: the search reaches the optimum itself
+                assert bound == pytest.approx(opt, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_median_rollout_with_the_milestone_bound_equals_enumeration(seed):
+    data = make_instance(seed, n=10, m=7)
+    scenario = scenario_for("p_median", PHASES_SMALL, n_facilities=7)
+    res = rollout.solve_rollout(data, scenario, suggest=False)
+    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
+    assert res.status == "optimal"
+    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
+    assert res.objective == pytest.approx(best["objective"], rel=1e-7)

@@ -37,7 +37,7 @@ from planning.models._periods import (
     shortfall_of,
     true_values,
 )
-from planning.models._yearly import yearly_start
+from planning.models._yearly import milestone_bound, yearly_start
 from planning.models.base import ModelInput, Solution
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,9 @@ NESTED_AFTER_SHARE = 0.15
 #: Share of the time limit the year-by-year start of the p-median may take
 #: (:func:`~planning.models._yearly.yearly_start`).
 YEARLY_SHARE = 0.1
+#: Share of the time limit the p-median's first-year bound may take
+#: (:func:`~planning.models._yearly.milestone_bound`).
+BOUND_SHARE = 0.1
 
 
 def plan_stage(
@@ -194,17 +197,29 @@ def plan_stage(
         alt = yearly_start(s, shortfall_cap, deadline=t0 + YEARLY_SHARE * limit)
         if alt is not None and prob.value(opening_periods(alt)) < prob.value(o):
             o = opening_periods(alt)
-        share = NESTED_FIRST_SHARE * limit - (time.perf_counter() - t0)
-        found = solve_nested(
-            prob, start=o, accept=accept, margin=margin(prob.value(o)), time_limit_s=share
+        first = milestone_bound(
+            s,
+            shortfall_cap,
+            upper=prob.value(o),
+            deadline=t0 + (YEARLY_SHARE + BOUND_SHARE) * limit,
         )
+        share = NESTED_FIRST_SHARE * limit - (time.perf_counter() - t0)
+        start_value = prob.value(o)
+        if first is not None and start_value - first <= margin(start_value) and accept(o):
+            # the first-year bound proves the start: no search needed
+            found = NestedResult(finished=True, o=o, value=start_value, bound=first, nodes=0)
+        else:
+            found = solve_nested(
+                prob, start=o, accept=accept, margin=margin(start_value), time_limit_s=share
+            )
         o = found.o
-        if found.finished:
+        low = max(found.bound, -math.inf if first is None else first)
+        if found.finished or found.value - low <= margin(found.value):  # proven
             return nested_out(s, prob, found, time.perf_counter() - t0)
         if NESTED_FIRST_SHARE >= 1.0:  # no time left for a MIP: the search's plan and gap
             y = nested_plan(o, s.n_periods)
             values = nested_values(s, prob, o)
-            own = max(found.value - found.bound, 0.0) / max(abs(found.value), 1e-10)
+            own = max(found.value - low, 0.0) / max(abs(found.value), 1e-10)
             return y, values, "feasible", own, time.perf_counter() - t0, "lagrangian", 0
         start_y = nested_plan(o, s.n_periods)
     mip_limit = limit - (time.perf_counter() - t0)
