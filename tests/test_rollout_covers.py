@@ -234,9 +234,15 @@ def test_milestone_bound_never_exceeds_the_optimum(seed, phases, gamma):
     exact = all(ph["new_sites"] <= 2 for ph in phases)
     for upper in (opt, 1.5 * opt, 10 * opt):
         for deadline in (float("inf"), 0.0):
-            bound = milestone_bound(s, cap, upper=upper, deadline=deadline)
-            assert bound is not None
+            got = milestone_bound(s, cap, upper=upper, deadline=deadline)
+            assert got is not None
+            bound, plan = got
             assert bound <= opt + 1e-9 * opt
+            if plan is not None:  # a plan of its search: within the cap, below the upper end
+                assert (plan[:-1] <= plan[1:]).all()
+                assert shortfall_of(s, plan) <= cap
+                value = float(np.dot(s.weights, true_values(s, plan)))
+                assert opt - 1e-9 * opt <= value < upper
             if exact and upper == opt and deadline == float("inf"):
                 # every year enumerated: the search reaches the optimum itself
                 assert bound == pytest.approx(opt, rel=1e-6)

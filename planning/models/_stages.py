@@ -197,12 +197,17 @@ def plan_stage(
         alt = yearly_start(s, shortfall_cap, deadline=t0 + YEARLY_SHARE * limit)
         if alt is not None and prob.value(opening_periods(alt)) < prob.value(o):
             o = opening_periods(alt)
-        first = milestone_bound(
+        got = milestone_bound(
             s,
             shortfall_cap,
             upper=prob.value(o),
             deadline=t0 + (YEARLY_SHARE + BOUND_SHARE) * limit,
         )
+        first = None if got is None else got[0]
+        if got is not None and got[1] is not None:  # the bound's search found a better plan
+            alt_o = opening_periods(got[1])
+            if accept(alt_o) and prob.value(alt_o) < prob.value(o):
+                o = alt_o
         share = NESTED_FIRST_SHARE * limit - (time.perf_counter() - t0)
         start_value = prob.value(o)
         if first is not None and start_value - first <= margin(start_value) and accept(o):

@@ -30,7 +30,7 @@ from planning.models._mip import BoolArray, FloatArray, IntArray
 from planning.models._periods import Setup, nearest_minutes, shortfall_of, true_values
 
 #: First years tried.
-STARTS = 20
+STARTS = 5
 
 
 class _Years:
@@ -46,6 +46,7 @@ class _Years:
         self.reach = np.zeros((p.n, s.nc), dtype=bool)
         near = ok & (p.pt <= s.milestone_threshold + 1e-9)
         self.reach[p.pi[near], s.cand_of[p.pj[near]]] = True
+        self.reach_f = self.reach.astype(float)
         self.base = nearest_minutes(s, p.fixed)
         self.base_reach = self.base <= s.milestone_threshold + 1e-9
         county_pos = {c: k for k, c in enumerate(s.county_ids)}
@@ -71,48 +72,44 @@ class _Years:
             r0 |= self.reach[:, j]
             has0[self.county[j]] = True
         free = np.setdiff1d(np.arange(s.nc), np.asarray(open_, dtype=np.int64))
+        w = s.prep.weight
         if k == 0 or free.size == 0:
-            short, cost = self._rate(t, d0[:, None], r0[:, None], has0[None, :])
-            return short, cost, np.zeros((1, 0), dtype=np.int64)
+            short = self._short(t, np.array([w @ r0]), has0[None, :])
+            return short, np.array([w @ d0]), np.zeros((1, 0), dtype=np.int64)
         if k == 1 or free.size == 1:
-            d1 = np.minimum(d0[:, None], self.dist[:, free])
-            r1 = r0[:, None] | self.reach[:, free]
+            covered = w @ r0 + (w * ~r0) @ self.reach_f[:, free]
             has1 = np.repeat(has0[None, :], free.size, axis=0)
             has1[np.arange(free.size), self.county[free]] = True
-            short, cost = self._rate(t, d1, r1, has1)
-            return short, cost, free[:, None]
+            cost = w @ np.minimum(d0[:, None], self.dist[:, free])
+            return self._short(t, covered, has1), cost, free[:, None]
         shorts, costs, adds = [], [], []
         for a in free.tolist():
             bs = free[free > a]
             if bs.size == 0:
                 continue
-            d1 = np.minimum(np.minimum(d0, self.dist[:, a])[:, None], self.dist[:, bs])
-            r1 = (r0 | self.reach[:, a])[:, None] | self.reach[:, bs]
+            ra = r0 | self.reach[:, a]
+            covered = w @ ra + (w * ~ra) @ self.reach_f[:, bs]
             has1 = np.repeat(has0[None, :], bs.size, axis=0)
             has1[:, self.county[a]] = True
             has1[np.arange(bs.size), self.county[bs]] = True
-            short, cost = self._rate(t, d1, r1, has1)
-            shorts.append(short)
-            costs.append(cost)
+            shorts.append(self._short(t, covered, has1))
+            costs.append(w @ np.minimum(np.minimum(d0, self.dist[:, a])[:, None], self.dist[:, bs]))
             adds.append(np.column_stack([np.full(bs.size, a), bs]))
         return np.concatenate(shorts), np.concatenate(costs), np.concatenate(adds)
 
-    def _rate(
-        self, t: int, d1: FloatArray, r1: BoolArray, has1: BoolArray
-    ) -> tuple[FloatArray, FloatArray]:
-        """Year ``t``'s shortfall and patient-minutes of options (columns of ``d1``, ``r1``)."""
+    def _short(self, t: int, covered: FloatArray, has1: BoolArray) -> FloatArray:
+        """Year ``t``'s shortfall of options: patients within reach, counties with a site."""
         s = self.s
         ph = s.periods[t]
-        w = s.prep.weight
-        total_w = float(w.sum())
-        short = np.zeros(d1.shape[1])
+        total_w = float(s.prep.weight.sum())
+        short = np.zeros(covered.size)
         if ph.county_share_target > 0 and s.county_ids:
             n_c = len(s.county_ids)
             need = s.county_need(ph.county_share_target)
             short += np.maximum(need - has1[:, :n_c].sum(axis=1), 0) / n_c
         if ph.patient_share_target > 0 and total_w > 0:
-            short += np.maximum(ph.patient_share_target * total_w - w @ r1, 0.0) / total_w
-        return short, w @ d1
+            short += np.maximum(ph.patient_share_target * total_w - covered, 0.0) / total_w
+        return short
 
 
 def _ranked(short: FloatArray, cost: FloatArray) -> IntArray:
@@ -185,7 +182,7 @@ BOUND_ITERATIONS = 150
 
 def milestone_bound(
     s: Setup, shortfall_cap: float, *, upper: float, deadline: float
-) -> float | None:
+) -> tuple[float, BoolArray | None] | None:
     r"""Return a lower bound on the p-median plan stage that sees the first year's milestones.
 
     Every plan within the cap opens a first-year set :math:`P` (:math:`K_1 \le 2` new sites)
@@ -208,8 +205,10 @@ def milestone_bound(
     The first-year sets whose bound is below ``upper`` (a plan's value) are then branched on
     the same way: each second-year set (at most two new sites) that keeps the shortfall
     within the cap, the years after by their Lagrangian bounds, and so on; the last year's
-    sets are evaluated exactly. A branch replaces its set's bound by the least of its own
-    (the larger of the two is kept; both are valid). ``None`` when it does not apply (see
+    sets are evaluated exactly, and the best of them below ``upper`` becomes the new upper
+    end (a branch-and-bound). A branch replaces its set's bound by the least of its own (the
+    larger of the two is kept; both are valid). Returns the bound and the best plan found
+    below ``upper`` (``None``: none); ``None`` when it does not apply (see
     :func:`yearly_start`) or the first year opens more than two sites.
     """
     p = s.prep
@@ -246,8 +245,15 @@ def milestone_bound(
         upper=upper,
         deadline=deadline,
     )
-    got = search.least(0, [], 0.0, 0.0, base, [lam0] * s.n_periods)
-    return None if got is None else got
+    got = search.least(0, [], 0.0, 0.0, base, [lam0] * s.n_periods, ())
+    if got is None:
+        return None
+    plan = None
+    if search.best is not None:
+        plan = np.zeros((s.n_periods, s.nc), dtype=bool)
+        for t, sites in enumerate(search.best):
+            plan[t, list(sites)] = True
+    return got, plan
 
 
 @dataclass
@@ -260,8 +266,9 @@ class _YearSearch:
     sizes: list[int]
     later: list[float]  # per year, the county counting bound of its shortfall
     cap: float
-    upper: float
+    upper: float  # the best plan's value: lowered by the plans the search completes
     deadline: float
+    best: list[tuple[int, ...]] | None = None  # open candidates of each year of that plan
 
     def least(  # noqa: PLR0917 - internal recursion
         self,
@@ -271,6 +278,7 @@ class _YearSearch:
         short: float,
         fallback: FloatArray,
         lams: list[FloatArray],
+        chain: tuple[tuple[int, ...], ...],
     ) -> float | None:
         """Least bound of the plans whose years before ``t`` open ``open_`` (``None``: n/a).
 
@@ -288,8 +296,12 @@ class _YearSearch:
             return math.inf  # no plan within the cap continues this way
         adds, short_t = adds[ok], short_t[ok]
         fixed = value + float(s.weights[t]) * cost_t[ok]
-        if t == n_t - 1:
-            return float(fixed.min())  # complete plans: exact
+        if t == n_t - 1:  # complete plans: exact
+            a = int(np.argmin(fixed))
+            if fixed[a] < self.upper:
+                self.upper = float(fixed[a])
+                self.best = [*chain, (*open_, *adds[a].tolist())]
+            return float(fixed[a])
         rows = np.vstack(
             [
                 np.minimum(fallback, self.cost[:, r].min(axis=1)) if r.size else fallback
@@ -315,6 +327,7 @@ class _YearSearch:
                 short + float(short_t[a]),
                 rows[a],
                 lams_t,
+                (*chain, (*open_, *adds[a].tolist())),
             )
             if deeper is not None:
                 totals[a] = max(totals[a], deeper)
