@@ -325,6 +325,9 @@ class CoverProbe:
         rows = self.dist[self.base > r + 1e-9] <= r + 1e-9
         if rows.shape[0] and not rows.any(axis=1).all():
             return np.zeros((0, self.sizes[-1]), dtype=np.int64)  # a point out of reach
+        rows = np.unique(rows, axis=0)
+        if rows.shape[0] > 4 * MAX_ROWS:  # the reduction alone would take too long
+            return None
         rows = reduce_rows(rows)
         if rows.shape[0] > MAX_ROWS:
             return None

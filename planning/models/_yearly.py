@@ -25,12 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from planning.models._branch import subgradient
-from planning.models._heuristic import MAX_DENSE_CELLS
 from planning.models._mip import BoolArray, FloatArray, IntArray
 from planning.models._periods import Setup, nearest_minutes, shortfall_of, true_values
 
 #: First years tried.
 STARTS = 5
+#: Largest points x candidates x candidates the pair enumeration takes on (the Putian demo:
+#: 36 M; a year's pairs cost about that many operations).
+MAX_PAIR_WORK = 400_000_000
+#: Largest options x points a level of the bound's search keeps (memory).
+MAX_LEVEL_CELLS = 30_000_000
 
 
 class _Years:
@@ -124,7 +128,7 @@ def yearly_start(s: Setup, shortfall_cap: float, *, deadline: float) -> BoolArra
         s.capacitated
         or s.kind != "p_median"
         or s.nc == 0
-        or p.n * s.nc > MAX_DENSE_CELLS
+        or p.n * s.nc * s.nc > MAX_PAIR_WORK
         or s.cap_total_budget is not None
         or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
     ):
@@ -217,7 +221,7 @@ def milestone_bound(
         or s.kind != "p_median"
         or s.nc == 0
         or s.n_periods < 2
-        or p.n * s.nc > MAX_DENSE_CELLS
+        or p.n * s.nc * s.nc > MAX_PAIR_WORK
         or s.cap_total_budget is not None
         or any(ph.new_sites is None or ph.budget is not None for ph in s.periods)
     ):
@@ -296,6 +300,8 @@ class _YearSearch:
             return math.inf  # no plan within the cap continues this way
         adds, short_t = adds[ok], short_t[ok]
         fixed = value + float(s.weights[t]) * cost_t[ok]
+        if t < n_t - 1 and adds.shape[0] * fallback.size > MAX_LEVEL_CELLS:
+            return None if t == 0 else self._lagrangian(t, value, fallback, lams)
         if t == n_t - 1:  # complete plans: exact
             a = int(np.argmin(fixed))
             if fixed[a] < self.upper:
