@@ -3,7 +3,9 @@
 Used by :mod:`planning.models.rollout` (see its Notes, "Solving"): stage 1 of an LSCP rollout
 from the last year's one-shot MCLP plan ordered into years (:func:`shortfall_by_years`), and
 stage 2 of an uncapacitated p-median or MCLP rollout by the exact nested search of
-:mod:`planning.models._nested` next to the MIP (:func:`plan_stage`).
+:mod:`planning.models._nested` next to the MIP (:func:`plan_stage`; the p-median from the
+year-by-year start and bound of :mod:`planning.models._yearly`), and of an uncapacitated
+p-center by radius probes (:mod:`planning.models._covers`) and cover MIPs.
 """
 
 from __future__ import annotations

@@ -76,8 +76,8 @@ or MCLP without budgets (HiGHS) is also a nested facility location searched exac
 :mod:`planning.models._nested` (Lagrangian bound over opening slots, branch-and-bound over
 opening years): for the p-median first, from the better of the warm start and a plan built
 year by year, which a bound that sees the milestones may prove before the search runs
-(:mod:`planning.models._yearly`); for the MCLP after a MIP that did not prove its plan; the better of
-the two valid bounds gives the gap. Uncapacitated p-center: a bound year by year from the
+(:mod:`planning.models._yearly`); for the MCLP after a MIP that did not prove its plan; the
+better of the two valid bounds gives the gap. Uncapacitated p-center: a bound year by year from the
 one-shot models; when only the last year is free, a radius search: probes that enumerate
 the last year's covers and order each into years (:mod:`planning.models._covers`), then,
 where those give up, small cover MIPs with the milestones
