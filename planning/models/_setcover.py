@@ -21,8 +21,12 @@ therefore only weaken the bound, never make it invalid.
 
 Plans. Greedy cover (most unserved rows first), then redundant sites removed
 (:func:`remove_redundant`); a second greedy weighs rows by the multipliers (Beasley's
-Lagrangian heuristic). A plan from here is never a proof by itself: ``optimal`` needs a
-bound equal to its size.
+Lagrangian heuristic). :func:`improve_cover` then searches large neighbourhoods of the
+plan: the sites of a region (a site and the open sites sharing most rows with it) are
+closed, and the fewest sites serving the rows left unserved are found by a small exact MIP;
+the region grows when no region of the current size improves the plan, up to the whole
+instance. A plan from here is never a proof by itself: ``optimal`` needs a bound equal to
+its size.
 """
 
 from __future__ import annotations
@@ -320,3 +324,86 @@ def decide_cover(
     if a.shape[0] == 0:
         return np.zeros(a.shape[1], dtype=bool), False
     return None, False
+
+
+def improve_cover(
+    a: sp.csr_matrix,
+    plan: BoolArray,
+    end_time: float,
+    *,
+    size: int = 10,
+    sub_limit_s: float = 3.0,
+    reserve_s: float = 0.0,
+    seed: int = 0,
+) -> tuple[BoolArray, int]:
+    """Large-neighbourhood search from the cover ``plan`` of every row of ``a`` until ``end_time``.
+
+    A region is a site of the plan and the ``size - 1`` open sites sharing most rows with it;
+    its sites are closed and the rows no other open site serves are covered again by the
+    fewest sites (:func:`subset_cover_mip`, at most ``sub_limit_s`` seconds), kept when fewer
+    than the region's. Every site of the plan is a region's seed once per round (random
+    order); after a round without improvement the regions grow by half ``size``. A region
+    already solved to optimality with the same unserved rows is not solved again. Once a
+    region would hold the whole plan, the last step is the MIP on all rows with the time left
+    minus ``reserve_s`` (HiGHS's overshoot on a large MIP).
+
+    Returns the best cover found (redundant sites removed) and a lower bound on the fewest
+    sites covering ``a``: the whole-instance MIP's proven bound, else 0 (a region's optimum
+    proves nothing about the whole).
+    """
+    n, m = a.shape
+    none = np.zeros(m, dtype=bool)
+    plan = remove_redundant(a, plan, none)
+    if n == 0:
+        return plan, 0
+    at = sp.csr_matrix(a.T)
+    rng = np.random.default_rng(seed)
+    solved: set[bytes] = set()
+    queue: list[int] = []
+    k = max(size, 2)
+    improved = False
+    rounds = 0
+    while time.perf_counter() < end_time - 0.05:
+        sites = np.flatnonzero(plan)
+        if k >= sites.size:  # the region is the whole plan: the MIP on every row
+            seconds = end_time - time.perf_counter() - reserve_s
+            if seconds < 0.05:
+                break
+            got, bound = subset_cover_mip(a, np.arange(n, dtype=np.int64), seconds)
+            if got is not None and _covers(a, got) and got.sum() < plan.sum():
+                plan = remove_redundant(a, got, none)
+            return plan, bound
+        if not queue:
+            if rounds and not improved:
+                k += max(size // 2, 1)  # a round without gain: larger regions
+            queue = rng.permutation(sites).tolist()
+            improved = False
+            rounds += 1
+            continue
+        j = queue.pop()
+        if not plan[j]:
+            continue
+        shared = np.asarray((at[sites] @ at[j].T).todense()).ravel()
+        region = np.sort(sites[np.argsort(-shared, kind="stable")[:k]])
+        others = plan.copy()
+        others[region] = False
+        rows = np.flatnonzero(np.asarray(a @ others.astype(np.float64)).ravel() < 0.5)
+        key = region.tobytes() + rows.tobytes()
+        if key in solved:
+            continue
+        seconds = min(sub_limit_s, end_time - time.perf_counter())
+        got, bound = subset_cover_mip(a, rows, seconds)
+        if got is not None and got.sum() < region.size:
+            trial = others | got
+            if _covers(a, trial):
+                plan = remove_redundant(a, trial, none)
+                improved = True
+                continue
+        if bound >= region.size:  # no fewer sites serve these rows: do not ask again
+            solved.add(key)
+    return plan, 0
+
+
+def _covers(a: sp.csr_matrix, plan: BoolArray) -> bool:
+    """Whether ``plan`` serves every row of ``a``."""
+    return bool((np.asarray(a @ plan.astype(np.float64)).ravel() > 0.5).all())
