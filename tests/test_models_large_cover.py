@@ -24,6 +24,7 @@ from planning.models._setcover import (
     decide_cover,
     improve_cover,
     lagrangian_cover,
+    reduce_dominated,
     remove_redundant,
     weighted_greedy,
 )
@@ -104,6 +105,37 @@ def test_improve_cover_keeps_a_cover_and_proves_only_the_optimum(seed: int) -> N
     assert (a @ plan.astype(float) > 0.5).all()
     assert plan.sum() == opt
     assert bound == opt
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_reduce_dominated_keeps_the_optimum_and_its_covers(seed: int) -> None:
+    rng = np.random.default_rng(seed + 1300)
+    a = _random_cover(rng, int(rng.integers(10, 60)), int(rng.integers(5, 25)))
+    reduced, cols = reduce_dominated(a)
+    assert reduced.shape[1] == cols.size
+    assert (np.diff(reduced.indptr) > 0).all()  # every row left has a site left
+    assert np.array_equal(reduced.toarray(), a[:, cols].toarray()[_row_ids(a[:, cols], reduced)])
+    opt = _milp_cover(a)
+    assert _milp_cover(reduced) == opt
+    # an optimal cover of the rows left, in the original columns, serves every row
+    from scipy.optimize import LinearConstraint, milp  # noqa: PLC0415
+
+    res = milp(
+        np.ones(cols.size),
+        constraints=LinearConstraint(reduced.toarray(), lb=1.0, ub=np.inf),
+        integrality=np.ones(cols.size),
+        bounds=(0.0, 1.0),
+    )
+    plan = np.zeros(a.shape[1], dtype=bool)
+    plan[cols[res.x > 0.5]] = True
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert plan.sum() == opt
+
+
+def _row_ids(full: sp.csr_matrix, part: sp.csr_matrix) -> list[int]:
+    """Positions in ``full`` of the rows of ``part`` (each row of ``part`` is one of ``full``)."""
+    rows = [tuple(r) for r in full.toarray().astype(int).tolist()]
+    return [rows.index(tuple(r)) for r in part.toarray().astype(int).tolist()]
 
 
 def test_improve_cover_with_no_time_returns_the_start_without_redundant_sites() -> None:
