@@ -23,9 +23,10 @@ Plans. Greedy cover (most unserved rows first), then redundant sites removed
 (:func:`remove_redundant`); a second greedy weighs rows by the multipliers (Beasley's
 Lagrangian heuristic). :func:`improve_cover` then searches large neighbourhoods of the
 plan: the sites of a region (a site and the open sites sharing most rows with it) are
-closed, and the fewest sites serving the rows left unserved are found by a small exact MIP;
-the region grows when no region of the current size improves the plan, up to the whole
-instance. A plan from here is never a proof by itself: ``optimal`` needs a bound equal to
+closed, and the fewest sites serving the rows left unserved are found by a small exact MIP
+(after the exact reductions of :func:`reduce_dominated`: dominated sites, twin and superset
+rows); the region grows when no region of the current size improves the plan, up to the
+whole instance. A plan from here is never a proof by itself: ``optimal`` needs a bound equal to
 its size.
 """
 
