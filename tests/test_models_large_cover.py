@@ -22,7 +22,9 @@ from planning.models._setcover import (
     cover_bound,
     cover_rows,
     decide_cover,
+    improve_cover,
     lagrangian_cover,
+    reduce_dominated,
     remove_redundant,
     weighted_greedy,
 )
@@ -65,6 +67,82 @@ def test_cover_bound_is_valid_at_any_multipliers(seed: int) -> None:
     everything = remove_redundant(a, np.ones(a.shape[1], dtype=bool), keep)
     assert everything[0]
     assert (a @ everything.astype(float) > 0.5).all()
+
+
+def _milp_cover(a: sp.csr_matrix) -> int:
+    """Fewest columns of ``a`` meeting every row, by scipy's MILP (a solve independent of ours)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: PLC0415
+
+    m = a.shape[1]
+    res = milp(
+        np.ones(m),
+        constraints=LinearConstraint(a.toarray(), lb=1.0, ub=np.inf),
+        integrality=np.ones(m),
+        bounds=Bounds(0.0, 1.0),
+    )
+    assert res.status == 0
+    return round(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_improve_cover_keeps_a_cover_and_proves_only_the_optimum(seed: int) -> None:
+    # regions of 3 sites on instances whose greedy plan has more: the neighbourhood search
+    # proper, then (regions grown to the whole plan) the MIP on every row
+    rng = np.random.default_rng(seed + 900)
+    n, m = int(rng.integers(40, 100)), int(rng.integers(20, 36))
+    dense = rng.random((n, m)) < rng.uniform(0.04, 0.12)
+    dense[np.arange(n), rng.integers(0, m, n)] = True
+    a = sp.csr_matrix(dense.astype(np.float64))
+    opt = _milp_cover(a)
+    greedy = weighted_greedy(a, np.ones(m, dtype=bool))
+    assert greedy is not None
+    plan, bound = improve_cover(a, greedy, time.perf_counter() + 0.2, size=3, seed=seed)
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert opt <= plan.sum() <= greedy.sum()
+    assert bound <= opt
+    # ample time: the regions grow to the whole plan and its MIP proves the optimum
+    plan, bound = improve_cover(a, greedy, time.perf_counter() + 30.0, size=3, seed=seed)
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert plan.sum() == opt
+    assert bound == opt
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_reduce_dominated_keeps_the_optimum_and_its_covers(seed: int) -> None:
+    rng = np.random.default_rng(seed + 1300)
+    a = _random_cover(rng, int(rng.integers(10, 60)), int(rng.integers(5, 25)))
+    reduced, cols = reduce_dominated(a)
+    assert reduced.shape[1] == cols.size
+    assert (np.diff(reduced.indptr) > 0).all()  # every row left has a site left
+    assert np.array_equal(reduced.toarray(), a[:, cols].toarray()[_row_ids(a[:, cols], reduced)])
+    opt = _milp_cover(a)
+    assert _milp_cover(reduced) == opt
+    # an optimal cover of the rows left, in the original columns, serves every row
+    from scipy.optimize import LinearConstraint, milp  # noqa: PLC0415
+
+    res = milp(
+        np.ones(cols.size),
+        constraints=LinearConstraint(reduced.toarray(), lb=1.0, ub=np.inf),
+        integrality=np.ones(cols.size),
+        bounds=(0.0, 1.0),
+    )
+    plan = np.zeros(a.shape[1], dtype=bool)
+    plan[cols[res.x > 0.5]] = True
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert plan.sum() == opt
+
+
+def _row_ids(full: sp.csr_matrix, part: sp.csr_matrix) -> list[int]:
+    """Positions in ``full`` of the rows of ``part`` (each row of ``part`` is one of ``full``)."""
+    rows = [tuple(r) for r in full.toarray().astype(int).tolist()]
+    return [rows.index(tuple(r)) for r in part.toarray().astype(int).tolist()]
+
+
+def test_improve_cover_with_no_time_returns_the_start_without_redundant_sites() -> None:
+    a = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=float))
+    plan, bound = improve_cover(a, np.ones(3, dtype=bool), time.perf_counter() - 1.0)
+    assert plan.tolist() == [False, True, False]
+    assert bound == 0
 
 
 def test_cover_rows_drops_rows_met_by_fixed_sites_and_twins() -> None:

@@ -21,8 +21,13 @@ therefore only weaken the bound, never make it invalid.
 
 Plans. Greedy cover (most unserved rows first), then redundant sites removed
 (:func:`remove_redundant`); a second greedy weighs rows by the multipliers (Beasley's
-Lagrangian heuristic). A plan from here is never a proof by itself: ``optimal`` needs a
-bound equal to its size.
+Lagrangian heuristic). :func:`improve_cover` then searches large neighbourhoods of the
+plan: the sites of a region (a site and the open sites sharing most rows with it) are
+closed, and the fewest sites serving the rows left unserved are found by a small exact MIP
+(after the exact reductions of :func:`reduce_dominated`: dominated sites, twin and superset
+rows); the region grows when no region of the current size improves the plan, up to the
+whole instance. A plan from here is never a proof by itself: ``optimal`` needs a bound equal to
+its size.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from planning.models._mip import BoolArray, FloatArray, IntArray, quiet_highs
+
+#: Largest sub-instance (sites, rows) :func:`subset_cover_mip` reduces before its MIP (Fujian
+#: LSCP regions of 14 sites: about 4,000 rows x 900 sites, 0.4 s).
+MAX_REDUCED_SITES = 2_000
+MAX_REDUCED_ROWS = 6_000
 
 
 def cover_rows(a: sp.csr_matrix, need: BoolArray, fixed: BoolArray) -> sp.csr_matrix:
@@ -258,21 +268,28 @@ def spread_rows(a: sp.csr_matrix, order: IntArray, limit: int) -> IntArray:
 
 
 def subset_cover_mip(
-    a: sp.csr_matrix, rows: IntArray, seconds: float
+    a: sp.csr_matrix, rows: IntArray, seconds: float, *, reduce: bool = False
 ) -> tuple[BoolArray | None, int]:
     """Fewest sites covering the rows ``rows`` of ``a``: the plan found and a proven bound.
 
     The cover of a subset of rows is a relaxation of the cover of all rows, so the bound
     (HiGHS's dual bound, rounded up; 0 when it proved nothing) is valid for ``a`` itself.
+    ``reduce``: first the exact reductions of :func:`reduce_dominated` (same optimum; only
+    up to :data:`MAX_REDUCED_SITES` sites and :data:`MAX_REDUCED_ROWS` rows -- its work grows
+    with the squares of both).
     """
     from planning.models._mip import HighsSession, MipBuilder  # noqa: PLC0415
 
     sub = sp.csr_matrix(a[rows])
     cols = np.unique(sub.indices)
-    local = sp.csr_matrix(sub[:, cols]).tocoo()
+    local = sp.csr_matrix(sub[:, cols])
+    if reduce and cols.size <= MAX_REDUCED_SITES and rows.size <= MAX_REDUCED_ROWS:
+        local, kept = reduce_dominated(local)
+        cols = cols[kept]
+    coo = local.tocoo()
     b = MipBuilder(sense="min")
     y0 = b.add_cols(cols.size, cost=1.0, lb=0.0, ub=1.0, integer=True, prefix="y")
-    b.add_rows(rows.size, local.row.astype(np.int64), y0 + local.col, 1.0, lb=1.0, family="cover")
+    b.add_rows(local.shape[0], coo.row.astype(np.int64), y0 + coo.col, 1.0, lb=1.0, family="cover")
     mip = b.build(integral_objective=True)
     raw = HighsSession(mip).solve(time_limit_s=max(seconds, 0.05), mip_gap=0.0)
     bound = 0 if raw.bound is None else ceil_bound(raw.bound)
@@ -281,6 +298,41 @@ def subset_cover_mip(
     plan = np.zeros(a.shape[1], dtype=bool)
     plan[cols[raw.x[y0 : y0 + cols.size] > 0.5]] = True
     return plan, bound
+
+
+def reduce_dominated(a: sp.csr_matrix, rounds: int = 4) -> tuple[sp.csr_matrix, IntArray]:
+    """Exact set-cover reductions of ``a`` (every site costs 1): the rows and sites left.
+
+    A site whose rows are a subset of another site's is dropped (of equal sites the first
+    stays; sites with no row go too): swapping it for the other never loses a row. Then
+    identical rows are kept once and a row whose site set contains another row's is dropped
+    (serving the smaller serves it). Repeated up to ``rounds`` times; the optimum is that of
+    ``a`` and a cover of the rows left is a cover of ``a``. Returns the reduced matrix and
+    the positions of its columns in ``a``.
+    """
+    cols = np.arange(a.shape[1], dtype=np.int64)
+    for _ in range(rounds):
+        c = sp.csc_matrix(a)
+        size = np.diff(c.indptr).astype(np.float64)
+        inside = (c.T @ c).toarray() >= size[:, None] - 0.5  # column j within column k
+        np.fill_diagonal(inside, val=False)
+        equal = inside & inside.T
+        drop = (inside & ~equal).any(axis=1) | np.triu(equal, k=1).any(axis=0) | (size == 0)
+        if drop.any():
+            keep = np.flatnonzero(~drop)
+            a = sp.csr_matrix(a[:, keep])
+            cols = cols[keep]
+        a = cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
+        deg = np.diff(a.indptr).astype(np.float64)
+        shared = (a @ a.T).tocoo()
+        within = (shared.data >= deg[shared.row] - 0.5) & (shared.row != shared.col)
+        superset = np.zeros(a.shape[0], dtype=bool)
+        superset[shared.col[within]] = True  # row "col" contains row "row" (no twins left)
+        if superset.any():
+            a = sp.csr_matrix(a[np.flatnonzero(~superset)])
+        if not drop.any() and not superset.any():
+            break
+    return a, cols
 
 
 def decide_cover(
@@ -320,3 +372,96 @@ def decide_cover(
     if a.shape[0] == 0:
         return np.zeros(a.shape[1], dtype=bool), False
     return None, False
+
+
+def improve_cover(
+    a: sp.csr_matrix,
+    plan: BoolArray,
+    end_time: float,
+    *,
+    size: int = 14,
+    grow: int = 2,
+    patience: int = 25,
+    sub_limit_s: float = 3.0,
+    reserve_s: float = 0.0,
+    seed: int = 0,
+) -> tuple[BoolArray, int]:
+    """Large-neighbourhood search from the cover ``plan`` of every row of ``a`` until ``end_time``.
+
+    A region is a site of the plan and the ``size - 1`` open sites sharing most rows with it;
+    its sites are closed and the rows no other open site serves are covered again by the
+    fewest sites (:func:`subset_cover_mip` after exact reductions, at most ``sub_limit_s``
+    seconds), kept when fewer than the region's. Every site of the plan is a region's seed
+    once per round (random order); after a round without improvement, or ``patience``
+    regions in a row without, the regions grow by ``grow`` sites. A region already solved to
+    optimality with the same unserved rows is not solved again. Once a
+    region would hold the whole plan, the last step is the MIP on all rows with the time left
+    minus ``reserve_s`` (HiGHS's overshoot on a large MIP).
+
+    Returns the best cover found (redundant sites removed) and a lower bound on the fewest
+    sites covering ``a``: the whole-instance MIP's proven bound, else 0 (a region's optimum
+    proves nothing about the whole).
+    """
+    n, m = a.shape
+    none = np.zeros(m, dtype=bool)
+    plan = remove_redundant(a, plan, none)
+    if n == 0:
+        return plan, 0
+    at = sp.csr_matrix(a.T)
+    rng = np.random.default_rng(seed)
+    solved: set[bytes] = set()
+    queue: list[int] = []
+    k = max(size, 2)
+    improved = False
+    rounds = 0
+    misses = 0
+    while time.perf_counter() < end_time - 0.05:
+        sites = np.flatnonzero(plan)
+        if k >= sites.size:  # the region is the whole plan: the MIP on every row
+            seconds = end_time - time.perf_counter() - reserve_s
+            if seconds < 0.05:
+                break
+            got, bound = subset_cover_mip(a, np.arange(n, dtype=np.int64), seconds)
+            if got is not None and _covers(a, got) and got.sum() < plan.sum():
+                plan = remove_redundant(a, got, none)
+            return plan, bound
+        if not queue:
+            if rounds and not improved:
+                k += grow  # a round without gain: larger regions
+            queue = rng.permutation(sites).tolist()
+            improved = False
+            rounds += 1
+            continue
+        j = queue.pop()
+        if not plan[j]:
+            continue
+        shared = np.asarray((at[sites] @ at[j].T).todense()).ravel()
+        region = np.sort(sites[np.argsort(-shared, kind="stable")[:k]])
+        others = plan.copy()
+        others[region] = False
+        rows = np.flatnonzero(np.asarray(a @ others.astype(np.float64)).ravel() < 0.5)
+        key = region.tobytes() + rows.tobytes()
+        if key in solved:
+            continue
+        seconds = min(sub_limit_s, end_time - time.perf_counter())
+        # (the reductions take up to a second on Fujian's largest regions: not at the end)
+        got, bound = subset_cover_mip(a, rows, seconds, reduce=seconds >= 1.0)
+        if got is not None and got.sum() < region.size:
+            trial = others | got
+            if _covers(a, trial):
+                plan = remove_redundant(a, trial, none)
+                improved = True
+                misses = 0
+                continue
+        if bound >= region.size:  # no fewer sites serve these rows: do not ask again
+            solved.add(key)
+        misses += 1
+        if misses >= patience:
+            k += grow
+            misses = 0
+    return plan, 0
+
+
+def _covers(a: sp.csr_matrix, plan: BoolArray) -> bool:
+    """Whether ``plan`` serves every row of ``a``."""
+    return bool((np.asarray(a @ plan.astype(np.float64)).ravel() > 0.5).all())

@@ -27,8 +27,9 @@ At province scale (more than :data:`~planning.models._heuristic.MAX_DENSE_CELLS`
 sites, no side rules) the LSCP starts from a sparse greedy cover with redundant sites
 removed, is bounded by the set-cover Lagrangian evaluated exactly at multipliers from the LP
 duals (:mod:`planning.models._setcover`; rounded up, as tight as the LP relaxation when the
-multipliers converge, valid whatever they are), and the time left goes to the covering MIP
-started from the best plan.
+multipliers converge, valid whatever they are), and the time left goes to a
+large-neighbourhood search (:func:`~planning.models._setcover.improve_cover`: exact MIPs on
+growing regions of the plan, the whole instance last, whose proven bound then counts).
 """
 
 from __future__ import annotations
@@ -60,15 +61,14 @@ from planning.models._run import (
     NoSolution,
     Outcome,
     proven_without_solver,
-    run_solver,
     settled,
     solve_plain,
 )
 from planning.models._setcover import (
     ceil_bound,
     cover_rows,
+    improve_cover,
     lagrangian_cover,
-    remove_redundant,
     weighted_greedy,
 )
 from planning.models._sparse import cover_csr, greedy_cover
@@ -302,9 +302,9 @@ def _solve_large(
     bound = 0
     raw_bound = 0.0
     if a.shape[0]:
-        # the bound: three quarters of the time left, at most 60 % of the limit (the MIP
-        # rarely moves a province-scale bound; the multipliers also guide a second greedy)
-        end = time.perf_counter() + min(0.75 * deadline.left(), 0.6 * opts.time_limit_s)
+        # the bound: three quarters of the time left, at most 40 % of the limit (it stops
+        # once rounded up to the LP value; the multipliers also guide a second greedy)
+        end = time.perf_counter() + min(0.75 * deadline.left(), 0.4 * opts.time_limit_s)
         u, raw_bound = lagrangian_cover(a, end, target=float(sel.sum()) - 1.0)
         bound = ceil_bound(raw_bound)
         alt = weighted_greedy(a, ones, row_weight=u + 1e-3)
@@ -312,15 +312,16 @@ def _solve_large(
             sel = alt
     mip_note = Msg("models.raw_heuristic_plan")
     solve_time = 0.0
-    # the MIP only with time to spare: at province scale HiGHS overshoots its time limit by
-    # seconds (Fujian, 36,666 rows: 8.5 s for a 4 s limit on a loaded 2-core machine)
-    spare = deadline.end - time.perf_counter() - MIP_OVERSHOOT_S * min(1.0, a.nnz / 1e6)
-    if bound < int(sel.sum()) and spare > 0.05:
-        got, mip_bound, solve_time = _cover_mip(a, opts, Deadline(spare), sel)
-        if mip_bound is not None:
-            bound = max(bound, int(mip_bound))
-        if got is not None and got.sum() < sel.sum():
-            sel = remove_redundant(a, got, np.zeros(a.shape[1], dtype=bool))
+    if bound < int(sel.sum()) and deadline.left() > 0.1:
+        # the time left: large-neighbourhood search (small exact MIPs on regions of the plan,
+        # growing; the whole instance last, minus HiGHS's overshoot on a MIP that large:
+        # Fujian, 36,666 rows: 8.5 s for a 4 s limit on a loaded 2-core machine)
+        t_mip = time.perf_counter()
+        reserve = MIP_OVERSHOOT_S * min(1.0, a.nnz / 1e6)
+        sel, lns_bound = improve_cover(a, sel, deadline.end - 0.05, reserve_s=reserve)
+        solve_time = time.perf_counter() - t_mip
+        if lns_bound > 0:  # the MIP on every row finished with a proven bound
+            bound = max(bound, lns_bound)
             mip_note = Msg("models.raw_highs_status", status="MIP")
     plan = full_plan(sel)
     value = float(plan.sum())
@@ -340,28 +341,6 @@ def _solve_large(
     )
     out.solve_time_s = solve_time
     return out, Formulation("lscp", MipBuilder().build(), 0, allowed=allowed)
-
-
-def _cover_mip(
-    a: sp.csr_matrix, opts: ModelOptions, deadline: Deadline, start: BoolArray
-) -> tuple[BoolArray | None, float | None, float]:
-    """Solve the covering MIP on the rows of ``a`` (free sites) from ``start`` in the time left.
-
-    Returns its plan (``None``: none), its proven lower bound (``None``: none) and seconds.
-    """
-    b = MipBuilder(sense="min")
-    y0 = b.add_cols(a.shape[1], cost=1.0, lb=0.0, ub=1.0, integer=True, prefix="y")
-    coo = a.tocoo()
-    rows, cols = coo.row.astype(np.int64), y0 + coo.col.astype(np.int64)
-    b.add_rows(a.shape[0], rows, cols, 1.0, lb=1.0, family="cover")
-    mip = b.build(integral_objective=True)
-    mip.presolve = False
-    raw = run_solver(mip, opts, deadline, start=start.astype(np.float64), mip_gap=0.0)
-    plan = None if raw.x is None else raw.x[y0 : y0 + a.shape[1]] > 0.5
-    if plan is not None and (np.asarray(a @ plan.astype(np.float64)).ravel() < 0.5).any():
-        plan = None  # not a cover after all: keep the heuristic plan
-    bound = None if raw.bound is None else float(ceil_bound(raw.bound))
-    return plan, bound, raw.solve_time_s
 
 
 def _try_every_plan(
