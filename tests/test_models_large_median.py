@@ -16,6 +16,7 @@ import pytest
 from _model_fixtures import make_input
 
 from planning.models import ModelInput, ModelOptions, _heuristic, solve
+from planning.models._kernels import median_count
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
@@ -129,8 +130,17 @@ def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
     for _ in range(20):
         lam = pairs.w * rng.uniform(0.0, 1.2 * pairs.reach, size=pairs.n)
         lam = np.minimum(lam, pairs.w * pairs.reach)
-        value, chosen, _, _ = lagrangian(pairs, lam, p, fixed, openable)
+        value, chosen, rho = lagrangian(pairs, lam, p, fixed, openable)
         assert chosen.size == p
+        # the compiled rho against the definition, pair by pair
+        expect = np.zeros(m)
+        np.add.at(expect, pairs.site, np.minimum(pairs.cost - lam[pairs.row], 0.0))
+        np.testing.assert_allclose(rho, expect, rtol=1e-12, atol=1e-9)
+        count = median_count(
+            pairs.indptr, pairs.cost, pairs.site, lam, np.isin(np.arange(m), chosen)
+        )
+        hit = np.isin(pairs.site, chosen) & (pairs.cost < lam[pairs.row])
+        np.testing.assert_array_equal(count, np.bincount(pairs.row[hit], minlength=pairs.n))
         assert value <= opt + 1e-6 * max(1.0, opt)
 
 
