@@ -90,13 +90,15 @@ class _Pairs:
     ) -> None:
         n, m = w.size, openable.size
         keep = openable[pj] & (w[pi] > 0)
+        if not keep.all():  # else no copies of the (many) pairs
+            pi, pj, pt = pi[keep], pj[keep], pt[keep]
         self.reach = float(pt.max(initial=0.0))
-        counts = np.bincount(pi[keep], minlength=n)
+        counts = np.bincount(pi, minlength=n)
         self.clients = np.flatnonzero(counts > 0)  # positions in the full demand table
         renum = np.cumsum(counts > 0) - 1
-        self.row = renum[pi[keep]].astype(np.int64)
-        self.site = pj[keep].astype(np.int64)
-        self.mins = pt[keep].astype(np.float64)
+        self.row = renum[pi].astype(np.int64, copy=False)
+        self.site = pj.astype(np.int64, copy=False)
+        self.mins = pt.astype(np.float64, copy=False)
         self.n, self.m = self.clients.size, m
         self.w = w[self.clients].astype(np.float64)
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
@@ -107,7 +109,8 @@ class _Pairs:
         self.key = self.row + self.mins / top  # ascending: row, then minutes
         self.big = 1.0 + 2.0 * top * max(1, self.n)  # unserved: serving it comes first
         # the same pairs by site (CSC): demand points and minutes of each site
-        order = np.argsort(self.site, kind="stable")
+        small = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64  # uint16: a radix sort
+        order = np.argsort(self.site.astype(small), kind="stable")
         self.col_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.site, minlength=m), out=self.col_ptr[1:])
         self.col_row, self.col_min = self.row[order], self.mins[order]
