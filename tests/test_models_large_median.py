@@ -16,7 +16,7 @@ import pytest
 from _model_fixtures import make_input
 
 from planning.models import ModelInput, ModelOptions, _heuristic, solve
-from planning.models._kernels import median_count
+from planning.models._kernels import catchment_costs, median_count, median_swaps
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
@@ -258,3 +258,64 @@ def test_pair_order_matches_lexsort(seed: int) -> None:
     assert first is not None and np.array_equal(first, want)
     distinct = np.sort(want)
     assert _first_copies(key[distinct], n * m) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compiled_swap_profits_match_their_definition(seed: int) -> None:
+    """gain and extra of the fast interchange, pair by pair, against plain numpy."""
+    pi, pj, pt, w = _random(seed, n=60, m=12, density=0.5)
+    m = 12
+    openable = np.ones(m, dtype=bool)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    rng = np.random.default_rng(seed)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[rng.choice(m, 4, replace=False)] = True
+    st = _evaluate(pairs, is_open)
+    open_idx = np.flatnonzero(is_open)
+    pos_of = np.full(m, -1, dtype=np.int64)
+    pos_of[open_idx] = np.arange(open_idx.size)
+    d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
+    d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
+    gain, extra = median_swaps(
+        pairs.indptr, pairs.mins, pairs.site, pairs.w, d1, d2, st.phi1, pos_of, is_open, 4
+    )
+    r, s, t = pairs.row, pairs.site, pairs.mins
+    near = t < d2[r]
+    g = near & (t < d1[r])
+    expect_gain = np.bincount(s[g], weights=pairs.w[r[g]] * (d1[r[g]] - t[g]), minlength=m)
+    e = near & ~is_open[s] & (st.phi1[r] >= 0)
+    expect_extra = np.bincount(
+        pos_of[st.phi1[r[e]]] * m + s[e],
+        weights=pairs.w[r[e]] * (d2[r[e]] - np.maximum(t[e], d1[r[e]])),
+        minlength=4 * m,
+    )
+    np.testing.assert_allclose(gain, expect_gain, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(extra, expect_extra, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compiled_nearest_sites_and_catchment_costs_match_plain_numpy(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=50, m=10, density=0.6)
+    m = 10
+    openable = np.ones(m, dtype=bool)
+    openable[seed % m] = False
+    pairs = _Pairs(pi, pj, pt, w, np.ones(m, dtype=bool))
+    rng = np.random.default_rng(seed)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[rng.choice(m, 3, replace=False)] = True
+    phi1, d1, phi2, d2 = pairs.nearest_two(is_open)
+    for i in range(pairs.n):
+        seg = slice(pairs.indptr[i], pairs.indptr[i + 1])
+        pairs_i = zip(pairs.mins[seg], pairs.site[seg], strict=True)
+        opened = [(t, j) for t, j in pairs_i if is_open[j]]
+        want = [*opened[:2], (np.inf, -1), (np.inf, -1)]
+        assert (d1[i], phi1[i]) == want[0]
+        assert (d2[i], phi2[i]) == want[1]
+    owner = np.where(phi1 >= 0, np.searchsorted(np.flatnonzero(is_open), phi1), -1)
+    total, count = catchment_costs(pairs.indptr, pairs.cost, pairs.site, owner, openable, 3)
+    ok = openable[pairs.site] & (owner[pairs.row] >= 0)
+    key = owner[pairs.row[ok]] * m + pairs.site[ok]
+    np.testing.assert_allclose(
+        total, np.bincount(key, weights=pairs.cost[ok], minlength=3 * m), rtol=1e-12
+    )
+    np.testing.assert_array_equal(count, np.bincount(key, minlength=3 * m))

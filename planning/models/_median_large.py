@@ -122,22 +122,9 @@ class _Pairs:
 
     def nearest_two(self, is_open: BoolArray) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
         """Nearest and second-nearest open site of each demand point (``-1`` / ``inf``)."""
-        idx = np.flatnonzero(is_open[self.site])
-        r = self.row[idx]
-        phi1 = np.full(self.n, -1, dtype=np.int64)
-        phi2 = np.full(self.n, -1, dtype=np.int64)
-        d1 = np.full(self.n, np.inf)
-        d2 = np.full(self.n, np.inf)
-        if idx.size:
-            start = np.ones(idx.size, dtype=bool)
-            start[1:] = r[1:] != r[:-1]
-            f = np.flatnonzero(start)
-            phi1[r[f]], d1[r[f]] = self.site[idx[f]], self.mins[idx[f]]
-            s = f + 1
-            s = s[s < idx.size]
-            s = s[~start[s]]
-            phi2[r[s]], d2[r[s]] = self.site[idx[s]], self.mins[idx[s]]
-        return phi1, d1, phi2, d2
+        from planning.models._kernels import nearest_two  # noqa: PLC0415 - numba, large path only
+
+        return nearest_two(self.indptr, self.mins, self.site, is_open)
 
 
 @dataclass
@@ -220,28 +207,28 @@ def _profits(
     open_idx = np.flatnonzero(st.is_open)
     pos_of = np.full(m, -1, dtype=np.int64)
     pos_of[open_idx] = np.arange(open_idx.size)
+    from planning.models._kernels import median_swaps  # noqa: PLC0415 - numba, large path only
+
     d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
     d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
-    idx, rows = _prefix(pairs, d2)
-    mins = pairs.mins[idx]
-    ok = mins < d2[rows]
-    idx, rows, mins = idx[ok], rows[ok], mins[ok]
-    sites = pairs.site[idx]
-    wr = pairs.w[rows]
-    d1r = d1[rows]
-    g = mins < d1r
-    gain = np.bincount(sites[g], weights=wr[g] * (d1r[g] - mins[g]), minlength=m)
+    gain, extra = median_swaps(
+        pairs.indptr,
+        pairs.mins,
+        pairs.site,
+        pairs.w,
+        d1,
+        d2,
+        st.phi1,
+        pos_of,
+        st.is_open,
+        open_idx.size,
+    )
     gain[~openable | st.is_open] = -np.inf
     served = st.phi1 >= 0
     loss = np.bincount(
         st.phi1[served], weights=pairs.w[served] * (d2[served] - d1[served]), minlength=m
     )
     loss[fixed] = np.inf
-    e = ~st.is_open[sites] & (st.phi1[rows] >= 0)
-    re = rows[e]
-    val = wr[e] * (d2[re] - np.maximum(mins[e], d1[re]))
-    key = pos_of[st.phi1[re]] * m + sites[e]
-    extra = np.bincount(key, weights=val, minlength=open_idx.size * m)
     prof = (extra.reshape(open_idx.size, m) + gain[None, :] - loss[open_idx][:, None]).astype(
         np.float64
     )
@@ -327,6 +314,8 @@ def alternate(
     made together (one site per catchment, no site twice) and kept only when the exact
     value of the new plan is lower.
     """
+    from planning.models._kernels import catchment_costs  # noqa: PLC0415 - numba, large path
+
     m = pairs.m
     for _ in range(max_rounds):
         open_idx = np.flatnonzero(st.is_open)
@@ -336,10 +325,10 @@ def alternate(
         pos_of = np.full(m, -1, dtype=np.int64)
         pos_of[open_idx] = np.arange(k)
         owner = pos_of[st.phi1]
-        ok = openable[pairs.site]
-        key = owner[pairs.row[ok]] * m + pairs.site[ok]
-        cost = np.bincount(key, weights=pairs.cost[ok], minlength=k * m).reshape(k, m)
-        count = np.bincount(key, minlength=k * m).reshape(k, m)
+        flat_cost, flat_count = catchment_costs(
+            pairs.indptr, pairs.cost, pairs.site, owner, openable, k
+        )
+        cost, count = flat_cost.reshape(k, m), flat_count.reshape(k, m)
         size = np.bincount(owner, minlength=k)
         cost[count < size[:, None]] = np.inf
         best = np.argmin(cost, axis=1)
