@@ -22,6 +22,8 @@ from planning.models._median_large import (
     _Pairs,
     alternate,
     interchange,
+    iterated_search,
+    kick,
     lagrangian,
     lazy_greedy,
     seeded_plan,
@@ -199,6 +201,32 @@ def test_seeded_plan_opens_p_allowed_sites_with_the_existing_ones(seed: int) -> 
     assert int(plan.sum()) == p
     assert plan[fixed].all()
     assert not plan[~openable].any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_iterated_search_keeps_p_sites_the_existing_ones_and_never_worsens(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=40, m=12, density=0.6)
+    m, p = 12, 3 + seed % 3
+    fixed, openable = _masks(seed, m)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    assert pairs.n == int((w > 0).sum())  # every demand point has an openable site
+    rng = np.random.default_rng(seed)
+    st = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+    kicked = kick(pairs, st, 2, fixed, rng)
+    assert kicked[fixed].all()
+    assert not kicked[~openable].any()
+    assert int(kicked.sum()) <= p
+    got, steps = iterated_search(
+        pairs, st, fixed=fixed, openable=openable, end=time.perf_counter() + 0.3, rng=rng
+    )
+    assert steps >= 1
+    assert int(got.is_open.sum()) == p
+    assert got.is_open[fixed].all()
+    assert not got.is_open[~openable].any()
+    assert got.value <= st.value
+    assert got.value == pytest.approx(_evaluate(pairs, got.is_open).value, rel=1e-12)
+    opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
+    assert got.value >= opt - 1e-6 * max(1.0, opt)
 
 
 def _input(seed: int) -> tuple[ModelInput, float, int]:
