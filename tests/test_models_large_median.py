@@ -16,11 +16,14 @@ import pytest
 from _model_fixtures import make_input
 
 from planning.models import ModelInput, ModelOptions, _heuristic, solve
+from planning.models._kernels import catchment_costs, median_count, median_swaps
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
     alternate,
     interchange,
+    iterated_search,
+    kick,
     lagrangian,
     lazy_greedy,
     seeded_plan,
@@ -129,8 +132,17 @@ def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
     for _ in range(20):
         lam = pairs.w * rng.uniform(0.0, 1.2 * pairs.reach, size=pairs.n)
         lam = np.minimum(lam, pairs.w * pairs.reach)
-        value, chosen, _, _ = lagrangian(pairs, lam, p, fixed, openable)
+        value, chosen, rho = lagrangian(pairs, lam, p, fixed, openable)
         assert chosen.size == p
+        # the compiled rho against the definition, pair by pair
+        expect = np.zeros(m)
+        np.add.at(expect, pairs.site, np.minimum(pairs.cost - lam[pairs.row], 0.0))
+        np.testing.assert_allclose(rho, expect, rtol=1e-12, atol=1e-9)
+        count = median_count(
+            pairs.indptr, pairs.cost, pairs.site, lam, np.isin(np.arange(m), chosen)
+        )
+        hit = np.isin(pairs.site, chosen) & (pairs.cost < lam[pairs.row])
+        np.testing.assert_array_equal(count, np.bincount(pairs.row[hit], minlength=pairs.n))
         assert value <= opt + 1e-6 * max(1.0, opt)
 
 
@@ -191,6 +203,32 @@ def test_seeded_plan_opens_p_allowed_sites_with_the_existing_ones(seed: int) -> 
     assert not plan[~openable].any()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_iterated_search_keeps_p_sites_the_existing_ones_and_never_worsens(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=40, m=12, density=0.6)
+    m, p = 12, 3 + seed % 3
+    fixed, openable = _masks(seed, m)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    assert pairs.n == int((w > 0).sum())  # every demand point has an openable site
+    rng = np.random.default_rng(seed)
+    st = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+    kicked = kick(pairs, st, 2, fixed, rng)
+    assert kicked[fixed].all()
+    assert not kicked[~openable].any()
+    assert int(kicked.sum()) <= p
+    got, steps = iterated_search(
+        pairs, st, fixed=fixed, openable=openable, end=time.perf_counter() + 0.3, rng=rng
+    )
+    assert steps >= 1
+    assert int(got.is_open.sum()) == p
+    assert got.is_open[fixed].all()
+    assert not got.is_open[~openable].any()
+    assert got.value <= st.value
+    assert got.value == pytest.approx(_evaluate(pairs, got.is_open).value, rel=1e-12)
+    opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
+    assert got.value >= opt - 1e-6 * max(1.0, opt)
+
+
 def _input(seed: int) -> tuple[ModelInput, float, int]:
     pi, pj, pt, w = _random(seed, n=35, m=10, density=0.5)
     travel = {(f"d{i:02d}", f"s{j:02d}"): float(t) for i, j, t in zip(pi, pj, pt, strict=True)}
@@ -248,3 +286,64 @@ def test_pair_order_matches_lexsort(seed: int) -> None:
     assert first is not None and np.array_equal(first, want)
     distinct = np.sort(want)
     assert _first_copies(key[distinct], n * m) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compiled_swap_profits_match_their_definition(seed: int) -> None:
+    """gain and extra of the fast interchange, pair by pair, against plain numpy."""
+    pi, pj, pt, w = _random(seed, n=60, m=12, density=0.5)
+    m = 12
+    openable = np.ones(m, dtype=bool)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    rng = np.random.default_rng(seed)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[rng.choice(m, 4, replace=False)] = True
+    st = _evaluate(pairs, is_open)
+    open_idx = np.flatnonzero(is_open)
+    pos_of = np.full(m, -1, dtype=np.int64)
+    pos_of[open_idx] = np.arange(open_idx.size)
+    d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
+    d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
+    gain, extra = median_swaps(
+        pairs.indptr, pairs.mins, pairs.site, pairs.w, d1, d2, st.phi1, pos_of, is_open, 4
+    )
+    r, s, t = pairs.row, pairs.site, pairs.mins
+    near = t < d2[r]
+    g = near & (t < d1[r])
+    expect_gain = np.bincount(s[g], weights=pairs.w[r[g]] * (d1[r[g]] - t[g]), minlength=m)
+    e = near & ~is_open[s] & (st.phi1[r] >= 0)
+    expect_extra = np.bincount(
+        pos_of[st.phi1[r[e]]] * m + s[e],
+        weights=pairs.w[r[e]] * (d2[r[e]] - np.maximum(t[e], d1[r[e]])),
+        minlength=4 * m,
+    )
+    np.testing.assert_allclose(gain, expect_gain, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(extra, expect_extra, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compiled_nearest_sites_and_catchment_costs_match_plain_numpy(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=50, m=10, density=0.6)
+    m = 10
+    openable = np.ones(m, dtype=bool)
+    openable[seed % m] = False
+    pairs = _Pairs(pi, pj, pt, w, np.ones(m, dtype=bool))
+    rng = np.random.default_rng(seed)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[rng.choice(m, 3, replace=False)] = True
+    phi1, d1, phi2, d2 = pairs.nearest_two(is_open)
+    for i in range(pairs.n):
+        seg = slice(pairs.indptr[i], pairs.indptr[i + 1])
+        pairs_i = zip(pairs.mins[seg], pairs.site[seg], strict=True)
+        opened = [(t, j) for t, j in pairs_i if is_open[j]]
+        want = [*opened[:2], (np.inf, -1), (np.inf, -1)]
+        assert (d1[i], phi1[i]) == want[0]
+        assert (d2[i], phi2[i]) == want[1]
+    owner = np.where(phi1 >= 0, np.searchsorted(np.flatnonzero(is_open), phi1), -1)
+    total, count = catchment_costs(pairs.indptr, pairs.cost, pairs.site, owner, openable, 3)
+    ok = openable[pairs.site] & (owner[pairs.row] >= 0)
+    key = owner[pairs.row[ok]] * m + pairs.site[ok]
+    np.testing.assert_allclose(
+        total, np.bincount(key, weights=pairs.cost[ok], minlength=3 * m), rtol=1e-12
+    )
+    np.testing.assert_array_equal(count, np.bincount(key, minlength=3 * m))
