@@ -66,9 +66,10 @@ START_FACTOR = 1.6
 STALL_LIMIT = 60
 
 #: Iterated local search once the bound stalls: sites moved by one kick, and its time per
-#: Lagrangian round's time (Fujian p = 80, from 5,519,758: 5,508,705 in 113 s with 4).
+#: Lagrangian round's time (Fujian p = 80, from 5,519,758: 5,508,705 in 113 s with 4; 300 s
+#: limit: share 2 -> 5,500,782 / 1.02 %, share 3 -> 5,497,577 / 0.96 %, load 1-2).
 KICK_SIZE = 4
-ILS_SHARE = 2.0
+ILS_SHARE = 3.0
 
 
 @dataclass
