@@ -1,9 +1,11 @@
-"""Compiled inner loops (numba) for the province-scale models: plumbing, no model logic.
+r"""Compiled inner loops (numba) for the province-scale p-median: plumbing, no model logic.
 
-Each function walks pairs stored row by row (CSR: ``indptr`` by demand point) whose costs
-ascend within a row, so a loop can stop at the first pair that no longer counts. Compiled on
-first use and cached on disk (``cache=True``); imported lazily by the large-instance paths
-only, so the city-scale models never pay numba's import or compile time.
+Each function walks pairs stored row by row (CSR: ``indptr`` by demand point) whose minutes
+(and costs ``w_i t_ij``) ascend within a row, so a loop can stop at the first pair that no
+longer counts. Compiled on first use and cached on disk (``cache=True``); imported lazily by
+the large-instance paths only, so the city-scale models never pay numba's import or compile
+time. Every sum is float64, pair by pair in the stored order. The tests check each function
+against plain numpy (``tests/test_models_large_median.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from planning.models._mip import BoolArray, FloatArray, IntArray
 
 
 @numba.njit(cache=True, nogil=True)
-def _median_rho(
+def median_rho(
     indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, m: int
-) -> FloatArray:  # pragma: no cover - compiled; checked against numpy in the tests
+) -> FloatArray:  # pragma: no cover - compiled
+    r""":math:`\rho_j = \sum_i \min(0, c_{ij} - \lambda_i)` over the pairs of each site."""
     rho = np.zeros(m)
     for i in range(indptr.size - 1):
         li = lam[i]
@@ -30,9 +33,10 @@ def _median_rho(
 
 
 @numba.njit(cache=True, nogil=True)
-def _median_count(
+def median_count(
     indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, chosen: BoolArray
-) -> FloatArray:  # pragma: no cover - compiled; checked against numpy in the tests
+) -> FloatArray:  # pragma: no cover - compiled
+    r"""For each demand point, how many ``chosen`` sites have :math:`c_{ij} < \lambda_i`."""
     n = indptr.size - 1
     count = np.zeros(n)
     for i in range(n):
@@ -46,7 +50,7 @@ def _median_count(
 
 
 @numba.njit(cache=True, nogil=True)
-def _median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
+def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
     indptr: IntArray,
     mins: FloatArray,
     site: IntArray,
@@ -57,7 +61,13 @@ def _median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
     pos_of: IntArray,
     is_open: BoolArray,
     k: int,
-) -> tuple[FloatArray, FloatArray]:  # pragma: no cover - compiled; checked against numpy
+) -> tuple[FloatArray, FloatArray]:  # pragma: no cover - compiled
+    """Whitaker's ``gain`` (length m) and ``extra`` (``k x m``, flat) of the fast interchange.
+
+    Walks each demand point's pairs nearer than its second-nearest open site ``d2``:
+    ``gain[j]`` sums ``w (d1 - t)`` where ``t < d1``; ``extra[pos_of[phi1] * m + j]`` sums
+    ``w (d2 - max(t, d1))`` for closed ``j`` (``phi1 < 0``: no entry).
+    """
     m = is_open.size
     gain = np.zeros(m)
     extra = np.zeros(k * m)
@@ -77,9 +87,13 @@ def _median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
 
 
 @numba.njit(cache=True, nogil=True)
-def _nearest_two(
+def nearest_two(
     indptr: IntArray, mins: FloatArray, site: IntArray, is_open: BoolArray
 ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:  # pragma: no cover - compiled
+    """Each demand point's nearest and second-nearest open site and minutes (``-1``/``inf``).
+
+    Ties in minutes go to the pair stored first.
+    """
     n = indptr.size - 1
     phi1 = np.full(n, -1, dtype=np.int64)
     phi2 = np.full(n, -1, dtype=np.int64)
@@ -98,14 +112,19 @@ def _nearest_two(
 
 
 @numba.njit(cache=True, nogil=True)
-def _catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
+def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
     indptr: IntArray,
     cost: FloatArray,
     site: IntArray,
     owner: IntArray,
     openable: BoolArray,
     k: int,
-) -> tuple[FloatArray, IntArray]:  # pragma: no cover - compiled; checked against numpy
+) -> tuple[FloatArray, IntArray]:  # pragma: no cover - compiled
+    """Sum the pair costs and count the pairs of each catchment to each openable site.
+
+    ``owner[i]`` is the catchment of demand point ``i`` (``-1``: none); entry ``o * m + j``
+    of both results covers the pairs from catchment ``o``'s points to site ``j``.
+    """
     m = openable.size
     total = np.zeros(k * m)
     count = np.zeros(k * m, dtype=np.int64)
@@ -119,73 +138,4 @@ def _catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
             if openable[j]:
                 total[base + j] += cost[kk]
                 count[base + j] += 1
-    return total, count
-
-
-def median_rho(
-    indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, m: int
-) -> FloatArray:
-    r""":math:`\rho_j = \sum_i \min(0, c_{ij} - \lambda_i)` over the pairs of each site.
-
-    ``cost`` ascends within each row of ``indptr``; the sum is float64, pair by pair.
-    """
-    out: FloatArray = _median_rho(indptr, cost, site, lam, m)
-    return out
-
-
-def median_count(
-    indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, chosen: BoolArray
-) -> FloatArray:
-    r"""For each demand point, how many ``chosen`` sites have :math:`c_{ij} < \lambda_i`."""
-    out: FloatArray = _median_count(indptr, cost, site, lam, chosen)
-    return out
-
-
-def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
-    indptr: IntArray,
-    mins: FloatArray,
-    site: IntArray,
-    w: FloatArray,
-    d1: FloatArray,
-    d2: FloatArray,
-    phi1: IntArray,
-    pos_of: IntArray,
-    is_open: BoolArray,
-    k: int,
-) -> tuple[FloatArray, FloatArray]:
-    """Whitaker's ``gain`` (length m) and ``extra`` (``k x m``, flat) of the fast interchange.
-
-    Walks each demand point's pairs nearer than its second-nearest open site ``d2``:
-    ``gain[j]`` sums ``w (d1 - t)`` where ``t < d1``; ``extra[pos_of[phi1], j]`` sums
-    ``w (d2 - max(t, d1))`` for closed ``j`` (``phi1 < 0``: no entry).
-    """
-    gain, extra = _median_swaps(indptr, mins, site, w, d1, d2, phi1, pos_of, is_open, k)
-    return gain, extra
-
-
-def nearest_two(
-    indptr: IntArray, mins: FloatArray, site: IntArray, is_open: BoolArray
-) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
-    """Each demand point's nearest and second-nearest open site and minutes (``-1``/``inf``).
-
-    Pairs ascend in minutes within each row (ties in stored order).
-    """
-    phi1, d1, phi2, d2 = _nearest_two(indptr, mins, site, is_open)
-    return phi1, d1, phi2, d2
-
-
-def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
-    indptr: IntArray,
-    cost: FloatArray,
-    site: IntArray,
-    owner: IntArray,
-    openable: BoolArray,
-    k: int,
-) -> tuple[FloatArray, IntArray]:
-    """Sum the pair costs and count the pairs of each catchment to each openable site.
-
-    ``owner[i]`` is the catchment of demand point ``i`` (``-1``: none); the result's entry
-    ``o * m + j`` sums the costs of the pairs from catchment ``o``'s points to site ``j``.
-    """
-    total, count = _catchment_costs(indptr, cost, site, owner, openable, k)
     return total, count
