@@ -22,6 +22,7 @@ from planning.models._setcover import (
     cover_bound,
     cover_rows,
     decide_cover,
+    disjoint_rows,
     improve_cover,
     lagrangian_cover,
     reduce_dominated,
@@ -238,3 +239,17 @@ def test_every_highs_of_a_batch_worker_asks_for_the_same_threads() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_disjoint_rows_share_no_site_and_bound_every_cover(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 30, 10
+    dense = rng.random((n, m)) < 0.2
+    dense[np.arange(n), rng.integers(0, m, n)] = True  # every row has a site
+    a = sp.csr_matrix(dense.astype(np.float64))
+    rows = disjoint_rows(a)
+    picked = dense[rows]
+    assert (picked.sum(axis=0) <= 1).all()  # no site in two chosen rows
+    assert cover_bound(a, rows.astype(np.float64)) == pytest.approx(rows.sum())
+    assert rows.sum() <= _min_cover(a)

@@ -67,7 +67,7 @@ from planning.models._run import (
     run_solver,
     settled,
 )
-from planning.models._setcover import cover_rows, decide_cover, greedy_order
+from planning.models._setcover import cover_rows, decide_cover, disjoint_rows, greedy_order
 from planning.models._sparse import cover_csr, p_median_greedy
 from planning.models.base import ModelInput, Status
 from planning.models.lscp import formulate_cover
@@ -140,15 +140,8 @@ def quick_cover_check(prep: Prepared, pairs: BoolArray, p: int | None) -> BoolAr
         plan = prep.fixed.copy()
         plan[free[order]] = True
         return plan
-    used = np.zeros(free.size, dtype=bool)
-    apart = 0
-    for r in np.argsort(np.diff(c.indptr), kind="stable").tolist():
-        cols = c.indices[c.indptr[r] : c.indptr[r + 1]]
-        if not used[cols].any():
-            apart += 1
-            if apart > k:
-                return False
-            used[cols] = True
+    if int(disjoint_rows(c).sum()) > k:  # each of these rows needs a site of its own
+        return False
     return None
 
 
