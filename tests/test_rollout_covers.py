@@ -197,17 +197,6 @@ def test_yearly_start_is_a_plan_within_the_cap_never_below_the_optimum(seed, pha
             assert value >= best["objective"] - 1e-6 * best["objective"]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_median_rollout_with_the_yearly_start_equals_enumeration(seed):
-    data = make_instance(seed, n=10, m=7)
-    scenario = scenario_for("p_median", PHASES_PAIRS, n_facilities=7)
-    res = rollout.solve_rollout(data, scenario, suggest=False)
-    best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
-    assert res.status == "optimal"
-    assert res.extras["shortfall"] == pytest.approx(best["shortfall"], abs=1e-6)
-    assert res.objective == pytest.approx(best["objective"], rel=1e-7)
-
-
 def test_yearly_start_out_of_time_gives_nothing():
     data = make_instance(1, n=10, m=7)
     s = setup(data, RolloutOptions.from_scenario(scenario_for("p_median", PHASES_PAIRS)), None)
@@ -248,10 +237,11 @@ def test_milestone_bound_never_exceeds_the_optimum(seed, phases, gamma):
                 assert bound == pytest.approx(opt, rel=1e-6)
 
 
+@pytest.mark.parametrize("phases", [PHASES_PAIRS, PHASES_SMALL])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_median_rollout_with_the_milestone_bound_equals_enumeration(seed):
+def test_median_rollout_with_the_yearly_start_and_milestone_bound_equals_enumeration(seed, phases):
     data = make_instance(seed, n=10, m=7)
-    scenario = scenario_for("p_median", PHASES_SMALL, n_facilities=7)
+    scenario = scenario_for("p_median", phases, n_facilities=7)
     res = rollout.solve_rollout(data, scenario, suggest=False)
     best = brute_force(data, scenario, res.extras["unserved_penalty_min"])
     assert res.status == "optimal"
