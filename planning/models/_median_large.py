@@ -41,8 +41,11 @@ opening ``j`` is ``gain[j] - loss[r] + extra[r, j]`` with ``extra`` sparse. Batc
 that touch disjoint demand points are tried together; every accepted plan is evaluated
 exactly. The relaxation's site sets are first moved by Cooper's alternate location-allocation
 (each site to the 1-median of its catchment) and then polished the same way when close to the
-incumbent. When a round of the bound gains less than 0.1 % of the plan's value and time is
-left, a k-means++ plan (seeded, reproducible) goes through the same moves as a restart.
+incumbent. When a round of the bound gains less than 0.1 % of the plan's value, the time goes
+to iterated local search around the incumbent (:func:`iterated_search`: :func:`kick`, then
+alternate and interchange), three times each round's time, and after two searches without a
+better plan to a k-means++ restart. Both draw from seeded generators: the same steps in the
+same order, though how many fit in the limit depends on the machine's speed.
 """
 
 from __future__ import annotations
@@ -594,7 +597,7 @@ def solve_large_median(
 
     extras_swap = float(extras["swap_seconds"])  # type: ignore[arg-type]
     stalled, restarts, idle, kicks = 0, 0, 0, 0
-    ils_rng = np.random.default_rng(0)  # reproducible: same input, same search
+    ils_rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
     while time.perf_counter() < end and not done():
         rounds += 1
         t_round = time.perf_counter()
