@@ -113,10 +113,7 @@ class _Pairs:
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts[self.clients], out=self.indptr[1:])
         self.cost = self.w[self.row] * self.mins
-        top = self.reach + 1.0
-        self.top = top
-        self.key = self.row + self.mins / top  # ascending: row, then minutes
-        self.big = 1.0 + 2.0 * top * max(1, self.n)  # unserved: serving it comes first
+        self.big = 1.0 + 2.0 * (self.reach + 1.0) * max(1, self.n)  # unserved: served first
         # the same pairs by site (CSC): demand points and minutes of each site
         small = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64  # uint16: a radix sort
         order = np.argsort(self.site.astype(small), kind="stable")
@@ -188,22 +185,6 @@ def lazy_greedy(pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray) ->
     return plan
 
 
-def _prefix(pairs: _Pairs, minutes: FloatArray) -> tuple[IntArray, IntArray]:
-    """Pair positions (and their demand points) with minutes below ``minutes[i]``, a superset.
-
-    Pairs are sorted by minutes within a demand point, so these are prefixes of the rows;
-    they are counted with a margin (callers apply the exact test or clip at 0).
-    """
-    thr = np.minimum(minutes, pairs.top) * (1.0 + 1e-9) + 1e-9
-    cut = np.searchsorted(pairs.key, np.arange(pairs.n) + np.minimum(thr / pairs.top, 1.0))
-    cnt = np.maximum(cut - pairs.indptr[:-1], 0)
-    ptr = np.zeros(pairs.n + 1, dtype=np.int64)
-    np.cumsum(cnt, out=ptr[1:])
-    idx = np.repeat(pairs.indptr[:-1] - ptr[:-1], cnt) + np.arange(int(ptr[-1]))
-    rows: IntArray = np.repeat(np.arange(pairs.n, dtype=np.int64), cnt)
-    return idx.astype(np.int64, copy=False), rows
-
-
 def _profits(
     pairs: _Pairs, st: _State, fixed: BoolArray, openable: BoolArray
 ) -> tuple[IntArray, FloatArray]:
@@ -212,12 +193,12 @@ def _profits(
     Whitaker's decomposition ``gain[j] - loss[r] + extra[r, j]``; ``extra`` only needs the
     pairs nearer than the demand point's second-nearest open site (a prefix of its row).
     """
+    from planning.models._kernels import median_swaps  # noqa: PLC0415 - numba, large path only
+
     m = pairs.m
     open_idx = np.flatnonzero(st.is_open)
     pos_of = np.full(m, -1, dtype=np.int64)
     pos_of[open_idx] = np.arange(open_idx.size)
-    from planning.models._kernels import median_swaps  # noqa: PLC0415 - numba, large path only
-
     d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
     d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
     gain, extra = median_swaps(
@@ -360,6 +341,27 @@ def alternate(
     return st
 
 
+def descend(
+    pairs: _Pairs,
+    st: _State,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    end: float,
+    swap_s: float | None = None,
+) -> _State:
+    """Cooper's :func:`alternate`, then the fast :func:`interchange` from its plan.
+
+    The interchange runs until ``end``, or for ``swap_s`` seconds from when it starts; a plan
+    that serves not every demand point (infinite value) is returned as it is.
+    """
+    st = alternate(pairs, st, fixed=fixed, openable=openable, end=end)
+    if not math.isfinite(st.value):
+        return st
+    swap_end = end if swap_s is None else time.perf_counter() + swap_s
+    return interchange(pairs, st, fixed=fixed, openable=openable, end=swap_end)
+
+
 def seeded_plan(
     pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray, rng: np.random.Generator
 ) -> BoolArray:
@@ -370,23 +372,33 @@ def seeded_plan(
     plan = fixed.copy()
     dmin = np.full(pairs.n, pairs.big)
     for j in np.flatnonzero(fixed).tolist():
-        rows, mins = pairs.column(j)
-        np.minimum.at(dmin, rows, mins)
+        _open(pairs, plan, dmin, j)
     while int(plan.sum()) < p:
-        odds = pairs.w * dmin**2
-        i = int(rng.choice(pairs.n, p=odds / odds.sum()))
-        a, b = pairs.indptr[i], pairs.indptr[i + 1]
-        free = pairs.site[a:b][~plan[pairs.site[a:b]]]
+        free = _closed_near_draw(pairs, plan, dmin, rng)
         if free.size == 0:
             rest = np.flatnonzero(openable & ~plan)
             if rest.size == 0:
                 break
             free = rest
-        j = int(free[0])
-        plan[j] = True
-        rows, mins = pairs.column(j)
-        np.minimum.at(dmin, rows, mins)
+        _open(pairs, plan, dmin, int(free[0]))
     return plan
+
+
+def _closed_near_draw(
+    pairs: _Pairs, plan: BoolArray, dmin: FloatArray, rng: np.random.Generator
+) -> IntArray:
+    """Draw a demand point with odds ~ ``w dmin^2``; its closed sites, nearest first."""
+    odds = pairs.w * dmin**2
+    i = int(rng.choice(pairs.n, p=odds / odds.sum()))
+    sites = pairs.site[pairs.indptr[i] : pairs.indptr[i + 1]]
+    return sites[~plan[sites]]
+
+
+def _open(pairs: _Pairs, plan: BoolArray, dmin: FloatArray, j: int) -> None:
+    """Open site ``j`` in ``plan`` and lower ``dmin`` (minutes to the nearest open) in place."""
+    plan[j] = True
+    rows, mins = pairs.column(j)
+    np.minimum.at(dmin, rows, mins)
 
 
 def kick(
@@ -415,16 +427,9 @@ def kick(
     _, dmin, _, _ = pairs.nearest_two(plan)
     dmin = np.where(np.isfinite(dmin), dmin, pairs.big)
     for _ in close:
-        odds = pairs.w * dmin**2
-        i = int(rng.choice(pairs.n, p=odds / odds.sum()))
-        a, b = pairs.indptr[i], pairs.indptr[i + 1]
-        free = pairs.site[a:b][~plan[pairs.site[a:b]]]
-        if free.size == 0:
-            continue
-        j = int(free[min(int(rng.integers(0, 3)), free.size - 1)])
-        plan[j] = True
-        rows, mins = pairs.column(j)
-        np.minimum.at(dmin, rows, mins)
+        free = _closed_near_draw(pairs, plan, dmin, rng)
+        if free.size:
+            _open(pairs, plan, dmin, int(free[min(int(rng.integers(0, 3)), free.size - 1)]))
     return plan
 
 
@@ -451,8 +456,7 @@ def iterated_search(
         cand = _evaluate(pairs, plan)
         if not math.isfinite(cand.value):
             continue
-        cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
-        cand = interchange(pairs, cand, fixed=fixed, openable=openable, end=end)
+        cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end)
         if cand.value < st.value - 1e-9 * max(1.0, st.value):
             st = cand
     return st, steps
@@ -645,17 +649,9 @@ def solve_large_median(
             restarts += 1
             rng = np.random.default_rng(restarts)
             cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
-            cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
-            if math.isfinite(cand.value):
-                cand = interchange(
-                    pairs,
-                    cand,
-                    fixed=fixed,
-                    openable=openable,
-                    end=time.perf_counter() + 0.3 * left,
-                )
-                if cand.value < st.value:
-                    st, idle = cand, 0
+            cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left)
+            if cand.value < st.value:
+                st, idle = cand, 0
         if stalled and time.perf_counter() < end:
             # the bound moves little: most of the time to iterated local search
             burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
