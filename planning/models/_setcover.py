@@ -117,8 +117,9 @@ def lagrangian_cover(
     u = 1.0 / np.maximum(deg, 1.0)
     best_u, best = u.copy(), cover_bound(a, u)
     apart = disjoint_rows(a).astype(np.float64)  # rows needing a site each: a bound at once
-    if cover_bound(a, apart) > best:
-        best_u, best = apart, cover_bound(a, apart)
+    val = cover_bound(a, apart)
+    if val > best:
+        best_u, best = apart, val
     lp_value: float | None = None
     if use_lp and (target is None or best <= target):
         share = 0.5 * (end_time - time.perf_counter())
