@@ -242,11 +242,11 @@ def test_a_plan_above_the_dense_size_at_a_tiny_limit(kind: str, seed: int) -> No
 def test_sparse_heuristics_give_valid_plans(seed: int) -> None:
     import scipy.sparse as sp  # noqa: PLC0415
 
+    from planning.models._cover_large import mclp_upper_bound  # noqa: PLC0415
     from planning.models._sparse import (  # noqa: PLC0415
         cover_value,
         greedy_cover,
         mclp_greedy_swap,
-        mclp_lagrangian_bound,
         p_median_greedy,
     )
 
@@ -276,7 +276,7 @@ def test_sparse_heuristics_give_valid_plans(seed: int) -> None:
     cover_plan = greedy_cover(a, need, fixed=fixed, openable=openable)
     assert cover_plan is not None and cover_plan[0]
     assert ((a @ cover_plan.astype(float)) > 0.5)[need].all()
-    lag = mclp_lagrangian_bound(a, w, p, fixed=fixed, openable=openable, target=value)
+    lag = mclp_upper_bound(a, w, p, fixed=fixed, openable=openable, target=value)
     assert best - 1e-6 <= lag <= float(w[(dist <= MAX_MIN).any(axis=1)].sum()) + 1e-6
     i, j = np.nonzero(np.ones((n, m)))
     pm = p_median_greedy((i, j, dist[i, j]), w, p, fixed=fixed, openable=openable)

@@ -268,6 +268,30 @@ def subgradient(
     return best, best_mu
 
 
+def mclp_upper_bound(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    p: int,
+    *,
+    fixed: BoolArray,
+    openable: BoolArray,
+    target: float,
+    time_limit_s: float = 2.0,
+) -> float:
+    r"""Upper bound on the MCLP's covered weight: :math:`U(\mu)` after subgradient steps.
+
+    ``a``: demand x site cover matrix (all sites), ``w`` the demand weights, at most ``p``
+    sites of which the ``fixed`` ones are open and only ``openable`` ones may open;
+    ``target``: a plan's value (the Polyak steps aim at it). The instance is reduced exactly
+    first (:func:`reduce_cover`), so the bound holds for every plan of at most ``p`` sites,
+    and for plans under further side rules, which only remove plans. Never above the weight
+    any plan could cover.
+    """
+    inst = reduce_cover(a, w, p, fixed=fixed, openable=openable)
+    best, _ = subgradient(inst, 0.5 * inst.w, target, time.perf_counter() + time_limit_s)
+    return min(best, inst.const + float(inst.w.sum() + inst.c.sum()))
+
+
 def smoothed_multipliers(inst: CoverInstance, mu0: FloatArray, end_time: float) -> FloatArray:
     r"""Multipliers near the LP optimum: a smoothed :math:`U` minimised by L-BFGS-B.
 

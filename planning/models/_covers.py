@@ -37,9 +37,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from planning.models._mip import BoolArray, FloatArray, IntArray
 from planning.models._periods import Setup, nearest_minutes, shortfall_of, true_values
+from planning.models._setcover import minimal_rows
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +59,16 @@ def reduce_rows(rows: BoolArray) -> BoolArray:
     """Rows (``rows x candidates``) left after dropping duplicates and dominated rows.
 
     A row whose candidates include every candidate of another row is met whenever that row
-    is: it is dropped. The rows kept are sorted by their number of candidates.
+    is: it is dropped (:func:`~planning.models._setcover.minimal_rows`). The rows kept are
+    sorted by their number of candidates, then as :func:`numpy.unique` orders them.
     """
     if rows.shape[0] == 0:
         return rows
-    uniq = np.unique(rows, axis=0)
-    count = uniq.sum(axis=1)
-    order = np.argsort(count, kind="stable")
-    uniq, count = uniq[order], count[order]
-    as_int = uniq.astype(np.int32)
-    keep: list[int] = []
-    for i in range(uniq.shape[0]):
-        if keep and bool(((as_int[keep] @ as_int[i]) == count[keep]).any()):
-            continue
-        keep.append(i)
-    return uniq[np.asarray(keep, dtype=np.int64)]
+    kept = minimal_rows(sp.csr_matrix(rows)).toarray() > 0.5
+    uniq = np.unique(kept, axis=0)
+    order = np.argsort(uniq.sum(axis=1), kind="stable")
+    out: BoolArray = uniq[order]
+    return out
 
 
 def enumerate_covers(rows: BoolArray, k: int, *, deadline: float) -> list[tuple[int, ...]] | None:

@@ -342,17 +342,28 @@ def reduce_dominated(a: sp.csr_matrix, rounds: int = 4) -> tuple[sp.csr_matrix, 
             keep = np.flatnonzero(~drop)
             a = sp.csr_matrix(a[:, keep])
             cols = cols[keep]
-        a = cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
-        deg = np.diff(a.indptr).astype(np.float64)
-        shared = (a @ a.T).tocoo()
-        within = (shared.data >= deg[shared.row] - 0.5) & (shared.row != shared.col)
-        superset = np.zeros(a.shape[0], dtype=bool)
-        superset[shared.col[within]] = True  # row "col" contains row "row" (no twins left)
-        if superset.any():
-            a = sp.csr_matrix(a[np.flatnonzero(~superset)])
-        if not drop.any() and not superset.any():
+        rows_before = a.shape[0]
+        a = minimal_rows(a)
+        if not drop.any() and a.shape[0] == rows_before:
             break
     return a, cols
+
+
+def minimal_rows(a: sp.csr_matrix) -> sp.csr_matrix:
+    """Keep the rows of ``a`` (0/1) that contain no other row, identical rows once.
+
+    Any set of sites meeting the rows kept meets every row of ``a``: a row dropped contains
+    the site set of a row kept. Rows keep their order; rows without a site are kept as they
+    are (callers that need every row reachable check it first).
+    """
+    a = sp.csr_matrix(a, dtype=np.float64)  # counts, not a boolean product
+    a = cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
+    deg = np.diff(a.indptr).astype(np.float64)
+    shared = (a @ a.T).tocoo()
+    within = (shared.data >= deg[shared.row] - 0.5) & (shared.row != shared.col)
+    superset = np.zeros(a.shape[0], dtype=bool)
+    superset[shared.col[within]] = True  # row "col" contains row "row" (no twins left)
+    return sp.csr_matrix(a[np.flatnonzero(~superset)]) if superset.any() else a
 
 
 def decide_cover(

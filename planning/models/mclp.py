@@ -71,7 +71,7 @@ from planning.models._blocks import (
     site_columns,
     start_vector,
 )
-from planning.models._cover_large import solve_cover_large
+from planning.models._cover_large import mclp_upper_bound, solve_cover_large
 from planning.models._heuristic import MAX_DENSE_CELLS, best_cover_plan, mclp_greedy
 from planning.models._mip import BoolArray, FloatArray, IntArray, MipBuilder
 from planning.models._prep import Prepared, prepare
@@ -83,12 +83,7 @@ from planning.models._run import (
     settled,
     solve_plain,
 )
-from planning.models._sparse import (
-    cover_csr,
-    cover_value,
-    mclp_greedy_swap,
-    mclp_lagrangian_bound,
-)
+from planning.models._sparse import cover_csr, cover_value, mclp_greedy_swap
 from planning.models.base import ModelInput
 from planning.models.options import ModelOptions, ScenarioLike, as_options
 
@@ -395,14 +390,14 @@ def _solve_large(
 
 
 def _lagrangian(prep: Prepared, opts: ModelOptions, plan: BoolArray, seconds: float) -> float:
-    """Lagrangian upper bound of the MCLP (:func:`~planning.models._sparse.mclp_lagrangian_bound`).
+    """Lagrangian upper bound of the MCLP (:func:`~planning.models._cover_large.mclp_upper_bound`).
 
     Valid under every side rule (they only remove plans; capacities only lower the value).
     """
     assert opts.p is not None  # noqa: S101 - checked by the callers
     allowed = prep.covering_pairs() & prep.openable[prep.pj]
     cover = cover_csr(prep.n, prep.m, prep.pi[allowed], prep.pj[allowed])
-    return mclp_lagrangian_bound(
+    return mclp_upper_bound(
         cover,
         prep.weight,
         opts.p,
