@@ -280,12 +280,18 @@ def test_pair_order_matches_lexsort(seed: int) -> None:
         d = np.sort(d)
     got = _pair_order(d, t, s, n)
     assert np.array_equal(got, np.lexsort((s, t, d)))
-    key = d[got] * m + s[got]
-    first = _first_copies(key, n * m)
+    di, sj = d[got], s[got]
+    key = di * m + sj
+    first = _first_copies(di, sj, m)
     _, want = np.unique(key, return_index=True)
     assert first is not None and np.array_equal(first, want)
     distinct = np.sort(want)
-    assert _first_copies(key[distinct], n * m) is None
+    assert _first_copies(di[distinct], sj[distinct], m) is None
+    # one repeat among distinct pairs, in a later block of rows, and pairs not grouped
+    again = np.concatenate((distinct, distinct[-1:]))
+    assert _first_copies(di[again], sj[again], m) is not None
+    shuffled = rng.permutation(distinct)
+    assert _first_copies(di[shuffled], sj[shuffled], m) is None
 
 
 @pytest.mark.parametrize("seed", range(5))

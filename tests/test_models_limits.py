@@ -283,6 +283,27 @@ def test_sparse_heuristics_give_valid_plans(seed: int) -> None:
     assert pm is not None and pm[0] and int(pm.sum()) == p
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_cover_matrix_of_grouped_pairs_equals_the_coo_build(seed: int) -> None:
+    """cover_csr's direct path (pairs grouped by demand) gives the COO build's matrix."""
+    import scipy.sparse as sp  # noqa: PLC0415
+
+    from planning.models._sparse import cover_csr  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    n, m, size = 40, 15, 300
+    pi = np.sort(rng.integers(0, n, size=size))  # grouped; repeats of a pair included
+    pj = rng.integers(0, m, size=size)
+    got = cover_csr(n, m, pi, pj)
+    want = sp.csr_matrix((np.ones(size), (pi, pj)), shape=(n, m))
+    want.data[:] = 1.0
+    assert got.has_canonical_format
+    assert np.array_equal(got.toarray(), want.toarray())
+    assert set(np.unique(got.data).tolist()) == {1.0}
+    shuffled = rng.permutation(size)  # not grouped: the COO build
+    assert np.array_equal(cover_csr(n, m, pi[shuffled], pj[shuffled]).toarray(), want.toarray())
+
+
 def test_highs_reports_elapsed_time_and_gap_while_it_runs() -> None:
     from planning.i18n import MsgStr  # noqa: PLC0415
     from planning.models._mip import HighsSession  # noqa: PLC0415

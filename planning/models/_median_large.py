@@ -104,15 +104,18 @@ class _Pairs:
         self.reach = float(pt.max(initial=0.0))
         counts = np.bincount(pi, minlength=n)
         self.clients = np.flatnonzero(counts > 0)  # positions in the full demand table
-        renum = np.cumsum(counts > 0) - 1
-        self.row = renum[pi].astype(np.int64, copy=False)
+        if self.clients.size == n:  # every point paired: positions stay (no table-long copy)
+            self.row = pi.astype(np.int64, copy=False)
+        else:
+            self.row = (np.cumsum(counts > 0) - 1)[pi].astype(np.int64, copy=False)
         self.site = pj.astype(np.int64, copy=False)
         self.mins = pt.astype(np.float64, copy=False)
         self.n, self.m = self.clients.size, m
         self.w = w[self.clients].astype(np.float64)
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts[self.clients], out=self.indptr[1:])
-        self.cost = self.w[self.row] * self.mins
+        self.cost = self.w[self.row]
+        self.cost *= self.mins
         self.big = 1.0 + 2.0 * (self.reach + 1.0) * max(1, self.n)  # unserved: served first
         # the same pairs by site (CSC): demand points and minutes of each site
         small = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64  # uint16: a radix sort

@@ -144,8 +144,11 @@ def _pair_order(d_pos: IntArray, t: FloatArray, s_pos: IntArray, n: int) -> IntA
     if t.size < 2 or n >= 2**31:
         return np.lexsort((s_pos, t, d_pos)).astype(np.int64)
     bits = max(int(n).bit_length(), 1)
-    t_hi = (t.astype(np.float64) + 0.0).view(np.int64) >> bits  # + 0.0: -0.0 -> 0.0
-    key = (d_pos.astype(np.int64) << (63 - bits)) | t_hi
+    minutes = np.array(t, dtype=np.float64)  # in place below: few fresh table-long arrays
+    minutes += 0.0  # -0.0 -> 0.0
+    key: IntArray = minutes.view(np.int64)
+    key >>= bits
+    key |= d_pos.astype(np.int64) << (63 - bits)
     order: IntArray = np.argsort(key, kind="stable").astype(np.int64, copy=False)
     ks = key[order]
     tie = ks[1:] == ks[:-1]
@@ -161,22 +164,36 @@ def _pair_order(d_pos: IntArray, t: FloatArray, s_pos: IntArray, n: int) -> IntA
     return order
 
 
-def _first_copies(key: IntArray, size: int) -> IntArray | None:
-    """``np.unique(key, return_index=True)[1]`` when some key repeats, else ``None``.
+def _first_copies(pi: IntArray, pj: IntArray, m: int) -> IntArray | None:
+    """``np.unique(pi * m + pj, return_index=True)[1]`` when some pair repeats, else ``None``.
 
-    A byte map of ``size`` entries tells whether every key is distinct when it costs at
-    most 4x the keys' own memory (no sort); otherwise, or with duplicates, ``np.unique``.
+    ``pi`` must be non-decreasing (pairs grouped by demand). Blocks of demand rows are checked
+    with a byte map of at most 4 MiB, reused, instead of one of ``n x m`` bytes; on the first
+    repeat, or when ``pi`` is not grouped, ``np.unique`` decides.
     """
-    if 0 < size <= 32 * key.size and int(key.min()) >= 0 and int(key.max()) < size:
-        seen = np.zeros(size, dtype=bool)
-        seen[key] = True
-        distinct = int(np.count_nonzero(seen))
-        del seen
-        if distinct == key.size:
+    if pi.size == 0:
+        return None
+    grouped = bool((pi[1:] >= pi[:-1]).all())
+    if grouped and m > 0 and int(pi[0]) >= 0 and int(pj.min()) >= 0 and int(pj.max()) < m:
+        rows = max(1, (1 << 22) // m)
+        seen = np.zeros(rows * m, dtype=bool)
+        starts = np.arange(int(pi[0]), int(pi[-1]) + rows + 1, rows)
+        cuts = np.searchsorted(pi, starts)
+        repeat = False
+        for lo, hi, row0 in zip(cuts[:-1], cuts[1:], starts[:-1], strict=True):
+            if hi == lo:
+                continue
+            local = (pi[lo:hi] - row0) * m + pj[lo:hi]
+            seen[local] = True
+            repeat = int(np.count_nonzero(seen)) != hi - lo
+            seen[local] = False
+            if repeat:
+                break
+        if not repeat:
             return None
-    _, first = np.unique(key, return_index=True)
+    _, first = np.unique(pi * m + pj, return_index=True)
     out: IntArray = first.astype(np.int64)
-    return None if out.size == key.size else out
+    return None if out.size == pi.size else out
 
 
 def prepare(data: ModelInput, opts: ModelOptions) -> Prepared:
@@ -251,11 +268,10 @@ def prepare(data: ModelInput, opts: ModelOptions) -> Prepared:
     order = _pair_order(d_pos, t, s_pos, n)
     pi, pj, pt = d_pos[order].astype(np.int64), s_pos[order].astype(np.int64), t[order]
     if pi.size > 1:
-        key = pi * m + pj
-        first = _first_copies(key, n * m)
+        first = _first_copies(pi, pj, m)
         if first is not None:
             warnings.warn(
-                PlanningWarning("models.travel_duplicate_pairs", count=key.size - first.size),
+                PlanningWarning("models.travel_duplicate_pairs", count=pi.size - first.size),
                 stacklevel=3,
             )
             keep = np.sort(first)  # within (i, t, j) order the first copy is the shortest

@@ -20,8 +20,28 @@ from planning.models._mip import BoolArray, FloatArray, IntArray
 
 
 def cover_csr(n: int, m: int, pi: IntArray, pj: IntArray) -> sp.csr_matrix:
-    """0/1 ``n x m`` matrix (CSR) with a one for each pair ``(pi, pj)``."""
+    """0/1 ``n x m`` matrix (CSR) with a one for each pair ``(pi, pj)``.
+
+    Pairs grouped by demand point (``pi`` non-decreasing, as :func:`~planning.models._prep.
+    prepare` orders them) go straight into the CSR arrays, without a COO conversion.
+    """
     data = np.ones(pi.size, dtype=np.float64)
+    if (
+        pi.size > 0
+        and 0 <= int(pi[0]) <= int(pi[-1]) < n
+        and 0 <= int(pj.min()) <= int(pj.max()) < m
+        and bool((pi[1:] >= pi[:-1]).all())
+    ):
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pi, minlength=n), out=indptr[1:])
+        small = max(n, m, pi.size) < np.iinfo(np.int32).max
+        dtype = np.int32 if small else np.int64
+        grouped = sp.csr_matrix(
+            (data, pj.astype(dtype), indptr.astype(dtype, copy=False)), shape=(n, m)
+        )
+        grouped.sum_duplicates()  # sorted sites in each row, a repeated pair once
+        grouped.data[:] = 1.0
+        return grouped
     a = sp.csr_matrix((data, (pi, pj)), shape=(n, m))
     a.data[:] = 1.0  # duplicate pairs count once
     return a
