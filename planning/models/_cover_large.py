@@ -64,7 +64,13 @@ LP_SHARE = 0.45
 POLISH_STEP = 5e-4
 #: Smoothing widths of :func:`smoothed_multipliers`, as shares of the 90th percentile weight
 #: (each minimisation starts from the last; the smallest leaves U within ~1e-5 of the LP).
-SMOOTHING = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
+#: From PDLP's duals on Fujian (p = 40 / 80 / 160), U - LP after 3 s: +0.5 / +0.3 / +0.4
+#: starting at 3e-3, +0.4 / +0.9 / +1.9 starting at 1e-2 (too slow for p = 160), +2.8 / +0.7
+#: / +0.3 starting at 1e-4 (too fine for p = 40).
+SMOOTHING = (3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
+#: Share of the time left (at most :data:`SMOOTHING_MAX_S`) for the smoothed multipliers.
+SMOOTHING_SHARE = 0.25
+SMOOTHING_MAX_S = 5.0
 
 
 @dataclass
@@ -299,8 +305,8 @@ def smoothed_multipliers(inst: CoverInstance, mu0: FloatArray, end_time: float) 
     plus is smoothed as :math:`\tau \log(1 + e^{x/\tau})` and minimised jointly in
     :math:`(\mu, \lambda)` over the box :math:`0 \le \mu \le W`, for shrinking
     :math:`\tau` (:data:`SMOOTHING`), each from the last. First-order duals (PDLP) stall a
-    little above the LP bound; this closes most of the rest (Fujian p = 80: 134,385 ->
-    134,366.8 in 3 s, LP 134,366.1). Only the multipliers are returned: the caller evaluates
+    little above the LP bound; this closes most of the rest (Fujian p = 160: 164,816.8 ->
+    164,815.3 in 3 s, LP 164,814.9). Only the multipliers are returned: the caller evaluates
     :math:`U` exactly, so the result is a valid bound whatever the smoothing did.
     """
     a, at, w, c, k = inst.a, inst.at, inst.w, inst.c, inst.k
@@ -664,7 +670,8 @@ def solve_cover_large(
             if uc < u:
                 u, mu = uc, np.clip(cand_mu, 0.0, inst.w)
         log.append(f"LP multipliers: bound {u:,.2f} ({time.perf_counter() - t0:.2f} s)")
-        mu_s = smoothed_multipliers(inst, mu, time.perf_counter() + min(0.15 * left(), 5.0))
+        smooth_s = min(SMOOTHING_SHARE * left(), SMOOTHING_MAX_S)
+        mu_s = smoothed_multipliers(inst, mu, time.perf_counter() + smooth_s)
         us = lagrangian_bound(inst, mu_s)[0]
         if us < u:
             u, mu = us, mu_s
