@@ -342,9 +342,12 @@ def reduce_dominated(a: sp.csr_matrix, rounds: int = 4) -> tuple[sp.csr_matrix, 
             keep = np.flatnonzero(~drop)
             a = sp.csr_matrix(a[:, keep])
             cols = cols[keep]
-        rows_before = a.shape[0]
-        a = minimal_rows(a)
-        if not drop.any() and a.shape[0] == rows_before:
+        a = cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
+        twin_free = a.shape[0]
+        a = _drop_superset_rows(a)
+        # twins gone change no site's rows-within relation: only dropped sites or superset
+        # rows call for another round
+        if not drop.any() and a.shape[0] == twin_free:
             break
     return a, cols
 
@@ -357,7 +360,13 @@ def minimal_rows(a: sp.csr_matrix) -> sp.csr_matrix:
     are (callers that need every row reachable check it first).
     """
     a = sp.csr_matrix(a, dtype=np.float64)  # counts, not a boolean product
-    a = cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
+    return _drop_superset_rows(
+        cover_rows(a, np.ones(a.shape[0], dtype=bool), np.zeros(a.shape[1], dtype=bool))
+    )
+
+
+def _drop_superset_rows(a: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows of ``a`` (float 0/1, no two identical) that contain no other row, in order."""
     deg = np.diff(a.indptr).astype(np.float64)
     shared = (a @ a.T).tocoo()
     within = (shared.data >= deg[shared.row] - 0.5) & (shared.row != shared.col)
