@@ -14,6 +14,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _model_fixtures import make_input
 from test_models_limits import MAX_MIN, _check, _instance, _limit, _optimum, _run
 
 from planning.models import ModelOptions, _heuristic, lscp, p_center
@@ -27,6 +28,7 @@ from planning.models._setcover import (
     lagrangian_cover,
     reduce_dominated,
     remove_redundant,
+    search_cover,
     weighted_greedy,
 )
 
@@ -109,6 +111,60 @@ def test_improve_cover_keeps_a_cover_and_proves_only_the_optimum(seed: int) -> N
 
 
 @pytest.mark.parametrize("seed", range(10))
+def test_search_cover_reaches_the_optimum_and_never_returns_a_worse_plan(seed: int) -> None:
+    rng = np.random.default_rng(seed + 2100)
+    n, m = int(rng.integers(40, 120)), int(rng.integers(20, 40))
+    dense = rng.random((n, m)) < rng.uniform(0.04, 0.12)
+    dense[np.arange(n), rng.integers(0, m, n)] = True
+    a = sp.csr_matrix(dense.astype(np.float64))
+    opt = _milp_cover(a)
+    # floor = the optimum: the search stops once it has a plan that small (300 seeds of this
+    # kind: at most 17 ms; 10 s leaves room for the loop's first compile)
+    plan = search_cover(a, np.ones(m, dtype=bool), time.perf_counter() + 10.0, floor=opt, seed=seed)
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert plan.sum() == opt
+    # no floor: it runs to its end, returning a cover no larger than the start
+    greedy = weighted_greedy(a, np.ones(m, dtype=bool))
+    assert greedy is not None
+    plan = search_cover(a, greedy, time.perf_counter() + 0.2, seed=seed)
+    assert (a @ plan.astype(float) > 0.5).all()
+    assert opt <= plan.sum() <= greedy.sum()
+    # no time: the start, redundant sites removed
+    late = search_cover(a, np.ones(m, dtype=bool), time.perf_counter() - 1.0)
+    assert np.array_equal(late, remove_redundant(a, np.ones(m, dtype=bool), np.zeros(m, bool)))
+
+
+def test_cover_search_serves_unserved_rows_first_and_continues_one_search() -> None:
+    from planning.models._kernels import cover_search  # noqa: PLC0415
+
+    a = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], float))
+    c = sp.csc_matrix(a)
+    arrays = [x.astype(np.int64) for x in (a.indptr, a.indices, c.indptr, c.indices)]
+    chosen = np.zeros(4, dtype=bool)  # nothing open: served greedily first
+    weight = np.ones(4, dtype=np.int64)
+    stamp = np.zeros(4, dtype=np.int64)
+    free = np.ones(4, dtype=bool)
+    clock = np.array([0, -1], dtype=np.int64)
+    best, size = cover_search(*arrays, chosen, weight, stamp, free, clock, 50, 0, 7)
+    assert size == 2  # {0, 2} or {1, 3}
+    assert best.tolist() in ([True, False, True, False], [False, True, False, True])
+    assert clock[0] == 50  # the state carries on: a second call continues the count
+    assert weight.sum() > 4  # rows left unserved while looking for one site gained weight
+    cover_search(*arrays, chosen, weight, stamp, free, clock, 10, 0, 8)
+    assert clock[0] == 60
+    # a row without a site: no cover
+    b = sp.csr_matrix(np.array([[1, 0], [0, 0]], float))
+    d = sp.csc_matrix(b)
+    arrays = [x.astype(np.int64) for x in (b.indptr, b.indices, d.indptr, d.indices)]
+    ones = np.ones(2, dtype=np.int64)
+    _, size = cover_search(
+        *arrays, np.zeros(2, bool), ones, np.zeros(2, np.int64), np.ones(2, bool),
+        np.array([0, -1]), 10, 0, 0,
+    )  # fmt: skip
+    assert size == 3
+
+
+@pytest.mark.parametrize("seed", range(10))
 def test_reduce_dominated_keeps_the_optimum_and_its_covers(seed: int) -> None:
     rng = np.random.default_rng(seed + 1300)
     a = _random_cover(rng, int(rng.integers(10, 60)), int(rng.integers(5, 25)))
@@ -174,6 +230,37 @@ def test_large_lscp_path_is_honest_at_any_time_limit(seed: int) -> None:
     assert sol is not None
     _check(sol, expected, maximise=False)
     if seed < 4:  # 2 s is ample for these sizes: the bound meets the plan
+        assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_large_lscp_local_search_is_honest(seed: int) -> None:
+    # instances from random cover matrices whose LP bound leaves a gap, so the local search
+    # (switched on at any time left, its loop compiled before the clock runs) has work to do
+    search_cover(sp.csr_matrix(np.ones((1, 2))), np.ones(2, bool), time.perf_counter() + 10.0)
+    rng = np.random.default_rng(seed + 4400)
+    n, m = int(rng.integers(40, 80)), int(rng.integers(20, 30))
+    dense = rng.random((n, m)) < rng.uniform(0.05, 0.1)
+    dense[np.arange(n), rng.integers(0, m, n)] = True
+    sites = [f"s{j}" for j in range(m)]
+    travel = {(f"d{i}", sites[j]): 1.0 for i, j in zip(*np.nonzero(dense), strict=True)}
+    data = make_input(travel, {f"d{i}": 1.0 for i in range(n)}, sites)
+    expected = _milp_cover(sp.csr_matrix(dense.astype(np.float64)))
+    limit = 3.0 if seed < 3 else _limit(rng)
+    opts = ModelOptions(kind="lscp", max_travel_min=MAX_MIN, time_limit_s=limit)
+    with (
+        mock.patch.object(lscp, "MAX_DENSE_CELLS", 0),
+        mock.patch.object(lscp, "SEARCH_MIN_S", 0.0),
+        mock.patch.object(_heuristic, "MAX_ENUMERATED_PLANS", 0),
+        mock.patch.object(lscp, "search_cover", wraps=lscp.search_cover) as search,
+    ):
+        sol, took = _run(data, opts)
+    assert took <= 1.1 * limit + 1.0, f"{took:.2f} s for a {limit:.3f} s limit"
+    assert sol is not None
+    _check(sol, expected, maximise=False)
+    # the search runs whenever the bound leaves a gap, so a plan not searched is proven
+    assert search.called or sol.status == "optimal"
+    if seed < 3:  # 3 s: the search, or regions grown to the MIP on every row, then the proof
         assert sol.status == "optimal"
 
 

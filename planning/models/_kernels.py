@@ -1,11 +1,13 @@
-r"""Compiled inner loops (numba) for the province-scale p-median: plumbing, no model logic.
+r"""Compiled inner loops (numba) for the province-scale paths: plumbing, no model logic.
 
-Each function walks pairs stored row by row (CSR: ``indptr`` by demand point) whose minutes
-(and costs ``w_i t_ij``) ascend within a row, so a loop can stop at the first pair that no
-longer counts. Compiled on first use and cached on disk (``cache=True``); imported lazily by
-the large-instance paths only, so the city-scale models never pay numba's import or compile
-time. Every sum is float64, pair by pair in the stored order. The tests check each function
-against plain numpy (``tests/test_models_large_median.py``).
+The p-median's functions walk pairs stored row by row (CSR: ``indptr`` by demand point)
+whose minutes (and costs ``w_i t_ij``) ascend within a row, so a loop can stop at the first
+pair that no longer counts; the set cover's local search (:func:`cover_search`) keeps its
+state in the arrays it is given. Compiled on first use and cached on disk (``cache=True``);
+imported lazily by the large-instance paths only, so the city-scale models never pay numba's
+import or compile time. Every sum is float64, pair by pair in the stored order. The tests
+check each p-median function against plain numpy (``tests/test_models_large_median.py``) and
+the search against exact optima (``tests/test_models_large_cover.py``).
 """
 
 from __future__ import annotations
@@ -139,3 +141,236 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
                 total[base + j] += cost[kk]
                 count[base + j] += 1
     return total, count
+
+
+@numba.njit(
+    "int64(int64, int64, int64[::1], int64[::1], int64[::1], int64[::1], int64[::1],"
+    " int64[::1], int64[::1], int64[::1], boolean[::1], int64[::1], int64[::1], int64)",
+    cache=True,
+    nogil=True,
+)
+def _cover_flip(  # noqa: PLR0917 - the state of one compiled search
+    j: int,
+    step: int,
+    r_ptr: IntArray,
+    r_idx: IntArray,
+    c_ptr: IntArray,
+    c_idx: IntArray,
+    weight: IntArray,
+    count: IntArray,
+    owner_sum: IntArray,
+    score: IntArray,
+    free_to_add: BoolArray,
+    unserved: IntArray,
+    where: IntArray,
+    n_unserved: int,
+) -> int:  # pragma: no cover - compiled
+    """Open (``step = 1``) or close (``-1``) site ``j``; update counts, scores, unserved rows.
+
+    Returns the new number of unserved rows. A row's ``owner_sum`` is the sum of its open
+    sites, so the single open site of a row served once is ``owner_sum``.
+    """
+    score[j] = -score[j]
+    add = step > 0
+    for k in range(c_ptr[j], c_ptr[j + 1]):
+        i = c_idx[k]
+        count[i] += step
+        owner_sum[i] += step * j
+        c = count[i]
+        if (add and c == 1) or (not add and c == 0):
+            # row i's state as "unserved" changes: every other site's gain changes
+            for q in range(r_ptr[i], r_ptr[i + 1]):
+                s = r_idx[q]
+                free_to_add[s] = True
+                if s != j:
+                    score[s] += -weight[i] if add else weight[i]
+            if add:
+                p = where[i]
+                last = unserved[n_unserved - 1]
+                unserved[p] = last
+                where[last] = p
+                where[i] = -1
+                n_unserved -= 1
+            else:
+                unserved[n_unserved] = i
+                where[i] = n_unserved
+                n_unserved += 1
+        elif (add and c == 2) or (not add and c == 1):
+            # row i's single server changes: it loses (gains) the row's weight on closing
+            sole = owner_sum[i] - j if add else owner_sum[i]
+            score[sole] += weight[i] if add else -weight[i]
+            for q in range(r_ptr[i], r_ptr[i + 1]):
+                free_to_add[r_idx[q]] = True
+    return n_unserved
+
+
+@numba.njit(cache=True, nogil=True)
+def cover_search(  # noqa: PLR0917 - one compiled search
+    r_ptr: IntArray,
+    r_idx: IntArray,
+    c_ptr: IntArray,
+    c_idx: IntArray,
+    chosen: BoolArray,
+    weight: IntArray,
+    stamp: IntArray,
+    free_to_add: BoolArray,
+    clock: IntArray,
+    iterations: int,
+    target: int,
+    seed: int,
+) -> tuple[BoolArray, int]:  # pragma: no cover - compiled
+    """Row-weighting local search for unicost set cover (RWLS; Gao, Weise & Li 2015).
+
+    Rows ``r_ptr/r_idx`` (CSR: the sites of each row) and sites ``c_ptr/c_idx`` (CSC: the
+    rows of each site) of one 0/1 matrix. The search state lives in the arrays passed, so
+    calls continue one search: ``chosen`` (open sites, may leave rows unserved), row
+    ``weight`` (start at 1), site ``stamp`` (iteration of its last change), ``free_to_add``
+    (configuration checking: a site closed may open again only after a row of it changed)
+    and ``clock = [iteration, tabu site]``. Each call first serves any unserved row greedily.
+
+    A site's score is the weight of the unserved rows it would serve (closed) or minus the
+    weight of the rows only it serves (open). Whenever every row is served the plan is
+    recorded and the open site of highest score closed (the search then looks for a cover
+    one site smaller); each step closes the open site of highest score (not the one opened
+    last), opens the site of highest score among those allowed in a random unserved row,
+    and adds 1 to the weight of every unserved row. Ties go to the site unchanged longest.
+
+    Returns the smallest cover seen in this call and its size (``m + 1``: none), stopping
+    early once a cover of at most ``target`` sites is seen.
+    """
+    n = r_ptr.size - 1
+    m = c_ptr.size - 1
+    np.random.seed(seed)  # noqa: NPY002 - numba's own generator, seeded per call
+    count = np.zeros(n, dtype=np.int64)
+    owner_sum = np.zeros(n, dtype=np.int64)
+    score = np.zeros(m, dtype=np.int64)
+    unserved = np.empty(n, dtype=np.int64)
+    where = np.full(n, -1, dtype=np.int64)
+    n_unserved = 0
+    for j in range(m):
+        if chosen[j]:
+            for k in range(c_ptr[j], c_ptr[j + 1]):
+                count[c_idx[k]] += 1
+                owner_sum[c_idx[k]] += j
+    for i in range(n):
+        if count[i] == 0:
+            unserved[n_unserved] = i
+            where[i] = n_unserved
+            n_unserved += 1
+            for q in range(r_ptr[i], r_ptr[i + 1]):
+                score[r_idx[q]] += weight[i]
+        elif count[i] == 1:
+            score[owner_sum[i]] -= weight[i]
+    open_sites = np.empty(m, dtype=np.int64)
+    place = np.full(m, -1, dtype=np.int64)
+    n_open = 0
+    for j in range(m):
+        if chosen[j]:
+            open_sites[n_open] = j
+            place[j] = n_open
+            n_open += 1
+    best = chosen.copy()
+    best_size = m + 1
+    while n_unserved > 0:  # serve every row first: greedy
+        pick = -1
+        for j in range(m):
+            if not chosen[j] and (pick < 0 or score[j] > score[pick]):
+                pick = j
+        if pick < 0 or score[pick] <= 0:
+            return best, best_size  # some row has no site
+        chosen[pick] = True
+        open_sites[n_open] = pick
+        place[pick] = n_open
+        n_open += 1
+        n_unserved = _cover_flip(
+            pick, 1, r_ptr, r_idx, c_ptr, c_idx, weight, count, owner_sum, score,
+            free_to_add, unserved, where, n_unserved,
+        )  # fmt: skip
+    it = clock[0]
+    tabu = clock[1]
+    for _ in range(iterations):
+        while n_unserved == 0:
+            if n_open < best_size:
+                best_size = n_open
+                best[:] = chosen
+                if n_open <= target or n_open == 0:
+                    clock[0], clock[1] = it, tabu
+                    return best, best_size
+            drop = -1
+            for t in range(n_open):
+                s = open_sites[t]
+                if (
+                    drop < 0
+                    or score[s] > score[drop]
+                    or (score[s] == score[drop] and stamp[s] < stamp[drop])
+                ):
+                    drop = s
+            chosen[drop] = False
+            last = open_sites[n_open - 1]
+            open_sites[place[drop]] = last
+            place[last] = place[drop]
+            place[drop] = -1
+            n_open -= 1
+            stamp[drop] = it
+            n_unserved = _cover_flip(
+                drop, -1, r_ptr, r_idx, c_ptr, c_idx, weight, count, owner_sum, score,
+                free_to_add, unserved, where, n_unserved,
+            )  # fmt: skip
+            free_to_add[drop] = False
+        it += 1
+        drop = -1
+        for t in range(n_open):
+            s = open_sites[t]
+            if s != tabu and (
+                drop < 0
+                or score[s] > score[drop]
+                or (score[s] == score[drop] and stamp[s] < stamp[drop])
+            ):
+                drop = s
+        if drop >= 0:
+            chosen[drop] = False
+            last = open_sites[n_open - 1]
+            open_sites[place[drop]] = last
+            place[last] = place[drop]
+            place[drop] = -1
+            n_open -= 1
+            stamp[drop] = it
+            n_unserved = _cover_flip(
+                drop, -1, r_ptr, r_idx, c_ptr, c_idx, weight, count, owner_sum, score,
+                free_to_add, unserved, where, n_unserved,
+            )  # fmt: skip
+            free_to_add[drop] = False
+        row = unserved[np.random.randint(n_unserved)]  # noqa: NPY002 - (numba's generator)
+        pick = -1
+        for attempt in range(2):  # sites allowed to open first, else any
+            allowed_only = attempt == 0
+            for q in range(r_ptr[row], r_ptr[row + 1]):
+                s = r_idx[q]
+                if (free_to_add[s] or not allowed_only) and (
+                    pick < 0
+                    or score[s] > score[pick]
+                    or (score[s] == score[pick] and stamp[s] < stamp[pick])
+                ):
+                    pick = s
+            if pick >= 0:
+                break
+        chosen[pick] = True
+        open_sites[n_open] = pick
+        place[pick] = n_open
+        n_open += 1
+        stamp[pick] = it
+        tabu = pick
+        n_unserved = _cover_flip(
+            pick, 1, r_ptr, r_idx, c_ptr, c_idx, weight, count, owner_sum, score,
+            free_to_add, unserved, where, n_unserved,
+        )  # fmt: skip
+        for t in range(n_unserved):
+            i = unserved[t]
+            weight[i] += 1
+            for q in range(r_ptr[i], r_ptr[i + 1]):
+                score[r_idx[q]] += 1
+    if n_unserved == 0 and n_open < best_size:
+        best_size = n_open
+        best[:] = chosen
+    clock[0], clock[1] = it, tabu
+    return best, best_size

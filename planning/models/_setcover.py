@@ -21,8 +21,9 @@ therefore only weaken the bound, never make it invalid.
 
 Plans. Greedy cover (most unserved rows first), then redundant sites removed
 (:func:`remove_redundant`); a second greedy weighs rows by the multipliers (Beasley's
-Lagrangian heuristic). :func:`improve_cover` then searches large neighbourhoods of the
-plan: the sites of a region (a site and the open sites sharing most rows with it) are
+Lagrangian heuristic). :func:`search_cover` improves the plan by row-weighting local search
+(RWLS, Gao, Weise & Li 2015), and :func:`improve_cover` then searches large neighbourhoods of
+the plan: the sites of a region (a site and the open sites sharing most rows with it) are
 closed, and the fewest sites serving the rows left unserved are found by a small exact MIP
 (after the exact reductions of :func:`reduce_dominated`: dominated sites, twin and superset
 rows); the region grows when no region of the current size improves the plan, up to the
@@ -412,6 +413,67 @@ def decide_cover(
     if a.shape[0] == 0:
         return np.zeros(a.shape[1], dtype=bool), False
     return None, False
+
+
+def search_cover(
+    a: sp.csr_matrix,
+    plan: BoolArray,
+    end_time: float,
+    *,
+    floor: int = 0,
+    seed: int = 0,
+    chunk_s: float = 0.25,
+) -> BoolArray:
+    """Row-weighting local search (RWLS) from the cover ``plan`` of every row of ``a``.
+
+    Gao, Weise & Li (2015, EJOR, "An efficient local search heuristic with row weighting
+    for the unicost set covering problem"): once every row is served the plan is recorded and
+    a site closed; each step closes a site and opens one serving a random unserved row, by
+    scores weighted with how long each row has stayed unserved
+    (:func:`~planning.models._kernels.cover_search`). Runs in chunks of about ``chunk_s``
+    seconds until ``end_time`` or a cover of ``floor`` sites (a lower bound: nothing
+    smaller exists). Fujian's LSCP at 60 min (36,666 rows x 4,979 sites): 101-105 sites in
+    30-50 s, where the region search below reaches 107-108 in 60 s and cannot improve them.
+
+    Returns the smallest cover seen (redundant sites removed), never larger than ``plan``.
+    """
+    from planning.models._kernels import cover_search  # noqa: PLC0415 - numba, large path only
+
+    n, m = a.shape
+    none = np.zeros(m, dtype=bool)
+    best = remove_redundant(a, plan, none)
+    if n == 0 or int(best.sum()) <= floor:
+        return best
+    rows = sp.csr_matrix(a, dtype=np.float64)
+    rows.sort_indices()
+    cols = sp.csc_matrix(rows)
+    cols.sort_indices()
+    r_ptr, r_idx = rows.indptr.astype(np.int64), rows.indices.astype(np.int64)
+    c_ptr, c_idx = cols.indptr.astype(np.int64), cols.indices.astype(np.int64)
+    chosen = best.copy()
+    weight = np.ones(n, dtype=np.int64)
+    stamp = np.zeros(m, dtype=np.int64)
+    free_to_add = np.ones(m, dtype=bool)
+    clock = np.array([0, -1], dtype=np.int64)
+    steps = 64
+    part = 0
+    while int(best.sum()) > floor:
+        left = end_time - time.perf_counter()
+        if left <= 0.0:
+            break
+        start, before = time.perf_counter(), int(clock[0])
+        found, size = cover_search(
+            r_ptr, r_idx, c_ptr, c_idx, chosen, weight, stamp, free_to_add, clock,
+            steps, floor, seed + part,
+        )  # fmt: skip
+        part += 1
+        if size < int(best.sum()) and _covers(a, found):
+            best = remove_redundant(a, found, none)
+        took = max(time.perf_counter() - start, 1e-6)
+        rate = max(int(clock[0]) - before, 1) / took  # steps per second
+        left = end_time - time.perf_counter()
+        steps = max(1, min(int(rate * chunk_s), int(rate * left)))
+    return best
 
 
 def improve_cover(

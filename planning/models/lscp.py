@@ -27,9 +27,11 @@ At province scale (more than :data:`~planning.models._heuristic.MAX_DENSE_CELLS`
 sites, no side rules) the LSCP starts from a sparse greedy cover with redundant sites
 removed, is bounded by the set-cover Lagrangian evaluated exactly at multipliers from the LP
 duals (:mod:`planning.models._setcover`; rounded up, as tight as the LP relaxation when the
-multipliers converge, valid whatever they are), and the time left goes to a
-large-neighbourhood search (:func:`~planning.models._setcover.improve_cover`: exact MIPs on
-growing regions of the plan, the whole instance last, whose proven bound then counts).
+multipliers converge, valid whatever they are). With at least :data:`SEARCH_MIN_S` seconds
+left, a row-weighting local search (:func:`~planning.models._setcover.search_cover`, Gao,
+Weise & Li 2015) takes two thirds of them; the rest goes to a large-neighbourhood search
+(:func:`~planning.models._setcover.improve_cover`: exact MIPs on growing regions of the plan,
+the whole instance last, whose proven bound then counts).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from planning.models._setcover import (
     cover_rows,
     improve_cover,
     lagrangian_cover,
+    search_cover,
     weighted_greedy,
 )
 from planning.models._sparse import cover_csr, greedy_cover
@@ -78,6 +81,13 @@ from planning.models.options import ModelOptions, ScenarioLike, as_options
 #: Seconds HiGHS may run past its time limit on a covering MIP of a million entries or more
 #: (less in proportion below).
 MIP_OVERSHOOT_S = 5.0
+#: Least time left (seconds) for the row-weighting local search at province scale: its
+#: compiled loop takes about 5 s to compile the first time on a machine (cached on disk
+#: after), which must fit within the time limit.
+SEARCH_MIN_S = 15.0
+#: Share of the time left the local search gets before the region search (whose last step,
+#: the MIP on every row, can prove a mid-size instance).
+SEARCH_SHARE = 2.0 / 3.0
 
 
 def build_lscp(data: ModelInput, options: ModelOptions | ScenarioLike) -> pulp.LpProblem:
@@ -274,9 +284,10 @@ def _solve_large(
     bound is :func:`~planning.models._setcover.cover_bound` at multipliers from the LP duals
     (PDLP) and subgradient steps, as tight as the LP relaxation when they converge, valid
     whatever they are; a greedy weighted by the multipliers may give a smaller plan. The time
-    left goes to the covering MIP on the reduced rows, started from the best plan (presolve
-    off); its plan and dual bound are kept when better. ``optimal`` only when the bound
-    reaches the plan's size. ``None`` when some patient has no site in reach (the MIP path
+    left goes to the row-weighting local search (when at least :data:`SEARCH_MIN_S` seconds
+    are left: two thirds of them), then to the region search, whose last step is the covering
+    MIP on every row; its plan and dual bound are kept when better. ``optimal`` only when the
+    bound reaches the plan's size. ``None`` when some patient has no site in reach (the MIP path
     names the culprit).
     """
     allowed = prep.covering_pairs() & prep.openable[prep.pj]
@@ -311,18 +322,22 @@ def _solve_large(
         if alt is not None and alt.sum() < sel.sum():
             sel = alt
     mip_note = Msg("models.raw_heuristic_plan")
-    solve_time = 0.0
+    t_mip = time.perf_counter()
+    if bound < int(sel.sum()) and deadline.left() >= SEARCH_MIN_S:
+        # row-weighting local search first (Fujian: 101-105 sites where the region search
+        # alone reaches 107-108 in 60 s), stopping at a plan of ``bound`` sites
+        end = t_mip + SEARCH_SHARE * (deadline.end - 0.05 - t_mip)
+        sel = search_cover(a, sel, end, floor=bound)
     if bound < int(sel.sum()) and deadline.left() > 0.1:
         # the time left: large-neighbourhood search (small exact MIPs on regions of the plan,
         # growing; the whole instance last, minus HiGHS's overshoot on a MIP that large:
         # Fujian, 36,666 rows: 8.5 s for a 4 s limit on a loaded 2-core machine)
-        t_mip = time.perf_counter()
         reserve = MIP_OVERSHOOT_S * min(1.0, a.nnz / 1e6)
         sel, lns_bound = improve_cover(a, sel, deadline.end - 0.05, reserve_s=reserve)
-        solve_time = time.perf_counter() - t_mip
         if lns_bound > 0:  # the MIP on every row finished with a proven bound
             bound = max(bound, lns_bound)
             mip_note = Msg("models.raw_highs_status", status="MIP")
+    solve_time = time.perf_counter() - t_mip
     plan = full_plan(sel)
     value = float(plan.sum())
     lower = min(float(n_fixed + bound), value)
