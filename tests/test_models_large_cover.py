@@ -43,8 +43,10 @@ def _min_cover(a: sp.csr_matrix) -> int:
     return a.shape[1] + 1  # never: every row has a site
 
 
-def _random_cover(rng: np.random.Generator, n: int, m: int) -> sp.csr_matrix:
-    dense = rng.random((n, m)) < rng.uniform(0.1, 0.4)
+def _random_cover(
+    rng: np.random.Generator, n: int, m: int, density: tuple[float, float] = (0.1, 0.4)
+) -> sp.csr_matrix:
+    dense = rng.random((n, m)) < rng.uniform(*density)
     dense[np.arange(n), rng.integers(0, m, n)] = True  # every row has a site
     return sp.csr_matrix(dense.astype(np.float64))
 
@@ -93,9 +95,7 @@ def test_improve_cover_keeps_a_cover_and_proves_only_the_optimum(seed: int) -> N
     # proper, then (regions grown to the whole plan) the MIP on every row
     rng = np.random.default_rng(seed + 900)
     n, m = int(rng.integers(40, 100)), int(rng.integers(20, 36))
-    dense = rng.random((n, m)) < rng.uniform(0.04, 0.12)
-    dense[np.arange(n), rng.integers(0, m, n)] = True
-    a = sp.csr_matrix(dense.astype(np.float64))
+    a = _random_cover(rng, n, m, density=(0.04, 0.12))
     opt = _milp_cover(a)
     greedy = weighted_greedy(a, np.ones(m, dtype=bool))
     assert greedy is not None
@@ -114,9 +114,7 @@ def test_improve_cover_keeps_a_cover_and_proves_only_the_optimum(seed: int) -> N
 def test_search_cover_reaches_the_optimum_and_never_returns_a_worse_plan(seed: int) -> None:
     rng = np.random.default_rng(seed + 2100)
     n, m = int(rng.integers(40, 120)), int(rng.integers(20, 40))
-    dense = rng.random((n, m)) < rng.uniform(0.04, 0.12)
-    dense[np.arange(n), rng.integers(0, m, n)] = True
-    a = sp.csr_matrix(dense.astype(np.float64))
+    a = _random_cover(rng, n, m, density=(0.04, 0.12))
     opt = _milp_cover(a)
     # floor = the optimum: the search stops once it has a plan that small (300 seeds of this
     # kind: at most 17 ms; 10 s leaves room for the loop's first compile)
@@ -240,12 +238,11 @@ def test_large_lscp_local_search_is_honest(seed: int) -> None:
     search_cover(sp.csr_matrix(np.ones((1, 2))), np.ones(2, bool), time.perf_counter() + 10.0)
     rng = np.random.default_rng(seed + 4400)
     n, m = int(rng.integers(40, 80)), int(rng.integers(20, 30))
-    dense = rng.random((n, m)) < rng.uniform(0.05, 0.1)
-    dense[np.arange(n), rng.integers(0, m, n)] = True
+    a = _random_cover(rng, n, m, density=(0.05, 0.1))
     sites = [f"s{j}" for j in range(m)]
-    travel = {(f"d{i}", sites[j]): 1.0 for i, j in zip(*np.nonzero(dense), strict=True)}
+    travel = {(f"d{i}", sites[j]): 1.0 for i, j in zip(*a.nonzero(), strict=True)}
     data = make_input(travel, {f"d{i}": 1.0 for i in range(n)}, sites)
-    expected = _milp_cover(sp.csr_matrix(dense.astype(np.float64)))
+    expected = _milp_cover(a)
     limit = 3.0 if seed < 3 else _limit(rng)
     opts = ModelOptions(kind="lscp", max_travel_min=MAX_MIN, time_limit_s=limit)
     with (

@@ -288,40 +288,22 @@ def cover_search(  # noqa: PLR0917 - one compiled search
         )  # fmt: skip
     it = clock[0]
     tabu = clock[1]
-    for _ in range(iterations):
-        while n_unserved == 0:
+    steps = 0
+    while steps < iterations or n_unserved == 0:
+        served = n_unserved == 0
+        if served:  # a cover: record it, then look for one a site smaller
             if n_open < best_size:
                 best_size = n_open
                 best[:] = chosen
-                if n_open <= target or n_open == 0:
-                    clock[0], clock[1] = it, tabu
-                    return best, best_size
-            drop = -1
-            for t in range(n_open):
-                s = open_sites[t]
-                if (
-                    drop < 0
-                    or score[s] > score[drop]
-                    or (score[s] == score[drop] and stamp[s] < stamp[drop])
-                ):
-                    drop = s
-            chosen[drop] = False
-            last = open_sites[n_open - 1]
-            open_sites[place[drop]] = last
-            place[last] = place[drop]
-            place[drop] = -1
-            n_open -= 1
-            stamp[drop] = it
-            n_unserved = _cover_flip(
-                drop, -1, r_ptr, r_idx, c_ptr, c_idx, weight, count, owner_sum, score,
-                free_to_add, unserved, where, n_unserved,
-            )  # fmt: skip
-            free_to_add[drop] = False
-        it += 1
-        drop = -1
+            if n_open <= target or n_open == 0 or steps >= iterations:
+                break
+        else:
+            it += 1
+            steps += 1
+        drop = -1  # the open site of highest score (not the one opened last, in a step)
         for t in range(n_open):
             s = open_sites[t]
-            if s != tabu and (
+            if (served or s != tabu) and (
                 drop < 0
                 or score[s] > score[drop]
                 or (score[s] == score[drop] and stamp[s] < stamp[drop])
@@ -340,6 +322,8 @@ def cover_search(  # noqa: PLR0917 - one compiled search
                 free_to_add, unserved, where, n_unserved,
             )  # fmt: skip
             free_to_add[drop] = False
+        if served:
+            continue
         row = unserved[np.random.randint(n_unserved)]  # noqa: NPY002 - (numba's generator)
         pick = -1
         for attempt in range(2):  # sites allowed to open first, else any
@@ -369,8 +353,5 @@ def cover_search(  # noqa: PLR0917 - one compiled search
             weight[i] += 1
             for q in range(r_ptr[i], r_ptr[i + 1]):
                 score[r_idx[q]] += 1
-    if n_unserved == 0 and n_open < best_size:
-        best_size = n_open
-        best[:] = chosen
     clock[0], clock[1] = it, tabu
     return best, best_size
