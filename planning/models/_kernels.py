@@ -247,8 +247,14 @@ def cover_search(  # noqa: PLR0917 - one compiled search
     unserved = np.empty(n, dtype=np.int64)
     where = np.full(n, -1, dtype=np.int64)
     n_unserved = 0
+    open_sites = np.empty(m, dtype=np.int64)
+    place = np.full(m, -1, dtype=np.int64)
+    n_open = 0
     for j in range(m):
         if chosen[j]:
+            open_sites[n_open] = j
+            place[j] = n_open
+            n_open += 1
             for k in range(c_ptr[j], c_ptr[j + 1]):
                 count[c_idx[k]] += 1
                 owner_sum[c_idx[k]] += j
@@ -261,14 +267,6 @@ def cover_search(  # noqa: PLR0917 - one compiled search
                 score[r_idx[q]] += weight[i]
         elif count[i] == 1:
             score[owner_sum[i]] -= weight[i]
-    open_sites = np.empty(m, dtype=np.int64)
-    place = np.full(m, -1, dtype=np.int64)
-    n_open = 0
-    for j in range(m):
-        if chosen[j]:
-            open_sites[n_open] = j
-            place[j] = n_open
-            n_open += 1
     best = chosen.copy()
     best_size = m + 1
     while n_unserved > 0:  # serve every row first: greedy
