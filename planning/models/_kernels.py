@@ -143,12 +143,7 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
     return total, count
 
 
-@numba.njit(
-    "int64(int64, int64, int64[::1], int64[::1], int64[::1], int64[::1], int64[::1],"
-    " int64[::1], int64[::1], int64[::1], boolean[::1], int64[::1], int64[::1], int64)",
-    cache=True,
-    nogil=True,
-)
+@numba.njit(cache=True, nogil=True)
 def _cover_flip(  # noqa: PLR0917 - the state of one compiled search
     j: int,
     step: int,
