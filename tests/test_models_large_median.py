@@ -15,18 +15,25 @@ import numpy as np
 import pytest
 from _model_fixtures import make_input
 
-from planning.models import ModelInput, ModelOptions, _heuristic, solve
-from planning.models._kernels import catchment_costs, median_count, median_swaps
+from planning.models import ModelInput, ModelOptions, _heuristic, _median_large, solve
+from planning.models._kernels import (
+    _median_flip,
+    catchment_costs,
+    median_count,
+    median_state,
+    median_swaps,
+)
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
+    _search_beside,
     alternate,
     interchange,
     iterated_search,
-    kick,
     lagrangian,
     lazy_greedy,
     seeded_plan,
+    shake,
     solve_large_median,
 )
 from planning.models._sparse import p_median_greedy
@@ -82,23 +89,25 @@ def _masks(seed: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     return fixed, openable | fixed
 
 
+@pytest.mark.parametrize("beside", [True, False], ids=["search-thread", "one-thread"])
 @pytest.mark.parametrize("seed", range(12))
-def test_large_path_bound_and_plan_against_enumeration(seed: int) -> None:
+def test_large_path_bound_and_plan_against_enumeration(seed: int, beside: bool) -> None:
     pi, pj, pt, w = _random(seed, density=0.35 + 0.05 * (seed % 5))
     m = 9
     p = 2 + seed % 3
     fixed, openable = _masks(seed, m)
     opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
-    got = solve_large_median(
-        pi,
-        pj,
-        pt,
-        w,
-        p,
-        fixed=fixed,
-        openable=openable,
-        end=time.perf_counter() + 2.0,
-    )
+    with mock.patch.object(_median_large, "_search_beside", return_value=beside):
+        got = solve_large_median(
+            pi,
+            pj,
+            pt,
+            w,
+            p,
+            fixed=fixed,
+            openable=openable,
+            end=time.perf_counter() + 2.0,
+        )
     if not np.isfinite(opt):
         # no plan serves everyone: the large path declines or returns a plan it can serve
         assert got is None or not np.isfinite(got.value)
@@ -204,7 +213,7 @@ def test_seeded_plan_opens_p_allowed_sites_with_the_existing_ones(seed: int) -> 
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_iterated_search_keeps_p_sites_the_existing_ones_and_never_worsens(seed: int) -> None:
+def test_iterated_search_keeps_p_sites_the_existing_ones_and_reaches_the_optimum(seed: int) -> None:
     pi, pj, pt, w = _random(seed, n=40, m=12, density=0.6)
     m, p = 12, 3 + seed % 3
     fixed, openable = _masks(seed, m)
@@ -212,10 +221,6 @@ def test_iterated_search_keeps_p_sites_the_existing_ones_and_never_worsens(seed:
     assert pairs.n == int((w > 0).sum())  # every demand point has an openable site
     rng = np.random.default_rng(seed)
     st = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
-    kicked = kick(pairs, st, 2, fixed, rng)
-    assert kicked[fixed].all()
-    assert not kicked[~openable].any()
-    assert int(kicked.sum()) <= p
     got, steps = iterated_search(
         pairs, st, fixed=fixed, openable=openable, end=time.perf_counter() + 0.3, rng=rng
     )
@@ -224,9 +229,104 @@ def test_iterated_search_keeps_p_sites_the_existing_ones_and_never_worsens(seed:
     assert got.is_open[fixed].all()
     assert not got.is_open[~openable].any()
     assert got.value <= st.value
-    assert got.value == pytest.approx(_evaluate(pairs, got.is_open).value, rel=1e-12)
+    assert got.value == _evaluate(pairs, got.is_open).value  # the exact value, not the search's
     opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
-    assert got.value >= opt - 1e-6 * max(1.0, opt)
+    # hundreds of kicks over at most C(12, 5) = 792 plans: the optimum, never below it
+    assert got.value == pytest.approx(opt, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_shake_moves_at_most_size_sites_of_a_plan(seed: int) -> None:
+    pi, pj, pt, w = _random(seed, n=60, m=14, density=0.5)
+    m, p = 14, 6
+    fixed, openable = _masks(seed, m)
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    rng = np.random.default_rng(seed)
+    st = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+    plan = shake(pairs, st, fixed, openable, rng, size=3)
+    assert int(plan.sum()) == p
+    assert plan[fixed].all()
+    assert not plan[~openable].any()
+    assert int((st.is_open & ~plan).sum()) <= 3
+
+
+def test_search_thread_follows_the_solver_threads_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KANGLE_SOLVER_THREADS", "1")  # batch workers: one thread each
+    assert not _search_beside()
+    monkeypatch.setenv("KANGLE_SOLVER_THREADS", "2")
+    with mock.patch("os.cpu_count", return_value=2):
+        assert _search_beside()
+    with mock.patch("os.cpu_count", return_value=1):
+        assert not _search_beside()
+
+
+def test_an_error_in_the_search_thread_reaches_the_caller() -> None:
+    pi, pj, pt, w = _random(3, n=60, m=14, density=0.5)
+    fixed, openable = np.zeros(14, dtype=bool), np.ones(14, dtype=bool)
+
+    broken = mock.Mock(side_effect=MemoryError("search"))
+    with (
+        mock.patch.object(_median_large, "_search_beside", return_value=True),
+        mock.patch.object(_median_large, "iterated_search", broken),
+        pytest.raises(MemoryError, match="search"),
+    ):
+        solve_large_median(
+            pi, pj, pt, w, 5, fixed=fixed, openable=openable, end=time.perf_counter() + 1.0
+        )
+
+
+def _bookkeeping(
+    pairs: _Pairs, st: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray, float]:
+    """gain, extra by open site, loss of the open sites and value of a search state."""
+    is_open, slot_of, extra, m = st[0], st[5], st[9], pairs.m
+    rows = {int(r): extra[slot_of[r] * m : (slot_of[r] + 1) * m] for r in np.flatnonzero(is_open)}
+    return st[7], rows, st[8][is_open], float(st[10][0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compiled_search_keeps_its_bookkeeping_equal_to_a_fresh_count(seed: int) -> None:
+    """After every site opened or closed, the state equals one computed from scratch."""
+    pi, pj, pt, w = _random(seed, n=50, m=11, density=0.45)
+    m, p = 11, 4
+    pairs = _Pairs(pi, pj, pt, w, np.ones(m, dtype=bool))
+    rng = np.random.default_rng(seed)
+    plan = np.zeros(m, dtype=bool)
+    plan[rng.choice(m, p, replace=False)] = True
+    st = median_state(pairs.net, plan, p, pairs.big)
+    buf = np.empty(pairs.n, dtype=np.int64)
+    for _ in range(30):
+        closing = bool(st[0].sum() == p or (st[0].sum() > 1 and rng.random() < 0.5))
+        j = int(rng.choice(np.flatnonzero(st[0] == closing)))
+        _median_flip(j, pairs.net, st, pairs.big, buf)
+        fresh = median_state(pairs.net, st[0], p, pairs.big)
+        for k in range(5):  # the plan and each point's two nearest open sites, exactly
+            np.testing.assert_array_equal(st[k], fresh[k])
+        gain, extra, loss, value = _bookkeeping(pairs, st)
+        gain0, extra0, loss0, value0 = _bookkeeping(pairs, fresh)
+        np.testing.assert_allclose(gain, gain0, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(loss, loss0, rtol=1e-9, atol=1e-6)
+        assert extra.keys() == extra0.keys()
+        for r in extra:
+            np.testing.assert_allclose(extra[r], extra0[r], rtol=1e-9, atol=1e-6)
+        assert value == pytest.approx(value0, rel=1e-9)
+    # and the fresh count is the interchange's definition (its closed sites) and the value
+    fresh = median_state(pairs.net, st[0], p, pairs.big)
+    open_idx = np.flatnonzero(st[0])
+    pos_of = np.full(m, -1, dtype=np.int64)
+    pos_of[open_idx] = np.arange(open_idx.size)
+    swap_gain, swap_extra = median_swaps(
+        pairs.indptr, pairs.mins, pairs.site, pairs.w, fresh[2], fresh[4], fresh[1], pos_of,
+        fresh[0], open_idx.size,
+    )  # fmt: skip
+    closed = ~fresh[0]
+    np.testing.assert_allclose(fresh[7][closed], swap_gain[closed], rtol=1e-12, atol=1e-9)
+    for a, r in enumerate(open_idx.tolist()):
+        row = fresh[9][fresh[5][r] * m : (fresh[5][r] + 1) * m]
+        np.testing.assert_allclose(row[closed], swap_extra[a * m : (a + 1) * m][closed], atol=1e-9)
+    assert float(fresh[10][0]) == pytest.approx(float(pairs.w @ fresh[2]), rel=1e-12)
 
 
 def _input(seed: int) -> tuple[ModelInput, float, int]:

@@ -2,12 +2,14 @@ r"""Compiled inner loops (numba) for the province-scale paths: plumbing, no mode
 
 The p-median's functions walk pairs stored row by row (CSR: ``indptr`` by demand point)
 whose minutes (and costs ``w_i t_ij``) ascend within a row, so a loop can stop at the first
-pair that no longer counts; the set cover's local search (:func:`cover_search`) keeps its
-state in the arrays it is given. Compiled on first use and cached on disk (``cache=True``);
-imported lazily by the large-instance paths only, so the city-scale models never pay numba's
-import or compile time. Every sum is float64, pair by pair in the stored order. The tests
-check each p-median function against plain numpy (``tests/test_models_large_median.py``) and
-the search against exact optima (``tests/test_models_large_cover.py``).
+pair that no longer counts; the p-median's iterated local search (:func:`median_ils`) and the
+set cover's (:func:`cover_search`) keep their state in the arrays they are given. Compiled on
+first use and cached on disk (``cache=True``); imported lazily by the large-instance paths
+only, so the city-scale models never pay numba's import or compile time. Every sum is
+float64, pair by pair in the stored order. The tests check each p-median function against
+plain numpy and the search's bookkeeping against a fresh count after every move
+(``tests/test_models_large_median.py``), the cover search against exact optima
+(``tests/test_models_large_cover.py``).
 """
 
 from __future__ import annotations
@@ -141,6 +143,274 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
                 total[base + j] += cost[kk]
                 count[base + j] += 1
     return total, count
+
+
+# --- the p-median's iterated local search: the interchange's bookkeeping kept up to date ---
+# ``net`` = (indptr, mins, site, w, col_ptr, col_row, col_min): the pairs by demand point
+# (CSR, minutes ascending) and by site (CSC). ``st`` = (is_open, phi1, d1, phi2, d2, slot_of,
+# site_of, gain, loss, extra, value): a plan, each demand point's nearest and second-nearest
+# open site (``-1`` / ``big`` minutes when none), each open site's slot (a row of ``extra``)
+# and Whitaker's sums over every demand point (``value[0]``: the plan's value, unserved
+# points at ``big`` minutes).
+MedianNet = tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]
+MedianState = tuple[
+    BoolArray, IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray,
+    FloatArray, FloatArray, FloatArray, FloatArray,
+]  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_add(
+    u: int, sign: float, net: MedianNet, st: MedianState
+) -> None:  # pragma: no cover - compiled
+    """Add (``sign`` 1) or take out (-1) demand point ``u``'s terms of the bookkeeping."""
+    indptr, mins, site, w = net[0], net[1], net[2], net[3]
+    phi1, d1, d2, slot_of = st[1], st[2], st[4], st[5]
+    gain, loss, extra, value = st[7], st[8], st[9], st[10]
+    m = slot_of.size
+    a, b, f, wi = d1[u], d2[u], phi1[u], w[u]
+    value[0] += sign * wi * a
+    row = -1
+    if f >= 0:
+        loss[f] += sign * wi * (b - a)
+        row = slot_of[f] * m
+    for kk in range(indptr[u], indptr[u + 1]):
+        t = mins[kk]
+        if t >= b:
+            break
+        j = site[kk]
+        if t < a:
+            gain[j] += sign * wi * (a - t)
+        if row >= 0:
+            extra[row + j] += sign * wi * (b - max(t, a))
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_nearest(
+    u: int, net: MedianNet, st: MedianState, big: float
+) -> None:  # pragma: no cover - compiled
+    """Demand point ``u``'s nearest and second-nearest open site (ties: stored first)."""
+    indptr, mins, site = net[0], net[1], net[2]
+    is_open, phi1, d1, phi2, d2 = st[0], st[1], st[2], st[3], st[4]
+    phi1[u], phi2[u], d1[u], d2[u] = -1, -1, big, big
+    for kk in range(indptr[u], indptr[u + 1]):
+        j = site[kk]
+        if is_open[j]:
+            if phi1[u] < 0:
+                phi1[u], d1[u] = j, mins[kk]
+            else:
+                phi2[u], d2[u] = j, mins[kk]
+                break
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_flip(
+    j: int, net: MedianNet, st: MedianState, big: float, buf: IntArray
+) -> None:  # pragma: no cover - compiled
+    """Open or close site ``j``, updating the points it changes (``buf``: scratch, length n).
+
+    Closing changes the points that have ``j`` nearest or second-nearest; opening those whose
+    second-nearest is not nearer than ``j`` (a point taken out and added back unchanged is
+    harmless). Their terms are taken out, the plan changed, and their terms added back.
+    """
+    col_ptr, col_row, col_min = net[4], net[5], net[6]
+    is_open, phi1, phi2, d2, slot_of, site_of = st[0], st[1], st[3], st[4], st[5], st[6]
+    m = is_open.size
+    closing = is_open[j]
+    na = 0
+    for kk in range(col_ptr[j], col_ptr[j + 1]):
+        u = col_row[kk]
+        if (phi1[u] == j or phi2[u] == j) if closing else col_min[kk] <= d2[u]:
+            buf[na] = u
+            na += 1
+            _median_add(u, -1.0, net, st)
+    if closing:
+        s = slot_of[j]
+        st[9][s * m : (s + 1) * m] = 0.0  # every term of that slot was just taken out
+        st[8][j] = 0.0
+        site_of[s], slot_of[j], is_open[j] = -1, -1, False
+    else:
+        s = 0
+        while site_of[s] >= 0:
+            s += 1
+        site_of[s], slot_of[j], is_open[j] = j, s, True
+    for q in range(na):
+        _median_nearest(buf[q], net, st, big)
+        _median_add(buf[q], 1.0, net, st)
+
+
+@numba.njit(cache=True, nogil=True)
+def median_state(
+    net: MedianNet, is_open: BoolArray, slots: int, big: float
+) -> MedianState:  # pragma: no cover - compiled
+    """Return the bookkeeping of plan ``is_open`` (copied), ``extra`` with ``slots`` rows."""
+    n, m = net[0].size - 1, is_open.size
+    slot_of = np.full(m, -1, dtype=np.int64)
+    site_of = np.full(slots, -1, dtype=np.int64)
+    s = 0
+    for j in range(m):
+        if is_open[j]:
+            slot_of[j], site_of[s] = s, j
+            s += 1
+    st = (
+        is_open.copy(), np.full(n, -1, dtype=np.int64), np.full(n, big),
+        np.full(n, -1, dtype=np.int64), np.full(n, big), slot_of, site_of,
+        np.zeros(m), np.zeros(m), np.zeros(slots * m), np.zeros(1),
+    )  # fmt: skip
+    for u in range(n):
+        _median_nearest(u, net, st, big)
+        _median_add(u, 1.0, net, st)
+    return st
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_best_swap(
+    st: MedianState, fixed: BoolArray, openable: BoolArray
+) -> tuple[float, int, int]:  # pragma: no cover - compiled
+    """Return the swap (close ``r``, open ``j``) of largest profit, and that profit."""
+    is_open, site_of, gain, loss, extra = st[0], st[6], st[7], st[8], st[9]
+    m = is_open.size
+    best, br, bj = 0.0, -1, -1
+    for s in range(site_of.size):
+        r = site_of[s]
+        if r < 0 or fixed[r]:
+            continue
+        base, lr = s * m, loss[r]
+        for j in range(m):
+            if not is_open[j] and openable[j]:
+                pr = gain[j] - lr + extra[base + j]
+                if pr > best:
+                    best, br, bj = pr, r, j
+    return best, br, bj
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_copy(src: MedianState, dst: MedianState) -> None:  # pragma: no cover - compiled
+    dst[0][:] = src[0]
+    dst[1][:] = src[1]
+    dst[2][:] = src[2]
+    dst[3][:] = src[3]
+    dst[4][:] = src[4]
+    dst[5][:] = src[5]
+    dst[6][:] = src[6]
+    dst[7][:] = src[7]
+    dst[8][:] = src[8]
+    dst[9][:] = src[9]
+    dst[10][:] = src[10]
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_kick(  # noqa: PLR0917 - the state of one compiled search
+    net: MedianNet,
+    st: MedianState,
+    fixed: BoolArray,
+    openable: BoolArray,
+    size: int,
+    big: float,
+    buf: IntArray,
+    cum: FloatArray,
+) -> bool:  # pragma: no cover - compiled
+    """Close up to ``size`` neighbouring open sites and open as many; False: none to open.
+
+    The closed sites are a random walk from a random movable open site to the
+    second-nearest open site of a demand point it serves nearest; each new site is one of
+    the three nearest closed sites of a demand point drawn with odds ``w d1^2``.
+    """
+    indptr, site, w, col_ptr, col_row = net[0], net[2], net[3], net[4], net[5]
+    is_open, phi1, d1, phi2 = st[0], st[1], st[2], st[3]
+    n, m = d1.size, is_open.size
+    movable = 0
+    for j in range(m):
+        if is_open[j] and not fixed[j]:
+            movable += 1
+    if movable == 0:
+        return False
+    close = np.empty(size, dtype=np.int64)
+    pick = np.random.randint(movable)  # noqa: NPY002 - numba's generator, seeded per call
+    for j in range(m):
+        if is_open[j] and not fixed[j]:
+            if pick == 0:
+                close[0] = j
+                break
+            pick -= 1
+    nc = 1
+    while nc < size:
+        last, cnt = close[nc - 1], 0
+        for kk in range(col_ptr[last], col_ptr[last + 1]):
+            u = col_row[kk]
+            c = phi2[u]
+            if phi1[u] == last and c >= 0 and not fixed[c]:
+                fresh = True
+                for q in range(nc):
+                    fresh = fresh and close[q] != c
+                if fresh:
+                    buf[cnt] = c
+                    cnt += 1
+        if cnt == 0:
+            break
+        close[nc] = buf[np.random.randint(cnt)]  # noqa: NPY002 - numba's generator
+        nc += 1
+    for q in range(nc):
+        _median_flip(close[q], net, st, big, buf)
+    for _ in range(nc):
+        total = 0.0
+        for u in range(n):
+            total += w[u] * d1[u] * d1[u]
+            cum[u] = total
+        draw = np.random.random() * total  # noqa: NPY002 - numba's generator, seeded per call
+        u = min(int(np.searchsorted(cum, draw, side="right")), n - 1)
+        want, got, seen = np.random.randint(3), -1, 0  # noqa: NPY002 - numba's generator
+        for kk in range(indptr[u], indptr[u + 1]):
+            j = site[kk]
+            if not is_open[j] and openable[j]:
+                got = j
+                if seen == want:
+                    break
+                seen += 1
+        if got < 0:
+            return False
+        _median_flip(got, net, st, big, buf)
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def median_ils(  # noqa: PLR0917 - one compiled search
+    net: MedianNet,
+    work: MedianState,
+    best: MedianState,
+    fixed: BoolArray,
+    openable: BoolArray,
+    kicks: int,
+    size: int,
+    big: float,
+    seed: int,
+    tol: float,
+) -> int:  # pragma: no cover - compiled
+    """Search from plan ``best`` (updated in place) by kicks and swaps; ``work``: scratch.
+
+    Each of ``kicks`` steps copies ``best`` to ``work``, kicks it (:func:`_median_kick`),
+    makes the swap of largest profit while one gains more than ``tol``, and keeps the result
+    as ``best`` when its value is lower by more than ``tol``. Returns how many were kept.
+    """
+    np.random.seed(seed)  # noqa: NPY002 - numba's own generator, seeded per call
+    n = work[2].size
+    buf = np.empty(n, dtype=np.int64)
+    cum = np.empty(n)
+    kept = 0
+    for _ in range(kicks):
+        _median_copy(best, work)
+        if not _median_kick(net, work, fixed, openable, size, big, buf, cum):
+            continue
+        for _step in range(work[0].size):  # each swap gains more than tol: a cap, not a limit
+            profit, r, j = _median_best_swap(work, fixed, openable)
+            if profit <= tol:
+                break
+            _median_flip(r, net, work, big, buf)
+            _median_flip(j, net, work, big, buf)
+        if work[10][0] < best[10][0] - tol:
+            _median_copy(work, best)
+            kept += 1
+    return kept
 
 
 @numba.njit(cache=True, nogil=True)

@@ -41,22 +41,33 @@ opening ``j`` is ``gain[j] - loss[r] + extra[r, j]`` with ``extra`` sparse. Batc
 that touch disjoint demand points are tried together; every accepted plan is evaluated
 exactly. The relaxation's site sets are first moved by Cooper's alternate location-allocation
 (each site to the 1-median of its catchment) and then polished the same way when close to the
-incumbent. When a round of the bound gains less than 0.1 % of the plan's value, the time goes
-to iterated local search around the incumbent (:func:`iterated_search`: :func:`kick`, then
-alternate and interchange), three times each round's time, and after two searches without a
-better plan to a k-means++ restart. Both draw from seeded generators: the same steps in the
-same order, though how many fit in the limit depends on the machine's speed.
+incumbent. Iterated local search (:func:`iterated_search`) kicks the best plan (moves a few
+neighbouring sites) and swaps while a swap gains, keeping the result when better; its
+compiled loop keeps ``gain``, ``loss`` and ``extra`` up to date as sites open and close, so a
+kick and its descent cost milliseconds, not a pass over every pair. On two cores (and unless
+``KANGLE_SOLVER_THREADS`` is 1) it runs in its own thread for the whole solve, from the best
+plan known, restarting from the best plan with :data:`SHAKE_SIZE` sites moved (:func:`shake`)
+when it stalls; the main thread does the bound, the relaxation's plans and tells it of better
+plans. On one thread it runs when a round of the bound gains less than 0.1 % of the plan's
+value, three times each round's time, and after two searches without a better plan comes a
+k-means++ restart. All draw from seeded generators: the same steps in the same order, though
+how many fit in the limit (and, with the thread, which plan each search starts from)
+depends on the machine's speed.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
+from planning import settings
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 #: First multipliers: ``w_i min(d2_i, START_FACTOR d1_i)`` from the plan's nearest and
@@ -68,11 +79,23 @@ START_FACTOR = 1.6
 #: 60 s: 20 -> 5.420 M, 60 -> 5.435 M; the compiled Lagrangian makes a step ~30 ms).
 STALL_LIMIT = 60
 
-#: Iterated local search once the bound stalls: sites moved by one kick, and its time per
-#: Lagrangian round's time (Fujian p = 80, from 5,519,758: 5,508,705 in 113 s with 4; 300 s
-#: limit: share 2 -> 5,500,782 / 1.02 %, share 3 -> 5,497,577 / 0.96 %, load 1-2).
-KICK_SIZE = 4
+#: Sites moved by one kick of the iterated search (Fujian p = 80, the search alone for 60 s
+#: from greedy + interchange's 5,533,612, seeds 1-3: 6 -> 5,498,295 / 5,498,295 / 5,496,786;
+#: 8 -> 5,496,786 / 5,498,556 / 5,501,154; 12 -> 5,498,295; 4 -> 5,499,233 in 140 s).
+KICK_SIZE = 6
+
+#: One thread: the iterated search's time per Lagrangian round's time once the bound stalls
+#: (the previous search, Fujian p = 80 at 300 s: share 2 -> 1.02 %, share 3 -> 0.96 %).
 ILS_SHARE = 3.0
+
+#: Seconds of one call of the iterated search in its own thread (each call starts from the
+#: best plan known, the main thread's included).
+SEARCH_CALL_S = 5.0
+
+#: Calls of the search in a row without a better plan before it restarts from the best plan
+#: with :data:`SHAKE_SIZE` sites moved (:func:`shake`).
+SEARCH_PATIENCE = 4
+SHAKE_SIZE = 16
 
 
 @dataclass
@@ -123,6 +146,16 @@ class _Pairs:
         self.col_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.site, minlength=m), out=self.col_ptr[1:])
         self.col_row, self.col_min = self.row[order], self.mins[order]
+        #: the pairs by demand point and by site, as the compiled search takes them
+        self.net = (
+            self.indptr,
+            self.mins,
+            self.site,
+            self.w,
+            self.col_ptr,
+            self.col_row,
+            self.col_min,
+        )
 
     def column(self, j: int) -> tuple[IntArray, FloatArray]:
         """Demand points paired with site ``j`` and their minutes."""
@@ -404,38 +437,6 @@ def _open(pairs: _Pairs, plan: BoolArray, dmin: FloatArray, j: int) -> None:
     np.minimum.at(dmin, rows, mins)
 
 
-def kick(
-    pairs: _Pairs, st: _State, size: int, fixed: BoolArray, rng: np.random.Generator
-) -> BoolArray:
-    """Perturb ``st``: close up to ``size`` neighbouring open sites, open as many again.
-
-    The closed sites are a random walk from a random open site to the second-nearest open
-    site of a demand point it serves; each new site is one of the three nearest closed sites
-    of a demand point drawn with odds ~ ``w d^2`` (``d`` its minutes to the nearest open
-    site), as in :func:`seeded_plan`.
-    """
-    plan = st.is_open.copy()
-    movable = np.flatnonzero(plan & ~fixed)
-    if movable.size == 0:
-        return plan
-    close = [int(rng.choice(movable))]
-    for _ in range(size - 1):
-        nxt = st.phi2[np.isin(st.phi1, close)]
-        nxt = nxt[nxt >= 0]
-        nxt = nxt[~np.isin(nxt, close) & ~fixed[nxt]]
-        if nxt.size == 0:
-            break
-        close.append(int(rng.choice(nxt)))
-    plan[close] = False
-    _, dmin, _, _ = pairs.nearest_two(plan)
-    dmin = np.where(np.isfinite(dmin), dmin, pairs.big)
-    for _ in close:
-        free = _closed_near_draw(pairs, plan, dmin, rng)
-        if free.size:
-            _open(pairs, plan, dmin, int(free[min(int(rng.integers(0, 3)), free.size - 1)]))
-    return plan
-
-
 def iterated_search(
     pairs: _Pairs,
     st: _State,
@@ -445,24 +446,146 @@ def iterated_search(
     end: float,
     rng: np.random.Generator,
     size: int = KICK_SIZE,
+    chunk_s: float = 0.25,
+    stop: threading.Event | None = None,
 ) -> tuple[_State, int]:
-    """Search around ``st`` until ``end``: kick, alternate, interchange, keep if better.
+    """Search around ``st`` until ``end``: kick, then swaps while one gains; keep if better.
 
-    Returns the best plan (``st`` or better, every value exact) and the number of kicks.
+    The compiled search (:func:`~planning.models._kernels.median_ils`) keeps Whitaker's
+    ``gain``, ``loss`` and ``extra`` up to date site by site instead of recomputing them
+    (a kick and its descent touch only the demand points near the sites they move); it runs
+    in chunks of about ``chunk_s`` seconds, each seeded from ``rng``. A kick closes up to
+    ``size`` neighbouring open sites and opens as many near demand points drawn with odds
+    ``w d^2`` (as :func:`seeded_plan`). ``stop`` set ends it after the current chunk.
+    Returns the best plan (``st`` or better, its value exact) and the number of kicks.
     """
-    steps = 0
-    while time.perf_counter() < end:
-        steps += 1
-        plan = kick(pairs, st, size, fixed, rng)
-        if int(plan.sum()) != int(st.is_open.sum()):
-            continue  # a drawn demand point had no closed site left: no plan of p sites
-        cand = _evaluate(pairs, plan)
-        if not math.isfinite(cand.value):
+    from planning.models._kernels import (  # noqa: PLC0415 - numba, large path only
+        MedianState,
+        median_ils,
+        median_state,
+    )
+
+    best = median_state(pairs.net, st.is_open, int(st.is_open.sum()), pairs.big)
+    work = cast("MedianState", tuple(a.copy() for a in best))
+    tol = 1e-9 * max(1.0, float(best[10][0]))  # its value counts unserved points at ``big``
+    kicks, steps = 0, 4
+    while time.perf_counter() < end and not (stop is not None and stop.is_set()):
+        t = time.perf_counter()
+        seed = int(rng.integers(2**31))
+        median_ils(pairs.net, work, best, fixed, openable, steps, size, pairs.big, seed, tol)
+        kicks += steps
+        rate = steps / max(time.perf_counter() - t, 1e-6)
+        steps = max(1, int(rate * min(chunk_s, end - time.perf_counter())))
+    got = _evaluate(pairs, best[0])
+    return (got if got.value < st.value else st), kicks
+
+
+def shake(
+    pairs: _Pairs,
+    st: _State,
+    fixed: BoolArray,
+    openable: BoolArray,
+    rng: np.random.Generator,
+    *,
+    size: int = SHAKE_SIZE,
+) -> BoolArray:
+    """Move the ``size`` open sites serving the demand points nearest a random open site.
+
+    Each closed site is replaced by a random openable closed site paired with a random
+    demand point it served: a plan of the same size, far enough from ``st`` to leave its
+    local optimum, near enough to keep the rest of the plan.
+    """
+    plan = st.is_open.copy()
+    movable = np.flatnonzero(plan & ~fixed)
+    if movable.size == 0:
+        return plan
+    rows, _ = pairs.column(int(rng.choice(movable)))  # demand points by minutes from it
+    near = st.phi1[rows]
+    near = near[(near >= 0) & ~fixed[np.maximum(near, 0)]]
+    _, first = np.unique(near, return_index=True)
+    close = near[np.sort(first)][:size]
+    plan[close] = False
+    for r in close.tolist():
+        served = np.flatnonzero(st.phi1 == r)
+        if served.size == 0:
             continue
-        cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end)
-        if cand.value < st.value - 1e-9 * max(1.0, st.value):
-            st = cand
-    return st, steps
+        i = int(rng.choice(served))
+        sites = pairs.site[pairs.indptr[i] : pairs.indptr[i + 1]]
+        sites = sites[openable[sites] & ~plan[sites]]
+        plan[int(rng.choice(sites)) if sites.size else r] = True
+    return plan
+
+
+class _Searcher:
+    """:func:`iterated_search` in a thread beside the bound, from the best plan known.
+
+    The compiled loops release the GIL, and the search touches only the pairs near the sites
+    it moves, so on two cores it hardly slows the bound's passes over every pair. The main
+    thread :meth:`offer` s its plans; each call of the search starts from the best one.
+    """
+
+    def __init__(
+        self, pairs: _Pairs, st: _State, fixed: BoolArray, openable: BoolArray, end: float
+    ) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._best = st
+        self._error: BaseException | None = None
+        self.kicks = 0
+        self._thread = threading.Thread(
+            target=self._run, args=(pairs, fixed, openable, end), daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, pairs: _Pairs, fixed: BoolArray, openable: BoolArray, end: float) -> None:
+        rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
+        walk, idle = self.best(), 0
+        try:
+            while time.perf_counter() < end and not self._stop.is_set():
+                best = self.best()
+                if best.value < walk.value:
+                    walk, idle = best, 0
+                elif idle >= SEARCH_PATIENCE:  # a deep local optimum: shake the best plan
+                    walk, idle = _evaluate(pairs, shake(pairs, best, fixed, openable, rng)), 0
+                got, kicks = iterated_search(
+                    pairs,
+                    walk,
+                    fixed=fixed,
+                    openable=openable,
+                    end=min(end, time.perf_counter() + SEARCH_CALL_S),
+                    rng=rng,
+                    stop=self._stop,
+                )
+                self.kicks += kicks
+                idle = 0 if got.value < walk.value else idle + 1
+                walk = got
+                self.offer(got)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def offer(self, st: _State) -> None:
+        """Keep ``st`` when better than the best plan known."""
+        with self._lock:
+            if st.value < self._best.value:
+                self._best = st
+
+    def best(self) -> _State:
+        """Return the best plan known."""
+        with self._lock:
+            return self._best
+
+    def join(self) -> _State:
+        """Stop the search; return the best plan (re-raise the search's error, if any)."""
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.best()
+
+
+def _search_beside() -> bool:
+    """Whether the iterated search may run in a thread: two cores, solver threads not 1."""
+    return (os.cpu_count() or 1) >= 2 and settings.solver_threads() != 1
 
 
 @dataclass
@@ -605,66 +728,80 @@ def solve_large_median(
     extras_swap = float(extras["swap_seconds"])  # type: ignore[arg-type]
     stalled, restarts, idle, kicks = 0, 0, 0, 0
     ils_rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
-    while time.perf_counter() < end and not done():
-        rounds += 1
-        t_round = time.perf_counter()
-        before = best.bound
-        dual, theta, plans, its = subgradient(
-            pairs,
-            p,
-            best.lam,
-            fixed=fixed,
-            openable=openable,
-            upper=st.value,
-            end=end,
-            theta=max(theta, 0.02),
-        )
-        iterations += its
-        if dual.bound > best.bound:
-            best = dual
-        else:
-            theta *= 0.5
-        if done():
-            break
-        for sites in [best.chosen, *plans[-2:]]:
-            if time.perf_counter() >= end:
+    searcher = _Searcher(pairs, st, fixed, openable, end) if _search_beside() else None
+    try:
+        while time.perf_counter() < end and not done():
+            rounds += 1
+            t_round = time.perf_counter()
+            before = best.bound
+            if searcher is not None:
+                st = min(st, searcher.best(), key=lambda x: x.value)
+            dual, theta, plans, its = subgradient(
+                pairs,
+                p,
+                best.lam,
+                fixed=fixed,
+                openable=openable,
+                upper=st.value,
+                end=end,
+                theta=max(theta, 0.02),
+            )
+            iterations += its
+            if dual.bound > best.bound:
+                best = dual
+            else:
+                theta *= 0.5
+            if done():
                 break
-            plan = np.zeros(pairs.m, dtype=bool)
-            plan[sites] = True
-            cand = _evaluate(pairs, plan)
-            if math.isfinite(cand.value) and cand.value < 1.2 * st.value:
-                cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
-            if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
-                left = end - time.perf_counter()
-                cand = interchange(
-                    pairs,
-                    cand,
-                    fixed=fixed,
-                    openable=openable,
-                    end=time.perf_counter() + 0.3 * left,
+            for sites in [best.chosen, *plans[-2:]]:
+                if time.perf_counter() >= end:
+                    break
+                plan = np.zeros(pairs.m, dtype=bool)
+                plan[sites] = True
+                cand = _evaluate(pairs, plan)
+                if math.isfinite(cand.value) and cand.value < 1.2 * st.value:
+                    cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
+                if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
+                    left = end - time.perf_counter()
+                    cand = interchange(
+                        pairs,
+                        cand,
+                        fixed=fixed,
+                        openable=openable,
+                        end=time.perf_counter() + 0.3 * left,
+                    )
+                    if cand.value < st.value:
+                        st = cand
+            if searcher is not None:
+                searcher.offer(st)
+                history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
+                continue  # the search runs beside: no restarts, no bursts here
+            stalled = stalled + 1 if best.bound <= before + 1e-3 * abs(st.value) else 0
+            left = end - time.perf_counter()
+            if stalled and idle >= 2 and left > 3.0 * extras_swap and left > 0.15 * total:
+                # the search around the incumbent found nothing twice: a k-means++ restart
+                restarts += 1
+                rng = np.random.default_rng(restarts)
+                cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+                cand = descend(
+                    pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left
                 )
                 if cand.value < st.value:
-                    st = cand
-        stalled = stalled + 1 if best.bound <= before + 1e-3 * abs(st.value) else 0
-        left = end - time.perf_counter()
-        if stalled and idle >= 2 and left > 3.0 * extras_swap and left > 0.15 * total:
-            # the search around the incumbent found nothing twice: a k-means++ restart
-            restarts += 1
-            rng = np.random.default_rng(restarts)
-            cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
-            cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left)
-            if cand.value < st.value:
-                st, idle = cand, 0
-        if stalled and time.perf_counter() < end:
-            # the bound moves little: most of the time to iterated local search
-            burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
-            got, steps = iterated_search(
-                pairs, st, fixed=fixed, openable=openable, end=min(end, burst), rng=ils_rng
-            )
-            kicks += steps
-            idle = 0 if got.value < st.value else idle + 1
-            st = got
-        history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
+                    st, idle = cand, 0
+            if stalled and time.perf_counter() < end:
+                # the bound moves little: most of the time to iterated local search
+                burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
+                got, steps = iterated_search(
+                    pairs, st, fixed=fixed, openable=openable, end=min(end, burst), rng=ils_rng
+                )
+                kicks += steps
+                idle = 0 if got.value < st.value else idle + 1
+                st = got
+            history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
+    finally:
+        if searcher is not None:
+            st = min(st, searcher.join(), key=lambda x: x.value)
+            kicks = searcher.kicks
     extras.update(
         {"lagrangian_rounds": rounds, "restarts": restarts, "kicks": kicks, "history": history}
     )
