@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from _model_fixtures import make_input
 
-from planning.models import ModelInput, ModelOptions, _heuristic, _median_large, solve
+from planning.models import ModelInput, ModelOptions, _heuristic, solve
 from planning.models._kernels import (
     _median_flip,
     catchment_costs,
@@ -26,14 +26,12 @@ from planning.models._kernels import (
 from planning.models._median_large import (
     _evaluate,
     _Pairs,
-    _search_beside,
     alternate,
     interchange,
     iterated_search,
     lagrangian,
     lazy_greedy,
     seeded_plan,
-    shake,
     solve_large_median,
 )
 from planning.models._sparse import p_median_greedy
@@ -89,25 +87,23 @@ def _masks(seed: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     return fixed, openable | fixed
 
 
-@pytest.mark.parametrize("beside", [True, False], ids=["search-thread", "one-thread"])
 @pytest.mark.parametrize("seed", range(12))
-def test_large_path_bound_and_plan_against_enumeration(seed: int, beside: bool) -> None:
+def test_large_path_bound_and_plan_against_enumeration(seed: int) -> None:
     pi, pj, pt, w = _random(seed, density=0.35 + 0.05 * (seed % 5))
     m = 9
     p = 2 + seed % 3
     fixed, openable = _masks(seed, m)
     opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
-    with mock.patch.object(_median_large, "_search_beside", return_value=beside):
-        got = solve_large_median(
-            pi,
-            pj,
-            pt,
-            w,
-            p,
-            fixed=fixed,
-            openable=openable,
-            end=time.perf_counter() + 2.0,
-        )
+    got = solve_large_median(
+        pi,
+        pj,
+        pt,
+        w,
+        p,
+        fixed=fixed,
+        openable=openable,
+        end=time.perf_counter() + 2.0,
+    )
     if not np.isfinite(opt):
         # no plan serves everyone: the large path declines or returns a plan it can serve
         assert got is None or not np.isfinite(got.value)
@@ -233,48 +229,6 @@ def test_iterated_search_keeps_p_sites_the_existing_ones_and_reaches_the_optimum
     opt = _enumerate((pi, pj, pt), w, p, fixed, openable)
     # hundreds of kicks over at most C(12, 5) = 792 plans: the optimum, never below it
     assert got.value == pytest.approx(opt, rel=1e-12)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_shake_moves_at_most_size_sites_of_a_plan(seed: int) -> None:
-    pi, pj, pt, w = _random(seed, n=60, m=14, density=0.5)
-    m, p = 14, 6
-    fixed, openable = _masks(seed, m)
-    pairs = _Pairs(pi, pj, pt, w, openable)
-    rng = np.random.default_rng(seed)
-    st = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
-    plan = shake(pairs, st, fixed, openable, rng, size=3)
-    assert int(plan.sum()) == p
-    assert plan[fixed].all()
-    assert not plan[~openable].any()
-    assert int((st.is_open & ~plan).sum()) <= 3
-
-
-def test_search_thread_follows_the_solver_threads_setting(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("KANGLE_SOLVER_THREADS", "1")  # batch workers: one thread each
-    assert not _search_beside()
-    monkeypatch.setenv("KANGLE_SOLVER_THREADS", "2")
-    with mock.patch("os.cpu_count", return_value=2):
-        assert _search_beside()
-    with mock.patch("os.cpu_count", return_value=1):
-        assert not _search_beside()
-
-
-def test_an_error_in_the_search_thread_reaches_the_caller() -> None:
-    pi, pj, pt, w = _random(3, n=60, m=14, density=0.5)
-    fixed, openable = np.zeros(14, dtype=bool), np.ones(14, dtype=bool)
-
-    broken = mock.Mock(side_effect=MemoryError("search"))
-    with (
-        mock.patch.object(_median_large, "_search_beside", return_value=True),
-        mock.patch.object(_median_large, "iterated_search", broken),
-        pytest.raises(MemoryError, match="search"),
-    ):
-        solve_large_median(
-            pi, pj, pt, w, 5, fixed=fixed, openable=openable, end=time.perf_counter() + 1.0
-        )
 
 
 def _bookkeeping(

@@ -41,33 +41,27 @@ opening ``j`` is ``gain[j] - loss[r] + extra[r, j]`` with ``extra`` sparse. Batc
 that touch disjoint demand points are tried together; every accepted plan is evaluated
 exactly. The relaxation's site sets are first moved by Cooper's alternate location-allocation
 (each site to the 1-median of its catchment) and then polished the same way when close to the
-incumbent. Iterated local search (:func:`iterated_search`) kicks the best plan (moves a few
-neighbouring sites) and swaps while a swap gains, keeping the result when better; its
-compiled loop keeps ``gain``, ``loss`` and ``extra`` up to date as sites open and close, so a
-kick and its descent cost milliseconds, not a pass over every pair. On two cores (and unless
-``KANGLE_SOLVER_THREADS`` is 1) it runs in its own thread for the whole solve, from the best
-plan known, restarting from the best plan with :data:`SHAKE_SIZE` sites moved (:func:`shake`)
-when it stalls; the main thread does the bound, the relaxation's plans and tells it of better
-plans. On one thread it runs when a round of the bound gains less than 0.1 % of the plan's
-value, three times each round's time, and after two searches without a better plan comes a
-k-means++ restart. All draw from seeded generators: the same steps in the same order, though
-how many fit in the limit (and, with the thread, which plan each search starts from)
-depends on the machine's speed.
+incumbent. When a round of the bound gains less than 0.1 % of the plan's value, the time goes
+to iterated local search around the incumbent (:func:`iterated_search`: a kick moves a few
+neighbouring sites, then swaps while a swap gains, the result kept when better), three times
+each round's time, and after two searches without a better plan to a k-means++ restart. The
+search's compiled loop keeps ``gain``, ``loss`` and ``extra`` up to date as sites open and
+close, so a kick and its descent cost milliseconds, not passes over every pair. Both draw
+from seeded generators: the same steps in the same order, though how many fit in the limit
+depends on the machine's speed. (A search thread beside the bound was tried: it slows the
+bound's passes over the pairs ~1.7x and leaves the bound's path to the thread's timing.)
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-import os
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
 
-from planning import settings
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 #: First multipliers: ``w_i min(d2_i, START_FACTOR d1_i)`` from the plan's nearest and
@@ -84,21 +78,9 @@ STALL_LIMIT = 60
 #: 8 -> 5,496,786 / 5,498,556 / 5,501,154; 12 -> 5,498,295; 4 -> 5,499,233 in 140 s).
 KICK_SIZE = 6
 
-#: One thread: the iterated search's time per Lagrangian round's time once the bound stalls
-#: (the previous search, Fujian p = 80 at 300 s: share 2 -> 1.02 %, share 3 -> 0.96 %).
+#: The iterated search's time per Lagrangian round's time once the bound stalls (the
+#: previous, uncompiled search, Fujian p = 80 at 300 s: share 2 -> 1.02 %, 3 -> 0.96 %).
 ILS_SHARE = 3.0
-
-#: Seconds of one call of the iterated search in its own thread (each call starts from the
-#: best plan known, the main thread's included).
-SEARCH_CALL_S = 5.0
-
-#: Calls of the search in a row without a better plan before it restarts from the best plan
-#: with :data:`SHAKE_SIZE` sites moved (:func:`shake`); after :data:`SEARCH_SHAKES` restarts
-#: without a better plan the thread ends: it slows the bound's passes over the pairs ~1.7x
-#: (memory traffic; Fujian p = 80: 100 iterations 3.0 s alone, 5.1 s beside the search).
-SEARCH_PATIENCE = 4
-SHAKE_SIZE = 16
-SEARCH_SHAKES = 2
 
 
 @dataclass
@@ -450,7 +432,6 @@ def iterated_search(
     rng: np.random.Generator,
     size: int = KICK_SIZE,
     chunk_s: float = 0.25,
-    stop: threading.Event | None = None,
 ) -> tuple[_State, int]:
     """Search around ``st`` until ``end``: kick, then swaps while one gains; keep if better.
 
@@ -459,7 +440,7 @@ def iterated_search(
     (a kick and its descent touch only the demand points near the sites they move); it runs
     in chunks of about ``chunk_s`` seconds, each seeded from ``rng``. A kick closes up to
     ``size`` neighbouring open sites and opens as many near demand points drawn with odds
-    ``w d^2`` (as :func:`seeded_plan`). ``stop`` set ends it after the current chunk.
+    ``w d^2`` (as :func:`seeded_plan`).
     Returns the best plan (``st`` or better, its value exact) and the number of kicks.
     """
     from planning.models._kernels import (  # noqa: PLC0415 - numba, large path only
@@ -472,7 +453,7 @@ def iterated_search(
     work = cast("MedianState", tuple(a.copy() for a in best))
     tol = 1e-9 * max(1.0, float(best[10][0]))  # its value counts unserved points at ``big``
     kicks, steps = 0, 4
-    while time.perf_counter() < end and not (stop is not None and stop.is_set()):
+    while time.perf_counter() < end:
         t = time.perf_counter()
         seed = int(rng.integers(2**31))
         median_ils(pairs.net, work, best, fixed, openable, steps, size, pairs.big, seed, tol)
@@ -481,118 +462,6 @@ def iterated_search(
         steps = max(1, int(rate * min(chunk_s, end - time.perf_counter())))
     got = _evaluate(pairs, best[0])
     return (got if got.value < st.value else st), kicks
-
-
-def shake(
-    pairs: _Pairs,
-    st: _State,
-    fixed: BoolArray,
-    openable: BoolArray,
-    rng: np.random.Generator,
-    *,
-    size: int = SHAKE_SIZE,
-) -> BoolArray:
-    """Move the ``size`` open sites serving the demand points nearest a random open site.
-
-    Each closed site is replaced by a random openable closed site paired with a random
-    demand point it served: a plan of the same size, far enough from ``st`` to leave its
-    local optimum, near enough to keep the rest of the plan.
-    """
-    plan = st.is_open.copy()
-    movable = np.flatnonzero(plan & ~fixed)
-    if movable.size == 0:
-        return plan
-    rows, _ = pairs.column(int(rng.choice(movable)))  # demand points by minutes from it
-    near = st.phi1[rows]
-    near = near[(near >= 0) & ~fixed[np.maximum(near, 0)]]
-    _, first = np.unique(near, return_index=True)
-    close = near[np.sort(first)][:size]
-    plan[close] = False
-    for r in close.tolist():
-        served = np.flatnonzero(st.phi1 == r)
-        if served.size == 0:
-            continue
-        i = int(rng.choice(served))
-        sites = pairs.site[pairs.indptr[i] : pairs.indptr[i + 1]]
-        sites = sites[openable[sites] & ~plan[sites]]
-        plan[int(rng.choice(sites)) if sites.size else r] = True
-    return plan
-
-
-class _Searcher:
-    """:func:`iterated_search` in a thread beside the bound, from the best plan known.
-
-    The compiled loops release the GIL, and the search touches only the pairs near the sites
-    it moves, so on two cores it hardly slows the bound's passes over every pair. The main
-    thread :meth:`offer` s its plans; each call of the search starts from the best one.
-    """
-
-    def __init__(
-        self, pairs: _Pairs, st: _State, fixed: BoolArray, openable: BoolArray, end: float
-    ) -> None:
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._best = st
-        self._error: BaseException | None = None
-        self.kicks = 0
-        self._thread = threading.Thread(
-            target=self._run, args=(pairs, fixed, openable, end), daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, pairs: _Pairs, fixed: BoolArray, openable: BoolArray, end: float) -> None:
-        rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
-        walk, idle, shakes = self.best(), 0, 0
-        try:
-            while time.perf_counter() < end and not self._stop.is_set():
-                best = self.best()
-                if best.value < walk.value:
-                    walk, idle = best, 0
-                elif idle >= SEARCH_PATIENCE:  # a deep local optimum: shake the best plan
-                    if shakes >= SEARCH_SHAKES:
-                        break  # the bound's passes over the pairs get the machine back
-                    walk, idle = _evaluate(pairs, shake(pairs, best, fixed, openable, rng)), 0
-                    shakes += 1
-                got, kicks = iterated_search(
-                    pairs,
-                    walk,
-                    fixed=fixed,
-                    openable=openable,
-                    end=min(end, time.perf_counter() + SEARCH_CALL_S),
-                    rng=rng,
-                    stop=self._stop,
-                )
-                self.kicks += kicks
-                idle = 0 if got.value < walk.value else idle + 1
-                shakes = 0 if got.value < best.value else shakes
-                walk = got
-                self.offer(got)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def offer(self, st: _State) -> None:
-        """Keep ``st`` when better than the best plan known."""
-        with self._lock:
-            if st.value < self._best.value:
-                self._best = st
-
-    def best(self) -> _State:
-        """Return the best plan known."""
-        with self._lock:
-            return self._best
-
-    def join(self) -> _State:
-        """Stop the search; return the best plan (re-raise the search's error, if any)."""
-        self._stop.set()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self.best()
-
-
-def _search_beside() -> bool:
-    """Whether the iterated search may run in a thread: two cores, solver threads not 1."""
-    return (os.cpu_count() or 1) >= 2 and settings.solver_threads() != 1
 
 
 @dataclass
@@ -735,80 +604,66 @@ def solve_large_median(
     extras_swap = float(extras["swap_seconds"])  # type: ignore[arg-type]
     stalled, restarts, idle, kicks = 0, 0, 0, 0
     ils_rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
-    searcher = _Searcher(pairs, st, fixed, openable, end) if _search_beside() else None
-    try:
-        while time.perf_counter() < end and not done():
-            rounds += 1
-            t_round = time.perf_counter()
-            before = best.bound
-            if searcher is not None:
-                st = min(st, searcher.best(), key=lambda x: x.value)
-            dual, theta, plans, its = subgradient(
-                pairs,
-                p,
-                best.lam,
-                fixed=fixed,
-                openable=openable,
-                upper=st.value,
-                end=end,
-                theta=max(theta, 0.02),
-            )
-            iterations += its
-            if dual.bound > best.bound:
-                best = dual
-            else:
-                theta *= 0.5
-            if done():
+    while time.perf_counter() < end and not done():
+        rounds += 1
+        t_round = time.perf_counter()
+        before = best.bound
+        dual, theta, plans, its = subgradient(
+            pairs,
+            p,
+            best.lam,
+            fixed=fixed,
+            openable=openable,
+            upper=st.value,
+            end=end,
+            theta=max(theta, 0.02),
+        )
+        iterations += its
+        if dual.bound > best.bound:
+            best = dual
+        else:
+            theta *= 0.5
+        if done():
+            break
+        for sites in [best.chosen, *plans[-2:]]:
+            if time.perf_counter() >= end:
                 break
-            for sites in [best.chosen, *plans[-2:]]:
-                if time.perf_counter() >= end:
-                    break
-                plan = np.zeros(pairs.m, dtype=bool)
-                plan[sites] = True
-                cand = _evaluate(pairs, plan)
-                if math.isfinite(cand.value) and cand.value < 1.2 * st.value:
-                    cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
-                if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
-                    left = end - time.perf_counter()
-                    cand = interchange(
-                        pairs,
-                        cand,
-                        fixed=fixed,
-                        openable=openable,
-                        end=time.perf_counter() + 0.3 * left,
-                    )
-                    if cand.value < st.value:
-                        st = cand
-            if searcher is not None:
-                searcher.offer(st)
-                history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
-                continue  # the search runs beside: no restarts, no bursts here
-            stalled = stalled + 1 if best.bound <= before + 1e-3 * abs(st.value) else 0
-            left = end - time.perf_counter()
-            if stalled and idle >= 2 and left > 3.0 * extras_swap and left > 0.15 * total:
-                # the search around the incumbent found nothing twice: a k-means++ restart
-                restarts += 1
-                rng = np.random.default_rng(restarts)
-                cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
-                cand = descend(
-                    pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left
+            plan = np.zeros(pairs.m, dtype=bool)
+            plan[sites] = True
+            cand = _evaluate(pairs, plan)
+            if math.isfinite(cand.value) and cand.value < 1.2 * st.value:
+                cand = alternate(pairs, cand, fixed=fixed, openable=openable, end=end)
+            if math.isfinite(cand.value) and cand.value < 1.03 * st.value:
+                left = end - time.perf_counter()
+                cand = interchange(
+                    pairs,
+                    cand,
+                    fixed=fixed,
+                    openable=openable,
+                    end=time.perf_counter() + 0.3 * left,
                 )
                 if cand.value < st.value:
-                    st, idle = cand, 0
-            if stalled and time.perf_counter() < end:
-                # the bound moves little: most of the time to iterated local search
-                burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
-                got, steps = iterated_search(
-                    pairs, st, fixed=fixed, openable=openable, end=min(end, burst), rng=ils_rng
-                )
-                kicks += steps
-                idle = 0 if got.value < st.value else idle + 1
-                st = got
-            history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
-    finally:
-        if searcher is not None:
-            st = min(st, searcher.join(), key=lambda x: x.value)
-            kicks = searcher.kicks
+                    st = cand
+        stalled = stalled + 1 if best.bound <= before + 1e-3 * abs(st.value) else 0
+        left = end - time.perf_counter()
+        if stalled and idle >= 2 and left > 3.0 * extras_swap and left > 0.15 * total:
+            # the search around the incumbent found nothing twice: a k-means++ restart
+            restarts += 1
+            rng = np.random.default_rng(restarts)
+            cand = _evaluate(pairs, seeded_plan(pairs, p, fixed, openable, rng))
+            cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left)
+            if cand.value < st.value:
+                st, idle = cand, 0
+        if stalled and time.perf_counter() < end:
+            # the bound moves little: most of the time to iterated local search
+            burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
+            got, steps = iterated_search(
+                pairs, st, fixed=fixed, openable=openable, end=min(end, burst), rng=ils_rng
+            )
+            kicks += steps
+            idle = 0 if got.value < st.value else idle + 1
+            st = got
+        history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
     extras.update(
         {"lagrangian_rounds": rounds, "restarts": restarts, "kicks": kicks, "history": history}
     )
