@@ -271,7 +271,7 @@ def test_compiled_search_keeps_its_bookkeeping_equal_to_a_fresh_count(seed: int)
     open_idx = np.flatnonzero(st[0])
     pos_of = np.full(m, -1, dtype=np.int64)
     pos_of[open_idx] = np.arange(open_idx.size)
-    swap_gain, swap_extra = median_swaps(
+    swap_gain, swap_extra, _ = median_swaps(
         pairs.indptr, pairs.mins, pairs.site, pairs.w, fresh[2], fresh[4], fresh[1], pos_of,
         fresh[0], open_idx.size,
     )  # fmt: skip
@@ -364,7 +364,7 @@ def test_compiled_swap_profits_match_their_definition(seed: int) -> None:
     pos_of[open_idx] = np.arange(open_idx.size)
     d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
     d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
-    gain, extra = median_swaps(
+    gain, extra, loss = median_swaps(
         pairs.indptr, pairs.mins, pairs.site, pairs.w, d1, d2, st.phi1, pos_of, is_open, 4
     )
     r, s, t = pairs.row, pairs.site, pairs.mins
@@ -377,8 +377,13 @@ def test_compiled_swap_profits_match_their_definition(seed: int) -> None:
         weights=pairs.w[r[e]] * (d2[r[e]] - np.maximum(t[e], d1[r[e]])),
         minlength=4 * m,
     )
+    served = st.phi1 >= 0
+    expect_loss = np.bincount(
+        st.phi1[served], weights=pairs.w[served] * (d2[served] - d1[served]), minlength=m
+    )
     np.testing.assert_allclose(gain, expect_gain, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(extra, expect_extra, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(loss, expect_loss, rtol=1e-12, atol=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(5))

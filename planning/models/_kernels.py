@@ -54,6 +54,49 @@ def median_count(
 
 
 @numba.njit(cache=True, nogil=True)
+def _point_terms(  # noqa: PLR0917 - the arrays of one compiled loop
+    u: int,
+    sign: float,
+    indptr: IntArray,
+    mins: FloatArray,
+    site: IntArray,
+    w: FloatArray,
+    phi1: IntArray,
+    d1: FloatArray,
+    d2: FloatArray,
+    slot_of: IntArray,
+    is_open: BoolArray,
+    gain: FloatArray,
+    loss: FloatArray,
+    extra: FloatArray,
+    value: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """Add (``sign`` 1) or take out (-1) demand point ``u``'s terms of the interchange.
+
+    Walks its pairs nearer than its second-nearest open site ``d2``: ``gain[j]`` gets
+    ``w (d1 - t)`` where ``t < d1``; ``extra[slot_of[phi1] * m + j]`` gets
+    ``w (d2 - max(t, d1))`` for closed ``j``; ``loss[phi1]`` gets ``w (d2 - d1)`` and
+    ``value[0]`` ``w d1`` (``phi1 < 0``: no loss, no extra).
+    """
+    m = is_open.size
+    a, b, f, wi = d1[u], d2[u], phi1[u], w[u]
+    value[0] += sign * wi * a
+    row = -1
+    if f >= 0:
+        loss[f] += sign * wi * (b - a)
+        row = slot_of[f] * m
+    for kk in range(indptr[u], indptr[u + 1]):
+        t = mins[kk]
+        if t >= b:
+            break
+        j = site[kk]
+        if t < a:
+            gain[j] += sign * wi * (a - t)
+        if row >= 0 and not is_open[j]:
+            extra[row + j] += sign * wi * (b - max(t, a))
+
+
+@numba.njit(cache=True, nogil=True)
 def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
     indptr: IntArray,
     mins: FloatArray,
@@ -65,29 +108,19 @@ def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
     pos_of: IntArray,
     is_open: BoolArray,
     k: int,
-) -> tuple[FloatArray, FloatArray]:  # pragma: no cover - compiled
-    """Whitaker's ``gain`` (length m) and ``extra`` (``k x m``, flat) of the fast interchange.
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # pragma: no cover - compiled
+    """Whitaker's ``gain`` (length m), ``extra`` (``k x m``, flat) and ``loss`` (length m).
 
-    Walks each demand point's pairs nearer than its second-nearest open site ``d2``:
-    ``gain[j]`` sums ``w (d1 - t)`` where ``t < d1``; ``extra[pos_of[phi1] * m + j]`` sums
-    ``w (d2 - max(t, d1))`` for closed ``j`` (``phi1 < 0``: no entry).
+    Each demand point's terms (:func:`_point_terms`), ``extra`` in row ``pos_of[phi1]``.
     """
     m = is_open.size
-    gain = np.zeros(m)
-    extra = np.zeros(k * m)
-    for i in range(indptr.size - 1):
-        a, b, wi, f = d1[i], d2[i], w[i], phi1[i]
-        row = pos_of[f] * m if f >= 0 else -1
-        for kk in range(indptr[i], indptr[i + 1]):
-            t = mins[kk]
-            if t >= b:
-                break
-            j = site[kk]
-            if t < a:
-                gain[j] += wi * (a - t)
-            if row >= 0 and not is_open[j]:
-                extra[row + j] += wi * (b - max(t, a))
-    return gain, extra
+    gain, loss, extra, value = np.zeros(m), np.zeros(m), np.zeros(k * m), np.zeros(1)
+    for u in range(indptr.size - 1):
+        _point_terms(
+            u, 1.0, indptr, mins, site, w, phi1, d1, d2, pos_of, is_open, gain, loss, extra,
+            value,
+        )  # fmt: skip
+    return gain, extra, loss
 
 
 @numba.njit(cache=True, nogil=True)
@@ -150,8 +183,8 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
 # (CSR, minutes ascending) and by site (CSC). ``st`` = (is_open, phi1, d1, phi2, d2, slot_of,
 # site_of, gain, loss, extra, value): a plan, each demand point's nearest and second-nearest
 # open site (``-1`` / ``big`` minutes when none), each open site's slot (a row of ``extra``)
-# and Whitaker's sums over every demand point (``value[0]``: the plan's value, unserved
-# points at ``big`` minutes).
+# and Whitaker's sums over every demand point (:func:`_point_terms`, as for the interchange's
+# :func:`median_swaps`; ``value[0]``: the plan's value, unserved points at ``big`` minutes).
 MedianNet = tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]
 MedianState = tuple[
     BoolArray, IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray,
@@ -164,25 +197,10 @@ def _median_add(
     u: int, sign: float, net: MedianNet, st: MedianState
 ) -> None:  # pragma: no cover - compiled
     """Add (``sign`` 1) or take out (-1) demand point ``u``'s terms of the bookkeeping."""
-    indptr, mins, site, w = net[0], net[1], net[2], net[3]
-    phi1, d1, d2, slot_of = st[1], st[2], st[4], st[5]
-    gain, loss, extra, value = st[7], st[8], st[9], st[10]
-    m = slot_of.size
-    a, b, f, wi = d1[u], d2[u], phi1[u], w[u]
-    value[0] += sign * wi * a
-    row = -1
-    if f >= 0:
-        loss[f] += sign * wi * (b - a)
-        row = slot_of[f] * m
-    for kk in range(indptr[u], indptr[u + 1]):
-        t = mins[kk]
-        if t >= b:
-            break
-        j = site[kk]
-        if t < a:
-            gain[j] += sign * wi * (a - t)
-        if row >= 0:
-            extra[row + j] += sign * wi * (b - max(t, a))
+    _point_terms(
+        u, sign, net[0], net[1], net[2], net[3], st[1], st[2], st[4], st[5], st[0], st[7],
+        st[8], st[9], st[10],
+    )  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)

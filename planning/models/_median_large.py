@@ -222,7 +222,7 @@ def _profits(
     pos_of[open_idx] = np.arange(open_idx.size)
     d1 = np.where(np.isfinite(st.d1), st.d1, pairs.big)
     d2 = np.where(np.isfinite(st.d2), st.d2, pairs.big)
-    gain, extra = median_swaps(
+    gain, extra, loss = median_swaps(
         pairs.indptr,
         pairs.mins,
         pairs.site,
@@ -235,10 +235,6 @@ def _profits(
         open_idx.size,
     )
     gain[~openable | st.is_open] = -np.inf
-    served = st.phi1 >= 0
-    loss = np.bincount(
-        st.phi1[served], weights=pairs.w[served] * (d2[served] - d1[served]), minlength=m
-    )
     loss[fixed] = np.inf
     prof = (extra.reshape(open_idx.size, m) + gain[None, :] - loss[open_idx][:, None]).astype(
         np.float64
