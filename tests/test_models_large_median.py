@@ -49,6 +49,8 @@ def _random(
     t = dist[i, j]
     order = np.lexsort((j, t, i))
     w = rng.integers(0, 6, size=n).astype(float)
+    if seed % 2:  # weights over six orders of magnitude, as cells' patients are
+        w *= 10.0 ** rng.uniform(-4.0, 2.0, size=n)
     return i[order], j[order], t[order], w
 
 
@@ -412,3 +414,25 @@ def test_compiled_nearest_sites_and_catchment_costs_match_plain_numpy(seed: int)
         total, np.bincount(key, weights=pairs.cost[ok], minlength=3 * m), rtol=1e-12
     )
     np.testing.assert_array_equal(count, np.bincount(key, minlength=3 * m))
+
+
+def test_a_point_of_tiny_weight_is_served_first_like_any_other() -> None:
+    # two heavy points near sites 0 and 1; a point of tiny weight reaches only site 2. A
+    # penalty in minutes, weighted, let the greedy take 0 and 1 and leave it unserved.
+    pi = np.array([0, 0, 1, 1, 2])
+    pj = np.array([0, 1, 1, 0, 2])
+    pt = np.array([1.0, 2.0, 1.0, 2.0, 1.0])
+    w = np.array([100.0, 100.0, 1e-6])
+    fixed, openable = np.zeros(3, dtype=bool), np.ones(3, dtype=bool)
+    plain = p_median_greedy((pi, pj, pt), w, 2, fixed=fixed, openable=openable)
+    assert plain is not None
+    assert plain[2]
+    pairs = _Pairs(pi, pj, pt, w, openable)
+    assert lazy_greedy(pairs, 2, fixed, openable)[2]
+    got = solve_large_median(
+        pi, pj, pt, w, 2, fixed=fixed, openable=openable, end=time.perf_counter() + 1.0
+    )
+    assert got is not None
+    assert got.plan[2]
+    assert got.value == pytest.approx(100.0 * 1 + 100.0 * 2 + 1e-6)
+    assert got.bound <= got.value

@@ -182,9 +182,9 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
 # ``net`` = (indptr, mins, site, w, col_ptr, col_row, col_min): the pairs by demand point
 # (CSR, minutes ascending) and by site (CSC). ``st`` = (is_open, phi1, d1, phi2, d2, slot_of,
 # site_of, gain, loss, extra, value): a plan, each demand point's nearest and second-nearest
-# open site (``-1`` / ``big`` minutes when none), each open site's slot (a row of ``extra``)
+# open site (``-1`` / ``big[u]`` minutes when none), each open site's slot (a row of ``extra``)
 # and Whitaker's sums over every demand point (:func:`_point_terms`, as for the interchange's
-# :func:`median_swaps`; ``value[0]``: the plan's value, unserved points at ``big`` minutes).
+# :func:`median_swaps`; ``value[0]``: the plan's value, unserved points at ``big[u]`` minutes).
 MedianNet = tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]
 MedianState = tuple[
     BoolArray, IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray,
@@ -205,12 +205,12 @@ def _median_add(
 
 @numba.njit(cache=True, nogil=True)
 def _median_nearest(
-    u: int, net: MedianNet, st: MedianState, big: float
+    u: int, net: MedianNet, st: MedianState, big: FloatArray
 ) -> None:  # pragma: no cover - compiled
     """Demand point ``u``'s nearest and second-nearest open site (ties: stored first)."""
     indptr, mins, site = net[0], net[1], net[2]
     is_open, phi1, d1, phi2, d2 = st[0], st[1], st[2], st[3], st[4]
-    phi1[u], phi2[u], d1[u], d2[u] = -1, -1, big, big
+    phi1[u], phi2[u], d1[u], d2[u] = -1, -1, big[u], big[u]
     for kk in range(indptr[u], indptr[u + 1]):
         j = site[kk]
         if is_open[j]:
@@ -223,7 +223,7 @@ def _median_nearest(
 
 @numba.njit(cache=True, nogil=True)
 def _median_flip(
-    j: int, net: MedianNet, st: MedianState, big: float, buf: IntArray
+    j: int, net: MedianNet, st: MedianState, big: FloatArray, buf: IntArray
 ) -> None:  # pragma: no cover - compiled
     """Open or close site ``j``, updating the points it changes (``buf``: scratch, length n).
 
@@ -259,7 +259,7 @@ def _median_flip(
 
 @numba.njit(cache=True, nogil=True)
 def median_state(
-    net: MedianNet, is_open: BoolArray, slots: int, big: float
+    net: MedianNet, is_open: BoolArray, slots: int, big: FloatArray
 ) -> MedianState:  # pragma: no cover - compiled
     """Return the bookkeeping of plan ``is_open`` (copied), ``extra`` with ``slots`` rows."""
     n, m = net[0].size - 1, is_open.size
@@ -271,8 +271,8 @@ def median_state(
             slot_of[j], site_of[s] = s, j
             s += 1
     st = (
-        is_open.copy(), np.full(n, -1, dtype=np.int64), np.full(n, big),
-        np.full(n, -1, dtype=np.int64), np.full(n, big), slot_of, site_of,
+        is_open.copy(), np.full(n, -1, dtype=np.int64), big.copy(),
+        np.full(n, -1, dtype=np.int64), big.copy(), slot_of, site_of,
         np.zeros(m), np.zeros(m), np.zeros(slots * m), np.zeros(1),
     )  # fmt: skip
     for u in range(n):
@@ -324,7 +324,8 @@ def _median_kick(  # noqa: PLR0917 - the state of one compiled search
     fixed: BoolArray,
     openable: BoolArray,
     size: int,
-    big: float,
+    big: FloatArray,
+    far: float,
     buf: IntArray,
     cum: FloatArray,
 ) -> bool:  # pragma: no cover - compiled
@@ -373,7 +374,8 @@ def _median_kick(  # noqa: PLR0917 - the state of one compiled search
     for _ in range(nc):
         total = 0.0
         for u in range(n):
-            total += w[u] * d1[u] * d1[u]
+            du = min(d1[u], far)  # an unserved point counts as ``far`` minutes
+            total += w[u] * du * du
             cum[u] = total
         draw = np.random.random() * total  # noqa: NPY002 - numba's generator, seeded per call
         u = min(int(np.searchsorted(cum, draw, side="right")), n - 1)
@@ -400,7 +402,8 @@ def median_ils(  # noqa: PLR0917 - one compiled search
     openable: BoolArray,
     kicks: int,
     size: int,
-    big: float,
+    big: FloatArray,
+    far: float,
     seed: int,
     tol: float,
 ) -> int:  # pragma: no cover - compiled
@@ -408,7 +411,8 @@ def median_ils(  # noqa: PLR0917 - one compiled search
 
     Each of ``kicks`` steps copies ``best`` to ``work``, kicks it (:func:`_median_kick`),
     makes the swap of largest profit while one gains more than ``tol``, and keeps the result
-    as ``best`` when its value is lower by more than ``tol``. Returns how many were kept.
+    as ``best`` when it serves every demand point and its value is lower by more than
+    ``tol``. Returns how many were kept.
     """
     np.random.seed(seed)  # noqa: NPY002 - numba's own generator, seeded per call
     n = work[2].size
@@ -417,7 +421,7 @@ def median_ils(  # noqa: PLR0917 - one compiled search
     kept = 0
     for _ in range(kicks):
         _median_copy(best, work)
-        if not _median_kick(net, work, fixed, openable, size, big, buf, cum):
+        if not _median_kick(net, work, fixed, openable, size, big, far, buf, cum):
             continue
         for _step in range(work[0].size):  # each swap gains more than tol: a cap, not a limit
             profit, r, j = _median_best_swap(work, fixed, openable)
@@ -425,10 +429,16 @@ def median_ils(  # noqa: PLR0917 - one compiled search
                 break
             _median_flip(r, net, work, big, buf)
             _median_flip(j, net, work, big, buf)
-        if work[10][0] < best[10][0] - tol:
+        if work[10][0] < best[10][0] - tol and _serves_all(work[1]):
             _median_copy(work, best)
             kept += 1
     return kept
+
+
+@numba.njit(cache=True, nogil=True)
+def _serves_all(phi1: IntArray) -> bool:  # pragma: no cover - compiled
+    """Whether every demand point has an open site."""
+    return not (phi1 < 0).any()
 
 
 @numba.njit(cache=True, nogil=True)

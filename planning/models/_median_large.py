@@ -124,7 +124,12 @@ class _Pairs:
         np.cumsum(counts[self.clients], out=self.indptr[1:])
         self.cost = self.w[self.row]
         self.cost *= self.mins
-        self.big = 1.0 + 2.0 * (self.reach + 1.0) * max(1, self.n)  # unserved: served first
+        #: minutes counted for a demand point without an open site: ``w_i big_i`` is more
+        #: than any plan serving every point costs, so serving each comes first, whatever
+        #: its weight (a scalar in minutes would let a point of tiny weight stay unserved)
+        self.big = (1.0 + 2.0 * float(self.w.sum()) * (self.reach + 1.0)) / self.w
+        #: minutes an unserved point counts as in the searches' draws (odds ``w d^2``)
+        self.far = self.reach + 1.0
         # the same pairs by site (CSC): demand points and minutes of each site
         small = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64  # uint16: a radix sort
         order = np.argsort(self.site.astype(small), kind="stable")
@@ -175,13 +180,13 @@ def _evaluate(pairs: _Pairs, is_open: BoolArray) -> _State:
 def lazy_greedy(pairs: _Pairs, p: int, fixed: BoolArray, openable: BoolArray) -> BoolArray:
     """Greedy plan: open the site saving the most patient-minutes, ``p`` times (lazily).
 
-    A demand point without an open site costs :attr:`_Pairs.big` minutes (more than any
-    plan serving it), so serving it comes first (as in :func:`~planning.models._sparse.
-    p_median_greedy`). The savings only shrink as sites open, so a stale saving is an upper bound
+    A demand point without an open site costs :attr:`_Pairs.big` minutes (its weight times
+    them is more than any plan serving everyone costs), so serving every point comes first,
+    whatever its weight. The savings only shrink as sites open, so a stale saving is an upper bound
     and only the top of the heap is recomputed (same plan as the plain greedy up to ties).
     """
     col_ptr, col_row, col_min = pairs.col_ptr, pairs.col_row, pairs.col_min
-    cur = np.full(pairs.n, pairs.big)
+    cur = pairs.big.copy()
     plan = fixed.copy()
     for j in np.flatnonzero(fixed).tolist():
         rows = col_row[col_ptr[j] : col_ptr[j + 1]]
@@ -384,10 +389,10 @@ def seeded_plan(
 ) -> BoolArray:
     """k-means++-style plan: the next site nearest a demand point drawn with odds ~ ``w d^2``.
 
-    A demand point without an open site paired counts :attr:`_Pairs.big` minutes.
+    A demand point without an open site counts :attr:`_Pairs.far` minutes.
     """
     plan = fixed.copy()
-    dmin = np.full(pairs.n, pairs.big)
+    dmin = np.full(pairs.n, pairs.far)
     for j in np.flatnonzero(fixed).tolist():
         _open(pairs, plan, dmin, j)
     while int(plan.sum()) < p:
@@ -452,7 +457,9 @@ def iterated_search(
     while time.perf_counter() < end:
         t = time.perf_counter()
         seed = int(rng.integers(2**31))
-        median_ils(pairs.net, work, best, fixed, openable, steps, size, pairs.big, seed, tol)
+        median_ils(
+            pairs.net, work, best, fixed, openable, steps, size, pairs.big, pairs.far, seed, tol
+        )
         kicks += steps
         rate = steps / max(time.perf_counter() - t, 1e-6)
         steps = max(1, int(rate * min(chunk_s, end - time.perf_counter())))

@@ -237,14 +237,18 @@ def p_median_greedy(
     """Greedy p-median on pairs: open, ``p`` times, the site saving the most patient-minutes.
 
     ``pairs``: demand positions, site positions, minutes (the allowed pairs). A demand point
-    without an open site within its pairs costs a large penalty, so serving it comes first.
-    Returns ``None`` when the plan leaves a weighted point unserved.
+    without an open site within its pairs costs a penalty above what any plan serving every
+    point costs, the same for every point whatever its weight, so serving each comes first
+    (a penalty in minutes, weighted, would let a point of tiny weight wait, and stay
+    unserved). Returns ``None`` when the plan leaves a weighted point unserved.
     """
     pi, pj, pt = pairs
     n, m = w.size, fixed.size
     pos = w > 0
-    penalty = 1.0 + 2.0 * float(pt.max(initial=0.0)) * max(1, n)
-    cur = np.full(n, penalty)
+    total = 1.0 + 2.0 * float(w[pos].sum()) * (float(pt.max(initial=0.0)) + 1.0)
+    penalty = np.full(n, np.inf)
+    penalty[pos] = total / w[pos]  # minutes: w_i penalty_i = total
+    cur = penalty.copy()
     fx = fixed[pj]
     np.minimum.at(cur, pi[fx], pt[fx])
     plan = fixed.copy()
@@ -260,6 +264,6 @@ def p_median_greedy(
         plan[j] = True
         at = qj == j
         np.minimum.at(cur, qi[at], qt[at])
-    if (cur[pos] >= penalty).any():
+    if (cur[pos] >= penalty[pos]).any():
         return None
     return plan
