@@ -31,8 +31,8 @@ terms with :math:`c_{ij} < \lambda_i` are a prefix of its pairs; each bound is t
 float64 value of :math:`L` at the multipliers found (a compiled loop over each demand
 point's pairs up to the first with :math:`c_{ij} \ge \lambda_i`,
 :mod:`planning.models._kernels`). The multipliers follow a subgradient method (Polyak
-steps towards the incumbent, Camerini-Fratta-Maffioli deflection), started from the plan's
-second-nearest open sites.
+steps towards the incumbent, Camerini-Fratta-Maffioli deflection) in a metric scaled by the
+weights (:data:`SCALE_POWER`), started from the plan's second-nearest open sites.
 
 **Plans.** A lazy greedy (the savings of a site only shrink as sites open), then the fast
 interchange of Whitaker (1983) with the bookkeeping of Resende & Werneck (2003): for each
@@ -44,8 +44,10 @@ exactly. The relaxation's site sets are first moved by Cooper's alternate locati
 incumbent. When a round of the bound gains less than 0.1 % of the plan's value, the time goes
 to iterated local search around the incumbent (:func:`iterated_search`: a kick moves a few
 neighbouring sites, then swaps while a swap gains, the result kept when better), three times
-each round's time, and after two searches without a better plan to a k-means++ restart. The
-search's compiled loop keeps ``gain``, ``loss`` and ``extra`` up to date as sites open and
+each round's time; before that, a burst of one round's time follows each round that closed
+the gap more slowly per second than the last burst did (one is tried after the first
+round). After two searches without a better plan, a k-means++ restart. The search's
+compiled loop keeps ``gain``, ``loss`` and ``extra`` up to date as sites open and
 close, so a kick and its descent cost milliseconds, not passes over every pair. Both draw
 from seeded generators: the same steps in the same order, though how many fit in the limit
 depends on the machine's speed. (A search thread beside the bound was tried: it slows the
@@ -72,6 +74,14 @@ START_FACTOR = 1.6
 #: Subgradient steps without a better bound before the step scale halves (Fujian p = 80,
 #: 60 s: 20 -> 5.420 M, 60 -> 5.435 M; the compiled Lagrangian makes a step ~30 ms).
 STALL_LIMIT = 60
+
+#: The subgradient's metric: the step of multiplier ``i`` is scaled by
+#: ``(w_i / mean w)^SCALE_POWER`` (the Polyak step measured in that metric), so that a heavy
+#: demand point's multiplier, ``w_i`` times its minutes, moves in minutes like a light one's
+#: (Fujian p = 80, where ``w`` spans 1e-8 to 400; bound after ~12 s / ~40 s / ~170 s of
+#: rounds from the same start: 0 -> 5.34 / 5.435 / 5.437 M; 0.75 -> 5.442 / 5.453 /
+#: 5.4535 M; 1 -> 5.430 / 5.4527 / 5.4538 M; 2 -> 5.32 (10 s) / 5.442 / 5.4447 M).
+SCALE_POWER = 0.75
 
 #: Sites moved by one kick of the iterated search (Fujian p = 80, the search alone for 60 s
 #: from greedy + interchange's 5,533,612, seeds 1-3: 6 -> 5,498,295 / 5,498,295 / 5,496,786;
@@ -520,6 +530,7 @@ def subgradient(
     from planning.models._kernels import median_count  # noqa: PLC0415 - numba, large path only
 
     cap = pairs.w * pairs.reach
+    scale = (pairs.w / max(float(pairs.w.mean()), 1e-300)) ** SCALE_POWER
     lam = np.clip(lam, 0.0, cap).astype(np.float64)
     best = _Dual(lam.copy(), -math.inf, np.zeros(0, dtype=np.int64))
     d_prev: FloatArray = np.zeros(pairs.n)
@@ -544,15 +555,17 @@ def subgradient(
         g: FloatArray = 1.0 - median_count(pairs.indptr, pairs.cost, pairs.site, lam, is_ch)
         g[(lam <= 0) & (g < 0)] = 0.0
         g[(lam >= cap) & (g > 0)] = 0.0
-        dot = float(g @ d_prev)
+        dot = float(g @ (scale * d_prev))
         if dot < 0:
-            g = (g - 1.5 * dot / max(float(d_prev @ d_prev), 1e-300) * d_prev).astype(np.float64)
+            g = (g - 1.5 * dot / max(float(d_prev @ (scale * d_prev)), 1e-300) * d_prev).astype(
+                np.float64
+            )
         d_prev = g
-        norm = float(g @ g)
+        norm = float(g @ (scale * g))
         if norm == 0:
             break
         step = theta * max(upper - val, 1e-9 * abs(upper)) / norm
-        lam = np.clip(lam + step * g, 0.0, cap).astype(np.float64)
+        lam = np.clip(lam + step * scale * g, 0.0, cap).astype(np.float64)
     return best, theta, plans, it
 
 
@@ -607,6 +620,7 @@ def solve_large_median(
     extras_swap = float(extras["swap_seconds"])  # type: ignore[arg-type]
     stalled, restarts, idle, kicks = 0, 0, 0, 0
     ils_rng = np.random.default_rng(0)  # seeded: the same kicks in the same order
+    ils_rate = math.inf  # the last burst's gain per second (none yet: one is tried early)
     while time.perf_counter() < end and not done():
         rounds += 1
         t_round = time.perf_counter()
@@ -657,14 +671,19 @@ def solve_large_median(
             cand = descend(pairs, cand, fixed=fixed, openable=openable, end=end, swap_s=0.3 * left)
             if cand.value < st.value:
                 st, idle = cand, 0
-        if stalled and time.perf_counter() < end:
-            # the bound moves little: most of the time to iterated local search
-            burst = time.perf_counter() + ILS_SHARE * (time.perf_counter() - t_round)
+        round_s = time.perf_counter() - t_round
+        faster = ils_rate > (best.bound - before) / round_s
+        if (stalled or faster) and time.perf_counter() < end:
+            # a burst of iterated local search: ILS_SHARE times the round's time once the
+            # bound moves little, one round's time while the last burst closed the gap faster
+            t_burst = time.perf_counter()
+            burst = t_burst + (ILS_SHARE if stalled else 1.0) * round_s
             got, steps = iterated_search(
                 pairs, st, fixed=fixed, openable=openable, end=min(end, burst), rng=ils_rng
             )
             kicks += steps
             idle = 0 if got.value < st.value else idle + 1
+            ils_rate = (st.value - got.value) / max(time.perf_counter() - t_burst, 1e-9)
             st = got
         history.append((round(time.perf_counter() - t0, 2), st.value, best.bound))
     extras.update(
