@@ -7,16 +7,20 @@ import itertools
 import numpy as np
 import pytest
 
-from planning.models._branch import branch_and_bound
+from planning.models._branch import SCALE_POWER, branch_and_bound, step_metric
 from planning.models._heuristic import p_median_value
 from planning.models._mip import proven_optimal
 
 
-def _instance(seed: int, n: int = 14, m: int = 9, *, integral: bool) -> tuple[np.ndarray, ...]:
+def _instance(
+    seed: int, n: int = 14, m: int = 9, *, integral: bool, spread: bool = False
+) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     xy_d, xy_s = rng.uniform(0, 10, (n, 2)), rng.uniform(0, 10, (m, 2))
     d = np.sqrt(((xy_d[:, None] - xy_s[None]) ** 2).sum(axis=2))
     w = rng.integers(0, 5, n).astype(float)  # some clients weigh nothing
+    if spread:  # weights over four orders of magnitude: the subgradient's metric matters
+        w *= 10.0 ** rng.integers(0, 5, n)
     if integral:
         d = np.round(d)
     else:
@@ -49,10 +53,11 @@ def _worst_plan(d, w, p, fixed, openable):
     return worst_plan
 
 
+@pytest.mark.parametrize("spread", [False, True])
 @pytest.mark.parametrize("integral", [True, False])
 @pytest.mark.parametrize("seed", range(12))
-def test_branch_and_bound_equals_enumeration(seed, integral):
-    d, w = _instance(seed, integral=integral)
+def test_branch_and_bound_equals_enumeration(seed, integral, spread):
+    d, w = _instance(seed, integral=integral, spread=spread)
     m = d.shape[1]
     p = 2 + seed % 3
     fixed = np.zeros(m, dtype=bool)
@@ -109,3 +114,13 @@ def test_branch_and_bound_out_of_time_keeps_a_valid_bound():
     assert res.nodes == 0
     assert res.bound <= best
     assert res.value == p_median_value(d, w, start)
+
+
+def test_step_metric_scales_by_weight_and_leaves_equal_weights_alone():
+    assert step_metric(np.full(5, 3.0)) is None  # OR-Library: the plain steps
+    assert step_metric(np.zeros(0)) is None
+    w = np.array([1.0, 10.0, 100.0])
+    got = step_metric(w)
+    assert got is not None
+    assert got == pytest.approx((w / w.mean()) ** SCALE_POWER)
+    assert np.all(np.diff(got) > 0)  # a heavier point's multiplier takes larger steps

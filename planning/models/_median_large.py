@@ -32,7 +32,8 @@ float64 value of :math:`L` at the multipliers found (a compiled loop over each d
 point's pairs up to the first with :math:`c_{ij} \ge \lambda_i`,
 :mod:`planning.models._kernels`). The multipliers follow a subgradient method (Polyak
 steps towards the incumbent, Camerini-Fratta-Maffioli deflection) in a metric scaled by the
-weights (:data:`SCALE_POWER`), started from the plan's second-nearest open sites.
+weights (:func:`~planning.models._branch.step_metric`), started from the plan's
+second-nearest open sites.
 
 **Plans.** A lazy greedy (the savings of a site only shrink as sites open), then the fast
 interchange of Whitaker (1983) with the bookkeeping of Resende & Werneck (2003): for each
@@ -64,6 +65,7 @@ from typing import cast
 
 import numpy as np
 
+from planning.models._branch import step_metric
 from planning.models._mip import BoolArray, FloatArray, IntArray
 
 #: First multipliers: ``w_i min(d2_i, START_FACTOR d1_i)`` from the plan's nearest and
@@ -74,14 +76,6 @@ START_FACTOR = 1.6
 #: Subgradient steps without a better bound before the step scale halves (Fujian p = 80,
 #: 60 s: 20 -> 5.420 M, 60 -> 5.435 M; the compiled Lagrangian makes a step ~30 ms).
 STALL_LIMIT = 60
-
-#: The subgradient's metric: the step of multiplier ``i`` is scaled by
-#: ``(w_i / mean w)^SCALE_POWER`` (the Polyak step measured in that metric), so that a heavy
-#: demand point's multiplier, ``w_i`` times its minutes, moves in minutes like a light one's
-#: (Fujian p = 80, where ``w`` spans 1e-8 to 400; bound after ~12 s / ~40 s / ~170 s of
-#: rounds from the same start: 0 -> 5.34 / 5.435 / 5.437 M; 0.75 -> 5.442 / 5.453 /
-#: 5.4535 M; 1 -> 5.430 / 5.4527 / 5.4538 M; 2 -> 5.32 (10 s) / 5.442 / 5.4447 M).
-SCALE_POWER = 0.75
 
 #: Sites moved by one kick of the iterated search (Fujian p = 80, the search alone for 60 s
 #: from greedy + interchange's 5,533,612, seeds 1-3: 6 -> 5,498,295 / 5,498,295 / 5,496,786;
@@ -530,7 +524,8 @@ def subgradient(
     from planning.models._kernels import median_count  # noqa: PLC0415 - numba, large path only
 
     cap = pairs.w * pairs.reach
-    scale = (pairs.w / max(float(pairs.w.mean()), 1e-300)) ** SCALE_POWER
+    metric = step_metric(pairs.w)
+    scale = np.ones(pairs.n) if metric is None else metric
     lam = np.clip(lam, 0.0, cap).astype(np.float64)
     best = _Dual(lam.copy(), -math.inf, np.zeros(0, dtype=np.int64))
     d_prev: FloatArray = np.zeros(pairs.n)
