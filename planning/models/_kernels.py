@@ -411,8 +411,10 @@ def median_ils(  # noqa: PLR0917 - one compiled search
 
     Each of ``kicks`` steps copies ``best`` to ``work``, kicks it (:func:`_median_kick`),
     makes the swap of largest profit while one gains more than ``tol``, and keeps the result
-    as ``best`` when it serves every demand point and its value is lower by more than
-    ``tol``. Returns how many were kept.
+    as ``best`` when its value is lower by more than ``tol``. An unserved point counts
+    ``w_u big[u]``, more than any plan serving everyone costs
+    (:func:`~planning.models._sparse.unserved_minutes`), so from a ``best`` that serves
+    every point only such plans are kept. Returns how many were kept.
     """
     np.random.seed(seed)  # noqa: NPY002 - numba's own generator, seeded per call
     n = work[2].size
@@ -429,16 +431,10 @@ def median_ils(  # noqa: PLR0917 - one compiled search
                 break
             _median_flip(r, net, work, big, buf)
             _median_flip(j, net, work, big, buf)
-        if work[10][0] < best[10][0] - tol and _serves_all(work[1]):
+        if work[10][0] < best[10][0] - tol:
             _median_copy(work, best)
             kept += 1
     return kept
-
-
-@numba.njit(cache=True, nogil=True)
-def _serves_all(phi1: IntArray) -> bool:  # pragma: no cover - compiled
-    """Whether every demand point has an open site."""
-    return not (phi1 < 0).any()
 
 
 @numba.njit(cache=True, nogil=True)

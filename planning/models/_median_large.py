@@ -67,6 +67,7 @@ import numpy as np
 
 from planning.models._branch import step_metric
 from planning.models._mip import BoolArray, FloatArray, IntArray
+from planning.models._sparse import unserved_minutes
 
 #: First multipliers: ``w_i min(d2_i, START_FACTOR d1_i)`` from the plan's nearest and
 #: second-nearest open sites (Fujian p = 80, 200 iterations: 1.0 -> 5.31 M, 1.3 -> 5.34 M,
@@ -128,10 +129,9 @@ class _Pairs:
         np.cumsum(counts[self.clients], out=self.indptr[1:])
         self.cost = self.w[self.row]
         self.cost *= self.mins
-        #: minutes counted for a demand point without an open site: ``w_i big_i`` is more
-        #: than any plan serving every point costs, so serving each comes first, whatever
-        #: its weight (a scalar in minutes would let a point of tiny weight stay unserved)
-        self.big = (1.0 + 2.0 * float(self.w.sum()) * (self.reach + 1.0)) / self.w
+        #: minutes counted for a demand point without an open site: serving each comes
+        #: first, whatever its weight (as in the plain greedy)
+        self.big = unserved_minutes(self.w, self.reach)
         #: minutes an unserved point counts as in the searches' draws (odds ``w d^2``)
         self.far = self.reach + 1.0
         # the same pairs by site (CSC): demand points and minutes of each site

@@ -226,6 +226,20 @@ def greedy_cover(
     return plan
 
 
+def unserved_minutes(w: FloatArray, reach: float) -> FloatArray:
+    """Minutes a p-median counts for a demand point without an open site (``inf`` at weight 0).
+
+    ``w_i`` times them is ``1 + 2 W (reach + 1)`` for every point, more than any plan
+    serving every point within ``reach`` minutes costs (``W`` the total weight), so serving
+    each point comes first whatever its weight: a penalty in minutes, weighted, would let a
+    point of tiny weight wait, and stay unserved.
+    """
+    pos = w > 0
+    out = np.full(w.size, np.inf)
+    out[pos] = (1.0 + 2.0 * float(w[pos].sum()) * (reach + 1.0)) / w[pos]
+    return out
+
+
 def p_median_greedy(
     pairs: tuple[IntArray, IntArray, FloatArray],
     w: FloatArray,
@@ -237,17 +251,14 @@ def p_median_greedy(
     """Greedy p-median on pairs: open, ``p`` times, the site saving the most patient-minutes.
 
     ``pairs``: demand positions, site positions, minutes (the allowed pairs). A demand point
-    without an open site within its pairs costs a penalty above what any plan serving every
-    point costs, the same for every point whatever its weight, so serving each comes first
-    (a penalty in minutes, weighted, would let a point of tiny weight wait, and stay
-    unserved). Returns ``None`` when the plan leaves a weighted point unserved.
+    without an open site within its pairs costs :func:`unserved_minutes`, so serving each
+    point comes first, whatever its weight. Returns ``None`` when the plan leaves a weighted
+    point unserved.
     """
     pi, pj, pt = pairs
-    n, m = w.size, fixed.size
+    m = fixed.size
     pos = w > 0
-    total = 1.0 + 2.0 * float(w[pos].sum()) * (float(pt.max(initial=0.0)) + 1.0)
-    penalty = np.full(n, np.inf)
-    penalty[pos] = total / w[pos]  # minutes: w_i penalty_i = total
+    penalty = unserved_minutes(w, float(pt.max(initial=0.0)))
     cur = penalty.copy()
     fx = fixed[pj]
     np.minimum.at(cur, pi[fx], pt[fx])
