@@ -17,39 +17,49 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from planning.models._mip import BoolArray, FloatArray, IntArray
+from planning.models._mip import BoolArray, FloatArray, IntArray, SiteArray
 
 
 @numba.njit(cache=True, nogil=True)
-def median_rho(
-    indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, m: int
+def median_rho(  # noqa: PLR0917 - the arrays of one compiled loop
+    indptr: IntArray, cost: FloatArray, site: SiteArray, lam: FloatArray, m: int, stop: IntArray
 ) -> FloatArray:  # pragma: no cover - compiled
-    r""":math:`\rho_j = \sum_i \min(0, c_{ij} - \lambda_i)` over the pairs of each site."""
+    r""":math:`\rho_j = \sum_i \min(0, c_{ij} - \lambda_i)` over the pairs of each site.
+
+    ``stop[i]`` gets the end of demand point ``i``'s pairs with :math:`c_{ij} < \lambda_i`
+    (a prefix: costs ascend), for :func:`median_count`.
+    """
     rho = np.zeros(m)
     for i in range(indptr.size - 1):
         li = lam[i]
-        for k in range(indptr[i], indptr[i + 1]):
+        k, end = indptr[i], indptr[i + 1]
+        while k < end:
             c = cost[k]
             if c >= li:
                 break
             rho[site[k]] += c - li
+            k += 1
+        stop[i] = k
     return rho
 
 
 @numba.njit(cache=True, nogil=True)
 def median_count(
-    indptr: IntArray, cost: FloatArray, site: IntArray, lam: FloatArray, chosen: BoolArray
+    indptr: IntArray, stop: IntArray, site: SiteArray, chosen: BoolArray
 ) -> FloatArray:  # pragma: no cover - compiled
-    r"""For each demand point, how many ``chosen`` sites have :math:`c_{ij} < \lambda_i`."""
+    r"""For each demand point, how many ``chosen`` sites have :math:`c_{ij} < \lambda_i`.
+
+    Counts over the prefixes ``indptr[i]:stop[i]`` that :func:`median_rho` found for the
+    same multipliers: only the sites are read, not the costs.
+    """
     n = indptr.size - 1
     count = np.zeros(n)
     for i in range(n):
-        li = lam[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            if cost[k] >= li:
-                break
+        hits = 0
+        for k in range(indptr[i], stop[i]):
             if chosen[site[k]]:
-                count[i] += 1.0
+                hits += 1
+        count[i] = hits
     return count
 
 

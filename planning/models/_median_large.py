@@ -66,7 +66,7 @@ from typing import cast
 import numpy as np
 
 from planning.models._branch import step_metric
-from planning.models._mip import BoolArray, FloatArray, IntArray
+from planning.models._mip import BoolArray, FloatArray, IntArray, SiteArray
 from planning.models._sparse import unserved_minutes
 
 #: First multipliers: ``w_i min(d2_i, START_FACTOR d1_i)`` from the plan's nearest and
@@ -122,6 +122,11 @@ class _Pairs:
         else:
             self.row = (np.cumsum(counts > 0) - 1)[pi].astype(np.int64, copy=False)
         self.site = pj.astype(np.int64, copy=False)
+        #: the same sites in the narrowest type (uint16 up to 65,535 sites): the bound's
+        #: passes over the pairs read a quarter of the bytes (memory-bound loops)
+        self.site_small: SiteArray = (
+            self.site.astype(np.uint16) if m <= np.iinfo(np.uint16).max else self.site
+        )
         self.mins = pt.astype(np.float64, copy=False)
         self.n, self.m = self.clients.size, m
         self.w = w[self.clients].astype(np.float64)
@@ -135,8 +140,7 @@ class _Pairs:
         #: minutes an unserved point counts as in the searches' draws (odds ``w d^2``)
         self.far = self.reach + 1.0
         # the same pairs by site (CSC): demand points and minutes of each site
-        small = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64  # uint16: a radix sort
-        order = np.argsort(self.site.astype(small), kind="stable")
+        order = np.argsort(self.site_small, kind="stable")  # uint16: a radix sort
         self.col_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.site, minlength=m), out=self.col_ptr[1:])
         self.col_row, self.col_min = self.row[order], self.mins[order]
@@ -490,12 +494,24 @@ def _choose(rho: FloatArray, fixed_idx: IntArray, free_idx: IntArray, k: int) ->
 
 
 def lagrangian(
-    pairs: _Pairs, lam: FloatArray, p: int, fixed: BoolArray, openable: BoolArray
+    pairs: _Pairs,
+    lam: FloatArray,
+    p: int,
+    fixed: BoolArray,
+    openable: BoolArray,
+    *,
+    stop: IntArray | None = None,
 ) -> tuple[float, IntArray, FloatArray]:
-    r"""Exact ``L(lam)``, the relaxation's sites and every site's :math:`\rho_j`."""
+    r"""Exact ``L(lam)``, the relaxation's sites and every site's :math:`\rho_j`.
+
+    ``stop`` (length ``n``), when given, gets the end of each demand point's pairs with
+    :math:`c_{ij} < \lambda_i`, as :func:`~planning.models._kernels.median_count` takes it.
+    """
     from planning.models._kernels import median_rho  # noqa: PLC0415 - numba, large path only
 
-    rho = median_rho(pairs.indptr, pairs.cost, pairs.site, lam, pairs.m)
+    if stop is None:
+        stop = np.empty(pairs.n, dtype=np.int64)
+    rho = median_rho(pairs.indptr, pairs.cost, pairs.site_small, lam, pairs.m, stop)
     fixed_idx = np.flatnonzero(fixed)
     free_idx = np.flatnonzero(openable & ~fixed)
     chosen = _choose(rho, fixed_idx, free_idx, p - fixed_idx.size)
@@ -532,8 +548,9 @@ def subgradient(
     stall = 0
     plans: list[IntArray] = []
     it = 0
+    stop = np.empty(pairs.n, dtype=np.int64)
     for it in range(1, max_iter + 1):
-        val, chosen, _ = lagrangian(pairs, lam, p, fixed, openable)
+        val, chosen, _ = lagrangian(pairs, lam, p, fixed, openable, stop=stop)
         if val > best.bound:
             best = _Dual(lam.copy(), val, chosen)
             stall = 0
@@ -547,7 +564,7 @@ def subgradient(
             break
         is_ch = np.zeros(pairs.m, dtype=bool)
         is_ch[chosen] = True
-        g: FloatArray = 1.0 - median_count(pairs.indptr, pairs.cost, pairs.site, lam, is_ch)
+        g: FloatArray = 1.0 - median_count(pairs.indptr, stop, pairs.site_small, is_ch)
         g[(lam <= 0) & (g < 0)] = 0.0
         g[(lam >= cap) & (g > 0)] = 0.0
         dot = float(g @ (scale * d_prev))

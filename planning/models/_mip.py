@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+#: site numbers in any integer type (a narrow copy for memory-bound loops)
+SiteArray = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 RawStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
 
