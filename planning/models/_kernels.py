@@ -69,7 +69,7 @@ def _point_terms(  # noqa: PLR0917 - the arrays of one compiled loop
     sign: float,
     indptr: IntArray,
     mins: FloatArray,
-    site: IntArray,
+    site: SiteArray,
     w: FloatArray,
     phi1: IntArray,
     d1: FloatArray,
@@ -110,7 +110,7 @@ def _point_terms(  # noqa: PLR0917 - the arrays of one compiled loop
 def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
     indptr: IntArray,
     mins: FloatArray,
-    site: IntArray,
+    site: SiteArray,
     w: FloatArray,
     d1: FloatArray,
     d2: FloatArray,
@@ -135,7 +135,7 @@ def median_swaps(  # noqa: PLR0917 - the arrays of one compiled loop
 
 @numba.njit(cache=True, nogil=True)
 def nearest_two(
-    indptr: IntArray, mins: FloatArray, site: IntArray, is_open: BoolArray
+    indptr: IntArray, mins: FloatArray, site: SiteArray, is_open: BoolArray
 ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:  # pragma: no cover - compiled
     """Each demand point's nearest and second-nearest open site and minutes (``-1``/``inf``).
 
@@ -162,7 +162,7 @@ def nearest_two(
 def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
     indptr: IntArray,
     cost: FloatArray,
-    site: IntArray,
+    site: SiteArray,
     owner: IntArray,
     openable: BoolArray,
     k: int,
@@ -195,7 +195,7 @@ def catchment_costs(  # noqa: PLR0917 - the arrays of one compiled loop
 # open site (``-1`` / ``big[u]`` minutes when none), each open site's slot (a row of ``extra``)
 # and Whitaker's sums over every demand point (:func:`_point_terms`, as for the interchange's
 # :func:`median_swaps`; ``value[0]``: the plan's value, unserved points at ``big[u]`` minutes).
-MedianNet = tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]
+MedianNet = tuple[IntArray, FloatArray, SiteArray, FloatArray, IntArray, IntArray, FloatArray]
 MedianState = tuple[
     BoolArray, IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray,
     FloatArray, FloatArray, FloatArray, FloatArray,

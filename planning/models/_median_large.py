@@ -148,7 +148,7 @@ class _Pairs:
         self.net = (
             self.indptr,
             self.mins,
-            self.site,
+            self.site_small,
             self.w,
             self.col_ptr,
             self.col_row,
@@ -164,7 +164,7 @@ class _Pairs:
         """Nearest and second-nearest open site of each demand point (``-1`` / ``inf``)."""
         from planning.models._kernels import nearest_two  # noqa: PLC0415 - numba, large path only
 
-        return nearest_two(self.indptr, self.mins, self.site, is_open)
+        return nearest_two(self.indptr, self.mins, self.site_small, is_open)
 
 
 @dataclass
@@ -238,7 +238,7 @@ def _profits(
     gain, extra, loss = median_swaps(
         pairs.indptr,
         pairs.mins,
-        pairs.site,
+        pairs.site_small,
         pairs.w,
         d1,
         d2,
@@ -346,7 +346,7 @@ def alternate(
         pos_of[open_idx] = np.arange(k)
         owner = pos_of[st.phi1]
         flat_cost, flat_count = catchment_costs(
-            pairs.indptr, pairs.cost, pairs.site, owner, openable, k
+            pairs.indptr, pairs.cost, pairs.site_small, owner, openable, k
         )
         cost, count = flat_cost.reshape(k, m), flat_count.reshape(k, m)
         size = np.bincount(owner, minlength=k)
