@@ -122,8 +122,8 @@ class _Pairs:
         else:
             self.row = (np.cumsum(counts > 0) - 1)[pi].astype(np.int64, copy=False)
         self.site = pj.astype(np.int64, copy=False)
-        #: the same sites in the narrowest type (uint16 up to 65,535 sites): the bound's
-        #: passes over the pairs read a quarter of the bytes (memory-bound loops)
+        #: the same sites in the narrowest type (uint16 up to 65,535 sites), as the compiled
+        #: loops over the pairs read them (memory-bound: a quarter of the bytes)
         self.site_small: SiteArray = (
             self.site.astype(np.uint16) if m <= np.iinfo(np.uint16).max else self.site
         )
