@@ -124,6 +124,28 @@ def test_large_path_bound_and_plan_against_enumeration(seed: int) -> None:
     assert got.bound <= opt + tol, (got.bound, opt)
 
 
+def _check_bound_passes(
+    pairs: _Pairs, lam: np.ndarray, p: int, fixed: np.ndarray, openable: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The compiled passes of one subgradient step against their definitions, pair by pair.
+
+    Returns ``L(lam)`` and the relaxation's sites.
+    """
+    stop = np.zeros(pairs.n, dtype=np.int64)
+    value, chosen, rho = lagrangian(pairs, lam, p, fixed, openable, stop=stop)
+    expect = np.zeros(pairs.m)
+    np.add.at(expect, pairs.site, np.minimum(pairs.cost - lam[pairs.row], 0.0))
+    np.testing.assert_allclose(rho, expect, rtol=1e-12, atol=1e-9)
+    below = pairs.cost < lam[pairs.row]
+    # the prefixes it found: exactly the pairs below each multiplier
+    assert (stop - pairs.indptr[:-1] == np.bincount(pairs.row[below], minlength=pairs.n)).all()
+    is_ch = np.isin(np.arange(pairs.m), chosen)
+    count = median_count(pairs.indptr, stop, pairs.site, is_ch)
+    hit = is_ch[pairs.site] & below
+    np.testing.assert_array_equal(count, np.bincount(pairs.row[hit], minlength=pairs.n))
+    return value, chosen
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
     # also where a point has a single pair (its multiplier stops at w x the table's reach)
@@ -139,44 +161,25 @@ def test_lagrangian_bound_is_valid_at_any_multipliers(seed: int) -> None:
     for _ in range(20):
         lam = pairs.w * rng.uniform(0.0, 1.2 * pairs.reach, size=pairs.n)
         lam = np.minimum(lam, pairs.w * pairs.reach)
-        stop = np.zeros(pairs.n, dtype=np.int64)
-        value, chosen, rho = lagrangian(pairs, lam, p, fixed, openable, stop=stop)
+        value, chosen = _check_bound_passes(pairs, lam, p, fixed, openable)
         assert chosen.size == p
-        # the compiled rho against the definition, pair by pair
-        expect = np.zeros(m)
-        np.add.at(expect, pairs.site, np.minimum(pairs.cost - lam[pairs.row], 0.0))
-        np.testing.assert_allclose(rho, expect, rtol=1e-12, atol=1e-9)
-        below = pairs.cost < lam[pairs.row]
-        # the prefixes it found: exactly the pairs below each multiplier
-        assert (stop - pairs.indptr[:-1] == np.bincount(pairs.row[below], minlength=pairs.n)).all()
-        count = median_count(pairs.indptr, stop, pairs.site_small, np.isin(np.arange(m), chosen))
-        hit = np.isin(pairs.site, chosen) & below
-        np.testing.assert_array_equal(count, np.bincount(pairs.row[hit], minlength=pairs.n))
         assert value <= opt + 1e-6 * max(1.0, opt)
 
 
 @pytest.mark.parametrize("offset", [0, 70_000])
 def test_the_bound_reads_the_narrow_sites_and_the_wide_ones_alike(offset: int) -> None:
-    # up to 65,535 sites the bound's passes read a uint16 copy of the sites; above, the
-    # int64 sites themselves: the same rho, prefixes and counts either way
+    # up to 65,535 sites the pairs keep their sites as uint16, above as int64: the same
+    # rho, prefixes and counts either way
     pi, pj, pt, w = _random(3, n=30, m=9, density=0.5)
     m, p = 9 + offset, 3
     openable = np.zeros(m, dtype=bool)
     openable[offset:] = True
     fixed = np.zeros(m, dtype=bool)
     pairs = _Pairs(pi, pj + offset, pt, w, openable)
-    assert pairs.site_small.dtype == (np.uint16 if offset == 0 else np.int64)
+    assert pairs.site.dtype == (np.uint16 if offset == 0 else np.int64)
     lam = pairs.w * np.random.default_rng(0).uniform(0.0, pairs.reach, size=pairs.n)
-    stop = np.zeros(pairs.n, dtype=np.int64)
-    _, chosen, rho = lagrangian(pairs, lam, p, fixed, openable, stop=stop)
-    expect = np.zeros(m)
-    np.add.at(expect, pairs.site, np.minimum(pairs.cost - lam[pairs.row], 0.0))
-    np.testing.assert_allclose(rho, expect, rtol=1e-12, atol=1e-9)
-    below = pairs.cost < lam[pairs.row]
-    is_ch = np.isin(np.arange(m), chosen)
-    count = median_count(pairs.indptr, stop, pairs.site_small, is_ch)
-    hit = is_ch[pairs.site] & below
-    np.testing.assert_array_equal(count, np.bincount(pairs.row[hit], minlength=pairs.n))
+    _, chosen = _check_bound_passes(pairs, lam, p, fixed, openable)
+    assert chosen.size == p
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -121,12 +121,10 @@ class _Pairs:
             self.row = pi.astype(np.int64, copy=False)
         else:
             self.row = (np.cumsum(counts > 0) - 1)[pi].astype(np.int64, copy=False)
-        self.site = pj.astype(np.int64, copy=False)
-        #: the same sites in the narrowest type (uint16 up to 65,535 sites), as the compiled
-        #: loops over the pairs read them (memory-bound: a quarter of the bytes)
-        self.site_small: SiteArray = (
-            self.site.astype(np.uint16) if m <= np.iinfo(np.uint16).max else self.site
-        )
+        #: sites in the narrowest type (uint16 up to 65,535 sites): the compiled loops over
+        #: the pairs are memory-bound, and read a quarter of the bytes of int64 sites
+        narrow = np.uint16 if m <= np.iinfo(np.uint16).max else np.int64
+        self.site: SiteArray = pj.astype(narrow, copy=False)
         self.mins = pt.astype(np.float64, copy=False)
         self.n, self.m = self.clients.size, m
         self.w = w[self.clients].astype(np.float64)
@@ -140,7 +138,7 @@ class _Pairs:
         #: minutes an unserved point counts as in the searches' draws (odds ``w d^2``)
         self.far = self.reach + 1.0
         # the same pairs by site (CSC): demand points and minutes of each site
-        order = np.argsort(self.site_small, kind="stable")  # uint16: a radix sort
+        order = np.argsort(self.site, kind="stable")  # uint16: a radix sort
         self.col_ptr = np.zeros(m + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.site, minlength=m), out=self.col_ptr[1:])
         self.col_row, self.col_min = self.row[order], self.mins[order]
@@ -148,7 +146,7 @@ class _Pairs:
         self.net = (
             self.indptr,
             self.mins,
-            self.site_small,
+            self.site,
             self.w,
             self.col_ptr,
             self.col_row,
@@ -164,7 +162,7 @@ class _Pairs:
         """Nearest and second-nearest open site of each demand point (``-1`` / ``inf``)."""
         from planning.models._kernels import nearest_two  # noqa: PLC0415 - numba, large path only
 
-        return nearest_two(self.indptr, self.mins, self.site_small, is_open)
+        return nearest_two(self.indptr, self.mins, self.site, is_open)
 
 
 @dataclass
@@ -238,7 +236,7 @@ def _profits(
     gain, extra, loss = median_swaps(
         pairs.indptr,
         pairs.mins,
-        pairs.site_small,
+        pairs.site,
         pairs.w,
         d1,
         d2,
@@ -346,7 +344,7 @@ def alternate(
         pos_of[open_idx] = np.arange(k)
         owner = pos_of[st.phi1]
         flat_cost, flat_count = catchment_costs(
-            pairs.indptr, pairs.cost, pairs.site_small, owner, openable, k
+            pairs.indptr, pairs.cost, pairs.site, owner, openable, k
         )
         cost, count = flat_cost.reshape(k, m), flat_count.reshape(k, m)
         size = np.bincount(owner, minlength=k)
@@ -416,7 +414,7 @@ def seeded_plan(
 
 def _closed_near_draw(
     pairs: _Pairs, plan: BoolArray, dmin: FloatArray, rng: np.random.Generator
-) -> IntArray:
+) -> SiteArray:
     """Draw a demand point with odds ~ ``w dmin^2``; its closed sites, nearest first."""
     odds = pairs.w * dmin**2
     i = int(rng.choice(pairs.n, p=odds / odds.sum()))
@@ -511,7 +509,7 @@ def lagrangian(
 
     if stop is None:
         stop = np.empty(pairs.n, dtype=np.int64)
-    rho = median_rho(pairs.indptr, pairs.cost, pairs.site_small, lam, pairs.m, stop)
+    rho = median_rho(pairs.indptr, pairs.cost, pairs.site, lam, pairs.m, stop)
     fixed_idx = np.flatnonzero(fixed)
     free_idx = np.flatnonzero(openable & ~fixed)
     chosen = _choose(rho, fixed_idx, free_idx, p - fixed_idx.size)
@@ -564,7 +562,7 @@ def subgradient(
             break
         is_ch = np.zeros(pairs.m, dtype=bool)
         is_ch[chosen] = True
-        g: FloatArray = 1.0 - median_count(pairs.indptr, stop, pairs.site_small, is_ch)
+        g: FloatArray = 1.0 - median_count(pairs.indptr, stop, pairs.site, is_ch)
         g[(lam <= 0) & (g < 0)] = 0.0
         g[(lam >= cap) & (g > 0)] = 0.0
         dot = float(g @ (scale * d_prev))
