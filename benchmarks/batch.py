@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import resource
 import shutil
 import statistics
 import sys
@@ -40,6 +39,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _memory import peak_rss_gib
 
 from planning.batch import BatchResult, open_cluster, run_batch
 from planning.report import load_scenario_for_run
@@ -58,8 +60,8 @@ def _load() -> str:
 
 
 def _peak_rss_gib() -> float:
-    """Peak resident memory of this worker process (GiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    """Peak resident memory of this worker process (GiB), not the nanny's it was started from."""
+    return peak_rss_gib()
 
 
 def _run(

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import sys
 import time
 import tracemalloc
@@ -39,6 +38,9 @@ import pandas as pd
 import pyrosm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _memory import peak_rss_bytes
 
 from planning import travel as netmod
 from planning.inputs.coords import haversine_m
@@ -297,7 +299,7 @@ def main() -> None:
     )
     _, nx_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_bytes() / 2**20
     print(
         f"peak memory (tracemalloc): this project {ours_peak / 2**20:.0f} MiB for "
         f"{len(sites):,} origins; networkx {nx_peak / 2**20:.0f} MiB for 20 origins "
