@@ -59,11 +59,6 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _peak_rss_gib() -> float:
-    """Peak resident memory of this worker process (GiB), not the nanny's it was started from."""
-    return peak_rss_gib()
-
-
 def _run(
     template: Scenario, region: str, out: Path, *, workers: int, only: list[str] | None = None
 ) -> tuple[BatchResult, float, float, list[float], list[float]]:
@@ -82,7 +77,7 @@ def _run(
         )
         elapsed = time.perf_counter() - t1
         cpu1 = client.run(time.process_time)
-        peaks = sorted(client.run(_peak_rss_gib).values())
+        peaks = sorted(client.run(peak_rss_gib).values())
     cpu = sorted(cpu1[w] - cpu0[w] for w in cpu1 if w in cpu0)
     return result, elapsed, started, peaks, cpu
 
@@ -138,7 +133,7 @@ def nation(template: Scenario, out: Path, *, workers: int | None) -> None:
     with open_cluster(workers=workers) as client:
         n = len(client.nthreads())
         result = run_batch(template, "全国", "prefecture", out, client=client, force=True)
-        peaks = sorted(client.run(_peak_rss_gib).values())
+        peaks = sorted(client.run(peak_rss_gib).values())
     total = time.perf_counter() - t0
     print(
         f"{len(result.units)} units on {n} workers: {result.n_done} planned, "

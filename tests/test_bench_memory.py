@@ -7,6 +7,7 @@ a large driver reported the driver's memory as its own; the figure must not.
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -14,19 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-from _memory import peak_rss_bytes  # noqa: E402
+MEMORY = Path(__file__).resolve().parents[1] / "benchmarks" / "_memory.py"
+peak_rss_bytes = runpy.run_path(str(MEMORY))["peak_rss_bytes"]  # a script's helper, not a package
 
 MIB = 2**20
 
 
 def _child_peak() -> int:
-    code = (
-        f"import sys; sys.path.insert(0, {str(BENCH)!r}); "
-        "import _memory; print(_memory.peak_rss_bytes())"
-    )
+    code = f"import runpy; print(runpy.run_path({str(MEMORY)!r})['peak_rss_bytes']())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip())
 

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-#: site numbers in any integer type (a narrow copy for memory-bound loops)
+#: site numbers in any integer type (the large p-median keeps them as uint16 up to 65,535
+#: sites: its compiled loops over the pairs are memory-bound)
 SiteArray = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 RawStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
